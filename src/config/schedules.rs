@@ -1,0 +1,191 @@
+//! config/schedules.yaml: the time zone and a cron expression per job.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, TimeZone};
+use chrono_tz::Tz;
+use croner::Cron;
+use croner::parser::{CronParser, Seconds};
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use super::yaml;
+use crate::error::{At, FileProblem};
+use crate::jobs::JobName;
+
+/// The validated schedule of the daemon.
+#[derive(Debug, Clone)]
+pub struct Schedules {
+    /// Every cron expression is read in this zone; "today" is a date in this zone.
+    pub timezone: Tz,
+    /// Jobs with a schedule; a job not listed here only runs on demand.
+    pub jobs: BTreeMap<JobName, CronSchedule>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchedules {
+    #[serde(default)]
+    timezone: Option<Spanned<String>>,
+    #[serde(default)]
+    jobs: Option<BTreeMap<JobName, Spanned<String>>>,
+}
+
+/// The default day of DESIGN §1.
+pub const DEFAULT_JOBS: [(JobName, &str); 5] = [
+    (JobName::Morning, "0 7 * * *"),
+    (JobName::Research, "15 7 * * *"),
+    (JobName::Plan, "45 7 * * *"),
+    (JobName::Work, "0 8-22 * * *"),
+    (JobName::Wrapup, "0 23 * * *"),
+];
+
+impl Schedules {
+    pub fn parse(file: &Path, text: &str) -> Result<Self, FileProblem> {
+        let raw: RawSchedules = yaml::parse(file, text, 0)?;
+        let timezone = match raw.timezone {
+            None => local_timezone(),
+            Some(tz) => tz.value.trim().parse::<Tz>().map_err(|_| {
+                FileProblem::new(
+                    at(file, &tz.referenced),
+                    format!("unknown time zone `{}`", tz.value),
+                    "use an IANA zone name such as UTC, Europe/Berlin or Asia/Dhaka",
+                )
+            })?,
+        };
+        let jobs = match raw.jobs {
+            None => DEFAULT_JOBS
+                .iter()
+                .map(|(job, expr)| (*job, CronSchedule::parse(expr).expect("default cron is valid")))
+                .collect(),
+            Some(jobs) => jobs
+                .into_iter()
+                .map(|(job, expr)| {
+                    CronSchedule::parse(&expr.value)
+                        .map(|c| (job, c))
+                        .map_err(|problem| {
+                            FileProblem::new(
+                                at(file, &expr.referenced),
+                                format!("job `{job}`: {problem}"),
+                                "write 5 fields: minute hour day-of-month month day-of-week, e.g. \"0 7 * * *\" (6 with a leading seconds field)",
+                            )
+                        })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        Ok(Self { timezone, jobs })
+    }
+}
+
+impl Default for Schedules {
+    fn default() -> Self {
+        Self::parse(Path::new("config/schedules.yaml"), "").expect("defaults are valid")
+    }
+}
+
+fn at(file: &Path, location: &serde_saphyr::Location) -> At {
+    At { file: file.to_path_buf(), line: yaml::line_of(location, 0) }
+}
+
+/// A 5-field cron expression (or 6 with leading seconds), checked and ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct CronSchedule {
+    expr: String,
+    cron: Cron,
+}
+
+impl CronSchedule {
+    pub fn parse(expr: &str) -> Result<Self, String> {
+        let expr = expr.split_whitespace().collect::<Vec<_>>().join(" ");
+        let fields = expr.split(' ').filter(|f| !f.is_empty()).count();
+        if fields != 5 && fields != 6 {
+            return Err(format!("cron `{expr}` has {fields} fields; dayshift takes 5 (or 6 with seconds)"));
+        }
+        let cron = CronParser::builder()
+            .seconds(Seconds::Optional)
+            .dom_and_dow(false)
+            .build()
+            .parse(&expr)
+            .map_err(|e| format!("cron `{expr}` is not valid: {e}"))?;
+        Ok(Self { expr, cron })
+    }
+
+    /// The expression as written (normalised spaces).
+    pub fn as_str(&self) -> &str {
+        &self.expr
+    }
+
+    /// The expression with an explicit seconds field, as tokio-cron-scheduler wants it.
+    pub fn with_seconds(&self) -> String {
+        if self.expr.split(' ').count() == 5 { format!("0 {}", self.expr) } else { self.expr.clone() }
+    }
+
+    /// The first time strictly after `after`.
+    pub fn next_after<Z: TimeZone>(&self, after: &DateTime<Z>) -> Option<DateTime<Z>> {
+        self.cron.find_next_occurrence(after, false).ok()
+    }
+
+    /// The last time at or before `at`.
+    pub fn previous_at_or_before<Z: TimeZone>(&self, at: &DateTime<Z>) -> Option<DateTime<Z>> {
+        self.cron.find_previous_occurrence(at, true).ok()
+    }
+}
+
+/// The machine's zone: `TZ`, else the target of /etc/localtime, else UTC.
+pub fn local_timezone() -> Tz {
+    let from_env = std::env::var("TZ").ok().and_then(|s| s.trim_start_matches(':').parse().ok());
+    let from_link = || {
+        let target = std::fs::read_link("/etc/localtime").ok()?;
+        let s = target.to_string_lossy();
+        s.split("zoneinfo/").nth(1)?.parse().ok()
+    };
+    from_env.or_else(from_link).unwrap_or(Tz::UTC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Schedules, FileProblem> {
+        Schedules::parse(Path::new("config/schedules.yaml"), text)
+    }
+
+    #[test]
+    fn five_and_six_fields_are_accepted() {
+        let s = parse("timezone: Asia/Dhaka\njobs: {morning: \"0 7 * * *\", plan: \"*/5 * * * * *\"}\n").unwrap();
+        assert_eq!(s.timezone, chrono_tz::Asia::Dhaka);
+        assert_eq!(s.jobs[&JobName::Morning].with_seconds(), "0 0 7 * * *");
+        assert_eq!(s.jobs[&JobName::Plan].with_seconds(), "*/5 * * * * *");
+    }
+
+    #[test]
+    fn seven_field_cron_is_refused_with_its_line() {
+        let err = parse("timezone: UTC\njobs:\n  morning: \"0 0 7 * * * 2026\"\n").unwrap_err();
+        assert_eq!(err.at.line, Some(3));
+        assert!(err.problem.contains("has 7 fields"), "{err}");
+        assert!(err.fix.contains("5 fields"));
+    }
+
+    #[test]
+    fn unknown_zone_is_refused_with_its_line() {
+        let err = parse("jobs: {}\ntimezone: Mars/Olympus\n").unwrap_err();
+        assert_eq!(err.at.line, Some(2));
+        assert!(err.problem.contains("Mars/Olympus"));
+    }
+
+    #[test]
+    fn unknown_job_name_is_refused() {
+        let err = parse("jobs: {breakfast: \"0 7 * * *\"}\n").unwrap_err();
+        assert!(err.problem.contains("breakfast"), "{err}");
+    }
+
+    #[test]
+    fn next_run_is_in_the_zone() {
+        let s = CronSchedule::parse("0 7 * * *").unwrap();
+        let tz = chrono_tz::Asia::Dhaka;
+        let now = tz.with_ymd_and_hms(2026, 11, 22, 8, 0, 0).unwrap();
+        let next = s.next_after(&now).unwrap();
+        assert_eq!(next.to_rfc3339(), "2026-11-23T07:00:00+06:00");
+    }
+}

@@ -1,0 +1,3 @@
+//! The jobs of the day.
+mod name;
+pub use name::JobName;

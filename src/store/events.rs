@@ -1,0 +1,112 @@
+//! `events`: the audit trail — who did what, to which task, with which commit. Each event
+//! is appended to logs/audit.jsonl first (one line, O_APPEND, fsync'd), then stored.
+
+use std::path::Path;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use rusqlite::params;
+
+use super::{Store, StoreError};
+use crate::error::{IoContext, IoError};
+use crate::fsx;
+use crate::tasks::TaskId;
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Event {
+    pub at: DateTime<FixedOffset>,
+    /// An agent (`planner`), `dayshift` itself, or `human`.
+    pub actor: String,
+    /// Dotted verb: `task.created`, `task.moved`, `job.finished`, `plan.written` …
+    pub action: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub task: Option<TaskId>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub commit: Option<String>,
+    #[serde(default)]
+    pub detail: serde_json::Value,
+}
+
+impl Event {
+    pub fn new(at: DateTime<FixedOffset>, actor: &str, action: &str) -> Self {
+        Self { at, actor: actor.into(), action: action.into(), task: None, commit: None, detail: serde_json::Value::Null }
+    }
+
+    pub fn task(mut self, id: TaskId) -> Self {
+        self.task = Some(id);
+        self
+    }
+
+    pub fn detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = detail;
+        self
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error(transparent)]
+    Io(#[from] IoError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Store {
+    /// Append the event to `audit_log` and store it. `line` is the already-redacted JSON.
+    pub fn record_event(&self, audit_log: &Path, event: &Event, line: &str) -> Result<(), RecordError> {
+        fsx::append_line(audit_log, line).at_path(audit_log)?;
+        self.q(self.conn.execute(
+            "INSERT INTO events (at, day, actor, action, task_id, commit_sha, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                event.at.to_rfc3339(),
+                event.at.date_naive().to_string(),
+                event.actor,
+                event.action,
+                event.task.map(|t| t.to_string()),
+                event.commit,
+                event.detail.to_string(),
+            ],
+        ))?;
+        Ok(())
+    }
+
+    /// Events of one day (in the zone they were recorded in), oldest first.
+    pub fn events_on(&self, day: NaiveDate) -> Result<Vec<Event>, StoreError> {
+        self.select_events("WHERE day = ?1 ORDER BY id", params![day.to_string()])
+    }
+
+    /// The newest `limit` events, oldest first.
+    pub fn recent_events(&self, limit: u32) -> Result<Vec<Event>, StoreError> {
+        let mut events = self.select_events("ORDER BY id DESC LIMIT ?1", params![limit])?;
+        events.reverse();
+        Ok(events)
+    }
+
+    fn select_events(&self, filter: &str, args: impl rusqlite::Params) -> Result<Vec<Event>, StoreError> {
+        let sql = format!("SELECT at, actor, action, task_id, commit_sha, detail FROM events {filter}");
+        let mut stmt = self.q(self.conn.prepare(&sql))?;
+        let rows = stmt.query_map(args, |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        });
+        let rows = self.q(rows.and_then(|rows| rows.collect::<Result<Vec<_>, _>>()))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(at, actor, action, task, commit, detail)| {
+                Some(Event {
+                    at: DateTime::parse_from_rfc3339(&at).ok()?,
+                    actor,
+                    action,
+                    task: task.and_then(|t| t.parse().ok()),
+                    commit,
+                    detail: serde_json::from_str(&detail).unwrap_or_default(),
+                })
+            })
+            .collect())
+    }
+}

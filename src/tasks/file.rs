@@ -1,0 +1,320 @@
+//! One task file: YAML front matter between `---` lines, then a markdown body whose last
+//! section is `## Log`. Parsing reports problems with the file and line; rendering keeps a
+//! person's own front matter text untouched unless a field actually changed.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+use super::id::TaskId;
+use super::{Approval, Difficulty, Risk, TaskKind, TaskState};
+use crate::config::yaml;
+use crate::error::{At, FileProblem};
+use crate::vision::Priority;
+
+/// The front matter of a task file (DESIGN §4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskMeta {
+    pub id: TaskId,
+    pub title: String,
+    pub priority: Priority,
+    /// The VISION goal it serves.
+    #[serde(default)]
+    pub goal: Option<String>,
+    /// Where it came from when not a goal: `github#12`, `scan:F-0042`, `human`.
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default = "default_kind")]
+    pub kind: TaskKind,
+    #[serde(default)]
+    pub files: Vec<String>,
+    #[serde(default)]
+    pub depends_on: Vec<TaskId>,
+    #[serde(default)]
+    pub acceptance: Vec<String>,
+    #[serde(default)]
+    pub difficulty: Option<Difficulty>,
+    #[serde(default)]
+    pub risk: Option<Risk>,
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default)]
+    pub branch: Option<String>,
+    #[serde(default)]
+    pub pr: Option<u64>,
+    #[serde(default)]
+    pub approval: Option<Approval>,
+    pub created: DateTime<FixedOffset>,
+    /// Why it failed or was cancelled, in one line.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+fn default_kind() -> TaskKind {
+    TaskKind::Code
+}
+
+/// A task as read from (or about to be written to) its file.
+#[derive(Debug, Clone)]
+pub struct Task {
+    pub meta: TaskMeta,
+    /// Everything after the closing `---`.
+    pub body: String,
+    /// The folder it was found in.
+    pub state: TaskState,
+    /// Its file.
+    pub path: PathBuf,
+    /// The front matter as read, and the meta it parsed to: kept verbatim on rewrite when
+    /// the meta did not change, so a person's comments and layout survive a log append.
+    original: Option<(String, TaskMeta)>,
+}
+
+impl Task {
+    pub fn new(meta: TaskMeta, body: String, state: TaskState, path: PathBuf) -> Self {
+        Self { meta, body, state, path, original: None }
+    }
+
+    /// Parse `text`, the contents of the task file at `path` in the folder of `state`.
+    pub fn parse(path: &Path, state: TaskState, text: &str) -> Result<Self, FileProblem> {
+        let problem = |line: u64, what: &str, fix: &str| FileProblem::new(At::line(path, line), what, fix);
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let Some(rest) = text.strip_prefix("---\n").or_else(|| text.strip_prefix("---\r\n")) else {
+            return Err(problem(1, "no front matter", "a task file starts with a `---` line, then YAML, then `---`"));
+        };
+        let Some((front, body)) = split_front(rest) else {
+            return Err(problem(1, "the front matter is never closed", "add a `---` line after the YAML"));
+        };
+        let meta: TaskMeta = yaml::parse_required(path, front, 1)?;
+        let line_of = |key: &str| {
+            front.lines().position(|l| l.starts_with(&format!("{key}:"))).map_or(2, |i| i as u64 + 2)
+        };
+        let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        match TaskId::from_file_name(file_name) {
+            Some((id, _)) if id == meta.id => {}
+            Some((id, _)) => {
+                return Err(problem(
+                    line_of("id"),
+                    &format!("the file name says {id} but the front matter says {}", meta.id),
+                    "make the two agree (rename the file or fix `id:`)",
+                ));
+            }
+            None => {
+                return Err(problem(
+                    1,
+                    &format!("`{file_name}` is not a task file name"),
+                    &format!("name it {}-<slug>.md with a slug of a-z, 0-9 and dashes", meta.id),
+                ));
+            }
+        }
+        if meta.title.trim().is_empty() {
+            return Err(problem(line_of("title"), "the title is empty", "give the task a title"));
+        }
+        if let Some(branch) = &meta.branch
+            && !is_safe_branch(branch)
+        {
+            return Err(problem(
+                line_of("branch"),
+                &format!("`{branch}` is not an acceptable branch name"),
+                "use agent/<ID>-<slug>, or remove the key",
+            ));
+        }
+        if let Some(bad) = meta.files.iter().find(|f| !is_relative_inside(f)) {
+            return Err(problem(
+                line_of("files"),
+                &format!("`{bad}` in `files` is not a path inside the target"),
+                "list paths relative to the target's root, without `..`",
+            ));
+        }
+        if meta.depends_on.contains(&meta.id) {
+            return Err(problem(line_of("depends_on"), "the task depends on itself", "remove its own id from `depends_on`"));
+        }
+        Ok(Self {
+            original: Some((front.to_string(), meta.clone())),
+            meta,
+            body: body.to_string(),
+            state,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The whole file. The front matter as read is kept unless a field changed.
+    pub fn render(&self) -> String {
+        let front = match &self.original {
+            Some((raw, meta)) if *meta == self.meta => raw.clone(),
+            _ => render_front(&self.meta),
+        };
+        format!("---\n{front}---\n{}", self.body)
+    }
+
+    /// Append `- <at> <actor>: <message>` to the `## Log` section (created if missing).
+    pub fn log(&mut self, at: DateTime<FixedOffset>, actor: &str, message: &str) {
+        if !self.body.contains("\n## Log") && !self.body.starts_with("## Log") {
+            if !self.body.ends_with('\n') && !self.body.is_empty() {
+                self.body.push('\n');
+            }
+            self.body.push_str("\n## Log\n");
+        } else if !self.body.ends_with('\n') {
+            self.body.push('\n');
+        }
+        let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+        self.body.push_str(&format!("- {} {actor}: {message}\n", at.format("%Y-%m-%dT%H:%M:%S%:z")));
+    }
+
+    /// Whether the log already has this entry (at any time), so re-runs do not repeat it.
+    pub fn has_log(&self, actor: &str, message: &str) -> bool {
+        let tail = format!(" {actor}: {message}");
+        self.body.lines().any(|l| l.starts_with("- ") && l.ends_with(&tail))
+    }
+
+    /// The file name this task should have: `<ID>-<slug>.md`.
+    pub fn file_name(&self) -> String {
+        let current = self.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        match TaskId::from_file_name(current) {
+            Some((id, _)) if id == self.meta.id => current.to_string(),
+            _ => format!("{}-{}.md", self.meta.id, super::id::slugify(&self.meta.title)),
+        }
+    }
+}
+
+/// Split the text after the opening `---` at the closing `---` line.
+fn split_front(rest: &str) -> Option<(&str, &str)> {
+    let mut offset = 0;
+    for line in rest.split_inclusive('\n') {
+        if line.trim_end() == "---" {
+            return Some((&rest[..offset], &rest[offset + line.len()..]));
+        }
+        offset += line.len();
+    }
+    None
+}
+
+fn render_front(m: &TaskMeta) -> String {
+    let mut out = String::new();
+    let mut field = |key: &str, value: String| out.push_str(&format!("{key}: {value}\n"));
+    field("id", m.id.to_string());
+    field("title", quoted(&m.title));
+    field("priority", m.priority.to_string());
+    if let Some(goal) = &m.goal {
+        field("goal", quoted(goal));
+    }
+    if let Some(source) = &m.source {
+        field("source", quoted(source));
+    }
+    field("kind", enum_word(&m.kind));
+    field("files", list(m.files.iter().map(|f| quoted(f))));
+    field("depends_on", list(m.depends_on.iter().map(|d| d.to_string())));
+    if m.acceptance.is_empty() {
+        field("acceptance", "[]".into());
+    } else {
+        let items: String = m.acceptance.iter().map(|a| format!("\n  - {}", quoted(a))).collect();
+        field("acceptance", items.trim_start_matches(' ').to_string());
+    }
+    if let Some(d) = &m.difficulty {
+        field("difficulty", enum_word(d));
+    }
+    if let Some(r) = &m.risk {
+        field("risk", enum_word(r));
+    }
+    field("attempts", m.attempts.to_string());
+    field("branch", m.branch.as_deref().map_or("null".into(), quoted));
+    field("pr", m.pr.map_or("null".into(), |n| n.to_string()));
+    field("approval", m.approval.as_ref().map_or("null".into(), enum_word));
+    field("created", m.created.format("%Y-%m-%dT%H:%M:%S%:z").to_string());
+    if let Some(reason) = &m.reason {
+        field("reason", quoted(reason));
+    }
+    out
+}
+
+/// A YAML scalar for any string: JSON's double-quoted form is valid YAML.
+fn quoted(s: &str) -> String {
+    serde_json::to_string(s).expect("a string always serializes")
+}
+
+fn enum_word<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+fn list(items: impl Iterator<Item = String>) -> String {
+    format!("[{}]", items.collect::<Vec<_>>().join(", "))
+}
+
+fn is_safe_branch(branch: &str) -> bool {
+    !branch.is_empty()
+        && !branch.contains("..")
+        && !branch.starts_with(['/', '-'])
+        && !branch.ends_with(['/', '.'])
+        && branch.bytes().all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b))
+}
+
+fn is_relative_inside(path: &str) -> bool {
+    let p = Path::new(path);
+    !path.is_empty() && p.is_relative() && !p.components().any(|c| matches!(c, std::path::Component::ParentDir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = "---\nid: T-0007\ntitle: Fix CSRF_TRUSTED_ORIGINS concatenation\npriority: critical          # a comment a person wrote\ngoal: g-3f2a91\nkind: code\nfiles: [core/settings.py]\ndepends_on: []\nacceptance:\n  - settings load with two origins\ndifficulty: S\nrisk: low\nattempts: 0\nbranch: agent/T-0007-fix-csrf-trusted-origins\npr: null\napproval: null\ncreated: 2026-11-22T07:46:02+06:00\n---\n## Description\nThe bug.\n## Log\n- 2026-11-22T08:01:10+06:00 coder: attempt 1 started (engine aider)\n";
+
+    fn parse_named(name: &str, text: &str) -> Result<Task, FileProblem> {
+        Task::parse(&Path::new("tasks/backlog").join(name), TaskState::Backlog, text)
+    }
+
+    #[test]
+    fn design_example_parses_and_round_trips_verbatim() {
+        let task = parse_named("T-0007-fix-csrf.md", EXAMPLE).unwrap();
+        assert_eq!(task.meta.id, TaskId::new(7));
+        assert_eq!(task.meta.priority, Priority::Critical);
+        assert_eq!(task.meta.files, vec!["core/settings.py"]);
+        assert_eq!(task.render(), EXAMPLE);
+    }
+
+    #[test]
+    fn changed_meta_is_rendered_and_parses_back() {
+        let mut task = parse_named("T-0007-fix-csrf.md", EXAMPLE).unwrap();
+        task.meta.title = "Quote \"this\": and # that".into();
+        task.meta.approval = Some(Approval::Approved);
+        task.meta.reason = Some("line one".into());
+        task.log(task.meta.created, "human", "approved\nwith a newline");
+        let again = parse_named("T-0007-fix-csrf.md", &task.render()).unwrap();
+        assert_eq!(again.meta, task.meta);
+        assert!(again.has_log("human", "approved with a newline"));
+    }
+
+    #[test]
+    fn broken_front_matter_names_the_line() {
+        let text = EXAMPLE.replace("kind: code", "kind: [code");
+        let err = parse_named("T-0007-fix-csrf.md", &text).unwrap_err();
+        assert_eq!(err.at.file, Path::new("tasks/backlog/T-0007-fix-csrf.md"));
+        assert!(err.at.line.is_some_and(|l| l >= 6), "{err}");
+        assert!(parse_named("T-0007-x.md", "no front matter\n").unwrap_err().problem.contains("no front matter"));
+        assert!(parse_named("T-0007-x.md", "---\nid: T-0007\n").unwrap_err().problem.contains("never closed"));
+    }
+
+    #[test]
+    fn ids_and_paths_that_try_to_escape_are_refused() {
+        let err = parse_named("T-0007-x.md", &EXAMPLE.replace("id: T-0007", "id: ../../T-0007")).unwrap_err();
+        assert!(err.problem.contains("not a task id"), "{err}");
+        assert_eq!(err.at.line, Some(2));
+        let err = parse_named("T-0007-x.md", &EXAMPLE.replace("id: T-0007", "id: T-7")).unwrap_err();
+        assert!(err.problem.contains("T-0007"), "{err}");
+        let err = parse_named("T-0007-x.md", &EXAMPLE.replace("branch: agent/", "branch: ../../")).unwrap_err();
+        assert!(err.problem.contains("branch"), "{err}");
+        let err = parse_named("T-0007-x.md", &EXAMPLE.replace("[core/settings.py]", "[../outside.py]")).unwrap_err();
+        assert!(err.problem.contains("inside the target"), "{err}");
+        let err = parse_named("T-0008-x.md", EXAMPLE).unwrap_err();
+        assert!(err.problem.contains("file name says T-0008"), "{err}");
+    }
+
+    #[test]
+    fn unknown_key_and_bad_priority_are_refused() {
+        let err = parse_named("T-0007-x.md", &EXAMPLE.replace("kind: code", "knd: code")).unwrap_err();
+        assert!(err.problem.contains("unknown field `knd`"), "{err}");
+        let err = parse_named("T-0007-x.md", &EXAMPLE.replace("priority: critical ", "priority: urgent ")).unwrap_err();
+        assert_eq!(err.at.line, Some(4));
+    }
+}

@@ -1,0 +1,155 @@
+//! The task queue (DESIGN §4): one markdown file per task, and the folder it is in is its
+//! state.
+//!
+//! - [`id`]: task ids (`T-0007`) and slugs, validated so no name can leave its folder.
+//! - [`file`]: a task file's YAML front matter and markdown body, parsed with line numbers
+//!   and rendered back; a log line is appended without disturbing what a person wrote.
+//! - [`queue`]: the folders — scanning, creating (ids never repeat, even after a crash),
+//!   rewriting (temp + fsync + rename) and moving (one `rename(2)`).
+//! - [`deps`]: `depends_on` — cycles, missing dependencies and readiness.
+
+pub mod deps;
+pub mod file;
+pub mod id;
+pub mod queue;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use file::{Task, TaskMeta};
+pub use id::TaskId;
+pub use queue::Queue;
+
+use crate::error::{FileProblem, IoError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TaskError {
+    /// A task file that cannot be understood; it stays where it is.
+    #[error(transparent)]
+    Invalid(#[from] FileProblem),
+    #[error(transparent)]
+    Io(#[from] IoError),
+    #[error("no task {0}; `dayshift tasks list` shows the queue")]
+    NotFound(String),
+    #[error("{id} is {from}; it cannot go to {to} ({hint})")]
+    BadMove { id: TaskId, from: TaskState, to: TaskState, hint: &'static str },
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// Where a task is in its life; each state is a folder under tasks/.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    Backlog,
+    InProgress,
+    InReview,
+    Completed,
+    Failed,
+}
+
+impl TaskState {
+    pub const ALL: [TaskState; 5] =
+        [TaskState::Backlog, TaskState::InProgress, TaskState::InReview, TaskState::Completed, TaskState::Failed];
+
+    pub fn folder(self) -> &'static str {
+        match self {
+            TaskState::Backlog => "backlog",
+            TaskState::InProgress => "in_progress",
+            TaskState::InReview => "in_review",
+            TaskState::Completed => "completed",
+            TaskState::Failed => "failed",
+        }
+    }
+
+    pub fn from_folder(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.folder() == name)
+    }
+
+    /// Not finished: backlog, in progress or in review.
+    pub fn is_open(self) -> bool {
+        matches!(self, TaskState::Backlog | TaskState::InProgress | TaskState::InReview)
+    }
+
+    /// The moves DESIGN §4 allows dayshift to make (a person may move files any way).
+    pub fn can_move_to(self, to: TaskState) -> bool {
+        use TaskState::*;
+        matches!(
+            (self, to),
+            (Backlog, InProgress)
+                | (InProgress, InReview)
+                | (InReview, Completed)
+                | (InReview, InProgress)
+                | (Failed, Backlog)
+                | (Backlog | InProgress | InReview, Failed)
+        )
+    }
+}
+
+impl fmt::Display for TaskState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.folder())
+    }
+}
+
+impl std::str::FromStr for TaskState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::from_folder(&s.replace('-', "_"))
+            .ok_or_else(|| format!("unknown state `{s}`; use backlog, in_progress, in_review, completed or failed"))
+    }
+}
+
+/// What a task asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskKind {
+    Code,
+    Test,
+    Research,
+    Docs,
+    Deploy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Difficulty {
+    S,
+    M,
+    L,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Risk {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// A person's decision on a task that needs one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Approval {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn design_moves_only() {
+        use TaskState::*;
+        assert!(Backlog.can_move_to(InProgress));
+        assert!(InReview.can_move_to(InProgress));
+        assert!(Failed.can_move_to(Backlog));
+        assert!(InProgress.can_move_to(Failed));
+        assert!(!Completed.can_move_to(Failed));
+        assert!(!Backlog.can_move_to(Completed));
+        assert_eq!("in-review".parse::<TaskState>(), Ok(InReview));
+    }
+}

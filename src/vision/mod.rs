@@ -1,0 +1,98 @@
+//! VISION.md: the person's intent (DESIGN §3).
+//!
+//! [`parse`] reads the markdown into sections and bullets with their line numbers;
+//! [`identity`] gives every goal a stable id by matching it against the last snapshot
+//! (identical text keeps its id, a close rewording in the same section keeps it too) and
+//! says what changed; [`snapshot`] stores one snapshot per day in `.dayshift/snapshots/`.
+
+pub mod identity;
+pub mod parse;
+pub mod snapshot;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use identity::{Change, DiffEntry, VisionDiff};
+pub use snapshot::Snapshot;
+
+use crate::error::{FileProblem, IoError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum VisionError {
+    #[error(transparent)]
+    Invalid(#[from] FileProblem),
+    #[error(transparent)]
+    Io(#[from] IoError),
+}
+
+/// How urgent a goal or task is. Orders most urgent first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Critical,
+    High,
+    Medium,
+    Low,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [Priority::Critical, Priority::High, Priority::Medium, Priority::Low];
+
+    pub fn parse(word: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str().eq_ignore_ascii_case(word.trim()))
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Critical => "critical",
+            Priority::High => "high",
+            Priority::Medium => "medium",
+            Priority::Low => "low",
+        }
+    }
+}
+
+impl fmt::Display for Priority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a goal asks for: code, or research first (the "Ideas" section).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GoalKind {
+    Code,
+    Research,
+}
+
+/// One bullet of VISION.md that asks for work, with its stable id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Goal {
+    /// `g-` and hex digits; stable across days (DESIGN §3).
+    pub id: String,
+    pub text: String,
+    pub priority: Priority,
+    pub kind: GoalKind,
+    /// The heading it sits under, as written.
+    pub section: String,
+    /// Line in VISION.md (1-based).
+    pub line: u64,
+}
+
+/// A section under a heading dayshift does not interpret; handed to agents as context.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContextSection {
+    pub heading: String,
+    pub text: String,
+}
+
+/// VISION.md understood: goals with ids, notes (constraints for every agent) and context.
+#[derive(Debug, Clone)]
+pub struct Vision {
+    pub title: Option<String>,
+    pub goals: Vec<Goal>,
+    pub notes: Vec<String>,
+    pub context: Vec<ContextSection>,
+}
