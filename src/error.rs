@@ -91,6 +91,8 @@ pub enum Error {
     Daemon(#[from] DaemonError),
     #[error(transparent)]
     Io(#[from] IoError),
+    #[error(transparent)]
+    Audit(#[from] crate::store::RecordError),
     /// The command line asked for something that cannot be done as asked (exit code 2).
     #[error("{0}")]
     Usage(String),

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-pub use events::Event;
+pub use events::{Event, RecordError};
 pub use mirror::{Reconciled, TaskRow};
 pub use runs::{RunOutcome, RunRow};
 pub use usage::{UsageRow, UsageTotals};

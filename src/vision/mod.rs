@@ -96,3 +96,54 @@ pub struct Vision {
     pub notes: Vec<String>,
     pub context: Vec<ContextSection>,
 }
+
+/// VISION.md as of a day: the goals with their ids, the diff, and the text it was read from.
+#[derive(Debug, Clone)]
+pub struct Understood {
+    pub vision: Vision,
+    pub diff: VisionDiff,
+    pub text: String,
+}
+
+impl Understood {
+    /// The snapshot to store for `day`.
+    pub fn snapshot(&self, day: chrono::NaiveDate) -> Snapshot {
+        Snapshot {
+            day,
+            goals: self.vision.goals.iter().map(snapshot::SnapshotGoal::from).collect(),
+            notes: self.vision.notes.clone(),
+        }
+    }
+}
+
+/// Read and understand VISION.md for `day`: goals keep the ids of the last snapshot before
+/// `day` (and of an earlier snapshot of `day` itself, when the morning runs again).
+pub fn understand(
+    path: &std::path::Path,
+    snapshots: &std::path::Path,
+    day: chrono::NaiveDate,
+) -> Result<Understood, VisionError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(FileProblem::new(
+                crate::error::At::file(path),
+                "VISION.md does not exist",
+                "write one (`dayshift init` creates an example)",
+            )
+            .into());
+        }
+        Err(source) => return Err(IoError { path: path.to_path_buf(), source }.into()),
+    };
+    let parsed = parse::parse(path, &text)?;
+    let previous = Snapshot::latest_before(snapshots, day)?;
+    let earlier_today = Snapshot::load(snapshots, day)?;
+    let (goals, diff) = identity::identify(
+        parsed.goals,
+        previous.as_ref().map_or(&[][..], |s| &s.goals),
+        earlier_today.as_ref().map_or(&[][..], |s| &s.goals),
+        previous.as_ref().map(|s| s.day),
+    );
+    let vision = Vision { title: parsed.title, goals, notes: parsed.notes, context: parsed.context };
+    Ok(Understood { vision, diff, text })
+}

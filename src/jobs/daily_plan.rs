@@ -1,0 +1,213 @@
+//! The day's plan: which goals today, in what order, what waits — built by the morning job
+//! from VISION.md and the queue, stored as JSON, and rendered as DAILY_PLAN.md.
+//!
+//! The markdown is a function of the stored plan and the queue as it is now, so the planner
+//! can re-render it with the tasks it created, and a second run of the day writes the same
+//! file (but for its timestamp).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::markdown::{stamp, table};
+use crate::store::TaskRow;
+use crate::tasks::TaskState;
+use crate::vision::{Change, Goal, GoalKind, Priority, Understood, VisionDiff};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DailyPlan {
+    pub day: NaiveDate,
+    pub title: Option<String>,
+    pub diff: VisionDiff,
+    /// Goals worked on today, most urgent first (at most `capacity`).
+    pub today: Vec<PlannedGoal>,
+    /// Ideas to research first.
+    pub research: Vec<PlannedGoal>,
+    /// Open goals over today's capacity.
+    pub deferred: Vec<PlannedGoal>,
+    /// Goals whose only tasks failed: a person decides (`dayshift tasks retry`).
+    pub waiting: Vec<PlannedGoal>,
+    /// Goals whose tasks are all completed.
+    pub done: Vec<PlannedGoal>,
+    pub notes: Vec<String>,
+    pub capacity: u32,
+    /// One line about money and tokens.
+    pub budget: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedGoal {
+    pub goal_id: String,
+    pub text: String,
+    pub priority: Priority,
+    pub kind: GoalKind,
+    pub section: String,
+    pub line: u64,
+}
+
+impl From<&Goal> for PlannedGoal {
+    fn from(g: &Goal) -> Self {
+        Self {
+            goal_id: g.id.clone(),
+            text: g.text.clone(),
+            priority: g.priority,
+            kind: g.kind,
+            section: g.section.clone(),
+            line: g.line,
+        }
+    }
+}
+
+impl DailyPlan {
+    /// Decide the day: open goals by priority (then their order in VISION.md), capped by
+    /// `capacity`; ideas likewise; goals with only failed tasks wait on a person.
+    pub fn build(day: NaiveDate, vision: &Understood, tasks: &[TaskRow], capacity: u32, budget: String) -> Self {
+        let by_goal = tasks_by_goal(tasks);
+        let mut plan = DailyPlan {
+            day,
+            title: vision.vision.title.clone(),
+            diff: vision.diff.clone(),
+            today: vec![],
+            research: vec![],
+            deferred: vec![],
+            waiting: vec![],
+            done: vec![],
+            notes: vision.vision.notes.clone(),
+            capacity,
+            budget,
+        };
+        let mut goals: Vec<&Goal> = vision.vision.goals.iter().collect();
+        goals.sort_by_key(|g| (g.priority, g.line));
+        for goal in goals {
+            let planned = PlannedGoal::from(goal);
+            let tasks = by_goal.get(goal.id.as_str()).map_or(&[][..], Vec::as_slice);
+            let open = tasks.iter().any(|t| t.state.is_open());
+            let completed = tasks.iter().any(|t| t.state == TaskState::Completed);
+            let list = if !open && completed {
+                &mut plan.done
+            } else if !open && !tasks.is_empty() {
+                &mut plan.waiting
+            } else if goal.kind == GoalKind::Research {
+                if plan.research.len() < capacity as usize { &mut plan.research } else { &mut plan.deferred }
+            } else if plan.today.len() < capacity as usize {
+                &mut plan.today
+            } else {
+                &mut plan.deferred
+            };
+            list.push(planned);
+        }
+        plan
+    }
+
+    /// Goals the planner gives a task when they have none: today's and the research.
+    pub fn to_plan(&self) -> impl Iterator<Item = &PlannedGoal> {
+        self.today.iter().chain(self.research.iter())
+    }
+
+    /// DAILY_PLAN.md, with the tasks as they are now.
+    pub fn render(&self, tasks: &[TaskRow], written: DateTime<FixedOffset>) -> String {
+        let by_goal = tasks_by_goal(tasks);
+        let mut out = format!("# Daily plan — {}\n\n", self.day);
+        out.push_str(&format!(
+            "_Written by dayshift (orchestrator) at {} from VISION.md{}. Edit VISION.md, not this file._\n\n",
+            stamp(written),
+            self.title.as_ref().map(|t| format!(" (\"{t}\")")).unwrap_or_default()
+        ));
+        out.push_str(&format!("- Capacity: {} goals a day (`max_tasks_per_day`)\n- Budget: {}\n\n", self.capacity, self.budget));
+        out.push_str(&render_diff(&self.diff));
+        let sections: [(&str, &[PlannedGoal], &str); 5] = [
+            ("Today", &self.today, "Nothing to do today: every goal is done or waiting."),
+            ("Research first", &self.research, ""),
+            ("Deferred (over today's capacity)", &self.deferred, ""),
+            ("Waiting on a person", &self.waiting, ""),
+            ("Done", &self.done, ""),
+        ];
+        for (heading, goals, empty) in sections {
+            if goals.is_empty() && empty.is_empty() {
+                continue;
+            }
+            out.push_str(&format!("## {heading}\n\n"));
+            if goals.is_empty() {
+                out.push_str(&format!("{empty}\n\n"));
+                continue;
+            }
+            let rows: Vec<Vec<String>> = goals
+                .iter()
+                .enumerate()
+                .map(|(i, g)| {
+                    let tasks = by_goal.get(g.goal_id.as_str()).map_or(&[][..], Vec::as_slice);
+                    vec![
+                        (i + 1).to_string(),
+                        g.priority.to_string(),
+                        format!("{} (`{}`)", g.text, g.goal_id),
+                        task_list(tasks, self.day),
+                    ]
+                })
+                .collect();
+            out.push_str(&table(&["#", "priority", "goal", "tasks"], &rows));
+            out.push('\n');
+        }
+        if !self.notes.is_empty() {
+            out.push_str("## Notes for every agent\n\n");
+            for note in &self.notes {
+                out.push_str(&format!("- {note}\n"));
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+fn render_diff(diff: &VisionDiff) -> String {
+    let Some(since) = diff.since else {
+        return "## What changed in VISION.md\n\nFirst plan: every goal is new.\n\n".to_string();
+    };
+    let mut out = format!("## What changed in VISION.md since {since}\n\n");
+    let mut any = false;
+    for entry in diff.changes() {
+        any = true;
+        let line = match &entry.change {
+            Change::New => format!("- **new** ({}) `{}`: {}", entry.priority, entry.goal_id, entry.text),
+            Change::Changed { old_text, old_priority } if *old_text == entry.text => {
+                format!("- **changed** `{}`: priority {old_priority} → {}: {}", entry.goal_id, entry.priority, entry.text)
+            }
+            Change::Changed { old_text, .. } => {
+                format!("- **changed** ({}) `{}`: \"{old_text}\" → \"{}\"", entry.priority, entry.goal_id, entry.text)
+            }
+            Change::Removed => format!("- **removed** `{}`: {} (its backlog task closes as failed)", entry.goal_id, entry.text),
+            Change::Unchanged => continue,
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    if !any {
+        out.push_str("No change.\n");
+    }
+    out.push('\n');
+    out
+}
+
+fn task_list(tasks: &[&TaskRow], day: NaiveDate) -> String {
+    if tasks.is_empty() {
+        return "— (the planner creates it)".to_string();
+    }
+    tasks
+        .iter()
+        .map(|t| {
+            let carried = t.state.is_open() && t.created.get(..10).is_some_and(|d| d < day.to_string().as_str());
+            format!("{} {}{}", t.id, t.state, if carried { ", carried over" } else { "" })
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn tasks_by_goal(tasks: &[TaskRow]) -> BTreeMap<&str, Vec<&TaskRow>> {
+    let mut map: BTreeMap<&str, Vec<&TaskRow>> = BTreeMap::new();
+    for task in tasks {
+        if let Some(goal) = &task.goal {
+            map.entry(goal.as_str()).or_default().push(task);
+        }
+    }
+    map
+}

@@ -1,0 +1,58 @@
+//! `morning` (orchestrator, model-free): VISION.md → DAILY_PLAN.md.
+//!
+//! A VISION.md that cannot be understood fails the job before anything is written, so the
+//! previous plan stays as it was.
+
+use chrono::NaiveDate;
+
+use super::JobName;
+use super::daily_plan::DailyPlan;
+use super::runner::JobOutcome;
+use crate::context::Ctx;
+use crate::error::{IoContext, Result};
+use crate::fsx;
+use crate::store::Event;
+
+pub fn run(ctx: &mut Ctx, day: NaiveDate) -> Result<JobOutcome> {
+    let understood = ctx.read_vision(day)?;
+    let tasks = ctx.store.tasks()?;
+    let plan = DailyPlan::build(day, &understood, &tasks, ctx.config.agents.max_tasks_per_day, budget_line(ctx, day)?);
+    understood.snapshot(day).save(&ctx.home.snapshots_dir(), &understood.text)?;
+    let json = serde_json::to_string(&plan).unwrap_or_default();
+    ctx.store.save_plan(day, &json, ctx.now())?;
+    let path = ctx.home.daily_plan();
+    fsx::write_atomic(&path, plan.render(&tasks, ctx.now()).as_bytes()).at_path(&path)?;
+    let changes = plan.diff.changes().count();
+    let detail = serde_json::json!({"day": day, "today": plan.today.len(), "research": plan.research.len(), "changes": changes});
+    ctx.audit(Event::new(ctx.now(), JobName::Morning.agent(), "plan.written").detail(detail))?;
+    Ok(JobOutcome {
+        job: JobName::Morning,
+        day,
+        summary: format!(
+            "{} goals today, {} to research, {} deferred, {} waiting on a person; {changes} change(s) in VISION.md",
+            plan.today.len(),
+            plan.research.len(),
+            plan.deferred.len(),
+            plan.waiting.len()
+        ),
+        wrote: vec![path],
+    })
+}
+
+/// The budget in one line: the cap and what is spent, or that no model is configured.
+pub fn budget_line(ctx: &Ctx, day: NaiveDate) -> Result<String> {
+    let spent = ctx.store.usage_total(day)?;
+    let Some(budget) = &ctx.config.agents.budget else {
+        return Ok(if ctx.config.agents.default_provider.is_none() && ctx.config.agents.agents.is_empty() {
+            "no model configured, nothing is spent".to_string()
+        } else {
+            format!("no daily cap set; spent today ${:.2} ({} tokens)", spent.cost_usd, spent.tokens)
+        });
+    };
+    let b = &budget.value;
+    Ok(match (b.daily_usd, b.daily_tokens) {
+        (Some(usd), _) => format!("${:.2} of ${usd:.2} spent today", spent.cost_usd),
+        (_, Some(tokens)) => format!("{} of {tokens} tokens spent today", spent.tokens),
+        _ => String::new(),
+    })
+}

@@ -1,0 +1,183 @@
+//! `plan` (planner, model-free): the morning's plan → task files.
+//!
+//! For each planned goal that has no task yet, one task in tasks/backlog (ideas become
+//! research tasks). Backlog tasks whose goal is no longer in VISION.md move to failed with
+//! the reason written in them; a reworded goal renames its backlog task. Every step checks
+//! what is already on disk first, so a re-run (or a run after a crash) adds nothing twice.
+//! While any task file cannot be parsed the planner refuses to run: that file's goal is
+//! unknown, and planning anyway could give the goal a second task.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+
+use super::JobName;
+use super::daily_plan::{DailyPlan, PlannedGoal};
+use super::runner::JobOutcome;
+use crate::context::Ctx;
+use crate::error::{Error, IoContext, Result};
+use crate::fsx;
+use crate::store::{Event, TaskRow};
+use crate::tasks::queue::TaskDraft;
+use crate::tasks::{TaskKind, TaskState};
+use crate::vision::{GoalKind, Snapshot};
+
+const ACTOR: &str = "planner";
+
+pub fn run(ctx: &mut Ctx, day: NaiveDate) -> Result<JobOutcome> {
+    let plan = load_plan(ctx, day)?;
+    let problems = ctx.store.task_problems(&ctx.home)?;
+    if let Some(first) = problems.first() {
+        return Err(Error::Refused(format!(
+            "{first} — planning waits until {} task file(s) can be read, so no goal gets a second task",
+            problems.len()
+        )));
+    }
+    let snapshot = Snapshot::load(&ctx.home.snapshots_dir(), day)?;
+    let current: BTreeMap<&str, &str> =
+        snapshot.as_ref().map(|s| s.goals.iter().map(|g| (g.id.as_str(), g.text.as_str())).collect()).unwrap_or_default();
+
+    let closed = close_removed_goals(ctx, &current, day)?;
+    let renamed = follow_reworded_goals(ctx, &current)?;
+
+    let tasks = ctx.store.tasks()?;
+    let has_task: BTreeSet<&str> = tasks.iter().filter_map(|t| t.goal.as_deref()).collect();
+    let drafts: Vec<TaskDraft> =
+        plan.to_plan().filter(|g| !has_task.contains(g.goal_id.as_str())).map(|g| draft_for(g, &plan.notes)).collect();
+    let (home, store) = (&ctx.home, &ctx.store);
+    let created = ctx.queue.create_all(drafts, ACTOR, ctx.clock.now(), |task| Ok(store.mirror_task(home, task)?))?;
+    for task in &created {
+        let detail = serde_json::json!({"goal": task.meta.goal, "title": task.meta.title});
+        ctx.audit(Event::new(ctx.now(), ACTOR, "task.created").task(task.meta.id).detail(detail))?;
+    }
+
+    let tasks = ctx.store.tasks()?;
+    let path = ctx.home.daily_plan();
+    fsx::write_atomic(&path, plan.render(&tasks, ctx.now()).as_bytes()).at_path(&path)?;
+    let mut wrote: Vec<_> = created.iter().map(|t| t.path.clone()).collect();
+    wrote.push(path);
+    Ok(JobOutcome {
+        job: JobName::Plan,
+        day,
+        summary: format!(
+            "{} task(s) created, {closed} closed because their goal left VISION.md, {renamed} renamed after a reworded goal",
+            created.len()
+        ),
+        wrote,
+    })
+}
+
+fn load_plan(ctx: &Ctx, day: NaiveDate) -> Result<DailyPlan> {
+    let json = ctx.store.load_plan(day)?.ok_or_else(|| {
+        Error::Refused(format!("there is no plan for {day} yet; run `dayshift run morning` first (or `dayshift day`)"))
+    })?;
+    serde_json::from_str(&json).map_err(|e| {
+        Error::Refused(format!("the stored plan for {day} cannot be read ({e}); run `dayshift run morning` to write it again"))
+    })
+}
+
+/// Backlog tasks whose VISION goal is gone move to failed, with the reason in the file.
+fn close_removed_goals(ctx: &Ctx, current: &BTreeMap<&str, &str>, day: NaiveDate) -> Result<usize> {
+    if current.is_empty() {
+        return Ok(0);
+    }
+    let orphans: Vec<TaskRow> = ctx
+        .store
+        .tasks()?
+        .into_iter()
+        .filter(|t| t.state == TaskState::Backlog)
+        .filter(|t| t.goal.as_deref().is_some_and(|g| g.starts_with("g-") && !current.contains_key(g)))
+        .collect();
+    for row in &orphans {
+        let mut task = ctx.queue.find(row.id)?;
+        let goal = row.goal.as_deref().unwrap_or_default();
+        let why = format!("goal {goal} is no longer in VISION.md (removed by {day}); nothing was deleted");
+        ctx.move_task(&mut task, TaskState::Failed, ACTOR, &why)?;
+    }
+    Ok(orphans.len())
+}
+
+/// A backlog task follows its goal's new wording (title and a log line), once.
+fn follow_reworded_goals(ctx: &Ctx, current: &BTreeMap<&str, &str>) -> Result<usize> {
+    let mut renamed = 0;
+    for row in ctx.store.tasks()?.into_iter().filter(|t| t.state == TaskState::Backlog) {
+        let Some(text) = row.goal.as_deref().and_then(|g| current.get(g)) else { continue };
+        let title = title_for(text);
+        if row.title == title {
+            continue;
+        }
+        let mut task = ctx.queue.find(row.id)?;
+        let message = format!("goal reworded in VISION.md: \"{text}\"");
+        task.log(ctx.now(), ACTOR, &message);
+        let old = std::mem::replace(&mut task.meta.title, title);
+        ctx.save_task(&task, ACTOR, "task.updated", serde_json::json!({"title": {"from": old, "to": task.meta.title}}))?;
+        renamed += 1;
+    }
+    Ok(renamed)
+}
+
+fn draft_for(goal: &PlannedGoal, notes: &[String]) -> TaskDraft {
+    let research = goal.kind == GoalKind::Research;
+    let mut description = format!("From VISION.md, \"{}\" (line {}):\n\n> {}\n", goal.section, goal.line, goal.text);
+    if research {
+        description.push_str("\nResearch first: answer the question with a report in reports/research/ (recommendation, pros and cons, effort, links).\n");
+    }
+    if !notes.is_empty() {
+        description.push_str("\nNotes for every agent:\n");
+        for note in notes {
+            description.push_str(&format!("- {note}\n"));
+        }
+    }
+    TaskDraft {
+        title: title_for(&goal.text),
+        priority: goal.priority,
+        goal: Some(goal.goal_id.clone()),
+        source: None,
+        kind: if research { TaskKind::Research } else { TaskKind::Code },
+        files: paths_named_in(&goal.text),
+        depends_on: vec![],
+        acceptance: vec![if research {
+            format!("a report in reports/research/ answers: {}", goal.text)
+        } else {
+            format!("done as VISION.md asks: {}", goal.text)
+        }],
+        difficulty: None,
+        description,
+    }
+}
+
+fn title_for(goal_text: &str) -> String {
+    let mut title: String = goal_text.chars().take(120).collect();
+    if title.len() < goal_text.len() {
+        title.push('…');
+    }
+    title
+}
+
+/// Paths a goal names, like `core/settings.py`: words with a `/` or a file extension.
+fn paths_named_in(text: &str) -> Vec<String> {
+    let mut paths: Vec<String> = text
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| "`'\"(),;:!?".contains(c)).trim_end_matches('.'))
+        .filter(|w| !w.contains("://") && !w.starts_with('/') && !w.contains(".."))
+        .filter(|w| {
+            let ext = w.rsplit_once('.').map(|(stem, ext)| stem.len() >= 2 && (1..=5).contains(&ext.len()) && ext.chars().all(|c| c.is_ascii_alphanumeric()) && ext.chars().any(|c| c.is_ascii_alphabetic()));
+            w.contains('/') && w.len() > 2 || ext == Some(true) && w.chars().any(|c| c.is_ascii_lowercase())
+        })
+        .map(str::to_string)
+        .collect();
+    paths.dedup();
+    paths
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_found_in_goal_text() {
+        assert_eq!(paths_named_in("Fix the CSRF bug in core/settings.py."), vec!["core/settings.py"]);
+        assert_eq!(paths_named_in("Update `README.md` and docs/"), vec!["README.md", "docs/"]);
+        assert!(paths_named_in("See https://x.io/a and e.g. v1.2 and ../etc/passwd").is_empty());
+    }
+}

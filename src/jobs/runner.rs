@@ -1,0 +1,87 @@
+//! Running one job: refuse while paused, take the job lock (jobs never overlap, across
+//! processes too), close runs a crash left open, sync the mirror, record the run and its
+//! outcome, and audit it.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use tracing::{error, info, info_span};
+
+use super::{JobName, morning, plan, wrapup};
+use crate::context::Ctx;
+use crate::error::{Error, IoContext, Result};
+use crate::lockfile::FileLock;
+use crate::store::{Event, RunOutcome};
+
+/// What a finished job did, for the person watching.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct JobOutcome {
+    pub job: JobName,
+    pub day: NaiveDate,
+    /// One line: what happened.
+    pub summary: String,
+    /// Files written, for "where is it" hints.
+    pub wrote: Vec<PathBuf>,
+}
+
+/// Why a job did not start.
+pub fn refusal(ctx: &Ctx, job: JobName) -> Option<String> {
+    if ctx.home.stop_file().exists() {
+        return Some(format!(
+            "paused: {} exists; every job waits until it is removed",
+            ctx.home.display_path(&ctx.home.stop_file())
+        ));
+    }
+    if !job.is_built() {
+        return Some(format!(
+            "the `{job}` job needs the {} agent, which this build does not have yet; it runs morning, plan and wrapup",
+            job.agent()
+        ));
+    }
+    None
+}
+
+/// Run `job` for `day` now. Waits for a job already running in another process.
+pub fn run_job(ctx: &mut Ctx, job: JobName, day: NaiveDate) -> Result<JobOutcome> {
+    if let Some(why) = refusal(ctx, job) {
+        return Err(Error::Refused(why));
+    }
+    let lock_path = ctx.home.job_lock();
+    let _lock = FileLock::acquire(&lock_path).at_path(&lock_path)?;
+    let span = match job.agent() {
+        "planner" => info_span!("planner", job = %job, %day),
+        _ => info_span!("orchestrator", job = %job, %day),
+    };
+    let _enter = span.enter();
+    let interrupted = ctx.store.close_interrupted_runs(ctx.now())?;
+    if interrupted > 0 {
+        info!(interrupted, "closed runs a crash left open");
+    }
+    ctx.reconcile()?;
+    let run = ctx.store.start_run(job.as_str(), day, ctx.now())?;
+    ctx.audit(Event::new(ctx.now(), job.agent(), "job.started").detail(serde_json::json!({"job": job, "day": day})))?;
+    info!("{job} started");
+    let result = match job {
+        JobName::Morning => morning::run(ctx, day),
+        JobName::Plan => plan::run(ctx, day),
+        JobName::Wrapup => wrapup::run(ctx, day),
+        other => Err(Error::Refused(format!("`{other}` is not built"))),
+    };
+    let now = ctx.now();
+    match &result {
+        Ok(outcome) => {
+            info!(summary = %outcome.summary, "{job} finished");
+            ctx.store.finish_run(run, RunOutcome::Ok, &outcome.summary, None, now)?;
+            let detail = serde_json::json!({"job": job, "day": day, "summary": outcome.summary});
+            ctx.audit(Event::new(now, job.agent(), "job.finished").detail(detail))?;
+        }
+        Err(e) => {
+            let message = ctx.config.secrets.redact(&e.to_string());
+            error!(error = %message, "{job} failed");
+            ctx.store.finish_run(run, RunOutcome::Failed, "", Some(&message), now)?;
+            let detail = serde_json::json!({"job": job, "day": day, "error": message});
+            ctx.audit(Event::new(now, job.agent(), "job.failed").detail(detail))?;
+        }
+    }
+    result
+}
