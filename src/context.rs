@@ -42,9 +42,18 @@ impl Ctx {
         let config = Config::load(&home)?;
         let store = Store::open(&home.db_path())?;
         home.sweep_temp_files();
-        let clock = Clock { tz: config.schedules.timezone, day };
+        let clock = Clock {
+            tz: config.schedules.timezone,
+            day,
+        };
         let queue = Queue::new(&home);
-        Ok(Self { home, config, store, queue, clock })
+        Ok(Self {
+            home,
+            config,
+            store,
+            queue,
+            clock,
+        })
     }
 
     pub fn now(&self) -> DateTime<FixedOffset> {
@@ -59,8 +68,14 @@ impl Ctx {
     pub fn audit(&self, event: Event) -> Result<()> {
         let raw = serde_json::to_string(&event).unwrap_or_default();
         let line = self.config.secrets.redact(&raw);
-        let event: Event = if line == raw { event } else { serde_json::from_str(&line).unwrap_or(event) };
-        Ok(self.store.record_event(&self.home.audit_log(), &event, &line)?)
+        let event: Event = if line == raw {
+            event
+        } else {
+            serde_json::from_str(&line).unwrap_or(event)
+        };
+        Ok(self
+            .store
+            .record_event(&self.home.audit_log(), &event, &line)?)
     }
 
     /// Sync the task mirror with the folders; moves a person made by hand are audited.
@@ -68,29 +83,56 @@ impl Ctx {
         let found = self.store.reconcile(&self.home, &self.queue)?;
         for (id, from, to) in &found.moved_by_hand {
             let detail = serde_json::json!({"from": from, "to": to, "by": "hand"});
-            self.audit(Event::new(self.now(), "human", "task.moved").task(*id).detail(detail))?;
+            self.audit(
+                Event::new(self.now(), "human", "task.moved")
+                    .task(*id)
+                    .detail(detail),
+            )?;
         }
         Ok(found)
     }
 
     /// Move a task, mirror it and audit the move.
-    pub fn move_task(&self, task: &mut Task, to: crate::tasks::TaskState, actor: &str, why: &str) -> Result<()> {
+    pub fn move_task(
+        &self,
+        task: &mut Task,
+        to: crate::tasks::TaskState,
+        actor: &str,
+        why: &str,
+    ) -> Result<()> {
         let from = task.state;
         self.queue.transition(task, to, actor, why, self.now())?;
         self.store.mirror_task(&self.home, task)?;
         let detail = serde_json::json!({"from": from, "to": to, "why": why});
-        self.audit(Event::new(self.now(), actor, "task.moved").task(task.meta.id).detail(detail))
+        self.audit(
+            Event::new(self.now(), actor, "task.moved")
+                .task(task.meta.id)
+                .detail(detail),
+        )
     }
 
     /// Rewrite a task in place, mirror it and audit what changed.
-    pub fn save_task(&self, task: &Task, actor: &str, action: &str, detail: serde_json::Value) -> Result<()> {
+    pub fn save_task(
+        &self,
+        task: &Task,
+        actor: &str,
+        action: &str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
         self.queue.save(task)?;
         self.store.mirror_task(&self.home, task)?;
-        self.audit(Event::new(self.now(), actor, action).task(task.meta.id).detail(detail))
+        self.audit(
+            Event::new(self.now(), actor, action)
+                .task(task.meta.id)
+                .detail(detail),
+        )
     }
 
     /// VISION.md understood as of `day`, with its diff against the previous day's snapshot.
-    pub fn read_vision(&self, day: NaiveDate) -> std::result::Result<vision::Understood, VisionError> {
+    pub fn read_vision(
+        &self,
+        day: NaiveDate,
+    ) -> std::result::Result<vision::Understood, VisionError> {
         vision::understand(&self.home.vision(), &self.home.snapshots_dir(), day)
     }
 }

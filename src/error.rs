@@ -24,11 +24,17 @@ pub struct At {
 
 impl At {
     pub fn file(file: impl Into<PathBuf>) -> Self {
-        Self { file: file.into(), line: None }
+        Self {
+            file: file.into(),
+            line: None,
+        }
     }
 
     pub fn line(file: impl Into<PathBuf>, line: u64) -> Self {
-        Self { file: file.into(), line: Some(line) }
+        Self {
+            file: file.into(),
+            line: Some(line),
+        }
     }
 }
 
@@ -52,7 +58,11 @@ pub struct FileProblem {
 
 impl FileProblem {
     pub fn new(at: At, problem: impl Into<String>, fix: impl Into<String>) -> Self {
-        Self { at, problem: problem.into(), fix: fix.into() }
+        Self {
+            at,
+            problem: problem.into(),
+            fix: fix.into(),
+        }
     }
 }
 
@@ -72,7 +82,10 @@ pub trait IoContext<T> {
 
 impl<T> IoContext<T> for io::Result<T> {
     fn at_path(self, path: &Path) -> Result<T, IoError> {
-        self.map_err(|source| IoError { path: path.to_path_buf(), source })
+        self.map_err(|source| IoError {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 }
 
@@ -119,8 +132,15 @@ mod tests {
 
     #[test]
     fn file_problem_reads_as_one_line_with_file_line_and_fix() {
-        let p = FileProblem::new(At::line("VISION.md", 4), "unknown priority `SOMEDAY`", "use critical, high, medium or low");
-        assert_eq!(p.to_string(), "VISION.md:4: unknown priority `SOMEDAY`; use critical, high, medium or low");
+        let p = FileProblem::new(
+            At::line("VISION.md", 4),
+            "unknown priority `SOMEDAY`",
+            "use critical, high, medium or low",
+        );
+        assert_eq!(
+            p.to_string(),
+            "VISION.md:4: unknown priority `SOMEDAY`; use critical, high, medium or low"
+        );
         let p = FileProblem::new(At::file("x.yaml"), "empty", "fill it");
         assert_eq!(p.to_string(), "x.yaml: empty; fill it");
     }

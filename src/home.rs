@@ -19,10 +19,19 @@ const TEMPLATES: [(&str, &str); 7] = [
     ("VISION.md", include_str!("../VISION.md")),
     ("config/target.yaml", include_str!("../config/target.yaml")),
     ("config/agents.yaml", include_str!("../config/agents.yaml")),
-    ("config/schedules.yaml", include_str!("../config/schedules.yaml")),
+    (
+        "config/schedules.yaml",
+        include_str!("../config/schedules.yaml"),
+    ),
     ("config/policy.yaml", include_str!("../config/policy.yaml")),
-    ("config/.env.example", include_str!("../config/.env.example")),
-    (".gitignore", "workspace/\n.dayshift/\nconfig/.env\nSTOP\nlogs/*\n!logs/.gitkeep\n"),
+    (
+        "config/.env.example",
+        include_str!("../config/.env.example"),
+    ),
+    (
+        ".gitignore",
+        "workspace/\n.dayshift/\nconfig/.env\nSTOP\nlogs/*\n!logs/.gitkeep\n",
+    ),
 ];
 
 /// Folders every home has; created on open when missing.
@@ -167,7 +176,12 @@ impl Home {
 
     /// Remove temp files a crash may have left in the folders dayshift writes.
     pub fn sweep_temp_files(&self) -> usize {
-        let mut dirs = vec![self.root.clone(), self.snapshots_dir(), self.state_dir(), self.root.join("reports/daily")];
+        let mut dirs = vec![
+            self.root.clone(),
+            self.snapshots_dir(),
+            self.state_dir(),
+            self.root.join("reports/daily"),
+        ];
         dirs.extend(TaskState::ALL.iter().map(|s| self.task_state_dir(*s)));
         dirs.iter().map(|d| fsx::sweep_temp_files(d)).sum()
     }

@@ -26,7 +26,12 @@ impl FileLock {
     }
 
     fn take(path: &Path, arg: FlockArg) -> io::Result<Option<Self>> {
-        let file = OpenOptions::new().create(true).truncate(false).read(true).write(true).open(path)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(path)?;
         match Flock::lock(file, arg) {
             Ok(lock) => Ok(Some(Self { _lock: lock })),
             Err((_, Errno::EWOULDBLOCK)) => Ok(None),

@@ -3,7 +3,11 @@
 /// A GitHub-flavoured markdown table. Cells are escaped so a `|` or newline in user text
 /// cannot break the table.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let mut out = format!("| {} |\n|{}\n", headers.join(" | "), "---|".repeat(headers.len()));
+    let mut out = format!(
+        "| {} |\n|{}\n",
+        headers.join(" | "),
+        "---|".repeat(headers.len())
+    );
     for row in rows {
         let cells: Vec<String> = row.iter().map(|c| cell(c)).collect();
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
@@ -12,7 +16,10 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
 }
 
 fn cell(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ").replace('|', "\\|")
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('|', "\\|")
 }
 
 /// A timestamp as dayshift writes it in markdown.

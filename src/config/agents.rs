@@ -150,16 +150,30 @@ impl AgentsConfig {
     }
 
     fn validate(&self, file: &Path) -> Result<(), FileProblem> {
-        let at = |loc: &serde_saphyr::Location| At { file: file.to_path_buf(), line: yaml::line_of(loc, 0) };
-        let known = || self.providers.keys().cloned().collect::<Vec<_>>().join(", ");
+        let at = |loc: &serde_saphyr::Location| At {
+            file: file.to_path_buf(),
+            line: yaml::line_of(loc, 0),
+        };
+        let known = || {
+            self.providers
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let references = self.default_provider.iter().chain(
-            self.agents.values().flat_map(|a| a.provider.iter().chain(a.fallback.iter())),
+            self.agents
+                .values()
+                .flat_map(|a| a.provider.iter().chain(a.fallback.iter())),
         );
         for name in references {
             if !self.providers.contains_key(&name.value) {
                 return Err(FileProblem::new(
                     at(&name.referenced),
-                    format!("provider `{}` is not defined under `providers:`", name.value),
+                    format!(
+                        "provider `{}` is not defined under `providers:`",
+                        name.value
+                    ),
                     format!("define it, or use one of: {}", none_if_empty(known())),
                 ));
             }
@@ -180,7 +194,9 @@ impl AgentsConfig {
                 (Some(_), Some(_)) => Some("budget sets both `daily_usd` and `daily_tokens`"),
                 (Some(usd), None) if !(usd > 0.0) => Some("`daily_usd` must be above 0"),
                 (None, Some(0)) => Some("`daily_tokens` must be above 0"),
-                _ if !(b.alert_at > 0.0 && b.alert_at <= 1.0) => Some("`alert_at` must be between 0 and 1"),
+                _ if !(b.alert_at > 0.0 && b.alert_at <= 1.0) => {
+                    Some("`alert_at` must be between 0 and 1")
+                }
                 _ => None,
             };
             if let Some(problem) = problem {
@@ -212,7 +228,11 @@ impl AgentsConfig {
 }
 
 fn none_if_empty(s: String) -> String {
-    if s.is_empty() { "(none defined)".into() } else { s }
+    if s.is_empty() {
+        "(none defined)".into()
+    } else {
+        s
+    }
 }
 
 #[cfg(test)]

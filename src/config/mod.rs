@@ -64,10 +64,17 @@ impl Config {
     }
 }
 
-fn read<T: Default>(path: &Path, parse: fn(&Path, &str) -> Result<T, FileProblem>) -> Result<T, FileProblem> {
+fn read<T: Default>(
+    path: &Path,
+    parse: fn(&Path, &str) -> Result<T, FileProblem>,
+) -> Result<T, FileProblem> {
     match std::fs::read_to_string(path) {
         Ok(text) => parse(path, &text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
-        Err(e) => Err(FileProblem::new(At::file(path), format!("cannot read: {e}"), "check the file's permissions")),
+        Err(e) => Err(FileProblem::new(
+            At::file(path),
+            format!("cannot read: {e}"),
+            "check the file's permissions",
+        )),
     }
 }

@@ -55,7 +55,12 @@ fn default_max_lines() -> u32 {
 }
 
 /// Paths that are protected when policy.yaml does not say otherwise.
-pub const DEFAULT_PROTECTED: [&str; 4] = ["**/migrations/**", "**/settings.py", ".github/**", "Dockerfile"];
+pub const DEFAULT_PROTECTED: [&str; 4] = [
+    "**/migrations/**",
+    "**/settings.py",
+    ".github/**",
+    "Dockerfile",
+];
 
 /// The validated policy, with its globs compiled.
 #[derive(Debug, Clone)]
@@ -87,7 +92,13 @@ impl Policy {
             Some(list) => list,
             None => DEFAULT_PROTECTED
                 .iter()
-                .map(|p| Spanned::new(p.to_string(), serde_saphyr::Location::UNKNOWN, serde_saphyr::Location::UNKNOWN))
+                .map(|p| {
+                    Spanned::new(
+                        p.to_string(),
+                        serde_saphyr::Location::UNKNOWN,
+                        serde_saphyr::Location::UNKNOWN,
+                    )
+                })
                 .collect(),
         };
         Ok(Self {
@@ -110,7 +121,10 @@ fn compile(file: &Path, key: &str, patterns: &[Spanned<String>]) -> Result<PathR
     let mut builder = GlobSetBuilder::new();
     for pattern in patterns {
         let p = pattern.value.trim();
-        let at = At { file: file.to_path_buf(), line: yaml::line_of(&pattern.referenced, 0) };
+        let at = At {
+            file: file.to_path_buf(),
+            line: yaml::line_of(&pattern.referenced, 0),
+        };
         let escapes = p.starts_with('/') || p.split('/').any(|part| part == "..");
         if p.is_empty() || escapes {
             return Err(FileProblem::new(
@@ -120,12 +134,24 @@ fn compile(file: &Path, key: &str, patterns: &[Spanned<String>]) -> Result<PathR
             ));
         }
         let glob = Glob::new(p).map_err(|e| {
-            FileProblem::new(at, format!("`{key}` entry `{p}` is not a valid glob: {}", e.kind()), "fix the pattern")
+            FileProblem::new(
+                at,
+                format!("`{key}` entry `{p}` is not a valid glob: {}", e.kind()),
+                "fix the pattern",
+            )
         })?;
         builder.add(glob);
     }
-    let set = builder.build().map_err(|e| FileProblem::new(At::file(file), e.to_string(), "fix the patterns"))?;
-    Ok(PathRules { patterns: patterns.iter().map(|p| p.value.trim().to_string()).collect(), set })
+    let set = builder
+        .build()
+        .map_err(|e| FileProblem::new(At::file(file), e.to_string(), "fix the patterns"))?;
+    Ok(PathRules {
+        patterns: patterns
+            .iter()
+            .map(|p| p.value.trim().to_string())
+            .collect(),
+        set,
+    })
 }
 
 #[cfg(test)]
@@ -143,7 +169,8 @@ mod tests {
 
     #[test]
     fn a_path_that_leaves_the_target_is_refused() {
-        let err = Policy::parse(Path::new("p.yaml"), "never_touch:\n  - \"../secrets/**\"\n").unwrap_err();
+        let err = Policy::parse(Path::new("p.yaml"), "never_touch:\n  - \"../secrets/**\"\n")
+            .unwrap_err();
         assert_eq!(err.at.line, Some(2));
         assert!(err.problem.contains("not a path inside the target"));
     }

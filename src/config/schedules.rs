@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use chrono::{DateTime, TimeZone};
+use chrono::{DateTime, TimeZone, Timelike};
 use chrono_tz::Tz;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
@@ -85,7 +85,10 @@ impl Default for Schedules {
 }
 
 fn at(file: &Path, location: &serde_saphyr::Location) -> At {
-    At { file: file.to_path_buf(), line: yaml::line_of(location, 0) }
+    At {
+        file: file.to_path_buf(),
+        line: yaml::line_of(location, 0),
+    }
 }
 
 /// A 5-field cron expression (or 6 with leading seconds), checked and ready to evaluate.
@@ -100,7 +103,9 @@ impl CronSchedule {
         let expr = expr.split_whitespace().collect::<Vec<_>>().join(" ");
         let fields = expr.split(' ').filter(|f| !f.is_empty()).count();
         if fields != 5 && fields != 6 {
-            return Err(format!("cron `{expr}` has {fields} fields; dayshift takes 5 (or 6 with seconds)"));
+            return Err(format!(
+                "cron `{expr}` has {fields} fields; dayshift takes 5 (or 6 with seconds)"
+            ));
         }
         let cron = CronParser::builder()
             .seconds(Seconds::Optional)
@@ -118,12 +123,20 @@ impl CronSchedule {
 
     /// The expression with an explicit seconds field, as tokio-cron-scheduler wants it.
     pub fn with_seconds(&self) -> String {
-        if self.expr.split(' ').count() == 5 { format!("0 {}", self.expr) } else { self.expr.clone() }
+        if self.expr.split(' ').count() == 5 {
+            format!("0 {}", self.expr)
+        } else {
+            self.expr.clone()
+        }
     }
 
-    /// The first time strictly after `after`.
+    /// The first time strictly after `after`, on a whole second.
     pub fn next_after<Z: TimeZone>(&self, after: &DateTime<Z>) -> Option<DateTime<Z>> {
-        self.cron.find_next_occurrence(after, false).ok()
+        let whole = after
+            .clone()
+            .with_nanosecond(0)
+            .unwrap_or_else(|| after.clone());
+        self.cron.find_next_occurrence(&whole, false).ok()
     }
 
     /// The last time at or before `at`.
@@ -134,7 +147,9 @@ impl CronSchedule {
 
 /// The machine's zone: `TZ`, else the target of /etc/localtime, else UTC.
 pub fn local_timezone() -> Tz {
-    let from_env = std::env::var("TZ").ok().and_then(|s| s.trim_start_matches(':').parse().ok());
+    let from_env = std::env::var("TZ")
+        .ok()
+        .and_then(|s| s.trim_start_matches(':').parse().ok());
     let from_link = || {
         let target = std::fs::read_link("/etc/localtime").ok()?;
         let s = target.to_string_lossy();
@@ -153,7 +168,10 @@ mod tests {
 
     #[test]
     fn five_and_six_fields_are_accepted() {
-        let s = parse("timezone: Asia/Dhaka\njobs: {morning: \"0 7 * * *\", plan: \"*/5 * * * * *\"}\n").unwrap();
+        let s = parse(
+            "timezone: Asia/Dhaka\njobs: {morning: \"0 7 * * *\", plan: \"*/5 * * * * *\"}\n",
+        )
+        .unwrap();
         assert_eq!(s.timezone, chrono_tz::Asia::Dhaka);
         assert_eq!(s.jobs[&JobName::Morning].with_seconds(), "0 0 7 * * *");
         assert_eq!(s.jobs[&JobName::Plan].with_seconds(), "*/5 * * * * *");
@@ -185,7 +203,9 @@ mod tests {
         let s = CronSchedule::parse("0 7 * * *").unwrap();
         let tz = chrono_tz::Asia::Dhaka;
         let now = tz.with_ymd_and_hms(2026, 11, 22, 8, 0, 0).unwrap();
-        let next = s.next_after(&now).unwrap();
+        let next = s
+            .next_after(&(now + chrono::Duration::nanoseconds(123)))
+            .unwrap();
         assert_eq!(next.to_rfc3339(), "2026-11-23T07:00:00+06:00");
     }
 }

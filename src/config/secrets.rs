@@ -8,8 +8,13 @@ use std::path::Path;
 use crate::error::{At, FileProblem};
 
 /// The names dayshift knows to be secrets (DESIGN §2).
-pub const KNOWN_SECRETS: [&str; 5] =
-    ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GITHUB_TOKEN", "DISCORD_WEBHOOK_URL", "TAVILY_API_KEY"];
+pub const KNOWN_SECRETS: [&str; 5] = [
+    "ANTHROPIC_API_KEY",
+    "OPENAI_API_KEY",
+    "GITHUB_TOKEN",
+    "DISCORD_WEBHOOK_URL",
+    "TAVILY_API_KEY",
+];
 
 /// Secrets found in config/.env (the process environment is read on demand).
 #[derive(Debug, Clone, Default)]
@@ -24,7 +29,11 @@ impl Secrets {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
             Err(e) => {
-                return Err(FileProblem::new(At::file(env_file), format!("cannot read: {e}"), "check its permissions"));
+                return Err(FileProblem::new(
+                    At::file(env_file),
+                    format!("cannot read: {e}"),
+                    "check its permissions",
+                ));
             }
         };
         let mut from_file = BTreeMap::new();
@@ -56,7 +65,10 @@ impl Secrets {
 
     /// The environment wins over the file, so a one-off override needs no edit.
     pub fn get(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok().filter(|v| !v.is_empty()).or_else(|| self.from_file.get(name).cloned())
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .or_else(|| self.from_file.get(name).cloned())
     }
 
     /// Replace every known secret value in `text` with `[redacted]`.
@@ -71,7 +83,11 @@ impl Secrets {
     fn values(&self) -> Vec<String> {
         let mut names: Vec<&str> = KNOWN_SECRETS.to_vec();
         names.extend(self.from_file.keys().map(String::as_str));
-        let mut values: Vec<String> = names.iter().filter_map(|n| self.get(n)).filter(|v| v.len() >= 6).collect();
+        let mut values: Vec<String> = names
+            .iter()
+            .filter_map(|n| self.get(n))
+            .filter(|v| v.len() >= 6)
+            .collect();
         values.sort_by_key(|v| std::cmp::Reverse(v.len()));
         values.dedup();
         values
@@ -97,7 +113,10 @@ mod tests {
         let path = dir.path().join(".env");
         std::fs::write(&path, "# keys\nDAYSHIFT_TEST_CANARY=\"sk-canary-123456\"\n").unwrap();
         let s = Secrets::load(&path).unwrap();
-        assert_eq!(s.get("DAYSHIFT_TEST_CANARY").as_deref(), Some("sk-canary-123456"));
+        assert_eq!(
+            s.get("DAYSHIFT_TEST_CANARY").as_deref(),
+            Some("sk-canary-123456")
+        );
         assert_eq!(s.redact("key sk-canary-123456 used"), "key [redacted] used");
     }
 

@@ -61,7 +61,9 @@ impl TargetConfig {
         let bad_branch = branch.is_empty()
             || branch.contains("..")
             || branch.starts_with(['-', '/'])
-            || branch.chars().any(|c| c.is_whitespace() || "~^:?*[\\".contains(c));
+            || branch
+                .chars()
+                .any(|c| c.is_whitespace() || "~^:?*[\\".contains(c));
         if bad_branch {
             return Err(FileProblem::new(
                 At::file(file),
@@ -73,7 +75,10 @@ impl TargetConfig {
             && repo.value.trim().is_empty()
         {
             return Err(FileProblem::new(
-                At { file: file.to_path_buf(), line: yaml::line_of(&repo.referenced, 0) },
+                At {
+                    file: file.to_path_buf(),
+                    line: yaml::line_of(&repo.referenced, 0),
+                },
                 "`repo` is empty",
                 "set it to a git URL or a local path, or remove the key",
             ));

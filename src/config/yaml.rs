@@ -14,27 +14,44 @@ pub fn parse<T: DeserializeOwned + Default>(
     text: &str,
     line_offset: u64,
 ) -> Result<T, FileProblem> {
-    if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+    if text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
         return Ok(T::default());
     }
     deserialize(file, text, line_offset)
 }
 
-fn deserialize<T: DeserializeOwned>(file: &Path, text: &str, line_offset: u64) -> Result<T, FileProblem> {
+fn deserialize<T: DeserializeOwned>(
+    file: &Path,
+    text: &str,
+    line_offset: u64,
+) -> Result<T, FileProblem> {
     serde_saphyr::from_str::<T>(text).map_err(|e| {
         let line = e.location().map(|l| l.line() + line_offset);
         let message = e.without_snippet().to_string();
         let problem = strip_location(&message);
-        let at = At { file: file.to_path_buf(), line };
+        let at = At {
+            file: file.to_path_buf(),
+            line,
+        };
         FileProblem::new(at, describe(problem), fix_for(problem))
     })
 }
 
 /// Like [`parse`], but an empty document is an error rather than the defaults.
-pub fn parse_required<T: DeserializeOwned>(file: &Path, text: &str, line_offset: u64) -> Result<T, FileProblem> {
+pub fn parse_required<T: DeserializeOwned>(
+    file: &Path,
+    text: &str,
+    line_offset: u64,
+) -> Result<T, FileProblem> {
     if text.trim().is_empty() {
         return Err(FileProblem::new(
-            At { file: file.to_path_buf(), line: Some(line_offset + 1) },
+            At {
+                file: file.to_path_buf(),
+                line: Some(line_offset + 1),
+            },
             "the YAML is empty",
             "fill in the keys (see docs/tasks.md)",
         ));
@@ -55,7 +72,10 @@ fn strip_location(message: &str) -> &str {
 }
 
 fn describe(problem: &str) -> String {
-    if problem.starts_with("expected") || problem.starts_with("unexpected") || problem.contains("scalar") {
+    if problem.starts_with("expected")
+        || problem.starts_with("unexpected")
+        || problem.contains("scalar")
+    {
         format!("invalid YAML: {problem}")
     } else {
         problem.to_string()
@@ -70,7 +90,8 @@ fn fix_for(problem: &str) -> String {
     } else if problem.starts_with("missing field") {
         "add the key".into()
     } else {
-        "fix the YAML at that line (indentation, a missing `:` or an unclosed bracket or quote)".into()
+        "fix the YAML at that line (indentation, a missing `:` or an unclosed bracket or quote)"
+            .into()
     }
 }
 
@@ -90,7 +111,11 @@ mod tests {
     fn unknown_key_names_file_line_and_fix() {
         let err = parse::<Sample>(Path::new("c.yaml"), "name: a\nnmae: b\n", 0).unwrap_err();
         assert_eq!(err.at, At::line("c.yaml", 2));
-        assert!(err.to_string().starts_with("c.yaml:2: unknown field `nmae`"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("c.yaml:2: unknown field `nmae`"),
+            "{err}"
+        );
         assert!(err.fix.contains("spelling"));
     }
 

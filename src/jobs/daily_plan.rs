@@ -62,7 +62,13 @@ impl From<&Goal> for PlannedGoal {
 impl DailyPlan {
     /// Decide the day: open goals by priority (then their order in VISION.md), capped by
     /// `capacity`; ideas likewise; goals with only failed tasks wait on a person.
-    pub fn build(day: NaiveDate, vision: &Understood, tasks: &[TaskRow], capacity: u32, budget: String) -> Self {
+    pub fn build(
+        day: NaiveDate,
+        vision: &Understood,
+        tasks: &[TaskRow],
+        capacity: u32,
+        budget: String,
+    ) -> Self {
         let by_goal = tasks_by_goal(tasks);
         let mut plan = DailyPlan {
             day,
@@ -89,7 +95,11 @@ impl DailyPlan {
             } else if !open && !tasks.is_empty() {
                 &mut plan.waiting
             } else if goal.kind == GoalKind::Research {
-                if plan.research.len() < capacity as usize { &mut plan.research } else { &mut plan.deferred }
+                if plan.research.len() < capacity as usize {
+                    &mut plan.research
+                } else {
+                    &mut plan.deferred
+                }
             } else if plan.today.len() < capacity as usize {
                 &mut plan.today
             } else {
@@ -114,10 +124,17 @@ impl DailyPlan {
             stamp(written),
             self.title.as_ref().map(|t| format!(" (\"{t}\")")).unwrap_or_default()
         ));
-        out.push_str(&format!("- Capacity: {} goals a day (`max_tasks_per_day`)\n- Budget: {}\n\n", self.capacity, self.budget));
+        out.push_str(&format!(
+            "- Capacity: {} goals a day (`max_tasks_per_day`)\n- Budget: {}\n\n",
+            self.capacity, self.budget
+        ));
         out.push_str(&render_diff(&self.diff));
         let sections: [(&str, &[PlannedGoal], &str); 5] = [
-            ("Today", &self.today, "Nothing to do today: every goal is done or waiting."),
+            (
+                "Today",
+                &self.today,
+                "Nothing to do today: every goal is done or waiting.",
+            ),
             ("Research first", &self.research, ""),
             ("Deferred (over today's capacity)", &self.deferred, ""),
             ("Waiting on a person", &self.waiting, ""),
@@ -136,12 +153,14 @@ impl DailyPlan {
                 .iter()
                 .enumerate()
                 .map(|(i, g)| {
-                    let tasks = by_goal.get(g.goal_id.as_str()).map_or(&[][..], Vec::as_slice);
+                    let tasks = by_goal
+                        .get(g.goal_id.as_str())
+                        .map_or(&[][..], Vec::as_slice);
                     vec![
                         (i + 1).to_string(),
                         g.priority.to_string(),
                         format!("{} (`{}`)", g.text, g.goal_id),
-                        task_list(tasks, self.day),
+                        task_list(tasks, g.priority, self.day),
                     ]
                 })
                 .collect();
@@ -168,14 +187,29 @@ fn render_diff(diff: &VisionDiff) -> String {
     for entry in diff.changes() {
         any = true;
         let line = match &entry.change {
-            Change::New => format!("- **new** ({}) `{}`: {}", entry.priority, entry.goal_id, entry.text),
-            Change::Changed { old_text, old_priority } if *old_text == entry.text => {
-                format!("- **changed** `{}`: priority {old_priority} → {}: {}", entry.goal_id, entry.priority, entry.text)
+            Change::New => format!(
+                "- **new** ({}) `{}`: {}",
+                entry.priority, entry.goal_id, entry.text
+            ),
+            Change::Changed {
+                old_text,
+                old_priority,
+            } if *old_text == entry.text => {
+                format!(
+                    "- **changed** `{}`: priority {old_priority} → {}: {}",
+                    entry.goal_id, entry.priority, entry.text
+                )
             }
             Change::Changed { old_text, .. } => {
-                format!("- **changed** ({}) `{}`: \"{old_text}\" → \"{}\"", entry.priority, entry.goal_id, entry.text)
+                format!(
+                    "- **changed** ({}) `{}`: \"{old_text}\" → \"{}\"",
+                    entry.priority, entry.goal_id, entry.text
+                )
             }
-            Change::Removed => format!("- **removed** `{}`: {} (its backlog task closes as failed)", entry.goal_id, entry.text),
+            Change::Removed => format!(
+                "- **removed** `{}`: {} (its backlog task closes as failed)",
+                entry.goal_id, entry.text
+            ),
             Change::Unchanged => continue,
         };
         out.push_str(&line);
@@ -188,15 +222,25 @@ fn render_diff(diff: &VisionDiff) -> String {
     out
 }
 
-fn task_list(tasks: &[&TaskRow], day: NaiveDate) -> String {
+fn task_list(tasks: &[&TaskRow], goal_priority: Priority, day: NaiveDate) -> String {
     if tasks.is_empty() {
         return "— (the planner creates it)".to_string();
     }
     tasks
         .iter()
         .map(|t| {
-            let carried = t.state.is_open() && t.created.get(..10).is_some_and(|d| d < day.to_string().as_str());
-            format!("{} {}{}", t.id, t.state, if carried { ", carried over" } else { "" })
+            let carried = t.state.is_open()
+                && t.created
+                    .get(..10)
+                    .is_some_and(|d| d < day.to_string().as_str());
+            let mut cell = format!("{} {}", t.id, t.state);
+            if carried {
+                cell.push_str(", carried over");
+            }
+            if t.priority != goal_priority {
+                cell.push_str(&format!(", priority {}", t.priority));
+            }
+            cell
         })
         .collect::<Vec<_>>()
         .join("; ")

@@ -13,6 +13,7 @@ mod wrapup;
 
 use chrono::NaiveDate;
 
+pub use morning::budget_line;
 pub use name::JobName;
 pub use runner::{JobOutcome, refusal, run_job};
 
@@ -20,7 +21,13 @@ use crate::context::Ctx;
 use crate::error::Result;
 
 /// The jobs `dayshift day` runs, in order.
-pub const DAY: [JobName; 5] = [JobName::Morning, JobName::Research, JobName::Plan, JobName::Work, JobName::Wrapup];
+pub const DAY: [JobName; 5] = [
+    JobName::Morning,
+    JobName::Research,
+    JobName::Plan,
+    JobName::Work,
+    JobName::Wrapup,
+];
 
 /// A step of the day: the job ran, or it was skipped (with the reason).
 #[derive(Debug)]
@@ -31,7 +38,11 @@ pub enum DayStep {
 
 /// Run the whole day now, in order. A job that is not built yet is skipped and said so; a
 /// job that fails stops the day (the next jobs would build on its output).
-pub fn day(ctx: &mut Ctx, day: NaiveDate, mut on_step: impl FnMut(&DayStep)) -> Result<Vec<DayStep>> {
+pub fn day(
+    ctx: &mut Ctx,
+    day: NaiveDate,
+    mut on_step: impl FnMut(&DayStep),
+) -> Result<Vec<DayStep>> {
     let mut steps = Vec::new();
     for job in DAY {
         let step = if job.is_built() {

@@ -16,8 +16,16 @@ use crate::store::Event;
 pub fn run(ctx: &mut Ctx, day: NaiveDate) -> Result<JobOutcome> {
     let understood = ctx.read_vision(day)?;
     let tasks = ctx.store.tasks()?;
-    let plan = DailyPlan::build(day, &understood, &tasks, ctx.config.agents.max_tasks_per_day, budget_line(ctx, day)?);
-    understood.snapshot(day).save(&ctx.home.snapshots_dir(), &understood.text)?;
+    let plan = DailyPlan::build(
+        day,
+        &understood,
+        &tasks,
+        ctx.config.agents.max_tasks_per_day,
+        budget_line(ctx, day)?,
+    );
+    understood
+        .snapshot(day)
+        .save(&ctx.home.snapshots_dir(), &understood.text)?;
     let json = serde_json::to_string(&plan).unwrap_or_default();
     ctx.store.save_plan(day, &json, ctx.now())?;
     let path = ctx.home.daily_plan();
@@ -43,11 +51,16 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate) -> Result<JobOutcome> {
 pub fn budget_line(ctx: &Ctx, day: NaiveDate) -> Result<String> {
     let spent = ctx.store.usage_total(day)?;
     let Some(budget) = &ctx.config.agents.budget else {
-        return Ok(if ctx.config.agents.default_provider.is_none() && ctx.config.agents.agents.is_empty() {
-            "no model configured, nothing is spent".to_string()
-        } else {
-            format!("no daily cap set; spent today ${:.2} ({} tokens)", spent.cost_usd, spent.tokens)
-        });
+        return Ok(
+            if ctx.config.agents.default_provider.is_none() && ctx.config.agents.agents.is_empty() {
+                "no model configured, nothing is spent".to_string()
+            } else {
+                format!(
+                    "no daily cap set; spent today ${:.2} ({} tokens)",
+                    spent.cost_usd, spent.tokens
+                )
+            },
+        );
     };
     let b = &budget.value;
     Ok(match (b.daily_usd, b.daily_tokens) {

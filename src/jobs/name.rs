@@ -67,9 +67,12 @@ impl fmt::Display for JobName {
 impl std::str::FromStr for JobName {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL.into_iter().find(|j| j.as_str() == s).ok_or_else(|| {
-            let names: Vec<_> = Self::ALL.iter().map(|j| j.as_str()).collect();
-            format!("unknown job `{s}`; jobs are {}", names.join(", "))
-        })
+        Self::ALL
+            .into_iter()
+            .find(|j| j.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Self::ALL.iter().map(|j| j.as_str()).collect();
+                format!("unknown job `{s}`; jobs are {}", names.join(", "))
+            })
     }
 }

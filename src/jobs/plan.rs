@@ -34,21 +34,39 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate) -> Result<JobOutcome> {
         )));
     }
     let snapshot = Snapshot::load(&ctx.home.snapshots_dir(), day)?;
-    let current: BTreeMap<&str, &str> =
-        snapshot.as_ref().map(|s| s.goals.iter().map(|g| (g.id.as_str(), g.text.as_str())).collect()).unwrap_or_default();
+    let current: BTreeMap<&str, &str> = snapshot
+        .as_ref()
+        .map(|s| {
+            s.goals
+                .iter()
+                .map(|g| (g.id.as_str(), g.text.as_str()))
+                .collect()
+        })
+        .unwrap_or_default();
 
     let closed = close_removed_goals(ctx, &current, day)?;
     let renamed = follow_reworded_goals(ctx, &current)?;
 
     let tasks = ctx.store.tasks()?;
     let has_task: BTreeSet<&str> = tasks.iter().filter_map(|t| t.goal.as_deref()).collect();
-    let drafts: Vec<TaskDraft> =
-        plan.to_plan().filter(|g| !has_task.contains(g.goal_id.as_str())).map(|g| draft_for(g, &plan.notes)).collect();
+    let drafts: Vec<TaskDraft> = plan
+        .to_plan()
+        .filter(|g| !has_task.contains(g.goal_id.as_str()))
+        .map(|g| draft_for(g, &plan.notes))
+        .collect();
     let (home, store) = (&ctx.home, &ctx.store);
-    let created = ctx.queue.create_all(drafts, ACTOR, ctx.clock.now(), |task| Ok(store.mirror_task(home, task)?))?;
+    let created = ctx
+        .queue
+        .create_all(drafts, ACTOR, ctx.clock.now(), |task| {
+            Ok(store.mirror_task(home, task)?)
+        })?;
     for task in &created {
         let detail = serde_json::json!({"goal": task.meta.goal, "title": task.meta.title});
-        ctx.audit(Event::new(ctx.now(), ACTOR, "task.created").task(task.meta.id).detail(detail))?;
+        ctx.audit(
+            Event::new(ctx.now(), ACTOR, "task.created")
+                .task(task.meta.id)
+                .detail(detail),
+        )?;
     }
 
     let tasks = ctx.store.tasks()?;
@@ -69,7 +87,9 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate) -> Result<JobOutcome> {
 
 fn load_plan(ctx: &Ctx, day: NaiveDate) -> Result<DailyPlan> {
     let json = ctx.store.load_plan(day)?.ok_or_else(|| {
-        Error::Refused(format!("there is no plan for {day} yet; run `dayshift run morning` first (or `dayshift day`)"))
+        Error::Refused(format!(
+            "there is no plan for {day} yet; run `dayshift run morning` first (or `dayshift day`)"
+        ))
     })?;
     serde_json::from_str(&json).map_err(|e| {
         Error::Refused(format!("the stored plan for {day} cannot be read ({e}); run `dayshift run morning` to write it again"))
@@ -86,12 +106,18 @@ fn close_removed_goals(ctx: &Ctx, current: &BTreeMap<&str, &str>, day: NaiveDate
         .tasks()?
         .into_iter()
         .filter(|t| t.state == TaskState::Backlog)
-        .filter(|t| t.goal.as_deref().is_some_and(|g| g.starts_with("g-") && !current.contains_key(g)))
+        .filter(|t| {
+            t.goal
+                .as_deref()
+                .is_some_and(|g| g.starts_with("g-") && !current.contains_key(g))
+        })
         .collect();
     for row in &orphans {
         let mut task = ctx.queue.find(row.id)?;
         let goal = row.goal.as_deref().unwrap_or_default();
-        let why = format!("goal {goal} is no longer in VISION.md (removed by {day}); nothing was deleted");
+        let why = format!(
+            "goal {goal} is no longer in VISION.md (removed by {day}); nothing was deleted"
+        );
         ctx.move_task(&mut task, TaskState::Failed, ACTOR, &why)?;
     }
     Ok(orphans.len())
@@ -100,8 +126,15 @@ fn close_removed_goals(ctx: &Ctx, current: &BTreeMap<&str, &str>, day: NaiveDate
 /// A backlog task follows its goal's new wording (title and a log line), once.
 fn follow_reworded_goals(ctx: &Ctx, current: &BTreeMap<&str, &str>) -> Result<usize> {
     let mut renamed = 0;
-    for row in ctx.store.tasks()?.into_iter().filter(|t| t.state == TaskState::Backlog) {
-        let Some(text) = row.goal.as_deref().and_then(|g| current.get(g)) else { continue };
+    for row in ctx
+        .store
+        .tasks()?
+        .into_iter()
+        .filter(|t| t.state == TaskState::Backlog)
+    {
+        let Some(text) = row.goal.as_deref().and_then(|g| current.get(g)) else {
+            continue;
+        };
         let title = title_for(text);
         if row.title == title {
             continue;
@@ -110,7 +143,12 @@ fn follow_reworded_goals(ctx: &Ctx, current: &BTreeMap<&str, &str>) -> Result<us
         let message = format!("goal reworded in VISION.md: \"{text}\"");
         task.log(ctx.now(), ACTOR, &message);
         let old = std::mem::replace(&mut task.meta.title, title);
-        ctx.save_task(&task, ACTOR, "task.updated", serde_json::json!({"title": {"from": old, "to": task.meta.title}}))?;
+        ctx.save_task(
+            &task,
+            ACTOR,
+            "task.updated",
+            serde_json::json!({"title": {"from": old, "to": task.meta.title}}),
+        )?;
         renamed += 1;
     }
     Ok(renamed)
@@ -118,7 +156,10 @@ fn follow_reworded_goals(ctx: &Ctx, current: &BTreeMap<&str, &str>) -> Result<us
 
 fn draft_for(goal: &PlannedGoal, notes: &[String]) -> TaskDraft {
     let research = goal.kind == GoalKind::Research;
-    let mut description = format!("From VISION.md, \"{}\" (line {}):\n\n> {}\n", goal.section, goal.line, goal.text);
+    let mut description = format!(
+        "From VISION.md, \"{}\" (line {}):\n\n> {}\n",
+        goal.section, goal.line, goal.text
+    );
     if research {
         description.push_str("\nResearch first: answer the question with a report in reports/research/ (recommendation, pros and cons, effort, links).\n");
     }
@@ -133,7 +174,11 @@ fn draft_for(goal: &PlannedGoal, notes: &[String]) -> TaskDraft {
         priority: goal.priority,
         goal: Some(goal.goal_id.clone()),
         source: None,
-        kind: if research { TaskKind::Research } else { TaskKind::Code },
+        kind: if research {
+            TaskKind::Research
+        } else {
+            TaskKind::Code
+        },
         files: paths_named_in(&goal.text),
         depends_on: vec![],
         acceptance: vec![if research {
@@ -158,11 +203,20 @@ fn title_for(goal_text: &str) -> String {
 fn paths_named_in(text: &str) -> Vec<String> {
     let mut paths: Vec<String> = text
         .split_whitespace()
-        .map(|w| w.trim_matches(|c: char| "`'\"(),;:!?".contains(c)).trim_end_matches('.'))
+        .map(|w| {
+            w.trim_matches(|c: char| "`'\"(),;:!?".contains(c))
+                .trim_end_matches('.')
+        })
         .filter(|w| !w.contains("://") && !w.starts_with('/') && !w.contains(".."))
         .filter(|w| {
-            let ext = w.rsplit_once('.').map(|(stem, ext)| stem.len() >= 2 && (1..=5).contains(&ext.len()) && ext.chars().all(|c| c.is_ascii_alphanumeric()) && ext.chars().any(|c| c.is_ascii_alphabetic()));
-            w.contains('/') && w.len() > 2 || ext == Some(true) && w.chars().any(|c| c.is_ascii_lowercase())
+            let ext = w.rsplit_once('.').map(|(stem, ext)| {
+                stem.len() >= 2
+                    && (1..=5).contains(&ext.len())
+                    && ext.chars().all(|c| c.is_ascii_alphanumeric())
+                    && ext.chars().any(|c| c.is_ascii_alphabetic())
+            });
+            w.contains('/') && w.len() > 2
+                || ext == Some(true) && w.chars().any(|c| c.is_ascii_lowercase())
         })
         .map(str::to_string)
         .collect();
@@ -176,8 +230,14 @@ mod tests {
 
     #[test]
     fn paths_are_found_in_goal_text() {
-        assert_eq!(paths_named_in("Fix the CSRF bug in core/settings.py."), vec!["core/settings.py"]);
-        assert_eq!(paths_named_in("Update `README.md` and docs/"), vec!["README.md", "docs/"]);
+        assert_eq!(
+            paths_named_in("Fix the CSRF bug in core/settings.py."),
+            vec!["core/settings.py"]
+        );
+        assert_eq!(
+            paths_named_in("Update `README.md` and docs/"),
+            vec!["README.md", "docs/"]
+        );
         assert!(paths_named_in("See https://x.io/a and e.g. v1.2 and ../etc/passwd").is_empty());
     }
 }

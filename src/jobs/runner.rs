@@ -59,7 +59,10 @@ pub fn run_job(ctx: &mut Ctx, job: JobName, day: NaiveDate) -> Result<JobOutcome
     }
     ctx.reconcile()?;
     let run = ctx.store.start_run(job.as_str(), day, ctx.now())?;
-    ctx.audit(Event::new(ctx.now(), job.agent(), "job.started").detail(serde_json::json!({"job": job, "day": day})))?;
+    ctx.audit(
+        Event::new(ctx.now(), job.agent(), "job.started")
+            .detail(serde_json::json!({"job": job, "day": day})),
+    )?;
     info!("{job} started");
     let result = match job {
         JobName::Morning => morning::run(ctx, day),
@@ -71,14 +74,16 @@ pub fn run_job(ctx: &mut Ctx, job: JobName, day: NaiveDate) -> Result<JobOutcome
     match &result {
         Ok(outcome) => {
             info!(summary = %outcome.summary, "{job} finished");
-            ctx.store.finish_run(run, RunOutcome::Ok, &outcome.summary, None, now)?;
+            ctx.store
+                .finish_run(run, RunOutcome::Ok, &outcome.summary, None, now)?;
             let detail = serde_json::json!({"job": job, "day": day, "summary": outcome.summary});
             ctx.audit(Event::new(now, job.agent(), "job.finished").detail(detail))?;
         }
         Err(e) => {
             let message = ctx.config.secrets.redact(&e.to_string());
             error!(error = %message, "{job} failed");
-            ctx.store.finish_run(run, RunOutcome::Failed, "", Some(&message), now)?;
+            ctx.store
+                .finish_run(run, RunOutcome::Failed, "", Some(&message), now)?;
             let detail = serde_json::json!({"job": job, "day": day, "error": message});
             ctx.audit(Event::new(now, job.agent(), "job.failed").detail(detail))?;
         }

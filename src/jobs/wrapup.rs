@@ -27,19 +27,26 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate) -> Result<JobOutcome> {
     let progress_path = ctx.home.progress();
     let progress = render_progress(ctx, day, &tasks)?;
     fsx::write_atomic(&progress_path, progress.as_bytes()).at_path(&progress_path)?;
-    let detail = serde_json::json!({"day": day, "report": ctx.home.display_path(&report_path).to_string()});
+    let detail =
+        serde_json::json!({"day": day, "report": ctx.home.display_path(&report_path).to_string()});
     ctx.audit(Event::new(ctx.now(), JobName::Wrapup.agent(), "report.written").detail(detail))?;
     let open = tasks.iter().filter(|t| t.state.is_open()).count();
     Ok(JobOutcome {
         job: JobName::Wrapup,
         day,
-        summary: format!("report for {day} written; {open} task(s) open, {} in total", tasks.len()),
+        summary: format!(
+            "report for {day} written; {open} task(s) open, {} in total",
+            tasks.len()
+        ),
         wrote: vec![report_path, progress_path],
     })
 }
 
 fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String> {
-    let plan: Option<DailyPlan> = ctx.store.load_plan(day)?.and_then(|j| serde_json::from_str(&j).ok());
+    let plan: Option<DailyPlan> = ctx
+        .store
+        .load_plan(day)?
+        .and_then(|j| serde_json::from_str(&j).ok());
     let by_id: BTreeMap<String, &TaskRow> = tasks.iter().map(|t| (t.id.to_string(), t)).collect();
     let events = ctx.store.events_on(day)?;
     let moved_to = |state: TaskState| -> Vec<Vec<String>> {
@@ -49,19 +56,27 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
             .filter_map(|e| {
                 let id = e.task?.to_string();
                 let title = by_id.get(&id).map_or(String::new(), |t| t.title.clone());
-                let why = e.detail["why"].as_str().unwrap_or("moved by hand").to_string();
+                let why = e.detail["why"]
+                    .as_str()
+                    .unwrap_or("moved by hand")
+                    .to_string();
                 Some(vec![id, title, e.actor.clone(), why])
             })
             .collect();
         rows.dedup();
         rows
     };
-    let mut out = format!("# Daily report — {day}\n\n_Written by dayshift (orchestrator) at {}._\n\n", stamp(ctx.now()));
+    let mut out = format!(
+        "# Daily report — {day}\n\n_Written by dayshift (orchestrator) at {}._\n\n",
+        stamp(ctx.now())
+    );
 
     out.push_str("## Planned\n\n");
     match &plan {
         None => out.push_str("No plan was made this day (the morning job did not run).\n\n"),
-        Some(plan) if plan.to_plan().next().is_none() => out.push_str("The plan had no goal for this day.\n\n"),
+        Some(plan) if plan.to_plan().next().is_none() => {
+            out.push_str("The plan had no goal for this day.\n\n")
+        }
         Some(plan) => {
             let rows: Vec<Vec<String>> = plan
                 .to_plan()
@@ -71,8 +86,16 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
                         .filter(|t| t.goal.as_deref() == Some(g.goal_id.as_str()))
                         .map(|t| format!("{} {}", t.id, t.state))
                         .collect();
-                    let tasks = if goal_tasks.is_empty() { "—".to_string() } else { goal_tasks.join("; ") };
-                    vec![g.priority.to_string(), format!("{} (`{}`)", g.text, g.goal_id), tasks]
+                    let tasks = if goal_tasks.is_empty() {
+                        "—".to_string()
+                    } else {
+                        goal_tasks.join("; ")
+                    };
+                    vec![
+                        g.priority.to_string(),
+                        format!("{} (`{}`)", g.text, g.goal_id),
+                        tasks,
+                    ]
                 })
                 .collect();
             out.push_str(&table(&["priority", "goal", "tasks now"], &rows));
@@ -80,7 +103,10 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
         }
     }
 
-    for (heading, state) in [("Done", TaskState::Completed), ("Failed", TaskState::Failed)] {
+    for (heading, state) in [
+        ("Done", TaskState::Completed),
+        ("Failed", TaskState::Failed),
+    ] {
         out.push_str(&format!("## {heading}\n\n"));
         let rows = moved_to(state);
         if rows.is_empty() {
@@ -102,7 +128,10 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
                     t.id
                 ),
                 (s, Some(Approval::Pending)) if s.is_open() => {
-                    format!("needs approval — `dayshift tasks approve {}` or `reject {}`", t.id, t.id)
+                    format!(
+                        "needs approval — `dayshift tasks approve {}` or `reject {}`",
+                        t.id, t.id
+                    )
                 }
                 _ => return None,
             };
@@ -119,12 +148,20 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
     out.push_str("## Queue\n\n");
     let counts: Vec<Vec<String>> = TaskState::ALL
         .iter()
-        .map(|s| vec![s.to_string(), tasks.iter().filter(|t| t.state == *s).count().to_string()])
+        .map(|s| {
+            vec![
+                s.to_string(),
+                tasks.iter().filter(|t| t.state == *s).count().to_string(),
+            ]
+        })
         .collect();
     out.push_str(&table(&["state", "tasks"], &counts));
     out.push('\n');
 
-    out.push_str(&format!("## Spend\n\nBudget: {}.\n\n", budget_line(ctx, day)?));
+    out.push_str(&format!(
+        "## Spend\n\nBudget: {}.\n\n",
+        budget_line(ctx, day)?
+    ));
     let usage = ctx.store.usage_by_agent(day, 1)?;
     if !usage.is_empty() {
         let rows: Vec<Vec<String>> = usage
@@ -139,7 +176,10 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
                 ]
             })
             .collect();
-        out.push_str(&table(&["agent", "calls", "input tokens", "output tokens", "cost"], &rows));
+        out.push_str(&table(
+            &["agent", "calls", "input tokens", "output tokens", "cost"],
+            &rows,
+        ));
         out.push('\n');
     }
 
@@ -177,7 +217,10 @@ fn render_progress(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<Strin
         Some(s) => Some(s),
         None => Snapshot::latest_before(&ctx.home.snapshots_dir(), day)?,
     };
-    let mut out = format!("# Progress\n\n_Updated by dayshift at {} (wrap-up of {day})._\n\n", stamp(ctx.now()));
+    let mut out = format!(
+        "# Progress\n\n_Updated by dayshift at {} (wrap-up of {day})._\n\n",
+        stamp(ctx.now())
+    );
     let goals = snapshot.map(|s| s.goals).unwrap_or_default();
     if goals.is_empty() {
         out.push_str("No goals yet: the morning job has not read VISION.md.\n\n");
@@ -185,7 +228,10 @@ fn render_progress(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<Strin
         let rows: Vec<Vec<String>> = goals
             .iter()
             .map(|g| {
-                let mine: Vec<&TaskRow> = tasks.iter().filter(|t| t.goal.as_deref() == Some(g.id.as_str())).collect();
+                let mine: Vec<&TaskRow> = tasks
+                    .iter()
+                    .filter(|t| t.goal.as_deref() == Some(g.id.as_str()))
+                    .collect();
                 vec![
                     format!("{} (`{}`)", g.text, g.id),
                     g.priority.to_string(),
@@ -202,13 +248,25 @@ fn render_progress(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<Strin
         .iter()
         .filter(|t| t.goal.as_deref().is_none_or(|g| !known.contains(g)))
         .map(|t| {
-            let origin = t.goal.clone().or_else(|| t.source.clone()).unwrap_or_else(|| "—".into());
-            vec![t.id.to_string(), t.title.clone(), origin, t.state.to_string()]
+            let origin = t
+                .goal
+                .clone()
+                .or_else(|| t.source.clone())
+                .unwrap_or_else(|| "—".into());
+            vec![
+                t.id.to_string(),
+                t.title.clone(),
+                origin,
+                t.state.to_string(),
+            ]
         })
         .collect();
     if !others.is_empty() {
         out.push_str("## Tasks not tied to a current goal\n\n");
-        out.push_str(&table(&["task", "title", "goal or source", "state"], &others));
+        out.push_str(&table(
+            &["task", "title", "goal or source", "state"],
+            &others,
+        ));
         out.push('\n');
     }
     Ok(out)
@@ -235,5 +293,9 @@ fn task_refs(tasks: &[&TaskRow]) -> String {
     if tasks.is_empty() {
         return "—".into();
     }
-    tasks.iter().map(|t| format!("{} {}", t.id, t.state)).collect::<Vec<_>>().join("; ")
+    tasks
+        .iter()
+        .map(|t| format!("{} {}", t.id, t.state))
+        .collect::<Vec<_>>()
+        .join("; ")
 }

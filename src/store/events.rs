@@ -28,7 +28,14 @@ pub struct Event {
 
 impl Event {
     pub fn new(at: DateTime<FixedOffset>, actor: &str, action: &str) -> Self {
-        Self { at, actor: actor.into(), action: action.into(), task: None, commit: None, detail: serde_json::Value::Null }
+        Self {
+            at,
+            actor: actor.into(),
+            action: action.into(),
+            task: None,
+            commit: None,
+            detail: serde_json::Value::Null,
+        }
     }
 
     pub fn task(mut self, id: TaskId) -> Self {
@@ -52,7 +59,12 @@ pub enum RecordError {
 
 impl Store {
     /// Append the event to `audit_log` and store it. `line` is the already-redacted JSON.
-    pub fn record_event(&self, audit_log: &Path, event: &Event, line: &str) -> Result<(), RecordError> {
+    pub fn record_event(
+        &self,
+        audit_log: &Path,
+        event: &Event,
+        line: &str,
+    ) -> Result<(), RecordError> {
         fsx::append_line(audit_log, line).at_path(audit_log)?;
         self.q(self.conn.execute(
             "INSERT INTO events (at, day, actor, action, task_id, commit_sha, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -81,8 +93,13 @@ impl Store {
         Ok(events)
     }
 
-    fn select_events(&self, filter: &str, args: impl rusqlite::Params) -> Result<Vec<Event>, StoreError> {
-        let sql = format!("SELECT at, actor, action, task_id, commit_sha, detail FROM events {filter}");
+    fn select_events(
+        &self,
+        filter: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<Event>, StoreError> {
+        let sql =
+            format!("SELECT at, actor, action, task_id, commit_sha, detail FROM events {filter}");
         let mut stmt = self.q(self.conn.prepare(&sql))?;
         let rows = stmt.query_map(args, |r| {
             Ok((

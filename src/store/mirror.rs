@@ -52,11 +52,18 @@ pub struct Reconciled {
 
 impl Store {
     /// Bring the mirror in line with the folders.
-    pub fn reconcile(&mut self, home: &Home, queue: &Queue) -> Result<Reconciled, crate::error::Error> {
+    pub fn reconcile(
+        &mut self,
+        home: &Home,
+        queue: &Queue,
+    ) -> Result<Reconciled, crate::error::Error> {
         let files = queue.scan()?;
         let known = self.known_files()?;
         let mut out = Reconciled::default();
-        let wrap = |source| StoreError::Sqlite { path: home.db_path(), source };
+        let wrap = |source| StoreError::Sqlite {
+            path: home.db_path(),
+            source,
+        };
         let tx = self.conn.transaction().map_err(wrap)?;
         let mut seen: HashMap<String, ()> = HashMap::with_capacity(files.len());
         for file in &files {
@@ -77,7 +84,11 @@ impl Store {
             match queue.read(&file.path, file.state) {
                 Ok(task) => {
                     let previous: Option<String> = tx
-                        .query_row("SELECT state FROM tasks WHERE id = ?1 AND path != ?2", params![task.meta.id.to_string(), rel], |r| r.get(0))
+                        .query_row(
+                            "SELECT state FROM tasks WHERE id = ?1 AND path != ?2",
+                            params![task.meta.id.to_string(), rel],
+                            |r| r.get(0),
+                        )
                         .ok();
                     if let Some(from) = previous.as_deref().and_then(from_word::<TaskState>)
                         && from != file.state
@@ -85,7 +96,8 @@ impl Store {
                         out.moved_by_hand.push((task.meta.id, from, file.state));
                     }
                     upsert(&tx, &rel, file, &task).map_err(wrap)?;
-                    tx.execute("DELETE FROM task_problems WHERE path = ?1", [&rel]).map_err(wrap)?;
+                    tx.execute("DELETE FROM task_problems WHERE path = ?1", [&rel])
+                        .map_err(wrap)?;
                 }
                 Err(problem) => {
                     tx.execute(
@@ -93,14 +105,17 @@ impl Store {
                         params![rel, file.mtime_ns, file.size, problem.at.line.map(|l| l as i64), problem.problem, problem.fix],
                     )
                     .map_err(wrap)?;
-                    tx.execute("DELETE FROM tasks WHERE path = ?1", [&rel]).map_err(wrap)?;
+                    tx.execute("DELETE FROM tasks WHERE path = ?1", [&rel])
+                        .map_err(wrap)?;
                     out.problems.push(problem);
                 }
             }
         }
         for rel in known.keys().filter(|k| !seen.contains_key(*k)) {
-            tx.execute("DELETE FROM tasks WHERE path = ?1", [rel]).map_err(wrap)?;
-            tx.execute("DELETE FROM task_problems WHERE path = ?1", [rel]).map_err(wrap)?;
+            tx.execute("DELETE FROM tasks WHERE path = ?1", [rel])
+                .map_err(wrap)?;
+            tx.execute("DELETE FROM task_problems WHERE path = ?1", [rel])
+                .map_err(wrap)?;
             out.removed += 1;
         }
         tx.commit().map_err(wrap)?;
@@ -110,7 +125,10 @@ impl Store {
 
     /// Record a task dayshift itself just wrote, so the mirror need not re-read it.
     pub fn mirror_task(&self, home: &Home, task: &Task) -> Result<(), TaskError> {
-        let meta = std::fs::metadata(&task.path).map_err(|source| crate::error::IoError { path: task.path.clone(), source })?;
+        let meta = std::fs::metadata(&task.path).map_err(|source| crate::error::IoError {
+            path: task.path.clone(),
+            source,
+        })?;
         let file = TaskFile {
             state: task.state,
             path: task.path.clone(),
@@ -123,7 +141,12 @@ impl Store {
         };
         let rel = relative(home, &task.path);
         let wrap = |source| TaskError::Refused(format!("{}: {source}", home.db_path().display()));
-        self.conn.execute("DELETE FROM tasks WHERE id = ?1 AND path != ?2", params![task.meta.id.to_string(), rel]).map_err(wrap)?;
+        self.conn
+            .execute(
+                "DELETE FROM tasks WHERE id = ?1 AND path != ?2",
+                params![task.meta.id.to_string(), rel],
+            )
+            .map_err(wrap)?;
         upsert(&self.conn, &rel, &file, task).map_err(wrap)?;
         Ok(())
     }
@@ -137,58 +160,121 @@ impl Store {
             let text = |i: usize| r.get::<_, String>(i);
             let opt = |i: usize| r.get::<_, Option<String>>(i);
             Ok((
-                text(0)?, text(1)?, text(2)?, text(3)?, opt(4)?, opt(5)?, text(6)?, r.get::<_, i64>(7)?,
-                opt(8)?, opt(9)?, text(10)?, text(11)?, opt(12)?, text(13)?,
+                text(0)?,
+                text(1)?,
+                text(2)?,
+                text(3)?,
+                opt(4)?,
+                opt(5)?,
+                text(6)?,
+                r.get::<_, i64>(7)?,
+                opt(8)?,
+                opt(9)?,
+                text(10)?,
+                text(11)?,
+                opt(12)?,
+                text(13)?,
             ))
         });
         let rows = self.q(rows.and_then(|rows| rows.collect::<Result<Vec<_>, _>>()))?;
         Ok(rows
             .into_iter()
-            .filter_map(|(id, state, title, priority, goal, source, kind, attempts, approval, risk, deps, created, reason, path)| {
-                Some(TaskRow {
-                    id: id.parse().ok()?,
-                    state: from_word(&state)?,
+            .filter_map(
+                |(
+                    id,
+                    state,
                     title,
-                    priority: from_word(&priority)?,
+                    priority,
                     goal,
                     source,
-                    kind: from_word(&kind)?,
-                    attempts: attempts as u32,
-                    approval: approval.as_deref().and_then(from_word),
-                    risk: risk.as_deref().and_then(from_word),
-                    depends_on: serde_json::from_str(&deps).unwrap_or_default(),
+                    kind,
+                    attempts,
+                    approval,
+                    risk,
+                    deps,
                     created,
                     reason,
                     path,
-                })
-            })
+                )| {
+                    Some(TaskRow {
+                        id: id.parse().ok()?,
+                        state: from_word(&state)?,
+                        title,
+                        priority: from_word(&priority)?,
+                        goal,
+                        source,
+                        kind: from_word(&kind)?,
+                        attempts: attempts as u32,
+                        approval: approval.as_deref().and_then(from_word),
+                        risk: risk.as_deref().and_then(from_word),
+                        depends_on: serde_json::from_str(&deps).unwrap_or_default(),
+                        created,
+                        reason,
+                        path,
+                    })
+                },
+            )
             .collect())
     }
 
     /// Task files that cannot be parsed, as last seen.
     pub fn task_problems(&self, home: &Home) -> Result<Vec<FileProblem>, StoreError> {
-        Ok(self.known_files()?.into_values().filter_map(|k| k.problem).map(|mut p| {
-            p.at.file = home.root().join(&p.at.file);
-            p
-        }).collect())
+        Ok(self
+            .known_files()?
+            .into_values()
+            .filter_map(|k| k.problem)
+            .map(|mut p| {
+                p.at.file = home.root().join(&p.at.file);
+                p
+            })
+            .collect())
     }
 
     fn known_files(&self) -> Result<HashMap<String, Known>, StoreError> {
         let mut known = HashMap::new();
-        let mut stmt = self.q(self.conn.prepare_cached("SELECT path, mtime_ns, size FROM tasks"))?;
-        let rows = self.q(stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))))?;
+        let mut stmt = self.q(self
+            .conn
+            .prepare_cached("SELECT path, mtime_ns, size FROM tasks"))?;
+        let rows =
+            self.q(stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))))?;
         for row in rows {
             let (path, mtime_ns, size) = self.q(row)?;
-            known.insert(path, Known { mtime_ns, size, problem: None });
+            known.insert(
+                path,
+                Known {
+                    mtime_ns,
+                    size,
+                    problem: None,
+                },
+            );
         }
-        let mut stmt = self.q(self.conn.prepare_cached("SELECT path, mtime_ns, size, line, problem, fix FROM task_problems"))?;
+        let mut stmt = self.q(self.conn.prepare_cached(
+            "SELECT path, mtime_ns, size, line, problem, fix FROM task_problems",
+        ))?;
         let rows = self.q(stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get::<_, Option<i64>>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get::<_, Option<i64>>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+            ))
         }))?;
         for row in rows {
             let (path, mtime_ns, size, line, problem, fix) = self.q(row)?;
-            let at = At { file: path.clone().into(), line: line.map(|l| l as u64) };
-            known.insert(path, Known { mtime_ns, size, problem: Some(FileProblem::new(at, problem, fix)) });
+            let at = At {
+                file: path.clone().into(),
+                line: line.map(|l| l as u64),
+            };
+            known.insert(
+                path,
+                Known {
+                    mtime_ns,
+                    size,
+                    problem: Some(FileProblem::new(at, problem, fix)),
+                },
+            );
         }
         Ok(known)
     }
@@ -200,7 +286,12 @@ struct Known {
     problem: Option<FileProblem>,
 }
 
-fn upsert(conn: &rusqlite::Connection, rel: &str, file: &TaskFile, task: &Task) -> rusqlite::Result<usize> {
+fn upsert(
+    conn: &rusqlite::Connection,
+    rel: &str,
+    file: &TaskFile,
+    task: &Task,
+) -> rusqlite::Result<usize> {
     let m = &task.meta;
     conn.execute(
         "INSERT OR REPLACE INTO tasks (path, id, state, title, priority, goal, source, kind, attempts, approval, risk, depends_on, created, reason, mtime_ns, size)
@@ -227,7 +318,10 @@ fn upsert(conn: &rusqlite::Connection, rel: &str, file: &TaskFile, task: &Task) 
 }
 
 fn relative(home: &Home, path: &Path) -> String {
-    path.strip_prefix(home.root()).unwrap_or(path).to_string_lossy().into_owned()
+    path.strip_prefix(home.root())
+        .unwrap_or(path)
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// One problem per extra file that carries an id already used by another file.

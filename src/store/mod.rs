@@ -31,12 +31,15 @@ pub enum StoreError {
         source: rusqlite::Error,
     },
     #[error("{}: schema version {found} is newer than this dayshift knows ({known}); upgrade dayshift", path.display())]
-    TooNew { path: PathBuf, found: i64, known: i64 },
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
 }
 
 /// Schema migrations, applied in order; never edit one that has shipped, add a new one.
-const MIGRATIONS: &[&str] = &[
-    "CREATE TABLE tasks (
+const MIGRATIONS: &[&str] = &["CREATE TABLE tasks (
         path TEXT PRIMARY KEY,
         id TEXT NOT NULL,
         state TEXT NOT NULL,
@@ -108,8 +111,7 @@ const MIGRATIONS: &[&str] = &[
         detail TEXT NOT NULL
     );
     CREATE INDEX events_day ON events(day);
-    CREATE INDEX events_task ON events(task_id);",
-];
+    CREATE INDEX events_task ON events(task_id);"];
 
 pub struct Store {
     conn: Connection,
@@ -119,46 +121,78 @@ pub struct Store {
 impl Store {
     /// Open (or create) the database and bring its schema up to date.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let wrap = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
+        let wrap = |source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
         let conn = Connection::open(path).map_err(wrap)?;
         conn.busy_timeout(Duration::from_secs(30)).map_err(wrap)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(wrap)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(wrap)?;
-        let mut store = Self { conn, path: path.to_path_buf() };
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(wrap)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(wrap)?;
+        let mut store = Self {
+            conn,
+            path: path.to_path_buf(),
+        };
         store.migrate()?;
         Ok(store)
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
         let known = MIGRATIONS.len() as i64;
-        let found: i64 = self.q(self.conn.pragma_query_value(None, "user_version", |r| r.get(0)))?;
+        let found: i64 = self.q(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0)))?;
         if found > known {
-            return Err(StoreError::TooNew { path: self.path.clone(), found, known });
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found,
+                known,
+            });
         }
         for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
             let path = self.path.clone();
-            let tx = self.conn.transaction().map_err(|source| StoreError::Sqlite { path: path.clone(), source })?;
+            let tx = self
+                .conn
+                .transaction()
+                .map_err(|source| StoreError::Sqlite {
+                    path: path.clone(),
+                    source,
+                })?;
             let version = index as i64 + 1;
-            let result = tx.execute_batch(sql).and_then(|_| tx.pragma_update(None, "user_version", version));
-            result.and_then(|_| tx.commit()).map_err(|source| StoreError::Sqlite { path, source })?;
+            let result = tx
+                .execute_batch(sql)
+                .and_then(|_| tx.pragma_update(None, "user_version", version));
+            result
+                .and_then(|_| tx.commit())
+                .map_err(|source| StoreError::Sqlite { path, source })?;
         }
         Ok(())
     }
 
     /// Attach the database path to a rusqlite result.
     fn q<T>(&self, result: rusqlite::Result<T>) -> Result<T, StoreError> {
-        result.map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })
+        result.map_err(|source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })
     }
 
     /// The schema version in use.
     pub fn schema_version(&self) -> Result<i64, StoreError> {
-        self.q(self.conn.pragma_query_value(None, "user_version", |r| r.get(0)))
+        self.q(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0)))
     }
 }
 
 /// An enum as its serde word (`in_progress`, `high`), for TEXT columns.
 fn word<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// The enum for a serde word read back from a TEXT column.
@@ -181,6 +215,9 @@ mod tests {
         store.conn.pragma_update(None, "user_version", 99).unwrap();
         drop(store);
         let err = Store::open(&path).err().unwrap();
-        assert!(err.to_string().contains("newer than this dayshift"), "{err}");
+        assert!(
+            err.to_string().contains("newer than this dayshift"),
+            "{err}"
+        );
     }
 }

@@ -6,7 +6,12 @@ use rusqlite::{OptionalExtension, params};
 use super::{Store, StoreError};
 
 impl Store {
-    pub fn save_plan(&self, day: NaiveDate, plan_json: &str, now: DateTime<FixedOffset>) -> Result<(), StoreError> {
+    pub fn save_plan(
+        &self,
+        day: NaiveDate,
+        plan_json: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<(), StoreError> {
         self.q(self.conn.execute(
             "INSERT OR REPLACE INTO daily_plans (day, written, plan) VALUES (?1, ?2, ?3)",
             params![day.to_string(), now.to_rfc3339(), plan_json],
@@ -15,10 +20,13 @@ impl Store {
     }
 
     pub fn load_plan(&self, day: NaiveDate) -> Result<Option<String>, StoreError> {
-        self.q(
-            self.conn
-                .query_row("SELECT plan FROM daily_plans WHERE day = ?1", [day.to_string()], |r| r.get(0))
-                .optional(),
-        )
+        self.q(self
+            .conn
+            .query_row(
+                "SELECT plan FROM daily_plans WHERE day = ?1",
+                [day.to_string()],
+                |r| r.get(0),
+            )
+            .optional())
     }
 }

@@ -41,7 +41,12 @@ pub struct RunRow {
 }
 
 impl Store {
-    pub fn start_run(&self, job: &str, day: NaiveDate, now: DateTime<FixedOffset>) -> Result<i64, StoreError> {
+    pub fn start_run(
+        &self,
+        job: &str,
+        day: NaiveDate,
+        now: DateTime<FixedOffset>,
+    ) -> Result<i64, StoreError> {
         self.q(self.conn.execute(
             "INSERT INTO runs (job, day, pid, started) VALUES (?1, ?2, ?3, ?4)",
             params![job, day.to_string(), std::process::id(), now.to_rfc3339()],
@@ -78,25 +83,32 @@ impl Store {
     }
 
     pub fn last_run(&self, job: &str) -> Result<Option<RunRow>, StoreError> {
-        Ok(self.select_runs("WHERE job = ?1 ORDER BY id DESC LIMIT 1", params![job])?.pop())
+        Ok(self
+            .select_runs("WHERE job = ?1 ORDER BY id DESC LIMIT 1", params![job])?
+            .pop())
     }
 
     /// Whether `job` already ended well for `day` (used to catch up missed jobs).
     pub fn ran_ok(&self, job: &str, day: NaiveDate) -> Result<bool, StoreError> {
-        let found = self.q(
-            self.conn
-                .query_row(
-                    "SELECT 1 FROM runs WHERE job = ?1 AND day = ?2 AND outcome = 'ok' LIMIT 1",
-                    params![job, day.to_string()],
-                    |_| Ok(()),
-                )
-                .optional(),
-        )?;
+        let found = self.q(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM runs WHERE job = ?1 AND day = ?2 AND outcome = 'ok' LIMIT 1",
+                params![job, day.to_string()],
+                |_| Ok(()),
+            )
+            .optional())?;
         Ok(found.is_some())
     }
 
-    fn select_runs(&self, filter: &str, args: impl rusqlite::Params) -> Result<Vec<RunRow>, StoreError> {
-        let sql = format!("SELECT id, job, day, started, ended, outcome, detail, error FROM runs {filter}");
+    fn select_runs(
+        &self,
+        filter: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<RunRow>, StoreError> {
+        let sql = format!(
+            "SELECT id, job, day, started, ended, outcome, detail, error FROM runs {filter}"
+        );
         let mut stmt = self.q(self.conn.prepare(&sql))?;
         let rows = stmt.query_map(args, |r| {
             Ok(RunRow {

@@ -17,8 +17,11 @@ pub struct DepReport {
 }
 
 /// Analyse `(id, state, depends_on)` for every task.
-pub fn analyze<'a>(tasks: impl IntoIterator<Item = (TaskId, TaskState, &'a [TaskId])>) -> DepReport {
-    let graph: BTreeMap<TaskId, (TaskState, &[TaskId])> = tasks.into_iter().map(|(i, s, d)| (i, (s, d))).collect();
+pub fn analyze<'a>(
+    tasks: impl IntoIterator<Item = (TaskId, TaskState, &'a [TaskId])>,
+) -> DepReport {
+    let graph: BTreeMap<TaskId, (TaskState, &[TaskId])> =
+        tasks.into_iter().map(|(i, s, d)| (i, (s, d))).collect();
     let mut report = DepReport::default();
     for (id, (_, deps)) in &graph {
         for dep in deps.iter().filter(|d| !graph.contains_key(d)) {
@@ -28,7 +31,11 @@ pub fn analyze<'a>(tasks: impl IntoIterator<Item = (TaskId, TaskState, &'a [Task
     report.cycles = find_cycles(&graph);
     let in_cycle: BTreeSet<TaskId> = report.cycles.iter().flatten().copied().collect();
     for (id, (state, deps)) in &graph {
-        let deps_done = deps.iter().all(|d| graph.get(d).is_some_and(|(s, _)| *s == TaskState::Completed));
+        let deps_done = deps.iter().all(|d| {
+            graph
+                .get(d)
+                .is_some_and(|(s, _)| *s == TaskState::Completed)
+        });
         if *state == TaskState::Backlog && deps_done && !in_cycle.contains(id) {
             report.ready.insert(*id);
         }
@@ -88,7 +95,11 @@ mod tests {
     fn ready_means_every_dependency_completed() {
         let deps2 = [t(1)];
         let deps3 = [t(2)];
-        let r = analyze([(t(1), Completed, &[][..]), (t(2), Backlog, &deps2[..]), (t(3), Backlog, &deps3[..])]);
+        let r = analyze([
+            (t(1), Completed, &[][..]),
+            (t(2), Backlog, &deps2[..]),
+            (t(3), Backlog, &deps3[..]),
+        ]);
         assert_eq!(r.ready, BTreeSet::from([t(2)]));
         assert!(r.cycles.is_empty());
     }

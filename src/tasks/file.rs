@@ -73,22 +73,43 @@ pub struct Task {
 
 impl Task {
     pub fn new(meta: TaskMeta, body: String, state: TaskState, path: PathBuf) -> Self {
-        Self { meta, body, state, path, original: None }
+        Self {
+            meta,
+            body,
+            state,
+            path,
+            original: None,
+        }
     }
 
     /// Parse `text`, the contents of the task file at `path` in the folder of `state`.
     pub fn parse(path: &Path, state: TaskState, text: &str) -> Result<Self, FileProblem> {
-        let problem = |line: u64, what: &str, fix: &str| FileProblem::new(At::line(path, line), what, fix);
+        let problem =
+            |line: u64, what: &str, fix: &str| FileProblem::new(At::line(path, line), what, fix);
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let Some(rest) = text.strip_prefix("---\n").or_else(|| text.strip_prefix("---\r\n")) else {
-            return Err(problem(1, "no front matter", "a task file starts with a `---` line, then YAML, then `---`"));
+        let Some(rest) = text
+            .strip_prefix("---\n")
+            .or_else(|| text.strip_prefix("---\r\n"))
+        else {
+            return Err(problem(
+                1,
+                "no front matter",
+                "a task file starts with a `---` line, then YAML, then `---`",
+            ));
         };
         let Some((front, body)) = split_front(rest) else {
-            return Err(problem(1, "the front matter is never closed", "add a `---` line after the YAML"));
+            return Err(problem(
+                1,
+                "the front matter is never closed",
+                "add a `---` line after the YAML",
+            ));
         };
         let meta: TaskMeta = yaml::parse_required(path, front, 1)?;
         let line_of = |key: &str| {
-            front.lines().position(|l| l.starts_with(&format!("{key}:"))).map_or(2, |i| i as u64 + 2)
+            front
+                .lines()
+                .position(|l| l.starts_with(&format!("{key}:")))
+                .map_or(2, |i| i as u64 + 2)
         };
         let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         match TaskId::from_file_name(file_name) {
@@ -96,7 +117,10 @@ impl Task {
             Some((id, _)) => {
                 return Err(problem(
                     line_of("id"),
-                    &format!("the file name says {id} but the front matter says {}", meta.id),
+                    &format!(
+                        "the file name says {id} but the front matter says {}",
+                        meta.id
+                    ),
                     "make the two agree (rename the file or fix `id:`)",
                 ));
             }
@@ -104,12 +128,19 @@ impl Task {
                 return Err(problem(
                     1,
                     &format!("`{file_name}` is not a task file name"),
-                    &format!("name it {}-<slug>.md with a slug of a-z, 0-9 and dashes", meta.id),
+                    &format!(
+                        "name it {}-<slug>.md with a slug of a-z, 0-9 and dashes",
+                        meta.id
+                    ),
                 ));
             }
         }
         if meta.title.trim().is_empty() {
-            return Err(problem(line_of("title"), "the title is empty", "give the task a title"));
+            return Err(problem(
+                line_of("title"),
+                "the title is empty",
+                "give the task a title",
+            ));
         }
         if let Some(branch) = &meta.branch
             && !is_safe_branch(branch)
@@ -128,7 +159,11 @@ impl Task {
             ));
         }
         if meta.depends_on.contains(&meta.id) {
-            return Err(problem(line_of("depends_on"), "the task depends on itself", "remove its own id from `depends_on`"));
+            return Err(problem(
+                line_of("depends_on"),
+                "the task depends on itself",
+                "remove its own id from `depends_on`",
+            ));
         }
         Ok(Self {
             original: Some((front.to_string(), meta.clone())),
@@ -159,13 +194,18 @@ impl Task {
             self.body.push('\n');
         }
         let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
-        self.body.push_str(&format!("- {} {actor}: {message}\n", at.format("%Y-%m-%dT%H:%M:%S%:z")));
+        self.body.push_str(&format!(
+            "- {} {actor}: {message}\n",
+            at.format("%Y-%m-%dT%H:%M:%S%:z")
+        ));
     }
 
     /// Whether the log already has this entry (at any time), so re-runs do not repeat it.
     pub fn has_log(&self, actor: &str, message: &str) -> bool {
         let tail = format!(" {actor}: {message}");
-        self.body.lines().any(|l| l.starts_with("- ") && l.ends_with(&tail))
+        self.body
+            .lines()
+            .any(|l| l.starts_with("- ") && l.ends_with(&tail))
     }
 
     /// The file name this task should have: `<ID>-<slug>.md`.
@@ -173,7 +213,11 @@ impl Task {
         let current = self.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         match TaskId::from_file_name(current) {
             Some((id, _)) if id == self.meta.id => current.to_string(),
-            _ => format!("{}-{}.md", self.meta.id, super::id::slugify(&self.meta.title)),
+            _ => format!(
+                "{}-{}.md",
+                self.meta.id,
+                super::id::slugify(&self.meta.title)
+            ),
         }
     }
 }
@@ -204,11 +248,18 @@ fn render_front(m: &TaskMeta) -> String {
     }
     field("kind", enum_word(&m.kind));
     field("files", list(m.files.iter().map(|f| quoted(f))));
-    field("depends_on", list(m.depends_on.iter().map(|d| d.to_string())));
+    field(
+        "depends_on",
+        list(m.depends_on.iter().map(|d| d.to_string())),
+    );
     if m.acceptance.is_empty() {
         field("acceptance", "[]".into());
     } else {
-        let items: String = m.acceptance.iter().map(|a| format!("\n  - {}", quoted(a))).collect();
+        let items: String = m
+            .acceptance
+            .iter()
+            .map(|a| format!("\n  - {}", quoted(a)))
+            .collect();
         field("acceptance", items.trim_start_matches(' ').to_string());
     }
     if let Some(d) = &m.difficulty {
@@ -220,8 +271,14 @@ fn render_front(m: &TaskMeta) -> String {
     field("attempts", m.attempts.to_string());
     field("branch", m.branch.as_deref().map_or("null".into(), quoted));
     field("pr", m.pr.map_or("null".into(), |n| n.to_string()));
-    field("approval", m.approval.as_ref().map_or("null".into(), enum_word));
-    field("created", m.created.format("%Y-%m-%dT%H:%M:%S%:z").to_string());
+    field(
+        "approval",
+        m.approval.as_ref().map_or("null".into(), enum_word),
+    );
+    field(
+        "created",
+        m.created.format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+    );
     if let Some(reason) = &m.reason {
         field("reason", quoted(reason));
     }
@@ -234,7 +291,10 @@ fn quoted(s: &str) -> String {
 }
 
 fn enum_word<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 fn list(items: impl Iterator<Item = String>) -> String {
@@ -246,12 +306,18 @@ fn is_safe_branch(branch: &str) -> bool {
         && !branch.contains("..")
         && !branch.starts_with(['/', '-'])
         && !branch.ends_with(['/', '.'])
-        && branch.bytes().all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b))
+        && branch
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b))
 }
 
 fn is_relative_inside(path: &str) -> bool {
     let p = Path::new(path);
-    !path.is_empty() && p.is_relative() && !p.components().any(|c| matches!(c, std::path::Component::ParentDir))
+    !path.is_empty()
+        && p.is_relative()
+        && !p
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir))
 }
 
 #[cfg(test)]
@@ -261,7 +327,11 @@ mod tests {
     const EXAMPLE: &str = "---\nid: T-0007\ntitle: Fix CSRF_TRUSTED_ORIGINS concatenation\npriority: critical          # a comment a person wrote\ngoal: g-3f2a91\nkind: code\nfiles: [core/settings.py]\ndepends_on: []\nacceptance:\n  - settings load with two origins\ndifficulty: S\nrisk: low\nattempts: 0\nbranch: agent/T-0007-fix-csrf-trusted-origins\npr: null\napproval: null\ncreated: 2026-11-22T07:46:02+06:00\n---\n## Description\nThe bug.\n## Log\n- 2026-11-22T08:01:10+06:00 coder: attempt 1 started (engine aider)\n";
 
     fn parse_named(name: &str, text: &str) -> Result<Task, FileProblem> {
-        Task::parse(&Path::new("tasks/backlog").join(name), TaskState::Backlog, text)
+        Task::parse(
+            &Path::new("tasks/backlog").join(name),
+            TaskState::Backlog,
+            text,
+        )
     }
 
     #[test]
@@ -291,20 +361,43 @@ mod tests {
         let err = parse_named("T-0007-fix-csrf.md", &text).unwrap_err();
         assert_eq!(err.at.file, Path::new("tasks/backlog/T-0007-fix-csrf.md"));
         assert!(err.at.line.is_some_and(|l| l >= 6), "{err}");
-        assert!(parse_named("T-0007-x.md", "no front matter\n").unwrap_err().problem.contains("no front matter"));
-        assert!(parse_named("T-0007-x.md", "---\nid: T-0007\n").unwrap_err().problem.contains("never closed"));
+        assert!(
+            parse_named("T-0007-x.md", "no front matter\n")
+                .unwrap_err()
+                .problem
+                .contains("no front matter")
+        );
+        assert!(
+            parse_named("T-0007-x.md", "---\nid: T-0007\n")
+                .unwrap_err()
+                .problem
+                .contains("never closed")
+        );
     }
 
     #[test]
     fn ids_and_paths_that_try_to_escape_are_refused() {
-        let err = parse_named("T-0007-x.md", &EXAMPLE.replace("id: T-0007", "id: ../../T-0007")).unwrap_err();
+        let err = parse_named(
+            "T-0007-x.md",
+            &EXAMPLE.replace("id: T-0007", "id: ../../T-0007"),
+        )
+        .unwrap_err();
         assert!(err.problem.contains("not a task id"), "{err}");
         assert_eq!(err.at.line, Some(2));
-        let err = parse_named("T-0007-x.md", &EXAMPLE.replace("id: T-0007", "id: T-7")).unwrap_err();
+        let err =
+            parse_named("T-0007-x.md", &EXAMPLE.replace("id: T-0007", "id: T-7")).unwrap_err();
         assert!(err.problem.contains("T-0007"), "{err}");
-        let err = parse_named("T-0007-x.md", &EXAMPLE.replace("branch: agent/", "branch: ../../")).unwrap_err();
+        let err = parse_named(
+            "T-0007-x.md",
+            &EXAMPLE.replace("branch: agent/", "branch: ../../"),
+        )
+        .unwrap_err();
         assert!(err.problem.contains("branch"), "{err}");
-        let err = parse_named("T-0007-x.md", &EXAMPLE.replace("[core/settings.py]", "[../outside.py]")).unwrap_err();
+        let err = parse_named(
+            "T-0007-x.md",
+            &EXAMPLE.replace("[core/settings.py]", "[../outside.py]"),
+        )
+        .unwrap_err();
         assert!(err.problem.contains("inside the target"), "{err}");
         let err = parse_named("T-0008-x.md", EXAMPLE).unwrap_err();
         assert!(err.problem.contains("file name says T-0008"), "{err}");
@@ -312,9 +405,14 @@ mod tests {
 
     #[test]
     fn unknown_key_and_bad_priority_are_refused() {
-        let err = parse_named("T-0007-x.md", &EXAMPLE.replace("kind: code", "knd: code")).unwrap_err();
+        let err =
+            parse_named("T-0007-x.md", &EXAMPLE.replace("kind: code", "knd: code")).unwrap_err();
         assert!(err.problem.contains("unknown field `knd`"), "{err}");
-        let err = parse_named("T-0007-x.md", &EXAMPLE.replace("priority: critical ", "priority: urgent ")).unwrap_err();
+        let err = parse_named(
+            "T-0007-x.md",
+            &EXAMPLE.replace("priority: critical ", "priority: urgent "),
+        )
+        .unwrap_err();
         assert_eq!(err.at.line, Some(4));
     }
 }

@@ -23,7 +23,10 @@ impl TaskId {
     /// The id at the start of a task file name (`T-0007-fix-it.md`), if it has one.
     pub fn from_file_name(name: &str) -> Option<(Self, &str)> {
         let stem = name.strip_suffix(".md")?;
-        let digits_end = stem.get(2..)?.find(|c: char| !c.is_ascii_digit()).map_or(stem.len(), |i| i + 2);
+        let digits_end = stem
+            .get(2..)?
+            .find(|c: char| !c.is_ascii_digit())
+            .map_or(stem.len(), |i| i + 2);
         let id: TaskId = stem[..digits_end].parse().ok()?;
         let rest = &stem[digits_end..];
         match rest.strip_prefix('-') {
@@ -44,7 +47,9 @@ impl FromStr for TaskId {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("`{s}` is not a task id: ids look like T-0007 (T- and at least four digits)");
+        let bad = || {
+            format!("`{s}` is not a task id: ids look like T-0007 (T- and at least four digits)")
+        };
         let digits = s.strip_prefix("T-").ok_or_else(bad)?;
         if digits.len() < 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
@@ -52,7 +57,9 @@ impl FromStr for TaskId {
         let n: u32 = digits.parse().map_err(|_| bad())?;
         let id = TaskId(n);
         if id.to_string() != s {
-            return Err(format!("`{s}` is not a task id in its usual form: write {id}"));
+            return Err(format!(
+                "`{s}` is not a task id in its usual form: write {id}"
+            ));
         }
         Ok(id)
     }
@@ -74,7 +81,11 @@ impl<'de> Deserialize<'de> for TaskId {
 /// A slug for file and branch names: lowercase letters, digits and single dashes.
 pub fn slugify(title: &str) -> String {
     let mut slug = String::new();
-    for word in title.to_lowercase().split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
+    for word in title
+        .to_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
         if slug.len() + word.len() + 1 > 48 && !slug.is_empty() {
             break;
         }
@@ -89,7 +100,9 @@ pub fn slugify(title: &str) -> String {
 pub fn is_valid_slug(slug: &str) -> bool {
     !slug.is_empty()
         && slug.len() <= 80
-        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !slug.starts_with('-')
         && !slug.ends_with('-')
         && !slug.contains("--")
@@ -103,22 +116,39 @@ mod tests {
     fn ids_parse_strictly() {
         assert_eq!("T-0007".parse::<TaskId>().unwrap().number(), 7);
         assert_eq!(TaskId::new(12345).to_string(), "T-12345");
-        for bad in ["T-7", "t-0007", "T-0007x", "../T-0001", "T-00007", "T-", "0007"] {
+        for bad in [
+            "T-7",
+            "t-0007",
+            "T-0007x",
+            "../T-0001",
+            "T-00007",
+            "T-",
+            "0007",
+        ] {
             assert!(bad.parse::<TaskId>().is_err(), "{bad}");
         }
     }
 
     #[test]
     fn file_names_give_id_and_slug() {
-        assert_eq!(TaskId::from_file_name("T-0007-fix-csrf.md"), Some((TaskId::new(7), "fix-csrf")));
-        assert_eq!(TaskId::from_file_name("T-0007.md"), Some((TaskId::new(7), "")));
+        assert_eq!(
+            TaskId::from_file_name("T-0007-fix-csrf.md"),
+            Some((TaskId::new(7), "fix-csrf"))
+        );
+        assert_eq!(
+            TaskId::from_file_name("T-0007.md"),
+            Some((TaskId::new(7), ""))
+        );
         assert_eq!(TaskId::from_file_name("T-0007-..-x.md"), None);
         assert_eq!(TaskId::from_file_name("notes.md"), None);
     }
 
     #[test]
     fn slugs_are_safe() {
-        assert_eq!(slugify("Fix CSRF_TRUSTED_ORIGINS concatenation!"), "fix-csrf-trusted-origins-concatenation");
+        assert_eq!(
+            slugify("Fix CSRF_TRUSTED_ORIGINS concatenation!"),
+            "fix-csrf-trusted-origins-concatenation"
+        );
         assert_eq!(slugify("../../etc/passwd"), "etc-passwd");
         assert_eq!(slugify("¿¡!"), "task");
         assert!(slugify(&"word ".repeat(40)).len() <= 48);

@@ -33,7 +33,12 @@ pub enum TaskError {
     #[error("no task {0}; `dayshift tasks list` shows the queue")]
     NotFound(String),
     #[error("{id} is {from}; it cannot go to {to} ({hint})")]
-    BadMove { id: TaskId, from: TaskState, to: TaskState, hint: &'static str },
+    BadMove {
+        id: TaskId,
+        from: TaskState,
+        to: TaskState,
+        hint: &'static str,
+    },
     #[error("{0}")]
     Refused(String),
 }
@@ -50,8 +55,13 @@ pub enum TaskState {
 }
 
 impl TaskState {
-    pub const ALL: [TaskState; 5] =
-        [TaskState::Backlog, TaskState::InProgress, TaskState::InReview, TaskState::Completed, TaskState::Failed];
+    pub const ALL: [TaskState; 5] = [
+        TaskState::Backlog,
+        TaskState::InProgress,
+        TaskState::InReview,
+        TaskState::Completed,
+        TaskState::Failed,
+    ];
 
     pub fn folder(self) -> &'static str {
         match self {
@@ -69,7 +79,10 @@ impl TaskState {
 
     /// Not finished: backlog, in progress or in review.
     pub fn is_open(self) -> bool {
-        matches!(self, TaskState::Backlog | TaskState::InProgress | TaskState::InReview)
+        matches!(
+            self,
+            TaskState::Backlog | TaskState::InProgress | TaskState::InReview
+        )
     }
 
     /// The moves DESIGN §4 allows dayshift to make (a person may move files any way).
@@ -96,8 +109,9 @@ impl fmt::Display for TaskState {
 impl std::str::FromStr for TaskState {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Self::from_folder(&s.replace('-', "_"))
-            .ok_or_else(|| format!("unknown state `{s}`; use backlog, in_progress, in_review, completed or failed"))
+        Self::from_folder(&s.replace('-', "_")).ok_or_else(|| {
+            format!("unknown state `{s}`; use backlog, in_progress, in_review, completed or failed")
+        })
     }
 }
 

@@ -54,7 +54,11 @@ pub struct Queue {
 
 impl Queue {
     pub fn new(home: &Home) -> Self {
-        Self { tasks_dir: home.tasks_dir(), counter: home.task_counter(), lock: home.queue_lock() }
+        Self {
+            tasks_dir: home.tasks_dir(),
+            counter: home.task_counter(),
+            lock: home.queue_lock(),
+        }
     }
 
     fn dir(&self, state: TaskState) -> PathBuf {
@@ -86,17 +90,31 @@ impl Queue {
                     .ok()
                     .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
                     .map_or(0, |d| d.as_nanos() as i64);
-                files.push(TaskFile { state, path: entry.path(), mtime_ns, size: meta.len() as i64 });
+                files.push(TaskFile {
+                    state,
+                    path: entry.path(),
+                    mtime_ns,
+                    size: meta.len() as i64,
+                });
             }
         }
-        files.sort_by(|a, b| a.path.file_name().cmp(&b.path.file_name()).then(a.state.cmp(&b.state)));
+        files.sort_by(|a, b| {
+            a.path
+                .file_name()
+                .cmp(&b.path.file_name())
+                .then(a.state.cmp(&b.state))
+        });
         Ok(files)
     }
 
     /// Read and parse one task file.
     pub fn read(&self, path: &Path, state: TaskState) -> Result<Task, FileProblem> {
         let text = fs::read_to_string(path).map_err(|e| {
-            FileProblem::new(At::file(path), format!("cannot read: {e}"), "check that it is a UTF-8 text file")
+            FileProblem::new(
+                At::file(path),
+                format!("cannot read: {e}"),
+                "check that it is a UTF-8 text file",
+            )
         })?;
         Task::parse(path, state, &text)
     }
@@ -105,7 +123,9 @@ impl Queue {
     pub fn find(&self, id: TaskId) -> Result<Task, TaskError> {
         let mut found: Vec<(PathBuf, TaskState)> = Vec::new();
         for state in TaskState::ALL {
-            let Ok(entries) = fs::read_dir(self.dir(state)) else { continue };
+            let Ok(entries) = fs::read_dir(self.dir(state)) else {
+                continue;
+            };
             for entry in entries.flatten() {
                 let name = entry.file_name();
                 if TaskId::from_file_name(&name.to_string_lossy()).is_some_and(|(i, _)| i == id) {
@@ -147,7 +167,8 @@ impl Queue {
         for draft in drafts {
             last += 1;
             let id = TaskId::new(last);
-            fsx::write_atomic(&self.counter, format!("{last}\n").as_bytes()).at_path(&self.counter)?;
+            fsx::write_atomic(&self.counter, format!("{last}\n").as_bytes())
+                .at_path(&self.counter)?;
             let slug = slugify(&draft.title);
             let path = self.dir(TaskState::Backlog).join(format!("{id}-{slug}.md"));
             let origin = match (&draft.goal, &draft.source) {
@@ -231,7 +252,10 @@ impl Queue {
         }
         self.save_locked(task)?;
         let dest = self.dir(to).join(task.file_name());
-        fsx::rename_durable(&task.path, &dest).map_err(|source| IoError { path: dest.clone(), source })?;
+        fsx::rename_durable(&task.path, &dest).map_err(|source| IoError {
+            path: dest.clone(),
+            source,
+        })?;
         task.path = dest;
         task.state = to;
         Ok(())
@@ -255,7 +279,10 @@ impl Queue {
         Ok(self
             .scan()?
             .iter()
-            .filter_map(|f| TaskId::from_file_name(&f.path.file_name()?.to_string_lossy()).map(|(id, _)| id.number()))
+            .filter_map(|f| {
+                TaskId::from_file_name(&f.path.file_name()?.to_string_lossy())
+                    .map(|(id, _)| id.number())
+            })
             .max()
             .unwrap_or(0))
     }
@@ -264,8 +291,15 @@ impl Queue {
 impl Task {
     /// Whether the last log line is this entry.
     pub fn last_log_is(&self, actor: &str, message: &str) -> bool {
-        let tail = format!(" {actor}: {}", message.split_whitespace().collect::<Vec<_>>().join(" "));
-        self.body.lines().rev().find(|l| !l.trim().is_empty()).is_some_and(|l| l.starts_with("- ") && l.ends_with(&tail))
+        let tail = format!(
+            " {actor}: {}",
+            message.split_whitespace().collect::<Vec<_>>().join(" ")
+        );
+        self.body
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .is_some_and(|l| l.starts_with("- ") && l.ends_with(&tail))
     }
 }
 
@@ -302,46 +336,84 @@ mod tests {
     #[test]
     fn ids_never_repeat_even_when_files_are_deleted() {
         let (_d, _home, queue) = setup();
-        let made = queue.create_all(vec![draft("One"), draft("Two")], "planner", now(), |_| Ok(())).unwrap();
+        let made = queue
+            .create_all(vec![draft("One"), draft("Two")], "planner", now(), |_| {
+                Ok(())
+            })
+            .unwrap();
         assert_eq!(made[1].meta.id, TaskId::new(2));
         for t in &made {
             fs::remove_file(&t.path).unwrap();
         }
-        let again = queue.create_all(vec![draft("Three")], "planner", now(), |_| Ok(())).unwrap();
+        let again = queue
+            .create_all(vec![draft("Three")], "planner", now(), |_| Ok(()))
+            .unwrap();
         assert_eq!(again[0].meta.id, TaskId::new(3));
     }
 
     #[test]
     fn ids_stay_above_files_added_by_hand() {
         let (_d, home, queue) = setup();
-        let made = queue.create_all(vec![draft("One")], "planner", now(), |_| Ok(())).unwrap();
-        let copy = home.task_state_dir(TaskState::Backlog).join("T-0041-by-hand.md");
+        let made = queue
+            .create_all(vec![draft("One")], "planner", now(), |_| Ok(()))
+            .unwrap();
+        let copy = home
+            .task_state_dir(TaskState::Backlog)
+            .join("T-0041-by-hand.md");
         fs::write(&copy, made[0].render().replace("T-0001", "T-0041")).unwrap();
-        let next = queue.create_all(vec![draft("Two")], "planner", now(), |_| Ok(())).unwrap();
+        let next = queue
+            .create_all(vec![draft("Two")], "planner", now(), |_| Ok(()))
+            .unwrap();
         assert_eq!(next[0].meta.id, TaskId::new(42));
     }
 
     #[test]
     fn transition_moves_by_rename_and_records_the_reason() {
         let (_d, home, queue) = setup();
-        let mut task = queue.create_all(vec![draft("One")], "planner", now(), |_| Ok(())).unwrap().remove(0);
-        queue.transition(&mut task, TaskState::Failed, "planner", "goal removed", now()).unwrap();
+        let mut task = queue
+            .create_all(vec![draft("One")], "planner", now(), |_| Ok(()))
+            .unwrap()
+            .remove(0);
+        queue
+            .transition(
+                &mut task,
+                TaskState::Failed,
+                "planner",
+                "goal removed",
+                now(),
+            )
+            .unwrap();
         assert_eq!(task.state, TaskState::Failed);
-        assert!(!home.task_state_dir(TaskState::Backlog).join(task.file_name()).exists());
+        assert!(
+            !home
+                .task_state_dir(TaskState::Backlog)
+                .join(task.file_name())
+                .exists()
+        );
         let read = queue.find(task.meta.id).unwrap();
         assert_eq!(read.state, TaskState::Failed);
         assert_eq!(read.meta.reason.as_deref(), Some("goal removed"));
         assert!(read.has_log("planner", "backlog → failed: goal removed"));
         let mut read = read;
-        let err = queue.transition(&mut read, TaskState::Completed, "x", "y", now()).unwrap_err();
+        let err = queue
+            .transition(&mut read, TaskState::Completed, "x", "y", now())
+            .unwrap_err();
         assert!(matches!(err, TaskError::BadMove { .. }));
     }
 
     #[test]
     fn a_task_in_two_folders_is_reported_not_guessed() {
         let (_d, home, queue) = setup();
-        let task = queue.create_all(vec![draft("One")], "planner", now(), |_| Ok(())).unwrap().remove(0);
-        fs::copy(&task.path, home.task_state_dir(TaskState::Failed).join(task.file_name())).unwrap();
+        let task = queue
+            .create_all(vec![draft("One")], "planner", now(), |_| Ok(()))
+            .unwrap()
+            .remove(0);
+        fs::copy(
+            &task.path,
+            home.task_state_dir(TaskState::Failed)
+                .join(task.file_name()),
+        )
+        .unwrap();
         let err = queue.find(task.meta.id).unwrap_err();
         assert!(err.to_string().contains("exactly one folder"), "{err}");
     }
@@ -350,7 +422,9 @@ mod tests {
     fn corrupt_counter_is_an_error_naming_the_file() {
         let (_d, home, queue) = setup();
         fs::write(home.task_counter(), "lots").unwrap();
-        let err = queue.create_all(vec![draft("One")], "planner", now(), |_| Ok(())).unwrap_err();
+        let err = queue
+            .create_all(vec![draft("One")], "planner", now(), |_| Ok(()))
+            .unwrap_err();
         assert!(err.to_string().contains("last-task-id:1"), "{err}");
     }
 }

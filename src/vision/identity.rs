@@ -22,7 +22,10 @@ const SIMILAR_ENOUGH: f64 = 0.6;
 #[serde(tag = "change", rename_all = "lowercase")]
 pub enum Change {
     New,
-    Changed { old_text: String, old_priority: Priority },
+    Changed {
+        old_text: String,
+        old_priority: Priority,
+    },
     Removed,
     Unchanged,
 }
@@ -47,11 +50,16 @@ pub struct VisionDiff {
 impl VisionDiff {
     /// Entries other than unchanged ones.
     pub fn changes(&self) -> impl Iterator<Item = &DiffEntry> {
-        self.entries.iter().filter(|e| e.change != Change::Unchanged)
+        self.entries
+            .iter()
+            .filter(|e| e.change != Change::Unchanged)
     }
 
     pub fn removed_ids(&self) -> impl Iterator<Item = &str> {
-        self.entries.iter().filter(|e| e.change == Change::Removed).map(|e| e.goal_id.as_str())
+        self.entries
+            .iter()
+            .filter(|e| e.change == Change::Removed)
+            .map(|e| e.goal_id.as_str())
     }
 }
 
@@ -75,23 +83,37 @@ pub fn identify(
 ) -> (Vec<Goal>, VisionDiff) {
     let prev_ids: HashSet<&str> = previous.iter().map(|g| g.id.as_str()).collect();
     let mut pool: Vec<&SnapshotGoal> = previous.iter().collect();
-    pool.extend(earlier_today.iter().filter(|g| !prev_ids.contains(g.id.as_str())));
+    pool.extend(
+        earlier_today
+            .iter()
+            .filter(|g| !prev_ids.contains(g.id.as_str())),
+    );
     let norms: Vec<String> = goals.iter().map(|g| normalize(&g.text)).collect();
     let mut matched: Vec<Option<&SnapshotGoal>> = vec![None; goals.len()];
     let mut used: HashSet<&str> = HashSet::new();
 
     // 1. identical text
     for (i, norm) in norms.iter().enumerate() {
-        if let Some(known) = pool.iter().find(|k| !used.contains(k.id.as_str()) && normalize(&k.text) == *norm) {
+        if let Some(known) = pool
+            .iter()
+            .find(|k| !used.contains(k.id.as_str()) && normalize(&k.text) == *norm)
+        {
             used.insert(&known.id);
             matched[i] = Some(known);
         }
     }
     // 2. close rewording within the same kind and priority, best pairs first
     let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
-    for (i, goal) in goals.iter().enumerate().filter(|(i, _)| matched[*i].is_none()) {
+    for (i, goal) in goals
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| matched[*i].is_none())
+    {
         for (j, known) in pool.iter().enumerate() {
-            if used.contains(known.id.as_str()) || known.kind != goal.kind || known.priority != goal.priority {
+            if used.contains(known.id.as_str())
+                || known.kind != goal.kind
+                || known.priority != goal.priority
+            {
                 continue;
             }
             let score = similarity(&norms[i], &normalize(&known.text));
@@ -118,7 +140,10 @@ pub fn identify(
                 let change = if same {
                     Change::Unchanged
                 } else {
-                    Change::Changed { old_text: known.text.clone(), old_priority: known.priority }
+                    Change::Changed {
+                        old_text: known.text.clone(),
+                        old_priority: known.priority,
+                    }
                 };
                 (known.id.clone(), change)
             }
@@ -126,8 +151,21 @@ pub fn identify(
             None => (fresh_id(&norms[i], &mut taken), Change::New),
         };
         taken.insert(id.clone());
-        entries.push(DiffEntry { goal_id: id.clone(), text: raw.text.clone(), priority: raw.priority, kind: raw.kind, change });
-        out.push(Goal { id, text: raw.text, priority: raw.priority, kind: raw.kind, section: raw.section, line: raw.line });
+        entries.push(DiffEntry {
+            goal_id: id.clone(),
+            text: raw.text.clone(),
+            priority: raw.priority,
+            kind: raw.kind,
+            change,
+        });
+        out.push(Goal {
+            id,
+            text: raw.text,
+            priority: raw.priority,
+            kind: raw.kind,
+            section: raw.section,
+            line: raw.line,
+        });
     }
     for known in previous.iter().filter(|k| !used.contains(k.id.as_str())) {
         entries.push(DiffEntry {
@@ -142,7 +180,10 @@ pub fn identify(
 }
 
 fn fresh_id(norm: &str, taken: &mut HashSet<String>) -> String {
-    let hex: String = Sha256::digest(norm.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = Sha256::digest(norm.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     (6..=hex.len())
         .step_by(2)
         .map(|len| format!("g-{}", &hex[..len]))
@@ -164,7 +205,13 @@ mod tests {
     use super::*;
 
     fn raw(text: &str, priority: Priority) -> RawGoal {
-        RawGoal { text: text.into(), priority, kind: GoalKind::Code, section: "s".into(), line: 1 }
+        RawGoal {
+            text: text.into(),
+            priority,
+            kind: GoalKind::Code,
+            section: "s".into(),
+            line: 1,
+        }
     }
 
     fn snap(goals: &[Goal]) -> Vec<SnapshotGoal> {
@@ -184,14 +231,21 @@ mod tests {
 
         let day2 = vec![
             raw("Fix the CSRF bug in settings", Priority::Critical),
-            raw("Add Gunicorn as the WSGI server in the Docker image", Priority::High),
+            raw(
+                "Add Gunicorn as the WSGI server in the Docker image",
+                Priority::High,
+            ),
             raw("Write a health check endpoint", Priority::High),
         ];
         let (g2, d2) = identify(day2, &snap(&g1), &[], None);
         assert_eq!(g2[0].id, g1[0].id);
         assert_eq!(g2[1].id, g1[1].id, "a close rewording keeps its id");
         assert_ne!(g2[2].id, g1[2].id);
-        let kinds: Vec<_> = d2.entries.iter().map(|e| (e.goal_id.clone(), e.change.clone())).collect();
+        let kinds: Vec<_> = d2
+            .entries
+            .iter()
+            .map(|e| (e.goal_id.clone(), e.change.clone()))
+            .collect();
         assert_eq!(kinds[0].1, Change::Unchanged);
         assert!(matches!(kinds[1].1, Change::Changed { .. }));
         assert_eq!(kinds[2].1, Change::New);
@@ -201,8 +255,18 @@ mod tests {
 
     #[test]
     fn a_different_goal_in_another_priority_is_not_a_rewording() {
-        let (g1, _) = identify(vec![raw("Add caching to exams", Priority::High)], &[], &[], None);
-        let (g2, d2) = identify(vec![raw("Add caching to exams list", Priority::Low)], &snap(&g1), &[], None);
+        let (g1, _) = identify(
+            vec![raw("Add caching to exams", Priority::High)],
+            &[],
+            &[],
+            None,
+        );
+        let (g2, d2) = identify(
+            vec![raw("Add caching to exams list", Priority::Low)],
+            &snap(&g1),
+            &[],
+            None,
+        );
         assert_ne!(g2[0].id, g1[0].id);
         assert_eq!(d2.removed_ids().count(), 1);
     }
@@ -212,7 +276,13 @@ mod tests {
         let (g1, _) = identify(vec![raw("Ship it", Priority::Low)], &[], &[], None);
         let (g2, d2) = identify(vec![raw("Ship it", Priority::High)], &snap(&g1), &[], None);
         assert_eq!(g2[0].id, g1[0].id);
-        assert_eq!(d2.entries[0].change, Change::Changed { old_text: "Ship it".into(), old_priority: Priority::Low });
+        assert_eq!(
+            d2.entries[0].change,
+            Change::Changed {
+                old_text: "Ship it".into(),
+                old_priority: Priority::Low
+            }
+        );
     }
 
     #[test]

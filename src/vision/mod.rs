@@ -37,10 +37,17 @@ pub enum Priority {
 }
 
 impl Priority {
-    pub const ALL: [Priority; 4] = [Priority::Critical, Priority::High, Priority::Medium, Priority::Low];
+    pub const ALL: [Priority; 4] = [
+        Priority::Critical,
+        Priority::High,
+        Priority::Medium,
+        Priority::Low,
+    ];
 
     pub fn parse(word: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.as_str().eq_ignore_ascii_case(word.trim()))
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(word.trim()))
     }
 
     pub fn as_str(self) -> &'static str {
@@ -110,7 +117,12 @@ impl Understood {
     pub fn snapshot(&self, day: chrono::NaiveDate) -> Snapshot {
         Snapshot {
             day,
-            goals: self.vision.goals.iter().map(snapshot::SnapshotGoal::from).collect(),
+            goals: self
+                .vision
+                .goals
+                .iter()
+                .map(snapshot::SnapshotGoal::from)
+                .collect(),
             notes: self.vision.notes.clone(),
         }
     }
@@ -133,7 +145,13 @@ pub fn understand(
             )
             .into());
         }
-        Err(source) => return Err(IoError { path: path.to_path_buf(), source }.into()),
+        Err(source) => {
+            return Err(IoError {
+                path: path.to_path_buf(),
+                source,
+            }
+            .into());
+        }
     };
     let parsed = parse::parse(path, &text)?;
     let previous = Snapshot::latest_before(snapshots, day)?;
@@ -144,6 +162,11 @@ pub fn understand(
         earlier_today.as_ref().map_or(&[][..], |s| &s.goals),
         previous.as_ref().map(|s| s.day),
     );
-    let vision = Vision { title: parsed.title, goals, notes: parsed.notes, context: parsed.context };
+    let vision = Vision {
+        title: parsed.title,
+        goals,
+        notes: parsed.notes,
+        context: parsed.context,
+    };
     Ok(Understood { vision, diff, text })
 }

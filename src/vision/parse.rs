@@ -37,7 +37,8 @@ enum Section {
 
 /// Parse VISION.md. `file` is only used in error messages.
 pub fn parse(file: &Path, text: &str) -> Result<ParsedVision, FileProblem> {
-    let problem = |line: u64, what: String, fix: &str| FileProblem::new(At::line(file, line), what, fix);
+    let problem =
+        |line: u64, what: String, fix: &str| FileProblem::new(At::line(file, line), what, fix);
     if is_blank_markdown(text) {
         return Err(problem(
             1,
@@ -61,7 +62,9 @@ pub fn parse(file: &Path, text: &str) -> Result<ParsedVision, FileProblem> {
                 heading = Some((level, String::new(), lines.line_of(range.start)));
             }
             Event::End(TagEnd::Heading(_)) => {
-                let Some((level, title, line)) = heading.take() else { continue };
+                let Some((level, title, line)) = heading.take() else {
+                    continue;
+                };
                 let title = title.trim().to_string();
                 section = classify(level, &title).map_err(|word| {
                     problem(
@@ -71,9 +74,14 @@ pub fn parse(file: &Path, text: &str) -> Result<ParsedVision, FileProblem> {
                     )
                 })?;
                 match &section {
-                    Section::Preamble if level == HeadingLevel::H1 && out.title.is_none() => out.title = Some(title),
+                    Section::Preamble if level == HeadingLevel::H1 && out.title.is_none() => {
+                        out.title = Some(title)
+                    }
                     Section::Context => {
-                        out.context.push(ContextSection { heading: title, text: String::new() });
+                        out.context.push(ContextSection {
+                            heading: title,
+                            text: String::new(),
+                        });
                         context_starts.push((out.context.len() - 1, range.end));
                     }
                     _ => {}
@@ -81,9 +89,13 @@ pub fn parse(file: &Path, text: &str) -> Result<ParsedVision, FileProblem> {
             }
             Event::Start(Tag::List(_)) => list_depth += 1,
             Event::End(TagEnd::List(_)) => list_depth = list_depth.saturating_sub(1),
-            Event::Start(Tag::Item) if list_depth == 1 => item = Some((String::new(), lines.line_of(range.start))),
+            Event::Start(Tag::Item) if list_depth == 1 => {
+                item = Some((String::new(), lines.line_of(range.start)))
+            }
             Event::End(TagEnd::Item) if list_depth == 1 => {
-                let Some((raw, line)) = item.take() else { continue };
+                let Some((raw, line)) = item.take() else {
+                    continue;
+                };
                 let text = raw.split_whitespace().collect::<Vec<_>>().join(" ");
                 let (priority, kind, heading) = match &section {
                     Section::Goals { priority, heading } => (*priority, GoalKind::Code, heading),
@@ -97,7 +109,11 @@ pub fn parse(file: &Path, text: &str) -> Result<ParsedVision, FileProblem> {
                     Section::Preamble | Section::Context => continue,
                 };
                 if text.is_empty() {
-                    return Err(problem(line, "empty bullet".into(), "write the goal after the `-`, or delete the line"));
+                    return Err(problem(
+                        line,
+                        "empty bullet".into(),
+                        "write the goal after the `-`, or delete the line",
+                    ));
                 }
                 let key = super::identity::normalize(&text);
                 if let Some(first) = seen.insert(key, line) {
@@ -108,7 +124,13 @@ pub fn parse(file: &Path, text: &str) -> Result<ParsedVision, FileProblem> {
                     ));
                 }
                 let section = heading.clone();
-                out.goals.push(RawGoal { text, priority, kind, section, line });
+                out.goals.push(RawGoal {
+                    text,
+                    priority,
+                    kind,
+                    section,
+                    line,
+                });
             }
             Event::Text(t) | Event::Code(t) => {
                 if let Some((_, title, _)) = heading.as_mut() {
@@ -152,11 +174,20 @@ fn classify(level: HeadingLevel, title: &str) -> Result<Section, String> {
         let word = rest.trim_start().trim_start_matches(':').trim();
         let word = word.split_whitespace().next().unwrap_or("");
         return Priority::parse(word)
-            .map(|priority| Section::Goals { priority, heading: title.to_string() })
-            .ok_or_else(|| title[title.len() - rest.len()..].trim_start_matches([':', ' ']).to_string());
+            .map(|priority| Section::Goals {
+                priority,
+                heading: title.to_string(),
+            })
+            .ok_or_else(|| {
+                title[title.len() - rest.len()..]
+                    .trim_start_matches([':', ' '])
+                    .to_string()
+            });
     }
     if lower.starts_with("ideas") || lower.starts_with("research") {
-        return Ok(Section::Ideas { heading: title.to_string() });
+        return Ok(Section::Ideas {
+            heading: title.to_string(),
+        });
     }
     if lower.starts_with("notes") || lower.starts_with("constraints") {
         return Ok(Section::Notes);
@@ -190,7 +221,9 @@ struct LineIndex {
 
 impl LineIndex {
     fn new(text: &str) -> Self {
-        let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         Self { starts }
     }
 
@@ -216,23 +249,37 @@ mod tests {
         assert_eq!(v.goals.len(), 3);
         assert_eq!(v.goals[0].priority, Priority::Critical);
         assert_eq!(v.goals[0].line, 3);
-        assert_eq!(v.goals[0].text, "Fix the CSRF_TRUSTED_ORIGINS string concatenation bug in core/settings.py");
+        assert_eq!(
+            v.goals[0].text,
+            "Fix the CSRF_TRUSTED_ORIGINS string concatenation bug in core/settings.py"
+        );
         assert_eq!(v.goals[1].priority, Priority::High);
         assert_eq!(v.goals[2].kind, GoalKind::Research);
-        assert_eq!(v.notes, vec!["Don't touch the n8n webhook integration, it works fine"]);
-        assert_eq!(v.context, vec![ContextSection { heading: "Team".into(), text: "Alice reviews on Fridays.".into() }]);
+        assert_eq!(
+            v.notes,
+            vec!["Don't touch the n8n webhook integration, it works fine"]
+        );
+        assert_eq!(
+            v.context,
+            vec![ContextSection {
+                heading: "Team".into(),
+                text: "Alice reviews on Fridays.".into()
+            }]
+        );
     }
 
     #[test]
     fn headings_match_case_insensitively_and_code_spans_survive() {
-        let v = parse_str("## priority: low\n- Rename `foo_bar` in *utils*\n  across files\n").unwrap();
+        let v =
+            parse_str("## priority: low\n- Rename `foo_bar` in *utils*\n  across files\n").unwrap();
         assert_eq!(v.goals[0].priority, Priority::Low);
         assert_eq!(v.goals[0].text, "Rename foo_bar in utils across files");
     }
 
     #[test]
     fn nested_bullets_are_details_not_goals() {
-        let v = parse_str("## Priority: HIGH\n- Parent goal\n  - a detail\n- Second goal\n").unwrap();
+        let v =
+            parse_str("## Priority: HIGH\n- Parent goal\n  - a detail\n- Second goal\n").unwrap();
         assert_eq!(v.goals.len(), 2);
         assert_eq!(v.goals[1].line, 4);
     }
@@ -240,18 +287,30 @@ mod tests {
     #[test]
     fn unknown_priority_word_names_its_line() {
         let err = parse_str("# V\n\n## Priority: SOMEDAY\n- x\n").unwrap_err();
-        assert_eq!(err.to_string(), "VISION.md:3: unknown priority `SOMEDAY` in heading `Priority: SOMEDAY`; use one of CRITICAL, HIGH, MEDIUM or LOW after `Priority:`");
+        assert_eq!(
+            err.to_string(),
+            "VISION.md:3: unknown priority `SOMEDAY` in heading `Priority: SOMEDAY`; use one of CRITICAL, HIGH, MEDIUM or LOW after `Priority:`"
+        );
     }
 
     #[test]
     fn no_goals_and_empty_files_are_errors() {
-        assert!(parse_str("# Only a title\n\n## Notes\n- n\n").unwrap_err().problem.starts_with("no goals found"));
-        assert_eq!(parse_str("  \n<!-- nothing -->\n").unwrap_err().problem, "VISION.md is empty");
+        assert!(
+            parse_str("# Only a title\n\n## Notes\n- n\n")
+                .unwrap_err()
+                .problem
+                .starts_with("no goals found")
+        );
+        assert_eq!(
+            parse_str("  \n<!-- nothing -->\n").unwrap_err().problem,
+            "VISION.md is empty"
+        );
     }
 
     #[test]
     fn duplicate_goal_is_named() {
-        let err = parse_str("## Priority: HIGH\n- Do it\n## Priority: LOW\n- do   it!\n").unwrap_err();
+        let err =
+            parse_str("## Priority: HIGH\n- Do it\n## Priority: LOW\n- do   it!\n").unwrap_err();
         assert_eq!(err.at.line, Some(4));
         assert!(err.problem.contains("line 2"));
     }

@@ -20,7 +20,12 @@ pub struct SnapshotGoal {
 
 impl From<&Goal> for SnapshotGoal {
     fn from(g: &Goal) -> Self {
-        Self { id: g.id.clone(), text: g.text.clone(), priority: g.priority, kind: g.kind }
+        Self {
+            id: g.id.clone(),
+            text: g.text.clone(),
+            priority: g.priority,
+            kind: g.kind,
+        }
     }
 }
 
@@ -72,7 +77,9 @@ fn path_for(dir: &Path, day: NaiveDate) -> PathBuf {
 }
 
 fn snapshot_days(dir: &Path) -> Vec<NaiveDate> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
     entries
         .flatten()
         .filter_map(|e| {
@@ -91,11 +98,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
         for d in [20, 21, 22] {
-            Snapshot { day: day(d), goals: vec![], notes: vec![format!("{d}")] }.save(dir.path(), "x").unwrap();
+            Snapshot {
+                day: day(d),
+                goals: vec![],
+                notes: vec![format!("{d}")],
+            }
+            .save(dir.path(), "x")
+            .unwrap();
         }
-        let s = Snapshot::latest_before(dir.path(), day(22)).unwrap().unwrap();
+        let s = Snapshot::latest_before(dir.path(), day(22))
+            .unwrap()
+            .unwrap();
         assert_eq!(s.day, day(21));
-        assert!(Snapshot::latest_before(dir.path(), day(20)).unwrap().is_none());
+        assert!(
+            Snapshot::latest_before(dir.path(), day(20))
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]

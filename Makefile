@@ -1,0 +1,48 @@
+# dayshift — common commands. `make demo` and `make test` are all a newcomer needs.
+# Other targets act on the home in $(HOME_DIR) (default: this directory, itself a home).
+
+HOME_DIR ?= .
+CARGO ?= cargo
+DAYSHIFT = $(CARGO) run --release --quiet -- --home $(HOME_DIR)
+
+.PHONY: demo test lint bench setup doctor start stop status logs budget day build
+
+demo:            ## the whole day, offline, on a bundled example home
+	$(CARGO) run --release --quiet -- demo
+
+test: lint       ## formatting, lints and every test
+	$(CARGO) test --all-targets
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets --quiet -- -D warnings
+
+bench:           ## print the performance figures (tasks list, run plan, daemon memory)
+	$(CARGO) bench --bench spine
+
+build:
+	$(CARGO) build --release
+
+setup: build     ## build dayshift
+	@echo "dayshift is built: target/release/dayshift"
+
+doctor:
+	$(DAYSHIFT) doctor
+
+start:
+	$(DAYSHIFT) start
+
+stop:
+	$(DAYSHIFT) stop
+
+status:
+	$(DAYSHIFT) status
+
+logs:
+	$(DAYSHIFT) logs
+
+budget:
+	$(DAYSHIFT) budget
+
+day:
+	$(DAYSHIFT) day

@@ -1,0 +1,219 @@
+//! `dayshift doctor`: every problem with the home on one line, with its fix.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use super::print_json;
+use crate::config::agents::{EngineKind, ProviderKind};
+use crate::config::target::is_local_path;
+use crate::config::{AgentName, Config};
+use crate::error::Result;
+use crate::home::Home;
+use crate::process::{self, Spec};
+use crate::tasks::Queue;
+
+#[derive(Debug, serde::Serialize)]
+struct Check {
+    check: &'static str,
+    problems: Vec<String>,
+}
+
+pub fn doctor(home_dir: &Path, json: bool) -> Result<ExitCode> {
+    let home = Home::open(home_dir)?;
+    let config = Config::load(&home).ok();
+    let checks = vec![
+        Check {
+            check: "config",
+            problems: Config::problems(&home)
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        },
+        Check {
+            check: "VISION.md",
+            problems: vision_problems(&home),
+        },
+        Check {
+            check: "task files",
+            problems: task_problems(&home),
+        },
+        Check {
+            check: "keys",
+            problems: config
+                .as_ref()
+                .map(|c| key_problems(&home, c))
+                .unwrap_or_default(),
+        },
+        Check {
+            check: "git",
+            problems: git_problems(&home),
+        },
+        Check {
+            check: "target",
+            problems: config
+                .as_ref()
+                .map(|c| target_problems(&home, c))
+                .unwrap_or_default(),
+        },
+        Check {
+            check: "coding tool",
+            problems: config
+                .as_ref()
+                .map(|c| tool_problems(&home, c))
+                .unwrap_or_default(),
+        },
+    ];
+    let failed = checks.iter().map(|c| c.problems.len()).sum::<usize>();
+    if json {
+        print_json(&serde_json::json!({"ok": failed == 0, "checks": checks}));
+    } else {
+        for check in &checks {
+            if check.problems.is_empty() {
+                println!("ok    {}", check.check);
+            }
+            for problem in &check.problems {
+                println!("FAIL  {problem}");
+            }
+        }
+        if failed == 0 {
+            println!("all {} checks passed", checks.len());
+        } else {
+            println!("{failed} problem(s); each line says what to do");
+        }
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn vision_problems(home: &Home) -> Vec<String> {
+    let path = home.vision();
+    match std::fs::read_to_string(&path) {
+        Err(e) => vec![format!(
+            "{}: cannot read ({e}); write a VISION.md (`dayshift init` has an example)",
+            path.display()
+        )],
+        Ok(text) => crate::vision::parse::parse(&path, &text)
+            .err()
+            .map(|p| p.to_string())
+            .into_iter()
+            .collect(),
+    }
+}
+
+fn task_problems(home: &Home) -> Vec<String> {
+    let queue = Queue::new(home);
+    match queue.scan() {
+        Err(e) => vec![e.to_string()],
+        Ok(files) => files
+            .iter()
+            .filter_map(|f| queue.read(&f.path, f.state).err())
+            .map(|p| p.to_string())
+            .collect(),
+    }
+}
+
+fn key_problems(home: &Home, config: &Config) -> Vec<String> {
+    let agents_file = home.config_file("agents.yaml");
+    let mut problems = Vec::new();
+    for (name, provider) in &config.agents.providers {
+        let wanted = provider
+            .api_key_env
+            .clone()
+            .or_else(|| match provider.kind {
+                ProviderKind::Anthropic => Some("ANTHROPIC_API_KEY".into()),
+                ProviderKind::Openai if provider.base_url.is_none() => {
+                    Some("OPENAI_API_KEY".into())
+                }
+                _ => None,
+            });
+        if let Some(var) = wanted
+            && config.secrets.get(&var).is_none()
+        {
+            problems.push(format!(
+                "{}: provider `{name}` needs {var}; put `{var}=…` in config/.env or the environment",
+                agents_file.display()
+            ));
+        }
+    }
+    if config.target.github.is_some() && config.secrets.get("GITHUB_TOKEN").is_none() {
+        problems.push(format!(
+            "{}: `github:` is set but GITHUB_TOKEN is missing; put it in config/.env or remove `github:` to work local-only",
+            home.config_file("target.yaml").display()
+        ));
+    }
+    if let Ok(meta) = std::fs::metadata(home.env_file())
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        problems.push(format!(
+            "{}: readable by other users; run `chmod 600 {}`",
+            home.env_file().display(),
+            home.env_file().display()
+        ));
+    }
+    problems
+}
+
+fn git_problems(home: &Home) -> Vec<String> {
+    let git = |args: &[&str]| {
+        process::run(
+            &Spec::new("git", args)
+                .cwd(home.root())
+                .timeout(Duration::from_secs(10)),
+        )
+    };
+    match git(&["--version"]) {
+        Ok(out) if out.success() => {}
+        _ => return vec!["git: not found on PATH; install git (2.30 or newer)".into()],
+    }
+    ["user.name", "user.email"]
+        .iter()
+        .filter(|key| !git(&["config", "--get", key]).is_ok_and(|o| o.success() && !o.stdout.trim().is_empty()))
+        .map(|key| format!("git: `{key}` is not set, so agents cannot commit; run `git config --global {key} \"…\"`"))
+        .collect()
+}
+
+fn target_problems(home: &Home, config: &Config) -> Vec<String> {
+    let file = home.config_file("target.yaml");
+    match config.target.repo() {
+        None => vec![format!(
+            "{}: no `repo` is set; set it to the target's git URL or local path",
+            file.display()
+        )],
+        Some(repo) if is_local_path(repo) => {
+            let path = home.root().join(repo);
+            if path.join(".git").exists() || path.join("HEAD").exists() {
+                vec![]
+            } else {
+                vec![format!(
+                    "{}: `repo: {repo}` is not a git repository at {}; fix the path",
+                    file.display(),
+                    path.display()
+                )]
+            }
+        }
+        Some(_) => vec![],
+    }
+}
+
+fn tool_problems(home: &Home, config: &Config) -> Vec<String> {
+    let coder = config.agents.agents.get(&AgentName::Coder);
+    let engine = coder.and_then(|c| c.engine);
+    if coder.is_none() || engine.is_some_and(|e| e != EngineKind::Aider) {
+        return vec![];
+    }
+    let in_venv = home.root().join(".venv/bin/aider").is_file();
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("aider").is_file()));
+    if in_venv || on_path {
+        vec![]
+    } else {
+        vec![
+            "aider: not found in .venv/bin or on PATH; `make setup` installs it into .venv/".into(),
+        ]
+    }
+}

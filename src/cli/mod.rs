@@ -1,0 +1,192 @@
+//! The command line: parse arguments, open the home, call the library, print results.
+//!
+//! stdout carries results (tables, or JSON with `--json`); progress and errors go to
+//! stderr. Exit codes: 0 ok, 1 a failure the message explains, 2 bad usage.
+
+mod doctor;
+mod logs;
+mod run;
+mod status;
+mod table;
+mod tasks;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+
+use crate::error::{Error, Result};
+use crate::home::Home;
+use crate::jobs::JobName;
+
+const EXAMPLES: &str = "\
+Examples:
+  dayshift init ~/acme-agents          create a home with example files
+  dayshift --home ~/acme-agents day     run the whole day now (morning, plan, wrapup)
+  dayshift run morning                  write DAILY_PLAN.md from VISION.md
+  dayshift tasks list --state backlog   the queue as a table (--json for scripts)
+  dayshift start                        run the scheduler in the background
+  dayshift status                       daemon, next runs, tasks per state, spend
+  dayshift demo                         the whole day offline on a bundled example";
+
+/// dayshift: an AI team that works on your repository while you sleep.
+#[derive(Debug, Parser)]
+#[command(name = "dayshift", version, about, after_help = EXAMPLES)]
+pub struct Cli {
+    /// The home to work on (default: the current directory).
+    #[arg(long, global = true, env = "DAYSHIFT_HOME", value_name = "DIR")]
+    home: Option<PathBuf>,
+    /// Say more about what is happening (on stderr).
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a home with commented example files.
+    #[command(after_help = "Example:\n  dayshift init ~/acme-agents")]
+    Init {
+        /// Where to create it (default: the current directory).
+        dir: Option<PathBuf>,
+    },
+    /// Check config, keys, git identity and target; one line per problem with its fix.
+    Doctor {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the scheduler daemon (in the background unless --foreground).
+    #[command(
+        after_help = "Examples:\n  dayshift start\n  dayshift start --foreground    # under systemd"
+    )]
+    Start {
+        /// Stay in the foreground (for systemd and containers).
+        #[arg(long)]
+        foreground: bool,
+    },
+    /// Stop the daemon gracefully: the running step finishes first.
+    Stop {
+        /// Seconds to wait for the daemon to finish its step.
+        #[arg(long, default_value_t = 60)]
+        wait: u64,
+    },
+    /// Daemon state, next run of each job, tasks per state, today's spend against the cap.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run one job now.
+    #[command(
+        after_help = "Examples:\n  dayshift run morning\n  dayshift run wrapup --date 2026-11-21"
+    )]
+    Run {
+        /// morning, research, plan, work, deploy, wrapup or monitor.
+        job: JobName,
+        /// The day to run it for (default: today in the configured zone).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<NaiveDate>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the whole day now, in order, without waiting for the clock.
+    Day {
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<NaiveDate>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The task queue.
+    #[command(subcommand)]
+    Tasks(tasks::TasksCommand),
+    /// Spend per day and agent (tokens and money) against the cap.
+    Budget {
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the logs (today's, or follow them with -f).
+    Logs(logs::LogsArgs),
+    /// The audit trail: who did what, to which task.
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The whole day, offline, on a bundled example home.
+    Demo {
+        /// Keep the demo home here instead of a temp folder.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// Parse the command line, run the command, map errors to exit codes.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run_command(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn run_command(cli: Cli) -> Result<ExitCode> {
+    let home_dir = cli.home.clone().unwrap_or_else(|| PathBuf::from("."));
+    let verbose = cli.verbose;
+    match cli.command {
+        Command::Init { dir } => run::init(dir.or(cli.home).unwrap_or_else(|| PathBuf::from("."))),
+        Command::Demo { dir } => run::demo(dir),
+        Command::Doctor { json } => doctor::doctor(&home_dir, json),
+        Command::Start { foreground } => {
+            let home = Home::open(absolute(&home_dir)?)?;
+            if foreground {
+                crate::daemon::run_foreground(home)?;
+            } else {
+                let pid = crate::daemon::start_background(&home)?;
+                println!(
+                    "dayshift daemon started (pid {pid}); `dayshift status` shows it, `dayshift stop` stops it"
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Stop { wait } => {
+            let home = Home::open(&home_dir)?;
+            eprintln!("stopping the daemon (it finishes its current step first)…");
+            let pid = crate::daemon::stop(&home, std::time::Duration::from_secs(wait))?;
+            println!("dayshift daemon (pid {pid}) stopped");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Status { json } => status::status(&Home::open(&home_dir)?, json),
+        Command::Run { job, date, json } => {
+            run::job(Home::open(&home_dir)?, job, date, json, verbose)
+        }
+        Command::Day { date, json } => run::day(Home::open(&home_dir)?, date, json, verbose),
+        Command::Tasks(command) => tasks::tasks(Home::open(&home_dir)?, command),
+        Command::Budget { days, json } => status::budget(Home::open(&home_dir)?, days, json),
+        Command::Logs(args) => logs::logs(&Home::open(&home_dir)?, args),
+        Command::Audit { limit, json } => status::audit(Home::open(&home_dir)?, limit, json),
+    }
+}
+
+fn absolute(path: &std::path::Path) -> Result<PathBuf> {
+    std::path::absolute(path).map_err(|source| {
+        Error::Io(crate::error::IoError {
+            path: path.to_path_buf(),
+            source,
+        })
+    })
+}
+
+/// Print JSON to stdout.
+fn print_json<T: serde::Serialize>(value: &T) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    );
+}

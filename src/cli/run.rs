@@ -1,0 +1,128 @@
+//! `init`, `run`, `day` and `demo`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+
+use super::print_json;
+use crate::config::schedules::local_timezone;
+use crate::context::Ctx;
+use crate::error::Result;
+use crate::home::Home;
+use crate::jobs::{self, DayStep, JobName};
+use crate::lockfile;
+
+pub fn init(dir: PathBuf) -> Result<ExitCode> {
+    let zone = local_timezone();
+    let home = Home::init(&dir, zone.name())?;
+    let shown = home.root().display();
+    println!("created a dayshift home in {shown} (time zone {zone})");
+    println!("next: edit {shown}/VISION.md and {shown}/config/target.yaml, then");
+    println!("  dayshift --home {shown} doctor");
+    println!("  dayshift --home {shown} day");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn job(
+    home: Home,
+    job: JobName,
+    date: Option<NaiveDate>,
+    json: bool,
+    verbose: bool,
+) -> Result<ExitCode> {
+    let _logs = crate::logging::init_jobs_to_files(&home, verbose);
+    let mut ctx = Ctx::open(home, date)?;
+    let day = ctx.today();
+    say_if_waiting(&ctx);
+    let outcome = jobs::run_job(&mut ctx, job, day)?;
+    if json {
+        print_json(&outcome);
+    } else {
+        println!("{job} ({day}): {}", outcome.summary);
+        for path in &outcome.wrote {
+            println!("  wrote {}", ctx.home.display_path(path));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn day(home: Home, date: Option<NaiveDate>, json: bool, verbose: bool) -> Result<ExitCode> {
+    let _logs = crate::logging::init_jobs_to_files(&home, verbose);
+    let mut ctx = Ctx::open(home, date)?;
+    let day = ctx.today();
+    say_if_waiting(&ctx);
+    if let Some(why) = jobs::refusal(&ctx, JobName::Morning) {
+        return Err(crate::error::Error::Refused(why));
+    }
+    eprintln!(
+        "running the day {day} now: {}",
+        jobs::DAY.map(|j| j.as_str()).join(" → ")
+    );
+    let total = jobs::DAY.len();
+    let mut index = 0;
+    let steps = jobs::day(&mut ctx, day, |step| {
+        index += 1;
+        match step {
+            DayStep::Ran(o) => eprintln!("[{index}/{total}] {}: {}", o.job, o.summary),
+            DayStep::Skipped(job, why) => eprintln!("[{index}/{total}] {job}: skipped — {why}"),
+        }
+    })?;
+    if json {
+        let value: Vec<_> = steps
+            .iter()
+            .map(|s| match s {
+                DayStep::Ran(o) => serde_json::json!({"job": o.job, "ran": true, "summary": o.summary, "wrote": o.wrote}),
+                DayStep::Skipped(job, why) => serde_json::json!({"job": job, "ran": false, "skipped": why}),
+            })
+            .collect();
+        print_json(&value);
+    } else {
+        print_where(&ctx, day);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The whole day on a fresh example home, no key, no network.
+pub fn demo(dir: Option<PathBuf>) -> Result<ExitCode> {
+    let root = dir.unwrap_or_else(|| {
+        let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+        std::env::temp_dir().join(format!("dayshift-demo-{stamp}-{}", std::process::id()))
+    });
+    eprintln!(
+        "dayshift demo: no key, no network and no model — this build plans the day straight from VISION.md."
+    );
+    eprintln!("creating an example home in {}", root.display());
+    let home = Home::init(&root, "UTC")?;
+    day(home.clone(), None, false, false)?;
+    let plan = std::fs::read_to_string(home.daily_plan()).unwrap_or_default();
+    println!("\n----- DAILY_PLAN.md -----\n{}", plan.trim_end());
+    println!("-------------------------\n");
+    println!("Try next:");
+    println!("  dayshift --home {} tasks list", root.display());
+    println!("  dayshift --home {} status", root.display());
+    println!(
+        "  edit {}/VISION.md, then: dayshift --home {} day",
+        root.display(),
+        root.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_where(ctx: &Ctx, day: NaiveDate) {
+    let show = |p: PathBuf| ctx.home.display_path(&p).to_string();
+    println!("the day {day} is done:");
+    println!("  plan      {}", show(ctx.home.daily_plan()));
+    println!(
+        "  tasks     {}/ (dayshift tasks list)",
+        show(ctx.home.tasks_dir())
+    );
+    println!("  report    {}", show(ctx.home.daily_report(day)));
+    println!("  progress  {}", show(ctx.home.progress()));
+}
+
+fn say_if_waiting(ctx: &Ctx) {
+    if lockfile::is_held(&ctx.home.job_lock()) {
+        eprintln!("another job is running for this home; waiting for it to finish…");
+    }
+}

@@ -1,0 +1,173 @@
+//! `status`, `budget` and `audit`: what is going on, as tables or JSON.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use super::{print_json, table};
+use crate::context::Ctx;
+use crate::error::Result;
+use crate::home::Home;
+use crate::tasks::TaskState;
+
+pub fn status(home: &Home, json: bool) -> Result<ExitCode> {
+    let daemon = crate::daemon::state(home);
+    let mut ctx = Ctx::open(home.clone(), None)?;
+    let found = ctx.reconcile()?;
+    let tasks = ctx.store.tasks()?;
+    let counts: BTreeMap<TaskState, usize> = TaskState::ALL
+        .iter()
+        .map(|s| (*s, tasks.iter().filter(|t| t.state == *s).count()))
+        .collect();
+    let next = crate::daemon::next_runs(&ctx.config.schedules, chrono::Utc::now());
+    let today = ctx.today();
+    let spent = ctx.store.usage_total(today)?;
+    let budget = crate::jobs::budget_line(&ctx, today)?;
+    let paused = ctx.home.stop_file().exists();
+    if json {
+        let cap = ctx.config.agents.budget.as_ref().map(|b| &b.value);
+        print_json(&serde_json::json!({
+            "home": ctx.home.root(),
+            "daemon": daemon,
+            "paused": paused,
+            "timezone": ctx.config.schedules.timezone.name(),
+            "next_runs": next,
+            "tasks": counts.iter().map(|(s, n)| (s.folder(), n)).collect::<BTreeMap<_, _>>(),
+            "spend": {
+                "day": today,
+                "tokens": spent.tokens,
+                "cost_usd": spent.cost_usd,
+                "cap_usd": cap.and_then(|b| b.daily_usd),
+                "cap_tokens": cap.and_then(|b| b.daily_tokens),
+            },
+            "problems": found.problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let running = match (daemon.running, daemon.pid) {
+        (true, Some(pid)) => format!("running (pid {pid})"),
+        (true, None) => "running".to_string(),
+        (false, _) => "stopped (`dayshift start` starts it)".to_string(),
+    };
+    println!("daemon    {running}");
+    if paused {
+        println!("paused    STOP file present: every job waits until it is removed");
+    }
+    println!("home      {}", ctx.home.root().display());
+    println!("zone      {}", ctx.config.schedules.timezone.name());
+    let per_state: Vec<String> = counts.iter().map(|(s, n)| format!("{s} {n}")).collect();
+    println!("tasks     {}", per_state.join(" · "));
+    println!("spend     {budget}");
+    println!();
+    let rows: Vec<Vec<String>> =
+        crate::jobs::JobName::ALL
+            .iter()
+            .map(|job| {
+                let scheduled = next.iter().find(|n| n.job == *job);
+                let next_time = match (job.is_built(), scheduled) {
+                    (false, _) => "not in this build".to_string(),
+                    (true, None) => "on demand only".to_string(),
+                    (true, Some(n)) => n.next.map_or("never".into(), |t| {
+                        t.format("%Y-%m-%d %H:%M %:z").to_string()
+                    }),
+                };
+                let last = ctx.store.last_run(job.as_str()).ok().flatten().map_or(
+                    "—".to_string(),
+                    |r| {
+                        format!(
+                            "{} {}",
+                            r.outcome.unwrap_or_else(|| "running".into()),
+                            r.started.get(..16).unwrap_or("")
+                        )
+                    },
+                );
+                vec![
+                    job.to_string(),
+                    scheduled.map_or("—".into(), |n| n.cron.clone()),
+                    next_time,
+                    last,
+                ]
+            })
+            .collect();
+    print!(
+        "{}",
+        table::render(&["JOB", "CRON", "NEXT RUN", "LAST RUN"], &rows, 40)
+    );
+    for problem in &found.problems {
+        eprintln!("error: {problem} (the file was left where it is)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn budget(home: Home, days: u32, json: bool) -> Result<ExitCode> {
+    let ctx = Ctx::open(home, None)?;
+    let today = ctx.today();
+    let rows = ctx.store.usage_by_agent(today, days.max(1))?;
+    let cap = ctx.config.agents.budget.as_ref().map(|b| b.value.clone());
+    if json {
+        print_json(&serde_json::json!({
+            "days": days,
+            "cap_usd": cap.as_ref().and_then(|b| b.daily_usd),
+            "cap_tokens": cap.as_ref().and_then(|b| b.daily_tokens),
+            "rows": rows,
+        }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("budget    {}", crate::jobs::budget_line(&ctx, today)?);
+    if rows.is_empty() {
+        println!("no model calls recorded in the last {days} day(s)");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let table_rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.day.clone(),
+                r.agent.clone(),
+                r.calls.to_string(),
+                r.input_tokens.to_string(),
+                r.output_tokens.to_string(),
+                r.cache_tokens.to_string(),
+                format!("${:.4}", r.cost_usd),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table::render(
+            &["DAY", "AGENT", "CALLS", "INPUT", "OUTPUT", "CACHE", "COST"],
+            &table_rows,
+            30
+        )
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn audit(home: Home, limit: u32, json: bool) -> Result<ExitCode> {
+    let ctx = Ctx::open(home, None)?;
+    let events = ctx.store.recent_events(limit)?;
+    if json {
+        print_json(&events);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<Vec<String>> = events
+        .iter()
+        .map(|e| {
+            vec![
+                e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                e.actor.clone(),
+                e.action.clone(),
+                e.task.map_or("—".into(), |t| t.to_string()),
+                if e.detail.is_null() {
+                    String::new()
+                } else {
+                    e.detail.to_string()
+                },
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table::render(&["AT", "ACTOR", "ACTION", "TASK", "DETAIL"], &rows, 30)
+    );
+    Ok(ExitCode::SUCCESS)
+}

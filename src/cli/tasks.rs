@@ -1,0 +1,251 @@
+//! `dayshift tasks`: list, show, approve, reject, retry, cancel.
+//!
+//! Commands that change a task hold the job lock, so a job never writes over a person's
+//! decision with a copy it read before.
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+use super::{print_json, table};
+use crate::context::Ctx;
+use crate::error::{Error, IoContext, Result};
+use crate::home::Home;
+use crate::lockfile::FileLock;
+use crate::store::TaskRow;
+use crate::tasks::deps::{self, DepReport};
+use crate::tasks::{Approval, TaskId, TaskState};
+
+#[derive(Debug, Subcommand)]
+pub enum TasksCommand {
+    /// The queue as a table (or JSON).
+    #[command(
+        after_help = "Examples:\n  dayshift tasks list\n  dayshift tasks list --state failed --json"
+    )]
+    List {
+        #[arg(long)]
+        state: Option<TaskState>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One task file, whole.
+    Show {
+        id: TaskId,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a task that waits on a person.
+    Approve { id: TaskId },
+    /// Reject a task: it moves to failed with the reason.
+    Reject {
+        id: TaskId,
+        #[arg(long, default_value = "no reason given")]
+        reason: String,
+    },
+    /// Put a failed task back in the backlog.
+    Retry { id: TaskId },
+    /// Cancel an open task: it moves to failed with the reason.
+    Cancel {
+        id: TaskId,
+        #[arg(long, default_value = "no reason given")]
+        reason: String,
+    },
+}
+
+pub fn tasks(home: Home, command: TasksCommand) -> Result<ExitCode> {
+    let mut ctx = Ctx::open(home, None)?;
+    match command {
+        TasksCommand::List { state, json } => list(&mut ctx, state, json),
+        TasksCommand::Show { id, json } => show(&ctx, id, json),
+        TasksCommand::Approve { id } => decide(&mut ctx, id, Decision::Approve),
+        TasksCommand::Reject { id, reason } => decide(&mut ctx, id, Decision::Reject(reason)),
+        TasksCommand::Retry { id } => decide(&mut ctx, id, Decision::Retry),
+        TasksCommand::Cancel { id, reason } => decide(&mut ctx, id, Decision::Cancel(reason)),
+    }
+}
+
+fn list(ctx: &mut Ctx, state: Option<TaskState>, json: bool) -> Result<ExitCode> {
+    let found = ctx.reconcile()?;
+    let mut rows = ctx.store.tasks()?;
+    let report = deps::analyze(
+        rows.iter()
+            .map(|t| (t.id, t.state, t.depends_on.as_slice())),
+    );
+    rows.retain(|t| state.is_none_or(|s| t.state == s));
+    rows.sort_by(|a, b| {
+        a.state
+            .cmp(&b.state)
+            .then(a.priority.cmp(&b.priority))
+            .then(a.id.cmp(&b.id))
+    });
+    if json {
+        let value: Vec<_> = rows
+            .iter()
+            .map(|t| {
+                let mut v = serde_json::to_value(t).unwrap_or_default();
+                v["ready"] = serde_json::json!(report.ready.contains(&t.id));
+                v
+            })
+            .collect();
+        print_json(&value);
+    } else if rows.is_empty() {
+        println!(
+            "no tasks{}",
+            state.map(|s| format!(" in {s}")).unwrap_or_default()
+        );
+    } else {
+        let table_rows: Vec<Vec<String>> = rows
+            .iter()
+            .map(|t| {
+                vec![
+                    t.id.to_string(),
+                    t.state.to_string(),
+                    t.priority.to_string(),
+                    readiness(t, &report),
+                    t.goal
+                        .clone()
+                        .or_else(|| t.source.clone())
+                        .unwrap_or_else(|| "—".into()),
+                    t.title.clone(),
+                ]
+            })
+            .collect();
+        print!(
+            "{}",
+            table::render(
+                &["ID", "STATE", "PRIORITY", "READY", "GOAL", "TITLE"],
+                &table_rows,
+                24
+            )
+        );
+    }
+    for cycle in &report.cycles {
+        let ids: Vec<String> = cycle.iter().map(ToString::to_string).collect();
+        eprintln!(
+            "warning: these tasks depend on each other in a circle and none can start: {}; edit depends_on",
+            ids.join(" → ")
+        );
+    }
+    for problem in &found.problems {
+        eprintln!("error: {problem} (the file was left where it is)");
+    }
+    Ok(if found.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn readiness(task: &TaskRow, report: &DepReport) -> String {
+    if task.state != TaskState::Backlog {
+        return "—".into();
+    }
+    if report.ready.contains(&task.id) {
+        return "ready".into();
+    }
+    if report.cycles.iter().any(|c| c.contains(&task.id)) {
+        return "cycle".into();
+    }
+    if let Some((_, missing)) = report.missing.iter().find(|(t, _)| *t == task.id) {
+        return format!("missing {missing}");
+    }
+    let waits: Vec<String> = task.depends_on.iter().map(ToString::to_string).collect();
+    format!("waits {}", waits.join(","))
+}
+
+fn show(ctx: &Ctx, id: TaskId, json: bool) -> Result<ExitCode> {
+    let task = ctx.queue.find(id)?;
+    if json {
+        print_json(&serde_json::json!({
+            "state": task.state,
+            "path": ctx.home.display_path(&task.path).to_string(),
+            "meta": task.meta,
+            "body": task.body,
+        }));
+    } else {
+        println!(
+            "# {} — {} ({})",
+            task.meta.id,
+            task.state,
+            ctx.home.display_path(&task.path)
+        );
+        print!("{}", task.render());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+enum Decision {
+    Approve,
+    Reject(String),
+    Retry,
+    Cancel(String),
+}
+
+fn decide(ctx: &mut Ctx, id: TaskId, decision: Decision) -> Result<ExitCode> {
+    let lock_path = ctx.home.job_lock();
+    if crate::lockfile::is_held(&lock_path) {
+        eprintln!("a job is running for this home; waiting for it to finish…");
+    }
+    let _lock = FileLock::acquire(&lock_path).at_path(&lock_path)?;
+    ctx.reconcile()?;
+    let mut task = ctx.queue.find(id)?;
+    let closed = |what: &str| {
+        Error::Refused(format!(
+            "{id} is {}; only an open task can be {what}",
+            task.state
+        ))
+    };
+    match decision {
+        Decision::Approve => {
+            if !task.state.is_open() {
+                return Err(closed("approved"));
+            }
+            task.meta.approval = Some(Approval::Approved);
+            task.log(ctx.now(), "human", "approved");
+            ctx.save_task(&task, "human", "task.approved", serde_json::Value::Null)?;
+            println!("{id} approved");
+        }
+        Decision::Reject(reason) => {
+            if !task.state.is_open() {
+                return Err(closed("rejected"));
+            }
+            task.meta.approval = Some(Approval::Rejected);
+            ctx.move_task(
+                &mut task,
+                TaskState::Failed,
+                "human",
+                &format!("rejected by a person: {reason}"),
+            )?;
+            println!("{id} rejected and moved to failed");
+        }
+        Decision::Retry => {
+            if task.state != TaskState::Failed {
+                return Err(Error::Refused(format!(
+                    "{id} is {}; only a failed task can be retried",
+                    task.state
+                )));
+            }
+            task.meta.approval = None;
+            ctx.move_task(
+                &mut task,
+                TaskState::Backlog,
+                "human",
+                "retried by a person",
+            )?;
+            println!("{id} is back in the backlog");
+        }
+        Decision::Cancel(reason) => {
+            if !task.state.is_open() {
+                return Err(closed("cancelled"));
+            }
+            ctx.move_task(
+                &mut task,
+                TaskState::Failed,
+                "human",
+                &format!("cancelled by a person: {reason}"),
+            )?;
+            println!("{id} cancelled and moved to failed");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

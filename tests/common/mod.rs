@@ -1,0 +1,168 @@
+//! Shared helpers for tests that run the real `dayshift` binary on a temp home.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_dayshift");
+
+/// A fresh home made by `dayshift init` in a temp dir.
+pub struct TestHome {
+    _dir: tempfile::TempDir,
+    pub root: PathBuf,
+}
+
+impl TestHome {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path().join("home");
+        let out = std::process::Command::new(BIN)
+            .arg("init")
+            .arg(&root)
+            .env("TZ", "UTC")
+            .output()
+            .expect("run init");
+        assert!(
+            out.status.success(),
+            "init failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Self { _dir: dir, root }
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("--home")
+            .arg(&self.root)
+            .env_remove("DAYSHIFT_HOME")
+            .env_remove("RUST_LOG");
+        cmd
+    }
+
+    /// Run with args; return the output whatever the exit code.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().expect("run dayshift")
+    }
+
+    /// Run with args and insist on success.
+    pub fn ok(&self, args: &[&str]) -> Output {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "`dayshift {}` failed ({:?}):\nstdout: {}\nstderr: {}",
+            args.join(" "),
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        fs::write(self.path(rel), text).unwrap_or_else(|e| panic!("write {rel}: {e}"));
+    }
+
+    /// Every file a person sees (not .dayshift/, not logs/), by path relative to the home.
+    pub fn files(&self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        collect(&self.root, &self.root, &mut out);
+        out
+    }
+
+    /// Task file names per state folder.
+    pub fn task_files(&self, state: &str) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(self.path(&format!("tasks/{state}")))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.ends_with(".md"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// `tasks list --json`, parsed.
+    pub fn tasks_json(&self) -> Vec<serde_json::Value> {
+        let out = self.run(&["tasks", "list", "--json"]);
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "tasks list --json: {e}: {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let rel = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .into_owned();
+        if rel == ".dayshift" || rel == "logs" {
+            continue;
+        }
+        if path.is_dir() {
+            collect(root, &path, out);
+        } else {
+            out.insert(rel, fs::read_to_string(&path).unwrap_or_default());
+        }
+    }
+}
+
+/// Replace ISO timestamps (2026-11-22T07:46:02+06:00) with a marker.
+pub fn mask_timestamps(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if is_stamp_at(bytes, i) {
+            out.push_str("<TS>");
+            i += 19;
+            while i < bytes.len() && (bytes[i].is_ascii_digit() || b"+-:.Z".contains(&bytes[i])) {
+                i += 1;
+            }
+        } else {
+            let ch = text[i..].chars().next().unwrap_or(' ');
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    out
+}
+
+fn is_stamp_at(b: &[u8], i: usize) -> bool {
+    let pattern = b"dddd-dd-ddTdd:dd:dd";
+    b.len() >= i + pattern.len()
+        && pattern.iter().enumerate().all(|(k, p)| {
+            if *p == b'd' {
+                b[i + k].is_ascii_digit()
+            } else {
+                b[i + k] == *p
+            }
+        })
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

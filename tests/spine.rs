@@ -1,0 +1,346 @@
+//! Acceptance tests of the spine (issue #2): a whole day without a model, through the real
+//! binary on temp homes.
+
+mod common;
+
+use common::{TestHome, mask_timestamps, stderr, stdout};
+
+const D1: &str = "2026-11-21";
+const D2: &str = "2026-11-22";
+
+fn goals_of_example() -> usize {
+    // the example VISION.md written by `init`: 3 goals and 1 idea
+    4
+}
+
+#[test]
+fn a_fresh_home_runs_a_whole_day_and_a_second_day_changes_nothing_but_timestamps() {
+    let home = TestHome::new();
+    let out = home.ok(&["day", "--date", D1]);
+    assert!(
+        stdout(&out).contains("the day 2026-11-21 is done"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("[1/5] morning"),
+        "progress is shown: {}",
+        stderr(&out)
+    );
+
+    let plan = home.read("DAILY_PLAN.md");
+    assert!(plan.starts_with("# Daily plan — 2026-11-21"), "{plan}");
+    assert!(plan.contains("Fix the CSRF_TRUSTED_ORIGINS string concatenation bug"));
+    assert_eq!(
+        home.task_files("backlog").len(),
+        goals_of_example(),
+        "one task per planned goal"
+    );
+    let report = home.read(&format!("reports/daily/{D1}.md"));
+    assert!(
+        report.starts_with("# Daily report — 2026-11-21"),
+        "{report}"
+    );
+    let progress = home.read("PROGRESS.md");
+    assert!(progress.contains("| planned |"), "{progress}");
+
+    let before = home.files();
+    home.ok(&["day", "--date", D1]);
+    let after = home.files();
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>(),
+        "no file added or removed"
+    );
+    for (path, text) in &before {
+        assert_eq!(
+            mask_timestamps(text),
+            mask_timestamps(&after[path]),
+            "{path} changed beyond timestamps"
+        );
+    }
+}
+
+#[test]
+fn an_edited_vision_shows_exactly_its_three_changes_and_the_removed_goal_task_fails_with_reason() {
+    let home = TestHome::new();
+    home.ok(&["day", "--date", D1]);
+    let tasks_before = home.tasks_json();
+    let vision = home.read("VISION.md");
+    let edited = vision
+        .replace(
+            "- Add Gunicorn as WSGI server in Docker",
+            "- Add Gunicorn as the WSGI server in the Docker image",
+        )
+        .replace("- Add pagination to the exam list endpoint\n", "");
+    let edited = edited.replace(
+        "## Priority: HIGH\n",
+        "## Priority: HIGH\n- Add a health check endpoint for the load balancer\n",
+    );
+    assert_ne!(vision, edited);
+    home.write("VISION.md", &edited);
+
+    home.ok(&["run", "morning", "--date", D2]);
+    home.ok(&["run", "plan", "--date", D2]);
+
+    let plan = home.read("DAILY_PLAN.md");
+    let changes: Vec<&str> = plan
+        .split("## What changed in VISION.md since 2026-11-21\n\n")
+        .nth(1)
+        .expect("a changes section")
+        .split("\n\n")
+        .next()
+        .unwrap_or_default()
+        .lines()
+        .collect();
+    assert_eq!(changes.len(), 3, "exactly the three edits: {changes:#?}");
+    let count = |word: &str| {
+        changes
+            .iter()
+            .filter(|l| l.starts_with(&format!("- **{word}**")))
+            .count()
+    };
+    assert_eq!(
+        (count("new"), count("changed"), count("removed")),
+        (1, 1, 1),
+        "{changes:#?}"
+    );
+    assert!(changes.iter().any(|l| l.contains("**new**")
+        && l.contains("Add a health check endpoint for the load balancer")));
+    assert!(changes.iter().any(|l| l.contains("**changed**") && l.contains("\"Add Gunicorn as WSGI server in Docker\" → \"Add Gunicorn as the WSGI server in the Docker image\"")));
+    assert!(changes.iter().any(
+        |l| l.contains("**removed**") && l.contains("Add pagination to the exam list endpoint")
+    ));
+
+    let after = home.tasks_json();
+    let by_title = |t: &str| {
+        after
+            .iter()
+            .find(|v| v["title"].as_str() == Some(t))
+            .cloned()
+    };
+    let removed = by_title("Add pagination to the exam list endpoint")
+        .expect("the removed goal's task still exists");
+    assert_eq!(removed["state"], "failed");
+    assert!(
+        removed["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no longer in VISION.md"),
+        "{removed}"
+    );
+    let file = home.read(removed["path"].as_str().unwrap());
+    assert!(
+        file.contains("backlog → failed: goal"),
+        "the reason is in the task file:\n{file}"
+    );
+
+    let reworded =
+        by_title("Add Gunicorn as the WSGI server in the Docker image").expect("renamed task");
+    let old = tasks_before
+        .iter()
+        .find(|v| v["title"] == "Add Gunicorn as WSGI server in Docker")
+        .unwrap();
+    assert_eq!(reworded["id"], old["id"], "a reworded goal keeps its task");
+    assert_eq!(reworded["goal"], old["goal"], "and its id");
+
+    assert_eq!(
+        after.len(),
+        tasks_before.len() + 1,
+        "the new goal got a task; nothing was deleted"
+    );
+    for t in &tasks_before {
+        assert!(
+            after.iter().any(|v| v["id"] == t["id"]),
+            "{} vanished",
+            t["id"]
+        );
+    }
+}
+
+#[test]
+fn hand_moves_and_hand_edits_are_the_truth_for_list_and_plan() {
+    let home = TestHome::new();
+    home.ok(&["day", "--date", D1]);
+    let backlog = home.task_files("backlog");
+    let moved = backlog.iter().find(|n| n.contains("csrf")).unwrap().clone();
+    std::fs::rename(
+        home.path(&format!("tasks/backlog/{moved}")),
+        home.path(&format!("tasks/failed/{moved}")),
+    )
+    .unwrap();
+    let edited = backlog
+        .iter()
+        .find(|n| n.contains("gunicorn"))
+        .unwrap()
+        .clone();
+    let rel = format!("tasks/backlog/{edited}");
+    home.write(
+        &rel,
+        &home.read(&rel).replace("priority: high", "priority: low"),
+    );
+
+    let tasks = home.tasks_json();
+    let find = |part: &str| {
+        tasks
+            .iter()
+            .find(|v| v["path"].as_str().unwrap().contains(part))
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(find("csrf")["state"], "failed");
+    assert_eq!(find("gunicorn")["priority"], "low");
+
+    home.ok(&["run", "morning", "--date", D1]);
+    let plan = home.read("DAILY_PLAN.md");
+    let waiting = plan
+        .split("## Waiting on a person")
+        .nth(1)
+        .expect("a waiting section");
+    assert!(waiting.contains("CSRF_TRUSTED_ORIGINS"), "{plan}");
+    assert!(
+        plan.contains("backlog, priority low"),
+        "the hand edit shows in the plan:\n{plan}"
+    );
+    let audit = home.read("logs/audit.jsonl");
+    assert!(
+        audit
+            .lines()
+            .any(|l| l.contains("\"actor\":\"human\"") && l.contains("task.moved")),
+        "{audit}"
+    );
+}
+
+#[test]
+fn a_second_plan_on_the_same_day_creates_no_duplicates() {
+    let home = TestHome::new();
+    home.ok(&["run", "morning", "--date", D1]);
+    home.ok(&["run", "plan", "--date", D1]);
+    home.ok(&["run", "plan", "--date", D1]);
+    home.ok(&["run", "morning", "--date", D1]);
+    home.ok(&["run", "plan", "--date", D1]);
+    assert_eq!(home.task_files("backlog").len(), goals_of_example());
+}
+
+#[test]
+fn plan_without_a_morning_says_what_to_do() {
+    let home = TestHome::new();
+    let out = home.run(&["run", "plan", "--date", D1]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("run `dayshift run morning` first"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn tasks_commands_change_state_with_reasons_and_refuse_bad_moves() {
+    let home = TestHome::new();
+    home.ok(&["day", "--date", D1]);
+    home.ok(&["tasks", "cancel", "T-0001", "--reason", "not needed"]);
+    let show = stdout(&home.ok(&["tasks", "show", "T-0001"]));
+    assert!(
+        show.contains("reason: \"cancelled by a person: not needed\""),
+        "{show}"
+    );
+    let out = home.run(&["tasks", "approve", "T-0001"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("only an open task"),
+        "{}",
+        stderr(&out)
+    );
+    home.ok(&["tasks", "retry", "T-0001"]);
+    home.ok(&["tasks", "approve", "T-0001"]);
+    home.ok(&["tasks", "reject", "T-0002"]);
+    let tasks = home.tasks_json();
+    assert_eq!(
+        tasks.iter().find(|t| t["id"] == "T-0001").unwrap()["approval"],
+        "approved"
+    );
+    assert_eq!(
+        tasks.iter().find(|t| t["id"] == "T-0002").unwrap()["state"],
+        "failed"
+    );
+    let table = stdout(&home.ok(&["tasks", "list"]));
+    assert!(table.starts_with("ID      STATE"), "{table}");
+    let out = home.run(&["tasks", "show", "T-9999"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no task T-9999"));
+}
+
+#[test]
+fn status_and_budget_and_audit_answer_in_tables_and_json() {
+    let home = TestHome::new();
+    home.write(
+        "config/schedules.yaml",
+        "timezone: Asia/Dhaka\njobs: {morning: \"0 7 * * *\"}\n",
+    );
+    home.ok(&["day", "--date", D1]);
+    let status: serde_json::Value =
+        serde_json::from_slice(&home.ok(&["status", "--json"]).stdout).unwrap();
+    assert_eq!(status["daemon"]["running"], false);
+    assert_eq!(status["tasks"]["backlog"], goals_of_example());
+    let next = status["next_runs"][0]["next"].as_str().unwrap();
+    assert!(
+        next.ends_with("07:00:00+06:00"),
+        "next run in the configured zone: {next}"
+    );
+    let text = stdout(&home.ok(&["status"]));
+    assert!(
+        text.contains("morning") && text.contains("+06:00"),
+        "{text}"
+    );
+    let budget: serde_json::Value =
+        serde_json::from_slice(&home.ok(&["budget", "--json"]).stdout).unwrap();
+    assert_eq!(budget["rows"], serde_json::json!([]));
+    let audit: Vec<serde_json::Value> =
+        serde_json::from_slice(&home.ok(&["audit", "--json"]).stdout).unwrap();
+    assert!(audit.iter().any(|e| e["action"] == "task.created"));
+}
+
+#[test]
+fn a_stop_file_pauses_jobs_from_the_command_line_too() {
+    let home = TestHome::new();
+    home.write("STOP", "");
+    let out = home.run(&["day", "--date", D1]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("paused"), "{}", stderr(&out));
+    assert!(!home.path("DAILY_PLAN.md").exists());
+}
+
+#[test]
+fn jobs_not_in_this_build_are_refused_plainly() {
+    let home = TestHome::new();
+    let out = home.run(&["run", "work"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("needs the coder agent"),
+        "{}",
+        stderr(&out)
+    );
+    let out = home.run(&["run", "breakfast"]);
+    assert_eq!(out.status.code(), Some(2), "bad usage is exit 2");
+}
+
+#[test]
+fn init_refuses_an_existing_home_and_commands_refuse_a_non_home() {
+    let home = TestHome::new();
+    let out = std::process::Command::new(common::BIN)
+        .arg("init")
+        .arg(&home.root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("already a home"));
+    let empty = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(common::BIN)
+        .arg("--home")
+        .arg(empty.path())
+        .arg("status")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("dayshift init"), "{}", stderr(&out));
+}
