@@ -11,7 +11,7 @@ demo:            ## the whole day, offline, on a bundled example home
 	$(CARGO) run --release --quiet -- demo
 
 test: lint       ## formatting, lints and every test
-	$(CARGO) test --all-targets
+	$(CARGO) test
 
 lint:
 	$(CARGO) fmt --check

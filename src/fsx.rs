@@ -64,15 +64,31 @@ pub fn append_line(path: &Path, line: &str) -> io::Result<()> {
 }
 
 /// Remove temporary files a crash left in `dir` (not recursive). Returns how many went.
+/// Only files whose writer is dead go: another process may be mid-write right now.
 pub fn sweep_temp_files(dir: &Path) -> usize {
     let Ok(entries) = fs::read_dir(dir) else {
         return 0;
     };
     entries
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().contains(TMP_MARKER))
+        .filter(|e| writer_pid(&e.file_name().to_string_lossy()).is_some_and(|pid| !is_alive(pid)))
         .filter(|e| fs::remove_file(e.path()).is_ok())
         .count()
+}
+
+/// The pid embedded in a temp file name (`.<name>.dayshift-tmp.<pid>.<n>`).
+fn writer_pid(name: &str) -> Option<i32> {
+    let (_, rest) = name.split_once(TMP_MARKER)?;
+    rest.split('.').next()?.parse().ok()
+}
+
+fn is_alive(pid: i32) -> bool {
+    use nix::errno::Errno;
+    match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
+        Ok(()) => true,
+        Err(Errno::ESRCH) => false,
+        Err(_) => true, // exists but not ours to signal
+    }
 }
 
 fn parent_dir(path: &Path) -> PathBuf {
@@ -112,11 +128,19 @@ mod tests {
     }
 
     #[test]
-    fn sweep_removes_only_temp_files() {
+    fn sweep_removes_only_temp_files_of_dead_writers() {
         let dir = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
         fs::write(dir.path().join("keep.md"), "x").unwrap();
-        fs::write(dir.path().join(format!(".keep.md{TMP_MARKER}1.0")), "x").unwrap();
+        fs::write(dir.path().join(format!(".a.md{TMP_MARKER}{dead}.0")), "x").unwrap();
+        let live = dir
+            .path()
+            .join(format!(".b.md{TMP_MARKER}{}.0", std::process::id()));
+        fs::write(&live, "x").unwrap();
         assert_eq!(sweep_temp_files(dir.path()), 1);
         assert!(dir.path().join("keep.md").exists());
+        assert!(live.exists(), "a live writer's temp file stays");
     }
 }

@@ -61,7 +61,10 @@ pub fn logs(home: &Home, args: LogsArgs) -> Result<ExitCode> {
         }
         offsets.push(text.len() as u64);
     }
-    while args.follow {
+    if !args.follow {
+        return Ok(ExitCode::SUCCESS);
+    }
+    loop {
         std::thread::sleep(Duration::from_millis(500));
         for (file, offset) in files.iter().zip(offsets.iter_mut()) {
             let Ok(mut f) = File::open(file) else {
@@ -79,7 +82,6 @@ pub fn logs(home: &Home, args: LogsArgs) -> Result<ExitCode> {
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// The newest `logs/<name>.YYYY-MM-DD.log`.

@@ -139,6 +139,13 @@ pub fn main() -> ExitCode {
 fn run_command(cli: Cli) -> Result<ExitCode> {
     let home_dir = cli.home.clone().unwrap_or_else(|| PathBuf::from("."));
     let verbose = cli.verbose;
+    // jobs log to files as well (and the daemon sets up its own logging)
+    if !matches!(
+        cli.command,
+        Command::Start { .. } | Command::Run { .. } | Command::Day { .. } | Command::Demo { .. }
+    ) {
+        crate::logging::init_cli(verbose);
+    }
     match cli.command {
         Command::Init { dir } => run::init(dir.or(cli.home).unwrap_or_else(|| PathBuf::from("."))),
         Command::Demo { dir } => run::demo(dir),

@@ -192,7 +192,9 @@ impl AgentsConfig {
             let problem = match (b.daily_usd, b.daily_tokens) {
                 (None, None) => Some("budget sets neither `daily_usd` nor `daily_tokens`"),
                 (Some(_), Some(_)) => Some("budget sets both `daily_usd` and `daily_tokens`"),
-                (Some(usd), None) if !(usd > 0.0) => Some("`daily_usd` must be above 0"),
+                (Some(usd), None) if usd.is_nan() || usd <= 0.0 => {
+                    Some("`daily_usd` must be above 0")
+                }
                 (None, Some(0)) => Some("`daily_tokens` must be above 0"),
                 _ if !(b.alert_at > 0.0 && b.alert_at <= 1.0) => {
                     Some("`alert_at` must be between 0 and 1")

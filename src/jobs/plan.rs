@@ -58,7 +58,7 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate) -> Result<JobOutcome> {
     let created = ctx
         .queue
         .create_all(drafts, ACTOR, ctx.clock.now(), |task| {
-            Ok(store.mirror_task(home, task)?)
+            store.mirror_task(home, task)
         })?;
     for task in &created {
         let detail = serde_json::json!({"goal": task.meta.goal, "title": task.meta.title});

@@ -81,7 +81,8 @@ pub fn run_job(ctx: &mut Ctx, job: JobName, day: NaiveDate) -> Result<JobOutcome
         }
         Err(e) => {
             let message = ctx.config.secrets.redact(&e.to_string());
-            error!(error = %message, "{job} failed");
+            // the command line prints the error itself; the log files get it here
+            error!(target: crate::logging::FILES_ONLY, error = %message, "{job} failed");
             ctx.store
                 .finish_run(run, RunOutcome::Failed, "", Some(&message), now)?;
             let detail = serde_json::json!({"job": job, "day": day, "error": message});
