@@ -1,4 +1,55 @@
-//! dayshift — a self-hosted AI team that works on one repository every day.
+//! dayshift — a self-hosted AI team that works on one repository every day, driven by
+//! markdown a person edits.
+//!
+//! # The shape
+//!
+//! Everything a person reads or edits is plain markdown in a *home* folder ([`home`]):
+//! VISION.md (their intent), DAILY_PLAN.md, PROGRESS.md, task files under `tasks/<state>/`
+//! and reports. SQLite ([`store`]) keeps what markdown is bad at: runs, plans, token usage
+//! and the audit trail, plus a mirror of the task folders for fast queries. The folders
+//! are the truth; the mirror is rebuilt from them.
+//!
+//! # Data flow of a day
+//!
+//! ```text
+//!  VISION.md ──vision::understand──▶ goals with stable ids + diff vs yesterday's snapshot
+//!      │                                              │
+//!      │                              jobs::morning ──▶ DAILY_PLAN.md + plan (store)
+//!      │                                              │
+//!      │                              jobs::plan ─────▶ tasks/backlog/T-0001-….md (tasks::Queue)
+//!      │                                              │
+//!      │              (coder, QA, reviewer: later)    ▼
+//!      └──────────────────────────────jobs::wrapup ──▶ reports/daily/DATE.md + PROGRESS.md
+//! ```
+//!
+//! The CLI ([`cli`]) runs a job now (`run`, `day`); the daemon ([`daemon`]) runs them on
+//! the cron schedule of config/schedules.yaml, catches up missed ones, watches the task
+//! folders and stops gracefully. Both go through [`jobs::run_job`], which takes the job
+//! lock (jobs never overlap, across processes), records the run and audits it.
+//!
+//! # Modules
+//!
+//! - [`config`]: the YAML files and .env → typed, validated settings (serde-saphyr).
+//! - [`vision`]: VISION.md → goals, notes and context (pulldown-cmark); ids and the diff.
+//! - [`tasks`]: task files, ids, the folder queue, dependencies.
+//! - [`store`]: SQLite with migrations: task mirror, runs, plans, usage, events.
+//! - [`jobs`]: morning, plan and wrapup, the day, and the runner.
+//! - [`daemon`]: lock, scheduler, catch-up, file watcher, signals, start/stop/status.
+//! - [`context`]: the home, config, store, queue and clock a job works with.
+//! - [`fsx`], [`lockfile`], [`process`]: crash-safe writes, flock locks, the one helper that
+//!   spawns programs (timeouts, process groups, capped output).
+//! - [`logging`]: per-job log files and stderr; [`markdown`]: tables for what we write.
+//! - [`error`]: one error enum per subsystem meeting in [`Error`]; user-file problems read
+//!   `file:line: problem; fix`.
+//!
+//! # Invariants
+//!
+//! - Every file write is temp + fsync + rename; a task moves with one rename; a crash at
+//!   any point leaves a state the next start recovers (every job is idempotent).
+//! - A file dayshift cannot parse is reported with file and line and never moved or deleted.
+//! - Secrets come only from the environment or config/.env and are redacted from everything
+//!   dayshift writes.
+
 pub mod cli;
 pub mod config;
 pub mod context;

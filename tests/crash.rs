@@ -13,6 +13,7 @@ use common::{BIN, TestHome};
 
 const GOALS: usize = 200;
 const KILLS_PER_DAY: usize = 6;
+const CHURN: usize = 40;
 const DAYS: [&str; 4] = ["2026-11-19", "2026-11-20", "2026-11-21", "2026-11-22"];
 
 struct Rng(u64);
@@ -31,7 +32,7 @@ impl Rng {
 }
 
 /// Goal texts that are far apart from each other (pairwise similarity below 0.5 for the
-/// first 240, checked offline), so no new goal reads as a rewording of a removed one — which
+/// first 320, checked offline), so no new goal reads as a rewording of a removed one — which
 /// would rightly inherit that goal's task.
 fn goal_text(n: usize) -> String {
     const SYLLABLES: [&str; 16] = [
@@ -113,12 +114,12 @@ fn sigkill_at_random_moments_never_loses_duplicates_or_half_writes_anything() {
     let mut kills = 0;
     for (d, date) in DAYS.iter().enumerate() {
         if d > 0 {
-            // each new day: ten goals leave VISION.md and ten new ones arrive
-            for _ in 0..10 {
+            // each new day: forty goals leave VISION.md and forty new ones arrive
+            for _ in 0..CHURN {
                 let i = rng.below(goals.len() as u64) as usize;
                 goals.remove(i);
             }
-            for _ in 0..10 {
+            for _ in 0..CHURN {
                 goals.push(next_goal);
                 ever.insert(next_goal);
                 next_goal += 1;

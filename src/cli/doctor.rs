@@ -23,6 +23,10 @@ struct Check {
 pub fn doctor(home_dir: &Path, json: bool) -> Result<ExitCode> {
     let home = Home::open(home_dir)?;
     let config = Config::load(&home).ok();
+    // checks that need a valid config; a broken one is reported by the `config` check
+    let with_config = |check: fn(&Home, &Config) -> Vec<String>| {
+        config.as_ref().map(|c| check(&home, c)).unwrap_or_default()
+    };
     let checks = vec![
         Check {
             check: "config",
@@ -41,10 +45,7 @@ pub fn doctor(home_dir: &Path, json: bool) -> Result<ExitCode> {
         },
         Check {
             check: "keys",
-            problems: config
-                .as_ref()
-                .map(|c| key_problems(&home, c))
-                .unwrap_or_default(),
+            problems: with_config(key_problems),
         },
         Check {
             check: "git",
@@ -52,17 +53,11 @@ pub fn doctor(home_dir: &Path, json: bool) -> Result<ExitCode> {
         },
         Check {
             check: "target",
-            problems: config
-                .as_ref()
-                .map(|c| target_problems(&home, c))
-                .unwrap_or_default(),
+            problems: with_config(target_problems),
         },
         Check {
             check: "coding tool",
-            problems: config
-                .as_ref()
-                .map(|c| tool_problems(&home, c))
-                .unwrap_or_default(),
+            problems: with_config(tool_problems),
         },
     ];
     let failed = checks.iter().map(|c| c.problems.len()).sum::<usize>();

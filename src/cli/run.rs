@@ -98,14 +98,17 @@ pub fn demo(dir: Option<PathBuf>) -> Result<ExitCode> {
     let plan = std::fs::read_to_string(home.daily_plan()).unwrap_or_default();
     println!("\n----- DAILY_PLAN.md -----\n{}", plan.trim_end());
     println!("-------------------------\n");
+    let exe = std::env::current_exe().ok();
+    let cwd = std::env::current_dir().ok();
+    let bin = match (&exe, &cwd) {
+        (Some(exe), Some(cwd)) => exe.strip_prefix(cwd).unwrap_or(exe).display().to_string(),
+        _ => "dayshift".to_string(),
+    };
+    let root = root.display();
     println!("Try next:");
-    println!("  dayshift --home {} tasks list", root.display());
-    println!("  dayshift --home {} status", root.display());
-    println!(
-        "  edit {}/VISION.md, then: dayshift --home {} day",
-        root.display(),
-        root.display()
-    );
+    println!("  {bin} --home {root} tasks list");
+    println!("  {bin} --home {root} status");
+    println!("  edit {root}/VISION.md, then: {bin} --home {root} day");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -56,6 +56,7 @@ pub(super) async fn catch_up(daemon: Arc<Daemon>) {
         missed(&ctx, Utc::now().with_timezone(&ctx.clock.tz))
     })
     .await;
+    super::release_memory();
     let todo = match found {
         Ok(Ok(todo)) => todo,
         Ok(Err(e)) => return warn!("catch-up skipped: {e}"),

@@ -161,6 +161,7 @@ impl Daemon {
         }
         let home = self.home.clone();
         let run = tokio::task::spawn_blocking(move || run_now(home, job, day)).await;
+        super::release_memory();
         match run {
             Ok(Ok(day)) => {
                 info!("{job} ({day}) ok");

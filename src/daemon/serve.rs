@@ -76,6 +76,7 @@ async fn serve(home: Home) -> Result<()> {
     })
     .await
     .map_err(|e| DaemonError::Failed(format!("reading the config failed: {e}")))??;
+    super::release_memory();
 
     let daemon = Arc::new(Daemon::new(home.clone()));
     watch::sync(&daemon).await;

@@ -96,6 +96,7 @@ pub(super) async fn sync(daemon: &Arc<Daemon>) -> bool {
         ctx.reconcile().map(Some)
     })
     .await;
+    super::release_memory();
     match result {
         Ok(Ok(Some(found))) => {
             for (id, from, to) in &found.moved_by_hand {

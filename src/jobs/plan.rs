@@ -44,10 +44,13 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate) -> Result<JobOutcome> {
         })
         .unwrap_or_default();
 
-    let closed = close_removed_goals(ctx, &current, day)?;
-    let renamed = follow_reworded_goals(ctx, &current)?;
-
     let tasks = ctx.store.tasks()?;
+    let backlog: Vec<&TaskRow> = tasks
+        .iter()
+        .filter(|t| t.state == TaskState::Backlog)
+        .collect();
+    let closed = close_removed_goals(ctx, &backlog, &current, day)?;
+    let renamed = follow_reworded_goals(ctx, &backlog, &current)?;
     let has_task: BTreeSet<&str> = tasks.iter().filter_map(|t| t.goal.as_deref()).collect();
     let drafts: Vec<TaskDraft> = plan
         .to_plan()
@@ -97,15 +100,17 @@ fn load_plan(ctx: &Ctx, day: NaiveDate) -> Result<DailyPlan> {
 }
 
 /// Backlog tasks whose VISION goal is gone move to failed, with the reason in the file.
-fn close_removed_goals(ctx: &Ctx, current: &BTreeMap<&str, &str>, day: NaiveDate) -> Result<usize> {
+fn close_removed_goals(
+    ctx: &Ctx,
+    backlog: &[&TaskRow],
+    current: &BTreeMap<&str, &str>,
+    day: NaiveDate,
+) -> Result<usize> {
     if current.is_empty() {
         return Ok(0);
     }
-    let orphans: Vec<TaskRow> = ctx
-        .store
-        .tasks()?
-        .into_iter()
-        .filter(|t| t.state == TaskState::Backlog)
+    let orphans: Vec<&&TaskRow> = backlog
+        .iter()
         .filter(|t| {
             t.goal
                 .as_deref()
@@ -124,14 +129,13 @@ fn close_removed_goals(ctx: &Ctx, current: &BTreeMap<&str, &str>, day: NaiveDate
 }
 
 /// A backlog task follows its goal's new wording (title and a log line), once.
-fn follow_reworded_goals(ctx: &Ctx, current: &BTreeMap<&str, &str>) -> Result<usize> {
+fn follow_reworded_goals(
+    ctx: &Ctx,
+    backlog: &[&TaskRow],
+    current: &BTreeMap<&str, &str>,
+) -> Result<usize> {
     let mut renamed = 0;
-    for row in ctx
-        .store
-        .tasks()?
-        .into_iter()
-        .filter(|t| t.state == TaskState::Backlog)
-    {
+    for row in backlog {
         let Some(text) = row.goal.as_deref().and_then(|g| current.get(g)) else {
             continue;
         };

@@ -119,7 +119,7 @@ impl Store {
             out.removed += 1;
         }
         tx.commit().map_err(wrap)?;
-        out.problems.extend(duplicate_ids(&self.tasks()?, home));
+        out.problems.extend(self.duplicate_ids(home)?);
         Ok(out)
     }
 
@@ -217,15 +217,55 @@ impl Store {
             .collect())
     }
 
-    /// Task files that cannot be parsed, as last seen.
+    /// Task files that cannot be parsed, as last seen, and files that share an id.
     pub fn task_problems(&self, home: &Home) -> Result<Vec<FileProblem>, StoreError> {
-        Ok(self
-            .known_files()?
-            .into_values()
-            .filter_map(|k| k.problem)
-            .map(|mut p| {
-                p.at.file = home.root().join(&p.at.file);
-                p
+        let mut stmt = self.q(self
+            .conn
+            .prepare_cached("SELECT path, line, problem, fix FROM task_problems ORDER BY path"))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<i64>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        });
+        let rows = self.q(rows.and_then(|rows| rows.collect::<Result<Vec<_>, _>>()))?;
+        let mut problems: Vec<FileProblem> = rows
+            .into_iter()
+            .map(|(path, line, problem, fix)| {
+                let at = At {
+                    file: home.root().join(path),
+                    line: line.map(|l| l as u64),
+                };
+                FileProblem::new(at, problem, fix)
+            })
+            .collect();
+        problems.extend(self.duplicate_ids(home)?);
+        Ok(problems)
+    }
+
+    /// One problem per extra file that carries an id another file has too.
+    fn duplicate_ids(&self, home: &Home) -> Result<Vec<FileProblem>, StoreError> {
+        let mut stmt = self.q(self.conn.prepare_cached(
+            "SELECT a.id, a.path, b.path FROM tasks a JOIN tasks b ON a.id = b.id AND a.path < b.path ORDER BY a.id",
+        ))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        });
+        let rows = self.q(rows.and_then(|rows| rows.collect::<Result<Vec<_>, _>>()))?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, first, second)| {
+                FileProblem::new(
+                    At::file(home.root().join(second)),
+                    format!("{id} is also in {first}"),
+                    "a task lives in exactly one folder: delete or renumber one of the two files",
+                )
             })
             .collect())
     }
@@ -322,18 +362,4 @@ fn relative(home: &Home, path: &Path) -> String {
         .unwrap_or(path)
         .to_string_lossy()
         .into_owned()
-}
-
-/// One problem per extra file that carries an id already used by another file.
-fn duplicate_ids(rows: &[TaskRow], home: &Home) -> Vec<FileProblem> {
-    rows.windows(2)
-        .filter(|w| w[0].id == w[1].id)
-        .map(|w| {
-            FileProblem::new(
-                At::file(home.root().join(&w[1].path)),
-                format!("{} is also in {}", w[1].id, w[0].path),
-                "a task lives in exactly one folder: delete or renumber one of the two files",
-            )
-        })
-        .collect()
 }
