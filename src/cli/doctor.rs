@@ -17,62 +17,74 @@ use crate::tasks::Queue;
 #[derive(Debug, serde::Serialize)]
 struct Check {
     check: &'static str,
+    /// Not run because it needs a valid config (the `config` check says what is wrong).
+    skipped: bool,
     problems: Vec<String>,
+}
+
+impl Check {
+    fn new(check: &'static str, problems: Vec<String>) -> Self {
+        Self {
+            check,
+            skipped: false,
+            problems,
+        }
+    }
+
+    fn needing_config(
+        check: &'static str,
+        home: &Home,
+        config: Option<&Config>,
+        run: fn(&Home, &Config) -> Vec<String>,
+    ) -> Self {
+        match config {
+            Some(config) => Self::new(check, run(home, config)),
+            None => Self {
+                check,
+                skipped: true,
+                problems: vec![],
+            },
+        }
+    }
 }
 
 pub fn doctor(home_dir: &Path, json: bool) -> Result<ExitCode> {
     let home = Home::open(home_dir)?;
     let config = Config::load(&home).ok();
-    // checks that need a valid config; a broken one is reported by the `config` check
-    let with_config = |check: fn(&Home, &Config) -> Vec<String>| {
-        config.as_ref().map(|c| check(&home, c)).unwrap_or_default()
-    };
+    let config = config.as_ref();
     let checks = vec![
-        Check {
-            check: "config",
-            problems: Config::problems(&home)
+        Check::new(
+            "config",
+            Config::problems(&home)
                 .iter()
                 .map(ToString::to_string)
                 .collect(),
-        },
-        Check {
-            check: "VISION.md",
-            problems: vision_problems(&home),
-        },
-        Check {
-            check: "task files",
-            problems: task_problems(&home),
-        },
-        Check {
-            check: "keys",
-            problems: with_config(key_problems),
-        },
-        Check {
-            check: "git",
-            problems: git_problems(&home),
-        },
-        Check {
-            check: "target",
-            problems: with_config(target_problems),
-        },
-        Check {
-            check: "coding tool",
-            problems: with_config(tool_problems),
-        },
+        ),
+        Check::new("VISION.md", vision_problems(&home)),
+        Check::new("task files", task_problems(&home)),
+        Check::needing_config("keys", &home, config, key_problems),
+        Check::new("git", git_problems(&home)),
+        Check::needing_config("target", &home, config, target_problems),
+        Check::needing_config("coding tool", &home, config, tool_problems),
     ];
     let failed = checks.iter().map(|c| c.problems.len()).sum::<usize>();
     if json {
         print_json(&serde_json::json!({"ok": failed == 0, "checks": checks}));
     } else {
         for check in &checks {
-            if check.problems.is_empty() {
+            if check.skipped {
+                println!(
+                    "skip  {}: needs a valid config (fix the config lines above first)",
+                    check.check
+                );
+            } else if check.problems.is_empty() {
                 println!("ok    {}", check.check);
             }
             for problem in &check.problems {
                 println!("FAIL  {problem}");
             }
         }
-        if failed == 0 {
+        if failed == 0 && checks.iter().all(|c| !c.skipped) {
             println!("all {} checks passed", checks.len());
         } else {
             println!("{failed} problem(s); each line says what to do");

@@ -1,0 +1,131 @@
+//! `dayshift doctor`: every problem on one line with its fix, exit 1 if any, exit 0 when the
+//! home is ready. Git runs with a HOME of the test's own, so the machine's config is not used.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{TestHome, stdout};
+
+fn doctor(home: &TestHome, git_home: &Path) -> std::process::Output {
+    home.cmd()
+        .args(["doctor"])
+        .env("HOME", git_home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap()
+}
+
+fn git_home(with_identity: bool) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    if with_identity {
+        std::fs::write(
+            dir.path().join(".gitconfig"),
+            "[user]\n\tname = Test\n\temail = test@example.invalid\n",
+        )
+        .unwrap();
+    }
+    dir
+}
+
+#[test]
+fn a_ready_home_passes_every_check() {
+    let home = TestHome::new();
+    let target = home.path("target-repo");
+    let status = Command::new("git")
+        .args(["init", "-q"])
+        .arg(&target)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    home.write(
+        "config/target.yaml",
+        "repo: target-repo\nbase_branch: main\n",
+    );
+    let git = git_home(true);
+    let out = doctor(&home, git.path());
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("all 7 checks passed"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn every_problem_is_one_line_with_its_fix() {
+    let home = TestHome::new();
+    home.write(
+        "config/agents.yaml",
+        "providers:\n  claude: {kind: anthropic}\ndefault_provider: claude\n",
+    );
+    home.write("config/schedules.yaml", "timezone: Mars/Olympus\n");
+    home.write("VISION.md", "# nothing planned\n");
+    let git = git_home(false);
+    let out = doctor(&home, git.path());
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    let fails: Vec<&str> = text.lines().filter(|l| l.starts_with("FAIL")).collect();
+    let has = |words: &str| fails.iter().any(|l| l.contains(words));
+    assert!(has("schedules.yaml:1: unknown time zone"), "{text}");
+    assert!(has("VISION.md:1: no goals found"), "{text}");
+    assert!(
+        has("git: `user.email` is not set") && has("git config --global user.email"),
+        "{text}"
+    );
+    assert!(
+        text.contains("skip  target: needs a valid config"),
+        "checks that need the config say so: {text}"
+    );
+    assert!(
+        fails
+            .iter()
+            .all(|l| l.contains("; ") || l.contains("run `") || l.contains(", ")),
+        "each line says what to do: {text}"
+    );
+    let json = home
+        .cmd()
+        .args(["doctor", "--json"])
+        .env("HOME", git.path())
+        .output()
+        .unwrap();
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(value["ok"], false);
+}
+
+#[test]
+fn a_home_without_a_target_is_told_to_set_one() {
+    let home = TestHome::new();
+    let git = git_home(true);
+    let out = doctor(&home, git.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("target.yaml: no `repo` is set; set it to"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn a_missing_key_and_a_world_readable_env_file_are_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = TestHome::new();
+    home.write(
+        "config/agents.yaml",
+        "providers:\n  claude: {kind: anthropic, api_key_env: DAYSHIFT_TEST_KEY_THAT_IS_NOT_SET}\ndefault_provider: claude\n",
+    );
+    home.write("config/.env", "OTHER=1\n");
+    std::fs::set_permissions(
+        home.path("config/.env"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let git = git_home(true);
+    let text = stdout(&doctor(&home, git.path()));
+    assert!(
+        text.contains("needs DAYSHIFT_TEST_KEY_THAT_IS_NOT_SET; put"),
+        "{text}"
+    );
+    assert!(text.contains("chmod 600"), "{text}");
+}
