@@ -58,6 +58,7 @@ pub mod error;
 pub mod fsx;
 pub mod home;
 pub mod jobs;
+pub mod llm;
 pub mod lockfile;
 pub mod logging;
 pub mod markdown;
