@@ -5,6 +5,10 @@
 //! threads). Several calls may be in flight from different threads at once, which is why the
 //! budget reserves before a call rather than counting after it.
 
+pub mod answers;
+pub mod prompts;
+pub mod structured;
+
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
