@@ -34,6 +34,8 @@ pub struct Ctx {
     pub store: Store,
     pub queue: Queue,
     pub clock: Clock,
+    /// How models are built for jobs (recording, timeouts).
+    pub model_options: crate::llm::models::ModelOptions,
 }
 
 impl Ctx {
@@ -53,6 +55,7 @@ impl Ctx {
             store,
             queue,
             clock,
+            model_options: Default::default(),
         })
     }
 

@@ -106,6 +106,14 @@ pub enum Error {
     Io(#[from] IoError),
     #[error(transparent)]
     Audit(#[from] crate::store::RecordError),
+    #[error(transparent)]
+    Llm(#[from] crate::llm::LlmError),
+    /// A model call failed, or its answer was unusable twice.
+    #[error(transparent)]
+    Model(#[from] crate::llm::structured::StructuredError),
+    /// A prompt template or another file a person wrote is wrong.
+    #[error(transparent)]
+    File(#[from] FileProblem),
     /// The command line asked for something that cannot be done as asked (exit code 2).
     #[error("{0}")]
     Usage(String),

@@ -140,6 +140,14 @@ impl Home {
     pub fn workspace(&self) -> PathBuf {
         self.root.join("workspace")
     }
+    /// The clone of the target (made by `dayshift setup`).
+    pub fn target_clone(&self) -> PathBuf {
+        self.workspace().join("target")
+    }
+    /// The planner's answers of a day, one JSON file per goal, kept until its tasks exist.
+    pub fn planner_answers(&self, day: chrono::NaiveDate) -> PathBuf {
+        self.state_dir().join("planner").join(day.to_string())
+    }
     /// `.dayshift/`: machine state, git-ignored.
     pub fn state_dir(&self) -> PathBuf {
         self.root.join(".dayshift")

@@ -28,6 +28,7 @@ Examples:
   dayshift tasks list --state backlog   the queue as a table (--json for scripts)
   dayshift start                        run the scheduler in the background
   dayshift status                       daemon, next runs, tasks per state, spend
+  dayshift day --record day.jsonl       run the day and record every model exchange
   dayshift demo                         the whole day offline on a bundled example";
 
 /// dayshift: an AI team that works on your repository while you sleep.
@@ -87,6 +88,9 @@ enum Command {
         /// The day to run it for (default: today in the configured zone).
         #[arg(long, value_name = "YYYY-MM-DD")]
         date: Option<NaiveDate>,
+        /// Record every model exchange to this cassette (JSON lines) for a later replay.
+        #[arg(long, value_name = "FILE")]
+        record: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -94,6 +98,9 @@ enum Command {
     Day {
         #[arg(long, value_name = "YYYY-MM-DD")]
         date: Option<NaiveDate>,
+        /// Record every model exchange to this cassette (JSON lines) for a later replay.
+        #[arg(long, value_name = "FILE")]
+        record: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -127,10 +134,14 @@ enum Command {
 /// Parse the command line, run the command, map errors to exit codes.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let home_dir = cli.home.clone().unwrap_or_else(|| PathBuf::from("."));
     match run_command(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            // secrets never reach the terminal, even inside an error from a tool or an API
+            let secrets =
+                crate::config::Secrets::load(&home_dir.join("config/.env")).unwrap_or_default();
+            eprintln!("error: {}", secrets.redact(&e.to_string()));
             ExitCode::from(e.exit_code())
         }
     }
@@ -170,10 +181,19 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Status { json } => status::status(&Home::open(&home_dir)?, json),
-        Command::Run { job, date, json } => {
-            run::job(Home::open(&home_dir)?, job, date, json, verbose)
+        Command::Run {
+            job,
+            date,
+            record,
+            json,
+        } => {
+            let record = record.map(|r| absolute(&r)).transpose()?;
+            run::job(Home::open(&home_dir)?, job, date, record, json, verbose)
         }
-        Command::Day { date, json } => run::day(Home::open(&home_dir)?, date, json, verbose),
+        Command::Day { date, record, json } => {
+            let record = record.map(|r| absolute(&r)).transpose()?;
+            run::day(Home::open(&home_dir)?, date, record, json, verbose)
+        }
         Command::Tasks(command) => tasks::tasks(Home::open(&home_dir)?, command),
         Command::Budget { days, json } => status::budget(Home::open(&home_dir)?, days, json),
         Command::Logs(args) => logs::logs(&Home::open(&home_dir)?, args),

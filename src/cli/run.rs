@@ -28,11 +28,13 @@ pub fn job(
     home: Home,
     job: JobName,
     date: Option<NaiveDate>,
+    record: Option<PathBuf>,
     json: bool,
     verbose: bool,
 ) -> Result<ExitCode> {
     let _logs = crate::logging::init_jobs_to_files(&home, verbose);
     let mut ctx = Ctx::open(home, date)?;
+    ctx.model_options.record = record;
     let day = ctx.today();
     say_if_waiting(&ctx);
     let outcome = jobs::run_job(&mut ctx, job, day)?;
@@ -47,9 +49,16 @@ pub fn job(
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn day(home: Home, date: Option<NaiveDate>, json: bool, verbose: bool) -> Result<ExitCode> {
+pub fn day(
+    home: Home,
+    date: Option<NaiveDate>,
+    record: Option<PathBuf>,
+    json: bool,
+    verbose: bool,
+) -> Result<ExitCode> {
     let _logs = crate::logging::init_jobs_to_files(&home, verbose);
     let mut ctx = Ctx::open(home, date)?;
+    ctx.model_options.record = record;
     let day = ctx.today();
     say_if_waiting(&ctx);
     if let Some(why) = jobs::refusal(&ctx, JobName::Morning) {
@@ -94,7 +103,7 @@ pub fn demo(dir: Option<PathBuf>) -> Result<ExitCode> {
     );
     eprintln!("creating an example home in {}", root.display());
     let home = Home::init(&root, "UTC")?;
-    day(home.clone(), None, false, false)?;
+    day(home.clone(), None, None, false, false)?;
     let plan = std::fs::read_to_string(home.daily_plan()).unwrap_or_default();
     println!("\n----- DAILY_PLAN.md -----\n{}", plan.trim_end());
     println!("-------------------------\n");

@@ -64,6 +64,24 @@ pub struct ProviderConfig {
     /// For `kind: replay`: the JSON-lines file of recorded answers.
     #[serde(default)]
     pub cassette: Option<String>,
+    /// Seconds to wait, per phase; slow local models may need a longer `overall`.
+    #[serde(default)]
+    pub timeouts: Option<TimeoutSettings>,
+}
+
+/// `timeouts: {connect: 10, idle: 60, overall: 600}` (seconds; any may be left out).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeoutSettings {
+    /// Establishing the connection.
+    #[serde(default)]
+    pub connect: Option<f64>,
+    /// No byte from the server for this long (before the answer starts or between chunks).
+    #[serde(default)]
+    pub idle: Option<f64>,
+    /// The whole call.
+    #[serde(default)]
+    pub overall: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -179,6 +197,20 @@ impl AgentsConfig {
             }
         }
         for (name, provider) in &self.providers {
+            let t = provider.timeouts.unwrap_or_default();
+            if [t.connect, t.idle, t.overall]
+                .iter()
+                .flatten()
+                .any(|s| !(s.is_finite() && *s > 0.0))
+            {
+                return Err(FileProblem::new(
+                    At::file(file),
+                    format!(
+                        "provider `{name}` has a timeout that is not a positive number of seconds"
+                    ),
+                    "write e.g. `timeouts: {connect: 10, idle: 60, overall: 600}`",
+                ));
+            }
             if provider.kind == ProviderKind::Replay && provider.cassette.is_none() {
                 return Err(FileProblem::new(
                     At::file(file),

@@ -34,6 +34,19 @@ pub struct DailyPlan {
     pub capacity: u32,
     /// One line about money and tokens.
     pub budget: String,
+    /// The orchestrator model's reasoning, when a model chose the day.
+    #[serde(default)]
+    pub reasoning: Option<Reasoning>,
+}
+
+/// Why the model chose what it chose.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reasoning {
+    pub summary: String,
+    /// Goal id → why it is today or why it waits.
+    pub why: BTreeMap<String, String>,
+    pub capacity: u32,
+    pub capacity_why: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,6 +95,7 @@ impl DailyPlan {
             notes: vision.vision.notes.clone(),
             capacity,
             budget,
+            reasoning: None,
         };
         let mut goals: Vec<&Goal> = vision.vision.goals.iter().collect();
         goals.sort_by_key(|g| (g.priority, g.line));
@@ -110,6 +124,47 @@ impl DailyPlan {
         plan
     }
 
+    /// Every goal that could be worked on today, most urgent first.
+    pub fn open_goals(&self) -> Vec<&PlannedGoal> {
+        let mut open: Vec<&PlannedGoal> = self
+            .today
+            .iter()
+            .chain(&self.research)
+            .chain(&self.deferred)
+            .collect();
+        open.sort_by_key(|g| (g.priority, g.line));
+        open
+    }
+
+    /// Take the orchestrator's choice: its `today` (in its order) becomes today's goals and
+    /// research; every other open goal is deferred.
+    pub fn apply(&mut self, answer: &crate::llm::answers::OrchestratorAnswer) {
+        let open: Vec<PlannedGoal> = self.open_goals().into_iter().cloned().collect();
+        let chosen: Vec<PlannedGoal> = answer
+            .today
+            .iter()
+            .filter_map(|c| open.iter().find(|g| g.goal_id == c.goal_id).cloned())
+            .collect();
+        let is_chosen = |g: &PlannedGoal| chosen.iter().any(|c| c.goal_id == g.goal_id);
+        self.deferred = open.iter().filter(|g| !is_chosen(g)).cloned().collect();
+        let (research, code): (Vec<_>, Vec<_>) = chosen
+            .into_iter()
+            .partition(|g| g.kind == GoalKind::Research);
+        self.today = code;
+        self.research = research;
+        self.reasoning = Some(Reasoning {
+            summary: answer.reasoning.trim().to_string(),
+            why: answer
+                .today
+                .iter()
+                .chain(&answer.deferred)
+                .map(|c| (c.goal_id.clone(), c.why.clone()))
+                .collect(),
+            capacity: answer.capacity.goals,
+            capacity_why: answer.capacity.why.clone(),
+        });
+    }
+
     /// Goals the planner gives a task when they have none: today's and the research.
     pub fn to_plan(&self) -> impl Iterator<Item = &PlannedGoal> {
         self.today.iter().chain(self.research.iter())
@@ -128,6 +183,12 @@ impl DailyPlan {
             "- Capacity: {} goals a day (`max_tasks_per_day`)\n- Budget: {}\n\n",
             self.capacity, self.budget
         ));
+        if let Some(r) = &self.reasoning {
+            out.push_str(&format!(
+                "## Reasoning (orchestrator)\n\n{}\n\nCapacity today: {} goal(s) — {}\n\n",
+                r.summary, r.capacity, r.capacity_why
+            ));
+        }
         out.push_str(&render_diff(&self.diff));
         let sections: [(&str, &[PlannedGoal], &str); 5] = [
             (
@@ -156,10 +217,15 @@ impl DailyPlan {
                     let tasks = by_goal
                         .get(g.goal_id.as_str())
                         .map_or(&[][..], Vec::as_slice);
+                    let why = self.reasoning.as_ref().and_then(|r| r.why.get(&g.goal_id));
+                    let goal = match why {
+                        Some(why) => format!("{} (`{}`) — {why}", g.text, g.goal_id),
+                        None => format!("{} (`{}`)", g.text, g.goal_id),
+                    };
                     vec![
                         (i + 1).to_string(),
                         g.priority.to_string(),
-                        format!("{} (`{}`)", g.text, g.goal_id),
+                        goal,
                         task_list(tasks, g.priority, self.day),
                     ]
                 })

@@ -5,8 +5,10 @@
 //! twice (or again after a crash) and it converges on the same files.
 
 pub mod daily_plan;
+pub mod decompose;
 mod morning;
 mod name;
+pub mod orchestrate;
 mod plan;
 mod runner;
 mod wrapup;
@@ -18,7 +20,7 @@ pub use name::JobName;
 pub use runner::{JobOutcome, refusal, run_job};
 
 use crate::context::Ctx;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The jobs `dayshift day` runs, in order.
 pub const DAY: [JobName; 5] = [
@@ -44,14 +46,43 @@ pub fn day(
     mut on_step: impl FnMut(&DayStep),
 ) -> Result<Vec<DayStep>> {
     let mut steps = Vec::new();
+    let mut stopped: Option<Error> = None;
     for job in DAY {
-        let step = if job.is_built() {
-            DayStep::Ran(run_job(ctx, job, day)?)
-        } else {
+        let step = if !job.is_built() {
             DayStep::Skipped(job, refusal(ctx, job).unwrap_or_default())
+        } else if let Some(why) = &stopped {
+            // the budget is spent: only the wrap-up runs, to say so in the day's report
+            if job != JobName::Wrapup {
+                DayStep::Skipped(job, format!("the day stopped: {why}"))
+            } else {
+                DayStep::Ran(run_job(ctx, job, day)?)
+            }
+        } else {
+            match run_job(ctx, job, day) {
+                Ok(outcome) => DayStep::Ran(outcome),
+                Err(e) if is_budget_stop(&e) => {
+                    let step = DayStep::Skipped(job, format!("stopped: {e}"));
+                    stopped = Some(e);
+                    step
+                }
+                Err(e) => return Err(e),
+            }
         };
         on_step(&step);
         steps.push(step);
     }
-    Ok(steps)
+    match stopped {
+        Some(e) => Err(e),
+        None => Ok(steps),
+    }
+}
+
+/// Whether an error is the daily budget running out (the rest of the day waits).
+pub fn is_budget_stop(e: &Error) -> bool {
+    use crate::llm::LlmError;
+    use crate::llm::structured::StructuredError;
+    matches!(
+        e,
+        Error::Llm(LlmError::Budget(_)) | Error::Model(StructuredError::Llm(LlmError::Budget(_)))
+    )
 }

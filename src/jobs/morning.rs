@@ -1,28 +1,35 @@
-//! `morning` (orchestrator, model-free): VISION.md → DAILY_PLAN.md.
+//! `morning` (orchestrator): VISION.md → DAILY_PLAN.md.
 //!
-//! A VISION.md that cannot be understood fails the job before anything is written, so the
-//! previous plan stays as it was.
+//! Without a model the plan takes open goals by priority up to `max_tasks_per_day`; with
+//! one, the orchestrator chooses and orders them and says why ([`super::orchestrate`]).
+//! Nothing is written until everything is known: a VISION.md that cannot be understood, a
+//! failed model call or an unusable answer fails the job and the previous plan stays.
 
 use chrono::NaiveDate;
 
 use super::JobName;
 use super::daily_plan::DailyPlan;
+use super::orchestrate::{self, Model};
 use super::runner::JobOutcome;
 use crate::context::Ctx;
 use crate::error::{IoContext, Result};
 use crate::fsx;
 use crate::store::Event;
 
-pub fn run(ctx: &mut Ctx, day: NaiveDate) -> Result<JobOutcome> {
+pub fn run(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOutcome> {
     let understood = ctx.read_vision(day)?;
     let tasks = ctx.store.tasks()?;
-    let plan = DailyPlan::build(
+    let mut plan = DailyPlan::build(
         day,
         &understood,
         &tasks,
         ctx.config.agents.max_tasks_per_day,
         budget_line(ctx, day)?,
     );
+    if let Some(model) = model {
+        let chosen = orchestrate::choose(ctx, model, &plan, &understood, &tasks, day)?;
+        plan.apply(&chosen.value);
+    }
     understood
         .snapshot(day)
         .save(&ctx.home.snapshots_dir(), &understood.text)?;

@@ -13,18 +13,20 @@ use chrono::NaiveDate;
 
 use super::JobName;
 use super::daily_plan::{DailyPlan, PlannedGoal};
+use super::decompose;
+use super::orchestrate::Model;
 use super::runner::JobOutcome;
 use crate::context::Ctx;
 use crate::error::{Error, IoContext, Result};
 use crate::fsx;
 use crate::store::{Event, TaskRow};
 use crate::tasks::queue::TaskDraft;
-use crate::tasks::{TaskKind, TaskState};
+use crate::tasks::{Task, TaskKind, TaskState};
 use crate::vision::{GoalKind, Snapshot};
 
 const ACTOR: &str = "planner";
 
-pub fn run(ctx: &mut Ctx, day: NaiveDate) -> Result<JobOutcome> {
+pub fn run(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOutcome> {
     let plan = load_plan(ctx, day)?;
     let problems = ctx.store.task_problems(&ctx.home)?;
     if let Some(first) = problems.first() {
@@ -51,26 +53,18 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate) -> Result<JobOutcome> {
         .collect();
     let closed = close_removed_goals(ctx, &backlog, &current, day)?;
     let renamed = follow_reworded_goals(ctx, &backlog, &current)?;
-    let has_task: BTreeSet<&str> = tasks.iter().filter_map(|t| t.goal.as_deref()).collect();
-    let drafts: Vec<TaskDraft> = plan
-        .to_plan()
-        .filter(|g| !has_task.contains(g.goal_id.as_str()))
-        .map(|g| draft_for(g, &plan.notes))
-        .collect();
-    let (home, store) = (&ctx.home, &ctx.store);
-    let created = ctx
-        .queue
-        .create_all(drafts, ACTOR, ctx.clock.now(), |task| {
-            store.mirror_task(home, task)
-        })?;
-    for task in &created {
-        let detail = serde_json::json!({"goal": task.meta.goal, "title": task.meta.title});
-        ctx.audit(
-            Event::new(ctx.now(), ACTOR, "task.created")
-                .task(task.meta.id)
-                .detail(detail),
-        )?;
-    }
+    let created = match model {
+        None => {
+            let has_task: BTreeSet<&str> = tasks.iter().filter_map(|t| t.goal.as_deref()).collect();
+            let drafts: Vec<TaskDraft> = plan
+                .to_plan()
+                .filter(|g| !has_task.contains(g.goal_id.as_str()))
+                .map(|g| draft_for(g, &plan.notes))
+                .collect();
+            create(ctx, drafts)?
+        }
+        Some(model) => create_with_model(ctx, model, &plan, &tasks, day)?,
+    };
 
     let tasks = ctx.store.tasks()?;
     let path = ctx.home.daily_plan();
@@ -86,6 +80,56 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate) -> Result<JobOutcome> {
         ),
         wrote,
     })
+}
+
+/// Create tasks in the backlog, mirror and audit each.
+fn create(ctx: &Ctx, drafts: Vec<TaskDraft>) -> Result<Vec<Task>> {
+    let (home, store) = (&ctx.home, &ctx.store);
+    let created = ctx
+        .queue
+        .create_all(drafts, ACTOR, ctx.clock.now(), |task| {
+            store.mirror_task(home, task)
+        })?;
+    for task in &created {
+        let detail = serde_json::json!({"goal": task.meta.goal, "title": task.meta.title, "plan_key": task.meta.plan_key});
+        ctx.audit(
+            Event::new(ctx.now(), ACTOR, "task.created")
+                .task(task.meta.id)
+                .detail(detail),
+        )?;
+    }
+    Ok(created)
+}
+
+/// Each planned goal without tasks goes to the planner model; its tasks are created one by
+/// one in dependency order. A goal whose saved answer is only partly created (a crash) is
+/// finished from that answer.
+fn create_with_model(
+    ctx: &Ctx,
+    model: &Model,
+    plan: &DailyPlan,
+    tasks: &[TaskRow],
+    day: NaiveDate,
+) -> Result<Vec<Task>> {
+    let mut created = Vec::new();
+    for goal in plan.to_plan() {
+        let has_any = tasks
+            .iter()
+            .any(|t| t.goal.as_deref() == Some(goal.goal_id.as_str()));
+        if has_any && !decompose::has_saved_answer(ctx, day, &goal.goal_id) {
+            continue;
+        }
+        let answer = decompose::answer_for(ctx, model, goal, &plan.notes, tasks, day)?;
+        let mut existing = decompose::created_keys(ctx, tasks, &goal.goal_id)?;
+        while let Some(draft) = decompose::next_draft(&answer, goal, &existing) {
+            let key = draft.plan_key.clone().unwrap_or_default();
+            for task in create(ctx, vec![draft])? {
+                existing.insert(key.clone(), task.meta.id);
+                created.push(task);
+            }
+        }
+    }
+    Ok(created)
 }
 
 fn load_plan(ctx: &Ctx, day: NaiveDate) -> Result<DailyPlan> {
@@ -192,6 +236,7 @@ fn draft_for(goal: &PlannedGoal, notes: &[String]) -> TaskDraft {
         }],
         difficulty: None,
         description,
+        plan_key: None,
     }
 }
 

@@ -7,9 +7,13 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use tracing::{error, info, info_span};
 
+use super::orchestrate::Model;
 use super::{JobName, morning, plan, wrapup};
+use crate::config::AgentName;
 use crate::context::Ctx;
 use crate::error::{Error, IoContext, Result};
+use crate::llm::Request;
+use crate::llm::models::Models;
 use crate::lockfile::FileLock;
 use crate::store::{Event, RunOutcome};
 
@@ -65,8 +69,12 @@ pub fn run_job(ctx: &mut Ctx, job: JobName, day: NaiveDate) -> Result<JobOutcome
     )?;
     info!("{job} started");
     let result = match job {
-        JobName::Morning => morning::run(ctx, day),
-        JobName::Plan => plan::run(ctx, day),
+        JobName::Morning => with_model(ctx, AgentName::Orchestrator, |ctx, model| {
+            morning::run(ctx, day, model)
+        }),
+        JobName::Plan => with_model(ctx, AgentName::Planner, |ctx, model| {
+            plan::run(ctx, day, model)
+        }),
         JobName::Wrapup => wrapup::run(ctx, day),
         other => Err(Error::Refused(format!("`{other}` is not built"))),
     };
@@ -90,4 +98,29 @@ pub fn run_job(ctx: &mut Ctx, job: JobName, day: NaiveDate) -> Result<JobOutcome
         }
     }
     result
+}
+
+/// Run `job` with the agent's model when agents.yaml gives it one, model-free otherwise.
+fn with_model(
+    ctx: &mut Ctx,
+    agent: AgentName,
+    job: impl FnOnce(&mut Ctx, Option<&Model>) -> Result<JobOutcome>,
+) -> Result<JobOutcome> {
+    let models = Models::build(
+        &ctx.home,
+        &ctx.config,
+        ctx.clock,
+        &[agent],
+        &ctx.model_options,
+    )?;
+    let Some(client) = models.client(agent) else {
+        return job(ctx, None);
+    };
+    let call = |request: &Request| client.call(request);
+    let model = Model {
+        call: &call,
+        prompts: &models.prompts,
+        max_tokens: models.max_tokens(agent),
+    };
+    job(ctx, Some(&model))
 }

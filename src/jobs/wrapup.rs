@@ -192,6 +192,21 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
         };
         job_lines.insert(run.job, line);
     }
+    let budget_stops: Vec<String> = ctx
+        .store
+        .runs_on(day)?
+        .into_iter()
+        .filter_map(|r| {
+            r.error
+                .filter(|e| e.starts_with("budget:"))
+                .map(|e| format!("- {}: {e}", r.job))
+        })
+        .collect();
+    if !budget_stops.is_empty() {
+        out.push_str("## Stopped early\n\nThe daily budget ran out; the rest of the day waits for tomorrow.\n\n");
+        out.push_str(&budget_stops.join("\n"));
+        out.push_str("\n\n");
+    }
     out.push_str("## Jobs\n\n");
     for (job, line) in &job_lines {
         out.push_str(&format!("- {job}: {line}\n"));

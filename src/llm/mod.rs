@@ -6,7 +6,19 @@
 //! budget reserves before a call rather than counting after it.
 
 pub mod answers;
+pub mod anthropic;
+pub mod breaker;
+pub mod budget;
+pub mod build;
+pub mod cassette;
+pub mod client;
+pub mod http;
+pub mod models;
+pub mod openai;
 pub mod prompts;
+pub mod reliable;
+pub mod sse;
+pub mod status;
 pub mod structured;
 
 use std::time::Duration;
@@ -134,6 +146,9 @@ pub enum LlmError {
     },
     #[error("budget: {0}")]
     Budget(String),
+    /// The budget ledger (SQLite) could not be read or written.
+    #[error("budget ledger: {0}")]
+    Store(String),
 }
 
 /// Which wait ran out.

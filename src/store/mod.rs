@@ -6,6 +6,7 @@
 //! appended to logs/audit.jsonl). Schema changes are numbered migrations tracked in
 //! `PRAGMA user_version`.
 
+mod budget;
 mod events;
 mod mirror;
 mod plans;
@@ -17,6 +18,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+pub use budget::{AlertCheck, Ledger, NewReservation, Spend, UsageRecord};
 pub use events::{Event, RecordError};
 pub use mirror::{Reconciled, TaskRow};
 pub use runs::{RunOutcome, RunRow};
@@ -39,7 +41,8 @@ pub enum StoreError {
 }
 
 /// Schema migrations, applied in order; never edit one that has shipped, add a new one.
-const MIGRATIONS: &[&str] = &["CREATE TABLE tasks (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE tasks (
         path TEXT PRIMARY KEY,
         id TEXT NOT NULL,
         state TEXT NOT NULL,
@@ -111,7 +114,23 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE tasks (
         detail TEXT NOT NULL
     );
     CREATE INDEX events_day ON events(day);
-    CREATE INDEX events_task ON events(task_id);"];
+    CREATE INDEX events_task ON events(task_id);",
+    "CREATE TABLE budget_reservations (
+        id INTEGER PRIMARY KEY,
+        day TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        agent TEXT NOT NULL,
+        tokens INTEGER NOT NULL,
+        cost_usd REAL NOT NULL,
+        created TEXT NOT NULL
+    );
+    CREATE INDEX budget_reservations_day ON budget_reservations(day);
+    CREATE TABLE budget_alerts (
+        day TEXT PRIMARY KEY,
+        at TEXT NOT NULL,
+        spent REAL NOT NULL
+    );",
+];
 
 pub struct Store {
     conn: Connection,

@@ -50,6 +50,9 @@ pub struct TaskMeta {
     /// Why it failed or was cancelled, in one line.
     #[serde(default)]
     pub reason: Option<String>,
+    /// The planner's label for it within its goal's plan (to finish a plan a crash cut short).
+    #[serde(default)]
+    pub plan_key: Option<String>,
 }
 
 fn default_kind() -> TaskKind {
@@ -281,6 +284,9 @@ fn render_front(m: &TaskMeta) -> String {
     );
     if let Some(reason) = &m.reason {
         field("reason", quoted(reason));
+    }
+    if let Some(key) = &m.plan_key {
+        field("plan_key", quoted(key));
     }
     out
 }

@@ -43,6 +43,8 @@ pub struct TaskDraft {
     pub acceptance: Vec<String>,
     pub difficulty: Option<Difficulty>,
     pub description: String,
+    /// The planner's label for it within its goal's plan.
+    pub plan_key: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -194,6 +196,7 @@ impl Queue {
                 approval: None,
                 created: now,
                 reason: None,
+                plan_key: draft.plan_key,
             };
             let body = format!("## Description\n{}\n", draft.description.trim_end());
             let mut task = Task::new(meta, body, TaskState::Backlog, path);
@@ -319,6 +322,7 @@ mod tests {
             acceptance: vec!["it works".into()],
             difficulty: None,
             description: "Do it.".into(),
+            plan_key: None,
         }
     }
 

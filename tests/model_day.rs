@@ -1,0 +1,570 @@
+//! Issue #3 end to end: the real binary plans a day with a model behind a fake server over
+//! real HTTP on 127.0.0.1 — both protocols — and handles faults, replay, the budget cap and
+//! secrets.
+
+mod common;
+#[path = "common/fake_model.rs"]
+mod fake_model;
+
+use std::path::Path;
+
+use common::{TestHome, mask_timestamps, stderr, stdout};
+use dayshift::llm::Usage;
+use fake_model::{MODEL, anthropic_sse, openai_sse, sse};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const D1: &str = "2026-11-21";
+const CANARY: &str = "sk-canary-7f3a9c1e5b2d";
+const CSRF: &str = "Fix the CSRF_TRUSTED_ORIGINS string concatenation bug in core/settings.py";
+const GUNICORN: &str = "Add Gunicorn as WSGI server in Docker";
+const PAGINATION: &str = "Add pagination to the exam list endpoint";
+const REDIS: &str = "Should we add Redis for caching exam sessions?";
+const NOTE: &str = "Don't touch the n8n webhook integration, it works fine";
+
+#[derive(Clone, Copy, Debug)]
+enum Protocol {
+    Anthropic,
+    OpenAi,
+}
+
+fn goal_id(text: &str) -> String {
+    let norm = dayshift::vision::identity::normalize(text);
+    let hex: String = Sha256::digest(norm.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("g-{}", &hex[..6])
+}
+
+fn orchestrator_answer() -> String {
+    json!({
+        "reasoning": "The CSRF bug breaks logins, so it goes first; pagination is small and unblocks the exam list.",
+        "today": [{"goal_id": goal_id(CSRF), "why": "logins fail"}, {"goal_id": goal_id(PAGINATION), "why": "small and useful"}],
+        "deferred": [{"goal_id": goal_id(GUNICORN), "why": "waits for the Docker rework"}, {"goal_id": goal_id(REDIS), "why": "later"}],
+        "capacity": {"goals": 2, "why": "a first day"}
+    })
+    .to_string()
+}
+
+fn planner_answer_csrf() -> String {
+    json!({"tasks": [
+        {"key": "a", "title": "Write a failing test for two trusted origins", "kind": "test",
+         "description": "Settings with two origins must load as a list.", "files": ["core/tests/test_settings.py"],
+         "acceptance": ["the new test fails on main"], "difficulty": "S", "depends_on": []},
+        {"key": "b", "title": "Split CSRF_TRUSTED_ORIGINS into a list", "kind": "code",
+         "description": "Parse the env var by commas.", "files": ["core/settings.py"],
+         "acceptance": ["the new test passes"], "difficulty": "S", "depends_on": ["a"]}
+    ]})
+    .to_string()
+}
+
+fn planner_answer_pagination() -> String {
+    json!({"tasks": [
+        {"key": "a", "title": "Paginate the exam list endpoint", "description": "Add page and size parameters.",
+         "files": ["exams/views.py"], "acceptance": ["?page=2 returns the second page"], "difficulty": "M"}
+    ]})
+    .to_string()
+}
+
+fn answer(protocol: Protocol, text: &str) -> ResponseTemplate {
+    let usage = Usage {
+        input_tokens: 1200,
+        output_tokens: 300,
+        cache_read_tokens: 0,
+        cache_write_tokens: 0,
+    };
+    match protocol {
+        Protocol::Anthropic => sse(anthropic_sse(text, usage, "end_turn", true)),
+        Protocol::OpenAi => sse(openai_sse(text, usage, "stop", true)),
+    }
+}
+
+fn api_path(protocol: Protocol) -> &'static str {
+    match protocol {
+        Protocol::Anthropic => "/v1/messages",
+        Protocol::OpenAi => "/v1/chat/completions",
+    }
+}
+
+/// A fake model that plays orchestrator and planner.
+async fn fake_model(protocol: Protocol) -> MockServer {
+    let server = MockServer::start().await;
+    let post = || Mock::given(method("POST")).and(path(api_path(protocol)));
+    post()
+        .and(body_string_contains("You are the orchestrator"))
+        .respond_with(answer(protocol, &orchestrator_answer()))
+        .mount(&server)
+        .await;
+    post()
+        .and(body_string_contains(format!("Goal {} (", goal_id(CSRF))))
+        .respond_with(answer(protocol, &planner_answer_csrf()))
+        .mount(&server)
+        .await;
+    post()
+        .and(body_string_contains(format!(
+            "Goal {} (",
+            goal_id(PAGINATION)
+        )))
+        .respond_with(answer(protocol, &planner_answer_pagination()))
+        .mount(&server)
+        .await;
+    server
+}
+
+fn configure(home: &TestHome, protocol: Protocol, uri: &str, budget: &str) {
+    configure_with(home, protocol, uri, budget, "");
+}
+
+/// `extra` goes inside the provider's map, e.g. `, timeouts: {idle: 0.3}`.
+fn configure_with(home: &TestHome, protocol: Protocol, uri: &str, budget: &str, extra: &str) {
+    let (kind, base) = match protocol {
+        Protocol::Anthropic => ("anthropic", uri.to_string()),
+        Protocol::OpenAi => ("openai", format!("{uri}/v1")),
+    };
+    home.write(
+        "config/agents.yaml",
+        &format!(
+            "providers:\n  fake: {{kind: {kind}, model: {MODEL}, base_url: \"{base}\", api_key_env: FAKE_MODEL_KEY{extra}}}\ndefault_provider: fake\nbudget: {budget}\nprices:\n  {MODEL}: {{input: 3.0, output: 15.0}}\nmax_tasks_per_day: 3\n"
+        ),
+    );
+    home.write("config/.env", &format!("FAKE_MODEL_KEY={CANARY}\n"));
+}
+
+fn bodies(requests: &[wiremock::Request]) -> Vec<String> {
+    requests
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect()
+}
+
+/// Every byte of every file under `dir` (state.db and logs included) as text.
+fn all_bytes(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(all_bytes(&p));
+        } else {
+            out.push((
+                p.display().to_string(),
+                String::from_utf8_lossy(&std::fs::read(&p).unwrap_or_default()).into_owned(),
+            ));
+        }
+    }
+    out
+}
+
+async fn day_with_a_model(protocol: Protocol) {
+    let server = fake_model(protocol).await;
+    let home = TestHome::new();
+    configure(&home, protocol, &server.uri(), "{daily_usd: 5.0}");
+    let out = home.ok(&["day", "--date", D1]);
+
+    let plan = home.read("DAILY_PLAN.md");
+    assert!(
+        plan.contains("## Reasoning (orchestrator)\n\nThe CSRF bug breaks logins"),
+        "{plan}"
+    );
+    let today = plan
+        .split("## Today")
+        .nth(1)
+        .unwrap()
+        .split("\n## ")
+        .next()
+        .unwrap();
+    let csrf_at = today.find("CSRF_TRUSTED_ORIGINS").expect("CSRF is today");
+    let pagination_at = today.find("Add pagination").expect("pagination is today");
+    assert!(csrf_at < pagination_at, "in the model's order: {today}");
+    assert!(
+        !today.contains("Gunicorn"),
+        "Gunicorn was deferred: {today}"
+    );
+    assert!(
+        plan.split("## Deferred")
+            .nth(1)
+            .unwrap()
+            .contains("waits for the Docker rework"),
+        "{plan}"
+    );
+
+    let tasks = home.tasks_json();
+    let titles: Vec<&str> = tasks.iter().map(|t| t["title"].as_str().unwrap()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Write a failing test for two trusted origins",
+            "Split CSRF_TRUSTED_ORIGINS into a list",
+            "Paginate the exam list endpoint"
+        ],
+        "tasks come from the planner's answers"
+    );
+    assert_eq!(
+        tasks[1]["depends_on"],
+        json!([tasks[0]["id"]]),
+        "dependencies map to the new ids"
+    );
+    assert_eq!(tasks[0]["kind"], "test");
+    let file = home.read(tasks[1]["path"].as_str().unwrap());
+    assert!(
+        file.contains("files: [\"core/settings.py\"]") && file.contains("plan_key: \"b\""),
+        "{file}"
+    );
+
+    let requests = server.received_requests().await.unwrap();
+    let bodies = bodies(&requests);
+    let orchestrator = bodies
+        .iter()
+        .find(|b| b.contains("You are the orchestrator"))
+        .unwrap();
+    for goal in [CSRF, GUNICORN, PAGINATION, REDIS] {
+        assert!(
+            orchestrator.contains(goal),
+            "the orchestrator sees the goal {goal}"
+        );
+    }
+    assert!(
+        orchestrator.contains(NOTE),
+        "the orchestrator sees the notes"
+    );
+    assert!(
+        orchestrator.contains(&format!("new (critical) {}", goal_id(CSRF))),
+        "the orchestrator sees the diff"
+    );
+    let planner = bodies
+        .iter()
+        .find(|b| b.contains(&format!("Goal {} (", goal_id(CSRF))))
+        .unwrap();
+    assert!(
+        planner.contains("n8n webhook"),
+        "the planner sees the notes"
+    );
+    let auth = match protocol {
+        Protocol::Anthropic => requests[0]
+            .headers
+            .get("x-api-key")
+            .map(|v| v.to_str().unwrap().to_string()),
+        Protocol::OpenAi => requests[0]
+            .headers
+            .get("authorization")
+            .map(|v| v.to_str().unwrap().to_string()),
+    };
+    assert!(
+        auth.unwrap_or_default().ends_with(CANARY),
+        "the key is sent to the API"
+    );
+    assert_eq!(requests.len(), 3, "one orchestrator and two planner calls");
+
+    let budget: serde_json::Value =
+        serde_json::from_slice(&home.ok(&["budget", "--json", "--days", "400"]).stdout).unwrap();
+    let agents: Vec<&str> = budget["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["agent"].as_str().unwrap())
+        .collect();
+    assert!(
+        agents.contains(&"orchestrator") && agents.contains(&"planner"),
+        "{budget}"
+    );
+
+    let env_file = home.path("config/.env").display().to_string();
+    for (file, text) in all_bytes(&home.root)
+        .into_iter()
+        .filter(|(f, _)| *f != env_file)
+    {
+        assert!(!text.contains(CANARY), "the key leaked into {file}");
+    }
+    assert!(!stdout(&out).contains(CANARY) && !stderr(&out).contains(CANARY));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_with_an_anthropic_model_comes_from_its_answers() {
+    day_with_a_model(Protocol::Anthropic).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_with_an_openai_compatible_model_comes_from_its_answers() {
+    day_with_a_model(Protocol::OpenAi).await;
+}
+
+/// Nothing of the morning is written: no plan, no snapshot.
+fn assert_no_plan(home: &TestHome) {
+    assert!(
+        !home.path("DAILY_PLAN.md").exists(),
+        "a partial plan was written"
+    );
+    assert!(
+        !home
+            .path(&format!(".dayshift/snapshots/{D1}.json"))
+            .exists()
+    );
+    assert!(home.task_files("backlog").is_empty());
+}
+
+fn last_run_error(home: &TestHome) -> String {
+    let db = rusqlite::Connection::open(home.path(".dayshift/state.db")).unwrap();
+    db.query_row(
+        "SELECT outcome || ': ' || COALESCE(error, '') FROM runs ORDER BY id DESC LIMIT 1",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_key_fails_clearly_and_writes_nothing() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let home = TestHome::new();
+    configure(
+        &home,
+        Protocol::Anthropic,
+        &server.uri(),
+        "{daily_usd: 5.0}",
+    );
+    let out = home.run(&["run", "morning", "--date", D1]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("FAKE_MODEL_KEY"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains(CANARY));
+    assert!(
+        last_run_error(&home).starts_with("failed: fake: the API key was refused"),
+        "{}",
+        last_run_error(&home)
+    );
+    assert_no_plan(&home);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_unusable_twice_fails_with_the_reason_and_writes_nothing() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(answer(Protocol::OpenAi, "{\"reasoning\": \"x\", \"today\": [{\"goal_id\": \"g-000000\", \"why\": \"?\"}], \"capacity\": {\"goals\": 1, \"why\": \"?\"}}"))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let home = TestHome::new();
+    configure(&home, Protocol::OpenAi, &server.uri(), "{daily_usd: 5.0}");
+    let out = home.run(&["run", "morning", "--date", D1]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("unusable twice") && stderr(&out).contains("g-000000"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        last_run_error(&home).contains("not one of the open goals"),
+        "{}",
+        last_run_error(&home)
+    );
+    assert_no_plan(&home);
+    let second = bodies(&server.received_requests().await.unwrap())[1].clone();
+    assert!(
+        second.contains("could not be used"),
+        "the reason went back to the model"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limit_is_waited_out_and_the_plan_written() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("You are the orchestrator"))
+        .respond_with(answer(Protocol::Anthropic, &orchestrator_answer()))
+        .mount(&server)
+        .await;
+    let home = TestHome::new();
+    configure(
+        &home,
+        Protocol::Anthropic,
+        &server.uri(),
+        "{daily_usd: 5.0}",
+    );
+    let started = std::time::Instant::now();
+    home.ok(&["run", "morning", "--date", D1]);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "Retry-After was honoured"
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    assert!(
+        home.read("DAILY_PLAN.md")
+            .contains("## Reasoning (orchestrator)")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recorded_day_replays_the_same_with_no_network() {
+    let server = fake_model(Protocol::Anthropic).await;
+    let recorded = TestHome::new();
+    configure(
+        &recorded,
+        Protocol::Anthropic,
+        &server.uri(),
+        "{daily_usd: 5.0}",
+    );
+    let cassette = recorded.root.parent().unwrap().join("day.jsonl");
+    recorded.ok(&["day", "--date", D1, "--record", cassette.to_str().unwrap()]);
+    drop(server);
+
+    let replayed = TestHome::new();
+    std::fs::copy(&cassette, replayed.path("config/day.jsonl")).unwrap();
+    replayed.write(
+        "config/agents.yaml",
+        // the same settings as the recorded day (the budget line is part of the prompt)
+        &format!(
+            "providers:\n  tape: {{kind: replay, cassette: config/day.jsonl, model: {MODEL}}}\ndefault_provider: tape\nbudget: {{daily_usd: 5.0}}\nprices:\n  {MODEL}: {{input: 3.0, output: 15.0}}\nmax_tasks_per_day: 3\n"
+        ),
+    );
+    replayed.ok(&["day", "--date", D1]);
+    assert_eq!(
+        mask_timestamps(&recorded.read("DAILY_PLAN.md")),
+        mask_timestamps(&replayed.read("DAILY_PLAN.md"))
+    );
+    assert_eq!(
+        recorded.task_files("backlog"),
+        replayed.task_files("backlog")
+    );
+    for name in recorded.task_files("backlog") {
+        let rel = format!("tasks/backlog/{name}");
+        assert_eq!(
+            mask_timestamps(&recorded.read(&rel)),
+            mask_timestamps(&replayed.read(&rel)),
+            "{rel}"
+        );
+    }
+    assert!(
+        !std::fs::read_to_string(&cassette).unwrap().contains(CANARY),
+        "the key is not in the cassette"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_the_budget_cap_the_day_stops_and_the_report_says_why() {
+    let server = fake_model(Protocol::Anthropic).await;
+    let home = TestHome::new();
+    configure(
+        &home,
+        Protocol::Anthropic,
+        &server.uri(),
+        "{daily_usd: 0.001}",
+    );
+    let out = home.run(&["day", "--date", D1]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("budget"), "{}", stderr(&out));
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "no call starts that could cross the cap"
+    );
+    let report = home.read(&format!("reports/daily/{D1}.md"));
+    assert!(
+        report.contains("## Stopped early") && report.contains("morning: budget:"),
+        "{report}"
+    );
+    assert_no_plan(&home);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_twice_then_an_answer_is_a_plan() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("You are the orchestrator"))
+        .respond_with(answer(Protocol::OpenAi, &orchestrator_answer()))
+        .mount(&server)
+        .await;
+    let home = TestHome::new();
+    configure(&home, Protocol::OpenAi, &server.uri(), "{daily_usd: 5.0}");
+    home.ok(&["run", "morning", "--date", D1]);
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+    assert!(
+        home.read("DAILY_PLAN.md")
+            .contains("## Reasoning (orchestrator)")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_that_is_always_cut_short_fails_clearly_and_writes_nothing() {
+    let server = MockServer::start().await;
+    let usage = Usage {
+        input_tokens: 10,
+        output_tokens: 5,
+        cache_read_tokens: 0,
+        cache_write_tokens: 0,
+    };
+    Mock::given(method("POST"))
+        .respond_with(sse(anthropic_sse(
+            &orchestrator_answer(),
+            usage,
+            "end_turn",
+            false,
+        )))
+        .mount(&server)
+        .await;
+    let home = TestHome::new();
+    configure(
+        &home,
+        Protocol::Anthropic,
+        &server.uri(),
+        "{daily_usd: 5.0}",
+    );
+    let out = home.run(&["run", "morning", "--date", D1]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("cut off"), "{}", stderr(&out));
+    assert!(
+        last_run_error(&home).contains("cut off"),
+        "{}",
+        last_run_error(&home)
+    );
+    assert_no_plan(&home);
+    let usage: i64 = rusqlite::Connection::open(home.path(".dayshift/state.db"))
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM usage", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(usage, 0, "a cut answer is never used or billed as one");
+}
+
+#[test]
+fn a_server_that_never_answers_times_out_and_writes_nothing() {
+    // accept every connection and hold it open without a byte
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let uri = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(16).flatten() {
+            held.push(stream);
+        }
+    });
+    let home = TestHome::new();
+    configure_with(
+        &home,
+        Protocol::Anthropic,
+        &uri,
+        "{daily_usd: 5.0}",
+        ", timeouts: {connect: 2, idle: 0.3, overall: 3}",
+    );
+    let out = home.run(&["run", "morning", "--date", D1]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("timed out"), "{}", stderr(&out));
+    assert!(
+        last_run_error(&home).starts_with("failed: fake:"),
+        "{}",
+        last_run_error(&home)
+    );
+    assert_no_plan(&home);
+}
