@@ -33,7 +33,11 @@
 //! - [`vision`]: VISION.md → goals, notes and context (pulldown-cmark); ids and the diff.
 //! - [`tasks`]: task files, ids, the folder queue, dependencies.
 //! - [`store`]: SQLite with migrations: task mirror, runs, plans, usage, events.
-//! - [`jobs`]: morning, plan and wrapup, the day, and the runner.
+//! - [`llm`]: model providers (Anthropic, OpenAI-compatible, replay) behind one trait, with
+//!   retries, a circuit breaker and fallback; the budget ledger; cassettes; prompt
+//!   templates; structured answers. [`llm::models`] builds an agent's client from config.
+//! - [`jobs`]: morning, plan and wrapup (model-free, or with the orchestrator and planner
+//!   models), the day, and the runner.
 //! - [`daemon`]: lock, scheduler, catch-up, file watcher, signals, start/stop/status.
 //! - [`context`]: the home, config, store, queue and clock a job works with.
 //! - [`fsx`], [`lockfile`], [`process`]: crash-safe writes, flock locks, the one helper that

@@ -39,6 +39,19 @@ fn goal_id(text: &str) -> String {
     format!("g-{}", &hex[..6])
 }
 
+/// What identifies the planner's request about a goal.
+fn planner_marker(goal_text: &str) -> String {
+    format!("Goal {} (", goal_id(goal_text))
+}
+
+/// The planner request about a goal.
+fn planner_request<'a>(bodies: &'a [String], goal_text: &str) -> &'a String {
+    bodies
+        .iter()
+        .find(|b| b.contains(&planner_marker(goal_text)))
+        .expect("a planner request for the goal")
+}
+
 fn orchestrator_answer() -> String {
     json!({
         "reasoning": "The CSRF bug breaks logins, so it goes first; pagination is small and unblocks the exam list.",
@@ -99,7 +112,7 @@ async fn fake_model(protocol: Protocol) -> MockServer {
         .mount(&server)
         .await;
     post()
-        .and(body_string_contains(format!("Goal {} (", goal_id(CSRF))))
+        .and(body_string_contains(planner_marker(CSRF)))
         .respond_with(answer(protocol, &planner_answer_csrf()))
         .mount(&server)
         .await;
@@ -112,6 +125,13 @@ async fn fake_model(protocol: Protocol) -> MockServer {
         .mount(&server)
         .await;
     server
+}
+
+/// A fresh home whose every agent uses the fake model at `uri`, with a $5 daily cap.
+fn home_using(protocol: Protocol, uri: &str) -> TestHome {
+    let home = TestHome::new();
+    configure(&home, protocol, uri, "{daily_usd: 5.0}");
+    home
 }
 
 fn configure(home: &TestHome, protocol: Protocol, uri: &str, budget: &str) {
@@ -159,8 +179,8 @@ fn all_bytes(dir: &Path) -> Vec<(String, String)> {
 
 async fn day_with_a_model(protocol: Protocol) {
     let server = fake_model(protocol).await;
-    let home = TestHome::new();
-    configure(&home, protocol, &server.uri(), "{daily_usd: 5.0}");
+    let home = home_using(protocol, &server.uri());
+    clone_a_target(&home);
     let out = home.ok(&["day", "--date", D1]);
 
     let plan = home.read("DAILY_PLAN.md");
@@ -233,13 +253,23 @@ async fn day_with_a_model(protocol: Protocol) {
         orchestrator.contains(&format!("new (critical) {}", goal_id(CSRF))),
         "the orchestrator sees the diff"
     );
-    let planner = bodies
-        .iter()
-        .find(|b| b.contains(&format!("Goal {} (", goal_id(CSRF))))
-        .unwrap();
+    let planner = planner_request(&bodies, CSRF);
     assert!(
         planner.contains("n8n webhook"),
         "the planner sees the notes"
+    );
+    assert!(
+        planner.contains("exams/views.py"),
+        "the planner sees the target's file tree"
+    );
+    assert!(
+        planner.contains("core/settings.py:2:CSRF_TRUSTED_ORIGINS"),
+        "and a text search in it: {planner}"
+    );
+    let second = planner_request(&bodies, PAGINATION);
+    assert!(
+        second.contains("Split CSRF_TRUSTED_ORIGINS into a list"),
+        "the planner sees the open tasks"
     );
     let auth = match protocol {
         Protocol::Anthropic => requests[0]
@@ -290,6 +320,39 @@ async fn a_day_with_an_openai_compatible_model_comes_from_its_answers() {
     day_with_a_model(Protocol::OpenAi).await;
 }
 
+/// A small target in workspace/target, as `dayshift setup` leaves it.
+fn clone_a_target(home: &TestHome) {
+    let target = home.path("workspace/target");
+    std::fs::create_dir_all(target.join("core")).unwrap();
+    std::fs::create_dir_all(target.join("exams")).unwrap();
+    std::fs::write(
+        target.join("core/settings.py"),
+        "import os\nCSRF_TRUSTED_ORIGINS = os.environ['A'] + os.environ['B']\n",
+    )
+    .unwrap();
+    std::fs::write(
+        target.join("exams/views.py"),
+        "def exam_list(request):\n    return []\n",
+    )
+    .unwrap();
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args(args)
+            .current_dir(&target)
+            .output()
+            .unwrap();
+        assert!(
+            status.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "init"]);
+}
+
 /// Nothing of the morning is written: no plan, no snapshot.
 fn assert_no_plan(home: &TestHome) {
     assert!(
@@ -322,13 +385,7 @@ async fn a_refused_key_fails_clearly_and_writes_nothing() {
         .expect(1)
         .mount(&server)
         .await;
-    let home = TestHome::new();
-    configure(
-        &home,
-        Protocol::Anthropic,
-        &server.uri(),
-        "{daily_usd: 5.0}",
-    );
+    let home = home_using(Protocol::Anthropic, &server.uri());
     let out = home.run(&["run", "morning", "--date", D1]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("FAKE_MODEL_KEY"), "{}", stderr(&out));
@@ -349,8 +406,7 @@ async fn an_answer_unusable_twice_fails_with_the_reason_and_writes_nothing() {
         .expect(2)
         .mount(&server)
         .await;
-    let home = TestHome::new();
-    configure(&home, Protocol::OpenAi, &server.uri(), "{daily_usd: 5.0}");
+    let home = home_using(Protocol::OpenAi, &server.uri());
     let out = home.run(&["run", "morning", "--date", D1]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -384,13 +440,7 @@ async fn a_rate_limit_is_waited_out_and_the_plan_written() {
         .respond_with(answer(Protocol::Anthropic, &orchestrator_answer()))
         .mount(&server)
         .await;
-    let home = TestHome::new();
-    configure(
-        &home,
-        Protocol::Anthropic,
-        &server.uri(),
-        "{daily_usd: 5.0}",
-    );
+    let home = home_using(Protocol::Anthropic, &server.uri());
     let started = std::time::Instant::now();
     home.ok(&["run", "morning", "--date", D1]);
     assert!(
@@ -407,13 +457,7 @@ async fn a_rate_limit_is_waited_out_and_the_plan_written() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recorded_day_replays_the_same_with_no_network() {
     let server = fake_model(Protocol::Anthropic).await;
-    let recorded = TestHome::new();
-    configure(
-        &recorded,
-        Protocol::Anthropic,
-        &server.uri(),
-        "{daily_usd: 5.0}",
-    );
+    let recorded = home_using(Protocol::Anthropic, &server.uri());
     let cassette = recorded.root.parent().unwrap().join("day.jsonl");
     recorded.ok(&["day", "--date", D1, "--record", cassette.to_str().unwrap()]);
     drop(server);
@@ -488,8 +532,7 @@ async fn server_errors_twice_then_an_answer_is_a_plan() {
         .respond_with(answer(Protocol::OpenAi, &orchestrator_answer()))
         .mount(&server)
         .await;
-    let home = TestHome::new();
-    configure(&home, Protocol::OpenAi, &server.uri(), "{daily_usd: 5.0}");
+    let home = home_using(Protocol::OpenAi, &server.uri());
     home.ok(&["run", "morning", "--date", D1]);
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
     assert!(
@@ -516,13 +559,7 @@ async fn a_stream_that_is_always_cut_short_fails_clearly_and_writes_nothing() {
         )))
         .mount(&server)
         .await;
-    let home = TestHome::new();
-    configure(
-        &home,
-        Protocol::Anthropic,
-        &server.uri(),
-        "{daily_usd: 5.0}",
-    );
+    let home = home_using(Protocol::Anthropic, &server.uri());
     let out = home.run(&["run", "morning", "--date", D1]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("cut off"), "{}", stderr(&out));
@@ -567,4 +604,47 @@ fn a_server_that_never_answers_times_out_and_writes_nothing() {
         last_run_error(&home)
     );
     assert_no_plan(&home);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_cut_short_resumes_without_asking_again_or_duplicating() {
+    let server = fake_model(Protocol::Anthropic).await;
+    // the first planner call for the second goal fails (a refusal, not retried)
+    Mock::given(method("POST"))
+        .and(body_string_contains(format!(
+            "Goal {} (",
+            goal_id(PAGINATION)
+        )))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(json!({"error": {"message": "bad request"}})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let home = home_using(Protocol::Anthropic, &server.uri());
+    let out = home.run(&["day", "--date", D1]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the second goal's planner call failed"
+    );
+    assert_eq!(
+        home.task_files("backlog").len(),
+        2,
+        "the first goal's tasks are whole"
+    );
+
+    home.ok(&["day", "--date", D1]);
+    let tasks = home.tasks_json();
+    assert_eq!(tasks.len(), 3, "nothing duplicated: {tasks:#?}");
+    let bodies = bodies(&server.received_requests().await.unwrap());
+    let csrf_calls = bodies
+        .iter()
+        .filter(|b| b.contains(&planner_marker(CSRF)))
+        .count();
+    assert_eq!(
+        csrf_calls, 1,
+        "the saved answer was used, the model not asked again"
+    );
 }

@@ -13,7 +13,6 @@ mod tasks;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
 use crate::error::{Error, Result};
@@ -85,24 +84,13 @@ enum Command {
     Run {
         /// morning, research, plan, work, deploy, wrapup or monitor.
         job: JobName,
-        /// The day to run it for (default: today in the configured zone).
-        #[arg(long, value_name = "YYYY-MM-DD")]
-        date: Option<NaiveDate>,
-        /// Record every model exchange to this cassette (JSON lines) for a later replay.
-        #[arg(long, value_name = "FILE")]
-        record: Option<PathBuf>,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        options: run::RunOptions,
     },
     /// Run the whole day now, in order, without waiting for the clock.
     Day {
-        #[arg(long, value_name = "YYYY-MM-DD")]
-        date: Option<NaiveDate>,
-        /// Record every model exchange to this cassette (JSON lines) for a later replay.
-        #[arg(long, value_name = "FILE")]
-        record: Option<PathBuf>,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        options: run::RunOptions,
     },
     /// The task queue.
     #[command(subcommand)]
@@ -181,19 +169,8 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Status { json } => status::status(&Home::open(&home_dir)?, json),
-        Command::Run {
-            job,
-            date,
-            record,
-            json,
-        } => {
-            let record = record.map(|r| absolute(&r)).transpose()?;
-            run::job(Home::open(&home_dir)?, job, date, record, json, verbose)
-        }
-        Command::Day { date, record, json } => {
-            let record = record.map(|r| absolute(&r)).transpose()?;
-            run::day(Home::open(&home_dir)?, date, record, json, verbose)
-        }
+        Command::Run { job, options } => run::job(Home::open(&home_dir)?, job, options, verbose),
+        Command::Day { options } => run::day(Home::open(&home_dir)?, options, verbose),
         Command::Tasks(command) => tasks::tasks(Home::open(&home_dir)?, command),
         Command::Budget { days, json } => status::budget(Home::open(&home_dir)?, days, json),
         Command::Logs(args) => logs::logs(&Home::open(&home_dir)?, args),

@@ -24,19 +24,45 @@ pub fn init(dir: PathBuf) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn job(
+/// What `run` and `day` share.
+#[derive(Debug, Default, clap::Args)]
+pub struct RunOptions {
+    /// The day to run for (default: today in the configured zone).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<NaiveDate>,
+    /// Record every model exchange to this cassette (JSON lines) for a later replay.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Logging to the job files, and the context with the day and recording asked for.
+fn open_for_jobs(
     home: Home,
-    job: JobName,
-    date: Option<NaiveDate>,
-    record: Option<PathBuf>,
-    json: bool,
+    options: &RunOptions,
     verbose: bool,
-) -> Result<ExitCode> {
-    let _logs = crate::logging::init_jobs_to_files(&home, verbose);
-    let mut ctx = Ctx::open(home, date)?;
+) -> Result<(crate::logging::LogGuard, Ctx)> {
+    let logs = crate::logging::init_jobs_to_files(&home, verbose);
+    let record = match &options.record {
+        Some(path) => Some(
+            std::path::absolute(path).map_err(|source| crate::error::IoError {
+                path: path.clone(),
+                source,
+            })?,
+        ),
+        None => None,
+    };
+    let mut ctx = Ctx::open(home, options.date)?;
     ctx.model_options.record = record;
-    let day = ctx.today();
     say_if_waiting(&ctx);
+    Ok((logs, ctx))
+}
+
+pub fn job(home: Home, job: JobName, options: RunOptions, verbose: bool) -> Result<ExitCode> {
+    let (_logs, mut ctx) = open_for_jobs(home, &options, verbose)?;
+    let day = ctx.today();
+    let json = options.json;
     let outcome = jobs::run_job(&mut ctx, job, day)?;
     if json {
         print_json(&outcome);
@@ -49,18 +75,10 @@ pub fn job(
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn day(
-    home: Home,
-    date: Option<NaiveDate>,
-    record: Option<PathBuf>,
-    json: bool,
-    verbose: bool,
-) -> Result<ExitCode> {
-    let _logs = crate::logging::init_jobs_to_files(&home, verbose);
-    let mut ctx = Ctx::open(home, date)?;
-    ctx.model_options.record = record;
+pub fn day(home: Home, options: RunOptions, verbose: bool) -> Result<ExitCode> {
+    let (_logs, mut ctx) = open_for_jobs(home, &options, verbose)?;
     let day = ctx.today();
-    say_if_waiting(&ctx);
+    let json = options.json;
     if let Some(why) = jobs::refusal(&ctx, JobName::Morning) {
         return Err(crate::error::Error::Refused(why));
     }
@@ -103,7 +121,7 @@ pub fn demo(dir: Option<PathBuf>) -> Result<ExitCode> {
     );
     eprintln!("creating an example home in {}", root.display());
     let home = Home::init(&root, "UTC")?;
-    day(home.clone(), None, None, false, false)?;
+    day(home.clone(), RunOptions::default(), false)?;
     let plan = std::fs::read_to_string(home.daily_plan()).unwrap_or_default();
     println!("\n----- DAILY_PLAN.md -----\n{}", plan.trim_end());
     println!("-------------------------\n");

@@ -66,6 +66,11 @@ pub fn answer_for(
         return Ok(saved);
     }
     let (files, files_truncated) = target_files(&ctx.home.target_clone());
+    let open_titles: Vec<String> = tasks
+        .iter()
+        .filter(|t| t.state.is_open())
+        .map(|t| t.title.clone())
+        .collect();
     let context = Context {
         goal,
         max_tasks: MAX_TASKS_PER_GOAL,
@@ -98,7 +103,7 @@ pub fn answer_for(
         temperature: None,
     };
     let answer = structured::ask(model.call, model.prompts, request, |a: &PlannerAnswer| {
-        a.check(MAX_TASKS_PER_GOAL)
+        a.check(MAX_TASKS_PER_GOAL, &open_titles)
     })?
     .value;
     if let Some(dir) = path.parent() {

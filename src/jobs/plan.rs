@@ -63,7 +63,7 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOu
                 .collect();
             create(ctx, drafts)?
         }
-        Some(model) => create_with_model(ctx, model, &plan, &tasks, day)?,
+        Some(model) => create_with_model(ctx, model, &plan, day)?,
     };
 
     let tasks = ctx.store.tasks()?;
@@ -108,11 +108,12 @@ fn create_with_model(
     ctx: &Ctx,
     model: &Model,
     plan: &DailyPlan,
-    tasks: &[TaskRow],
     day: NaiveDate,
 ) -> Result<Vec<Task>> {
     let mut created = Vec::new();
     for goal in plan.to_plan() {
+        // the queue as it is now: the planner must see the tasks made for earlier goals
+        let tasks = &ctx.store.tasks()?;
         let has_any = tasks
             .iter()
             .any(|t| t.goal.as_deref() == Some(goal.goal_id.as_str()));

@@ -90,8 +90,22 @@ fn code() -> TaskKind {
 
 impl PlannerAnswer {
     /// 1..=`max_tasks` tasks, unique keys, dependencies on keys of this answer without a
-    /// cycle, titles and acceptance present, files relative and inside the repository.
-    pub fn check(&self, max_tasks: usize) -> Result<(), String> {
+    /// cycle, titles and acceptance present, files relative and inside the repository, and
+    /// no title that repeats an open task (`open_titles`).
+    pub fn check(&self, max_tasks: usize, open_titles: &[String]) -> Result<(), String> {
+        let same = |a: &str, b: &str| {
+            crate::vision::identity::normalize(a) == crate::vision::identity::normalize(b)
+        };
+        if let Some(t) = self
+            .tasks
+            .iter()
+            .find(|t| open_titles.iter().any(|o| same(o, &t.title)))
+        {
+            return Err(format!(
+                "task `{}` repeats the open task \"{}\"; leave it out",
+                t.key, t.title
+            ));
+        }
         if self.tasks.is_empty() || self.tasks.len() > max_tasks {
             return Err(format!(
                 "give between 1 and {max_tasks} tasks, not {}",
@@ -247,7 +261,7 @@ mod tests {
         let ok = PlannerAnswer {
             tasks: vec![task("a", &[]), task("b", &["a"])],
         };
-        assert_eq!(ok.check(5), Ok(()));
+        assert_eq!(ok.check(5, &[]), Ok(()));
         assert_eq!(
             ok.in_dependency_order()
                 .iter()
@@ -259,30 +273,39 @@ mod tests {
             tasks: vec![task("a", &["b"]), task("b", &["a"])],
         };
         assert!(
-            cyc.check(5).unwrap_err().contains("cycle"),
+            cyc.check(5, &[]).unwrap_err().contains("cycle"),
             "{:?}",
-            cyc.check(5)
+            cyc.check(5, &[])
         );
         let missing = PlannerAnswer {
             tasks: vec![task("a", &["z"])],
         };
-        assert!(missing.check(5).unwrap_err().contains("`z`"));
+        assert!(missing.check(5, &[]).unwrap_err().contains("`z`"));
         let mut escape = task("a", &[]);
         escape.files = vec!["../etc/passwd".into()];
         assert!(
             PlannerAnswer {
                 tasks: vec![escape]
             }
-            .check(5)
+            .check(5, &[])
             .unwrap_err()
             .contains("inside the repository")
         );
-        assert!(PlannerAnswer { tasks: vec![] }.check(5).is_err());
+        assert!(PlannerAnswer { tasks: vec![] }.check(5, &[]).is_err());
+        let open = vec!["task  A!".to_string()];
+        assert!(
+            PlannerAnswer {
+                tasks: vec![task("a", &[])]
+            }
+            .check(5, &open)
+            .unwrap_err()
+            .contains("repeats the open task")
+        );
         assert!(
             PlannerAnswer {
                 tasks: vec![task("a", &[]), task("b", &[])]
             }
-            .check(1)
+            .check(1, &[])
             .is_err()
         );
     }
