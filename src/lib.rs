@@ -58,6 +58,7 @@ pub mod cli;
 pub mod config;
 pub mod context;
 pub mod daemon;
+pub mod engine;
 pub mod error;
 pub mod fsx;
 pub mod home;

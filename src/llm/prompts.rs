@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::error::{At, FileProblem};
 
 /// The built-in templates, by name.
-pub const BUILT_IN: [(&str, &str); 5] = [
+pub const BUILT_IN: [(&str, &str); 7] = [
     (
         "orchestrator.system.j2",
         include_str!("../../templates/orchestrator.system.j2"),
@@ -30,6 +30,14 @@ pub const BUILT_IN: [(&str, &str); 5] = [
         include_str!("../../templates/planner.user.j2"),
     ),
     ("fix_json.j2", include_str!("../../templates/fix_json.j2")),
+    (
+        "coder.system.j2",
+        include_str!("../../templates/coder.system.j2"),
+    ),
+    (
+        "coder.user.j2",
+        include_str!("../../templates/coder.user.j2"),
+    ),
 ];
 
 /// The prompt templates in use: built-ins, with a home's overrides.

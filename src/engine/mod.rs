@@ -1,0 +1,121 @@
+//! Coding engines: the coder's hands. One trait, three kinds built from config —
+//! `command` (any CLI through an argument template: `claude -p`, `codex exec`, …),
+//! `native` (dayshift asks the model for search/replace blocks and applies them) and
+//! `aider`.
+//!
+//! An engine only edits files in a task's work tree. Whether an attempt succeeded is never
+//! taken from the engine's word or exit code: the caller judges the work tree's diff, the
+//! guardrails and the tests.
+
+pub mod command;
+pub mod edits;
+pub mod native;
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::llm::{LlmError, Usage};
+use crate::tasks::TaskMeta;
+
+/// One attempt at a task.
+#[derive(Debug, Clone, Copy)]
+pub struct Assignment<'a> {
+    pub task: &'a TaskMeta,
+    /// The task file's description section.
+    pub description: &'a str,
+    /// The task's work tree; the engine runs here and may change only files under it.
+    pub workdir: &'a Path,
+    /// What failed last time (test output, a refused edit), for the next attempt.
+    pub feedback: Option<&'a str>,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// VISION.md notes: constraints for every agent.
+    pub notes: &'a [String],
+}
+
+/// What an engine run did, for the task log and the budget.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EngineReport {
+    pub summary: String,
+    /// The end of the tool's output.
+    pub output_tail: String,
+    pub usage: Usage,
+    pub cost_usd: Option<f64>,
+    pub elapsed: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EngineError {
+    #[error("{engine}: cannot start `{program}`: {detail}; check that it is installed and on PATH")]
+    Spawn {
+        engine: String,
+        program: String,
+        detail: String,
+    },
+    #[error("{engine}: still running after {after:?}; its whole process group was killed")]
+    TimedOut { engine: String, after: Duration },
+    #[error("{engine}: exited with {}: {tail}", code.map_or("a signal".to_string(), |c| format!("code {c}")))]
+    Crashed {
+        engine: String,
+        code: Option<i32>,
+        tail: String,
+    },
+    #[error("{engine}: reported an error: {message}")]
+    Reported { engine: String, message: String },
+    #[error("{engine}: its edits were refused: {error}")]
+    Edits {
+        engine: String,
+        error: edits::EditError,
+    },
+    #[error(transparent)]
+    Model(#[from] LlmError),
+    #[error("{0}")]
+    Config(String),
+}
+
+/// A coding tool driven on one task's work tree.
+pub trait Engine: Send + Sync {
+    fn name(&self) -> &str;
+    fn run(&self, job: &Assignment) -> Result<EngineReport, EngineError>;
+}
+
+/// The instructions every engine gets for a task.
+pub fn task_prompt(job: &Assignment) -> String {
+    let t = job.task;
+    let mut out = format!("Task {}: {}\n\n{}\n", t.id, t.title, job.description.trim());
+    if !t.acceptance.is_empty() {
+        out.push_str("\nDone when:\n");
+        for a in &t.acceptance {
+            out.push_str(&format!("- {a}\n"));
+        }
+    }
+    if !t.files.is_empty() {
+        out.push_str(&format!("\nFiles: {}\n", t.files.join(", ")));
+    }
+    if !job.notes.is_empty() {
+        out.push_str("\nConstraints:\n");
+        for n in job.notes {
+            out.push_str(&format!("- {n}\n"));
+        }
+    }
+    if let Some(feedback) = job.feedback {
+        out.push_str(&format!(
+            "\nAttempt {} — the previous attempt failed:\n{}\n",
+            job.attempt,
+            tail(feedback, 6000)
+        ));
+    }
+    out.push_str("\nChange only what the task needs. Do not commit.\n");
+    out
+}
+
+/// The last `max` bytes of `text`, on a character boundary.
+pub fn tail(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let start = (text.len() - max..text.len())
+        .find(|i| text.is_char_boundary(*i))
+        .unwrap_or(text.len());
+    &text[start..]
+}
