@@ -23,8 +23,9 @@ bench:           ## print the performance figures (tasks list, run plan, daemon 
 build:
 	$(CARGO) build --release
 
-setup: build     ## build dayshift
-	@echo "dayshift is built: target/release/dayshift"
+setup: build     ## build dayshift and install Aider (the default coding engine) into .venv/
+	@test -x .venv/bin/aider || (python3 -m venv .venv && .venv/bin/pip install --quiet aider-chat)
+	@echo "dayshift is built: target/release/dayshift; Aider: .venv/bin/aider"
 
 doctor:
 	$(DAYSHIFT) doctor

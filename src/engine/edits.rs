@@ -74,10 +74,15 @@ pub fn parse(answer: &str) -> Result<Vec<EditBlock>, EditError> {
         let index = blocks.len() + 1;
         let path = lines[..i]
             .iter()
+            .map(|l| l.trim())
             .rev()
-            .map(|l| l.trim().trim_matches('`').trim())
             .find(|l| !l.is_empty() && !l.starts_with("```"))
-            .map(|l| l.trim_start_matches("# ").to_string())
+            .map(|l| {
+                l.trim_matches('`')
+                    .trim_start_matches("# ")
+                    .trim()
+                    .to_string()
+            })
             .ok_or(EditError::Malformed {
                 index,
                 problem: "no file path before <<<<<<< SEARCH".into(),

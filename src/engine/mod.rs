@@ -7,6 +7,7 @@
 //! taken from the engine's word or exit code: the caller judges the work tree's diff, the
 //! guardrails and the tests.
 
+pub mod aider;
 pub mod command;
 pub mod edits;
 pub mod native;
@@ -62,6 +63,8 @@ pub enum EngineError {
     },
     #[error("{engine}: reported an error: {message}")]
     Reported { engine: String, message: String },
+    #[error("{engine}: finished without changing any file: {said}")]
+    NoChange { engine: String, said: String },
     #[error("{engine}: its edits were refused: {error}")]
     Edits {
         engine: String,

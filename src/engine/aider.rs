@@ -1,0 +1,262 @@
+//! The `aider` engine: Aider run headless on a task's work tree (flags measured in
+//! shared/notes/coding-tools.md).
+//!
+//! Aider exits 0 on almost every model-side failure, so its exit code proves nothing: this
+//! engine reads its output (`Applied edit to …`, `did not conform to the edit format`,
+//! `litellm.…Error`, `Tokens: … sent, … received. Cost: $…`), and the caller judges the
+//! work tree's diff. Aider gets a HOME of its own, a model-metadata file (so it never
+//! downloads a price list), no auto-commits, a closed stdin, and the API key only through
+//! its environment — never on the command line, where `ps` would show it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::{Assignment, Engine, EngineError, EngineReport, tail, task_prompt};
+use crate::llm::Usage;
+use crate::process::{self, Spec};
+
+#[derive(Clone)]
+pub struct AiderEngine {
+    /// `.venv/bin/aider`, or `aider` on PATH.
+    pub program: PathBuf,
+    /// Aider's model name, e.g. `openai/qwen2.5-coder` or `anthropic/claude-sonnet-4-5`.
+    pub model: String,
+    /// For OpenAI-compatible servers.
+    pub api_base: Option<String>,
+    /// The environment variable Aider reads the key from, and the key.
+    pub api_key: Option<(String, String)>,
+    /// `diff` (search/replace) or `whole`.
+    pub edit_format: String,
+    /// Aider's own HOME and metadata file live here (e.g. `.dayshift/aider/`).
+    pub state_dir: PathBuf,
+    pub timeout: Duration,
+    /// Repo-map size; 0 turns the map off.
+    pub map_tokens: Option<u32>,
+}
+
+impl std::fmt::Debug for AiderEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AiderEngine")
+            .field("program", &self.program)
+            .field("model", &self.model)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What Aider said, read from its output.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AiderOutput {
+    pub applied: Vec<String>,
+    pub nonconforming: bool,
+    pub errors: Vec<String>,
+    pub usage: Usage,
+    pub cost_usd: Option<f64>,
+}
+
+impl AiderOutput {
+    pub fn parse(output: &str) -> Self {
+        let mut out = Self::default();
+        for line in output.lines().map(str::trim) {
+            if let Some(file) = line.strip_prefix("Applied edit to ") {
+                out.applied.push(file.trim().to_string());
+            } else if line.contains("did not conform to the edit format") {
+                out.nonconforming = true;
+            } else if line.contains("litellm.") && line.contains("Error") {
+                out.errors.push(line.to_string());
+            } else if let Some(rest) = line.strip_prefix("Tokens: ") {
+                let (tokens, cost) = rest
+                    .split_once("Cost:")
+                    .map_or((rest, None), |(t, c)| (t, Some(c)));
+                for part in tokens.split(',') {
+                    let part = part.trim().trim_end_matches('.');
+                    if let Some(n) = part.strip_suffix(" sent") {
+                        out.usage.input_tokens += count(n);
+                    } else if let Some(n) = part.strip_suffix(" received") {
+                        out.usage.output_tokens += count(n);
+                    }
+                }
+                if let Some(message) = cost
+                    .and_then(|c| c.trim().strip_prefix('$'))
+                    .and_then(|c| c.split_whitespace().next())
+                {
+                    *out.cost_usd.get_or_insert(0.0) += message.parse::<f64>().unwrap_or(0.0);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// `2.4k` → 2400, `1.2M` → 1200000, `27` → 27.
+fn count(text: &str) -> u64 {
+    let t = text.trim();
+    let (number, scale) = match t.chars().last() {
+        Some('k') => (&t[..t.len() - 1], 1_000.0),
+        Some('M') => (&t[..t.len() - 1], 1_000_000.0),
+        _ => (t, 1.0),
+    };
+    (number.parse::<f64>().unwrap_or(0.0) * scale).round() as u64
+}
+
+impl AiderEngine {
+    /// The command line (without the key).
+    pub fn args(&self, job: &Assignment) -> Vec<String> {
+        let mut args: Vec<String> = vec!["--model".into(), self.model.clone()];
+        if let Some(base) = &self.api_base {
+            args.extend(["--openai-api-base".into(), base.clone()]);
+        }
+        args.extend([
+            "--model-metadata-file".into(),
+            self.metadata_file().display().to_string(),
+        ]);
+        for flag in [
+            "--yes-always",
+            "--no-auto-commits",
+            "--no-check-update",
+            "--no-show-release-notes",
+            "--no-show-model-warnings",
+            "--analytics-disable",
+            "--no-pretty",
+            "--no-gitignore",
+            "--no-stream",
+        ] {
+            args.push(flag.into());
+        }
+        args.extend([
+            "--chat-history-file".into(),
+            "/dev/null".into(),
+            "--input-history-file".into(),
+            "/dev/null".into(),
+        ]);
+        args.extend(["--edit-format".into(), self.edit_format.clone()]);
+        if let Some(tokens) = self.map_tokens {
+            args.extend(["--map-tokens".into(), tokens.to_string()]);
+        }
+        for file in &job.task.files {
+            args.extend(["--file".into(), file.clone()]);
+        }
+        args.extend(["--message".into(), task_prompt(job)]);
+        args
+    }
+
+    fn metadata_file(&self) -> PathBuf {
+        self.state_dir.join("model-metadata.json")
+    }
+
+    fn prepare(&self) -> std::io::Result<PathBuf> {
+        let home = self.state_dir.join("home");
+        std::fs::create_dir_all(&home)?;
+        let bare = self
+            .model
+            .split_once('/')
+            .map_or(self.model.as_str(), |(_, m)| m);
+        let provider = self.model.split_once('/').map_or("openai", |(p, _)| p);
+        let entry = serde_json::json!({
+            "max_tokens": 8192, "max_input_tokens": 128000, "max_output_tokens": 8192,
+            "input_cost_per_token": 0.0, "output_cost_per_token": 0.0,
+            "litellm_provider": provider, "mode": "chat"
+        });
+        let metadata = serde_json::json!({ self.model.clone(): entry.clone(), bare: entry });
+        crate::fsx::write_atomic(&self.metadata_file(), metadata.to_string().as_bytes())?;
+        Ok(home)
+    }
+}
+
+impl Engine for AiderEngine {
+    fn name(&self) -> &str {
+        "aider"
+    }
+
+    fn run(&self, job: &Assignment) -> Result<EngineReport, EngineError> {
+        let home = self.prepare().map_err(|e| {
+            EngineError::Config(format!(
+                "aider: cannot prepare {}: {e}",
+                self.state_dir.display()
+            ))
+        })?;
+        let mut spec = Spec::new(&self.program, &[])
+            .cwd(job.workdir)
+            .timeout(self.timeout);
+        spec.args = self.args(job);
+        spec.env.insert("HOME".into(), home.display().to_string());
+        spec.env
+            .insert("LITELLM_LOCAL_MODEL_COST_MAP".into(), "True".into());
+        spec.env.insert("BROWSER".into(), "true".into());
+        spec.env.insert("AIDER_ANALYTICS".into(), "false".into());
+        if let Some((var, key)) = &self.api_key {
+            spec.env.insert(var.clone(), key.clone());
+        }
+        let out = process::run(&spec).map_err(|e| EngineError::Spawn {
+            engine: "aider".into(),
+            program: self.program.display().to_string(),
+            detail: e.source.to_string(),
+        })?;
+        let text = format!("{}{}", out.stdout, out.stderr);
+        if out.timed_out() {
+            return Err(EngineError::TimedOut {
+                engine: "aider".into(),
+                after: self.timeout,
+            });
+        }
+        if !out.success() {
+            let code = out.status.and_then(|s| s.code());
+            return Err(EngineError::Crashed {
+                engine: "aider".into(),
+                code,
+                tail: tail(&text, 1500).to_string(),
+            });
+        }
+        let said = AiderOutput::parse(&text);
+        if said.applied.is_empty() {
+            let message = said.errors.first().cloned().or_else(|| {
+                said.nonconforming
+                    .then(|| "the model's answer did not follow the edit format".into())
+            });
+            return Err(match message {
+                Some(message) => EngineError::Reported {
+                    engine: "aider".into(),
+                    message,
+                },
+                None => EngineError::NoChange {
+                    engine: "aider".into(),
+                    said: tail(&text, 600).trim().to_string(),
+                },
+            });
+        }
+        let summary = format!("applied edits to {}", said.applied.join(", "));
+        Ok(EngineReport {
+            summary,
+            output_tail: tail(&text, 4000).to_string(),
+            usage: said.usage,
+            cost_usd: said.cost_usd,
+            elapsed: out.elapsed,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_lines_are_read() {
+        let out = AiderOutput::parse(
+            "Aider v0.86.1\nApplied edit to core/settings.py\nApplied edit to core/urls.py\nTokens: 2.4k sent, 27 received. Cost: $0.00074 message, $0.00074 session.\nTokens: 1.1M sent, 3 received.\n",
+        );
+        assert_eq!(out.applied, ["core/settings.py", "core/urls.py"]);
+        assert_eq!(
+            (out.usage.input_tokens, out.usage.output_tokens),
+            (1_102_400, 30)
+        );
+        assert_eq!(out.cost_usd, Some(0.00074));
+        let bad = AiderOutput::parse(
+            "The LLM did not conform to the edit format.\nlitellm.AuthenticationError: bad key\n",
+        );
+        assert!(bad.nonconforming && bad.applied.is_empty());
+        assert_eq!(bad.errors, ["litellm.AuthenticationError: bad key"]);
+        assert_eq!(
+            AiderOutput::parse("garbage\n\u{0}\n"),
+            AiderOutput::default()
+        );
+    }
+}

@@ -1,0 +1,202 @@
+//! The `aider` engine with the real Aider (installed into .venv by `make setup` and
+//! `.ci/run`) against a fake OpenAI-compatible server on 127.0.0.1. Aider exits 0 on model
+//! failures; these tests show the engine reads what happened from its output instead.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use dayshift::engine::aider::AiderEngine;
+use dayshift::engine::{Assignment, Engine, EngineError};
+use dayshift::tasks::{Task, TaskMeta, TaskState};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const KEY: &str = "sk-aider-canary-0123456789";
+
+fn aider() -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/aider");
+    assert!(
+        path.is_file(),
+        "Aider is not installed at {}: run `make setup` (it installs Aider into .venv/)",
+        path.display()
+    );
+    path
+}
+
+fn task() -> TaskMeta {
+    let text = "---\nid: T-0007\ntitle: Make the origins a list\npriority: high\nfiles: [settings.py]\nacceptance: [two origins load]\ncreated: 2026-11-22T07:46:02+06:00\n---\n";
+    Task::parse(Path::new("T-0007-x.md"), TaskState::InProgress, text)
+        .unwrap()
+        .meta
+}
+
+/// A git work tree with settings.py, as a task's worktree would be.
+fn worktree() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("settings.py"),
+        "import os\nORIGINS = os.environ['A'] + os.environ['B']\n",
+    )
+    .unwrap();
+    for args in [
+        &["init", "-q"][..],
+        &["add", "."],
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.invalid",
+            "commit",
+            "-q",
+            "-m",
+            "init",
+        ],
+    ] {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    dir
+}
+
+fn completion(text: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "id": "c1", "object": "chat.completion", "created": 1, "model": "fake-coder",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 1234, "completion_tokens": 56, "total_tokens": 1290}
+    }))
+}
+
+fn engine(uri: &str, state: &Path) -> AiderEngine {
+    AiderEngine {
+        program: aider(),
+        model: "openai/fake-coder".into(),
+        api_base: Some(format!("{uri}/v1")),
+        api_key: Some(("OPENAI_API_KEY".into(), KEY.into())),
+        edit_format: "diff".into(),
+        state_dir: state.to_path_buf(),
+        timeout: Duration::from_secs(120),
+        map_tokens: Some(0),
+    }
+}
+
+async fn run(
+    server: &MockServer,
+) -> (
+    Result<dayshift::engine::EngineReport, EngineError>,
+    tempfile::TempDir,
+) {
+    let tree = worktree();
+    let state = tempfile::tempdir().unwrap();
+    let (dir, state_dir, uri) = (
+        tree.path().to_path_buf(),
+        state.path().to_path_buf(),
+        server.uri(),
+    );
+    let result = tokio::task::spawn_blocking(move || {
+        let meta = task();
+        let job = Assignment {
+            task: &meta,
+            description: "Split by commas.",
+            workdir: &dir,
+            feedback: None,
+            attempt: 1,
+            notes: &[],
+        };
+        engine(&uri, &state_dir).run(&job)
+    })
+    .await
+    .unwrap();
+    (result, tree)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aider_applies_the_model_edit_and_reports_its_tokens() {
+    let server = MockServer::start().await;
+    let answer = "settings.py\n```python\n<<<<<<< SEARCH\nORIGINS = os.environ['A'] + os.environ['B']\n=======\nORIGINS = [os.environ['A'], os.environ['B']]\n>>>>>>> REPLACE\n```\n";
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(completion(answer))
+        .mount(&server)
+        .await;
+    let (result, tree) = run(&server).await;
+    let report = result.unwrap();
+    assert_eq!(report.summary, "applied edits to settings.py");
+    assert_eq!(
+        std::fs::read_to_string(tree.path().join("settings.py")).unwrap(),
+        "import os\nORIGINS = [os.environ['A'], os.environ['B']]\n"
+    );
+    assert!(
+        report.usage.input_tokens > 0 && report.usage.output_tokens > 0,
+        "{:?}",
+        report.usage
+    );
+    let requests = server.received_requests().await.unwrap();
+    let body = String::from_utf8_lossy(&requests[0].body);
+    assert!(
+        body.contains("Make the origins a list") && body.contains("\"model\":\"fake-coder\""),
+        "{body}"
+    );
+    assert_eq!(
+        requests[0]
+            .headers
+            .get("authorization")
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        format!("Bearer {KEY}")
+    );
+    assert!(!report.output_tail.contains(KEY));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_aider_cannot_apply_is_a_failure_though_aider_exits_0() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(completion(
+            "I would change the settings, but here is prose instead.",
+        ))
+        .mount(&server)
+        .await;
+    let (result, tree) = run(&server).await;
+    let err = result.unwrap_err();
+    assert!(matches!(err, EngineError::NoChange { .. }), "{err}");
+    assert!(
+        err.to_string().contains("here is prose instead"),
+        "what the model said is kept: {err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(tree.path().join("settings.py")).unwrap(),
+        "import os\nORIGINS = os.environ['A'] + os.environ['B']\n",
+        "nothing changed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_key_is_read_from_aiders_output() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(
+            json!({"error": {"message": "Incorrect API key", "type": "invalid_request_error"}}),
+        ))
+        .mount(&server)
+        .await;
+    let (result, _tree) = run(&server).await;
+    let err = result.unwrap_err();
+    assert!(
+        err.to_string().contains("litellm.") && err.to_string().contains("Error"),
+        "{err}"
+    );
+    assert!(
+        !err.to_string().contains(KEY),
+        "the key is not in the error"
+    );
+}
