@@ -128,6 +128,19 @@ pub struct AgentConfig {
     pub attempts: Option<u32>,
     #[serde(default)]
     pub timeout_minutes: Option<u32>,
+    /// `engine: command`: a preset (`claude`, `codex`) …
+    #[serde(default)]
+    pub preset: Option<String>,
+    /// … or an argument template with {prompt}, {files} and {workdir}.
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
+    /// Environment variables the coding tool may see (values from config/.env or the
+    /// environment); nothing else is passed to it.
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// `engine: aider`: `diff` (default) or `whole`.
+    #[serde(default)]
+    pub edit_format: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -238,6 +251,42 @@ impl AgentsConfig {
                     at(&budget.referenced),
                     problem,
                     "write e.g. `budget: {daily_usd: 5.00, alert_at: 0.8}`",
+                ));
+            }
+        }
+        if let Some(coder) = self.agents.get(&AgentName::Coder) {
+            let problem = match (coder.engine, &coder.preset, &coder.command) {
+                (Some(EngineKind::Command), None, None) => Some(
+                    "`engine: command` needs `preset: claude|codex` or `command: [...]`"
+                        .to_string(),
+                ),
+                (_, Some(p), _) if !["claude", "codex"].contains(&p.as_str()) => Some(format!(
+                    "unknown preset `{p}`; presets are claude and codex"
+                )),
+                (_, _, Some(c)) if !c.iter().any(|a| a.contains("{prompt}")) => {
+                    Some("`command` never passes {prompt}".to_string())
+                }
+                _ if coder.env.iter().any(|v| {
+                    v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                }) =>
+                {
+                    Some("`env` lists a name that is not an environment variable".to_string())
+                }
+                _ if coder
+                    .edit_format
+                    .as_deref()
+                    .is_some_and(|f| f != "diff" && f != "whole") =>
+                {
+                    Some("`edit_format` is diff or whole".to_string())
+                }
+                _ if coder.attempts == Some(0) => Some("`attempts` must be 1 or more".to_string()),
+                _ => None,
+            };
+            if let Some(problem) = problem {
+                return Err(FileProblem::new(
+                    At::file(file),
+                    format!("agents.coder: {problem}"),
+                    "see docs/engines.md for the coder's engines",
                 ));
             }
         }

@@ -8,6 +8,7 @@
 //! guardrails and the tests.
 
 pub mod aider;
+pub mod build;
 pub mod command;
 pub mod edits;
 pub mod native;

@@ -1,0 +1,210 @@
+//! The coder's engine as agents.yaml describes it (`agents.coder`):
+//!
+//! ```yaml
+//! coder: {engine: aider, provider: claude, attempts: 3, timeout_minutes: 10}
+//! coder: {engine: command, preset: claude, env: [ANTHROPIC_API_KEY]}
+//! coder: {engine: command, command: ["goose", "run", "-t", "{prompt}"], env: [OPENAI_API_KEY]}
+//! coder: {engine: native, provider: local}
+//! ```
+//!
+//! Aider gets its model, base URL and key from the coder's provider. A command engine sees
+//! only PATH, HOME, LANG and the variables listed under `env`. The native engine needs the
+//! coder's model client, which the work loop pairs with it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::EngineError;
+use super::aider::AiderEngine;
+use super::command::{CommandEngine, preset};
+use crate::config::agents::{EngineKind, ProviderKind};
+use crate::config::{AgentName, Config};
+use crate::home::Home;
+use crate::process::BASE_ENV;
+
+/// Default minutes one engine run may take.
+pub const DEFAULT_TIMEOUT_MINUTES: u32 = 10;
+
+/// The engine the coder is configured with.
+pub enum CoderEngine {
+    Aider(AiderEngine),
+    Command(CommandEngine),
+    /// Edits through the coder's model; pair it with that model's client.
+    Native,
+}
+
+pub fn coder_engine(home: &Home, config: &Config) -> Result<CoderEngine, EngineError> {
+    let coder = config
+        .agents
+        .agents
+        .get(&AgentName::Coder)
+        .cloned()
+        .unwrap_or_default();
+    let timeout = Duration::from_secs(
+        60 * u64::from(coder.timeout_minutes.unwrap_or(DEFAULT_TIMEOUT_MINUTES)),
+    );
+    match coder.engine.unwrap_or(EngineKind::Aider) {
+        EngineKind::Native => Ok(CoderEngine::Native),
+        EngineKind::Command => {
+            let template = match (&coder.command, &coder.preset) {
+                (Some(command), _) => command.clone(),
+                (None, Some(name)) => preset(name)
+                    .ok_or_else(|| EngineError::Config(format!("unknown preset `{name}`")))?,
+                (None, None) => {
+                    return Err(EngineError::Config(
+                        "`engine: command` needs `preset` or `command` in agents.coder".into(),
+                    ));
+                }
+            };
+            let mut env: BTreeMap<String, String> = BASE_ENV
+                .iter()
+                .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
+                .collect();
+            for name in &coder.env {
+                if let Some(value) = config.secrets.get(name) {
+                    env.insert(name.clone(), value);
+                }
+            }
+            Ok(CoderEngine::Command(CommandEngine::new(
+                "command", template, env, timeout,
+            )?))
+        }
+        EngineKind::Aider => {
+            let name = config.agents.provider_for(AgentName::Coder).ok_or_else(|| {
+                EngineError::Config("the aider engine needs a model: give agents.coder a `provider` (or set default_provider)".into())
+            })?;
+            let provider =
+                config.agents.providers.get(name).ok_or_else(|| {
+                    EngineError::Config(format!("provider `{name}` is not defined"))
+                })?;
+            let model = provider
+                .model
+                .clone()
+                .ok_or_else(|| EngineError::Config(format!("provider `{name}` has no `model`")))?;
+            let (prefix, key_var) = match provider.kind {
+                ProviderKind::Anthropic => ("anthropic", "ANTHROPIC_API_KEY"),
+                ProviderKind::Openai => ("openai", "OPENAI_API_KEY"),
+                ProviderKind::Replay => {
+                    return Err(EngineError::Config(format!(
+                        "provider `{name}` replays a cassette; Aider needs a live model (use `engine: native` to replay a coder)"
+                    )));
+                }
+            };
+            let key_env = provider
+                .api_key_env
+                .clone()
+                .unwrap_or_else(|| key_var.to_string());
+            let api_base = provider.base_url.as_ref().map(|b| match provider.kind {
+                ProviderKind::Openai => b.trim_end_matches('/').to_string(),
+                _ => b.clone(),
+            });
+            let local = home.root().join(".venv/bin/aider");
+            Ok(CoderEngine::Aider(AiderEngine {
+                program: if local.is_file() {
+                    local
+                } else {
+                    PathBuf::from("aider")
+                },
+                model: format!("{prefix}/{model}"),
+                api_base,
+                api_key: config
+                    .secrets
+                    .get(&key_env)
+                    .map(|key| (key_var.to_string(), key)),
+                edit_format: coder.edit_format.clone().unwrap_or_else(|| "diff".into()),
+                state_dir: home.state_dir().join("aider"),
+                timeout,
+                map_tokens: None,
+            }))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn home_with(agents: &str, env: &str) -> (tempfile::TempDir, Home, Config) {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::init(dir.path().join("h"), "UTC").unwrap();
+        std::fs::write(home.config_file("agents.yaml"), agents).unwrap();
+        std::fs::write(home.env_file(), env).unwrap();
+        let config = Config::load(&home).unwrap();
+        (dir, home, config)
+    }
+
+    #[test]
+    fn aider_takes_model_base_url_and_key_from_the_coder_provider() {
+        let (_d, home, config) = home_with(
+            "providers:\n  local: {kind: openai, base_url: \"http://127.0.0.1:11434/v1/\", model: qwen, api_key_env: LOCAL_KEY}\nagents:\n  coder: {engine: aider, provider: local, timeout_minutes: 3, edit_format: whole}\n",
+            "LOCAL_KEY=abc123secret\n",
+        );
+        let Ok(CoderEngine::Aider(aider)) = coder_engine(&home, &config) else {
+            panic!("an aider engine")
+        };
+        assert_eq!(aider.model, "openai/qwen");
+        assert_eq!(aider.api_base.as_deref(), Some("http://127.0.0.1:11434/v1"));
+        assert_eq!(
+            aider.api_key,
+            Some(("OPENAI_API_KEY".to_string(), "abc123secret".to_string()))
+        );
+        assert_eq!(
+            (aider.edit_format.as_str(), aider.timeout),
+            ("whole", Duration::from_secs(180))
+        );
+        assert!(!format!("{aider:?}").contains("abc123secret"));
+    }
+
+    #[test]
+    fn a_command_preset_and_the_native_engine_are_built() {
+        let (_d, home, config) = home_with(
+            "agents:\n  coder: {engine: command, preset: codex, env: [OPENAI_API_KEY]}\n",
+            "",
+        );
+        assert!(matches!(
+            coder_engine(&home, &config),
+            Ok(CoderEngine::Command(_))
+        ));
+        let (_d, home, config) = home_with("agents:\n  coder: {engine: native}\n", "");
+        assert!(matches!(
+            coder_engine(&home, &config),
+            Ok(CoderEngine::Native)
+        ));
+        let (_d, home, config) = home_with("agents:\n  coder: {engine: aider}\n", "");
+        let err = coder_engine(&home, &config).err().unwrap();
+        assert!(err.to_string().contains("needs a model"), "{err}");
+    }
+
+    #[test]
+    fn coder_settings_are_checked_when_the_config_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::init(dir.path().join("h"), "UTC").unwrap();
+        for (yaml, words) in [
+            ("agents:\n  coder: {engine: command}\n", "needs `preset"),
+            (
+                "agents:\n  coder: {engine: command, preset: cursor}\n",
+                "unknown preset `cursor`",
+            ),
+            (
+                "agents:\n  coder: {engine: command, command: [tool, --go]}\n",
+                "never passes {prompt}",
+            ),
+            (
+                "agents:\n  coder: {engine: aider, edit_format: udiff}\n",
+                "diff or whole",
+            ),
+            (
+                "agents:\n  coder: {engine: command, preset: claude, env: [\"BAD NAME\"]}\n",
+                "not an environment variable",
+            ),
+        ] {
+            std::fs::write(home.config_file("agents.yaml"), yaml).unwrap();
+            let err = Config::load(&home).unwrap_err().to_string();
+            assert!(
+                err.contains(words) && err.contains("agents.coder"),
+                "{yaml}: {err}"
+            );
+        }
+    }
+}
