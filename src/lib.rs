@@ -68,6 +68,7 @@ pub mod lockfile;
 pub mod logging;
 pub mod markdown;
 pub mod process;
+pub mod qa;
 pub mod store;
 pub mod tasks;
 pub mod vision;

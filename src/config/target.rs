@@ -20,6 +20,9 @@ pub struct TargetConfig {
     pub test_command: Option<String>,
     #[serde(default)]
     pub lint_command: Option<String>,
+    /// Prints a total coverage percentage (coverage.py, lcov, …); optional.
+    #[serde(default)]
+    pub coverage_command: Option<String>,
     #[serde(default)]
     pub build_command: Option<String>,
     #[serde(default)]
@@ -40,6 +43,7 @@ impl Default for TargetConfig {
             base_branch: default_branch(),
             test_command: None,
             lint_command: None,
+            coverage_command: None,
             build_command: None,
             deploy_command: None,
             github: None,

@@ -1,0 +1,172 @@
+//! The base branch's QA result, run once per base commit, and the "new failures" rule.
+//!
+//! The result is cached as `<cache_dir>/<commit>.json` (callers use `<home>/.dayshift/qa`),
+//! written with [`crate::fsx::write_atomic`], so a crash never leaves half a file. Only runs
+//! that completed are cached: a base run that timed out or could not start is returned but
+//! tried again next time. A cache file that cannot be parsed (an older format) is a cache
+//! miss and is overwritten — it holds nothing that a re-run cannot rebuild. Two workers
+//! asking at once may both run the base; the second write simply replaces the first.
+//! The key is the commit alone: if a target's test_command changes, clear the directory.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::report::{ReportSource, TestReport};
+use super::{QaError, QaRun};
+use crate::error::IoError;
+
+/// Failures of `change` that are not failures of `base`.
+///
+/// When the base only had its exit code to go on and failed (so we cannot tell which tests
+/// failed), the change has no new failure only if it fails in exactly the same way;
+/// otherwise all its failures count.
+pub fn new_failures(base: &TestReport, change: &TestReport) -> BTreeSet<String> {
+    if base.source == ReportSource::ExitCode && base.has_failures() {
+        if change.failures == base.failures {
+            return BTreeSet::new();
+        }
+        return change.failures.clone();
+    }
+    change
+        .failures
+        .difference(&base.failures)
+        .cloned()
+        .collect()
+}
+
+/// What QA found on the base branch at one commit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    pub commit: String,
+    pub report: TestReport,
+    pub lint_ok: bool,
+    pub coverage: Option<f64>,
+}
+
+impl Baseline {
+    /// The summary of a finished base run.
+    pub fn from_run(commit: &str, run: &QaRun) -> Self {
+        Self {
+            commit: commit.to_string(),
+            report: run.report.clone(),
+            lint_ok: run.lint_ok(),
+            coverage: run.coverage,
+        }
+    }
+
+    /// The cached result for `base_commit`, or `run()` (once) and cache it.
+    pub fn get_or_run(
+        cache_dir: &Path,
+        base_commit: &str,
+        run: impl FnOnce() -> Result<QaRun, QaError>,
+    ) -> Result<Self, QaError> {
+        if let Some(cached) = Self::load(cache_dir, base_commit)? {
+            return Ok(cached);
+        }
+        let qa = run()?;
+        let baseline = Self::from_run(base_commit, &qa);
+        if qa.completed() {
+            baseline.save(cache_dir)?;
+        }
+        Ok(baseline)
+    }
+
+    /// The cached result for `base_commit`, if there is a readable one.
+    pub fn load(cache_dir: &Path, base_commit: &str) -> Result<Option<Self>, QaError> {
+        let path = cache_path(cache_dir, base_commit)?;
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error("reading the base-branch cache", &path, e)),
+        };
+        match serde_json::from_str::<Self>(&text) {
+            Ok(cached) if cached.commit.eq_ignore_ascii_case(base_commit) => Ok(Some(cached)),
+            Ok(_) => Ok(None),
+            Err(err) => {
+                tracing::warn!(path = %path.display(), %err, "unreadable QA cache file; re-running the base");
+                Ok(None)
+            }
+        }
+    }
+
+    fn save(&self, cache_dir: &Path) -> Result<(), QaError> {
+        let path = cache_path(cache_dir, &self.commit)?;
+        fs::create_dir_all(cache_dir)
+            .map_err(|e| io_error("creating the base-branch cache", cache_dir, e))?;
+        let json = serde_json::to_vec_pretty(self).map_err(|e| {
+            io_error(
+                "encoding the base-branch cache",
+                &path,
+                std::io::Error::other(e),
+            )
+        })?;
+        crate::fsx::write_atomic(&path, &json)
+            .map_err(|e| io_error("writing the base-branch cache", &path, e))
+    }
+}
+
+/// `<cache_dir>/<commit>.json`, refusing anything but a hex commit id (no path tricks).
+fn cache_path(cache_dir: &Path, commit: &str) -> Result<PathBuf, QaError> {
+    let hex = (7..=64).contains(&commit.len()) && commit.chars().all(|c| c.is_ascii_hexdigit());
+    if !hex {
+        return Err(QaError::BadCommit {
+            commit: commit.to_string(),
+        });
+    }
+    Ok(cache_dir.join(format!("{}.json", commit.to_ascii_lowercase())))
+}
+
+fn io_error(what: &'static str, path: &Path, source: std::io::Error) -> QaError {
+    QaError::Io {
+        what,
+        source: IoError {
+            path: path.to_path_buf(),
+            source,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(source: ReportSource, failures: &[&str]) -> TestReport {
+        let mut r = TestReport::empty(source);
+        r.failures = failures.iter().map(|f| f.to_string()).collect();
+        r.failed = r.failures.len() as u64;
+        r
+    }
+
+    #[test]
+    fn only_failures_missing_from_the_base_are_new() {
+        let base = report(ReportSource::Pytest, &["a"]);
+        assert!(new_failures(&base, &report(ReportSource::Pytest, &["a"])).is_empty());
+        let new = new_failures(&base, &report(ReportSource::Pytest, &["a", "b"]));
+        assert_eq!(new, BTreeSet::from(["b".to_string()]));
+    }
+
+    #[test]
+    fn an_exit_code_only_base_excuses_only_the_same_failure() {
+        let base = report(ReportSource::ExitCode, &["make test"]);
+        assert!(new_failures(&base, &report(ReportSource::ExitCode, &["make test"])).is_empty());
+        assert!(new_failures(&base, &report(ReportSource::ExitCode, &[])).is_empty());
+        let change = report(ReportSource::Pytest, &["make test", "t::b"]);
+        assert_eq!(new_failures(&base, &change).len(), 2);
+    }
+
+    #[test]
+    fn commit_ids_are_checked_before_touching_the_disk() {
+        let dir = Path::new("/nonexistent");
+        for bad in ["", "../../etc/passwd", "abc", "zzzzzzzz", "HEAD"] {
+            assert!(
+                matches!(cache_path(dir, bad), Err(QaError::BadCommit { .. })),
+                "{bad}"
+            );
+        }
+        let ok = cache_path(dir, "ABCDEF0123").unwrap();
+        assert_eq!(ok, dir.join("abcdef0123.json"));
+    }
+}

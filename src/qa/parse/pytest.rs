@@ -1,0 +1,157 @@
+//! pytest: `=== 2 failed, 10 passed, 1 skipped in 0.12s ===` (or the bare `-q` form), the
+//! short summary's `FAILED tests/test_x.py::test_y - msg` / `ERROR …` lines, and the
+//! verbose `tests/test_x.py::test_y FAILED [ 50%]` lines. Errors count as failures.
+
+use super::counts;
+use crate::qa::report::{ReportSource, TestReport};
+
+const WORDS: [&str; 12] = [
+    "failed",
+    "passed",
+    "skipped",
+    "error",
+    "errors",
+    "xfailed",
+    "xpassed",
+    "deselected",
+    "warning",
+    "warnings",
+    "rerun",
+    "reruns",
+];
+
+pub(super) fn parse(lines: &[&str]) -> Option<TestReport> {
+    let mut report = TestReport::empty(ReportSource::Pytest);
+    let mut summary = None;
+    for line in lines {
+        if let Some(found) = summary_counts(line) {
+            summary = Some(found);
+        } else if let Some(id) = failure_id(line) {
+            report.failures.insert(id);
+        }
+    }
+    if summary.is_none() && report.failures.is_empty() {
+        return None;
+    }
+    for (n, word) in summary.unwrap_or_default() {
+        match word {
+            "failed" | "error" | "errors" => report.failed += n,
+            "passed" | "xpassed" => report.passed += n,
+            "skipped" | "xfailed" => report.skipped += n,
+            _ => {}
+        }
+    }
+    Some(report)
+}
+
+/// The counts of a summary line, or `None` when `line` is not one.
+fn summary_counts(line: &str) -> Option<Vec<(u64, &str)>> {
+    let body = line.trim().trim_matches('=').trim();
+    let (left, right) = body.rsplit_once(" in ")?;
+    if !right.starts_with(|c: char| c.is_ascii_digit()) || !right.contains('s') {
+        return None;
+    }
+    if left == "no tests ran" {
+        return Some(Vec::new());
+    }
+    let found = counts(left);
+    let pieces = left.split(',').count();
+    let known = found.iter().all(|(_, w)| WORDS.contains(w));
+    (!found.is_empty() && found.len() == pieces && known).then_some(found)
+}
+
+fn failure_id(line: &str) -> Option<String> {
+    let line = line.trim_end();
+    let rest = line
+        .strip_prefix("FAILED ")
+        .or_else(|| line.strip_prefix("ERROR "));
+    if let Some(rest) = rest {
+        let id = node_id(rest.trim_start());
+        return (!id.is_empty() && !id.starts_with('(')).then(|| id.to_string());
+    }
+    // verbose: `path::test FAILED [ 50%]` / `path::test ERROR`
+    let head = match line.rsplit_once(" [") {
+        Some((head, pct)) if pct.ends_with("%]") => head,
+        _ => line,
+    };
+    let id = head
+        .strip_suffix(" FAILED")
+        .or_else(|| head.strip_suffix(" ERROR"))?;
+    (id.contains("::") && !id.contains(' ')).then(|| id.to_string())
+}
+
+/// The node id at the start of `rest`: up to the first ` - ` outside `[...]` parameters.
+fn node_id(rest: &str) -> &str {
+    let mut depth = 0i32;
+    for (i, c) in rest.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            ' ' if depth <= 0 && rest[i..].starts_with(" - ") => return &rest[..i],
+            _ => {}
+        }
+    }
+    rest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str) -> Option<TestReport> {
+        parse(&text.lines().collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn failing_run_with_short_summary() {
+        let text = "\
+============================= test session starts ==============================
+collected 13 items
+
+tests/test_x.py ..F.s.E                                                  [100%]
+
+=================================== FAILURES ===================================
+___________________________________ test_y _____________________________________
+    def test_y():
+>       assert 1 == 2
+E       assert 1 == 2
+=========================== short test summary info ============================
+FAILED tests/test_x.py::test_y - assert 1 == 2
+FAILED tests/test_x.py::test_p[a - b] - AssertionError: x - y
+ERROR tests/test_x.py::test_z - fixture 'db' not found
+=== 2 failed, 10 passed, 1 skipped, 1 error, 2 warnings in 0.12s ===";
+        let r = run(text).unwrap();
+        assert_eq!((r.passed, r.failed, r.skipped), (10, 3, 1));
+        let ids: Vec<_> = r.failures.iter().map(String::as_str).collect();
+        assert_eq!(
+            ids,
+            [
+                "tests/test_x.py::test_p[a - b]",
+                "tests/test_x.py::test_y",
+                "tests/test_x.py::test_z"
+            ]
+        );
+    }
+
+    #[test]
+    fn passing_quiet_and_verbose_forms() {
+        let r = run("....s\n4 passed, 1 skipped in 0.03s\n").unwrap();
+        assert_eq!((r.passed, r.failed, r.skipped), (4, 0, 1));
+        let r =
+            run("tests/t.py::test_a PASSED [ 50%]\ntests/t.py::test_b FAILED [100%]\n").unwrap();
+        assert!(r.failures.contains("tests/t.py::test_b"));
+        let r = run("===== no tests ran in 0.01s =====").unwrap();
+        assert_eq!(r.passed + r.failed, 0);
+    }
+
+    #[test]
+    fn truncated_and_lookalike_output() {
+        // cut before the summary: the failure lines still count
+        let r = run("FAILED tests/a.py::test_q - Assert").unwrap();
+        assert!(r.failures.contains("tests/a.py::test_q"));
+        assert!(run("=== 2 failed, 10 pas").is_none());
+        assert!(run("Ran 3 tests in 0.001s\n\nFAILED (failures=1)").is_none());
+        assert!(run("checked 3 files in 2s").is_none());
+        assert!(run("FAILED \nERROR ").is_none());
+    }
+}

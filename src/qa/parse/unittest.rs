@@ -1,0 +1,139 @@
+//! `python -m unittest`: `Ran 5 tests in 0.002s` then `OK`, `OK (skipped=1)` or
+//! `FAILED (failures=1, errors=1)`, and per failing test `FAIL: test_x (mod.Class.test_x)`
+//! (Python ≥ 3.11) or `ERROR: test_x (mod.Class)` (older: the method is appended).
+
+use crate::qa::report::{ReportSource, TestReport};
+
+pub(super) fn parse(lines: &[&str]) -> Option<TestReport> {
+    let mut report = TestReport::empty(ReportSource::Unittest);
+    let mut ran = None;
+    let (mut failed, mut skipped) = (0u64, 0u64);
+    for line in lines {
+        let line = line.trim();
+        if let Some(n) = ran_count(line) {
+            ran = Some(n);
+        } else if let Some(inner) = result_details(line) {
+            for (key, n) in inner {
+                match key {
+                    "failures" | "errors" | "unexpected successes" => failed += n,
+                    "skipped" | "expected failures" => skipped += n,
+                    _ => {}
+                }
+            }
+        } else if let Some(id) = failure_id(line) {
+            report.failures.insert(id);
+        }
+    }
+    if ran.is_none() && report.failures.is_empty() {
+        return None;
+    }
+    report.failed = failed;
+    report.skipped = skipped;
+    report.passed = ran.unwrap_or(0).saturating_sub(failed + skipped);
+    Some(report)
+}
+
+/// `Ran 5 tests in 0.002s` → 5.
+fn ran_count(line: &str) -> Option<u64> {
+    let rest = line.strip_prefix("Ran ")?;
+    let (n, rest) = rest.split_once(' ')?;
+    (rest.starts_with("test") && rest.contains(" in ")).then_some(())?;
+    n.parse().ok()
+}
+
+/// `FAILED (failures=1, errors=2)` / `OK (skipped=1)` → the pairs; `OK` → none.
+fn result_details(line: &str) -> Option<Vec<(&str, u64)>> {
+    let rest = line
+        .strip_prefix("FAILED")
+        .or_else(|| line.strip_prefix("OK"))?
+        .trim();
+    if rest.is_empty() {
+        return Some(Vec::new());
+    }
+    let inner = rest.strip_prefix('(')?.strip_suffix(')')?;
+    Some(
+        inner
+            .split(',')
+            .filter_map(|kv| {
+                let (k, v) = kv.split_once('=')?;
+                Some((k.trim(), v.trim().parse().ok()?))
+            })
+            .collect(),
+    )
+}
+
+/// `FAIL: test_x (mod.Class.test_x)` → `mod.Class.test_x`; the old form gets the method.
+fn failure_id(line: &str) -> Option<String> {
+    let rest = ["FAIL: ", "ERROR: ", "UNEXPECTED SUCCESS: "]
+        .iter()
+        .find_map(|p| line.strip_prefix(p))?;
+    let (name, rest) = rest.split_once(" (")?;
+    let (place, _) = rest.split_once(')')?;
+    if name.contains(' ') || place.contains(' ') || place.is_empty() {
+        return None;
+    }
+    if place == name || place.ends_with(&format!(".{name}")) {
+        Some(place.to_string())
+    } else {
+        Some(format!("{place}.{name}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str) -> Option<TestReport> {
+        parse(&text.lines().collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn failing_run_names_failures_and_errors() {
+        let text = "\
+..F.E.s
+======================================================================
+ERROR: test_db (tests.test_app.AppTest.test_db)
+----------------------------------------------------------------------
+Traceback (most recent call last):
+KeyError: 'x'
+
+======================================================================
+FAIL: test_sum (tests.test_app.AppTest)
+----------------------------------------------------------------------
+AssertionError: 3 != 4
+
+----------------------------------------------------------------------
+Ran 7 tests in 0.004s
+
+FAILED (failures=1, errors=1, skipped=1)";
+        let r = run(text).unwrap();
+        assert_eq!((r.passed, r.failed, r.skipped), (4, 2, 1));
+        let ids: Vec<_> = r.failures.iter().map(String::as_str).collect();
+        assert_eq!(
+            ids,
+            [
+                "tests.test_app.AppTest.test_db",
+                "tests.test_app.AppTest.test_sum"
+            ]
+        );
+    }
+
+    #[test]
+    fn passing_and_skipping_runs() {
+        let r = run("....\n------\nRan 4 tests in 0.001s\n\nOK\n").unwrap();
+        assert_eq!((r.passed, r.failed), (4, 0));
+        let r = run("Ran 1 test in 0.000s\n\nOK (skipped=1)").unwrap();
+        assert_eq!((r.passed, r.skipped), (0, 1));
+    }
+
+    #[test]
+    fn truncated_and_weird_output() {
+        let r = run("FAIL: test_a (m.C.test_a)\nTraceback").unwrap();
+        assert!(r.failures.contains("m.C.test_a"));
+        assert!(run("FAIL: something went wrong").is_none());
+        assert!(run("Ran out of memory").is_none());
+        assert!(run("OK").is_none());
+        let r = run("Ran 2 tests in 0.1s\nFAILED (failures=9)").unwrap();
+        assert_eq!(r.passed, 0, "never underflows");
+    }
+}

@@ -1,0 +1,298 @@
+//! QA against real processes: a small Python project tested with `python3 -m unittest`
+//! (stdout summary) and with a script that writes JUnit XML to `$DAYSHIFT_JUNIT_DIR`.
+
+use std::fs;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use dayshift::qa::{
+    Baseline, Outcome, QaCommands, QaError, ReportSource, new_failures, run_checks, verdict,
+};
+use tempfile::TempDir;
+
+const UNITTEST: &str = "python3 -m unittest";
+const LONG: Duration = Duration::from_secs(60);
+
+/// Writes test_calc.py with test_a/test_b failing as asked, test_c passing, test_d skipped.
+fn project(a_fails: bool, b_fails: bool) -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let sum = |fails: bool| if fails { 3 } else { 2 };
+    let (a, b) = (sum(a_fails), sum(b_fails));
+    let code = format!(
+        "import unittest\n\n\nclass CalcTest(unittest.TestCase):\n    def test_a(self):\n        self.assertEqual(1 + 1, {a})\n\n    def test_b(self):\n        self.assertEqual(1 + 1, {b})\n\n    def test_c(self):\n        self.assertTrue(True)\n\n    @unittest.skip(\"later\")\n    def test_d(self):\n        pass\n"
+    );
+    fs::write(dir.path().join("test_calc.py"), code).unwrap();
+    fs::write(dir.path().join("run_junit.py"), JUNIT_RUNNER).unwrap();
+    dir
+}
+
+/// Runs the suite quietly and writes JUnit XML; prints no summary, so only the XML names tests.
+const JUNIT_RUNNER: &str = r#"import os, sys, unittest
+from xml.sax.saxutils import quoteattr
+
+def flatten(suite):
+    for t in suite:
+        if isinstance(t, unittest.TestSuite):
+            yield from flatten(t)
+        else:
+            yield t
+
+suite = unittest.defaultTestLoader.discover(".", pattern="test_*.py")
+tests = list(flatten(suite))
+with open(os.devnull, "w") as null:
+    result = unittest.TextTestRunner(stream=null).run(suite)
+bad = {t.id() for t, _ in result.failures + result.errors}
+skipped = {t.id() for t, _ in result.skipped}
+lines = ['<?xml version="1.0"?>', '<testsuite name="unittest">']
+for t in tests:
+    cls, name = t.id().rsplit(".", 1)
+    inner = '<failure message="boom &amp; more"/>' if t.id() in bad else "<skipped/>" if t.id() in skipped else ""
+    lines.append(f"<testcase classname={quoteattr(cls)} name={quoteattr(name)}>{inner}</testcase>")
+lines.append("</testsuite>")
+with open(os.path.join(os.environ["DAYSHIFT_JUNIT_DIR"], "report.xml"), "w") as f:
+    f.write("\n".join(lines))
+print("done")
+sys.exit(0 if result.wasSuccessful() else 1)
+"#;
+
+fn commands(lint: Option<&str>, test: &str) -> QaCommands {
+    QaCommands {
+        lint: lint.map(str::to_string),
+        test: Some(test.to_string()),
+        coverage: None,
+    }
+}
+
+fn ids(set: &std::collections::BTreeSet<String>) -> Vec<&str> {
+    set.iter().map(String::as_str).collect()
+}
+
+#[test]
+fn a_passing_project_passes() {
+    let dir = project(false, false);
+    let lint = "python3 -m py_compile test_calc.py";
+    let run = run_checks(dir.path(), &commands(Some(lint), UNITTEST), LONG).unwrap();
+    let r = &run.report;
+    assert_eq!(r.source, ReportSource::Unittest);
+    assert_eq!((r.passed, r.failed, r.skipped), (3, 0, 1), "{r:?}");
+    let v = verdict(None, &run);
+    assert!(v.passed && v.lint_ok && v.new_failures.is_empty(), "{v:?}");
+    assert_eq!(v.output_tail, "");
+}
+
+#[test]
+fn a_failing_run_names_the_failing_test_and_feeds_back_its_output() {
+    let dir = project(false, true);
+    let run = run_checks(dir.path(), &commands(None, UNITTEST), LONG).unwrap();
+    assert_eq!(run.test.as_ref().unwrap().outcome, Outcome::Exited(1));
+    assert_eq!(ids(&run.report.failures), ["test_calc.CalcTest.test_b"]);
+    assert_eq!((run.report.passed, run.report.failed), (2, 1));
+    let v = verdict(None, &run);
+    assert!(!v.passed);
+    assert!(
+        v.output_tail
+            .starts_with("$ python3 -m unittest\n[exit code 1]\n"),
+        "{}",
+        v.output_tail
+    );
+    let tail = &v.output_tail;
+    assert!(
+        tail.contains("new failures: test_calc.CalcTest.test_b"),
+        "{tail}"
+    );
+    assert!(tail.contains("AssertionError: 2 != 3"), "{tail}");
+}
+
+#[test]
+fn junit_xml_in_the_run_directory_is_preferred() {
+    let dir = project(true, false);
+    let run = run_checks(dir.path(), &commands(None, "python3 run_junit.py"), LONG).unwrap();
+    let r = &run.report;
+    assert_eq!(r.source, ReportSource::JUnit, "{:?}", run.test);
+    assert_eq!((r.passed, r.failed, r.skipped), (2, 1, 1));
+    assert_eq!(ids(&r.failures), ["test_calc.CalcTest.test_a"]);
+    assert!(
+        fs::read_dir(dir.path())
+            .unwrap()
+            .all(|e| e.unwrap().file_name() != "report.xml")
+    );
+}
+
+#[test]
+fn a_failing_lint_fails_the_verdict_even_when_tests_pass() {
+    let dir = project(false, false);
+    let lint = "echo 'test_calc.py:1:80: E501 line too long'; exit 1";
+    let run = run_checks(dir.path(), &commands(Some(lint), UNITTEST), LONG).unwrap();
+    assert!(!run.report.has_failures());
+    let v = verdict(None, &run);
+    assert!(!v.lint_ok && !v.passed);
+    assert!(
+        v.output_tail.contains("E501 line too long"),
+        "{}",
+        v.output_tail
+    );
+}
+
+#[test]
+fn a_hanging_test_command_is_killed_at_the_timeout() {
+    let dir = project(false, false);
+    let started = Instant::now();
+    let run = run_checks(
+        dir.path(),
+        &commands(None, "sleep 30"),
+        Duration::from_millis(500),
+    )
+    .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let test = run.test.as_ref().unwrap();
+    assert!(
+        matches!(test.outcome, Outcome::TimedOut(_)),
+        "{:?}",
+        test.outcome
+    );
+    assert_eq!(ids(&run.report.failures), ["sleep 30"]);
+    assert!(!run.completed());
+    let v = verdict(None, &run);
+    assert!(
+        !v.passed && v.output_tail.contains("timed out"),
+        "{}",
+        v.output_tail
+    );
+}
+
+#[test]
+fn a_missing_program_is_a_typed_outcome() {
+    let dir = project(false, false);
+    let run = run_checks(
+        dir.path(),
+        &commands(None, "no-such-tool-dayshift --run"),
+        LONG,
+    )
+    .unwrap();
+    assert_eq!(run.test.as_ref().unwrap().outcome, Outcome::NotFound);
+    assert_eq!(run.report.source, ReportSource::ExitCode);
+    assert!(!verdict(None, &run).passed);
+}
+
+#[test]
+fn setup_problems_are_errors_that_say_what_to_do() {
+    let err = run_checks(
+        Path::new("/nonexistent/worktree"),
+        &commands(None, "true"),
+        LONG,
+    )
+    .unwrap_err();
+    assert!(matches!(err, QaError::NoWorktree { .. }));
+    assert!(
+        err.to_string().contains("create the task's worktree"),
+        "{err}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let err = run_checks(dir.path(), &QaCommands::default(), LONG).unwrap_err();
+    assert!(err.to_string().contains("test_command"), "{err}");
+}
+
+#[test]
+fn the_child_environment_is_small_and_explicit() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_checks(dir.path(), &commands(Some("env"), "true"), LONG).unwrap();
+    let out = &run.lint.as_ref().unwrap().output;
+    let keys: Vec<&str> = out.lines().filter_map(|l| l.split('=').next()).collect();
+    assert!(keys.contains(&"CI") && out.contains("CI=1\n"), "{out}");
+    let allowed = ["PATH", "HOME", "LANG", "CI", "PWD", "SHLVL", "_", "OLDPWD"];
+    assert!(
+        keys.iter().all(|k| allowed.contains(k)),
+        "unexpected variables: {keys:?}"
+    );
+}
+
+#[test]
+fn baseline_only_new_failures_count() {
+    let base_dir = project(true, false);
+    let cache = tempfile::tempdir().unwrap();
+    let cmds = commands(None, UNITTEST);
+    let base = Baseline::get_or_run(cache.path(), "a1b2c3d4e5", || {
+        run_checks(base_dir.path(), &cmds, LONG)
+    })
+    .unwrap();
+    assert_eq!(ids(&base.report.failures), ["test_calc.CalcTest.test_a"]);
+
+    let same = run_checks(project(true, false).path(), &cmds, LONG).unwrap();
+    let v = verdict(Some(&base), &same);
+    assert!(v.passed && v.new_failures.is_empty(), "{v:?}");
+
+    let worse = run_checks(project(true, true).path(), &cmds, LONG).unwrap();
+    assert_eq!(
+        ids(&new_failures(&base.report, &worse.report)),
+        ["test_calc.CalcTest.test_b"]
+    );
+    let v = verdict(Some(&base), &worse);
+    assert!(!v.passed);
+    assert_eq!(ids(&v.new_failures), ["test_calc.CalcTest.test_b"]);
+}
+
+#[test]
+fn the_base_runs_once_per_commit() {
+    let base_dir = project(true, false);
+    let cache = tempfile::tempdir().unwrap();
+    let marker = base_dir.path().join("runs.txt");
+    let cmds = commands(
+        None,
+        &format!("echo run >> {}; {UNITTEST}", marker.display()),
+    );
+    let runs = || {
+        fs::read_to_string(&marker)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let get = |commit: &str| {
+        Baseline::get_or_run(cache.path(), commit, || {
+            run_checks(base_dir.path(), &cmds, LONG)
+        })
+        .unwrap()
+    };
+    let first = get("0123456789abcdef");
+    let again = get("0123456789abcdef");
+    assert_eq!(runs(), 1);
+    assert_eq!(first, again);
+    assert!(cache.path().join("0123456789abcdef.json").is_file());
+    get("fedcba9876543210");
+    assert_eq!(runs(), 2, "a new base commit runs again");
+    let bad = Baseline::get_or_run(cache.path(), "../etc", || unreachable!());
+    assert!(matches!(bad, Err(QaError::BadCommit { .. })));
+}
+
+#[test]
+fn a_base_run_that_timed_out_is_not_cached() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("runs.txt");
+    let cmds = commands(None, &format!("echo run >> {}; sleep 30", marker.display()));
+    for _ in 0..2 {
+        let base = Baseline::get_or_run(cache.path(), "abcdef1", || {
+            run_checks(dir.path(), &cmds, Duration::from_millis(300))
+        })
+        .unwrap();
+        assert!(base.report.has_failures());
+    }
+    assert_eq!(fs::read_to_string(&marker).unwrap().lines().count(), 2);
+}
+
+#[test]
+fn coverage_is_reported_with_its_delta_against_the_base() {
+    let dir = project(false, false);
+    let mut base_cmds = commands(None, UNITTEST);
+    base_cmds.coverage = Some("printf 'Name Stmts Miss Cover\\nTOTAL 100 20 80%%\\n'".into());
+    let cache = tempfile::tempdir().unwrap();
+    let base = Baseline::get_or_run(cache.path(), "c0ffee1", || {
+        run_checks(dir.path(), &base_cmds, LONG)
+    })
+    .unwrap();
+    assert_eq!(base.coverage, Some(80.0));
+    let mut cmds = commands(None, UNITTEST);
+    cmds.coverage = Some("echo 'TOTAL 100 13 87%'".into());
+    let v = verdict(Some(&base), &run_checks(dir.path(), &cmds, LONG).unwrap());
+    assert_eq!(v.coverage, Some(87.0));
+    assert_eq!(v.coverage_delta, Some(7.0));
+}
