@@ -108,6 +108,8 @@ pub enum Error {
     Audit(#[from] crate::store::RecordError),
     #[error(transparent)]
     Llm(#[from] crate::llm::LlmError),
+    #[error(transparent)]
+    Target(#[from] crate::target::TargetError),
     /// A model call failed, or its answer was unusable twice.
     #[error(transparent)]
     Model(#[from] crate::llm::structured::StructuredError),

@@ -70,6 +70,7 @@ pub mod markdown;
 pub mod process;
 pub mod qa;
 pub mod store;
+pub mod target;
 pub mod tasks;
 pub mod vision;
 

@@ -57,6 +57,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Clone or update the target into workspace/, and install Aider into .venv/ if missing.
+    #[command(
+        after_help = "Examples:\n  dayshift setup\n  dayshift setup --no-aider    # another engine, or Aider installed elsewhere"
+    )]
+    Setup {
+        /// Do not install Aider.
+        #[arg(long)]
+        no_aider: bool,
+    },
     /// Run the scheduler daemon (in the background unless --foreground).
     #[command(
         after_help = "Examples:\n  dayshift start\n  dayshift start --foreground    # under systemd"
@@ -149,6 +158,7 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
         Command::Init { dir } => run::init(dir.or(cli.home).unwrap_or_else(|| PathBuf::from("."))),
         Command::Demo { dir } => run::demo(dir),
         Command::Doctor { json } => doctor::doctor(&home_dir, json),
+        Command::Setup { no_aider } => run::setup(Home::open(&home_dir)?, no_aider),
         Command::Start { foreground } => {
             let home = Home::open(absolute(&home_dir)?)?;
             if foreground {

@@ -59,6 +59,66 @@ fn open_for_jobs(
     Ok((logs, ctx))
 }
 
+/// `dayshift setup`: the target's clone, and Aider.
+pub fn setup(home: Home, no_aider: bool) -> Result<ExitCode> {
+    let config = crate::config::Config::load(&home)?;
+    let Some(repo) = config.target.repo() else {
+        return Err(crate::error::Error::Refused(format!(
+            "{}: no `repo` is set; set it to the target's git URL or local path, then run `dayshift setup` again",
+            home.config_file("target.yaml").display()
+        )));
+    };
+    eprintln!(
+        "cloning or updating {repo} into {} …",
+        home.display_path(&home.target_clone())
+    );
+    let done = crate::target::setup(&home, &config.target)?;
+    let verb = if done.cloned { "cloned" } else { "up to date" };
+    println!(
+        "target {verb}: {} on {} at {}",
+        home.display_path(&done.path),
+        config.target.base_branch,
+        done.base_commit
+    );
+    let aider = home.root().join(".venv/bin/aider");
+    if no_aider || aider.is_file() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!(
+        "installing Aider into {} (about a minute) …",
+        home.display_path(&home.root().join(".venv"))
+    );
+    let venv = home.root().join(".venv");
+    let steps: [(&str, Vec<String>); 2] = [
+        (
+            "python3",
+            vec!["-m".into(), "venv".into(), venv.display().to_string()],
+        ),
+        (
+            &venv.join("bin/pip").display().to_string(),
+            vec!["install".into(), "--quiet".into(), "aider-chat".into()],
+        ),
+    ];
+    for (program, args) in steps {
+        let mut spec =
+            crate::process::Spec::new(program, &[]).timeout(std::time::Duration::from_secs(1800));
+        spec.args = args;
+        let out = crate::process::run(&spec).map_err(|e| {
+            crate::error::Error::Refused(format!(
+                "{e}; install python3 (with venv) or pass --no-aider"
+            ))
+        })?;
+        if !out.success() {
+            return Err(crate::error::Error::Refused(format!(
+                "installing Aider failed: {}; fix it and run `dayshift setup` again, or pass --no-aider",
+                crate::engine::tail(&out.stderr, 800).trim()
+            )));
+        }
+    }
+    println!("Aider installed: {}", home.display_path(&aider));
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn job(home: Home, job: JobName, options: RunOptions, verbose: bool) -> Result<ExitCode> {
     let (_logs, mut ctx) = open_for_jobs(home, &options, verbose)?;
     let day = ctx.today();

@@ -1,0 +1,154 @@
+//! Committing a task's work and merging it into the base branch.
+//!
+//! [`commit`] stages everything git does not ignore (and never `.aider*`, even in a clone
+//! whose excludes were not set up), adds a `Task: <ID>` trailer and commits as the person
+//! configured in git. [`merge_into_base`] is the only writer of the base branch besides
+//! setup's fast-forward: in the main clone, on a clean checkout, a fast-forward or a merge
+//! commit; a conflict is aborted before anything changes; a failed push undoes the merge
+//! locally, so the clone never holds a base that origin refused.
+
+use super::clone::dirty_files;
+use super::worktree::has_origin;
+use super::{Git, TargetError, Worktree};
+use crate::tasks::TaskId;
+
+/// Pathspecs that keep coding-tool caches out of every commit.
+const NEVER_STAGED: [&str; 2] = [":(exclude).aider*", ":(exclude)*/.aider*"];
+
+const IDENTITY_HINT: &str =
+    "set user.name and user.email (`git config --global user.name …`) so dayshift can commit";
+
+/// Stage and commit everything in the worktree; returns the new commit's sha.
+/// `message` is a conventional commit message (`fix: …`); the trailer is added here.
+pub fn commit(worktree: &Worktree, message: &str, task: TaskId) -> Result<String, TargetError> {
+    let git = Git::new(&worktree.path);
+    let mut add = vec!["add", "--all", "--", "."];
+    add.extend(NEVER_STAGED);
+    git.run(&add, "")?;
+    if git.probe(&["diff", "--cached", "--quiet"])? {
+        return Err(TargetError::NothingToCommit {
+            path: worktree.path.clone(),
+        });
+    }
+    let full = with_trailer(message, task);
+    git.run(
+        &["commit", "--quiet", "--no-verify", "-m", &full],
+        IDENTITY_HINT,
+    )?;
+    Ok(git.run(&["rev-parse", "HEAD"], "")?.trim().to_string())
+}
+
+/// `message` with a `Task: <ID>` trailer, unless it already has that exact line.
+pub fn with_trailer(message: &str, task: TaskId) -> String {
+    let message = message.trim();
+    let trailer = format!("Task: {task}");
+    if message.lines().any(|l| l.trim() == trailer) {
+        format!("{message}\n")
+    } else {
+        format!("{message}\n\n{trailer}\n")
+    }
+}
+
+/// Merge `branch` into `base` in the main clone (fast-forward when possible, otherwise a
+/// merge commit with `message`) and push `base` to origin when the clone has one.
+/// Returns the base branch's new commit.
+pub fn merge_into_base(
+    clone: &std::path::Path,
+    branch: &str,
+    base: &str,
+    message: &str,
+) -> Result<String, TargetError> {
+    let git = Git::new(clone);
+    let remote = has_origin(&git)?;
+    if remote {
+        git.network(
+            &["fetch", "--prune", "origin"],
+            "check that the target repo is reachable and your git credentials work",
+        )?;
+    }
+    let dirty = dirty_files(&git)?;
+    if !dirty.is_empty() {
+        return Err(TargetError::Dirty {
+            path: clone.to_path_buf(),
+            files: dirty,
+        });
+    }
+    git.run(
+        &["checkout", "--quiet", base],
+        "run setup to create the base branch",
+    )?;
+    let origin_base = format!("refs/remotes/origin/{base}");
+    if remote && git.probe(&["rev-parse", "--verify", "--quiet", &origin_base])? {
+        if git.probe(&["merge-base", "--is-ancestor", "HEAD", &origin_base])? {
+            git.run(&["merge", "--quiet", "--ff-only", &origin_base], "")?;
+        } else if !git.probe(&["merge-base", "--is-ancestor", &origin_base, "HEAD"])? {
+            return Err(TargetError::Diverged {
+                path: clone.to_path_buf(),
+                branch: base.to_string(),
+            });
+        }
+    }
+    let before = head(&git)?;
+    let args = [
+        "merge",
+        "--quiet",
+        "--no-edit",
+        "--no-verify",
+        "-m",
+        message,
+        branch,
+    ];
+    let out = git.output_of(&args)?;
+    if !out.success() {
+        let conflicts = git
+            .run(&["diff", "--name-only", "--diff-filter=U"], "")
+            .unwrap_or_default();
+        let _ = git.output_of(&["merge", "--abort"]);
+        if head(&git)? != before || !dirty_files(&git)?.is_empty() {
+            git.run(&["reset", "--quiet", "--hard", &before], "")?;
+        }
+        let files: Vec<String> = conflicts.lines().map(str::to_string).collect();
+        return Err(if files.is_empty() {
+            git.failure(&args, &out, IDENTITY_HINT)
+        } else {
+            TargetError::MergeConflict {
+                branch: branch.to_string(),
+                base: base.to_string(),
+                files,
+            }
+        });
+    }
+    let after = head(&git)?;
+    if remote && after != before {
+        let refspec = format!("refs/heads/{base}:refs/heads/{base}");
+        let pushed = git.network(
+            &["push", "--quiet", "origin", &refspec],
+            "the merge was undone in the clone; check your push rights and that origin accepts pushes to the base branch, then merge again",
+        );
+        if let Err(e) = pushed {
+            git.run(&["reset", "--quiet", "--hard", &before], "")?;
+            return Err(e);
+        }
+    }
+    Ok(after)
+}
+
+fn head(git: &Git) -> Result<String, TargetError> {
+    Ok(git.run(&["rev-parse", "HEAD"], "")?.trim().to_string())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trailer_is_added_once() {
+        let id = TaskId::new(7);
+        assert_eq!(with_trailer("fix: x\n", id), "fix: x\n\nTask: T-0007\n");
+        assert_eq!(
+            with_trailer("fix: x\n\nTask: T-0007", id),
+            "fix: x\n\nTask: T-0007\n"
+        );
+    }
+}

@@ -1,0 +1,159 @@
+//! The target repository: its clone, one worktree per task, commits, merges and the
+//! guardrails that judge what a coding engine did (DESIGN §6 "Target work", §7).
+//!
+//! # Layout
+//!
+//! ```text
+//! workspace/target/          the clone (setup): origin = config/target.yaml `repo`
+//! workspace/worktrees/T-0007 one git worktree per task, on branch agent/T-0007-<slug>
+//! ```
+//!
+//! - [`git`]: the one way this module runs git — through [`crate::process`], with an
+//!   explicit environment (credential helpers and SSH agents work for network commands,
+//!   nothing prompts) and typed errors that carry the command, exit code, stderr and a fix.
+//! - [`clone`]: [`setup`] clones or fetches and fast-forwards the base branch; idempotent.
+//! - [`worktree`]: [`start_task`], [`remove`], [`clean_orphans`].
+//! - [`merge`]: [`commit`] (with a `Task:` trailer) and [`merge_into_base`] (fast-forward
+//!   or merge commit, never a dirty merge, then push).
+//! - [`guard`]: [`inspect`] a worktree against policy, [`rollback`] it; [`snapshot`]
+//!   notices writes outside it.
+//!
+//! # Invariants
+//!
+//! - Network transport (clone, fetch, push) is always the git command, never a library.
+//! - The base branch is written only by [`setup`] (fast-forward to origin) and by
+//!   [`merge_into_base`]; a failed push undoes the local merge.
+//! - Nothing here discards work it did not create: a dirty clone or an occupied worktree
+//!   path is an error that says what to do, never a `reset`.
+//! - The user's own checkout (a local `repo` path) is only ever read, by `git clone`.
+
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod clone;
+pub mod git;
+pub mod guard;
+pub mod merge;
+pub mod snapshot;
+pub mod worktree;
+
+use std::path::PathBuf;
+
+pub use clone::{SetupOutcome, setup};
+pub use git::Git;
+pub use guard::{ChangeSet, ChangedFile, FileStatus, Violation, inspect, rollback};
+pub use merge::{commit, merge_into_base};
+pub use snapshot::{Snapshot, escaped};
+pub use worktree::{Worktree, clean_orphans, remove, start_task};
+
+use crate::error::IoError;
+
+/// Everything that can go wrong with the target's git work. Each message names what failed
+/// and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// A git command exited non-zero.
+    #[error("`{command}` in {} failed ({}): {stderr}; {hint}", dir.display(), exit_text(*code))]
+    Git {
+        command: String,
+        dir: PathBuf,
+        code: Option<i32>,
+        /// The last lines of its stderr, joined with ` / `.
+        stderr: String,
+        hint: String,
+    },
+    #[error("`{command}` in {} did not finish within {seconds} s and was stopped; {hint}", dir.display())]
+    Timeout {
+        command: String,
+        dir: PathBuf,
+        seconds: u64,
+        hint: String,
+    },
+    #[error("cannot run git: {0}; install git and make sure it is on PATH")]
+    NoGit(#[source] crate::process::SpawnError),
+    #[error(
+        "config/target.yaml has no `repo`; set it to the target's git URL or local path, then run setup"
+    )]
+    NoRepo,
+    #[error(
+        "config/target.yaml: `repo: {repo}` names {}, which does not exist; fix the path (a relative path is read from the home) or use a git URL",
+        path.display()
+    )]
+    RepoNotFound { repo: String, path: PathBuf },
+    #[error(
+        "branch `{branch}` does not exist on origin ({repo}){}; set `base_branch` in config/target.yaml to the target's main branch",
+        one_of(available)
+    )]
+    MissingBaseBranch {
+        branch: String,
+        repo: String,
+        available: Vec<String>,
+    },
+    #[error(
+        "{} is a clone of {found}, but config/target.yaml says `repo: {expected}`; remove {} so setup can clone the new repo",
+        path.display(), path.display()
+    )]
+    OtherClone {
+        path: PathBuf,
+        found: String,
+        expected: String,
+    },
+    #[error(
+        "{} exists but is not a git clone; move it away so setup can clone the target there",
+        path.display()
+    )]
+    NotAClone { path: PathBuf },
+    #[error(
+        "{} has uncommitted changes ({}); dayshift never discards work: commit, stash or remove them and run again",
+        path.display(), files.join(", ")
+    )]
+    Dirty { path: PathBuf, files: Vec<String> },
+    #[error(
+        "branch `{branch}` in {} has commits that origin/{branch} lacks, and origin has moved on; dayshift will not rewrite it: reconcile it by hand or remove the clone and run setup",
+        path.display()
+    )]
+    Diverged { path: PathBuf, branch: String },
+    #[error("`{slug}` is not a valid task slug; use lowercase letters, digits and single dashes")]
+    BadSlug { slug: String },
+    #[error(
+        "{} is in use ({found}), not by task branch `{branch}`; remove it (`git worktree remove --force {}`) and run again",
+        path.display(), path.display()
+    )]
+    WorktreeBusy {
+        path: PathBuf,
+        branch: String,
+        found: String,
+    },
+    #[error(
+        "nothing to commit in {}: the change is empty or touches only ignored files",
+        path.display()
+    )]
+    NothingToCommit { path: PathBuf },
+    #[error(
+        "merging `{branch}` into `{base}` conflicts in {}; the merge was aborted and `{base}` is unchanged: update the task branch from `{base}` and try again, or merge by hand",
+        files.join(", ")
+    )]
+    MergeConflict {
+        branch: String,
+        base: String,
+        files: Vec<String>,
+    },
+    #[error(
+        "{}: `.git` is not the file git wrote for this worktree, so git there cannot be trusted; remove the worktree and start the task again",
+        path.display()
+    )]
+    WorktreeCorrupt { path: PathBuf },
+    #[error(transparent)]
+    Io(#[from] IoError),
+}
+
+fn exit_text(code: Option<i32>) -> String {
+    code.map_or_else(|| "killed by a signal".into(), |c| format!("exit {c}"))
+}
+
+fn one_of(available: &[String]) -> String {
+    if available.is_empty() {
+        " (origin has no branches)".into()
+    } else {
+        format!(" (it has: {})", available.join(", "))
+    }
+}

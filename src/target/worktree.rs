@@ -1,0 +1,215 @@
+//! One git worktree per task: `workspace/worktrees/<ID>` on branch `agent/<ID>-<slug>`,
+//! started from the freshly fetched base branch.
+//!
+//! Starting is idempotent: after a crash the same call finds the worktree on its branch and
+//! reuses it (its base is then the fork point of the branch, so a diff still shows only the
+//! task's work). A path that holds anything else is an error, never overwritten.
+//! Removing a worktree keeps its branch: the branch is the work, merged or waiting.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::{Git, TargetError};
+use crate::error::{IoContext, IoError};
+use crate::tasks::TaskId;
+use crate::tasks::id::is_valid_slug;
+
+/// A task's worktree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Worktree {
+    /// `workspace/worktrees/<ID>`.
+    pub path: PathBuf,
+    /// `agent/<ID>-<slug>`.
+    pub branch: String,
+    /// The commit the branch started from: what guardrails diff against and rollback
+    /// returns to.
+    pub base_commit: String,
+}
+
+/// `workspace/worktrees`, beside the clone.
+pub fn worktrees_dir(clone: &Path) -> PathBuf {
+    clone.parent().unwrap_or(Path::new(".")).join("worktrees")
+}
+
+/// Create (or find again) the worktree of task `id`, branched off `origin/<base>` after a
+/// fetch, or off the local `base` when the clone has no remote.
+pub fn start_task(
+    clone: &Path,
+    base: &str,
+    id: TaskId,
+    slug: &str,
+) -> Result<Worktree, TargetError> {
+    if !is_valid_slug(slug) {
+        return Err(TargetError::BadSlug {
+            slug: slug.to_string(),
+        });
+    }
+    let git = Git::new(clone);
+    let start = if has_origin(&git)? {
+        git.network(
+            &["fetch", "--prune", "origin"],
+            "check that the target repo is reachable and your git credentials work",
+        )?;
+        format!("origin/{base}")
+    } else {
+        base.to_string()
+    };
+    let start_commit = git
+        .run(
+            &["rev-parse", "--verify", &format!("{start}^{{commit}}")],
+            "set `base_branch` in config/target.yaml to a branch that exists, then run setup",
+        )?
+        .trim()
+        .to_string();
+    let branch = format!("agent/{id}-{slug}");
+    let path = worktrees_dir(clone).join(id.to_string());
+    let path_arg = path.to_string_lossy().into_owned();
+
+    if path.exists() {
+        let found = registered(&git)?
+            .into_iter()
+            .find(|w| same_path(&w.path, &path));
+        return match found {
+            Some(w) if w.branch.as_deref() == Some(branch.as_str()) => Ok(Worktree {
+                base_commit: fork_point(&git, &branch, &start_commit)?,
+                path,
+                branch,
+            }),
+            Some(w) => Err(TargetError::WorktreeBusy {
+                path,
+                branch,
+                found: w
+                    .branch
+                    .map_or("a detached worktree".into(), |b| format!("branch `{b}`")),
+            }),
+            None => Err(TargetError::WorktreeBusy {
+                path,
+                branch,
+                found: "a folder that is not a worktree of the clone".into(),
+            }),
+        };
+    }
+    fs::create_dir_all(worktrees_dir(clone)).at_path(&worktrees_dir(clone))?;
+    git.run(&["worktree", "prune"], "")?;
+    let local = format!("refs/heads/{branch}");
+    if git.probe(&["rev-parse", "--verify", "--quiet", &local])? {
+        git.run(&["worktree", "add", "--quiet", &path_arg, &branch], "")?;
+        let base_commit = fork_point(&git, &branch, &start_commit)?;
+        return Ok(Worktree {
+            path,
+            branch,
+            base_commit,
+        });
+    }
+    git.run(
+        &[
+            "worktree",
+            "add",
+            "--quiet",
+            "--no-track",
+            "-b",
+            &branch,
+            &path_arg,
+            &start_commit,
+        ],
+        "",
+    )?;
+    Ok(Worktree {
+        path,
+        branch,
+        base_commit: start_commit,
+    })
+}
+
+/// Remove task `id`'s worktree (untracked files in it go too); its branch stays.
+/// Returns the path removed, or `None` when there was none.
+pub fn remove(clone: &Path, id: TaskId) -> Result<Option<PathBuf>, TargetError> {
+    let path = worktrees_dir(clone).join(id.to_string());
+    remove_path(&Git::new(clone), &path)
+}
+
+/// Remove every task worktree whose task is not in `keep` (the tasks in progress), and
+/// prune git's records of worktrees that are gone. Returns the paths removed.
+pub fn clean_orphans(clone: &Path, keep: &[TaskId]) -> Result<Vec<PathBuf>, TargetError> {
+    let git = Git::new(clone);
+    git.run(&["worktree", "prune"], "")?;
+    let dir = worktrees_dir(clone);
+    let mut removed = Vec::new();
+    let entries = match fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(removed),
+        Err(source) => return Err(IoError { path: dir, source }.into()),
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(id) = name.parse::<TaskId>() else {
+            continue;
+        };
+        if keep.contains(&id) {
+            continue;
+        }
+        if let Some(path) = remove_path(&git, &entry.path())? {
+            removed.push(path);
+        }
+    }
+    removed.sort();
+    Ok(removed)
+}
+
+fn remove_path(git: &Git, path: &Path) -> Result<Option<PathBuf>, TargetError> {
+    let is_registered = registered(git)?.iter().any(|w| same_path(&w.path, path));
+    if is_registered {
+        let arg = path.to_string_lossy().into_owned();
+        git.run(&["worktree", "remove", "--force", "--force", &arg], "")?;
+    } else if path.exists() {
+        // Left by a crash after git forgot it; it is dayshift's own folder.
+        fs::remove_dir_all(path).at_path(path)?;
+    } else {
+        return Ok(None);
+    }
+    git.run(&["worktree", "prune"], "")?;
+    Ok(Some(path.to_path_buf()))
+}
+
+pub(crate) fn has_origin(git: &Git) -> Result<bool, TargetError> {
+    let remotes = git.run(&["remote"], "")?;
+    Ok(remotes.lines().any(|r| r.trim() == "origin"))
+}
+
+/// Where `branch` left `start`: the start commit itself unless the base moved since.
+fn fork_point(git: &Git, branch: &str, start: &str) -> Result<String, TargetError> {
+    Ok(git
+        .run(&["merge-base", branch, start], "")?
+        .trim()
+        .to_string())
+}
+
+struct Registered {
+    path: PathBuf,
+    /// Short branch name; `None` when detached.
+    branch: Option<String>,
+}
+
+fn registered(git: &Git) -> Result<Vec<Registered>, TargetError> {
+    let out = git.run(&["worktree", "list", "--porcelain"], "")?;
+    let mut list = Vec::new();
+    for block in out.split("\n\n") {
+        let mut path = None;
+        let mut branch = None;
+        for line in block.lines() {
+            if let Some(p) = line.strip_prefix("worktree ") {
+                path = Some(PathBuf::from(p));
+            } else if let Some(b) = line.strip_prefix("branch refs/heads/") {
+                branch = Some(b.to_string());
+            }
+        }
+        if let Some(path) = path {
+            list.push(Registered { path, branch });
+        }
+    }
+    Ok(list)
+}
+
+fn same_path(a: &Path, b: &Path) -> bool {
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+}

@@ -1,0 +1,589 @@
+//! The target's git work against real repositories: a bare repo in a temp dir is the
+//! remote, a seed checkout pushes to it as "someone else", and dayshift's clone, worktrees,
+//! commits, merges and guardrails run on top. No network, no global git config needed.
+#![allow(clippy::unwrap_used)]
+
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use dayshift::config::policy::Policy;
+use dayshift::config::target::TargetConfig;
+use dayshift::home::Home;
+use dayshift::target::{
+    self, FileStatus, Snapshot, TargetError, Violation, Worktree, clean_orphans, commit, escaped,
+    inspect, merge_into_base, rollback, setup, start_task,
+};
+use dayshift::tasks::TaskId;
+use tempfile::TempDir;
+
+/// git with a fixed identity and no global or system config.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(["-c", "user.name=Seed", "-c", "user.email=seed@example.com"])
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?} in {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+struct Fixture {
+    _dir: TempDir,
+    root: PathBuf,
+    home: Home,
+    /// The bare remote.
+    remote: PathBuf,
+    /// Someone else's checkout that pushes to the remote.
+    seed: PathBuf,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let (remote, seed) = (root.join("remote.git"), root.join("seed"));
+        git(&root, &["init", "--quiet", "--bare", "remote.git"]);
+        git(&root, &["init", "--quiet", "seed"]);
+        fs::write(seed.join("README.md"), "# shop\n").unwrap();
+        let lines: String = (1..=10).map(|i| format!("line {i}\n")).collect();
+        fs::write(seed.join("src.txt"), lines).unwrap();
+        fs::write(seed.join(".gitignore"), "*.log\n").unwrap();
+        git(&seed, &["add", "."]);
+        git(&seed, &["commit", "--quiet", "-m", "init"]);
+        git(
+            &seed,
+            &["remote", "add", "origin", remote.to_str().unwrap()],
+        );
+        git(&seed, &["push", "--quiet", "origin", "main"]);
+        let home = Home::init(root.join("home"), "UTC").unwrap();
+        Self {
+            _dir: dir,
+            root,
+            home,
+            remote,
+            seed,
+        }
+    }
+
+    fn config(&self, repo: &str, base: &str) -> TargetConfig {
+        let text = format!("repo: \"{repo}\"\nbase_branch: {base}\n");
+        TargetConfig::parse(Path::new("config/target.yaml"), &text).unwrap()
+    }
+
+    fn url(&self) -> String {
+        format!("file://{}", self.remote.display())
+    }
+
+    /// Someone else pushes a commit; returns its sha.
+    fn push(&self, file: &str, text: &str) -> String {
+        fs::write(self.seed.join(file), text).unwrap();
+        git(&self.seed, &["add", "."]);
+        git(
+            &self.seed,
+            &["commit", "--quiet", "-m", &format!("change {file}")],
+        );
+        git(&self.seed, &["push", "--quiet", "origin", "main"]);
+        git(&self.seed, &["rev-parse", "HEAD"])
+    }
+
+    /// Set up the clone (with a local identity, so commits never need global config).
+    fn clone(&self) -> PathBuf {
+        setup(&self.home, &self.config(&self.url(), "main")).unwrap();
+        let clone = self.home.target_clone();
+        git(&clone, &["config", "user.name", "Agent"]);
+        git(&clone, &["config", "user.email", "agent@example.com"]);
+        clone
+    }
+
+    fn task(&self, n: u32, slug: &str) -> Worktree {
+        start_task(&self.home.target_clone(), "main", TaskId::new(n), slug).unwrap()
+    }
+
+    fn remote_head(&self) -> String {
+        git(&self.remote, &["rev-parse", "main"])
+    }
+}
+
+fn policy(yaml: &str) -> Policy {
+    Policy::parse(Path::new("config/policy.yaml"), yaml).unwrap()
+}
+
+#[test]
+fn setup_clones_is_idempotent_and_fetches_new_commits() {
+    let f = Fixture::new();
+    let config = f.config(&f.url(), "main");
+    let first = setup(&f.home, &config).unwrap();
+    assert!(first.cloned);
+    assert_eq!(first.path, f.home.target_clone());
+    assert_eq!(first.base_commit, f.remote_head());
+    let exclude = f.home.target_clone().join(".git/info/exclude");
+    assert!(
+        fs::read_to_string(&exclude)
+            .unwrap()
+            .contains("\n.aider*\n")
+    );
+
+    let again = setup(&f.home, &config).unwrap();
+    assert!(!again.cloned);
+    assert_eq!(
+        (again.base_commit.as_str(), again.updated_from),
+        (first.base_commit.as_str(), None)
+    );
+
+    let new = f.push("README.md", "# shop v2\n");
+    let third = setup(&f.home, &config).unwrap();
+    assert_eq!(third.base_commit, new);
+    assert_eq!(
+        third.updated_from.as_deref(),
+        Some(first.base_commit.as_str())
+    );
+    let clone = f.home.target_clone();
+    assert_eq!(git(&clone, &["rev-parse", "--abbrev-ref", "HEAD"]), "main");
+    assert_eq!(
+        fs::read_to_string(clone.join("README.md")).unwrap(),
+        "# shop v2\n"
+    );
+    assert_eq!(
+        fs::read_to_string(&exclude)
+            .unwrap()
+            .matches(".aider*")
+            .count(),
+        1
+    );
+    assert!(!f.home.workspace().join(".target.partial").exists());
+}
+
+#[test]
+fn setup_reads_a_local_path_relative_to_the_home() {
+    let f = Fixture::new();
+    let out = setup(&f.home, &f.config("../seed", "main")).unwrap();
+    assert_eq!(out.base_commit, git(&f.seed, &["rev-parse", "HEAD"]));
+    // The person's own checkout is only read: a dirty file there stays as it is.
+    fs::write(f.seed.join("README.md"), "work in progress\n").unwrap();
+    setup(&f.home, &f.config("../seed", "main")).unwrap();
+    assert_eq!(
+        fs::read_to_string(f.seed.join("README.md")).unwrap(),
+        "work in progress\n"
+    );
+}
+
+#[test]
+fn setup_errors_name_the_setting_to_fix() {
+    let f = Fixture::new();
+    let err = setup(&f.home, &f.config("../no-such-repo", "main")).unwrap_err();
+    assert!(matches!(err, TargetError::RepoNotFound { .. }), "{err:?}");
+    assert!(err.to_string().contains("no-such-repo"), "{err}");
+    assert!(!f.home.target_clone().exists());
+
+    let err = setup(&f.home, &f.config(&f.url(), "trunk")).unwrap_err();
+    assert!(
+        matches!(err, TargetError::MissingBaseBranch { .. }),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("branch `trunk` does not exist on origin"),
+        "{text}"
+    );
+    assert!(text.contains("(it has: main)"), "{text}");
+    assert!(
+        text.contains("`base_branch` in config/target.yaml"),
+        "{text}"
+    );
+
+    // The clone made on the way is kept; the corrected setting just works.
+    assert!(setup(&f.home, &f.config(&f.url(), "main")).is_ok());
+
+    let err = setup(&f.home, &TargetConfig::default()).unwrap_err();
+    assert!(matches!(err, TargetError::NoRepo));
+
+    let url = format!("file://{}", f.root.join("gone.git").display());
+    let err = setup(&f.home, &f.config(&url, "main")).unwrap_err();
+    assert!(matches!(err, TargetError::OtherClone { .. }), "{err:?}");
+    let fresh_home = Home::init(f.root.join("home2"), "UTC").unwrap();
+    let err = setup(&fresh_home, &f.config(&url, "main")).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with("`git clone --origin origin -- file://"),
+        "{text}"
+    );
+    assert!(
+        text.contains("(exit 128)") && text.contains("check `repo` in config/target.yaml"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_task_worktree_branches_off_the_fresh_base_and_is_reused() {
+    let f = Fixture::new();
+    let clone = f.clone();
+    let fresh = f.push("README.md", "# newer\n");
+    let w = f.task(1, "slug");
+    assert_eq!(w.branch, "agent/T-0001-slug");
+    assert_eq!(w.path, f.home.workspace().join("worktrees/T-0001"));
+    assert_eq!(
+        w.base_commit, fresh,
+        "branched off the freshly fetched origin/main"
+    );
+    assert_eq!(
+        git(&w.path, &["rev-parse", "--abbrev-ref", "HEAD"]),
+        "agent/T-0001-slug"
+    );
+    assert_eq!(git(&w.path, &["rev-parse", "HEAD"]), fresh);
+
+    fs::write(w.path.join("work.txt"), "half done\n").unwrap();
+    let again = f.task(1, "slug");
+    assert_eq!(again, w);
+    assert!(w.path.join("work.txt").exists(), "a re-run keeps the work");
+
+    let err = start_task(&clone, "main", TaskId::new(1), "other").unwrap_err();
+    assert!(matches!(err, TargetError::WorktreeBusy { .. }), "{err:?}");
+    let err = start_task(&clone, "main", TaskId::new(2), "../x").unwrap_err();
+    assert!(matches!(err, TargetError::BadSlug { .. }), "{err:?}");
+}
+
+#[test]
+fn orphan_worktrees_are_removed_and_branches_kept() {
+    let f = Fixture::new();
+    let clone = f.clone();
+    let one = f.task(1, "a");
+    let two = f.task(2, "b");
+    let stale = f.home.workspace().join("worktrees/T-0003");
+    fs::create_dir_all(&stale).unwrap();
+    let removed = clean_orphans(&clone, &[TaskId::new(2)]).unwrap();
+    assert_eq!(removed, vec![one.path.clone(), stale.clone()]);
+    assert!(!one.path.exists() && !stale.exists() && two.path.exists());
+    assert!(!git(&clone, &["worktree", "list"]).contains("T-0001"));
+    git(&clone, &["rev-parse", "--verify", "agent/T-0001-a"]);
+    assert_eq!(
+        target::remove(&clone, TaskId::new(2)).unwrap(),
+        Some(two.path.clone())
+    );
+    assert_eq!(target::remove(&clone, TaskId::new(2)).unwrap(), None);
+    // The kept branch is picked up again when the task restarts.
+    assert_eq!(f.task(1, "a").base_commit, one.base_commit);
+}
+
+#[test]
+fn commit_carries_the_trailer_never_the_aider_cache_and_merge_fast_forwards() {
+    let f = Fixture::new();
+    let clone = f.clone();
+    let w = f.task(1, "fix-readme");
+    fs::write(w.path.join("README.md"), "# shop\nfixed\n").unwrap();
+    fs::create_dir_all(w.path.join(".aider.tags.cache.v4")).unwrap();
+    fs::write(w.path.join(".aider.tags.cache.v4/x"), "cache").unwrap();
+    fs::write(w.path.join(".aider.chat.history.md"), "chat").unwrap();
+    let sha = commit(&w, "fix: say it is fixed", TaskId::new(1)).unwrap();
+    let body = git(&w.path, &["log", "-1", "--format=%B"]);
+    assert_eq!(body, "fix: say it is fixed\n\nTask: T-0001");
+    assert_eq!(git(&w.path, &["log", "-1", "--format=%an"]), "Agent");
+    assert_eq!(
+        git(&w.path, &["show", "--name-only", "--format=", "HEAD"]),
+        "README.md"
+    );
+
+    let err = commit(&w, "fix: again", TaskId::new(1)).unwrap_err();
+    assert!(
+        matches!(err, TargetError::NothingToCommit { .. }),
+        "{err:?}"
+    );
+
+    let merged = merge_into_base(&clone, &w.branch, "main", "Merge T-0001").unwrap();
+    assert_eq!(merged, sha, "a fast-forward");
+    assert_eq!(f.remote_head(), sha, "pushed to the remote");
+    assert_eq!(git(&clone, &["rev-parse", "main"]), sha);
+}
+
+#[test]
+fn merge_makes_a_merge_commit_when_the_base_moved() {
+    let f = Fixture::new();
+    let clone = f.clone();
+    let w = f.task(1, "add");
+    fs::write(w.path.join("new.txt"), "new\n").unwrap();
+    let sha = commit(&w, "feat: add new.txt", TaskId::new(1)).unwrap();
+    let theirs = f.push("README.md", "# theirs\n");
+    let merged = merge_into_base(&clone, &w.branch, "main", "Merge T-0001").unwrap();
+    assert_eq!(git(&clone, &["rev-parse", "main^1"]), theirs);
+    assert_eq!(git(&clone, &["rev-parse", "main^2"]), sha);
+    assert_eq!(
+        git(&clone, &["log", "-1", "--format=%s", "main"]),
+        "Merge T-0001"
+    );
+    assert_eq!(f.remote_head(), merged);
+}
+
+#[test]
+fn a_conflicting_merge_aborts_and_leaves_the_base_untouched() {
+    let f = Fixture::new();
+    let clone = f.clone();
+    let w = f.task(1, "readme");
+    fs::write(w.path.join("README.md"), "# ours\n").unwrap();
+    commit(&w, "docs: ours", TaskId::new(1)).unwrap();
+    let theirs = f.push("README.md", "# theirs\n");
+    let err = merge_into_base(&clone, &w.branch, "main", "Merge T-0001").unwrap_err();
+    match &err {
+        TargetError::MergeConflict { files, base, .. } => {
+            assert_eq!(
+                (files.as_slice(), base.as_str()),
+                (&["README.md".to_string()][..], "main")
+            );
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .contains("the merge was aborted and `main` is unchanged")
+    );
+    assert_eq!(git(&clone, &["rev-parse", "main"]), theirs);
+    assert_eq!(f.remote_head(), theirs);
+    assert_eq!(git(&clone, &["status", "--porcelain"]), "");
+    assert!(!clone.join(".git/MERGE_HEAD").exists());
+}
+
+#[test]
+fn guard_counts_tracked_untracked_and_committed_changes() {
+    let f = Fixture::new();
+    f.clone();
+    let w = f.task(1, "guard");
+    let lines: String = (1..=10).map(|i| format!("row {i}\n")).collect();
+    fs::write(w.path.join("src.txt"), &lines[..lines.len() - 1]).unwrap(); // no final newline
+    fs::create_dir_all(w.path.join("migrations")).unwrap();
+    fs::write(w.path.join("migrations/0001.py"), "a\nb\nc").unwrap();
+    fs::write(w.path.join("blob.bin"), [0u8, 1, 2, 0]).unwrap();
+    fs::write(w.path.join("debug.log"), "ignored\n").unwrap();
+    fs::write(w.path.join("README.md"), "# shop\nmore\n").unwrap();
+    git(
+        &w.path,
+        &["commit", "--quiet", "-am", "engine committed this itself"],
+    );
+    symlink("src.txt", w.path.join("inside-link")).unwrap();
+
+    let change = inspect(&w, &Policy::default()).unwrap();
+    let summary: Vec<(&str, u64, u64, FileStatus, bool)> = change
+        .files
+        .iter()
+        .map(|c| (c.path.as_str(), c.added, c.removed, c.status, c.binary))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("README.md", 1, 0, FileStatus::Modified, false),
+            ("blob.bin", 0, 0, FileStatus::Untracked, true),
+            ("inside-link", 1, 0, FileStatus::Untracked, false),
+            ("migrations/0001.py", 3, 0, FileStatus::Untracked, false),
+            ("src.txt", 10, 10, FileStatus::Modified, false),
+        ]
+    );
+    assert_eq!(change.lines, 25);
+    assert_eq!(change.protected, ["migrations/0001.py"]);
+}
+
+#[test]
+fn guard_refuses_never_touch_git_paths_and_escaping_symlinks() {
+    let f = Fixture::new();
+    f.clone();
+    let w = f.task(1, "guard");
+    let strict = policy("never_touch: [\"secrets/**\"]\n");
+    fs::create_dir_all(w.path.join("secrets")).unwrap();
+    fs::write(w.path.join("secrets/key"), "k\n").unwrap();
+    let v = inspect(&w, &strict).unwrap_err();
+    assert_eq!(
+        v.to_string(),
+        "changed `secrets/key`, which policy.yaml lists under never_touch"
+    );
+    rollback(&w).unwrap();
+
+    symlink("/etc", w.path.join("etc")).unwrap();
+    let v = inspect(&w, &strict).unwrap_err();
+    assert!(
+        matches!(&v, Violation::SymlinkEscape { path, target } if path == "etc" && target == "/etc"),
+        "{v:?}"
+    );
+    rollback(&w).unwrap();
+
+    symlink("../../outside", w.path.join("evil")).unwrap();
+    let v = inspect(&w, &strict).unwrap_err();
+    assert!(
+        matches!(&v, Violation::SymlinkEscape { path, .. } if path == "evil"),
+        "{v:?}"
+    );
+    rollback(&w).unwrap();
+
+    fs::create_dir_all(w.path.join("sub")).unwrap();
+    symlink("../../outside", w.path.join("sub/evil")).unwrap();
+    let v = inspect(&w, &strict).unwrap_err();
+    assert!(
+        v.to_string()
+            .starts_with("`sub/evil` is a symlink to `../../outside`, outside the worktree"),
+        "{v}"
+    );
+    rollback(&w).unwrap();
+
+    git(&w.path, &["init", "--quiet", "nested"]);
+    fs::write(w.path.join("nested/f"), "x\n").unwrap();
+    assert!(matches!(
+        inspect(&w, &strict).unwrap_err(),
+        Violation::GitDir { .. }
+    ));
+    rollback(&w).unwrap();
+
+    let dot_git = w.path.join(".git");
+    let original = fs::read_to_string(&dot_git).unwrap();
+    fs::write(
+        &dot_git,
+        format!("gitdir: {}\n", f.seed.join(".git").display()),
+    )
+    .unwrap();
+    assert_eq!(
+        inspect(&w, &strict).unwrap_err(),
+        Violation::GitDir {
+            path: ".git".into()
+        }
+    );
+    assert!(matches!(
+        rollback(&w).unwrap_err(),
+        TargetError::WorktreeCorrupt { .. }
+    ));
+    let other = f.task(2, "other");
+    let other_admin = fs::read_to_string(other.path.join(".git")).unwrap();
+    fs::write(&dot_git, other_admin).unwrap();
+    assert!(matches!(
+        inspect(&w, &strict).unwrap_err(),
+        Violation::GitDir { .. }
+    ));
+    fs::remove_file(&dot_git).unwrap();
+    fs::create_dir_all(dot_git.join("hooks")).unwrap();
+    assert!(matches!(
+        inspect(&w, &strict).unwrap_err(),
+        Violation::GitDir { .. }
+    ));
+    fs::remove_dir_all(&dot_git).unwrap();
+    fs::write(&dot_git, original).unwrap();
+    assert_eq!(inspect(&w, &strict).unwrap().files, []);
+}
+
+#[test]
+fn guard_enforces_size_limits_with_binary_files_counted() {
+    let f = Fixture::new();
+    f.clone();
+    let w = f.task(1, "big");
+    fs::write(w.path.join("a.bin"), [0u8; 16]).unwrap();
+    fs::write(w.path.join("b.bin"), [0u8; 16]).unwrap();
+    fs::write(w.path.join("c.txt"), "1\n2\n3\n4\n5\n6\n").unwrap();
+    let v = inspect(&w, &policy("max_files_changed: 2\n")).unwrap_err();
+    assert_eq!(v, Violation::TooManyFiles { count: 3, max: 2 });
+    assert_eq!(
+        v.to_string(),
+        "changed 3 files; policy.yaml allows at most 2 (max_files_changed)"
+    );
+    let v = inspect(&w, &policy("max_lines_changed: 5\n")).unwrap_err();
+    assert_eq!(v, Violation::TooManyLines { count: 6, max: 5 });
+    assert_eq!(
+        inspect(&w, &policy("max_lines_changed: 6\n"))
+            .unwrap()
+            .lines,
+        6
+    );
+}
+
+#[test]
+fn writes_outside_the_worktree_are_detected() {
+    let f = Fixture::new();
+    let clone = f.clone();
+    let w = f.task(1, "escape");
+    let before = Snapshot::take(&f.home.workspace()).unwrap();
+    // Legitimate: edits in the tree, staging and committing there.
+    fs::write(w.path.join("README.md"), "# inside\n").unwrap();
+    fs::write(w.path.join("new.txt"), "x\n").unwrap();
+    git(&w.path, &["add", "."]);
+    git(&w.path, &["commit", "--quiet", "-m", "engine commit"]);
+    escaped(&w, &before).unwrap();
+
+    fs::write(clone.join(".git/hooks/pre-commit"), "#!/bin/sh\n").unwrap();
+    fs::write(clone.join("README.md"), "# touched\n").unwrap();
+    let v = escaped(&w, &before).unwrap_err();
+    let Violation::WroteOutside { paths } = &v else {
+        panic!("{v:?}")
+    };
+    let hook = clone.join(".git/hooks/pre-commit").display().to_string();
+    assert_eq!(
+        paths,
+        &[hook, clone.join("README.md").display().to_string()]
+    );
+    assert!(v.to_string().starts_with("wrote outside its worktree: "));
+}
+
+#[test]
+fn rollback_restores_the_base_exactly() {
+    let f = Fixture::new();
+    f.clone();
+    let w = f.task(1, "undo");
+    let tracked = |p: &Path| git(p, &["ls-files", "-s"]);
+    let base_files = tracked(&w.path);
+    fs::write(w.path.join("README.md"), "changed\n").unwrap();
+    fs::remove_file(w.path.join("src.txt")).unwrap();
+    fs::write(w.path.join("debug.log"), "ignored\n").unwrap();
+    fs::create_dir_all(w.path.join(".aider.tags.cache.v4")).unwrap();
+    fs::write(w.path.join(".aider.tags.cache.v4/x"), "cache").unwrap();
+    fs::write(w.path.join("new.txt"), "new\n").unwrap();
+    git(&w.path, &["add", "new.txt"]);
+    git(&w.path, &["commit", "--quiet", "-m", "engine commit"]);
+    fs::write(w.path.join("later.txt"), "x\n").unwrap();
+
+    rollback(&w).unwrap();
+    assert_eq!(git(&w.path, &["rev-parse", "HEAD"]), w.base_commit);
+    assert_eq!(
+        git(&w.path, &["rev-parse", "--abbrev-ref", "HEAD"]),
+        w.branch
+    );
+    assert_eq!(git(&w.path, &["status", "--porcelain", "--ignored"]), "");
+    assert_eq!(tracked(&w.path), base_files);
+    assert_eq!(
+        fs::read_to_string(w.path.join("README.md")).unwrap(),
+        "# shop\n"
+    );
+    assert!(w.path.join("src.txt").exists());
+    assert!(!w.path.join(".aider.tags.cache.v4").exists());
+}
+
+#[test]
+fn a_refused_push_undoes_the_merge_in_the_clone() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new();
+    let clone = f.clone();
+    let before = f.remote_head();
+    let w = f.task(1, "refused");
+    fs::write(w.path.join("new.txt"), "new\n").unwrap();
+    commit(&w, "feat: new", TaskId::new(1)).unwrap();
+    let hook = f.remote.join("hooks/pre-receive");
+    fs::write(&hook, "#!/bin/sh\necho 'protected branch' >&2\nexit 1\n").unwrap();
+    fs::set_permissions(&hook, fs::Permissions::from_mode(0o755)).unwrap();
+    let err = merge_into_base(&clone, &w.branch, "main", "Merge T-0001").unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with("`git push --quiet origin refs/heads/main:refs/heads/main`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("protected branch") && text.contains("the merge was undone"),
+        "{text}"
+    );
+    assert_eq!(git(&clone, &["rev-parse", "main"]), before);
+    assert_eq!(f.remote_head(), before);
+}
