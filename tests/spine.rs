@@ -313,12 +313,25 @@ fn a_stop_file_pauses_jobs_from_the_command_line_too() {
 #[test]
 fn jobs_not_in_this_build_are_refused_plainly() {
     let home = TestHome::new();
+    let out = home.run(&["run", "deploy"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("needs the devops agent"),
+        "{}",
+        stderr(&out)
+    );
     let out = home.run(&["run", "work"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("needs the coder agent"),
-        "{}",
+        stderr(&out).contains("run `dayshift setup`"),
+        "work needs the target: {}",
         stderr(&out)
+    );
+    let day = home.ok(&["day", "--date", "2026-11-21"]);
+    assert!(
+        stderr(&day).contains("work: skipped — the target is not cloned yet"),
+        "{}",
+        stderr(&day)
     );
     let out = home.run(&["run", "breakfast"]);
     assert_eq!(out.status.code(), Some(2), "bad usage is exit 2");

@@ -126,8 +126,9 @@ pub struct AgentConfig {
     pub engine: Option<EngineKind>,
     #[serde(default)]
     pub attempts: Option<u32>,
+    /// Minutes one engine run may take (fractions allowed).
     #[serde(default)]
-    pub timeout_minutes: Option<u32>,
+    pub timeout_minutes: Option<f64>,
     /// `engine: command`: a preset (`claude`, `codex`) …
     #[serde(default)]
     pub preset: Option<String>,

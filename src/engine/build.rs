@@ -24,7 +24,7 @@ use crate::home::Home;
 use crate::process::BASE_ENV;
 
 /// Default minutes one engine run may take.
-pub const DEFAULT_TIMEOUT_MINUTES: u32 = 10;
+pub const DEFAULT_TIMEOUT_MINUTES: f64 = 10.0;
 
 /// The engine the coder is configured with.
 pub enum CoderEngine {
@@ -34,6 +34,39 @@ pub enum CoderEngine {
     Native,
 }
 
+impl CoderEngine {
+    /// Whether the engine's program can be run here (checked before the work loop starts).
+    pub fn check_installed(&self) -> Result<(), EngineError> {
+        let (program, fix) = match self {
+            CoderEngine::Aider(a) => (
+                a.program.clone(),
+                "run `dayshift setup` (it installs Aider into .venv/)",
+            ),
+            CoderEngine::Command(c) => (
+                PathBuf::from(c.program()),
+                "install it, or fix `command` in agents.coder",
+            ),
+            CoderEngine::Native => return Ok(()),
+        };
+        if is_runnable(&program) {
+            Ok(())
+        } else {
+            Err(EngineError::Config(format!(
+                "`{}` is not installed or not on PATH; {fix}",
+                program.display()
+            )))
+        }
+    }
+}
+
+fn is_runnable(program: &std::path::Path) -> bool {
+    if program.components().count() > 1 {
+        return program.is_file();
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|dir| dir.join(program).is_file()))
+}
+
 pub fn coder_engine(home: &Home, config: &Config) -> Result<CoderEngine, EngineError> {
     let coder = config
         .agents
@@ -41,9 +74,11 @@ pub fn coder_engine(home: &Home, config: &Config) -> Result<CoderEngine, EngineE
         .get(&AgentName::Coder)
         .cloned()
         .unwrap_or_default();
-    let timeout = Duration::from_secs(
-        60 * u64::from(coder.timeout_minutes.unwrap_or(DEFAULT_TIMEOUT_MINUTES)),
-    );
+    let minutes = coder
+        .timeout_minutes
+        .filter(|m| m.is_finite() && *m > 0.0)
+        .unwrap_or(DEFAULT_TIMEOUT_MINUTES);
+    let timeout = Duration::from_secs_f64(minutes * 60.0);
     match coder.engine.unwrap_or(EngineKind::Aider) {
         EngineKind::Native => Ok(CoderEngine::Native),
         EngineKind::Command => {

@@ -70,6 +70,11 @@ impl CommandEngine {
         })
     }
 
+    /// The program the template runs.
+    pub fn program(&self) -> &str {
+        &self.template[0]
+    }
+
     /// The command line for an assignment.
     pub fn expand(&self, job: &Assignment) -> Vec<String> {
         let prompt = task_prompt(job);

@@ -11,6 +11,7 @@ mod name;
 pub mod orchestrate;
 mod plan;
 mod runner;
+mod work;
 mod wrapup;
 
 use chrono::NaiveDate;
@@ -48,8 +49,9 @@ pub fn day(
     let mut steps = Vec::new();
     let mut stopped: Option<Error> = None;
     for job in DAY {
-        let step = if !job.is_built() {
-            DayStep::Skipped(job, refusal(ctx, job).unwrap_or_default())
+        let step = if let Some(why) = refusal(ctx, job) {
+            // not built, or not possible here (e.g. `work` before `dayshift setup`)
+            DayStep::Skipped(job, why)
         } else if let Some(why) = &stopped {
             // the budget is spent: only the wrap-up runs, to say so in the day's report
             if job != JobName::Wrapup {

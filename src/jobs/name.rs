@@ -54,7 +54,10 @@ impl JobName {
     /// Whether this build can run the job. The others arrive with their agents (the coder,
     /// researcher, devops and scanner); until then they are reported, never faked.
     pub fn is_built(self) -> bool {
-        matches!(self, JobName::Morning | JobName::Plan | JobName::Wrapup)
+        matches!(
+            self,
+            JobName::Morning | JobName::Plan | JobName::Work | JobName::Wrapup
+        )
     }
 }
 

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use tracing::{error, info, info_span};
 
 use super::orchestrate::Model;
-use super::{JobName, morning, plan, wrapup};
+use super::{JobName, morning, plan, work, wrapup};
 use crate::config::AgentName;
 use crate::context::Ctx;
 use crate::error::{Error, IoContext, Result};
@@ -38,9 +38,20 @@ pub fn refusal(ctx: &Ctx, job: JobName) -> Option<String> {
     }
     if !job.is_built() {
         return Some(format!(
-            "the `{job}` job needs the {} agent, which this build does not have yet; it runs morning, plan and wrapup",
+            "the `{job}` job needs the {} agent, which this build does not have yet; it runs morning, plan, work and wrapup",
             job.agent()
         ));
+    }
+    if job == JobName::Work {
+        if !ctx.home.target_clone().join(".git").exists() {
+            return Some("the target is not cloned yet; set `repo` in config/target.yaml and run `dayshift setup`".into());
+        }
+        match crate::engine::build::coder_engine(&ctx.home, &ctx.config)
+            .and_then(|e| e.check_installed())
+        {
+            Ok(()) => {}
+            Err(e) => return Some(format!("no coding engine: {e}")),
+        }
     }
     None
 }
@@ -76,6 +87,9 @@ pub fn run_job(ctx: &mut Ctx, job: JobName, day: NaiveDate) -> Result<JobOutcome
             plan::run(ctx, day, model)
         }),
         JobName::Wrapup => wrapup::run(ctx, day),
+        JobName::Work => with_model(ctx, AgentName::Coder, |ctx, model| {
+            work_with_engine(ctx, day, model)
+        }),
         other => Err(Error::Refused(format!("`{other}` is not built"))),
     };
     let now = ctx.now();
@@ -123,4 +137,24 @@ fn with_model(
         max_tokens: models.max_tokens(agent),
     };
     job(ctx, Some(&model))
+}
+
+/// The work loop with the coder's configured engine (the native one uses the coder's model).
+fn work_with_engine(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOutcome> {
+    use crate::engine::build::{CoderEngine, coder_engine};
+    match coder_engine(&ctx.home, &ctx.config).map_err(|e| Error::Refused(e.to_string()))? {
+        CoderEngine::Aider(engine) => work::run(ctx, day, &engine),
+        CoderEngine::Command(engine) => work::run(ctx, day, &engine),
+        CoderEngine::Native => {
+            let model = model.ok_or_else(|| {
+                Error::Refused("the native engine needs a model: give agents.coder a `provider` (or set default_provider)".into())
+            })?;
+            let engine = crate::engine::native::NativeEngine {
+                call: model.call,
+                prompts: model.prompts,
+                max_tokens: model.max_tokens,
+            };
+            work::run(ctx, day, &engine)
+        }
+    }
 }
