@@ -232,6 +232,14 @@ fn work_refuses_plainly_when_the_coding_tool_is_not_installed() {
     add_task(&home, 1, "Fix add");
     let out = home.run(&["run", "work"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("/nonexistent/coding-cli` is not installed"), "{}", stderr(&out));
-    assert_eq!(task(&home, "T-0001")["state"], "backlog", "the task was not touched");
+    assert!(
+        stderr(&out).contains("/nonexistent/coding-cli` is not installed"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        task(&home, "T-0001")["state"],
+        "backlog",
+        "the task was not touched"
+    );
 }
