@@ -335,22 +335,9 @@ fn clone_a_target(home: &TestHome) {
         "def exam_list(request):\n    return []\n",
     )
     .unwrap();
-    let git = |args: &[&str]| {
-        let status = std::process::Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-            .args(args)
-            .current_dir(&target)
-            .output()
-            .unwrap();
-        assert!(
-            status.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&status.stderr)
-        );
-    };
-    git(&["init", "-q"]);
-    git(&["add", "."]);
-    git(&["commit", "-q", "-m", "init"]);
+    common::git(&target, &["init", "-q"]);
+    common::git(&target, &["add", "."]);
+    common::git(&target, &["commit", "-q", "-m", "init"]);
 }
 
 /// Nothing of the morning is written: no plan, no snapshot.
