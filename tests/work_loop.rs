@@ -220,3 +220,41 @@ fn work_refuses_plainly_when_the_coding_tool_is_not_installed() {
         "the task was not touched"
     );
 }
+
+#[test]
+fn a_task_a_crash_left_in_progress_is_resumed_and_orphan_worktrees_go() {
+    let (home, remote) = home_with_target(2, 1.0);
+    add_task(&home, 1, "Fix add");
+    let name = home.task_files("backlog")[0].clone();
+    std::fs::rename(
+        home.path(&format!("tasks/backlog/{name}")),
+        home.path(&format!("tasks/in_progress/{name}")),
+    )
+    .unwrap();
+    let clone = home.path("workspace/target");
+    git(
+        &clone,
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "-b",
+            "agent/T-0099-gone",
+            "../worktrees/T-0099",
+        ],
+    );
+    assert!(home.path("workspace/worktrees/T-0099").exists());
+
+    home.ok(&["run", "work"]);
+    let t = task(&home, "T-0001");
+    assert_eq!(t["state"], "completed");
+    assert!(
+        home.read(t["path"].as_str().unwrap())
+            .contains("resumed after an interruption")
+    );
+    assert!(git(&remote, &["log", "main", "--format=%B"]).contains("Task: T-0001"));
+    assert!(
+        !home.path("workspace/worktrees/T-0099").exists(),
+        "the orphan work tree was removed"
+    );
+}

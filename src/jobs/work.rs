@@ -48,6 +48,21 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, engine: &dyn Engine) -> Result<JobOutc
             "the target is not cloned yet; run `dayshift setup` first".into(),
         ));
     }
+    // worktrees of tasks no longer in progress (finished, or moved by a person) go; the
+    // branches stay
+    ctx.reconcile()?;
+    let in_progress: Vec<_> = ctx
+        .store
+        .tasks()?
+        .iter()
+        .filter(|t| t.state == TaskState::InProgress)
+        .map(|t| t.id)
+        .collect();
+    if let Ok(removed) = target::clean_orphans(&clone, &in_progress)
+        && !removed.is_empty()
+    {
+        tracing::info!("removed {} orphan work tree(s)", removed.len());
+    }
     let (mut completed, mut waiting, mut failed) = (0, 0, 0);
     loop {
         if ctx.home.stop_file().exists() {
@@ -73,9 +88,18 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, engine: &dyn Engine) -> Result<JobOutc
     })
 }
 
-/// The most urgent ready backlog task the coder can do (research waits for the researcher).
+/// A task a crash left in progress (resumed first: it holds no lock, we hold the job lock),
+/// else the most urgent ready backlog task the coder can do (research waits for the
+/// researcher).
 fn next_ready(ctx: &Ctx) -> Result<Option<Task>> {
     let rows = ctx.store.tasks()?;
+    if let Some(interrupted) = rows
+        .iter()
+        .filter(|t| t.state == TaskState::InProgress)
+        .min_by_key(|t| (t.priority, t.id))
+    {
+        return Ok(Some(ctx.queue.find(interrupted.id)?));
+    }
     let report = deps::analyze(
         rows.iter()
             .map(|t| (t.id, t.state, t.depends_on.as_slice())),
@@ -93,12 +117,13 @@ fn next_ready(ctx: &Ctx) -> Result<Option<Task>> {
 fn work_task(ctx: &Ctx, engine: &dyn Engine, task: &mut Task) -> Result<Ended> {
     let base = ctx.config.target.base_branch.clone();
     let clone = ctx.home.target_clone();
-    ctx.move_task(
-        task,
-        TaskState::InProgress,
-        ACTOR,
-        &format!("taken by the coder (engine {})", engine.name()),
-    )?;
+    if task.state == TaskState::InProgress {
+        task.log(ctx.now(), ACTOR, "resumed after an interruption");
+        ctx.save_task(task, ACTOR, "task.resumed", serde_json::Value::Null)?;
+    } else {
+        let why = format!("taken by the coder (engine {})", engine.name());
+        ctx.move_task(task, TaskState::InProgress, ACTOR, &why)?;
+    }
     let slug = crate::tasks::id::slugify(&task.meta.title);
     let worktree = match target::start_task(&clone, &base, task.meta.id, &slug) {
         Ok(w) => w,
