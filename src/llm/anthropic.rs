@@ -10,7 +10,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::http::{Caller, Endpoint, HttpClient};
+use super::http::{Connection, Endpoint};
 use super::{Answer, LlmError, Provider, Request, Usage};
 
 /// The public API, used when agents.yaml gives no `base_url`.
@@ -20,29 +20,20 @@ pub const API_VERSION: &str = "2023-06-01";
 /// A model behind the Anthropic Messages API.
 #[derive(Debug)]
 pub struct AnthropicProvider {
-    endpoint: Endpoint,
-    /// `{base_url}/v1/messages`.
-    url: String,
-    caller: Caller,
-    http: HttpClient,
+    conn: Connection,
 }
 
 impl AnthropicProvider {
     pub fn new(endpoint: Endpoint) -> Result<Self, LlmError> {
-        let base = endpoint.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL);
-        let http = HttpClient::new(endpoint.timeouts, base)?;
         Ok(Self {
-            url: format!("{}/v1/messages", base.trim_end_matches('/')),
-            caller: endpoint.caller(),
-            http,
-            endpoint,
+            conn: Connection::new(endpoint, DEFAULT_BASE_URL, "/v1/messages")?,
         })
     }
 
     /// The JSON body of a request (public for tests and recording).
     pub fn body(&self, request: &Request) -> serde_json::Value {
         let mut body = json!({
-            "model": self.endpoint.model,
+            "model": self.conn.endpoint.model,
             "max_tokens": request.max_tokens,
             "messages": request.messages,
             "stream": true,
@@ -138,22 +129,26 @@ struct ApiError {
 
 impl Provider for AnthropicProvider {
     fn name(&self) -> &str {
-        &self.endpoint.name
+        &self.conn.endpoint.name
     }
 
     fn complete(&self, request: &Request) -> Result<Answer, LlmError> {
-        let key = self.endpoint.key.as_ref().map(|k| k.expose()).unwrap_or("");
+        let key = self
+            .conn
+            .endpoint
+            .key
+            .as_ref()
+            .map(|k| k.expose())
+            .unwrap_or("");
         let mut headers = vec![("anthropic-version", API_VERSION)];
         if !key.is_empty() {
             headers.push(("x-api-key", key));
         }
-        let mut stream =
-            self.http
-                .post_sse(&self.caller, &self.url, &headers, &self.body(request))?;
-        let provider = || self.endpoint.name.clone();
+        let mut stream = self.conn.post(&headers, &self.body(request))?;
+        let provider = || self.conn.endpoint.name.clone();
         let mut text = String::new();
         let mut usage = Usage::default();
-        let mut model = self.endpoint.model.clone();
+        let mut model = self.conn.endpoint.model.clone();
         let mut stop_reason = None;
         while let Some(event) = stream.next_event()? {
             let parsed: Event =
@@ -207,7 +202,7 @@ impl Provider for AnthropicProvider {
 impl AnthropicProvider {
     /// An `error` event inside a 200 stream, typed like the HTTP status it stands for.
     fn stream_error(&self, error: ApiError) -> LlmError {
-        let provider = self.endpoint.name.clone();
+        let provider = self.conn.endpoint.name.clone();
         match error.kind.as_str() {
             "overloaded_error" => LlmError::Server {
                 provider,
@@ -226,7 +221,7 @@ impl AnthropicProvider {
             "authentication_error" | "permission_error" => LlmError::Unauthorized {
                 provider,
                 status: 401,
-                key_env: self.endpoint.key_env.clone(),
+                key_env: self.conn.endpoint.key_env.clone(),
             },
             _ if super::status::is_context_too_long(&error.message.to_lowercase()) => {
                 LlmError::ContextTooLong { provider }
@@ -235,6 +230,7 @@ impl AnthropicProvider {
                 provider,
                 status: 200,
                 message: self
+                    .conn
                     .caller
                     .redact(&format!("{}: {}", error.kind, error.message)),
             },

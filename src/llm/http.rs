@@ -115,6 +115,39 @@ impl Endpoint {
     }
 }
 
+/// What every HTTP provider holds: its endpoint, the URL it posts to, the redacting
+/// caller and a client with its timeouts.
+#[derive(Debug)]
+pub struct Connection {
+    pub endpoint: Endpoint,
+    /// `{base_url}{path}`.
+    pub url: String,
+    pub caller: Caller,
+    pub http: HttpClient,
+}
+
+impl Connection {
+    pub fn new(endpoint: Endpoint, default_base: &str, path: &str) -> Result<Self, LlmError> {
+        let base = endpoint.base_url.as_deref().unwrap_or(default_base);
+        let http = HttpClient::new(endpoint.timeouts, base)?;
+        Ok(Self {
+            url: format!("{}{path}", base.trim_end_matches('/')),
+            caller: endpoint.caller(),
+            http,
+            endpoint,
+        })
+    }
+
+    /// POST `body` to the provider's URL and open the event stream of the answer.
+    pub fn post(
+        &self,
+        headers: &[(&'static str, &str)],
+        body: &serde_json::Value,
+    ) -> Result<SseStream<Response>, LlmError> {
+        self.http.post_sse(&self.caller, &self.url, headers, body)
+    }
+}
+
 /// A blocking HTTP client with the provider's timeouts.
 #[derive(Debug, Clone)]
 pub struct HttpClient {

@@ -13,7 +13,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::http::{Caller, Endpoint, HttpClient};
+use super::http::{Connection, Endpoint};
 use super::{Answer, LlmError, Provider, Request, Usage};
 
 /// The public API, used when agents.yaml gives no `base_url`.
@@ -22,22 +22,13 @@ pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 /// A model behind an OpenAI-compatible chat completions API.
 #[derive(Debug)]
 pub struct OpenAiProvider {
-    endpoint: Endpoint,
-    /// `{base_url}/chat/completions`.
-    url: String,
-    caller: Caller,
-    http: HttpClient,
+    conn: Connection,
 }
 
 impl OpenAiProvider {
     pub fn new(endpoint: Endpoint) -> Result<Self, LlmError> {
-        let base = endpoint.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL);
-        let http = HttpClient::new(endpoint.timeouts, base)?;
         Ok(Self {
-            url: format!("{}/chat/completions", base.trim_end_matches('/')),
-            caller: endpoint.caller(),
-            http,
-            endpoint,
+            conn: Connection::new(endpoint, DEFAULT_BASE_URL, "/chat/completions")?,
         })
     }
 
@@ -49,7 +40,7 @@ impl OpenAiProvider {
         }
         messages.extend(request.messages.iter().map(|m| json!(m)));
         let mut body = json!({
-            "model": self.endpoint.model,
+            "model": self.conn.endpoint.model,
             "messages": messages,
             "max_tokens": request.max_tokens,
             "stream": true,
@@ -109,11 +100,12 @@ struct ChunkError {
 
 impl Provider for OpenAiProvider {
     fn name(&self) -> &str {
-        &self.endpoint.name
+        &self.conn.endpoint.name
     }
 
     fn complete(&self, request: &Request) -> Result<Answer, LlmError> {
         let bearer = self
+            .conn
             .endpoint
             .key
             .as_ref()
@@ -122,13 +114,11 @@ impl Provider for OpenAiProvider {
             .iter()
             .map(|b| ("authorization", b.as_str()))
             .collect();
-        let mut stream =
-            self.http
-                .post_sse(&self.caller, &self.url, &headers, &self.body(request))?;
-        let provider = || self.endpoint.name.clone();
+        let mut stream = self.conn.post(&headers, &self.body(request))?;
+        let provider = || self.conn.endpoint.name.clone();
         let mut text = String::new();
         let mut usage = Usage::default();
-        let mut model = self.endpoint.model.clone();
+        let mut model = self.conn.endpoint.model.clone();
         let mut finish_reason: Option<String> = None;
         while let Some(event) = stream.next_event()? {
             if event.data.trim() == "[DONE]" {
@@ -183,7 +173,7 @@ impl Provider for OpenAiProvider {
 impl OpenAiProvider {
     /// An error object inside a 200 stream, typed by its code where it has one.
     fn stream_error(&self, error: ChunkError) -> LlmError {
-        let provider = self.endpoint.name.clone();
+        let provider = self.conn.endpoint.name.clone();
         let code = match &error.code {
             Some(serde_json::Value::Number(n)) => n.as_u64().unwrap_or(500),
             Some(serde_json::Value::String(s)) if s == "rate_limit_exceeded" => 429,
@@ -203,7 +193,7 @@ impl OpenAiProvider {
             400..=499 => LlmError::BadRequest {
                 provider,
                 status: code as u16,
-                message: self.caller.redact(&error.message),
+                message: self.conn.caller.redact(&error.message),
             },
             _ => LlmError::Server {
                 provider,
