@@ -5,10 +5,13 @@ HOME_DIR ?= .
 CARGO ?= cargo
 DAYSHIFT = $(CARGO) run --release --quiet -- --home $(HOME_DIR)
 
-.PHONY: demo test lint bench setup doctor start stop status logs budget day build
+.PHONY: demo demo-cassette test lint bench setup doctor start stop status logs budget day build
 
 demo:            ## the whole day, offline, on a bundled example home
 	$(CARGO) run --release --quiet -- demo
+
+demo-cassette:   ## record examples/demo/cassette.jsonl again (after a prompt changes)
+	$(CARGO) test --test demo -- --ignored --exact record_the_demo_cassette --nocapture
 
 test: lint       ## formatting, lints and every test
 	$(CARGO) test
@@ -17,8 +20,9 @@ lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets --quiet -- -D warnings
 
-bench:           ## print the performance figures (tasks list, run plan, daemon memory)
+bench:           ## print the performance figures (tasks list, run plan, daemon memory, work loop)
 	$(CARGO) bench --bench spine
+	$(CARGO) bench --bench work
 
 build:
 	$(CARGO) build --release

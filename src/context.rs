@@ -67,7 +67,8 @@ impl Ctx {
         self.clock.today()
     }
 
-    /// Record an audit event (secrets redacted) in logs/audit.jsonl and the store.
+    /// Record an audit event (secrets redacted) in logs/audit.jsonl and the store, filed
+    /// under the day being run (a `--date` run's events belong to that day's report).
     pub fn audit(&self, event: Event) -> Result<()> {
         let raw = serde_json::to_string(&event).unwrap_or_default();
         let line = self.config.secrets.redact(&raw);
@@ -78,7 +79,7 @@ impl Ctx {
         };
         Ok(self
             .store
-            .record_event(&self.home.audit_log(), &event, &line)?)
+            .record_event(&self.home.audit_log(), &event, self.today(), &line)?)
     }
 
     /// Sync the task mirror with the folders; moves a person made by hand are audited.

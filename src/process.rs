@@ -4,12 +4,20 @@
 //! allows), a closed stdin (tools that wait on a prompt would hang), its own process group
 //! (so a timeout kills the whole tree, grandchildren included), a timeout, and output
 //! captured on reader threads with a cap (a chatty tool cannot exhaust memory, and a full
-//! pipe cannot deadlock it). A [`Child`] dropped early kills its group.
+//! pipe cannot deadlock it). The child is waited for on a thread, so a fast command returns
+//! the moment it exits; the group is killed whenever [`run`] returns — at the timeout, on
+//! [`cancel_all`], or when it unwinds.
+//!
+//! Cancellation is process-wide: a stopping daemon, or Ctrl-C on a foreground command
+//! ([`cancel_on_signals`]), calls [`cancel_all`]; every running child's group is killed within
+//! [`CANCEL_CHECK`], and [`cancelled`] tells the caller why its child ended.
 
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -60,11 +68,54 @@ impl Spec {
     }
 }
 
+/// How often a waiting [`run`] looks at the cancellation flag.
+pub const CANCEL_CHECK: Duration = Duration::from_millis(100);
+
+static CANCELLED: AtomicBool = AtomicBool::new(false);
+
+/// Stop every child this process runs now or later (the daemon is stopping, or a person
+/// pressed Ctrl-C): their groups are killed and [`run`] returns with `cancelled` set.
+pub fn cancel_all() {
+    CANCELLED.store(true, Ordering::SeqCst);
+}
+
+/// Whether [`cancel_all`] was called.
+pub fn cancelled() -> bool {
+    CANCELLED.load(Ordering::SeqCst)
+}
+
+/// For a foreground command: the first SIGINT or SIGTERM calls [`cancel_all`] so the
+/// command stops its children and ends cleanly (a task stays resumable); a second one ends
+/// the process at once (exit 130). Children run in their own process groups, so without
+/// this a Ctrl-C would leave a coding tool running on.
+pub fn cancel_on_signals() {
+    use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, sigaction};
+    extern "C" fn on_signal(_: nix::libc::c_int) {
+        if CANCELLED.swap(true, Ordering::SeqCst) {
+            // SAFETY: _exit is async-signal-safe.
+            unsafe { nix::libc::_exit(130) };
+        }
+    }
+    let action = SigAction::new(
+        SigHandler::Handler(on_signal),
+        SaFlags::SA_RESTART,
+        SigSet::empty(),
+    );
+    for signal in [Signal::SIGINT, Signal::SIGTERM] {
+        // SAFETY: the handler only touches an atomic and calls _exit.
+        if let Err(e) = unsafe { sigaction(signal, &action) } {
+            tracing::warn!("cannot handle {signal}: {e}");
+        }
+    }
+}
+
 /// How a child ended.
 #[derive(Debug, Clone)]
 pub struct Output {
-    /// `None` when it was killed for running past its timeout.
+    /// `None` when it was killed: past its timeout, or cancelled.
     pub status: Option<ExitStatus>,
+    /// Killed because [`cancel_all`] was called.
+    pub cancelled: bool,
     pub stdout: String,
     pub stderr: String,
     /// True when output was cut at the cap.
@@ -74,7 +125,7 @@ pub struct Output {
 
 impl Output {
     pub fn timed_out(&self) -> bool {
-        self.status.is_none()
+        self.status.is_none() && !self.cancelled
     }
 
     pub fn success(&self) -> bool {
@@ -112,25 +163,41 @@ pub fn run(spec: &Spec) -> Result<Output, SpawnError> {
     let guard = GroupGuard(child.id() as i32);
     let stdout = capture(child.stdout.take(), spec.output_cap);
     let stderr = capture(child.stderr.take(), spec.output_cap);
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) if started.elapsed() >= spec.timeout => break None,
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(_) => break None,
+    let (exited, exit) = mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let status = child.wait();
+        let _ = exited.send(());
+        status
+    });
+    let killed = loop {
+        let left = spec.timeout.saturating_sub(started.elapsed());
+        match exit.recv_timeout(left.min(CANCEL_CHECK)) {
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => break None,
+            Err(RecvTimeoutError::Timeout) if left.is_zero() => break Some(Killed::TimedOut),
+            Err(RecvTimeoutError::Timeout) if self::cancelled() => break Some(Killed::Cancelled),
+            Err(RecvTimeoutError::Timeout) => {}
         }
     };
-    drop(guard); // kill whatever is left of the group: grandchildren, or the timed-out child
-    let _ = child.wait();
+    // kill whatever is left of the group: grandchildren, or the timed-out or cancelled child
+    drop(guard);
+    let waited = waiter.join().ok().and_then(Result::ok);
+    let status = if killed.is_none() { waited } else { None };
     let (stdout, cut_out) = stdout.join().unwrap_or_default();
     let (stderr, cut_err) = stderr.join().unwrap_or_default();
     Ok(Output {
         status,
+        cancelled: killed == Some(Killed::Cancelled),
         stdout,
         stderr,
         truncated: cut_out || cut_err,
         elapsed: started.elapsed(),
     })
+}
+
+#[derive(Debug, PartialEq)]
+enum Killed {
+    TimedOut,
+    Cancelled,
 }
 
 /// Kills the process group when dropped.

@@ -161,7 +161,11 @@ fn the_command_engine_reports_crashes_timeouts_and_claude_errors() {
     );
     let ok = run(r#"echo '{"type":"result","is_error":false,"result":"Done.","total_cost_usd":0.012,"usage":{"input_tokens":900,"output_tokens":40}}'"#, 20).unwrap();
     assert_eq!(
-        (ok.cost_usd, ok.usage.input_tokens, ok.summary.as_str()),
+        (
+            ok.spent.cost_usd,
+            ok.spent.usage.input_tokens,
+            ok.summary.as_str()
+        ),
         (Some(0.012), 900, "Done.")
     );
     let missing = CommandEngine::new(
@@ -239,7 +243,14 @@ async fn the_native_engine_applies_the_model_edits_and_retries_a_refused_one() {
         std::fs::read_to_string(work.path().join("core/settings.py")).unwrap(),
         "import os\nORIGINS = [a, b]\n"
     );
-    assert_eq!(report.usage.input_tokens, 1000, "both calls are counted");
+    assert_eq!(
+        report.spent.usage.input_tokens, 1000,
+        "both calls are counted"
+    );
+    assert!(
+        report.spent.billed,
+        "the model client already recorded them in the budget"
+    );
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests.len(), 2);
     let first = String::from_utf8_lossy(&requests[0].body);

@@ -135,9 +135,9 @@ async fn aider_applies_the_model_edit_and_reports_its_tokens() {
         "import os\nORIGINS = [os.environ['A'], os.environ['B']]\n"
     );
     assert!(
-        report.usage.input_tokens > 0 && report.usage.output_tokens > 0,
+        report.spent.usage.input_tokens > 0 && report.spent.usage.output_tokens > 0,
         "{:?}",
-        report.usage
+        report.spent.usage
     );
     let requests = server.received_requests().await.unwrap();
     let body = String::from_utf8_lossy(&requests[0].body);
@@ -172,6 +172,11 @@ async fn an_answer_aider_cannot_apply_is_a_failure_though_aider_exits_0() {
     assert!(
         err.to_string().contains("here is prose instead"),
         "what the model said is kept: {err}"
+    );
+    let spent = err.spent();
+    assert!(
+        spent.usage.input_tokens > 0 && !spent.billed,
+        "the tokens a failed run spent are still reported, for the budget: {spent:?}"
     );
     assert_eq!(
         std::fs::read_to_string(tree.path().join("settings.py")).unwrap(),

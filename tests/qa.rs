@@ -199,7 +199,17 @@ fn the_child_environment_is_small_and_explicit() {
     let out = &run.lint.as_ref().unwrap().output;
     let keys: Vec<&str> = out.lines().filter_map(|l| l.split('=').next()).collect();
     assert!(keys.contains(&"CI") && out.contains("CI=1\n"), "{out}");
-    let allowed = ["PATH", "HOME", "LANG", "CI", "PWD", "SHLVL", "_", "OLDPWD"];
+    let allowed = [
+        "PATH",
+        "HOME",
+        "LANG",
+        "CI",
+        "PYTHONDONTWRITEBYTECODE",
+        "PWD",
+        "SHLVL",
+        "_",
+        "OLDPWD",
+    ];
     assert!(
         keys.iter().all(|k| allowed.contains(k)),
         "unexpected variables: {keys:?}"
@@ -211,7 +221,7 @@ fn baseline_only_new_failures_count() {
     let base_dir = project(true, false);
     let cache = tempfile::tempdir().unwrap();
     let cmds = commands(None, UNITTEST);
-    let base = Baseline::get_or_run(cache.path(), "a1b2c3d4e5", || {
+    let base = Baseline::get_or_run(cache.path(), "a1b2c3d4e5", &cmds, || {
         run_checks(base_dir.path(), &cmds, LONG)
     })
     .unwrap();
@@ -247,7 +257,7 @@ fn the_base_runs_once_per_commit() {
             .count()
     };
     let get = |commit: &str| {
-        Baseline::get_or_run(cache.path(), commit, || {
+        Baseline::get_or_run(cache.path(), commit, &cmds, || {
             run_checks(base_dir.path(), &cmds, LONG)
         })
         .unwrap()
@@ -256,10 +266,24 @@ fn the_base_runs_once_per_commit() {
     let again = get("0123456789abcdef");
     assert_eq!(runs(), 1);
     assert_eq!(first, again);
-    assert!(cache.path().join("0123456789abcdef.json").is_file());
+    let cached: Vec<_> = fs::read_dir(cache.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(
+        cached.len() == 1 && cached[0].starts_with("0123456789abcdef-"),
+        "{cached:?}"
+    );
     get("fedcba9876543210");
     assert_eq!(runs(), 2, "a new base commit runs again");
-    let bad = Baseline::get_or_run(cache.path(), "../etc", || unreachable!());
+    let mut edited = cmds.clone();
+    edited.test = Some(format!("{} -v", cmds.test.as_deref().unwrap()));
+    Baseline::get_or_run(cache.path(), "0123456789abcdef", &edited, || {
+        run_checks(base_dir.path(), &edited, LONG)
+    })
+    .unwrap();
+    assert_eq!(runs(), 3, "an edited test command runs the base again");
+    let bad = Baseline::get_or_run(cache.path(), "../etc", &cmds, || unreachable!());
     assert!(matches!(bad, Err(QaError::BadCommit { .. })));
 }
 
@@ -270,7 +294,7 @@ fn a_base_run_that_timed_out_is_not_cached() {
     let marker = dir.path().join("runs.txt");
     let cmds = commands(None, &format!("echo run >> {}; sleep 30", marker.display()));
     for _ in 0..2 {
-        let base = Baseline::get_or_run(cache.path(), "abcdef1", || {
+        let base = Baseline::get_or_run(cache.path(), "abcdef1", &cmds, || {
             run_checks(dir.path(), &cmds, Duration::from_millis(300))
         })
         .unwrap();
@@ -285,7 +309,7 @@ fn coverage_is_reported_with_its_delta_against_the_base() {
     let mut base_cmds = commands(None, UNITTEST);
     base_cmds.coverage = Some("printf 'Name Stmts Miss Cover\\nTOTAL 100 20 80%%\\n'".into());
     let cache = tempfile::tempdir().unwrap();
-    let base = Baseline::get_or_run(cache.path(), "c0ffee1", || {
+    let base = Baseline::get_or_run(cache.path(), "c0ffee1", &base_cmds, || {
         run_checks(dir.path(), &base_cmds, LONG)
     })
     .unwrap();

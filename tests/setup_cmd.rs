@@ -52,3 +52,29 @@ fn setup_clones_the_target_and_is_idempotent() {
         stdout(&second)
     );
 }
+
+#[test]
+fn a_relative_home_clones_into_its_own_workspace() {
+    let home = TestHome::new();
+    let outer = home.root.parent().unwrap();
+    let seed = outer.join("seed");
+    std::fs::create_dir_all(&seed).unwrap();
+    git(&seed, &["init", "-q"]);
+    std::fs::write(seed.join("app.py"), "print('hi')\n").unwrap();
+    git(&seed, &["add", "."]);
+    git(&seed, &["commit", "-q", "-m", "init"]);
+    home.write("config/target.yaml", "repo: ../seed\nbase_branch: main\n");
+    let name = home.root.file_name().unwrap().to_str().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dayshift"))
+        .current_dir(outer)
+        .args(["--home", name, "setup", "--no-aider"])
+        .env_remove("DAYSHIFT_HOME")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(home.path("workspace/target/app.py").is_file());
+    assert!(
+        !home.path("workspace").join(name).exists(),
+        "nothing is cloned into a nested copy of the relative path"
+    );
+}

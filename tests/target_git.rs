@@ -281,7 +281,7 @@ fn orphan_worktrees_are_removed_and_branches_kept() {
 }
 
 #[test]
-fn commit_carries_the_trailer_never_the_aider_cache_and_merge_fast_forwards() {
+fn commit_carries_the_trailer_only_the_inspected_paths_and_merge_fast_forwards() {
     let f = Fixture::new();
     let clone = f.clone();
     let w = f.task(1, "fix-readme");
@@ -289,7 +289,13 @@ fn commit_carries_the_trailer_never_the_aider_cache_and_merge_fast_forwards() {
     fs::create_dir_all(w.path.join(".aider.tags.cache.v4")).unwrap();
     fs::write(w.path.join(".aider.tags.cache.v4/x"), "cache").unwrap();
     fs::write(w.path.join(".aider.chat.history.md"), "chat").unwrap();
-    let sha = commit(&w, "fix: say it is fixed", TaskId::new(1)).unwrap();
+    fs::create_dir_all(w.path.join("__pycache__")).unwrap();
+    fs::write(w.path.join("__pycache__/shop.pyc"), "left by the tests").unwrap();
+    let changed = [
+        "README.md".to_string(),
+        ".aider.chat.history.md".to_string(),
+    ];
+    let sha = commit(&w, "fix: say it is fixed", TaskId::new(1), &changed).unwrap();
     let body = git(&w.path, &["log", "-1", "--format=%B"]);
     assert_eq!(body, "fix: say it is fixed\n\nTask: T-0001");
     assert_eq!(git(&w.path, &["log", "-1", "--format=%an"]), "Agent");
@@ -298,7 +304,7 @@ fn commit_carries_the_trailer_never_the_aider_cache_and_merge_fast_forwards() {
         "README.md"
     );
 
-    let err = commit(&w, "fix: again", TaskId::new(1)).unwrap_err();
+    let err = commit(&w, "fix: again", TaskId::new(1), &changed).unwrap_err();
     assert!(
         matches!(err, TargetError::NothingToCommit { .. }),
         "{err:?}"
@@ -316,7 +322,7 @@ fn merge_makes_a_merge_commit_when_the_base_moved() {
     let clone = f.clone();
     let w = f.task(1, "add");
     fs::write(w.path.join("new.txt"), "new\n").unwrap();
-    let sha = commit(&w, "feat: add new.txt", TaskId::new(1)).unwrap();
+    let sha = commit(&w, "feat: add new.txt", TaskId::new(1), &["new.txt".into()]).unwrap();
     let theirs = f.push("README.md", "# theirs\n");
     let merged = merge_into_base(&clone, &w.branch, "main", "Merge T-0001").unwrap();
     assert_eq!(git(&clone, &["rev-parse", "main^1"]), theirs);
@@ -334,7 +340,7 @@ fn a_conflicting_merge_aborts_and_leaves_the_base_untouched() {
     let clone = f.clone();
     let w = f.task(1, "readme");
     fs::write(w.path.join("README.md"), "# ours\n").unwrap();
-    commit(&w, "docs: ours", TaskId::new(1)).unwrap();
+    commit(&w, "docs: ours", TaskId::new(1), &["README.md".into()]).unwrap();
     let theirs = f.push("README.md", "# theirs\n");
     let err = merge_into_base(&clone, &w.branch, "main", "Merge T-0001").unwrap_err();
     match &err {
@@ -504,10 +510,16 @@ fn guard_enforces_size_limits_with_binary_files_counted() {
 
 #[test]
 fn writes_outside_the_worktree_are_detected() {
+    writes_outside_are_detected_from(|_, dir| Snapshot::take(dir).unwrap());
+    // the snapshot the work loop takes skips what the worktree may write, and sees the rest
+    writes_outside_are_detected_from(|w, dir| Snapshot::around(w, dir).unwrap());
+}
+
+fn writes_outside_are_detected_from(snapshot: impl Fn(&Worktree, &Path) -> Snapshot) {
     let f = Fixture::new();
     let clone = f.clone();
     let w = f.task(1, "escape");
-    let before = Snapshot::take(&f.home.workspace()).unwrap();
+    let before = snapshot(&w, &f.home.workspace());
     // Legitimate: edits in the tree, staging and committing there.
     fs::write(w.path.join("README.md"), "# inside\n").unwrap();
     fs::write(w.path.join("new.txt"), "x\n").unwrap();
@@ -570,7 +582,7 @@ fn a_refused_push_undoes_the_merge_in_the_clone() {
     let before = f.remote_head();
     let w = f.task(1, "refused");
     fs::write(w.path.join("new.txt"), "new\n").unwrap();
-    commit(&w, "feat: new", TaskId::new(1)).unwrap();
+    commit(&w, "feat: new", TaskId::new(1), &["new.txt".into()]).unwrap();
     let hook = f.remote.join("hooks/pre-receive");
     fs::write(&hook, "#!/bin/sh\necho 'protected branch' >&2\nexit 1\n").unwrap();
     fs::set_permissions(&hook, fs::Permissions::from_mode(0o755)).unwrap();

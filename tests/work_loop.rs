@@ -7,14 +7,15 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
-use common::{TestHome, git, stderr};
+use common::{TestHome, git, stderr, stdout};
 
 const CALC: &str = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n";
 const TESTS: &str = "import unittest\n\nfrom calc import add, sub, mul\n\n\nclass Calc(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n\n    def test_sub(self):\n        self.assertEqual(sub(5, 3), 2)\n\n    def test_mul(self):\n        self.assertEqual(mul(2, 3), 6)\n\n    def test_known_broken(self):\n        self.assertEqual('legacy', 'fixed')\n\n\nif __name__ == '__main__':\n    unittest.main()\n";
 
 /// Stands in for a coding CLI: reads the task from its argument and edits calc.py.
+/// Like `claude -p --output-format json`, it prints its usage: 100 tokens in, 20 out.
 const FAKE_CLI: &str = r#"#!/usr/bin/env python3
-import pathlib, sys, time
+import json, pathlib, sys, time
 prompt = sys.argv[1]
 calc = pathlib.Path("calc.py")
 src = calc.read_text()
@@ -37,6 +38,8 @@ elif "Outside" in prompt:
 elif "Huge" in prompt:
     pathlib.Path("huge.py").write_text("x = 1\n" * 10000)
 calc.write_text(src)
+print(json.dumps({"type": "result", "is_error": False, "result": "edited calc.py",
+                  "usage": {"input_tokens": 100, "output_tokens": 20}}))
 "#;
 
 /// A home whose target is a bare remote with calc.py, set up, with the fake CLI as coder.
@@ -143,6 +146,190 @@ fn tasks_are_fixed_tested_against_the_base_and_merged() {
     );
     let audit = home.read("logs/audit.jsonl");
     assert_eq!(audit.matches("\"task.merged\"").count(), 2);
+
+    // the CLI's usage is recorded against the coder and each task, and the report shows it
+    let budget: serde_json::Value =
+        serde_json::from_str(&stdout(&home.ok(&["budget", "--json"]))).unwrap();
+    let text = budget.to_string();
+    assert!(
+        text.contains("\"coder\"") && text.contains("\"input_tokens\":300"),
+        "three CLI runs of 100 input tokens: {text}"
+    );
+    home.ok(&["run", "wrapup"]);
+    let day = chrono::Utc::now().date_naive();
+    let report = home.read(&format!("reports/daily/{day}.md"));
+    let done = section(&report, "## Done");
+    assert!(
+        done.contains("| T-0001 | Fix add | 1 | 120 |")
+            && done.contains("| T-0002 | Fix sub | 2 | 240 |"),
+        "attempts and tokens per task:\n{done}"
+    );
+}
+
+/// The pids of this home's fake CLI still running (other tests run their own copies).
+fn running_cli(home: &TestHome) -> String {
+    let cli = home.root.parent().unwrap().join("fake-cli.py");
+    let ps = std::process::Command::new("pgrep")
+        .args(["-f", cli.to_str().unwrap()])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&ps.stdout).trim().to_string()
+}
+
+#[test]
+fn ctrl_c_stops_the_coding_tool_and_leaves_the_task_to_resume() {
+    let (home, remote) = home_with_target(3, 2.0);
+    let before = git(&remote, &["rev-parse", "main"]);
+    add_task(&home, 1, "Hang forever");
+    let work = std::process::Command::new(env!("CARGO_BIN_EXE_dayshift"))
+        .arg("--home")
+        .arg(&home.root)
+        .args(["run", "work"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while running_cli(&home).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the coding tool never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(work.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = work.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("work stopped: dayshift is stopping"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(running_cli(&home), "", "the tool's whole group was stopped");
+    let t = task(&home, "T-0001");
+    assert_eq!(t["state"], "in_progress", "left to resume, not failed");
+    let file = home.read(t["path"].as_str().unwrap());
+    assert!(
+        file.contains("paused before attempt 1: dayshift is stopping"),
+        "{file}"
+    );
+    assert_eq!(git(&remote, &["rev-parse", "main"]), before);
+}
+
+/// The text of a report section, up to the next heading.
+fn section<'a>(report: &'a str, heading: &str) -> &'a str {
+    let start = report
+        .find(heading)
+        .unwrap_or_else(|| panic!("{heading}:\n{report}"));
+    let rest = &report[start + heading.len()..];
+    &rest[..rest.find("\n## ").unwrap_or(rest.len())]
+}
+
+#[test]
+fn the_loop_stops_when_the_budget_is_spent_and_the_report_says_so() {
+    let (home, remote) = home_with_target(3, 1.0);
+    let agents = home.read("config/agents.yaml");
+    home.write(
+        "config/agents.yaml",
+        &format!("{agents}budget: {{daily_tokens: 200}}\n"),
+    );
+    add_task(&home, 1, "Fix add");
+    add_task(&home, 2, "Fix sub");
+    let out = home.run(&["run", "work"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "budget: the coder stopped: the daily budget is spent (240 tokens spent today)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(task(&home, "T-0001")["state"], "completed");
+    let second = task(&home, "T-0002");
+    assert_eq!(
+        second["state"], "in_progress",
+        "its first attempt failed, and the budget was spent before the second"
+    );
+    let file = home.read(second["path"].as_str().unwrap());
+    assert!(
+        file.contains("attempt 1 failed") && !file.contains("attempt 2 started"),
+        "{file}"
+    );
+    assert!(
+        file.contains("paused before attempt 2: the daily budget is spent"),
+        "{file}"
+    );
+    assert!(!git(&remote, &["log", "main", "--format=%B"]).contains("Task: T-0002"));
+    let audit = home.read("logs/audit.jsonl");
+    assert!(audit.contains("\"budget.alert\""), "the alert fired");
+
+    home.ok(&["run", "wrapup"]);
+    let day = chrono::Utc::now().date_naive();
+    let report = home.read(&format!("reports/daily/{day}.md"));
+    assert!(
+        section(&report, "## Stopped early").contains("work: budget: the coder stopped"),
+        "{report}"
+    );
+
+    // with room again (a new day, or a raised cap) the paused task resumes where it stopped
+    home.write("config/agents.yaml", &agents);
+    home.ok(&["run", "work"]);
+    let second = task(&home, "T-0002");
+    assert_eq!(second["state"], "completed");
+    let file = home.read(second["path"].as_str().unwrap());
+    assert!(
+        file.contains("resumed after an interruption, at attempt 2")
+            && file.contains("attempts: 2")
+            && !file.contains("attempt 3 started"),
+        "{file}"
+    );
+}
+
+#[test]
+fn no_work_starts_after_the_work_window() {
+    let (home, _remote) = home_with_target(3, 1.0);
+    home.write(
+        "config/schedules.yaml",
+        "timezone: UTC\nwork_until: \"00:00\"\n",
+    );
+    add_task(&home, 1, "Fix add");
+    let out = format!("{}{}", stdout(&home.ok(&["run", "work"])), "");
+    assert!(
+        out.contains("stopped: the work window ended at 00:00"),
+        "{out}"
+    );
+    assert_eq!(task(&home, "T-0001")["state"], "backlog");
+}
+
+#[test]
+fn a_protected_change_waits_for_approval_and_the_next_run_merges_it() {
+    let (home, remote) = home_with_target(3, 1.0);
+    home.write(
+        "config/policy.yaml",
+        "auto_merge: low\nprotected_paths: [\"calc.py\"]\n",
+    );
+    add_task(&home, 1, "Fix add");
+    home.ok(&["run", "work"]);
+    let waiting = task(&home, "T-0001");
+    assert_eq!(
+        (waiting["state"].as_str(), waiting["approval"].as_str()),
+        (Some("in_review"), Some("pending"))
+    );
+    assert!(
+        home.read(waiting["path"].as_str().unwrap())
+            .contains("it touches protected paths: calc.py")
+    );
+    assert!(!git(&remote, &["log", "main", "--format=%B"]).contains("Task: T-0001"));
+
+    let out = home.ok(&["tasks", "approve", "T-0001"]);
+    assert!(stdout(&out).contains("the next work run merges it"));
+    home.ok(&["run", "work"]);
+    assert_eq!(task(&home, "T-0001")["state"], "completed");
+    assert!(git(&remote, &["log", "main", "--format=%B"]).contains("Task: T-0001"));
 }
 
 #[test]
@@ -185,15 +372,7 @@ fn engine_failures_end_in_failed_with_the_reason_and_the_base_untouched() {
         home.path("workspace/escaped.txt").exists(),
         "the write outside happened, and was caught (not silently allowed)"
     );
-    let ps = std::process::Command::new("pgrep")
-        .args(["-f", "fake-cli.py"])
-        .output()
-        .unwrap();
-    assert!(
-        ps.stdout.is_empty(),
-        "no engine process is left: {}",
-        String::from_utf8_lossy(&ps.stdout)
-    );
+    assert_eq!(running_cli(&home), "", "no engine process is left");
     let audit = home.read("logs/audit.jsonl");
     assert_eq!(
         audit.matches("\"task.escalated\"").count(),

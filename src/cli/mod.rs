@@ -3,6 +3,7 @@
 //! stdout carries results (tables, or JSON with `--json`); progress and errors go to
 //! stderr. Exit codes: 0 ok, 1 a failure the message explains, 2 bad usage.
 
+pub mod demo;
 mod doctor;
 mod logs;
 mod run;
@@ -120,11 +121,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// The whole day, offline, on a bundled example home.
+    /// The whole day, offline, on a bundled example: no key, no network, the model's
+    /// answers replayed from a cassette; real git, tests and merges.
+    #[command(
+        after_help = "Examples:\n  dayshift demo                  # in a new temp folder\n  dayshift demo ~/dayshift-demo  # a new or empty folder you keep"
+    )]
     Demo {
-        /// Keep the demo home here instead of a temp folder.
-        #[arg(long, value_name = "DIR")]
+        /// A new or empty folder for the demo home (default: a new temp folder).
+        #[arg(value_name = "DIR")]
         dir: Option<PathBuf>,
+        /// The same as DIR (kept for older scripts).
+        #[arg(long = "dir", value_name = "DIR", hide = true, conflicts_with = "dir")]
+        dir_flag: Option<PathBuf>,
     },
 }
 
@@ -154,9 +162,16 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
     ) {
         crate::logging::init_cli(verbose);
     }
+    if matches!(
+        cli.command,
+        Command::Setup { .. } | Command::Run { .. } | Command::Day { .. } | Command::Demo { .. }
+    ) {
+        // Ctrl-C stops the children (a coding tool, git, the tests) and ends cleanly
+        crate::process::cancel_on_signals();
+    }
     match cli.command {
         Command::Init { dir } => run::init(dir.or(cli.home).unwrap_or_else(|| PathBuf::from("."))),
-        Command::Demo { dir } => run::demo(dir),
+        Command::Demo { dir, dir_flag } => demo::demo(dir.or(dir_flag)),
         Command::Doctor { json } => doctor::doctor(&home_dir, json),
         Command::Setup { no_aider } => run::setup(Home::open(&home_dir)?, no_aider),
         Command::Start { foreground } => {

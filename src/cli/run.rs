@@ -1,4 +1,4 @@
-//! `init`, `run`, `day` and `demo`.
+//! `init`, `setup`, `run` and `day` (the demo is in [`super::demo`]).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -136,9 +136,30 @@ pub fn job(home: Home, job: JobName, options: RunOptions, verbose: bool) -> Resu
 }
 
 pub fn day(home: Home, options: RunOptions, verbose: bool) -> Result<ExitCode> {
-    let (_logs, mut ctx) = open_for_jobs(home, &options, verbose)?;
+    let (_logs, ctx, steps) = run_day(home, &options, verbose)?;
+    if options.json {
+        let value: Vec<_> = steps
+            .iter()
+            .map(|s| match s {
+                DayStep::Ran(o) => serde_json::json!({"job": o.job, "ran": true, "summary": o.summary, "wrote": o.wrote}),
+                DayStep::Skipped(job, why) => serde_json::json!({"job": job, "ran": false, "skipped": why}),
+            })
+            .collect();
+        print_json(&value);
+    } else {
+        print_where(&ctx, ctx.today());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Run the whole day with `[i/n] job: summary` progress on stderr (`day` and `demo`).
+pub(super) fn run_day(
+    home: Home,
+    options: &RunOptions,
+    verbose: bool,
+) -> Result<(crate::logging::LogGuard, Ctx, Vec<DayStep>)> {
+    let (logs, mut ctx) = open_for_jobs(home, options, verbose)?;
     let day = ctx.today();
-    let json = options.json;
     if let Some(why) = jobs::refusal(&ctx, JobName::Morning) {
         return Err(crate::error::Error::Refused(why));
     }
@@ -155,48 +176,7 @@ pub fn day(home: Home, options: RunOptions, verbose: bool) -> Result<ExitCode> {
             DayStep::Skipped(job, why) => eprintln!("[{index}/{total}] {job}: skipped — {why}"),
         }
     })?;
-    if json {
-        let value: Vec<_> = steps
-            .iter()
-            .map(|s| match s {
-                DayStep::Ran(o) => serde_json::json!({"job": o.job, "ran": true, "summary": o.summary, "wrote": o.wrote}),
-                DayStep::Skipped(job, why) => serde_json::json!({"job": job, "ran": false, "skipped": why}),
-            })
-            .collect();
-        print_json(&value);
-    } else {
-        print_where(&ctx, day);
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// The whole day on a fresh example home, no key, no network.
-pub fn demo(dir: Option<PathBuf>) -> Result<ExitCode> {
-    let root = dir.unwrap_or_else(|| {
-        let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
-        std::env::temp_dir().join(format!("dayshift-demo-{stamp}-{}", std::process::id()))
-    });
-    eprintln!(
-        "dayshift demo: no key, no network and no model — this build plans the day straight from VISION.md."
-    );
-    eprintln!("creating an example home in {}", root.display());
-    let home = Home::init(&root, "UTC")?;
-    day(home.clone(), RunOptions::default(), false)?;
-    let plan = std::fs::read_to_string(home.daily_plan()).unwrap_or_default();
-    println!("\n----- DAILY_PLAN.md -----\n{}", plan.trim_end());
-    println!("-------------------------\n");
-    let exe = std::env::current_exe().ok();
-    let cwd = std::env::current_dir().ok();
-    let bin = match (&exe, &cwd) {
-        (Some(exe), Some(cwd)) => exe.strip_prefix(cwd).unwrap_or(exe).display().to_string(),
-        _ => "dayshift".to_string(),
-    };
-    let root = root.display();
-    println!("Try next:");
-    println!("  {bin} --home {root} tasks list");
-    println!("  {bin} --home {root} status");
-    println!("  edit {root}/VISION.md, then: {bin} --home {root} day");
-    Ok(ExitCode::SUCCESS)
+    Ok((logs, ctx, steps))
 }
 
 fn print_where(ctx: &Ctx, day: NaiveDate) {

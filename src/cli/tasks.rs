@@ -203,7 +203,13 @@ fn decide(ctx: &mut Ctx, id: TaskId, decision: Decision) -> Result<ExitCode> {
             task.meta.approval = Some(Approval::Approved);
             task.log(ctx.now(), "human", "approved");
             ctx.save_task(&task, "human", "task.approved", serde_json::Value::Null)?;
-            println!("{id} approved");
+            if task.state == TaskState::InReview && task.meta.branch.is_some() {
+                println!(
+                    "{id} approved; the next work run merges it (`dayshift run work` to do it now)"
+                );
+            } else {
+                println!("{id} approved");
+            }
         }
         Decision::Reject(reason) => {
             if !task.state.is_open() {

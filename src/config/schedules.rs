@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use chrono::{DateTime, TimeZone, Timelike};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Timelike};
 use chrono_tz::Tz;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
@@ -21,6 +21,9 @@ pub struct Schedules {
     pub timezone: Tz,
     /// Jobs with a schedule; a job not listed here only runs on demand.
     pub jobs: BTreeMap<JobName, CronSchedule>,
+    /// Local time after which the work loop takes no new task or attempt; `None`: the
+    /// wrap-up's time, or the end of the day when the wrap-up is not scheduled.
+    pub work_until: Option<NaiveTime>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -30,6 +33,8 @@ struct RawSchedules {
     timezone: Option<Spanned<String>>,
     #[serde(default)]
     jobs: Option<BTreeMap<JobName, Spanned<String>>>,
+    #[serde(default)]
+    work_until: Option<Spanned<String>>,
 }
 
 /// The default day of DESIGN §1.
@@ -74,7 +79,45 @@ impl Schedules {
                 })
                 .collect::<Result<_, _>>()?,
         };
-        Ok(Self { timezone, jobs })
+        let work_until = match raw.work_until {
+            None => None,
+            Some(t) => Some(
+                NaiveTime::parse_from_str(t.value.trim(), "%H:%M").map_err(|_| {
+                    FileProblem::new(
+                        at(file, &t.referenced),
+                        format!("`work_until: {}` is not a time of day", t.value),
+                        "write it as HH:MM on a 24-hour clock, e.g. work_until: \"22:00\"",
+                    )
+                })?,
+            ),
+        };
+        Ok(Self {
+            timezone,
+            jobs,
+            work_until,
+        })
+    }
+
+    /// When the work loop started on `day` stops taking work: `work_until` on that day,
+    /// else the wrap-up's first time that day, else midnight after it — in the home's zone.
+    pub fn work_ends(&self, day: NaiveDate) -> Option<DateTime<Tz>> {
+        let tz = self.timezone;
+        let start = tz
+            .from_local_datetime(&day.and_time(NaiveTime::MIN))
+            .earliest()?;
+        let midnight = tz
+            .from_local_datetime(&(day + chrono::Days::new(1)).and_time(NaiveTime::MIN))
+            .earliest()?;
+        let end = match self.work_until {
+            Some(until) => tz.from_local_datetime(&day.and_time(until)).earliest()?,
+            None => self
+                .jobs
+                .get(&JobName::Wrapup)
+                .and_then(|cron| cron.next_after(&(start - chrono::Duration::seconds(1))))
+                .filter(|t| *t < midnight)
+                .unwrap_or(midnight),
+        };
+        Some(end)
     }
 }
 
@@ -190,6 +233,24 @@ mod tests {
         let err = parse("jobs: {}\ntimezone: Mars/Olympus\n").unwrap_err();
         assert_eq!(err.at.line, Some(2));
         assert!(err.problem.contains("Mars/Olympus"));
+    }
+
+    #[test]
+    fn the_work_window_ends_at_work_until_else_at_the_wrapup_else_at_midnight() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        let end = |yaml: &str| parse(yaml).unwrap().work_ends(day).unwrap().to_rfc3339();
+        assert_eq!(
+            end("timezone: Asia/Dhaka\nwork_until: \"21:30\"\n"),
+            "2026-11-22T21:30:00+06:00"
+        );
+        assert_eq!(end("timezone: Asia/Dhaka\n"), "2026-11-22T23:00:00+06:00");
+        assert_eq!(
+            end("timezone: UTC\njobs: {work: \"0 8-22 * * *\"}\n"),
+            "2026-11-23T00:00:00+00:00"
+        );
+        let err = parse("timezone: UTC\nwork_until: 10pm\n").unwrap_err();
+        assert_eq!(err.at.line, Some(2));
+        assert!(err.fix.contains("HH:MM"), "{err}");
     }
 
     #[test]

@@ -111,6 +111,9 @@ async fn serve(home: Home) -> Result<()> {
 
     let signal = signals.next().await;
     daemon.begin_stop();
+    // a running job's children (a coding tool, the tests) are stopped now; the work loop
+    // leaves its task in progress, to resume at the next start
+    crate::process::cancel_all();
     let running = daemon.active_jobs();
     if running.is_empty() {
         info!("{signal}: stopping");

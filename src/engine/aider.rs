@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{Assignment, Engine, EngineError, EngineReport, tail, task_prompt};
+use super::{Assignment, Engine, EngineError, EngineReport, Spent, tail, task_prompt};
 use crate::llm::Usage;
 use crate::process::{self, Spec};
 
@@ -87,6 +87,18 @@ impl AiderOutput {
     }
 }
 
+impl AiderOutput {
+    /// Aider bills through dayshift's model metadata at zero cost, so its `Cost:` figure is
+    /// not the real price: the budget prices its tokens from `prices:` instead.
+    fn spent(&self) -> Spent {
+        Spent {
+            usage: self.usage,
+            cost_usd: None,
+            billed: false,
+        }
+    }
+}
+
 /// `2.4k` → 2400, `1.2M` → 1200000, `27` → 27.
 fn count(text: &str) -> u64 {
     let t = text.trim();
@@ -158,6 +170,13 @@ impl AiderEngine {
         });
         let metadata = serde_json::json!({ self.model.clone(): entry.clone(), bare: entry });
         crate::fsx::write_atomic(&self.metadata_file(), metadata.to_string().as_bytes())?;
+        // Aider writes a placeholder identity into the repository's config when git has
+        // none — for a worktree, the clone's shared config, outside the task's tree. Its
+        // own HOME gets one (it never commits: --no-auto-commits).
+        crate::fsx::write_atomic(
+            &home.join(".gitconfig"),
+            b"[user]\n\tname = dayshift coder\n\temail = coder@dayshift.invalid\n",
+        )?;
         Ok(home)
     }
 }
@@ -165,6 +184,15 @@ impl AiderEngine {
 impl Engine for AiderEngine {
     fn name(&self) -> &str {
         "aider"
+    }
+
+    /// The model without Aider's provider prefix, as `prices:` names it.
+    fn model(&self) -> Option<&str> {
+        Some(
+            self.model
+                .split_once('/')
+                .map_or(self.model.as_str(), |(_, m)| m),
+        )
     }
 
     fn run(&self, job: &Assignment) -> Result<EngineReport, EngineError> {
@@ -192,6 +220,11 @@ impl Engine for AiderEngine {
             detail: e.source.to_string(),
         })?;
         let text = format!("{}{}", out.stdout, out.stderr);
+        if out.cancelled {
+            return Err(EngineError::Cancelled {
+                engine: "aider".into(),
+            });
+        }
         if out.timed_out() {
             return Err(EngineError::TimedOut {
                 engine: "aider".into(),
@@ -220,6 +253,7 @@ impl Engine for AiderEngine {
                 None => EngineError::NoChange {
                     engine: "aider".into(),
                     said: tail(&text, 600).trim().to_string(),
+                    spent: said.spent(),
                 },
             });
         }
@@ -227,8 +261,7 @@ impl Engine for AiderEngine {
         Ok(EngineReport {
             summary,
             output_tail: tail(&text, 4000).to_string(),
-            usage: said.usage,
-            cost_usd: said.cost_usd,
+            spent: said.spent(),
             elapsed: out.elapsed,
         })
     }

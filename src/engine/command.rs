@@ -115,6 +115,11 @@ impl Engine for CommandEngine {
         })?;
         let combined = format!("{}{}", out.stdout, out.stderr);
         let output_tail = tail(&combined, 4000).to_string();
+        if out.cancelled {
+            return Err(EngineError::Cancelled {
+                engine: self.name.clone(),
+            });
+        }
         if out.timed_out() {
             return Err(EngineError::TimedOut {
                 engine: self.name.clone(),
@@ -155,9 +160,9 @@ fn read_claude_result(stdout: &str, report: &mut EngineReport) -> Result<(), Str
     if value["is_error"].as_bool() == Some(true) {
         return Err(value["result"].as_str().unwrap_or("no message").to_string());
     }
-    report.cost_usd = value["total_cost_usd"].as_f64();
+    report.spent.cost_usd = value["total_cost_usd"].as_f64();
     let n = |k: &str| value["usage"][k].as_u64().unwrap_or(0);
-    report.usage = Usage {
+    report.spent.usage = Usage {
         input_tokens: n("input_tokens"),
         output_tokens: n("output_tokens"),
         cache_read_tokens: n("cache_read_input_tokens"),

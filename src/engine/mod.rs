@@ -41,9 +41,18 @@ pub struct EngineReport {
     pub summary: String,
     /// The end of the tool's output.
     pub output_tail: String,
+    pub spent: Spent,
+    pub elapsed: Duration,
+}
+
+/// Tokens (and money, when the tool says) a run spent.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Spent {
     pub usage: Usage,
     pub cost_usd: Option<f64>,
-    pub elapsed: Duration,
+    /// Already recorded in the budget by dayshift's own model client (the native engine);
+    /// an external tool's spend is recorded by the work loop.
+    pub billed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -56,6 +65,8 @@ pub enum EngineError {
     },
     #[error("{engine}: still running after {after:?}; its whole process group was killed")]
     TimedOut { engine: String, after: Duration },
+    #[error("{engine}: stopped because dayshift is stopping (a signal, or `dayshift stop`)")]
+    Cancelled { engine: String },
     #[error("{engine}: exited with {}: {tail}", code.map_or("a signal".to_string(), |c| format!("code {c}")))]
     Crashed {
         engine: String,
@@ -65,7 +76,12 @@ pub enum EngineError {
     #[error("{engine}: reported an error: {message}")]
     Reported { engine: String, message: String },
     #[error("{engine}: finished without changing any file: {said}")]
-    NoChange { engine: String, said: String },
+    NoChange {
+        engine: String,
+        said: String,
+        /// What the tool spent on the way (Aider answers in prose and still bills).
+        spent: Spent,
+    },
     #[error("{engine}: its edits were refused: {error}")]
     Edits {
         engine: String,
@@ -77,9 +93,23 @@ pub enum EngineError {
     Config(String),
 }
 
+impl EngineError {
+    /// What the failed run still spent, where the tool said.
+    pub fn spent(&self) -> Spent {
+        match self {
+            EngineError::NoChange { spent, .. } => *spent,
+            _ => Spent::default(),
+        }
+    }
+}
+
 /// A coding tool driven on one task's work tree.
 pub trait Engine: Send + Sync {
     fn name(&self) -> &str;
+    /// The model the tool runs, when dayshift knows it (to price its tokens).
+    fn model(&self) -> Option<&str> {
+        None
+    }
     fn run(&self, job: &Assignment) -> Result<EngineReport, EngineError>;
 }
 

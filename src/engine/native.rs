@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use super::edits;
-use super::{Assignment, Engine, EngineError, EngineReport, task_prompt};
+use super::{Assignment, Engine, EngineError, EngineReport, Spent, task_prompt};
 use crate::config::AgentName;
 use crate::llm::prompts::Prompts;
 use crate::llm::{Answer, LlmError, Message, Request, Role, Usage};
@@ -78,8 +78,11 @@ impl Engine for NativeEngine<'_> {
                     return Ok(EngineReport {
                         summary: format!("applied edits to {}", written.join(", ")),
                         output_tail: super::tail(&answer.text, 4000).to_string(),
-                        usage,
-                        cost_usd: None,
+                        spent: Spent {
+                            usage,
+                            cost_usd: None,
+                            billed: true,
+                        },
                         elapsed: started.elapsed(),
                     });
                 }

@@ -49,18 +49,29 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
         .and_then(|j| serde_json::from_str(&j).ok());
     let by_id: BTreeMap<String, &TaskRow> = tasks.iter().map(|t| (t.id.to_string(), t)).collect();
     let events = ctx.store.events_on(day)?;
+    let spent = ctx.store.usage_by_task(day)?;
     let moved_to = |state: TaskState| -> Vec<Vec<String>> {
         let mut rows: Vec<Vec<String>> = events
             .iter()
             .filter(|e| e.action == "task.moved" && e.detail["to"] == serde_json::json!(state))
             .filter_map(|e| {
                 let id = e.task?.to_string();
-                let title = by_id.get(&id).map_or(String::new(), |t| t.title.clone());
+                let task = by_id.get(&id);
+                let title = task.map_or(String::new(), |t| t.title.clone());
+                let attempts = task.map_or(0, |t| t.attempts);
+                let tokens = spent.get(&id).map_or(0, |u| u.tokens);
                 let why = e.detail["why"]
                     .as_str()
                     .unwrap_or("moved by hand")
                     .to_string();
-                Some(vec![id, title, e.actor.clone(), why])
+                Some(vec![
+                    id,
+                    title,
+                    attempts.to_string(),
+                    tokens.to_string(),
+                    e.actor.clone(),
+                    why,
+                ])
             })
             .collect();
         rows.dedup();
@@ -112,7 +123,10 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
         if rows.is_empty() {
             out.push_str("None.\n\n");
         } else {
-            out.push_str(&table(&["task", "title", "by", "why"], &rows));
+            out.push_str(&table(
+                &["task", "title", "attempts", "tokens", "by", "why"],
+                &rows,
+            ));
             out.push('\n');
         }
     }
@@ -185,7 +199,11 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
 
     let mut job_lines: BTreeMap<String, String> = BTreeMap::new();
     for run in ctx.store.runs_on(day)? {
-        let outcome = run.outcome.unwrap_or_else(|| "running".into());
+        let outcome = match run.outcome {
+            Some(outcome) => outcome,
+            None if run.job == JobName::Wrapup.as_str() => "writing this report".into(),
+            None => "running".into(),
+        };
         let line = match run.error {
             Some(err) => format!("{outcome}: {err}"),
             None => outcome,

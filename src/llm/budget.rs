@@ -55,6 +55,20 @@ pub struct Budget {
     audit_log: Option<PathBuf>,
 }
 
+/// What a coding tool spent, for [`Budget::record_external`].
+#[derive(Debug, Clone)]
+pub struct ExternalSpend<'a> {
+    pub agent: &'a str,
+    pub job: &'a str,
+    pub task: Option<String>,
+    /// Who served the tokens: the coder's provider, or the tool itself (`claude`, …).
+    pub provider: &'a str,
+    pub model: &'a str,
+    pub usage: super::Usage,
+    /// What the tool said it cost; `None`: priced from `prices:` by `model`.
+    pub cost_usd: Option<f64>,
+}
+
 /// Room held for one call in flight. Settle or release it.
 #[must_use = "a reservation holds budget until it is settled or released"]
 #[derive(Debug)]
@@ -164,10 +178,8 @@ impl Budget {
             .prices
             .get(&answer.model)
             .or_else(|| r.model.as_ref().and_then(|m| self.prices.get(m)));
-        let cost = price.map_or(0.0, |p| cost_usd(&answer.usage, p));
-        let at = self.clock.now();
         let record = UsageRecord {
-            at,
+            at: self.clock.now(),
             day: r.day,
             agent: &r.agent,
             job: r.job.as_deref(),
@@ -175,8 +187,40 @@ impl Budget {
             provider: &answer.provider,
             model: &answer.model,
             usage: answer.usage,
-            cost_usd: cost,
+            cost_usd: price.map_or(0.0, |p| cost_usd(&answer.usage, p)),
         };
+        self.write(Some(r.id), &record)
+    }
+
+    /// Record spend made outside dayshift's model client — a coding tool the work loop ran
+    /// (Aider, `claude -p`, …) — like a call's: priced from `prices:` by model unless the
+    /// tool said what it cost. Nothing was reserved: the work loop checks
+    /// [`Budget::remaining`] before each run instead, and the tool's spend counts from here.
+    pub fn record_external(&self, spend: &ExternalSpend<'_>) -> Result<Settled, LlmError> {
+        let priced = self
+            .prices
+            .get(spend.model)
+            .map(|p| cost_usd(&spend.usage, p));
+        let record = UsageRecord {
+            at: self.clock.now(),
+            day: self.clock.today(),
+            agent: spend.agent,
+            job: Some(spend.job),
+            task_id: spend.task.clone(),
+            provider: spend.provider,
+            model: spend.model,
+            usage: spend.usage,
+            cost_usd: spend.cost_usd.or(priced).unwrap_or(0.0),
+        };
+        self.write(None, &record)
+    }
+
+    /// Write a usage row (in place of its reservation, if any) and fire the day's alert.
+    fn write(
+        &self,
+        reservation: Option<i64>,
+        record: &UsageRecord<'_>,
+    ) -> Result<Settled, LlmError> {
         let check = self.cap.map(|cap| AlertCheck {
             threshold: self.alert_at * cap.amount(),
             in_tokens: matches!(cap, Cap::Tokens(_)),
@@ -184,25 +228,25 @@ impl Budget {
         });
         let fired = self
             .store()
-            .budget_settle(r.id, &record, check.as_ref())
+            .budget_settle(reservation, record, check.as_ref())
             .map_err(store_error)?;
         let alert = fired.zip(self.cap).map(|(spent, cap)| BudgetAlert {
-            day: r.day,
+            day: record.day,
             cap,
             alert_at: self.alert_at,
             spent_usd: spent.usd,
             spent_tokens: spent.tokens,
         });
         if let (Some(alert), Some(log)) = (&alert, &self.audit_log) {
-            let event = Event::new(at, "dayshift", "budget.alert").detail(alert.detail());
+            let event = Event::new(record.at, "dayshift", "budget.alert").detail(alert.detail());
             let line = serde_json::to_string(&event).unwrap_or_default();
             if let Err(e) = fsx::append_line(log, &line) {
                 tracing::warn!("{}: cannot append the budget alert: {e}", log.display());
             }
         }
         Ok(Settled {
-            tokens: answer.usage.total(),
-            cost_usd: cost,
+            tokens: record.usage.total(),
+            cost_usd: record.cost_usd,
             alert,
         })
     }

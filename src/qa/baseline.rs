@@ -6,16 +6,18 @@
 //! tried again next time. A cache file that cannot be parsed (an older format) is a cache
 //! miss and is overwritten — it holds nothing that a re-run cannot rebuild. Two workers
 //! asking at once may both run the base; the second write simply replaces the first.
-//! The key is the commit alone: if a target's test_command changes, clear the directory.
+//! The key is the commit and the commands (`<commit>-<fingerprint>.json`): editing the
+//! target's lint, test or coverage command runs the base again.
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use super::report::{ReportSource, TestReport};
-use super::{QaError, QaRun};
+use super::{QaCommands, QaError, QaRun};
 use crate::error::IoError;
 
 /// Failures of `change` that are not failures of `base`.
@@ -61,26 +63,27 @@ impl Baseline {
     pub fn get_or_run(
         cache_dir: &Path,
         base_commit: &str,
+        commands: &QaCommands,
         run: impl FnOnce() -> Result<QaRun, QaError>,
     ) -> Result<Self, QaError> {
-        if let Some(cached) = Self::load(cache_dir, base_commit)? {
+        let path = cache_path(cache_dir, base_commit, commands)?;
+        if let Some(cached) = Self::load(&path, base_commit)? {
             return Ok(cached);
         }
         let qa = run()?;
         let baseline = Self::from_run(base_commit, &qa);
         if qa.completed() {
-            baseline.save(cache_dir)?;
+            baseline.save(cache_dir, &path)?;
         }
         Ok(baseline)
     }
 
-    /// The cached result for `base_commit`, if there is a readable one.
-    pub fn load(cache_dir: &Path, base_commit: &str) -> Result<Option<Self>, QaError> {
-        let path = cache_path(cache_dir, base_commit)?;
-        let text = match fs::read_to_string(&path) {
+    /// The cached result at `path` for `base_commit`, if there is a readable one.
+    fn load(path: &Path, base_commit: &str) -> Result<Option<Self>, QaError> {
+        let text = match fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_error("reading the base-branch cache", &path, e)),
+            Err(e) => return Err(io_error("reading the base-branch cache", path, e)),
         };
         match serde_json::from_str::<Self>(&text) {
             Ok(cached) if cached.commit.eq_ignore_ascii_case(base_commit) => Ok(Some(cached)),
@@ -92,31 +95,41 @@ impl Baseline {
         }
     }
 
-    fn save(&self, cache_dir: &Path) -> Result<(), QaError> {
-        let path = cache_path(cache_dir, &self.commit)?;
+    fn save(&self, cache_dir: &Path, path: &Path) -> Result<(), QaError> {
         fs::create_dir_all(cache_dir)
             .map_err(|e| io_error("creating the base-branch cache", cache_dir, e))?;
         let json = serde_json::to_vec_pretty(self).map_err(|e| {
             io_error(
                 "encoding the base-branch cache",
-                &path,
+                path,
                 std::io::Error::other(e),
             )
         })?;
-        crate::fsx::write_atomic(&path, &json)
-            .map_err(|e| io_error("writing the base-branch cache", &path, e))
+        crate::fsx::write_atomic(path, &json)
+            .map_err(|e| io_error("writing the base-branch cache", path, e))
     }
 }
 
-/// `<cache_dir>/<commit>.json`, refusing anything but a hex commit id (no path tricks).
-fn cache_path(cache_dir: &Path, commit: &str) -> Result<PathBuf, QaError> {
+/// `<cache_dir>/<commit>-<fingerprint of the commands>.json`, refusing anything but a hex
+/// commit id (no path tricks).
+fn cache_path(cache_dir: &Path, commit: &str, commands: &QaCommands) -> Result<PathBuf, QaError> {
     let hex = (7..=64).contains(&commit.len()) && commit.chars().all(|c| c.is_ascii_hexdigit());
     if !hex {
         return Err(QaError::BadCommit {
             commit: commit.to_string(),
         });
     }
-    Ok(cache_dir.join(format!("{}.json", commit.to_ascii_lowercase())))
+    let mut hash = Sha256::new();
+    for command in [&commands.lint, &commands.test, &commands.coverage] {
+        hash.update(command.as_deref().unwrap_or("").as_bytes());
+        hash.update([0]);
+    }
+    let fingerprint = format!("{:x}", hash.finalize());
+    Ok(cache_dir.join(format!(
+        "{}-{}.json",
+        commit.to_ascii_lowercase(),
+        &fingerprint[..12]
+    )))
 }
 
 fn io_error(what: &'static str, path: &Path, source: std::io::Error) -> QaError {
@@ -160,13 +173,26 @@ mod tests {
     #[test]
     fn commit_ids_are_checked_before_touching_the_disk() {
         let dir = Path::new("/nonexistent");
+        let commands = QaCommands::default();
         for bad in ["", "../../etc/passwd", "abc", "zzzzzzzz", "HEAD"] {
             assert!(
-                matches!(cache_path(dir, bad), Err(QaError::BadCommit { .. })),
+                matches!(
+                    cache_path(dir, bad, &commands),
+                    Err(QaError::BadCommit { .. })
+                ),
                 "{bad}"
             );
         }
-        let ok = cache_path(dir, "ABCDEF0123").unwrap();
-        assert_eq!(ok, dir.join("abcdef0123.json"));
+        let ok = cache_path(dir, "ABCDEF0123", &commands).unwrap();
+        let name = ok.file_name().unwrap().to_str().unwrap();
+        assert!(
+            name.starts_with("abcdef0123-") && name.ends_with(".json"),
+            "{name}"
+        );
+        let test = QaCommands {
+            test: Some("pytest".into()),
+            ..Default::default()
+        };
+        assert_ne!(cache_path(dir, "ABCDEF0123", &test).unwrap(), ok);
     }
 }

@@ -11,7 +11,7 @@
 //!   │                          cargo, go, jest) └▶ else the exit code
 //!   └─ coverage (optional) ─▶ a total percentage (coverage.rs)
 //!        = QaRun
-//! Baseline::get_or_run(cache, base_commit, || run_checks(base…))   (baseline.rs, once per commit)
+//! Baseline::get_or_run(cache, base_commit, commands, || run_checks(base…))   (once per commit and commands)
 //! verdict(&base, &change) ─▶ QaVerdict { passed, new_failures, lint_ok, output_tail, … }
 //! ```
 //!
@@ -21,7 +21,8 @@
 //!   (the shell could not find it), times out or dies on a signal is an [`Outcome`], never
 //!   an error: the run goes on and the outcome counts as a failure. [`QaError`] is only for
 //!   problems with the setup (no worktree, nothing to run, a cache that cannot be written).
-//! - The child's environment is small and explicit: `PATH`, `HOME`, `LANG`, `CI=1` and
+//! - The child's environment is small and explicit: `PATH`, `HOME`, `LANG`, `CI=1`,
+//!   `PYTHONDONTWRITEBYTECODE=1` and
 //!   `DAYSHIFT_JUNIT_DIR` — no credentials. A target's `test_command` can write JUnit XML
 //!   there, e.g. `pytest --junitxml=$DAYSHIFT_JUNIT_DIR/report.xml`, `cargo nextest run`
 //!   with a JUnit profile, `gotestsum --junitfile $DAYSHIFT_JUNIT_DIR/go.xml`, or jest with

@@ -74,6 +74,9 @@ fn run_one(dir: &Path, command: &str, timeout: Duration, junit_dir: Option<&Path
         .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
         .collect();
     spec.env.insert("CI".into(), "1".into());
+    // no bytecode caches in the work tree (they would show up as the change's files)
+    spec.env
+        .insert("PYTHONDONTWRITEBYTECODE".into(), "1".into());
     if let Some(junit_dir) = junit_dir {
         spec.env.insert(
             JUNIT_DIR_ENV.into(),

@@ -122,12 +122,13 @@ impl Store {
         Ok(())
     }
 
-    /// In one transaction: delete the reservation, insert the usage row and, when `alert`
+    /// In one transaction: delete the reservation (`None`: spend made outside dayshift's
+    /// client, e.g. by a coding tool, had none), insert the usage row and, when `alert`
     /// is given and the day's spend has reached its threshold, claim the day's alert and
     /// record a `budget.alert` event. Returns the day's spend when this call fired the alert.
     pub fn budget_settle(
         &mut self,
-        reservation: i64,
+        reservation: Option<i64>,
         record: &UsageRecord<'_>,
         alert: Option<&AlertCheck>,
     ) -> Result<Option<Spend>, StoreError> {
@@ -135,10 +136,9 @@ impl Store {
             let tx = self
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            tx.execute(
-                "DELETE FROM budget_reservations WHERE id = ?1",
-                [reservation],
-            )?;
+            if let Some(id) = reservation {
+                tx.execute("DELETE FROM budget_reservations WHERE id = ?1", [id])?;
+            }
             let u = &record.usage;
             tx.execute(
                 "INSERT INTO usage (at, day, agent, job, task_id, provider, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd)

@@ -63,6 +63,7 @@ impl Store {
         &self,
         audit_log: &Path,
         event: &Event,
+        day: NaiveDate,
         line: &str,
     ) -> Result<(), RecordError> {
         fsx::append_line(audit_log, line).at_path(audit_log)?;
@@ -70,7 +71,7 @@ impl Store {
             "INSERT INTO events (at, day, actor, action, task_id, commit_sha, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 event.at.to_rfc3339(),
-                event.at.date_naive().to_string(),
+                day.to_string(),
                 event.actor,
                 event.action,
                 event.task.map(|t| t.to_string()),

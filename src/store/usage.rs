@@ -46,6 +46,27 @@ impl Store {
         self.q(rows.and_then(|rows| rows.collect()))
     }
 
+    /// Tokens and money spent on each task on `day` (any agent), by task id.
+    pub fn usage_by_task(
+        &self,
+        day: NaiveDate,
+    ) -> Result<std::collections::BTreeMap<String, UsageTotals>, StoreError> {
+        let mut stmt = self.q(self.conn.prepare(
+            "SELECT task_id, SUM(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens), SUM(cost_usd)
+             FROM usage WHERE day = ?1 AND task_id IS NOT NULL GROUP BY task_id",
+        ))?;
+        let rows = stmt.query_map([day.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                UsageTotals {
+                    tokens: r.get::<_, i64>(1)? as u64,
+                    cost_usd: r.get(2)?,
+                },
+            ))
+        });
+        self.q(rows.and_then(|rows| rows.collect()))
+    }
+
     pub fn usage_total(&self, day: NaiveDate) -> Result<UsageTotals, StoreError> {
         self.q(self.conn.query_row(
             "SELECT COALESCE(SUM(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens), 0), COALESCE(SUM(cost_usd), 0) FROM usage WHERE day = ?1",

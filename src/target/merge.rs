@@ -1,7 +1,8 @@
 //! Committing a task's work and merging it into the base branch.
 //!
-//! [`commit`] stages everything git does not ignore (and never `.aider*`, even in a clone
-//! whose excludes were not set up), adds a `Task: <ID>` trailer and commits as the person
+//! [`commit`] stages exactly the paths the guardrails inspected — not what the checks left
+//! behind afterwards (`__pycache__/`, coverage files) — and never `.aider*`, even in a clone
+//! whose excludes were not set up; it adds a `Task: <ID>` trailer and commits as the person
 //! configured in git. [`merge_into_base`] is the only writer of the base branch besides
 //! setup's fast-forward: in the main clone, on a clean checkout, a fast-forward or a merge
 //! commit; a conflict is aborted before anything changes; a failed push undoes the merge
@@ -18,13 +19,27 @@ const NEVER_STAGED: [&str; 2] = [":(exclude).aider*", ":(exclude)*/.aider*"];
 const IDENTITY_HINT: &str =
     "set user.name and user.email (`git config --global user.name …`) so dayshift can commit";
 
-/// Stage and commit everything in the worktree; returns the new commit's sha.
-/// `message` is a conventional commit message (`fix: …`); the trailer is added here.
-pub fn commit(worktree: &Worktree, message: &str, task: TaskId) -> Result<String, TargetError> {
+/// Stage `paths` (relative to the worktree; added, changed or deleted) and commit them;
+/// returns the new commit's sha. `message` is a conventional commit message (`fix: …`);
+/// the trailer is added here.
+pub fn commit(
+    worktree: &Worktree,
+    message: &str,
+    task: TaskId,
+    paths: &[String],
+) -> Result<String, TargetError> {
     let git = Git::new(&worktree.path);
-    let mut add = vec!["add", "--all", "--", "."];
-    add.extend(NEVER_STAGED);
-    git.run(&add, "")?;
+    let literal: Vec<String> = paths
+        .iter()
+        .filter(|p| !p.split('/').any(|part| part.starts_with(".aider")))
+        .map(|p| format!(":(literal){p}"))
+        .collect();
+    for chunk in literal.chunks(500) {
+        let mut add = vec!["add", "--all", "--"];
+        add.extend(chunk.iter().map(String::as_str));
+        add.extend(NEVER_STAGED);
+        git.run(&add, "")?;
+    }
     if git.probe(&["diff", "--cached", "--quiet"])? {
         return Err(TargetError::NothingToCommit {
             path: worktree.path.clone(),

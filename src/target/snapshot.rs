@@ -26,6 +26,8 @@ const SHOWN: usize = 5;
 pub struct Snapshot {
     /// Canonical root.
     root: PathBuf,
+    /// Absolute paths under `root` not recorded (nor walked).
+    skip: Vec<PathBuf>,
     entries: BTreeMap<PathBuf, Entry>,
 }
 
@@ -44,7 +46,25 @@ impl Snapshot {
             path: dir.to_path_buf(),
             source,
         };
-        let root = dir.canonicalize().map_err(io)?;
+        Self::walk(dir.canonicalize().map_err(io)?, Vec::new())
+    }
+
+    /// Record every entry under `dir` (a folder holding `worktree`) but what work in the
+    /// worktree may change: the state [`escaped`] compares with.
+    pub fn around(worktree: &Worktree, dir: &Path) -> Result<Self, Violation> {
+        let root = dir.canonicalize().map_err(|e| Violation::Unverifiable {
+            reason: format!("{}: {e}", dir.display()),
+        })?;
+        let skip = allowed_prefixes(worktree, &root)?
+            .into_iter()
+            .map(|p| root.join(p))
+            .collect();
+        Self::walk(root, skip).map_err(|e| Violation::Unverifiable {
+            reason: e.to_string(),
+        })
+    }
+
+    fn walk(root: PathBuf, skip: Vec<PathBuf>) -> Result<Self, TargetError> {
         let mut entries = BTreeMap::new();
         let mut stack = vec![root.clone()];
         while let Some(folder) = stack.pop() {
@@ -53,6 +73,9 @@ impl Snapshot {
             };
             for item in list.flatten() {
                 let path = item.path();
+                if skip.contains(&path) {
+                    continue;
+                }
                 let Ok(meta) = fs::symlink_metadata(&path) else {
                     continue;
                 };
@@ -74,7 +97,11 @@ impl Snapshot {
                 }
             }
         }
-        Ok(Self { root, entries })
+        Ok(Self {
+            root,
+            skip,
+            entries,
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -104,8 +131,10 @@ impl Snapshot {
 /// Compare `before` (taken of a folder holding the worktree) with now; a change outside
 /// the worktree and git's bookkeeping for it is a [`Violation::WroteOutside`].
 pub fn escaped(worktree: &Worktree, before: &Snapshot) -> Result<(), Violation> {
-    let after = Snapshot::take(&before.root).map_err(|e| Violation::Unverifiable {
-        reason: e.to_string(),
+    let after = Snapshot::walk(before.root.clone(), before.skip.clone()).map_err(|e| {
+        Violation::Unverifiable {
+            reason: e.to_string(),
+        }
     })?;
     let allowed = allowed_prefixes(worktree, &before.root)?;
     let outside: Vec<String> = before

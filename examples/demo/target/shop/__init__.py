@@ -1,0 +1,1 @@
+"""Corner Shop: the cart, the catalogue's pages and product URLs."""

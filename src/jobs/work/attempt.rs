@@ -1,0 +1,311 @@
+//! Working one task: its work tree, the base branch's checks, and up to `attempts`
+//! engine runs — each judged by the guardrails and QA, never by the engine's word.
+
+use std::ops::RangeInclusive;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use super::finish;
+use super::{ACTOR, DEFAULT_ATTEMPTS, Ended, Limits, Stop};
+use crate::config::AgentName;
+use crate::context::Ctx;
+use crate::engine::{Assignment, Engine, EngineError, Spent};
+use crate::error::Result;
+use crate::fsx;
+use crate::llm::LlmError;
+use crate::llm::budget::ExternalSpend;
+use crate::process;
+use crate::qa::{self, Baseline, QaCommands};
+use crate::target::{self, ChangeSet, Snapshot, Worktree};
+use crate::tasks::{Task, TaskState};
+
+/// How long the target's checks may run.
+const QA_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+
+/// Where one task's time and tokens went, for its `task.worked` event (and the benchmark
+/// of dayshift's own overhead: the elapsed time minus engine and checks).
+#[derive(Debug, Default)]
+pub(super) struct Meter {
+    pub engine: Duration,
+    pub checks: Duration,
+    pub tokens: u64,
+    pub cost_usd: f64,
+}
+
+/// A failed attempt: why (fed to the next attempt), or a reason to stop the whole loop.
+enum Miss {
+    Retry(String),
+    Stop(Stop),
+}
+
+pub(super) fn work_task(
+    ctx: &Ctx,
+    limits: &Limits,
+    engine: &dyn Engine,
+    task: &mut Task,
+) -> Result<Ended> {
+    let started = Instant::now();
+    let mut meter = Meter::default();
+    let ended = work(ctx, limits, engine, task, &mut meter)?;
+    finish::record_worked(ctx, task, &ended, &meter, started.elapsed())?;
+    Ok(ended)
+}
+
+fn work(
+    ctx: &Ctx,
+    limits: &Limits,
+    engine: &dyn Engine,
+    task: &mut Task,
+    meter: &mut Meter,
+) -> Result<Ended> {
+    let attempts = ctx
+        .config
+        .agents
+        .agents
+        .get(&AgentName::Coder)
+        .and_then(|c| c.attempts)
+        .unwrap_or(DEFAULT_ATTEMPTS);
+    let first = if task.state == TaskState::InProgress {
+        let first = finish::resumes_at(task).clamp(1, attempts);
+        task.log(
+            ctx.now(),
+            ACTOR,
+            &format!("resumed after an interruption, at attempt {first}"),
+        );
+        ctx.save_task(task, ACTOR, "task.resumed", serde_json::Value::Null)?;
+        first
+    } else {
+        let why = format!("taken by the coder (engine {})", engine.name());
+        ctx.move_task(task, TaskState::InProgress, ACTOR, &why)?;
+        1
+    };
+    let base = &ctx.config.target.base_branch;
+    let slug = crate::tasks::id::slugify(&task.meta.title);
+    let worktree = match target::start_task(&ctx.home.target_clone(), base, task.meta.id, &slug) {
+        Ok(w) => w,
+        Err(e) => return finish::fail(ctx, task, &format!("could not make its work tree: {e}")),
+    };
+    let commands = QaCommands::from_target(&ctx.config.target);
+    let baseline = if commands.lint.is_some() || commands.test.is_some() {
+        let cache = ctx.home.state_dir().join("qa");
+        let clock = Instant::now();
+        let base_run = Baseline::get_or_run(&cache, &worktree.base_commit, &commands, || {
+            qa::run_checks(&worktree.path, &commands, QA_TIMEOUT)
+        });
+        meter.checks += clock.elapsed();
+        match base_run {
+            Ok(b) => Some(b),
+            Err(e) => {
+                let why = format!("the base branch's checks could not run: {e}");
+                return finish::fail(ctx, task, &why);
+            }
+        }
+    } else {
+        None
+    };
+    let run = TaskRun {
+        ctx,
+        limits,
+        engine,
+        worktree: &worktree,
+        commands: &commands,
+        baseline: baseline.as_ref(),
+        feedback_file: ctx
+            .home
+            .state_dir()
+            .join("feedback")
+            .join(format!("{}.txt", task.meta.id)),
+    };
+    let ended = run.attempts(task, first..=attempts, meter);
+    if !matches!(ended, Ok(Ended::Interrupted(_))) {
+        let _ = std::fs::remove_file(&run.feedback_file);
+    }
+    ended
+}
+
+/// One task's attempts and what they work with.
+struct TaskRun<'a> {
+    ctx: &'a Ctx,
+    limits: &'a Limits,
+    engine: &'a dyn Engine,
+    worktree: &'a Worktree,
+    commands: &'a QaCommands,
+    baseline: Option<&'a Baseline>,
+    /// What failed last (`.dayshift/feedback/<ID>.txt`), so a resumed task still hears it.
+    feedback_file: PathBuf,
+}
+
+impl TaskRun<'_> {
+    fn attempts(
+        &self,
+        task: &mut Task,
+        range: RangeInclusive<u32>,
+        meter: &mut Meter,
+    ) -> Result<Ended> {
+        let ctx = self.ctx;
+        let (first, last) = (*range.start(), *range.end());
+        let mut feedback = if first > 1 {
+            std::fs::read_to_string(&self.feedback_file).ok()
+        } else {
+            None
+        };
+        for attempt in range {
+            if attempt > first
+                && let Some(stop) = self.limits.stop(ctx)?
+            {
+                return finish::pause(ctx, task, attempt, stop);
+            }
+            task.meta.attempts = attempt;
+            let engine = self.engine.name();
+            task.log(
+                ctx.now(),
+                ACTOR,
+                &format!("attempt {attempt} started (engine {engine})"),
+            );
+            ctx.save_task(
+                task,
+                ACTOR,
+                "task.attempt",
+                serde_json::json!({"attempt": attempt, "engine": engine}),
+            )?;
+            match self.once(task, feedback.as_deref(), attempt, meter) {
+                Ok(changes) => return finish::commit(ctx, task, self.worktree, &changes),
+                Err(Miss::Stop(stop)) => {
+                    let _ = target::rollback(self.worktree);
+                    return finish::pause(ctx, task, attempt, stop);
+                }
+                Err(Miss::Retry(why)) => {
+                    let _ = target::rollback(self.worktree);
+                    let line = why.lines().next().unwrap_or("").to_string();
+                    task.log(
+                        ctx.now(),
+                        ACTOR,
+                        &format!("attempt {attempt} failed: {line}"),
+                    );
+                    ctx.save_task(
+                        task,
+                        ACTOR,
+                        "task.attempt_failed",
+                        serde_json::json!({"attempt": attempt, "why": line}),
+                    )?;
+                    let saved = self
+                        .feedback_file
+                        .parent()
+                        .map_or(Ok(()), std::fs::create_dir_all);
+                    if let Err(e) =
+                        saved.and_then(|()| fsx::write_atomic(&self.feedback_file, why.as_bytes()))
+                    {
+                        tracing::warn!("{}: {e}", self.feedback_file.display());
+                    }
+                    feedback = Some(why);
+                }
+            }
+        }
+        let why = feedback
+            .as_deref()
+            .and_then(|f| f.lines().next())
+            .unwrap_or("every attempt failed")
+            .to_string();
+        finish::fail(
+            ctx,
+            task,
+            &format!("{last} attempt(s) failed; the last: {why}"),
+        )
+    }
+    /// One attempt; `Ok(what changed)` when the change is good.
+    fn once(
+        &self,
+        task: &Task,
+        feedback: Option<&str>,
+        attempt: u32,
+        meter: &mut Meter,
+    ) -> std::result::Result<ChangeSet, Miss> {
+        let retry = |e: &dyn std::fmt::Display| Miss::Retry(e.to_string());
+        let (ctx, worktree) = (self.ctx, self.worktree);
+        let before = Snapshot::around(worktree, &ctx.home.workspace()).map_err(|e| retry(&e))?;
+        let description = task
+            .body
+            .split("\n## ")
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("## Description")
+            .trim();
+        let notes = Vec::new();
+        let job = Assignment {
+            task: &task.meta,
+            description,
+            workdir: &worktree.path,
+            feedback,
+            attempt,
+            notes: &notes,
+        };
+        let clock = Instant::now();
+        let ran = self.engine.run(&job);
+        meter.engine += clock.elapsed();
+        let spent = match &ran {
+            Ok(report) => report.spent,
+            Err(e) => e.spent(),
+        };
+        self.bill(task, spent, meter).map_err(|e| retry(&e))?;
+        let report = match ran {
+            Ok(report) => report,
+            Err(EngineError::Model(LlmError::Budget(why))) => {
+                return Err(Miss::Stop(Stop::Budget(why)));
+            }
+            Err(EngineError::Cancelled { .. }) => return Err(Miss::Stop(Stop::Cancelled)),
+            Err(e) => return Err(retry(&e)),
+        };
+        target::escaped(worktree, &before).map_err(|v| retry(&v))?;
+        let changes = target::inspect(worktree, &ctx.config.policy).map_err(|v| retry(&v))?;
+        if changes.files.is_empty() {
+            return Err(Miss::Retry(format!(
+                "{} finished but changed nothing ({})",
+                self.engine.name(),
+                report.summary
+            )));
+        }
+        if self.baseline.is_some() {
+            let clock = Instant::now();
+            let run = qa::run_checks(&worktree.path, self.commands, QA_TIMEOUT);
+            meter.checks += clock.elapsed();
+            if process::cancelled() {
+                return Err(Miss::Stop(Stop::Cancelled));
+            }
+            let verdict = qa::verdict(self.baseline, &run.map_err(|e| retry(&e))?);
+            if !verdict.passed {
+                let new: Vec<&str> = verdict.new_failures.iter().map(String::as_str).collect();
+                let head = if verdict.lint_ok {
+                    format!("new test failures: {}", new.join(", "))
+                } else {
+                    "lint failed".to_string()
+                };
+                return Err(Miss::Retry(format!("{head}\n{}", verdict.output_tail)));
+            }
+        }
+        Ok(changes)
+    }
+
+    /// Count the run's tokens for the task, and record a coding tool's spend in the budget
+    /// (the native engine's calls were recorded by the model client already).
+    fn bill(&self, task: &Task, spent: Spent, meter: &mut Meter) -> Result<()> {
+        meter.tokens += spent.usage.total();
+        if spent.billed || (spent.usage.total() == 0 && spent.cost_usd.is_none()) {
+            return Ok(());
+        }
+        let model = self.engine.model().unwrap_or("unknown");
+        let settled = self.limits.budget.record_external(&ExternalSpend {
+            agent: "coder",
+            job: "work",
+            task: Some(task.meta.id.to_string()),
+            provider: self.engine.name(),
+            model,
+            usage: spent.usage,
+            cost_usd: spent.cost_usd,
+        })?;
+        meter.cost_usd += settled.cost_usd;
+        if let Some(alert) = settled.alert {
+            tracing::warn!("{alert}");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,190 @@
+//! How a worked task ends: committed and merged (or waiting for a person), failed with its
+//! reason, or put back in the backlog because the loop must stop. Each end is written in
+//! the task file and the audit log.
+
+use std::time::Duration;
+
+use super::attempt::Meter;
+use super::{ACTOR, Ended, Stop};
+use crate::config::policy::AutoMerge;
+use crate::context::Ctx;
+use crate::error::Result;
+use crate::store::Event;
+use crate::target::{self, ChangeSet, Worktree};
+use crate::tasks::{Approval, Risk, Task, TaskKind, TaskState};
+
+/// Commit the attempt's change, then merge it when policy allows that without a person.
+pub(super) fn commit(
+    ctx: &Ctx,
+    task: &mut Task,
+    worktree: &Worktree,
+    changes: &ChangeSet,
+) -> Result<Ended> {
+    let kind = match task.meta.kind {
+        TaskKind::Test => "test",
+        TaskKind::Docs => "docs",
+        _ => "fix",
+    };
+    let message = format!("{kind}: {}", task.meta.title);
+    let paths: Vec<String> = changes.files.iter().map(|f| f.path.clone()).collect();
+    let protected = &changes.protected;
+    let sha = match target::commit(worktree, &message, task.meta.id, &paths) {
+        Ok(sha) => sha,
+        Err(e) => return fail(ctx, task, &format!("the commit failed: {e}")),
+    };
+    let risk = if protected.is_empty() {
+        Risk::Low
+    } else {
+        Risk::High
+    };
+    task.meta.risk = Some(risk);
+    task.meta.branch = Some(worktree.branch.clone());
+    ctx.move_task(
+        task,
+        TaskState::InReview,
+        ACTOR,
+        &format!("committed {} on {}", short(&sha), worktree.branch),
+    )?;
+    let allowed = match ctx.config.policy.auto_merge {
+        AutoMerge::None => false,
+        AutoMerge::Low => risk <= Risk::Low,
+        AutoMerge::Medium => risk <= Risk::Medium,
+    };
+    if allowed {
+        return merge(ctx, task, &worktree.branch, "policy allows low risk");
+    }
+    let why = if protected.is_empty() {
+        "policy merges nothing without a person".to_string()
+    } else {
+        format!("it touches protected paths: {}", protected.join(", "))
+    };
+    wait_for_person(
+        ctx,
+        task,
+        &format!(
+            "waiting for a person: {why}; `dayshift tasks approve {}` and the next work run merges it",
+            task.meta.id
+        ),
+    )
+}
+
+/// Merge the task's branch into the base branch (pushed when the target has a remote) and
+/// complete it; a merge that cannot be made waits for a person.
+pub(super) fn merge(ctx: &Ctx, task: &mut Task, branch: &str, why: &str) -> Result<Ended> {
+    let clone = ctx.home.target_clone();
+    let base = &ctx.config.target.base_branch;
+    let message = format!("Merge {} ({})", task.meta.id, task.meta.title);
+    match target::merge_into_base(&clone, branch, base, &message) {
+        Ok(merge_sha) => {
+            let _ = target::remove(&clone, task.meta.id);
+            let mut event = Event::new(ctx.now(), ACTOR, "task.merged").task(task.meta.id);
+            event.commit = Some(merge_sha.clone());
+            ctx.audit(event.detail(serde_json::json!({"why": why})))?;
+            ctx.move_task(
+                task,
+                TaskState::Completed,
+                ACTOR,
+                &format!("merged into {base} at {} ({why})", short(&merge_sha)),
+            )?;
+            Ok(Ended::Completed)
+        }
+        Err(e) => wait_for_person(
+            ctx,
+            task,
+            &format!("the merge into {base} failed: {e}; a person decides"),
+        ),
+    }
+}
+
+fn wait_for_person(ctx: &Ctx, task: &mut Task, why: &str) -> Result<Ended> {
+    task.meta.approval = Some(Approval::Pending);
+    task.log(ctx.now(), ACTOR, why);
+    ctx.save_task(
+        task,
+        ACTOR,
+        "task.escalated",
+        serde_json::json!({"why": why}),
+    )?;
+    Ok(Ended::WaitingForPerson)
+}
+
+pub(super) fn fail(ctx: &Ctx, task: &mut Task, why: &str) -> Result<Ended> {
+    let _ = target::remove(&ctx.home.target_clone(), task.meta.id);
+    ctx.move_task(task, TaskState::Failed, ACTOR, why)?;
+    ctx.audit(
+        Event::new(ctx.now(), ACTOR, "task.escalated")
+            .task(task.meta.id)
+            .detail(serde_json::json!({"why": why})),
+    )?;
+    Ok(Ended::Failed)
+}
+
+/// The loop must stop between attempts: the task stays in progress (its uncommitted change
+/// was rolled back) and the next work run resumes it at `next_attempt`.
+pub(super) fn pause(ctx: &Ctx, task: &mut Task, next_attempt: u32, stop: Stop) -> Result<Ended> {
+    task.log(
+        ctx.now(),
+        ACTOR,
+        &format!("{PAUSED} {next_attempt}: {stop}; the next work run resumes it"),
+    );
+    ctx.save_task(
+        task,
+        ACTOR,
+        "task.paused",
+        serde_json::json!({"next_attempt": next_attempt, "why": stop.to_string()}),
+    )?;
+    Ok(Ended::Interrupted(stop))
+}
+
+/// The log line [`pause`] writes, up to the attempt number.
+const PAUSED: &str = "paused before attempt";
+
+/// The attempt a task left in progress resumes at: the one it was paused before, else the
+/// one a crash interrupted (attempts are not refunded).
+pub(super) fn resumes_at(task: &Task) -> u32 {
+    let paused = task
+        .body
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("- ") && l.contains(&format!(" {ACTOR}: ")))
+        .and_then(|l| l.split_once(&format!(" {ACTOR}: {PAUSED} ")))
+        .and_then(|(_, rest)| rest.split(':').next()?.trim().parse().ok());
+    paused.unwrap_or(task.meta.attempts.max(1))
+}
+
+/// The `task.worked` event: how the task ended, its attempts, tokens and where the time
+/// went (`overhead_ms` is dayshift's own share: all but the engine and the checks).
+pub(super) fn record_worked(
+    ctx: &Ctx,
+    task: &Task,
+    ended: &Ended,
+    meter: &Meter,
+    elapsed: Duration,
+) -> Result<()> {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let overhead = elapsed.saturating_sub(meter.engine + meter.checks);
+    let ended = match ended {
+        Ended::Completed => "completed".to_string(),
+        Ended::WaitingForPerson => "waiting".to_string(),
+        Ended::Failed => "failed".to_string(),
+        Ended::Interrupted(stop) => format!("interrupted: {stop}"),
+    };
+    ctx.audit(
+        Event::new(ctx.now(), ACTOR, "task.worked")
+            .task(task.meta.id)
+            .detail(serde_json::json!({
+                "ended": ended,
+                "attempts": task.meta.attempts,
+                "tokens": meter.tokens,
+                "cost_usd": meter.cost_usd,
+                "elapsed_ms": ms(elapsed),
+                "engine_ms": ms(meter.engine),
+                "checks_ms": ms(meter.checks),
+                "overhead_ms": ms(overhead),
+            })),
+    )
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(10)]
+}

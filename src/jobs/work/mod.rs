@@ -1,0 +1,249 @@
+//! `work` (coder + QA): take the highest-priority ready task, work it on its own branch and
+//! work tree, test it, and commit — or fail it with the reason.
+//!
+//! One attempt ([`attempt`]): snapshot `workspace/` → run the engine → record what an
+//! external tool spent → refuse writes outside the work tree and changes policy forbids
+//! (then roll back) → QA against the base branch (only new failures count) → on success
+//! commit with a `Task:` trailer. A failed attempt is rolled back and its reason (the
+//! engine's words, the guardrail, the failing tests' output) is fed to the next attempt.
+//! After the last attempt the task moves to failed with that reason and an escalation event
+//! ([`finish`]). A committed task goes to in_review; when it touches no protected path and
+//! policy's `auto_merge` allows low risk, it is merged into the base branch (pushed when the
+//! target has a remote) and completed, otherwise it waits for a person
+//! (`approval: pending`); once approved, the next loop merges it.
+//!
+//! The loop stops when no task is ready, a STOP file appears, the daily budget is spent or
+//! the work window ends ([`crate::config::Schedules::work_ends`]). Those are checked before
+//! every task and every attempt; a task stopped between attempts stays in progress and the
+//! next run resumes it where it stopped.
+
+mod attempt;
+mod finish;
+
+use std::fmt;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+
+use super::JobName;
+use super::runner::JobOutcome;
+use crate::context::Ctx;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::llm::LlmError;
+use crate::llm::budget::Budget;
+use crate::process;
+use crate::target;
+use crate::tasks::deps;
+use crate::tasks::{Approval, Task, TaskKind, TaskState};
+
+const ACTOR: &str = "coder";
+/// Attempts per task when agents.yaml does not say.
+pub const DEFAULT_ATTEMPTS: u32 = 3;
+
+/// How one task ended.
+#[derive(Debug, Clone, PartialEq)]
+enum Ended {
+    Completed,
+    WaitingForPerson,
+    Failed,
+    /// Put back in the backlog untouched: the loop has to stop.
+    Interrupted(Stop),
+}
+
+/// Why the loop stops taking work.
+#[derive(Debug, Clone, PartialEq)]
+enum Stop {
+    NothingReady,
+    Paused,
+    WindowEnded(DateTime<FixedOffset>),
+    Budget(String),
+    /// A signal, or the daemon stopping.
+    Cancelled,
+}
+
+impl fmt::Display for Stop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Stop::NothingReady => write!(f, "no task is ready"),
+            Stop::Paused => write!(f, "paused by the STOP file"),
+            Stop::WindowEnded(at) => write!(f, "the work window ended at {}", at.format("%H:%M")),
+            Stop::Budget(why) => write!(f, "the daily budget is spent ({why})"),
+            Stop::Cancelled => write!(f, "dayshift is stopping (a signal, or `dayshift stop`)"),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Tally {
+    completed: usize,
+    waiting: usize,
+    failed: usize,
+}
+
+impl fmt::Display for Tally {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} task(s) completed, {} waiting for a person, {} failed",
+            self.completed, self.waiting, self.failed
+        )
+    }
+}
+
+/// What the loop checks before each task and attempt.
+struct Limits {
+    budget: Budget,
+    /// `None` for a run of another day than today (`--date`): a person asked for it now.
+    ends: Option<DateTime<FixedOffset>>,
+}
+
+impl Limits {
+    fn new(ctx: &Ctx, day: NaiveDate) -> Result<Self> {
+        let budget = Budget::new(
+            ctx.config.agents.budget.as_ref().map(|b| b.value.clone()),
+            ctx.config.agents.prices.clone(),
+            &ctx.home.db_path(),
+            ctx.clock,
+        )?
+        .with_audit_log(ctx.home.audit_log());
+        let today = ctx.now().date_naive();
+        let ends = (today == day)
+            .then(|| ctx.config.schedules.work_ends(day))
+            .flatten()
+            .map(|t| t.fixed_offset());
+        Ok(Self { budget, ends })
+    }
+
+    /// Why no more work may start now, if so.
+    fn stop(&self, ctx: &Ctx) -> Result<Option<Stop>> {
+        if process::cancelled() {
+            return Ok(Some(Stop::Cancelled));
+        }
+        if ctx.home.stop_file().exists() {
+            return Ok(Some(Stop::Paused));
+        }
+        if let Some(end) = self.ends
+            && ctx.now() >= end
+        {
+            return Ok(Some(Stop::WindowEnded(end)));
+        }
+        let left = self.budget.remaining()?;
+        if left.exhausted() {
+            let why = match (left.left_usd, left.left_tokens) {
+                (Some(_), _) => format!("${:.4} spent today", left.spent_usd),
+                _ => format!("{} tokens spent today", left.spent_tokens),
+            };
+            return Ok(Some(Stop::Budget(why)));
+        }
+        Ok(None)
+    }
+}
+
+pub fn run(ctx: &mut Ctx, day: NaiveDate, engine: &dyn Engine) -> Result<JobOutcome> {
+    let clone = ctx.home.target_clone();
+    if !clone.join(".git").exists() {
+        return Err(Error::Refused(
+            "the target is not cloned yet; run `dayshift setup` first".into(),
+        ));
+    }
+    // worktrees of tasks no longer in progress (finished, or moved by a person) go; the
+    // branches stay
+    ctx.reconcile()?;
+    let in_progress: Vec<_> = ctx
+        .store
+        .tasks()?
+        .iter()
+        .filter(|t| t.state == TaskState::InProgress)
+        .map(|t| t.id)
+        .collect();
+    if let Ok(removed) = target::clean_orphans(&clone, &in_progress)
+        && !removed.is_empty()
+    {
+        tracing::info!("removed {} orphan work tree(s)", removed.len());
+    }
+    let limits = Limits::new(ctx, day)?;
+    let mut tally = Tally::default();
+    let stop = loop {
+        if let Some(stop) = limits.stop(ctx)? {
+            break stop;
+        }
+        ctx.reconcile()?;
+        merge_approved(ctx, &mut tally)?;
+        let Some(mut task) = next_ready(ctx)? else {
+            break Stop::NothingReady;
+        };
+        match attempt::work_task(ctx, &limits, engine, &mut task)? {
+            Ended::Completed => tally.completed += 1,
+            Ended::WaitingForPerson => tally.waiting += 1,
+            Ended::Failed => tally.failed += 1,
+            Ended::Interrupted(stop) => break stop,
+        }
+    };
+    if let Err(e) = target::Git::new(&clone).housekeeping() {
+        tracing::warn!("git housekeeping in the clone: {e}");
+    }
+    if stop == Stop::Cancelled {
+        return Err(Error::Refused(format!(
+            "work stopped: {stop}; {tally}; a task in progress resumes at the next work run"
+        )));
+    }
+    if let Stop::Budget(_) = &stop {
+        // the day's budget stop: `day` still runs the wrap-up, which says so in the report
+        return Err(Error::Llm(LlmError::Budget(format!(
+            "the coder stopped: {stop}; {tally}; the rest waits for tomorrow"
+        ))));
+    }
+    Ok(JobOutcome {
+        job: JobName::Work,
+        day,
+        summary: format!("{tally}; stopped: {stop}"),
+        wrote: vec![],
+    })
+}
+
+/// A task a crash left in progress (resumed first: it holds no lock, we hold the job lock),
+/// else the most urgent ready backlog task the coder can do (research waits for the
+/// researcher).
+fn next_ready(ctx: &Ctx) -> Result<Option<Task>> {
+    let rows = ctx.store.tasks()?;
+    if let Some(interrupted) = rows
+        .iter()
+        .filter(|t| t.state == TaskState::InProgress)
+        .min_by_key(|t| (t.priority, t.id))
+    {
+        return Ok(Some(ctx.queue.find(interrupted.id)?));
+    }
+    let report = deps::analyze(
+        rows.iter()
+            .map(|t| (t.id, t.state, t.depends_on.as_slice())),
+    );
+    let next = rows
+        .iter()
+        .filter(|t| report.ready.contains(&t.id) && t.kind != TaskKind::Research)
+        .min_by_key(|t| (t.priority, t.id));
+    Ok(match next {
+        Some(row) => Some(ctx.queue.find(row.id)?),
+        None => None,
+    })
+}
+
+/// Merge the committed tasks a person approved (`dayshift tasks approve`).
+fn merge_approved(ctx: &Ctx, tally: &mut Tally) -> Result<()> {
+    let approved: Vec<_> = ctx
+        .store
+        .tasks()?
+        .into_iter()
+        .filter(|t| t.state == TaskState::InReview && t.approval == Some(Approval::Approved))
+        .collect();
+    for row in approved {
+        let mut task = ctx.queue.find(row.id)?;
+        let Some(branch) = task.meta.branch.clone() else {
+            continue;
+        };
+        match finish::merge(ctx, &mut task, &branch, "approved by a person")? {
+            Ended::Completed => tally.completed += 1,
+            _ => tally.waiting += 1,
+        }
+    }
+    Ok(())
+}

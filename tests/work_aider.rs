@@ -1,0 +1,362 @@
+//! The work loop with the REAL Aider (installed into .venv by `make setup` and `.ci/run`)
+//! against a fake OpenAI-compatible model on 127.0.0.1 — nothing here reaches the internet.
+//!
+//! It proves, through the binary (`dayshift run work`, then `dayshift run wrapup`): two tasks,
+//! one fixed at the first attempt, one at the second after the failing test output was fed
+//! back to the model; the base branch has both merges; the daily report lists them with their
+//! token counts; and the API key is never written anywhere.
+//!
+//! The target is a bare remote holding calc.py with two defects (`add` subtracts, `sub` adds)
+//! and a unittest suite. The fake model answers in Aider's `diff` edit format, picking the
+//! answer from the request body: the fix of `add`; for `sub`, first an edit that fixes `sub`
+//! but breaks `mul`, then — once the prompt carries the previous attempt's failure — the
+//! right edit. Every answer carries its own `usage`, below 1000 tokens so that Aider's
+//! `Tokens: … sent, … received.` line gives the exact figures (it abbreviates from 1000 up).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::{TestHome, git, stderr, stdout};
+use serde_json::json;
+use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// Planted in config/.env; must never be written by dayshift.
+const KEY: &str = "sk-work-aider-canary-9f8e7d6c5b4a";
+
+const CALC: &str = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n";
+const FIXED: &str = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n";
+const TESTS: &str = "import unittest\n\nfrom calc import add, sub, mul\n\n\nclass Calc(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n\n    def test_sub(self):\n        self.assertEqual(sub(5, 3), 2)\n\n    def test_mul(self):\n        self.assertEqual(mul(2, 3), 6)\n\n\nif __name__ == '__main__':\n    unittest.main()\n";
+
+/// One answer of the fake model: the edit, and the usage it reports.
+struct Answer {
+    edit: &'static str,
+    prompt_tokens: u64,
+    completion_tokens: u64,
+}
+
+impl Answer {
+    fn tokens(&self) -> u64 {
+        self.prompt_tokens + self.completion_tokens
+    }
+
+    fn response(&self) -> ResponseTemplate {
+        ResponseTemplate::new(200).set_body_json(json!({
+            "id": "c1", "object": "chat.completion", "created": 1, "model": "fake-coder",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": self.edit}, "finish_reason": "stop"}],
+            "usage": {
+                "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens,
+                "total_tokens": self.tokens(),
+            }
+        }))
+    }
+}
+
+/// T-0001, attempt 1: the right fix of `add`.
+const FIX_ADD: Answer = Answer {
+    edit: "calc.py\n```python\n<<<<<<< SEARCH\ndef add(a, b):\n    return a - b\n=======\ndef add(a, b):\n    return a + b\n>>>>>>> REPLACE\n```\n",
+    prompt_tokens: 901,
+    completion_tokens: 41,
+};
+
+/// T-0002, attempt 1: fixes `sub` but breaks `mul` (a new failure: test_mul).
+const SUB_BREAKS_MUL: Answer = Answer {
+    edit: "calc.py\n```python\n<<<<<<< SEARCH\ndef sub(a, b):\n    return a + b\n=======\ndef sub(a, b):\n    return a - b\n>>>>>>> REPLACE\n```\n\ncalc.py\n```python\n<<<<<<< SEARCH\ndef mul(a, b):\n    return a * b\n=======\ndef mul(a, b):\n    return a ** b\n>>>>>>> REPLACE\n```\n",
+    prompt_tokens: 902,
+    completion_tokens: 42,
+};
+
+/// T-0002, attempt 2 (the prompt carries the failure): the right fix of `sub` alone.
+const FIX_SUB: Answer = Answer {
+    edit: "calc.py\n```python\n<<<<<<< SEARCH\ndef sub(a, b):\n    return a + b\n=======\ndef sub(a, b):\n    return a - b\n>>>>>>> REPLACE\n```\n",
+    prompt_tokens: 903,
+    completion_tokens: 43,
+};
+
+/// Words only a retry's prompt has (`engine::task_prompt`).
+const RETRY: &str = "the previous attempt failed";
+
+/// The fake model: the answer is chosen from the request body (priority 1 wins over 2 …).
+async fn fake_model() -> MockServer {
+    let server = MockServer::start().await;
+    let answers = [
+        (1, vec!["Task T-0002: Fix sub", RETRY, "test_mul"], &FIX_SUB),
+        (2, vec!["Task T-0002: Fix sub"], &SUB_BREAKS_MUL),
+        (3, vec!["Task T-0001: Fix add"], &FIX_ADD),
+    ];
+    for (priority, words, answer) in answers {
+        let mut mock = Mock::given(method("POST")).and(path("/v1/chat/completions"));
+        for word in words {
+            mock = mock.and(body_string_contains(word));
+        }
+        mock.respond_with(answer.response())
+            .with_priority(priority)
+            .mount(&server)
+            .await;
+    }
+    server
+}
+
+/// A home whose target is a bare remote with calc.py, set up, with Aider as the coder,
+/// talking to `model`.
+fn home_with_target(model: &MockServer) -> (TestHome, PathBuf) {
+    let home = TestHome::new();
+    let outer = home.root.parent().unwrap().to_path_buf();
+    let seed = outer.join("seed");
+    std::fs::create_dir_all(&seed).unwrap();
+    git(&seed, &["init", "-q"]);
+    std::fs::write(seed.join("calc.py"), CALC).unwrap();
+    std::fs::write(seed.join("test_calc.py"), TESTS).unwrap();
+    git(&seed, &["add", "."]);
+    git(&seed, &["commit", "-q", "-m", "calc"]);
+    let remote = outer.join("calc.git");
+    let (seed, bare) = (seed.to_str().unwrap(), remote.to_str().unwrap());
+    git(&outer, &["clone", "-q", "--bare", seed, bare]);
+    home.write(
+        "config/target.yaml",
+        &format!("repo: {bare}\nbase_branch: main\ntest_command: python3 -m unittest -v\n"),
+    );
+    home.write(
+        "config/agents.yaml",
+        &format!(
+            "providers:\n  fake: {{kind: openai, base_url: \"{}/v1\", model: fake-coder, api_key_env: FAKE_MODEL_KEY}}\nagents:\n  coder: {{engine: aider, provider: fake, attempts: 3, timeout_minutes: 3}}\n",
+            model.uri()
+        ),
+    );
+    home.write("config/.env", &format!("FAKE_MODEL_KEY={KEY}\n"));
+    home.write(
+        "config/policy.yaml",
+        "auto_merge: low\nmax_files_changed: 20\nmax_lines_changed: 400\n",
+    );
+    home.ok(&["setup", "--no-aider"]);
+    (home, remote)
+}
+
+fn add_task(home: &TestHome, n: u32, title: &str) {
+    let id = format!("T-{n:04}");
+    let slug = dayshift::tasks::id::slugify(title);
+    home.write(
+        &format!("tasks/backlog/{id}-{slug}.md"),
+        &format!("---\nid: {id}\ntitle: \"{title}\"\npriority: high\nfiles: [calc.py]\nacceptance: [\"the tests pass\"]\ncreated: 2026-11-22T07:46:02+00:00\n---\n## Description\n{title} in calc.py.\n\n## Log\n"),
+    );
+}
+
+/// Run dayshift with the repo's Aider first on PATH (the home has no .venv of its own);
+/// insist on success.
+fn dayshift(home: &TestHome, args: &[&str]) -> Output {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin");
+    assert!(
+        venv.join("aider").is_file(),
+        "Aider is not installed at {}: run `make setup` (it installs Aider into .venv/)",
+        venv.display()
+    );
+    let path = std::env::join_paths(std::iter::once(venv).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+    let out = home.cmd().args(args).env("PATH", path).output().unwrap();
+    assert!(
+        out.status.success(),
+        "`dayshift {}` failed ({:?}):\nstdout: {}\nstderr: {}",
+        args.join(" "),
+        out.status.code(),
+        stdout(&out),
+        stderr(&out)
+    );
+    out
+}
+
+fn task(home: &TestHome, id: &str) -> serde_json::Value {
+    home.tasks_json()
+        .into_iter()
+        .find(|t| t["id"] == id)
+        .unwrap_or_else(|| panic!("{id}"))
+}
+
+fn task_file(home: &TestHome, id: &str) -> String {
+    home.read(task(home, id)["path"].as_str().unwrap())
+}
+
+/// The lines of `## <heading>` in a report, up to the next heading.
+fn section<'a>(report: &'a str, heading: &str) -> Vec<&'a str> {
+    report
+        .lines()
+        .skip_while(|l| *l != format!("## {heading}"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("## "))
+        .collect()
+}
+
+fn cells(row: &str) -> Vec<String> {
+    row.trim()
+        .trim_matches('|')
+        .split(" | ")
+        .map(|c| c.trim().to_string())
+        .collect()
+}
+
+/// The cell under `column` in the row of `id` of a section's table.
+fn cell(table: &[&str], id: &str, column: &str) -> Option<String> {
+    let header = cells(table.iter().find(|l| l.starts_with("| task |"))?);
+    let at = header.iter().position(|h| h == column)?;
+    let row = table.iter().find(|l| l.starts_with(&format!("| {id} |")))?;
+    cells(row).get(at).cloned()
+}
+
+/// Every file under `dir`, with its text.
+fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+            out.push((path, text));
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aider_fixes_one_task_at_once_and_one_after_the_failing_test_is_fed_back() {
+    let server = fake_model().await;
+    let (home, remote) = home_with_target(&server);
+    add_task(&home, 1, "Fix add");
+    add_task(&home, 2, "Fix sub");
+    // Events (what the report lists) carry the real clock's day in the home's zone (UTC,
+    // as TestHome makes it), so the day pinned is today's.
+    let day = chrono::Utc::now().date_naive().to_string();
+    let mut outputs = vec![dayshift(&home, &["run", "work", "--date", &day])];
+
+    // 1. both completed: T-0001 at the first attempt, T-0002 at the second
+    for id in ["T-0001", "T-0002"] {
+        assert_eq!(
+            task(&home, id)["state"],
+            "completed",
+            "{id}:\n{}",
+            task_file(&home, id)
+        );
+    }
+    let first = task_file(&home, "T-0001");
+    assert!(
+        first.contains("attempt 1 started") && !first.contains("attempt 2 started"),
+        "fixed at the first attempt:\n{first}"
+    );
+    let second = task_file(&home, "T-0002");
+    assert!(
+        second.contains("attempt 1 failed: new test failures:") && second.contains("test_mul"),
+        "the first attempt broke test_mul:\n{second}"
+    );
+    assert!(
+        second.contains("attempt 2 started") && !second.contains("attempt 3 started"),
+        "fixed at the second attempt:\n{second}"
+    );
+
+    // 2. one request per attempt, and the retry carried the failing test's output
+    let requests = server.received_requests().await.unwrap();
+    let bodies: Vec<String> = requests
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect();
+    assert_eq!(
+        bodies.len(),
+        3,
+        "one model request per attempt (Aider asked again?)"
+    );
+    let retry = bodies
+        .iter()
+        .find(|b| b.contains("Task T-0002: Fix sub") && b.contains(RETRY))
+        .expect("the second attempt at T-0002 asked the model");
+    assert!(
+        retry.contains("test_mul") && retry.contains("8 != 6"),
+        "the failing test and its output were fed back: {retry}"
+    );
+    assert!(
+        bodies.iter().filter(|b| b.contains(RETRY)).count() == 1,
+        "only T-0002's second attempt is a retry"
+    );
+    for r in &requests {
+        assert_eq!(
+            r.headers.get("authorization").unwrap().to_str().unwrap(),
+            format!("Bearer {KEY}"),
+            "Aider got the key from config/.env"
+        );
+    }
+
+    // 3. the remote's base branch has both merges and the fixed calc.py
+    let log = git(&remote, &["log", "main", "--format=%B"]);
+    assert!(
+        log.contains("Task: T-0001") && log.contains("Task: T-0002"),
+        "both are on the remote's base branch:\n{log}"
+    );
+    assert_eq!(git(&remote, &["show", "main:calc.py"]), FIXED);
+    let authors = git(&remote, &["log", "main", "--format=%an <%ae>"]);
+    assert!(
+        !authors.contains("you@example.com"),
+        "Aider's placeholder git identity reached the clone's config: {authors}"
+    );
+
+    // 4. the daily report's Done section lists both
+    outputs.push(dayshift(&home, &["run", "wrapup", "--date", &day]));
+    let report = home.read(&format!("reports/daily/{day}.md"));
+    let done = section(&report, "Done");
+    for (id, title) in [("T-0001", "Fix add"), ("T-0002", "Fix sub")] {
+        assert_eq!(
+            cell(&done, id, "title").as_deref(),
+            Some(title),
+            "{id} is done:\n{report}"
+        );
+    }
+
+    // 5. the key is nowhere dayshift wrote or said
+    outputs.push(dayshift(&home, &["budget", "--json"]));
+    for out in &outputs {
+        assert!(
+            !stdout(out).contains(KEY) && !stderr(out).contains(KEY),
+            "the key was printed"
+        );
+    }
+    for dir in ["logs", "tasks", "reports"] {
+        for (file, text) in files_under(&home.path(dir)) {
+            assert!(!text.contains(KEY), "the key is in {}", file.display());
+        }
+    }
+
+    // tokens: depends on the work loop recording engine usage
+    // Each Done row carries the task's tokens — every attempt's, as Aider reported them —
+    // and the budget has the coder's spend.
+    for (id, answers) in [
+        ("T-0001", vec![&FIX_ADD]),
+        ("T-0002", vec![&SUB_BREAKS_MUL, &FIX_SUB]),
+    ] {
+        let expected: u64 = answers.iter().map(|a| a.tokens()).sum();
+        assert_eq!(
+            cell(&done, id, "tokens"),
+            Some(expected.to_string()),
+            "{id}'s tokens in the Done table:\n{report}"
+        );
+    }
+    let budget: serde_json::Value = serde_json::from_str(&stdout(&outputs[2])).unwrap();
+    let coder = budget["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["agent"] == "coder" && r["day"] == day.as_str())
+        .unwrap_or_else(|| panic!("the coder's spend is in the budget: {budget}"));
+    let all = [&FIX_ADD, &SUB_BREAKS_MUL, &FIX_SUB];
+    assert_eq!(
+        (
+            coder["input_tokens"].as_u64(),
+            coder["output_tokens"].as_u64()
+        ),
+        (
+            Some(all.iter().map(|a| a.prompt_tokens).sum()),
+            Some(all.iter().map(|a| a.completion_tokens).sum())
+        ),
+        "{budget}"
+    );
+}
