@@ -93,17 +93,25 @@ pub fn merge_into_base(
         "run setup to create the base branch",
     )?;
     let origin_base = format!("refs/remotes/origin/{base}");
-    if remote && git.probe(&["rev-parse", "--verify", "--quiet", &origin_base])? {
-        if git.probe(&["merge-base", "--is-ancestor", "HEAD", &origin_base])? {
-            git.run(&["merge", "--quiet", "--ff-only", &origin_base], "")?;
-        } else if !git.probe(&["merge-base", "--is-ancestor", &origin_base, "HEAD"])? {
+    let mut before = head(&git)?;
+    let tracked = if remote {
+        let out = git.output_of(&["rev-parse", "--verify", "--quiet", &origin_base])?;
+        out.success().then(|| out.stdout.trim().to_string())
+    } else {
+        None
+    };
+    // origin's base moved since our last push (someone else pushed): catch up first
+    if let Some(theirs) = tracked.filter(|theirs| *theirs != before) {
+        if git.probe(&["merge-base", "--is-ancestor", "HEAD", &theirs])? {
+            git.run(&["merge", "--quiet", "--ff-only", &theirs], "")?;
+            before = theirs;
+        } else if !git.probe(&["merge-base", "--is-ancestor", &theirs, "HEAD"])? {
             return Err(TargetError::Diverged {
                 path: clone.to_path_buf(),
                 branch: base.to_string(),
             });
         }
     }
-    let before = head(&git)?;
     let args = [
         "merge",
         "--quiet",

@@ -159,15 +159,16 @@ pub fn clean_orphans(clone: &Path, keep: &[TaskId]) -> Result<Vec<PathBuf>, Targ
 fn remove_path(git: &Git, path: &Path) -> Result<Option<PathBuf>, TargetError> {
     let is_registered = registered(git)?.iter().any(|w| same_path(&w.path, path));
     if is_registered {
+        // removes git's record of it too
         let arg = path.to_string_lossy().into_owned();
         git.run(&["worktree", "remove", "--force", "--force", &arg], "")?;
     } else if path.exists() {
         // Left by a crash after git forgot it; it is dayshift's own folder.
         fs::remove_dir_all(path).at_path(path)?;
+        git.run(&["worktree", "prune"], "")?;
     } else {
         return Ok(None);
     }
-    git.run(&["worktree", "prune"], "")?;
     Ok(Some(path.to_path_buf()))
 }
 
