@@ -18,7 +18,9 @@
 //!      │                                              │
 //!      │                              jobs::plan ─────▶ tasks/backlog/T-0001-….md (tasks::Queue)
 //!      │                                              │
-//!      │              (coder, QA, reviewer: later)    ▼
+//!      │                              jobs::work ─────▶ per task: target worktree → engine →
+//!      │                                              │  guardrails → qa → commit → merge
+//!      │                                              ▼
 //!      └──────────────────────────────jobs::wrapup ──▶ reports/daily/DATE.md + PROGRESS.md
 //! ```
 //!
@@ -37,11 +39,15 @@
 //!   retries, a circuit breaker and fallback; the budget ledger; cassettes; prompt
 //!   templates; structured answers. [`llm::models`] builds an agent's client from config.
 //! - [`jobs`]: morning, plan and wrapup (model-free, or with the orchestrator and planner
-//!   models), the day, and the runner.
+//!   models), work (the coder's loop), the day, and the runner.
+//! - [`engine`]: the coding engines (aider, command, native) behind one trait.
+//! - [`target`]: the target clone, task worktrees, guardrails, commit and merge (network
+//!   through the git command).
+//! - [`qa`]: the target's lint, test and coverage commands, parsed, against the base branch.
 //! - [`daemon`]: lock, scheduler, catch-up, file watcher, signals, start/stop/status.
 //! - [`context`]: the home, config, store, queue and clock a job works with.
 //! - [`fsx`], [`lockfile`], [`process`]: crash-safe writes, flock locks, the one helper that
-//!   spawns programs (timeouts, process groups, capped output).
+//!   spawns programs (timeouts, process groups, capped output, cancellation).
 //! - [`logging`]: per-job log files and stderr; [`markdown`]: tables for what we write.
 //! - [`error`]: one error enum per subsystem meeting in [`Error`]; user-file problems read
 //!   `file:line: problem; fix`.
