@@ -8,12 +8,11 @@ mod fake_model;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{BIN, stderr, stdout};
+use common::{BIN, goal_id, stderr, stdout};
 use dayshift::cli::demo::{CASSETTE_PATH, DAY, REPLAY_PROVIDER, TARGET_FILES, TARGET_PATH};
 use dayshift::llm::Usage;
 use fake_model::{MODEL, anthropic_sse, sse};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -302,15 +301,6 @@ fn goal_text(words: &str) -> String {
         .unwrap_or_else(|| panic!("no goal with `{words}` in examples/demo/VISION.md"))
         .trim()
         .to_string()
-}
-
-fn goal_id(text: &str) -> String {
-    let norm = dayshift::vision::identity::normalize(text);
-    let hex: String = Sha256::digest(norm.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("g-{}", &hex[..6])
 }
 
 /// One defect of the example: its goal, the planner's task and the coder's fix.

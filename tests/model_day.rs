@@ -8,11 +8,10 @@ mod fake_model;
 
 use std::path::Path;
 
-use common::{TestHome, mask_timestamps, stderr, stdout};
+use common::{TestHome, goal_id, mask_timestamps, stderr, stdout};
 use dayshift::llm::Usage;
 use fake_model::{MODEL, anthropic_sse, openai_sse, sse};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -28,15 +27,6 @@ const NOTE: &str = "Don't touch the n8n webhook integration, it works fine";
 enum Protocol {
     Anthropic,
     OpenAi,
-}
-
-fn goal_id(text: &str) -> String {
-    let norm = dayshift::vision::identity::normalize(text);
-    let hex: String = Sha256::digest(norm.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("g-{}", &hex[..6])
 }
 
 /// What identifies the planner's request about a goal.

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestHome, git, stderr, stdout};
+use common::{TestHome, bare_remote, stderr, stdout};
 
 #[test]
 fn setup_clones_the_target_and_is_idempotent() {
@@ -16,22 +16,10 @@ fn setup_clones_the_target_and_is_idempotent() {
         stderr(&out)
     );
 
-    let remote = home.root.parent().unwrap().join("shop.git");
-    let seed = home.root.parent().unwrap().join("seed");
-    std::fs::create_dir_all(&seed).unwrap();
-    git(&seed, &["init", "-q"]);
-    std::fs::write(seed.join("app.py"), "print('hi')\n").unwrap();
-    git(&seed, &["add", "."]);
-    git(&seed, &["commit", "-q", "-m", "init"]);
-    git(
+    let remote = bare_remote(
         home.root.parent().unwrap(),
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            seed.to_str().unwrap(),
-            remote.to_str().unwrap(),
-        ],
+        "shop",
+        &[("app.py", "print('hi')\n")],
     );
     home.write(
         "config/target.yaml",
@@ -57,12 +45,7 @@ fn setup_clones_the_target_and_is_idempotent() {
 fn a_relative_home_clones_into_its_own_workspace() {
     let home = TestHome::new();
     let outer = home.root.parent().unwrap();
-    let seed = outer.join("seed");
-    std::fs::create_dir_all(&seed).unwrap();
-    git(&seed, &["init", "-q"]);
-    std::fs::write(seed.join("app.py"), "print('hi')\n").unwrap();
-    git(&seed, &["add", "."]);
-    git(&seed, &["commit", "-q", "-m", "init"]);
+    bare_remote(outer, "shop", &[("app.py", "print('hi')\n")]);
     home.write("config/target.yaml", "repo: ../seed\nbase_branch: main\n");
     let name = home.root.file_name().unwrap().to_str().unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_dayshift"))

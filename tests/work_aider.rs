@@ -18,7 +18,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{TestHome, git, stderr, stdout};
+use common::{TestHome, bare_remote, git, stderr, stdout};
 use serde_json::json;
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -105,16 +105,12 @@ async fn fake_model() -> MockServer {
 fn home_with_target(model: &MockServer) -> (TestHome, PathBuf) {
     let home = TestHome::new();
     let outer = home.root.parent().unwrap().to_path_buf();
-    let seed = outer.join("seed");
-    std::fs::create_dir_all(&seed).unwrap();
-    git(&seed, &["init", "-q"]);
-    std::fs::write(seed.join("calc.py"), CALC).unwrap();
-    std::fs::write(seed.join("test_calc.py"), TESTS).unwrap();
-    git(&seed, &["add", "."]);
-    git(&seed, &["commit", "-q", "-m", "calc"]);
-    let remote = outer.join("calc.git");
-    let (seed, bare) = (seed.to_str().unwrap(), remote.to_str().unwrap());
-    git(&outer, &["clone", "-q", "--bare", seed, bare]);
+    let remote = bare_remote(
+        &outer,
+        "calc",
+        &[("calc.py", CALC), ("test_calc.py", TESTS)],
+    );
+    let bare = remote.to_str().unwrap();
     home.write(
         "config/target.yaml",
         &format!("repo: {bare}\nbase_branch: main\ntest_command: python3 -m unittest -v\n"),

@@ -7,7 +7,7 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
-use common::{TestHome, git, stderr, stdout};
+use common::{TestHome, bare_remote, git, stderr, stdout};
 
 const CALC: &str = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n";
 const TESTS: &str = "import unittest\n\nfrom calc import add, sub, mul\n\n\nclass Calc(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n\n    def test_sub(self):\n        self.assertEqual(sub(5, 3), 2)\n\n    def test_mul(self):\n        self.assertEqual(mul(2, 3), 6)\n\n    def test_known_broken(self):\n        self.assertEqual('legacy', 'fixed')\n\n\nif __name__ == '__main__':\n    unittest.main()\n";
@@ -46,23 +46,10 @@ print(json.dumps({"type": "result", "is_error": False, "result": "edited calc.py
 fn home_with_target(attempts: u32, timeout_minutes: f64) -> (TestHome, PathBuf) {
     let home = TestHome::new();
     let outer = home.root.parent().unwrap().to_path_buf();
-    let seed = outer.join("seed");
-    std::fs::create_dir_all(&seed).unwrap();
-    git(&seed, &["init", "-q"]);
-    std::fs::write(seed.join("calc.py"), CALC).unwrap();
-    std::fs::write(seed.join("test_calc.py"), TESTS).unwrap();
-    git(&seed, &["add", "."]);
-    git(&seed, &["commit", "-q", "-m", "calc"]);
-    let remote = outer.join("calc.git");
-    git(
+    let remote = bare_remote(
         &outer,
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            seed.to_str().unwrap(),
-            remote.to_str().unwrap(),
-        ],
+        "calc",
+        &[("calc.py", CALC), ("test_calc.py", TESTS)],
     );
     let cli = outer.join("fake-cli.py");
     std::fs::write(&cli, FAKE_CLI).unwrap();

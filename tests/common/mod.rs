@@ -191,3 +191,34 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// A target repository for tests: `files` committed in `<dir>/seed` and cloned bare to
+/// `<dir>/<name>.git` (the remote dayshift clones from and pushes to). Returns the remote.
+pub fn bare_remote(dir: &Path, name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let seed = dir.join("seed");
+    fs::create_dir_all(&seed).unwrap();
+    git(&seed, &["init", "-q"]);
+    for (path, text) in files {
+        let file = seed.join(path);
+        fs::create_dir_all(file.parent().unwrap()).unwrap();
+        fs::write(file, text).unwrap();
+    }
+    git(&seed, &["add", "."]);
+    git(&seed, &["commit", "-q", "-m", "seed"]);
+    let remote = dir.join(format!("{name}.git"));
+    let (seed, bare) = (seed.to_str().unwrap(), remote.to_str().unwrap());
+    git(dir, &["clone", "-q", "--bare", seed, bare]);
+    remote
+}
+
+/// The id dayshift gives a new goal, computed independently: `g-` and the first 6 hex
+/// digits of the SHA-256 of its normalized text.
+pub fn goal_id(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let norm = dayshift::vision::identity::normalize(text);
+    let hex: String = Sha256::digest(norm.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("g-{}", &hex[..6])
+}
