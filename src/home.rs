@@ -51,7 +51,7 @@ const FOLDERS: [&str; 10] = [
 impl Home {
     /// Open an existing home, creating any missing runtime folder.
     pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
-        let root = absolute(root.into());
+        let root = absolute(root.into())?;
         if !root.join("VISION.md").is_file() && !root.join("config").is_dir() {
             return Err(Error::Usage(format!(
                 "{} is not a dayshift home (no VISION.md, no config/); create one with `dayshift init {}` or point --home at one",
@@ -67,7 +67,7 @@ impl Home {
     /// Create a fresh home in `root` with commented example files. Refuses to touch an
     /// existing home. `timezone` replaces the example's zone (the machine's, normally).
     pub fn init(root: impl Into<PathBuf>, timezone: &str) -> Result<Self> {
-        let root = absolute(root.into());
+        let root = absolute(root.into())?;
         for (file, _) in TEMPLATES.iter().take(5) {
             if root.join(file).exists() {
                 return Err(Error::Refused(format!(
@@ -202,8 +202,10 @@ impl Home {
 
 /// `root` made absolute against the current directory, so paths handed to programs that
 /// run elsewhere (git in `workspace/`, a coding tool in a work tree) still point here.
-fn absolute(root: PathBuf) -> PathBuf {
-    std::path::absolute(&root).unwrap_or(root)
+pub fn absolute(root: PathBuf) -> Result<PathBuf> {
+    std::path::absolute(&root)
+        .at_path(&root)
+        .map_err(Error::from)
 }
 
 #[cfg(test)]

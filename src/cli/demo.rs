@@ -205,19 +205,18 @@ fn preflight(root: &Path) -> Result<()> {
 
 /// `git` and `python3` must run; the error says what to install.
 fn check_tools() -> Result<()> {
-    for (program, why) in [
-        ("git", "the demo's project is a git repository"),
+    for (program, why, brew) in [
+        ("git", "the demo's project is a git repository", "git"),
         (
             "python3",
             "the demo's project is Python and QA runs its tests",
+            "python",
         ),
     ] {
         let spec = Spec::new(program, &["--version"]).timeout(Duration::from_secs(30));
         if !process::run(&spec).is_ok_and(|o| o.success()) {
             return Err(Error::Refused(format!(
-                "`dayshift demo` needs `{program}` ({why}); install {program} (e.g. `apt install {}` or `brew install {}`) and run it again",
-                if program == "git" { "git" } else { "python3" },
-                if program == "git" { "git" } else { "python" },
+                "`dayshift demo` needs `{program}` ({why}); install {program} (e.g. `apt install {program}` or `brew install {brew}`) and run it again"
             )));
         }
     }
@@ -265,7 +264,7 @@ fn ensure_identity(clone: &Path) -> Result<bool> {
 /// `dayshift demo [DIR]`.
 pub fn demo(dir: Option<PathBuf>) -> Result<ExitCode> {
     let root = match dir {
-        Some(dir) => super::absolute(&dir)?,
+        Some(dir) => crate::home::absolute(dir)?,
         None => {
             let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
             std::env::temp_dir().join(format!("dayshift-demo-{stamp}-{}", std::process::id()))

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::home::Home;
 use crate::jobs::JobName;
 
@@ -175,7 +175,7 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
         Command::Doctor { json } => doctor::doctor(&home_dir, json),
         Command::Setup { no_aider } => run::setup(Home::open(&home_dir)?, no_aider),
         Command::Start { foreground } => {
-            let home = Home::open(absolute(&home_dir)?)?;
+            let home = Home::open(&home_dir)?;
             if foreground {
                 crate::daemon::run_foreground(home)?;
             } else {
@@ -201,15 +201,6 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
         Command::Logs(args) => logs::logs(&Home::open(&home_dir)?, args),
         Command::Audit { limit, json } => status::audit(Home::open(&home_dir)?, limit, json),
     }
-}
-
-fn absolute(path: &std::path::Path) -> Result<PathBuf> {
-    std::path::absolute(path).map_err(|source| {
-        Error::Io(crate::error::IoError {
-            path: path.to_path_buf(),
-            source,
-        })
-    })
 }
 
 /// Print JSON to stdout.

@@ -75,7 +75,7 @@ pub fn start_background(home: &Home) -> Result<u32> {
     }
     // A pid file left by a daemon that died: it names no daemon, so it goes.
     let _ = fs::remove_file(home.pid_file());
-    let root = std::path::absolute(home.root()).at_path(home.root())?;
+    let root = home.root();
     let exe = std::env::current_exe().map_err(|e| {
         DaemonError::Failed(format!(
             "cannot find the dayshift binary to start the daemon: {e}"
@@ -92,9 +92,9 @@ pub fn start_background(home: &Home) -> Result<u32> {
     let mut command = Command::new(&exe);
     command
         .arg("--home")
-        .arg(&root)
+        .arg(root)
         .args(["start", "--foreground"])
-        .current_dir(&root)
+        .current_dir(root)
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err);
