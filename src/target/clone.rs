@@ -130,7 +130,7 @@ fn check_clone(git: &Git, path: &Path, url: &str) -> Result<(), TargetError> {
 /// Check out the base branch and fast-forward it to origin's. Returns its commit before,
 /// when it existed locally.
 fn fast_forward_base(git: &Git, base: &str) -> Result<Option<String>, TargetError> {
-    let dirty = dirty_files(git)?;
+    let dirty = git.dirty_files()?;
     if !dirty.is_empty() {
         return Err(TargetError::Dirty {
             path: git.dir().to_path_buf(),
@@ -157,18 +157,6 @@ fn fast_forward_base(git: &Git, base: &str) -> Result<Option<String>, TargetErro
         });
     }
     Ok(Some(before))
-}
-
-/// Tracked files with changes, and untracked files that are not ignored.
-pub(crate) fn dirty_files(git: &Git) -> Result<Vec<String>, TargetError> {
-    let status = git.run(&["status", "--porcelain=v1", "-z"], "")?;
-    Ok(status
-        .split('\0')
-        .filter_map(|e| e.get(3..))
-        .filter(|p| !p.is_empty())
-        .map(str::to_string)
-        .take(10)
-        .collect())
 }
 
 fn remote_branches(git: &Git) -> Result<Vec<String>, TargetError> {

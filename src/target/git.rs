@@ -1,4 +1,11 @@
-//! Running git: one small wrapper over [`crate::process::run`].
+//! Running git: one small wrapper over [`crate::process::run`], and in-process reads.
+//!
+//! Everything that writes a repository or talks to a remote goes through the git command
+//! (so credential helpers, SSH agents, hooks and the user's config behave as in a terminal).
+//! Questions that only read — which commit a name points at, whether a remote exists, what
+//! is uncommitted — are answered in-process through git2: a task asks dozens of them, and a
+//! process each would be most of dayshift's own time per task. A repository is opened per
+//! question, so it always sees what the last git command wrote.
 //!
 //! The child's environment is built here, not inherited: `PATH`, `HOME` (git config and
 //! credential helpers live there) and `LANG`, plus `GIT_TERMINAL_PROMPT=0` so a missing
@@ -82,6 +89,106 @@ impl Git {
             "--quiet",
         ];
         self.checked(&args, false, "").map(drop)
+    }
+
+    /// The commit `rev` (a branch, a ref, `HEAD`, a sha) names, or `None` when it names
+    /// none. In-process.
+    pub fn commit_of(&self, rev: &str) -> Result<Option<String>, TargetError> {
+        let repo = self.repository()?;
+        match repo.revparse_single(rev).and_then(|o| o.peel_to_commit()) {
+            Ok(commit) => Ok(Some(commit.id().to_string())),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) if e.class() == git2::ErrorClass::Object => Ok(None),
+            Err(e) => Err(self.unreadable(&e)),
+        }
+    }
+
+    /// The branch checked out (short name), `None` when HEAD is detached. In-process.
+    pub fn current_branch(&self) -> Result<Option<String>, TargetError> {
+        let repo = self.repository()?;
+        let head = match repo.head() {
+            Ok(head) => head,
+            // a branch with no commit yet, or a detached HEAD that cannot be read
+            Err(e) if e.code() == git2::ErrorCode::UnbornBranch => return Ok(None),
+            Err(e) => return Err(self.unreadable(&e)),
+        };
+        Ok(head
+            .is_branch()
+            .then(|| head.shorthand().map(str::to_string))
+            .flatten())
+    }
+
+    /// Whether the repository has a remote called `name`. In-process.
+    pub fn has_remote(&self, name: &str) -> Result<bool, TargetError> {
+        let repo = self.repository()?;
+        let remotes = repo.remotes().map_err(|e| self.unreadable(&e))?;
+        Ok(remotes.iter().flatten().any(|r| r == name))
+    }
+
+    /// Up to 10 paths with uncommitted changes: tracked files that differ from HEAD (staged
+    /// or not) and untracked files that are not ignored. In-process.
+    pub fn dirty_files(&self) -> Result<Vec<String>, TargetError> {
+        let repo = self.repository()?;
+        let mut options = git2::StatusOptions::new();
+        options
+            .include_untracked(true)
+            .include_ignored(false)
+            .exclude_submodules(false);
+        let statuses = repo
+            .statuses(Some(&mut options))
+            .map_err(|e| self.unreadable(&e))?;
+        Ok(statuses
+            .iter()
+            .filter(|s| s.status() != git2::Status::CURRENT && !s.status().is_ignored())
+            .filter_map(|s| s.path().map(str::to_string))
+            .take(10)
+            .collect())
+    }
+
+    /// Whether the index holds nothing HEAD does not (nothing to commit). In-process.
+    pub fn nothing_staged(&self) -> Result<bool, TargetError> {
+        let repo = self.repository()?;
+        let diff = (|| {
+            let head = repo.head()?.peel_to_tree()?;
+            let index = repo.index()?;
+            repo.diff_tree_to_index(Some(&head), Some(&index), None)
+        })()
+        .map_err(|e| self.unreadable(&e))?;
+        Ok(diff.deltas().len() == 0)
+    }
+
+    /// The linked worktrees git has on record: their folder, and their branch (short name;
+    /// `None` when detached or the folder is gone). In-process.
+    pub fn worktrees(&self) -> Result<Vec<(PathBuf, Option<String>)>, TargetError> {
+        let repo = self.repository()?;
+        let names = repo.worktrees().map_err(|e| self.unreadable(&e))?;
+        let mut list = Vec::new();
+        for name in names.iter().flatten() {
+            let Ok(worktree) = repo.find_worktree(name) else {
+                continue;
+            };
+            let branch = git2::Repository::open_from_worktree(&worktree)
+                .ok()
+                .and_then(|r| {
+                    let head = r.head().ok()?;
+                    head.is_branch()
+                        .then(|| head.shorthand().map(str::to_string))
+                        .flatten()
+                });
+            list.push((worktree.path().to_path_buf(), branch));
+        }
+        Ok(list)
+    }
+
+    fn repository(&self) -> Result<git2::Repository, TargetError> {
+        git2::Repository::open(&self.dir).map_err(|e| self.unreadable(&e))
+    }
+
+    fn unreadable(&self, e: &git2::Error) -> TargetError {
+        TargetError::Unreadable {
+            dir: self.dir.clone(),
+            message: e.message().to_string(),
+        }
     }
 
     /// The error for a command that failed with `out`.
@@ -192,6 +299,67 @@ fn stderr_tail(stderr: &str) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn in_process_reads_agree_with_git() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = Git::new(dir.path());
+        let err = git.commit_of("HEAD").unwrap_err();
+        assert!(
+            matches!(err, TargetError::Unreadable { .. }) && err.to_string().contains("fsck"),
+            "not a repository: {err}"
+        );
+        git.run(&["init", "--quiet", "-b", "main"], "").unwrap();
+        std::fs::write(dir.path().join(".gitignore"), "*.log\n").unwrap();
+        std::fs::write(dir.path().join("a.txt"), "a\n").unwrap();
+        git.run(&["add", "."], "").unwrap();
+        let commit = [
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.invalid",
+            "commit",
+            "--quiet",
+            "-m",
+            "a",
+        ];
+        git.run(&commit, "").unwrap();
+        let head = git.run(&["rev-parse", "HEAD"], "").unwrap();
+        assert_eq!(git.commit_of("HEAD").unwrap().as_deref(), Some(head.trim()));
+        assert_eq!(git.commit_of("main").unwrap().as_deref(), Some(head.trim()));
+        assert_eq!(git.commit_of("refs/remotes/origin/main").unwrap(), None);
+        assert_eq!(git.commit_of("no-such-branch").unwrap(), None);
+        assert_eq!(git.current_branch().unwrap().as_deref(), Some("main"));
+        assert!(!git.has_remote("origin").unwrap());
+        git.run(&["remote", "add", "origin", "/nowhere"], "")
+            .unwrap();
+        assert!(git.has_remote("origin").unwrap());
+
+        assert!(git.dirty_files().unwrap().is_empty());
+        std::fs::write(dir.path().join("a.txt"), "changed\n").unwrap();
+        std::fs::write(dir.path().join("new.txt"), "new\n").unwrap();
+        std::fs::write(dir.path().join("debug.log"), "ignored\n").unwrap();
+        let mut dirty = git.dirty_files().unwrap();
+        dirty.sort();
+        assert_eq!(dirty, ["a.txt", "new.txt"]);
+
+        assert!(git.nothing_staged().unwrap(), "changes, but none staged");
+        git.run(&["add", "a.txt"], "").unwrap();
+        assert!(!git.nothing_staged().unwrap());
+
+        assert!(git.worktrees().unwrap().is_empty());
+        let linked = dir.path().join("linked");
+        let linked_arg = linked.to_str().unwrap();
+        git.run(
+            &["worktree", "add", "--quiet", "-b", "agent/x", linked_arg],
+            "",
+        )
+        .unwrap();
+        let list = git.worktrees().unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].1.as_deref(), Some("agent/x"));
+        assert!(list[0].0.ends_with("linked"), "{list:?}");
+    }
 
     #[test]
     fn environment_is_explicit_and_never_prompts() {

@@ -81,11 +81,11 @@ pub fn inspect(worktree: &Worktree, policy: &Policy) -> Result<ChangeSet, Violat
     }
     let git = Git::new(&root);
     let base = worktree.base_commit.as_str();
-    let numstat = git
-        .run(&["diff", "--numstat", "-z", "--no-renames", base], "")
-        .map_err(unverifiable)?;
-    let names = git
-        .run(&["diff", "--name-status", "-z", "--no-renames", base], "")
+    let diff = git
+        .run(
+            &["diff", "--raw", "--numstat", "-z", "--no-renames", base],
+            "",
+        )
         .map_err(unverifiable)?;
     let status = git
         .run(
@@ -94,7 +94,7 @@ pub fn inspect(worktree: &Worktree, policy: &Policy) -> Result<ChangeSet, Violat
         )
         .map_err(unverifiable)?;
 
-    let mut files = tracked_changes(&numstat, &names);
+    let mut files = tracked_changes(&diff);
     for path in untracked(&status) {
         if path.ends_with('/') {
             // An embedded repository: status shows its folder, never its files.
@@ -186,11 +186,17 @@ pub(crate) fn git_dirs(root: &Path) -> Option<(PathBuf, PathBuf)> {
     (admin == expected && points_back).then_some((admin, common))
 }
 
-fn tracked_changes(numstat: &str, names: &str) -> Vec<ChangedFile> {
+/// Changed tracked files from `git diff --raw --numstat -z --no-renames`: first the raw
+/// entries (`:<modes> <shas> <status>` NUL `<path>` NUL), then the numstat ones
+/// (`<added>\t<removed>\t<path>` NUL).
+fn tracked_changes(diff: &str) -> Vec<ChangedFile> {
     let mut status = std::collections::HashMap::new();
-    let mut parts = names.split('\0');
-    while let (Some(code), Some(path)) = (parts.next(), parts.next()) {
-        let s = match code.chars().next() {
+    let mut parts = diff.split('\0').peekable();
+    while parts.peek().is_some_and(|p| p.starts_with(':')) {
+        let (Some(meta), Some(path)) = (parts.next(), parts.next()) else {
+            break;
+        };
+        let s = match meta.rsplit(' ').next().and_then(|code| code.chars().next()) {
             Some('A') => FileStatus::Added,
             Some('D') => FileStatus::Deleted,
             Some('T') => FileStatus::TypeChanged,
@@ -198,8 +204,7 @@ fn tracked_changes(numstat: &str, names: &str) -> Vec<ChangedFile> {
         };
         status.insert(path, s);
     }
-    numstat
-        .split('\0')
+    parts
         .filter_map(|entry| {
             let mut fields = entry.splitn(3, '\t');
             let (added, removed, path) = (fields.next()?, fields.next()?, fields.next()?);
@@ -292,5 +297,45 @@ fn normalize(path: &Path) -> PathBuf {
 fn unverifiable(e: impl std::fmt::Display) -> Violation {
     Violation::Unverifiable {
         reason: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_and_numstat_entries_of_one_diff_are_read_together() {
+        // `git diff --raw --numstat -z --no-renames` of a deletion, an edit and a new file
+        let diff = [
+            ":100644 000000 587be6b 0000000 D",
+            "d.txt",
+            ":100644 100644 422c2b7 6372083 M",
+            "m.txt",
+            ":000000 100644 0000000 8ba3a16 A",
+            "n.txt",
+            "0\t1\td.txt",
+            "2\t1\tm.txt",
+            "1\t0\tn.txt",
+            "-\t-\tlogo.png",
+            "",
+        ]
+        .join("\0");
+        let files = tracked_changes(&diff);
+        let seen: Vec<(&str, u64, u64, FileStatus, bool)> = files
+            .iter()
+            .map(|f| (f.path.as_str(), f.added, f.removed, f.status, f.binary))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("d.txt", 0, 1, FileStatus::Deleted, false),
+                ("m.txt", 2, 1, FileStatus::Modified, false),
+                ("n.txt", 1, 0, FileStatus::Added, false),
+                ("logo.png", 0, 0, FileStatus::Modified, true),
+            ]
+        );
+        assert!(tracked_changes("").is_empty());
     }
 }

@@ -8,8 +8,6 @@
 //! commit; a conflict is aborted before anything changes; a failed push undoes the merge
 //! locally, so the clone never holds a base that origin refused.
 
-use super::clone::dirty_files;
-use super::worktree::has_origin;
 use super::{Git, TargetError, Worktree};
 use crate::tasks::TaskId;
 
@@ -40,7 +38,7 @@ pub fn commit(
         add.extend(NEVER_STAGED);
         git.run(&add, "")?;
     }
-    if git.probe(&["diff", "--cached", "--quiet"])? {
+    if git.nothing_staged()? {
         return Err(TargetError::NothingToCommit {
             path: worktree.path.clone(),
         });
@@ -50,7 +48,7 @@ pub fn commit(
         &["commit", "--quiet", "--no-verify", "-m", &full],
         IDENTITY_HINT,
     )?;
-    Ok(git.run(&["rev-parse", "HEAD"], "")?.trim().to_string())
+    head(&git)
 }
 
 /// `message` with a `Task: <ID>` trailer, unless it already has that exact line.
@@ -74,29 +72,30 @@ pub fn merge_into_base(
     message: &str,
 ) -> Result<String, TargetError> {
     let git = Git::new(clone);
-    let remote = has_origin(&git)?;
+    let remote = git.has_remote("origin")?;
     if remote {
         git.network(
             &["fetch", "--prune", "origin"],
             "check that the target repo is reachable and your git credentials work",
         )?;
     }
-    let dirty = dirty_files(&git)?;
+    let dirty = git.dirty_files()?;
     if !dirty.is_empty() {
         return Err(TargetError::Dirty {
             path: clone.to_path_buf(),
             files: dirty,
         });
     }
-    git.run(
-        &["checkout", "--quiet", base],
-        "run setup to create the base branch",
-    )?;
+    if git.current_branch()?.as_deref() != Some(base) {
+        git.run(
+            &["checkout", "--quiet", base],
+            "run setup to create the base branch",
+        )?;
+    }
     let origin_base = format!("refs/remotes/origin/{base}");
     let mut before = head(&git)?;
     let tracked = if remote {
-        let out = git.output_of(&["rev-parse", "--verify", "--quiet", &origin_base])?;
-        out.success().then(|| out.stdout.trim().to_string())
+        git.commit_of(&origin_base)?
     } else {
         None
     };
@@ -127,7 +126,7 @@ pub fn merge_into_base(
             .run(&["diff", "--name-only", "--diff-filter=U"], "")
             .unwrap_or_default();
         let _ = git.output_of(&["merge", "--abort"]);
-        if head(&git)? != before || !dirty_files(&git)?.is_empty() {
+        if head(&git)? != before || !git.dirty_files()?.is_empty() {
             git.run(&["reset", "--quiet", "--hard", &before], "")?;
         }
         let files: Vec<String> = conflicts.lines().map(str::to_string).collect();
@@ -157,7 +156,11 @@ pub fn merge_into_base(
 }
 
 fn head(git: &Git) -> Result<String, TargetError> {
-    Ok(git.run(&["rev-parse", "HEAD"], "")?.trim().to_string())
+    git.commit_of("HEAD")?
+        .ok_or_else(|| TargetError::Unreadable {
+            dir: git.dir().to_path_buf(),
+            message: "HEAD names no commit".into(),
+        })
 }
 
 #[cfg(test)]

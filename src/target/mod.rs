@@ -10,7 +10,9 @@
 //!
 //! - [`git`]: the one way this module runs git — through [`crate::process`], with an
 //!   explicit environment (credential helpers and SSH agents work for network commands,
-//!   nothing prompts) and typed errors that carry the command, exit code, stderr and a fix.
+//!   nothing prompts) and typed errors that carry the command, exit code, stderr and a fix;
+//!   read-only questions (which commit, which remotes, what is dirty or staged, which
+//!   worktrees) are answered in-process through git2.
 //! - [`clone`]: [`setup`] clones or fetches and fast-forwards the base branch; idempotent.
 //! - [`worktree`]: [`start_task`], [`remove`], [`clean_orphans`].
 //! - [`merge`]: [`commit`] (with a `Task:` trailer) and [`merge_into_base`] (fast-forward
@@ -20,7 +22,8 @@
 //!
 //! # Invariants
 //!
-//! - Network transport (clone, fetch, push) is always the git command, never a library.
+//! - Network transport (clone, fetch, push) and every write are the git command; git2 only
+//!   reads.
 //! - The base branch is written only by [`setup`] (fast-forward to origin) and by
 //!   [`merge_into_base`]; a failed push undoes the local merge.
 //! - Nothing here discards work it did not create: a dirty clone or an occupied worktree
@@ -68,6 +71,11 @@ pub enum TargetError {
         seconds: u64,
         hint: String,
     },
+    #[error(
+        "cannot read the repository at {}: {message}; check it with `git -C {} fsck`, or remove it and run `dayshift setup`",
+        dir.display(), dir.display()
+    )]
+    Unreadable { dir: PathBuf, message: String },
     #[error("cannot run git: {0}; install git and make sure it is on PATH")]
     NoGit(#[source] crate::process::SpawnError),
     #[error(

@@ -45,7 +45,7 @@ pub fn start_task(
         });
     }
     let git = Git::new(clone);
-    let start = if has_origin(&git)? {
+    let start = if git.has_remote("origin")? {
         git.network(
             &["fetch", "--prune", "origin"],
             "check that the target repo is reachable and your git credentials work",
@@ -54,13 +54,13 @@ pub fn start_task(
     } else {
         base.to_string()
     };
-    let start_commit = git
-        .run(
-            &["rev-parse", "--verify", &format!("{start}^{{commit}}")],
-            "set `base_branch` in config/target.yaml to a branch that exists, then run setup",
-        )?
-        .trim()
-        .to_string();
+    let Some(start_commit) = git.commit_of(&start)? else {
+        return Err(TargetError::MissingBaseBranch {
+            branch: base.to_string(),
+            repo: clone.display().to_string(),
+            available: Vec::new(),
+        });
+    };
     let branch = format!("agent/{id}-{slug}");
     let path = worktrees_dir(clone).join(id.to_string());
     let path_arg = path.to_string_lossy().into_owned();
@@ -90,9 +90,12 @@ pub fn start_task(
         };
     }
     fs::create_dir_all(worktrees_dir(clone)).at_path(&worktrees_dir(clone))?;
-    git.run(&["worktree", "prune"], "")?;
+    if registered(&git)?.iter().any(|w| same_path(&w.path, &path)) {
+        // a record of this folder outlived it (removed by hand): forget it first
+        git.run(&["worktree", "prune"], "")?;
+    }
     let local = format!("refs/heads/{branch}");
-    if git.probe(&["rev-parse", "--verify", "--quiet", &local])? {
+    if git.commit_of(&local)?.is_some() {
         git.run(&["worktree", "add", "--quiet", &path_arg, &branch], "")?;
         let base_commit = fork_point(&git, &branch, &start_commit)?;
         return Ok(Worktree {
@@ -172,11 +175,6 @@ fn remove_path(git: &Git, path: &Path) -> Result<Option<PathBuf>, TargetError> {
     Ok(Some(path.to_path_buf()))
 }
 
-pub(crate) fn has_origin(git: &Git) -> Result<bool, TargetError> {
-    let remotes = git.run(&["remote"], "")?;
-    Ok(remotes.lines().any(|r| r.trim() == "origin"))
-}
-
 /// Where `branch` left `start`: the start commit itself unless the base moved since.
 fn fork_point(git: &Git, branch: &str, start: &str) -> Result<String, TargetError> {
     Ok(git
@@ -192,23 +190,11 @@ struct Registered {
 }
 
 fn registered(git: &Git) -> Result<Vec<Registered>, TargetError> {
-    let out = git.run(&["worktree", "list", "--porcelain"], "")?;
-    let mut list = Vec::new();
-    for block in out.split("\n\n") {
-        let mut path = None;
-        let mut branch = None;
-        for line in block.lines() {
-            if let Some(p) = line.strip_prefix("worktree ") {
-                path = Some(PathBuf::from(p));
-            } else if let Some(b) = line.strip_prefix("branch refs/heads/") {
-                branch = Some(b.to_string());
-            }
-        }
-        if let Some(path) = path {
-            list.push(Registered { path, branch });
-        }
-    }
-    Ok(list)
+    Ok(git
+        .worktrees()?
+        .into_iter()
+        .map(|(path, branch)| Registered { path, branch })
+        .collect())
 }
 
 fn same_path(a: &Path, b: &Path) -> bool {
