@@ -19,6 +19,7 @@
 
 mod attempt;
 mod finish;
+mod home_guard;
 
 use std::fmt;
 
