@@ -92,6 +92,10 @@ pub fn run_job(ctx: &mut Ctx, job: JobName, day: NaiveDate) -> Result<JobOutcome
         }),
         other => Err(Error::Refused(format!("`{other}` is not built"))),
     };
+    // the run used the config read at its start; a change made meanwhile is reported
+    if let Err(e) = ctx.report_config_changes() {
+        tracing::warn!("could not compare the config with the run's start: {e}");
+    }
     let now = ctx.now();
     match &result {
         Ok(outcome) => {
