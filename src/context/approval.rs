@@ -59,21 +59,22 @@ impl Ctx {
     }
 
     /// Whether a person's approval of `task` is on record for the commit its branch points
-    /// at now. A branch moved since the approval (by a tool writing refs) is unverified.
+    /// at now (or, before it has one, for the task itself). A branch moved since the
+    /// approval (by a tool writing refs) is unverified.
     pub fn verify_approval(&self, task: &Task) -> Result<Verdict> {
-        let Some(commit) = self.approval_commit(task) else {
-            return Ok(Verdict::Unverified);
-        };
-        Ok(match self.store.approval_of(task.meta.id, &commit)? {
-            Some(event) => Verdict::Granted {
-                by: event.detail["by"]
-                    .as_str()
-                    .unwrap_or("an unnamed person")
-                    .to_string(),
-                at: event.at.format("%Y-%m-%d %H:%M:%S%:z").to_string(),
+        let commit = self.approval_commit(task);
+        Ok(
+            match self.store.approval_of(task.meta.id, commit.as_deref())? {
+                Some(event) => Verdict::Granted {
+                    by: event.detail["by"]
+                        .as_str()
+                        .unwrap_or("an unnamed person")
+                        .to_string(),
+                    at: event.at.format("%Y-%m-%d %H:%M:%S%:z").to_string(),
+                },
+                None => Verdict::Unverified,
             },
-            None => Verdict::Unverified,
-        })
+        )
     }
 
     /// Flag a task whose file claims an approval no person gave: back to pending, the

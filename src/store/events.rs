@@ -88,11 +88,16 @@ impl Store {
     }
 
     /// The newest `approval.granted` event of `task` for `commit`: a person's approval of
-    /// exactly that commit (see [`crate::context::Verdict`]).
-    pub fn approval_of(&self, task: TaskId, commit: &str) -> Result<Option<Event>, StoreError> {
+    /// exactly that commit, or (`None`) of the task before it had one (see
+    /// [`crate::context::Verdict`]).
+    pub fn approval_of(
+        &self,
+        task: TaskId,
+        commit: Option<&str>,
+    ) -> Result<Option<Event>, StoreError> {
         Ok(self
             .select_events(
-                "WHERE task_id = ?1 AND action = 'approval.granted' AND commit_sha = ?2 ORDER BY id DESC LIMIT 1",
+                "WHERE task_id = ?1 AND action = 'approval.granted' AND commit_sha IS ?2 ORDER BY id DESC LIMIT 1",
                 params![task.to_string(), commit],
             )?
             .pop())
