@@ -189,16 +189,21 @@ pub fn unknown_files(home: &Home) -> Vec<FileProblem> {
         .into_iter()
         .map(|name| {
             let path = home.config_file(&name);
-            let fix = match meant(&name) {
-                Some(meant) => format!(
-                    "did you mean config/{meant}? rename it (dayshift reads only config/{meant})"
+            match meant(&name) {
+                Some(meant) => FileProblem::new(
+                    At::file(&path),
+                    format!("config/{name} is not read: did you mean config/{meant}?"),
+                    format!("rename it to {meant} (its settings are not in force now)"),
                 ),
-                None => format!(
-                    "dayshift reads only {}, .env and prompts/ there; move or delete it",
-                    CONFIG_FILES.join(", ")
+                None => FileProblem::new(
+                    At::file(&path),
+                    format!("config/{name} is not read"),
+                    format!(
+                        "dayshift reads only {}, .env and prompts/ in config/; move or delete it",
+                        CONFIG_FILES.join(", ")
+                    ),
                 ),
-            };
-            FileProblem::new(At::file(&path), format!("config/{name} is not read"), fix)
+            }
         })
         .collect()
 }
