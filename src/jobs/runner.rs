@@ -100,8 +100,13 @@ pub fn run_job(ctx: &mut Ctx, job: JobName, day: NaiveDate) -> Result<JobOutcome
     match &result {
         Ok(outcome) => {
             info!(summary = %outcome.summary, "{job} finished");
-            ctx.store
-                .finish_run(run, RunOutcome::Ok, &outcome.summary, None, now)?;
+            ctx.store.finish_run(
+                run,
+                RunOutcome::Ok,
+                &ctx.redact(&outcome.summary),
+                None,
+                now,
+            )?;
             let detail = serde_json::json!({"job": job, "day": day, "summary": outcome.summary});
             ctx.audit(Event::new(now, job.agent(), "job.finished").detail(detail))?;
         }
