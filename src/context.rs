@@ -93,6 +93,12 @@ impl Ctx {
         self.config.secrets.find_known(text)
     }
 
+    /// The name of a known secret a unified diff adds (its `+` lines): such a change fails
+    /// at once.
+    pub fn find_added_secret(&self, diff: &str) -> Option<String> {
+        self.config.secrets.find_known_added(diff)
+    }
+
     /// Record an audit event (secrets redacted) in logs/audit.jsonl and the store, filed
     /// under the day being run (a `--date` run's events belong to that day's report).
     pub fn audit(&self, event: Event) -> Result<()> {

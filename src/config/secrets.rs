@@ -21,7 +21,7 @@ pub const KNOWN_SECRETS: [&str; 5] = [
 
 /// Secrets found in config/.env (the process environment is read on demand), and the
 /// redactor of every secret value known when the config was loaded.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Secrets {
     from_file: BTreeMap<String, String>,
     /// The process environment as it was at load: the config is read once per run.
@@ -136,6 +136,24 @@ impl Secrets {
     pub fn find_known(&self, text: &str) -> Option<String> {
         self.redactor.find_known(text)
     }
+
+    /// [`Secrets::find_known`] on the lines a unified diff adds (`+…`, not the `+++` file
+    /// header): a key the change removes is no leak.
+    pub fn find_known_added(&self, diff: &str) -> Option<String> {
+        diff.lines()
+            .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+            .find_map(|l| self.find_known(l))
+    }
+}
+
+/// Names only: a `{:?}` of the config must never print a key.
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Secrets")
+            .field("from_file", &self.from_file.keys().collect::<Vec<_>>())
+            .field("known", &self.redactor.names())
+            .finish_non_exhaustive()
+    }
 }
 
 fn unquote(value: &str) -> &str {
@@ -196,6 +214,26 @@ mod tests {
             s.redact("a custom-canary-0011223344 b"),
             "a [redacted:DAYSHIFT_UNIT_CUSTOM_CRED] b"
         );
+    }
+
+    #[test]
+    fn debug_and_removed_lines_show_no_key() {
+        let env = [("X_API_KEY".to_string(), "debug-canary-24681357".to_string())];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".env");
+        std::fs::write(&path, "FROM_FILE=file-canary-13572468\n").unwrap();
+        let s = Secrets::load_with_env(&path, env).unwrap();
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("canary"), "{debug}");
+        assert!(
+            debug.contains("X_API_KEY") && debug.contains("FROM_FILE"),
+            "{debug}"
+        );
+        let removed =
+            "--- a/k.py\n+++ b/k.py\n-KEY = 'debug-canary-24681357'\n+KEY = os.environ['X']\n";
+        assert_eq!(s.find_known_added(removed), None);
+        let added = "--- a/k.py\n+++ b/k.py\n-KEY = None\n+KEY = 'file-canary-13572468'\n";
+        assert_eq!(s.find_known_added(added).as_deref(), Some("FROM_FILE"));
     }
 
     #[test]
