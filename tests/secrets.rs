@@ -242,6 +242,16 @@ fn find_known_names_a_known_value_in_a_diff_and_ignores_short_ones() {
             .find_known("+++ b/settings.py\n+API = None\n"),
         None
     );
+    let removed = format!("+++ b/settings.py\n-API = \"{FILE_CANARY}\"\n+API = None\n");
+    assert_eq!(
+        config.secrets.find_known_added(&removed),
+        None,
+        "removing a key is no leak"
+    );
+    assert_eq!(
+        config.secrets.find_known_added(&added).as_deref(),
+        Some(FILE_NAME)
+    );
     assert_eq!(
         config.secrets.find_known("+DEBUG = true\n+PIN = abc1234\n"),
         None,
