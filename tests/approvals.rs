@@ -264,7 +264,7 @@ fn the_watcher_honours_a_hand_edit_only_while_no_job_holds_the_lock() {
     let job_lock = dayshift::home::Home::open(&home.root).unwrap().job_lock();
     let lock = dayshift::lockfile::FileLock::acquire(&job_lock).unwrap();
     approve_by_hand(&home, "tasks/in_review/T-0002-fix-sub.md");
-    std::thread::sleep(Duration::from_millis(2500)); // past the watcher's quiet period
+    std::thread::sleep(Duration::from_secs(4)); // past the watcher's quiet period and retries
     drop(lock);
     wait_until(Duration::from_secs(15), "the edit to be flagged", || {
         !audited(&home, "approval.unverified", "T-0002").is_empty()
