@@ -1,11 +1,20 @@
 //! What every job and command works with: the home, its config, the store, the queue and
 //! the clock — opened once, passed explicitly, never global.
+//!
+//! It is also the chokepoint for what dayshift writes about tasks: every task save and
+//! move, and every audit event, passes the config's redactor first, so a key a tool
+//! printed never reaches a task file, audit.jsonl or state.db. Approvals are recorded and
+//! checked here too ([`approval`]).
+
+mod approval;
+
+pub use approval::{UNVERIFIED, Verdict};
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{IoContext, Result};
 use crate::home::Home;
 use crate::store::{Event, Reconciled, Store};
 use crate::tasks::{Queue, Task};
@@ -67,19 +76,69 @@ impl Ctx {
         self.clock.today()
     }
 
+    /// `text` with every secret value the config knows replaced by `[redacted:NAME]`: for
+    /// anything dayshift writes or passes on (a tool's output fed to the next attempt).
+    pub fn redact(&self, text: &str) -> String {
+        self.config.secrets.redact(text)
+    }
+
+    /// Write a file a person reads (a report, a plan) atomically, secrets redacted.
+    pub fn write_redacted(&self, path: &std::path::Path, text: &str) -> Result<()> {
+        let clean = self.redact(text);
+        Ok(crate::fsx::write_atomic(path, clean.as_bytes()).at_path(path)?)
+    }
+
+    /// The name of a known secret whose value occurs in `text` (a diff's added lines).
+    pub fn find_known_secret(&self, text: &str) -> Option<String> {
+        self.config.secrets.find_known(text)
+    }
+
+    /// The name of a known secret a unified diff adds (its `+` lines): such a change fails
+    /// at once.
+    pub fn find_added_secret(&self, diff: &str) -> Option<String> {
+        self.config.secrets.find_known_added(diff)
+    }
+
     /// Record an audit event (secrets redacted) in logs/audit.jsonl and the store, filed
     /// under the day being run (a `--date` run's events belong to that day's report).
     pub fn audit(&self, event: Event) -> Result<()> {
+        let mut value = serde_json::to_value(&event).unwrap_or_default();
+        // each string before the line: a secret with a quote in it is escaped in the line
+        crate::config::redact::map_json_strings(&mut value, &|s| self.redact(s));
+        let event: Event = serde_json::from_value(value).unwrap_or(event);
         let raw = serde_json::to_string(&event).unwrap_or_default();
-        let line = self.config.secrets.redact(&raw);
-        let event: Event = if line == raw {
-            event
-        } else {
-            serde_json::from_str(&line).unwrap_or(event)
-        };
+        let line = self.redact(&raw);
         Ok(self
             .store
             .record_event(&self.home.audit_log(), &event, self.today(), &line)?)
+    }
+
+    /// Report the config files that changed since this run read them: the run went on with
+    /// what it read at its start; the change takes effect at the next run. Audited as
+    /// `config.changed_during_run` and warned; returns the files.
+    pub fn report_config_changes(&self) -> Result<Vec<String>> {
+        let changed = self.config.changed_files(&self.home);
+        if !changed.is_empty() {
+            tracing::warn!(
+                "config changed during this run ({}): ignored until the next run, which reads it again; if nobody here changed it, an agent did — check `git diff` of config/ or the audit log",
+                changed.join(", ")
+            );
+            self.audit(
+                Event::new(self.now(), "dayshift", "config.changed_during_run")
+                    .detail(serde_json::json!({"files": changed})),
+            )?;
+        }
+        Ok(changed)
+    }
+
+    /// Redact what dayshift itself wrote into a task: its log lines, its reason, its title.
+    fn clean_task(&self, task: &mut Task) {
+        let redacted = |text: &str| self.redact(text);
+        task.body = redacted(&task.body);
+        task.meta.title = redacted(&task.meta.title);
+        if let Some(reason) = &task.meta.reason {
+            task.meta.reason = Some(redacted(reason));
+        }
     }
 
     /// Sync the task mirror with the folders; moves a person made by hand are audited.
@@ -105,6 +164,8 @@ impl Ctx {
         why: &str,
     ) -> Result<()> {
         let from = task.state;
+        let why = &self.redact(why);
+        self.clean_task(task);
         self.queue.transition(task, to, actor, why, self.now())?;
         self.store.mirror_task(&self.home, task)?;
         let detail = serde_json::json!({"from": from, "to": to, "why": why});
@@ -123,8 +184,10 @@ impl Ctx {
         action: &str,
         detail: serde_json::Value,
     ) -> Result<()> {
-        self.queue.save(task)?;
-        self.store.mirror_task(&self.home, task)?;
+        let mut clean = task.clone();
+        self.clean_task(&mut clean);
+        self.queue.save(&clean)?;
+        self.store.mirror_task(&self.home, &clean)?;
         self.audit(
             Event::new(self.now(), actor, action)
                 .task(task.meta.id)

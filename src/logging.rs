@@ -10,7 +10,8 @@
 //! Files rotate daily (the date in the name is the UTC date, as `tracing-appender` names
 //! them) and the last 14 of each are kept. Lines are written synchronously: a line logged
 //! just before a crash is on disk. A job's file is created on its first line, so jobs that
-//! never ran leave no empty files. Timestamps are in the configured time zone.
+//! never ran leave no empty files. Timestamps are in the configured time zone. Every line
+//! passes the process-wide secret redactor first ([`redacting`]).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -35,7 +36,9 @@ use crate::home::Home;
 use crate::jobs::JobName;
 
 mod by_job;
+mod redacting;
 use by_job::{JobTagger, OnlyJob};
+use redacting::Redacting;
 
 /// Log files of each kind that are kept (one per day).
 pub const KEEP_DAYS: usize = 14;
@@ -114,7 +117,7 @@ where
         LevelFilter::WARN
     };
     fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(Redacting(std::io::stderr))
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .with_timer(ZoneTime(tz))
@@ -124,13 +127,18 @@ where
 fn file_layer<S, W>(
     writer: W,
     tz: Tz,
-) -> fmt::Layer<S, fmt::format::DefaultFields, fmt::format::Format<fmt::format::Full, ZoneTime>, W>
+) -> fmt::Layer<
+    S,
+    fmt::format::DefaultFields,
+    fmt::format::Format<fmt::format::Full, ZoneTime>,
+    Redacting<W>,
+>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
     W: for<'w> MakeWriter<'w> + 'static,
 {
     fmt::layer()
-        .with_writer(writer)
+        .with_writer(Redacting(writer))
         .with_ansi(false)
         .with_target(false)
         .with_timer(ZoneTime(tz))

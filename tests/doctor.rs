@@ -129,3 +129,38 @@ fn a_missing_key_and_a_world_readable_env_file_are_reported() {
     );
     assert!(text.contains("chmod 600"), "{text}");
 }
+
+#[test]
+fn a_misnamed_config_file_fails_with_the_name_meant() {
+    let home = TestHome::new();
+    let target = home.path("target-repo");
+    let status = Command::new("git")
+        .args(["init", "-q"])
+        .arg(&target)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    home.write(
+        "config/target.yaml",
+        "repo: target-repo\nbase_branch: main\n",
+    );
+    // the person meant to forbid every merge; with the wrong extension it was never read
+    home.write("config/policy.yml", "auto_merge: none\n");
+    let git = git_home(true);
+    let out = doctor(&home, git.path());
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    let fails: Vec<&str> = text.lines().filter(|l| l.starts_with("FAIL")).collect();
+    assert_eq!(fails.len(), 1, "{text}");
+    assert!(
+        fails[0].contains("config/policy.yml is not read: did you mean config/policy.yaml?"),
+        "{text}"
+    );
+    // and every command that loads the config warns about it
+    let status = home.run(&["status"]);
+    assert!(
+        common::stderr(&status).contains("config/policy.yml is not read"),
+        "{}",
+        common::stderr(&status)
+    );
+}

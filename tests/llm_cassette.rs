@@ -202,9 +202,22 @@ fn secrets_in_request_or_answer_never_reach_the_cassette() {
     let text = std::fs::read_to_string(home.path().join("demo.jsonl")).unwrap();
     assert!(!text.contains(CANARY), "{text}");
     assert!(!text.contains("word-99"), "{text}");
-    assert_eq!(text.matches("[redacted]").count(), 3, "{text}");
+    assert_eq!(
+        text.matches("[redacted:DAYSHIFT_TEST_CASSETTE_CANARY]")
+            .count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("[redacted:DAYSHIFT_TEST_QUOTED]").count(),
+        1,
+        "{text}"
+    );
     // The key was taken before redaction, so the same request still replays.
     let replay = build_replay("demo", &replay_config("demo.jsonl"), home.path()).unwrap();
     let replayed = replay.complete(&leaky).unwrap();
-    assert_eq!(replayed.text, "answer #1, echoing [redacted]");
+    assert_eq!(
+        replayed.text,
+        "answer #1, echoing [redacted:DAYSHIFT_TEST_CASSETTE_CANARY]"
+    );
 }

@@ -34,8 +34,16 @@ pub enum TasksCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Approve a task that waits on a person.
-    Approve { id: TaskId },
+    /// Approve a task that waits on a person (recorded with who and the commit approved).
+    #[command(
+        after_help = "Examples:\n  dayshift tasks approve T-0007\n  dayshift tasks approve T-0007 --by alice"
+    )]
+    Approve {
+        id: TaskId,
+        /// Who approves (default: $USER).
+        #[arg(long)]
+        by: Option<String>,
+    },
     /// Reject a task: it moves to failed with the reason.
     Reject {
         id: TaskId,
@@ -57,7 +65,14 @@ pub fn tasks(home: Home, command: TasksCommand) -> Result<ExitCode> {
     match command {
         TasksCommand::List { state, json } => list(&mut ctx, state, json),
         TasksCommand::Show { id, json } => show(&ctx, id, json),
-        TasksCommand::Approve { id } => decide(&mut ctx, id, Decision::Approve),
+        TasksCommand::Approve { id, by } => {
+            let by = by
+                .or_else(|| std::env::var("USER").ok())
+                .or_else(|| std::env::var("LOGNAME").ok())
+                .filter(|b| !b.trim().is_empty())
+                .unwrap_or_else(|| "an unnamed person".into());
+            decide(&mut ctx, id, Decision::Approve(by))
+        }
         TasksCommand::Reject { id, reason } => decide(&mut ctx, id, Decision::Reject(reason)),
         TasksCommand::Retry { id } => decide(&mut ctx, id, Decision::Retry),
         TasksCommand::Cancel { id, reason } => decide(&mut ctx, id, Decision::Cancel(reason)),
@@ -175,7 +190,8 @@ fn show(ctx: &Ctx, id: TaskId, json: bool) -> Result<ExitCode> {
 }
 
 enum Decision {
-    Approve,
+    /// By whom.
+    Approve(String),
     Reject(String),
     Retry,
     Cancel(String),
@@ -196,13 +212,11 @@ fn decide(ctx: &mut Ctx, id: TaskId, decision: Decision) -> Result<ExitCode> {
         ))
     };
     match decision {
-        Decision::Approve => {
+        Decision::Approve(by) => {
             if !task.state.is_open() {
                 return Err(closed("approved"));
             }
-            task.meta.approval = Some(Approval::Approved);
-            task.log(ctx.now(), "human", "approved");
-            ctx.save_task(&task, "human", "task.approved", serde_json::Value::Null)?;
+            ctx.grant_approval(&mut task, &by, "cli")?;
             if task.state == TaskState::InReview && task.meta.branch.is_some() {
                 println!(
                     "{id} approved; the next work run merges it (`dayshift run work` to do it now)"

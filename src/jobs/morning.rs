@@ -12,8 +12,7 @@ use super::daily_plan::DailyPlan;
 use super::orchestrate::{self, Model};
 use super::runner::JobOutcome;
 use crate::context::Ctx;
-use crate::error::{IoContext, Result};
-use crate::fsx;
+use crate::error::Result;
 use crate::store::Event;
 
 pub fn run(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOutcome> {
@@ -36,7 +35,7 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOu
     let json = serde_json::to_string(&plan).unwrap_or_default();
     ctx.store.save_plan(day, &json, ctx.now())?;
     let path = ctx.home.daily_plan();
-    fsx::write_atomic(&path, plan.render(&tasks, ctx.now()).as_bytes()).at_path(&path)?;
+    ctx.write_redacted(&path, &plan.render(&tasks, ctx.now()))?;
     let changes = plan.diff.changes().count();
     let detail = serde_json::json!({"day": day, "today": plan.today.len(), "research": plan.research.len(), "changes": changes});
     ctx.audit(Event::new(ctx.now(), JobName::Morning.agent(), "plan.written").detail(detail))?;

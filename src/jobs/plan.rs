@@ -17,8 +17,7 @@ use super::decompose;
 use super::orchestrate::Model;
 use super::runner::JobOutcome;
 use crate::context::Ctx;
-use crate::error::{Error, IoContext, Result};
-use crate::fsx;
+use crate::error::{Error, Result};
 use crate::store::{Event, TaskRow};
 use crate::tasks::queue::TaskDraft;
 use crate::tasks::{Task, TaskKind, TaskState};
@@ -68,7 +67,7 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOu
 
     let tasks = ctx.store.tasks()?;
     let path = ctx.home.daily_plan();
-    fsx::write_atomic(&path, plan.render(&tasks, ctx.now()).as_bytes()).at_path(&path)?;
+    ctx.write_redacted(&path, &plan.render(&tasks, ctx.now()))?;
     let mut wrote: Vec<_> = created.iter().map(|t| t.path.clone()).collect();
     wrote.push(path);
     Ok(JobOutcome {

@@ -92,12 +92,21 @@ pub fn run_job(ctx: &mut Ctx, job: JobName, day: NaiveDate) -> Result<JobOutcome
         }),
         other => Err(Error::Refused(format!("`{other}` is not built"))),
     };
+    // the run used the config read at its start; a change made meanwhile is reported
+    if let Err(e) = ctx.report_config_changes() {
+        tracing::warn!("could not compare the config with the run's start: {e}");
+    }
     let now = ctx.now();
     match &result {
         Ok(outcome) => {
             info!(summary = %outcome.summary, "{job} finished");
-            ctx.store
-                .finish_run(run, RunOutcome::Ok, &outcome.summary, None, now)?;
+            ctx.store.finish_run(
+                run,
+                RunOutcome::Ok,
+                &ctx.redact(&outcome.summary),
+                None,
+                now,
+            )?;
             let detail = serde_json::json!({"job": job, "day": day, "summary": outcome.summary});
             ctx.audit(Event::new(now, job.agent(), "job.finished").detail(detail))?;
         }

@@ -12,8 +12,7 @@ use super::daily_plan::DailyPlan;
 use super::morning::budget_line;
 use super::runner::JobOutcome;
 use crate::context::Ctx;
-use crate::error::{IoContext, Result};
-use crate::fsx;
+use crate::error::Result;
 use crate::markdown::{stamp, table};
 use crate::store::{Event, TaskRow};
 use crate::tasks::{Approval, TaskState};
@@ -22,11 +21,9 @@ use crate::vision::Snapshot;
 pub fn run(ctx: &mut Ctx, day: NaiveDate) -> Result<JobOutcome> {
     let tasks = ctx.store.tasks()?;
     let report_path = ctx.home.daily_report(day);
-    let report = render_report(ctx, day, &tasks)?;
-    fsx::write_atomic(&report_path, report.as_bytes()).at_path(&report_path)?;
+    ctx.write_redacted(&report_path, &render_report(ctx, day, &tasks)?)?;
     let progress_path = ctx.home.progress();
-    let progress = render_progress(ctx, day, &tasks)?;
-    fsx::write_atomic(&progress_path, progress.as_bytes()).at_path(&progress_path)?;
+    ctx.write_redacted(&progress_path, &render_progress(ctx, day, &tasks)?)?;
     let detail =
         serde_json::json!({"day": day, "report": ctx.home.display_path(&report_path).to_string()});
     ctx.audit(Event::new(ctx.now(), JobName::Wrapup.agent(), "report.written").detail(detail))?;

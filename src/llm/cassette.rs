@@ -1,7 +1,8 @@
 //! Cassettes: record real answers once, replay them forever (demos and tests, no network).
 //!
 //! A cassette is JSON lines, one `{"agent", "key", "request", "answer"}` per successful call,
-//! appended by [`Recorder`] with every secret value redacted. [`Replay`] answers by `key`:
+//! appended by [`Recorder`] with every secret value the config knows redacted (a provider key
+//! under a custom `api_key_env` name, set only in the environment, too). [`Replay`] answers by `key`:
 //! the agent plus the SHA-256 of the canonical JSON of what the model sees (system, messages,
 //! max_tokens, temperature) — not the job or task ids, so renumbered tasks still replay.
 //! Identical requests are answered in recorded order; past the last recording the last answer
@@ -86,7 +87,7 @@ impl Provider for Recorder {
         let mut value = serde_json::to_value(&entry)
             .map_err(|e| LlmError::Config(format!("cassette: cannot serialize the answer: {e}")))?;
         // Each string first (a secret with a quote in it is escaped in the line), then the line.
-        redact_strings(&mut value, &self.secrets);
+        crate::config::redact::map_json_strings(&mut value, &|s| self.secrets.redact(s));
         let line = self.secrets.redact(&value.to_string());
         fsx::append_line(&self.path, &line).map_err(|e| {
             LlmError::Config(format!(
@@ -95,17 +96,6 @@ impl Provider for Recorder {
             ))
         })?;
         Ok(answer)
-    }
-}
-
-fn redact_strings(value: &mut serde_json::Value, secrets: &Secrets) {
-    match value {
-        serde_json::Value::String(text) => *text = secrets.redact(text),
-        serde_json::Value::Array(items) => {
-            items.iter_mut().for_each(|v| redact_strings(v, secrets))
-        }
-        serde_json::Value::Object(map) => map.values_mut().for_each(|v| redact_strings(v, secrets)),
-        _ => {}
     }
 }
 

@@ -87,6 +87,30 @@ impl Store {
         self.select_events("WHERE day = ?1 ORDER BY id", params![day.to_string()])
     }
 
+    /// The newest `approval.granted` event of `task` for `commit`: a person's approval of
+    /// exactly that commit, or (`None`) of the task before it had one (see
+    /// [`crate::context::Verdict`]).
+    pub fn approval_of(
+        &self,
+        task: TaskId,
+        commit: Option<&str>,
+    ) -> Result<Option<Event>, StoreError> {
+        Ok(self
+            .select_events(
+                "WHERE task_id = ?1 AND action = 'approval.granted' AND commit_sha IS ?2 ORDER BY id DESC LIMIT 1",
+                params![task.to_string(), commit],
+            )?
+            .pop())
+    }
+
+    /// Every event of `task` with `action`, oldest first.
+    pub fn task_events(&self, task: TaskId, action: &str) -> Result<Vec<Event>, StoreError> {
+        self.select_events(
+            "WHERE task_id = ?1 AND action = ?2 ORDER BY id",
+            params![task.to_string(), action],
+        )
+    }
+
     /// The newest `limit` events, oldest first.
     pub fn recent_events(&self, limit: u32) -> Result<Vec<Event>, StoreError> {
         let mut events = self.select_events("ORDER BY id DESC LIMIT ?1", params![limit])?;

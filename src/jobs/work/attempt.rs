@@ -175,6 +175,8 @@ impl TaskRun<'_> {
                     return finish::pause(ctx, task, attempt, stop);
                 }
                 Err(Miss::Retry(why)) => {
+                    // a tool's output may quote a key: never into the log, file or next prompt
+                    let why = ctx.redact(&why);
                     let _ = target::rollback(self.worktree);
                     let line = why.lines().next().unwrap_or("").to_string();
                     task.log(

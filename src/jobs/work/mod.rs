@@ -27,7 +27,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 
 use super::JobName;
 use super::runner::JobOutcome;
-use crate::context::Ctx;
+use crate::context::{Ctx, Verdict};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::llm::LlmError;
@@ -228,7 +228,11 @@ fn next_ready(ctx: &Ctx) -> Result<Option<Task>> {
     })
 }
 
-/// Merge the committed tasks a person approved (`dayshift tasks approve`).
+/// Merge the committed tasks a person approved. `approval: approved` in the file is only a
+/// claim (a tool in the home can write it): a task merges only when the store records a
+/// person's approval of the commit its branch points at now, and the merge is logged as
+/// approved by who and when that record says. A claim without one is flagged and set back
+/// to pending, never merged.
 fn merge_approved(ctx: &Ctx, tally: &mut Tally) -> Result<()> {
     let approved: Vec<_> = ctx
         .store
@@ -241,9 +245,22 @@ fn merge_approved(ctx: &Ctx, tally: &mut Tally) -> Result<()> {
         let Some(branch) = task.meta.branch.clone() else {
             continue;
         };
-        match finish::merge(ctx, &mut task, &branch, "approved by a person")? {
-            Ended::Completed => tally.completed += 1,
-            _ => tally.waiting += 1,
+        match ctx.verify_approval(&task)? {
+            Verdict::Granted { by, at } => {
+                let why = format!("approved by {by} at {at}");
+                match finish::merge(ctx, &mut task, &branch, &why)? {
+                    Ended::Completed => tally.completed += 1,
+                    _ => tally.waiting += 1,
+                }
+            }
+            Verdict::Unverified => {
+                ctx.flag_unverified(
+                    &mut task,
+                    ACTOR,
+                    "no record of a person approving the commit its branch points at",
+                )?;
+                tally.waiting += 1;
+            }
         }
     }
     Ok(())
