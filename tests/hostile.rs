@@ -126,6 +126,11 @@ def attrs():
     (wt / ".gitattributes").write_text("*.py -diff\n*.py binary\n")
     (wt / "huge.py").write_text("x = 1\n" * 1000)
 
+def note():
+    import re
+    tid = re.search(r"T-[0-9]{4}", prompt).group(0)
+    (wt / f"note_{tid}.txt").write_text(tid + "\n")
+
 def cost():
     print(json.dumps({"type": "result", "is_error": False, "result": "done", "total_cost_usd": 250.0,
                       "usage": {"input_tokens": 100, "output_tokens": 20}}))
@@ -187,6 +192,8 @@ impl Arena {
             ),
         );
         home.write("config/.env", &format!("FAKE_MODEL_KEY={ENV_CANARY}\n"));
+        // no goals: the tasks are the test's own
+        home.write("VISION.md", "# Calc\n\n## Notes\n- Keep it simple\n");
         let policy = POLICY.replace(
             "MODE",
             match mode {
@@ -643,4 +650,80 @@ async fn test_code_the_model_writes_attacks_when_qa_runs_it_and_is_contained() {
     })
     .await
     .unwrap();
+}
+
+/// A small deterministic generator (xorshift), so a failing soak can be replayed.
+struct Dice(u64);
+
+impl Dice {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % below
+    }
+}
+
+/// 50 SIGKILLs at random moments of work runs with a hostile tool, then a clean run: no
+/// task is stuck, lost or duplicated, and every merge on main belongs to a completed task.
+#[test]
+fn fifty_sigkills_during_hostile_days_leave_nothing_stuck_lost_or_duplicated() {
+    let seed = std::env::var("DAYSHIFT_SOAK_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5eed_da75_0001u64);
+    let mut dice = Dice(seed);
+    let arena = Arena::new(Mode::Confined, 0.2);
+    let attacks = ["note", "note hooks", "note approve", "note orphan", "note stage", "note protected", "note outside"];
+    let mut made = Vec::new();
+    let mut next_id = 1;
+    for kill in 0..50 {
+        if kill % 3 == 0 {
+            let attack = attacks[dice.next(attacks.len() as u64) as usize];
+            let words: Vec<String> = attack.split(' ').map(|a| format!("Attack {a}.")).collect();
+            arena.add_task(next_id, &format!("Work {next_id}. {}", words.join(" ")), "calc.py");
+            made.push(format!("T-{next_id:04}"));
+            next_id += 1;
+        }
+        let args: &[&str] = if kill % 5 == 4 { &["day"] } else { &["run", "work"] };
+        let mut child = arena
+            .cmd(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(50 + dice.next(1500)));
+        let _ = child.kill();
+        let _ = child.wait();
+        // the queue stays readable right after any kill
+        let list = arena.run(&["tasks", "list", "--json"]);
+        assert!(
+            list.status.success(),
+            "seed {seed:#x}, kill {kill}: tasks list failed: {}",
+            stderr(&list)
+        );
+    }
+    // a clean day: a person approves what waits, and work runs until nothing is left to do
+    for _ in 0..3 {
+        arena.run(&["run", "work"]);
+    }
+    let tasks = arena.home.tasks_json();
+    let mut ids: Vec<String> = tasks
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    let mut unique = ids.clone();
+    unique.dedup();
+    assert_eq!(ids, unique, "seed {seed:#x}: a task is duplicated");
+    assert_eq!(ids, made, "seed {seed:#x}: a task was lost or invented");
+    for task in &tasks {
+        assert_ne!(
+            task["state"], "in_progress",
+            "seed {seed:#x}: {} is stuck:\n{}",
+            task["id"],
+            arena.task_text(task["id"].as_str().unwrap())
+        );
+    }
+    arena.invariants(&format!("soak, seed {seed:#x}"));
 }

@@ -8,8 +8,9 @@
 //! (approvals, other tasks), `reports/`, and the state that decides what counts as a
 //! failure or an id (`.dayshift/qa/`, `.dayshift/feedback/`, `.dayshift/snapshots/`,
 //! `.dayshift/planner/`, the task counter). After the run each file must be as it was:
-//! same bytes, or for unchanged metadata the same inode, size, mtime and ctime (ctime cannot
-//! be set back from user space, so a rewrite that restores the mtime is still seen).
+//! the same bytes and mode, or for a file too large to keep, the same inode, size, mtime and
+//! ctime (ctime cannot be set back from user space, so a rewrite that restores the mtime is
+//! still seen).
 //!
 //! On a difference the guard puts the person's version back, keeps the agent's version in
 //! `.dayshift/quarantine/<time>/` (nothing is lost, not even a person's concurrent edit)
@@ -56,6 +57,17 @@ struct Kept {
     stamp: Stamp,
     /// The bytes, for files small enough to restore.
     bytes: Option<Vec<u8>>,
+}
+
+impl Kept {
+    /// Same bytes and mode where both were read; otherwise the same inode, size, mtime and
+    /// ctime.
+    fn same_as(&self, before: &Kept) -> bool {
+        match (&self.bytes, &before.bytes) {
+            (Some(now), Some(then)) => now == then && self.stamp.mode == before.stamp.mode,
+            _ => self.stamp == before.stamp,
+        }
+    }
 }
 
 /// The watched files of a home at one moment.
@@ -124,7 +136,7 @@ impl HomeGuard {
         for (path, kept) in &self.files {
             match now.get(path) {
                 None => changes.push((path.clone(), Change::Removed)),
-                Some(current) if current.stamp != kept.stamp || current.bytes != kept.bytes => {
+                Some(current) if !current.same_as(kept) => {
                     changes.push((path.clone(), Change::Changed))
                 }
                 Some(_) => {}
@@ -326,7 +338,7 @@ mod tests {
             fs::read_to_string(kept.join("reports/forged.md")).unwrap(),
             "forged"
         );
-        // once undone, the home verifies again
+        // once undone, the home is as the person left it
         assert_eq!(guard.verify(&home), Ok(()));
     }
 
