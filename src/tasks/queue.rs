@@ -167,8 +167,14 @@ impl Queue {
         let mut last = self.last_id()?.max(self.highest_id_in_folders()?);
         let mut created = Vec::with_capacity(drafts.len());
         for draft in drafts {
-            last += 1;
-            let id = TaskId::new(last);
+            let id = TaskId::after(last).ok_or_else(|| {
+                TaskError::Invalid(FileProblem::new(
+                    At::line(&self.counter, 1),
+                    format!("task numbers are used up: {last} is the highest a task id can have"),
+                    "archive old tasks and renumber them, or start a new home",
+                ))
+            })?;
+            last = id.number();
             fsx::write_atomic(&self.counter, format!("{last}\n").as_bytes())
                 .at_path(&self.counter)?;
             let slug = slugify(&draft.title);
@@ -197,6 +203,10 @@ impl Queue {
                 created: now,
                 reason: None,
                 plan_key: draft.plan_key,
+                removes_tests: false,
+                stage: None,
+                commit: None,
+                next_attempt: None,
             };
             let body = format!("## Description\n{}\n", draft.description.trim_end());
             let mut task = Task::new(meta, body, TaskState::Backlog, path);

@@ -19,6 +19,8 @@
 
 mod attempt;
 mod finish;
+mod outage;
+mod recover;
 
 use std::fmt;
 
@@ -57,6 +59,9 @@ enum Stop {
     Paused,
     WindowEnded(DateTime<FixedOffset>),
     Budget(String),
+    /// The model provider is down, refusing or its circuit is open: no task can be worked,
+    /// and none is failed for it ([`outage`]).
+    ProviderDown(String),
     /// A signal, or the daemon stopping.
     Cancelled,
 }
@@ -68,6 +73,7 @@ impl fmt::Display for Stop {
             Stop::Paused => write!(f, "paused by the STOP file"),
             Stop::WindowEnded(at) => write!(f, "the work window ended at {}", at.format("%H:%M")),
             Stop::Budget(why) => write!(f, "the daily budget is spent ({why})"),
+            Stop::ProviderDown(why) => write!(f, "the model provider is unavailable ({why})"),
             Stop::Cancelled => write!(f, "dayshift is stopping (a signal, or `dayshift stop`)"),
         }
     }
@@ -163,6 +169,8 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, engine: &dyn Engine) -> Result<JobOutc
     }
     let limits = Limits::new(ctx, day)?;
     let mut tally = Tally::default();
+    // what a crash left between the commit, the verdict, the merge and the move
+    recover::recover(ctx, &mut tally)?;
     let stop = loop {
         if let Some(stop) = limits.stop(ctx)? {
             break stop;
@@ -182,7 +190,7 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, engine: &dyn Engine) -> Result<JobOutc
     if let Err(e) = target::Git::new(&clone).housekeeping() {
         tracing::warn!("git housekeeping in the clone: {e}");
     }
-    if stop == Stop::Cancelled {
+    if matches!(stop, Stop::Cancelled | Stop::ProviderDown(_)) {
         return Err(Error::Refused(format!(
             "work stopped: {stop}; {tally}; a task in progress resumes at the next work run"
         )));

@@ -1,0 +1,111 @@
+//! What a crash (SIGKILL, power loss) can leave between two steps of a task, put right at
+//! the start of every `work` run. Each step writes the task file before the next begins,
+//! so the state on disk says where a task stood:
+//!
+//! - in_progress: resumed by the loop at the attempt its front matter names
+//!   ([`super::finish::resumes_at`]);
+//! - in_review, and its commit is already in the base branch (killed after the merge,
+//!   before the move): completed — the merge is repeated, which is a no-op that still
+//!   pushes the base if the push was lost;
+//! - in_review, committed but not merged and no approval recorded (killed after the commit,
+//!   before the verdict): judged again by policy — merged when allowed, else it waits;
+//! - in_review waiting for or approved by a person: left to them (and to
+//!   `merge_approved`).
+//!
+//! Every recovery is an audit event `task.recovered`.
+
+use super::{ACTOR, Ended, Tally, finish};
+use crate::context::Ctx;
+use crate::error::Result;
+use crate::store::Event;
+use crate::target::Git;
+use crate::tasks::{Task, TaskState};
+
+pub(super) fn recover(ctx: &Ctx, tally: &mut Tally) -> Result<()> {
+    let in_review: Vec<_> = ctx
+        .store
+        .tasks()?
+        .into_iter()
+        .filter(|t| t.state == TaskState::InReview)
+        .collect();
+    for row in in_review {
+        let mut task = ctx.queue.find(row.id)?;
+        let Some(branch) = task.meta.branch.clone() else {
+            continue;
+        };
+        let Some(found) = found(ctx, &task, &branch) else {
+            continue;
+        };
+        let ended = match found {
+            Found::Merged => {
+                audit(ctx, &task, "merged into the base branch before the crash")?;
+                finish::merge(
+                    ctx,
+                    &mut task,
+                    &branch,
+                    "found merged after an interruption",
+                )?
+            }
+            Found::Unjudged => {
+                audit(ctx, &task, "committed, never judged")?;
+                finish::rejudge(ctx, &mut task, &branch)?
+            }
+        };
+        match ended {
+            Ended::Completed => tally.completed += 1,
+            _ => tally.waiting += 1,
+        }
+    }
+    Ok(())
+}
+
+enum Found {
+    Merged,
+    Unjudged,
+}
+
+/// What a crash left of an in_review task, when it needs recovering.
+fn found(ctx: &Ctx, task: &Task, branch: &str) -> Option<Found> {
+    let git = Git::new(ctx.home.target_clone());
+    let base = &ctx.config.target.base_branch;
+    let commit = match &task.meta.commit {
+        Some(sha) => Some(sha.clone()),
+        None => git
+            .commit_of(&format!("refs/heads/{branch}"))
+            .ok()
+            .flatten(),
+    };
+    let Some(commit) = commit else {
+        tracing::warn!(
+            "{}: its branch {branch} is gone; left for a person",
+            task.meta.id
+        );
+        return None;
+    };
+    let merged = git.probe(&[
+        "merge-base",
+        "--is-ancestor",
+        &commit,
+        &format!("refs/heads/{base}"),
+    ]);
+    match merged {
+        Ok(true) => Some(Found::Merged),
+        Ok(false) if task.meta.approval.is_none() => Some(Found::Unjudged),
+        Ok(false) => None,
+        Err(e) => {
+            tracing::warn!(
+                "{}: cannot tell whether {branch} is merged: {e}",
+                task.meta.id
+            );
+            None
+        }
+    }
+}
+
+fn audit(ctx: &Ctx, task: &Task, found: &str) -> Result<()> {
+    ctx.audit(
+        Event::new(ctx.now(), ACTOR, "task.recovered")
+            .task(task.meta.id)
+            .detail(serde_json::json!({"found": found, "branch": task.meta.branch})),
+    )
+}
