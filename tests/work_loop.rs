@@ -37,9 +37,17 @@ elif "Outside" in prompt:
     pathlib.Path("../../escaped.txt").write_text("out\n")
 elif "Huge" in prompt:
     pathlib.Path("huge.py").write_text("x = 1\n" * 10000)
+if "Fix add" in prompt and "delete the test file" in prompt:
+    pathlib.Path("test_calc.py").unlink()
+if "Fix add" in prompt and "drop test_mul" in prompt:
+    tests = pathlib.Path("test_calc.py")
+    tests.write_text(tests.read_text().replace("def test_mul(self):\n        self.assertEqual(mul(2, 3), 6)\n\n    ", ""))
 calc.write_text(src)
-print(json.dumps({"type": "result", "is_error": False, "result": "edited calc.py",
-                  "usage": {"input_tokens": 100, "output_tokens": 20}}))
+result = {"type": "result", "is_error": False, "result": "edited calc.py",
+          "usage": {"input_tokens": 100, "output_tokens": 20}}
+if "claim a fortune" in prompt:
+    result["total_cost_usd"] = 250
+print(json.dumps(result))
 "#;
 
 /// A home whose target is a bare remote with calc.py, set up, with the fake CLI as coder.
@@ -74,11 +82,16 @@ fn home_with_target(attempts: u32, timeout_minutes: f64) -> (TestHome, PathBuf) 
 }
 
 fn add_task(home: &TestHome, n: u32, title: &str) {
+    add_task_with(home, n, title, "");
+}
+
+/// A backlog task with extra front matter lines (`extra`, each ending in a newline).
+fn add_task_with(home: &TestHome, n: u32, title: &str, extra: &str) {
     let id = format!("T-{n:04}");
     let slug = dayshift::tasks::id::slugify(title);
     home.write(
         &format!("tasks/backlog/{id}-{slug}.md"),
-        &format!("---\nid: {id}\ntitle: \"{title}\"\npriority: high\nfiles: [calc.py]\nacceptance: [\"the tests pass\"]\ncreated: 2026-11-22T07:46:02+00:00\n---\n## Description\n{title} in calc.py.\n\n## Log\n"),
+        &format!("---\nid: {id}\ntitle: \"{title}\"\npriority: high\nfiles: [calc.py]\nacceptance: [\"the tests pass\"]\n{extra}created: 2026-11-22T07:46:02+00:00\n---\n## Description\n{title} in calc.py.\n\n## Log\n"),
     );
 }
 
@@ -423,4 +436,229 @@ fn a_task_a_crash_left_in_progress_is_resumed_and_orphan_worktrees_go() {
         !home.path("workspace/worktrees/T-0099").exists(),
         "the orphan work tree was removed"
     );
+}
+
+#[test]
+fn removed_tests_fail_and_a_declared_removal_waits_for_a_person() {
+    let (home, remote) = home_with_target(1, 1.0);
+    let before = git(&remote, &["rev-parse", "main"]);
+    add_task(&home, 1, "Fix add and delete the test file");
+    add_task(&home, 2, "Fix add and drop test_mul");
+    add_task_with(
+        &home,
+        3,
+        "Fix add and drop test_mul as planned",
+        "removes_tests: true\n",
+    );
+    home.ok(&["run", "work"]);
+
+    let deleted = task(&home, "T-0001");
+    assert_eq!(deleted["state"], "failed");
+    let reason = deleted["reason"].as_str().unwrap_or("");
+    assert!(
+        reason.contains("removed: 4 test(s) — the base ran 4, the change 0"),
+        "a deleted test file is no 'no new failures': {reason}"
+    );
+    let dropped = task(&home, "T-0002");
+    assert_eq!(dropped["state"], "failed");
+    let reason = dropped["reason"].as_str().unwrap_or("");
+    assert!(
+        reason.contains("removed: test_calc.Calc.test_mul"),
+        "the removed test is named: {reason}"
+    );
+    assert_eq!(
+        git(&remote, &["rev-parse", "main"]),
+        before,
+        "no removal was merged"
+    );
+
+    let declared = task(&home, "T-0003");
+    assert_eq!(
+        (declared["state"].as_str(), declared["approval"].as_str()),
+        (Some("in_review"), Some("pending")),
+        "a declared removal is committed but waits for a person"
+    );
+    let file = home.read(declared["path"].as_str().unwrap());
+    assert!(
+        file.contains("risk: high") && file.contains("it removes tests, as the task says it may"),
+        "{file}"
+    );
+    assert!(file.contains("removed: test_calc.Calc.test_mul"), "{file}");
+}
+
+#[test]
+fn a_tool_claiming_more_than_a_run_may_cost_is_billed_in_full_and_stops_the_loop() {
+    let (home, remote) = home_with_target(3, 1.0);
+    let agents = home.read("config/agents.yaml");
+    home.write(
+        "config/agents.yaml",
+        &format!("{agents}budget: {{daily_usd: 5.00}}\n"),
+    );
+    add_task(&home, 1, "Fix add but claim a fortune");
+    add_task(&home, 2, "Fix sub");
+    let out = home.run(&["run", "work"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the daily budget is spent")
+            && stderr(&out)
+                .contains("reported $250.00 for one run, over the per-run limit of $5.00"),
+        "{}",
+        stderr(&out)
+    );
+    let claimed = task(&home, "T-0001");
+    assert_eq!(claimed["state"], "in_progress", "resumable, not failed");
+    let file = home.read(claimed["path"].as_str().unwrap());
+    assert!(
+        file.contains("next_attempt: 1") && !file.contains("attempt 2 started"),
+        "{file}"
+    );
+    assert_eq!(
+        task(&home, "T-0002")["state"],
+        "backlog",
+        "the loop stopped at once"
+    );
+    assert!(!git(&remote, &["log", "main", "--format=%B"]).contains("Task: T-0001"));
+    let budget: serde_json::Value =
+        serde_json::from_str(&stdout(&home.ok(&["budget", "--json"]))).unwrap();
+    assert!(
+        budget.to_string().contains("250"),
+        "the claim is recorded in full: {budget}"
+    );
+    assert!(home.read("logs/audit.jsonl").contains("\"budget.overrun\""));
+}
+
+/// The coder as the native engine, its model at `base_url` with short timeouts.
+fn use_native_model(home: &TestHome, base_url: &str, overall_secs: u32) {
+    home.write(
+        "config/agents.yaml",
+        &format!(
+            "providers:\n  local: {{kind: openai, base_url: \"{base_url}/v1\", model: m, timeouts: {{connect: 2, idle: 60, overall: {overall_secs}}}}}\ndefault_provider: local\nagents:\n  coder: {{engine: native, provider: local, attempts: 3}}\n"
+        ),
+    );
+}
+
+/// A model server on 127.0.0.1 that gives every connection to `serve`, counting them.
+fn model_server(
+    serve: impl Fn(std::net::TcpStream) + Send + Sync + 'static,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let uri = format!("http://{}", listener.local_addr().unwrap());
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = calls.clone();
+    let serve = std::sync::Arc::new(serve);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let serve = serve.clone();
+            std::thread::spawn(move || serve(stream));
+        }
+    });
+    (uri, calls)
+}
+
+/// Read a request's head (and whatever body came with it).
+fn read_request(stream: &mut std::net::TcpStream) {
+    use std::io::Read;
+    let mut buf = [0u8; 16384];
+    let _ = stream.read(&mut buf);
+}
+
+#[test]
+fn a_provider_outage_stops_the_loop_and_fails_no_task() {
+    let (home, remote) = home_with_target(3, 1.0);
+    let before = git(&remote, &["rev-parse", "main"]);
+    let (down, _) = model_server(|mut stream| {
+        use std::io::Write;
+        read_request(&mut stream);
+        let _ = stream.write_all(
+            b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: 4\r\nconnection: close\r\n\r\ndown",
+        );
+    });
+    // a server answering 503 forever, then nothing listening at all (connection refused)
+    let refused = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    for (base_url, says) in [(down, "HTTP 503"), (refused, "connection failed")] {
+        use_native_model(&home, &base_url, 30);
+        for n in 1..=3 {
+            add_task(&home, n, &format!("Fix add, take {n}"));
+        }
+        let out = home.run(&["run", "work"]);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("work stopped: the model provider is unavailable") && err.contains(says),
+            "{err}"
+        );
+        let first = task(&home, "T-0001");
+        assert_eq!(first["state"], "in_progress", "resumable: {first}");
+        let file = home.read(first["path"].as_str().unwrap());
+        assert!(
+            file.contains("next_attempt: 1") && !file.contains("attempt 1 failed"),
+            "the attempt is not consumed:\n{file}"
+        );
+        for id in ["T-0002", "T-0003"] {
+            assert_eq!(task(&home, id)["state"], "backlog", "{id} was never taken");
+        }
+        assert!(home.task_files("failed").is_empty(), "no task failed");
+        assert_eq!(git(&remote, &["rev-parse", "main"]), before);
+        for state in ["backlog", "in_progress"] {
+            for name in home.task_files(state) {
+                std::fs::remove_file(home.path(&format!("tasks/{state}/{name}"))).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn sigterm_during_a_hung_model_call_exits_within_seconds_and_the_task_resumes() {
+    let (home, _remote) = home_with_target(3, 1.0);
+    // accepts, reads the request, and never answers
+    let (uri, calls) = model_server(|mut stream| {
+        read_request(&mut stream);
+        std::thread::sleep(std::time::Duration::from_secs(600));
+        drop(stream);
+    });
+    use_native_model(&home, &uri, 600);
+    add_task(&home, 1, "Fix add");
+    let work = std::process::Command::new(env!("CARGO_BIN_EXE_dayshift"))
+        .arg("--home")
+        .arg(&home.root)
+        .args(["run", "work"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while calls.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the model was never called"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let signalled = std::time::Instant::now();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(work.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let out = work.wait_with_output().unwrap();
+    let took = signalled.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(3),
+        "exited {took:?} after SIGTERM"
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("work stopped: dayshift is stopping"),
+        "{}",
+        stderr(&out)
+    );
+    let t = task(&home, "T-0001");
+    assert_eq!(t["state"], "in_progress", "left to resume, not failed");
+    let file = home.read(t["path"].as_str().unwrap());
+    assert!(file.contains("next_attempt: 1"), "{file}");
 }
