@@ -662,3 +662,79 @@ fn sigterm_during_a_hung_model_call_exits_within_seconds_and_the_task_resumes() 
     let file = home.read(t["path"].as_str().unwrap());
     assert!(file.contains("next_attempt: 1"), "{file}");
 }
+
+/// Rewrite one front matter line of a task file (a crash's leftovers, set up by hand).
+fn edit_task(home: &TestHome, id: &str, from: &str, to: &str) {
+    let path = task(home, id)["path"].as_str().unwrap().to_string();
+    let text = home.read(&path);
+    assert!(text.contains(from), "{from} in:\n{text}");
+    home.write(&path, &text.replacen(from, to, 1));
+}
+
+#[test]
+fn after_a_crash_a_merged_task_completes_and_an_unjudged_commit_is_judged_again() {
+    let (home, remote) = home_with_target(1, 1.0);
+    home.write("config/policy.yaml", "auto_merge: none\n");
+    add_task(&home, 1, "Fix add");
+    add_task(&home, 2, "Fix sub and test_mul");
+    home.ok(&["run", "work"]);
+    for id in ["T-0001", "T-0002"] {
+        let t = task(&home, id);
+        assert_eq!(
+            (t["state"].as_str(), t["approval"].as_str()),
+            (Some("in_review"), Some("pending")),
+            "{id}"
+        );
+        let file = home.read(t["path"].as_str().unwrap());
+        assert!(
+            file.contains("stage: committed") && file.contains("commit: \""),
+            "the commit is in the front matter:\n{file}"
+        );
+    }
+    // T-0001: killed after the merge, before the move — its branch is in main already
+    let clone = home.path("workspace/target");
+    let file = home.read(task(&home, "T-0001")["path"].as_str().unwrap());
+    let branch = file
+        .lines()
+        .find_map(|l| l.strip_prefix("branch: "))
+        .unwrap()
+        .trim_matches('"')
+        .to_string();
+    git(&clone, &["merge", "--quiet", "--no-edit", &branch]);
+    // T-0002: killed after the commit, before the verdict — no approval recorded
+    edit_task(&home, "T-0002", "approval: pending", "approval: null");
+    home.write("config/policy.yaml", "auto_merge: low\n");
+
+    home.ok(&["run", "work"]);
+    for id in ["T-0001", "T-0002"] {
+        assert_eq!(task(&home, id)["state"], "completed", "{id}");
+    }
+    let log = git(&remote, &["log", "main", "--format=%B"]);
+    assert!(
+        log.contains("Task: T-0001") && log.contains("Task: T-0002"),
+        "both reached the remote: {log}"
+    );
+    let audit = home.read("logs/audit.jsonl");
+    assert_eq!(audit.matches("\"task.recovered\"").count(), 2, "{audit}");
+    assert!(audit.contains("merged into the base branch before the crash"));
+    assert!(audit.contains("committed, never judged"));
+}
+
+#[test]
+fn an_unjudged_commit_of_unknown_risk_waits_for_a_person() {
+    let (home, remote) = home_with_target(1, 1.0);
+    home.write("config/policy.yaml", "auto_merge: none\n");
+    add_task(&home, 1, "Fix add");
+    home.ok(&["run", "work"]);
+    edit_task(&home, "T-0001", "approval: pending", "approval: null");
+    edit_task(&home, "T-0001", "risk: low\n", "");
+    home.write("config/policy.yaml", "auto_merge: low\n");
+    home.ok(&["run", "work"]);
+    let t = task(&home, "T-0001");
+    assert_eq!(
+        (t["state"].as_str(), t["approval"].as_str()),
+        (Some("in_review"), Some("pending")),
+        "no recorded risk: a person decides"
+    );
+    assert!(!git(&remote, &["log", "main", "--format=%B"]).contains("Task: T-0001"));
+}
