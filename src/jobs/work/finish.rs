@@ -135,6 +135,8 @@ fn wait_for_person(ctx: &Ctx, task: &mut Task, why: &str) -> Result<Ended> {
 
 pub(super) fn fail(ctx: &Ctx, task: &mut Task, why: &str) -> Result<Ended> {
     let _ = target::remove(&ctx.home.target_clone(), task.meta.id);
+    task.meta.stage = None;
+    task.meta.next_attempt = None;
     ctx.move_task(task, TaskState::Failed, ACTOR, why)?;
     ctx.audit(
         Event::new(ctx.now(), ACTOR, "task.escalated")
