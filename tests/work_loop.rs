@@ -15,7 +15,7 @@ const TESTS: &str = "import unittest\n\nfrom calc import add, sub, mul\n\n\nclas
 /// Stands in for a coding CLI: reads the task from its argument and edits calc.py.
 /// Like `claude -p --output-format json`, it prints its usage: 100 tokens in, 20 out.
 const FAKE_CLI: &str = r#"#!/usr/bin/env python3
-import json, pathlib, sys, time
+import json, pathlib, re, sys, time
 prompt = sys.argv[1]
 calc = pathlib.Path("calc.py")
 src = calc.read_text()
@@ -37,6 +37,9 @@ elif "Outside" in prompt:
     pathlib.Path("../../escaped.txt").write_text("out\n")
 elif "Huge" in prompt:
     pathlib.Path("huge.py").write_text("x = 1\n" * 10000)
+note = re.search(r"Add note (\d+)", prompt)
+if note:
+    pathlib.Path(f"note-{note.group(1)}.txt").write_text(f"note {note.group(1)}\n")
 if "Fix add" in prompt and "delete the test file" in prompt:
     pathlib.Path("test_calc.py").unlink()
 if "Fix add" in prompt and "drop test_mul" in prompt:
@@ -737,4 +740,77 @@ fn an_unjudged_commit_of_unknown_risk_waits_for_a_person() {
         "no recorded risk: a person decides"
     );
     assert!(!git(&remote, &["log", "main", "--format=%B"]).contains("Task: T-0001"));
+}
+
+/// Soak: SIGKILL `dayshift run work` at random moments, again and again, over a queue of
+/// tasks that each add a file; then one clean run. No task is stuck in progress or review,
+/// none is lost or in two folders, and every `Task:` merge on the remote's main belongs to
+/// a completed task, exactly once.
+#[test]
+fn random_sigkills_during_work_leave_no_task_stuck_lost_or_merged_twice() {
+    const TASKS: u32 = 8;
+    const KILLS: u64 = 25;
+    let (home, remote) = home_with_target(2, 1.0);
+    for n in 1..=TASKS {
+        add_task(&home, n, &format!("Add note {n}"));
+    }
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ u64::from(std::process::id());
+    for _ in 0..KILLS {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let mut work = std::process::Command::new(env!("CARGO_BIN_EXE_dayshift"))
+            .arg("--home")
+            .arg(&home.root)
+            .args(["run", "work"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20 + seed % 700));
+        let _ = work.kill();
+        let _ = work.wait();
+    }
+    let out = home.run(&["run", "work"]);
+    assert!(out.status.success(), "the clean run: {}", stderr(&out));
+
+    let tasks = home.tasks_json();
+    assert_eq!(
+        tasks.len(),
+        TASKS as usize,
+        "none lost or duplicated: {tasks:?}"
+    );
+    let mut completed = std::collections::BTreeSet::new();
+    for t in &tasks {
+        let state = t["state"].as_str().unwrap();
+        assert!(
+            state == "completed" || state == "failed",
+            "{} is stuck in {state}: {}",
+            t["id"],
+            home.read(t["path"].as_str().unwrap())
+        );
+        if state == "completed" {
+            completed.insert(t["id"].as_str().unwrap().to_string());
+        }
+    }
+    let log = git(&remote, &["log", "main", "--format=%B"]);
+    let mut merged: Vec<String> = log
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Task: ").map(str::to_string))
+        .collect();
+    merged.sort();
+    let unique: std::collections::BTreeSet<String> = merged.iter().cloned().collect();
+    assert_eq!(
+        merged.len(),
+        unique.len(),
+        "a task merged twice: {merged:?}"
+    );
+    assert_eq!(
+        unique, completed,
+        "every merge belongs to a completed task, and back"
+    );
+    assert!(
+        completed.len() >= TASKS as usize - 1,
+        "the work got done: {completed:?}"
+    );
 }
