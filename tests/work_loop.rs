@@ -680,8 +680,9 @@ fn after_a_crash_a_merged_task_completes_and_an_unjudged_commit_is_judged_again(
     home.write("config/policy.yaml", "auto_merge: none\n");
     add_task(&home, 1, "Fix add");
     add_task(&home, 2, "Fix sub and test_mul");
+    add_task(&home, 3, "Add note 3");
     home.ok(&["run", "work"]);
-    for id in ["T-0001", "T-0002"] {
+    for id in ["T-0001", "T-0002", "T-0003"] {
         let t = task(&home, id);
         assert_eq!(
             (t["state"].as_str(), t["approval"].as_str()),
@@ -706,19 +707,38 @@ fn after_a_crash_a_merged_task_completes_and_an_unjudged_commit_is_judged_again(
     git(&clone, &["merge", "--quiet", "--no-edit", &branch]);
     // T-0002: killed after the commit, before the verdict — no approval recorded
     edit_task(&home, "T-0002", "approval: pending", "approval: null");
+    // T-0003: killed after its commit was written into the task, before the move
+    edit_task(&home, "T-0003", "approval: pending", "approval: null");
+    let name = home
+        .task_files("in_review")
+        .into_iter()
+        .find(|n| n.starts_with("T-0003"))
+        .unwrap();
+    std::fs::rename(
+        home.path(&format!("tasks/in_review/{name}")),
+        home.path(&format!("tasks/in_progress/{name}")),
+    )
+    .unwrap();
     home.write("config/policy.yaml", "auto_merge: low\n");
 
     home.ok(&["run", "work"]);
-    for id in ["T-0001", "T-0002"] {
+    for id in ["T-0001", "T-0002", "T-0003"] {
         assert_eq!(task(&home, id)["state"], "completed", "{id}");
     }
+    let third = home.read(task(&home, "T-0003")["path"].as_str().unwrap());
+    assert!(
+        third.contains("(found after an interruption)") && !third.contains("resumed after"),
+        "judged, not worked again:\n{third}"
+    );
     let log = git(&remote, &["log", "main", "--format=%B"]);
     assert!(
-        log.contains("Task: T-0001") && log.contains("Task: T-0002"),
-        "both reached the remote: {log}"
+        log.contains("Task: T-0001")
+            && log.contains("Task: T-0002")
+            && log.contains("Task: T-0003"),
+        "all reached the remote: {log}"
     );
     let audit = home.read("logs/audit.jsonl");
-    assert_eq!(audit.matches("\"task.recovered\"").count(), 2, "{audit}");
+    assert_eq!(audit.matches("\"task.recovered\"").count(), 3, "{audit}");
     assert!(audit.contains("merged into the base branch before the crash"));
     assert!(audit.contains("committed, never judged"));
 }

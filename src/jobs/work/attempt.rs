@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::{ACTOR, DEFAULT_ATTEMPTS, Ended, Limits, Stop};
-use super::{finish, outage};
+use super::{finish, outage, recover};
 use crate::config::AgentName;
 use crate::context::Ctx;
 use crate::engine::{Assignment, Engine, EngineError, Spent};
@@ -66,6 +66,11 @@ fn work(
         .get(&AgentName::Coder)
         .and_then(|c| c.attempts)
         .unwrap_or(DEFAULT_ATTEMPTS);
+    if task.state == TaskState::InProgress
+        && let Some(ended) = recover::committed_in_progress(ctx, task)?
+    {
+        return Ok(ended);
+    }
     let first = if task.state == TaskState::InProgress {
         let first = finish::resumes_at(task).clamp(1, attempts);
         task.log(

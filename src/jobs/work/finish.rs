@@ -45,6 +45,13 @@ pub(super) fn commit(
     task.meta.stage = Some(Stage::Committed);
     task.meta.commit = Some(sha.clone());
     task.meta.next_attempt = None;
+    // written before the move: a crash between the two resumes at the verdict, not the engine
+    ctx.save_task(
+        task,
+        ACTOR,
+        "task.committed",
+        serde_json::json!({"commit": sha, "branch": worktree.branch, "risk": risk}),
+    )?;
     ctx.move_task(
         task,
         TaskState::InReview,
@@ -78,6 +85,23 @@ fn judge(ctx: &Ctx, task: &mut Task, branch: &str, risk: Risk, why: &str) -> Res
             task.meta.id
         ),
     )
+}
+
+/// A task a crash left committed but still in progress (killed between writing the commit
+/// into its front matter and the move): moved to in_review and judged, without running the
+/// engine again.
+pub(super) fn review_committed(ctx: &Ctx, task: &mut Task, branch: &str) -> Result<Ended> {
+    let sha = task.meta.commit.clone().unwrap_or_default();
+    ctx.move_task(
+        task,
+        TaskState::InReview,
+        ACTOR,
+        &format!(
+            "committed {} on {branch} (found after an interruption)",
+            short(&sha)
+        ),
+    )?;
+    rejudge(ctx, task, branch)
 }
 
 /// A committed task a crash left in in_review before it was merged or set to wait (no

@@ -2,7 +2,10 @@
 //! the start of every `work` run. Each step writes the task file before the next begins,
 //! so the state on disk says where a task stood:
 //!
-//! - in_progress: resumed by the loop at the attempt its front matter names
+//! - in_progress with `stage: committed` (killed after the commit was written into the
+//!   task, before the move): moved to in_review and judged, when its branch still points at
+//!   that commit ([`committed_in_progress`]);
+//! - in_progress otherwise: resumed by the loop at the attempt its front matter names
 //!   ([`super::finish::resumes_at`]);
 //! - in_review, and its commit is already in the base branch (killed after the merge,
 //!   before the move): completed — the merge is repeated, which is a no-op that still
@@ -19,7 +22,7 @@ use crate::context::Ctx;
 use crate::error::Result;
 use crate::store::Event;
 use crate::target::Git;
-use crate::tasks::{Task, TaskState};
+use crate::tasks::{Stage, Task, TaskState};
 
 pub(super) fn recover(ctx: &Ctx, tally: &mut Tally) -> Result<()> {
     let in_review: Vec<_> = ctx
@@ -57,6 +60,34 @@ pub(super) fn recover(ctx: &Ctx, tally: &mut Tally) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A task in progress whose commit is already made: judged instead of worked again, when
+/// its branch still points at the commit its front matter names. `None`: work it.
+pub(super) fn committed_in_progress(ctx: &Ctx, task: &mut Task) -> Result<Option<Ended>> {
+    let (Some(Stage::Committed), Some(commit), Some(branch)) = (
+        task.meta.stage,
+        task.meta.commit.clone(),
+        task.meta.branch.clone(),
+    ) else {
+        return Ok(None);
+    };
+    let git = Git::new(ctx.home.target_clone());
+    let head = git
+        .commit_of(&format!("refs/heads/{branch}"))
+        .ok()
+        .flatten();
+    if head.as_deref() != Some(commit.as_str()) {
+        tracing::warn!(
+            "{}: {branch} no longer points at {commit}; the task is worked again",
+            task.meta.id
+        );
+        task.meta.stage = None;
+        task.meta.commit = None;
+        return Ok(None);
+    }
+    audit(ctx, task, "committed, still in progress")?;
+    finish::review_committed(ctx, task, &branch).map(Some)
 }
 
 enum Found {
