@@ -366,6 +366,25 @@ mod tests {
     }
 
     #[test]
+    fn ids_never_wrap_past_the_last_number() {
+        let (_d, _home, queue) = setup();
+        fs::write(&queue.counter, format!("{}\n", u32::MAX - 1)).unwrap();
+        let last = queue
+            .create_all(vec![draft("Last")], "planner", now(), |_| Ok(()))
+            .unwrap();
+        assert_eq!(last[0].meta.id, TaskId::new(u32::MAX));
+        let err = queue
+            .create_all(vec![draft("One too many")], "planner", now(), |_| Ok(()))
+            .unwrap_err();
+        assert!(err.to_string().contains("task numbers are used up"), "{err}");
+        assert_eq!(
+            fs::read_to_string(&queue.counter).unwrap().trim(),
+            u32::MAX.to_string(),
+            "the counter persists at the top"
+        );
+    }
+
+    #[test]
     fn ids_stay_above_files_added_by_hand() {
         let (_d, home, queue) = setup();
         let made = queue
