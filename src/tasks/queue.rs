@@ -376,7 +376,10 @@ mod tests {
         let err = queue
             .create_all(vec![draft("One too many")], "planner", now(), |_| Ok(()))
             .unwrap_err();
-        assert!(err.to_string().contains("task numbers are used up"), "{err}");
+        assert!(
+            err.to_string().contains("task numbers are used up"),
+            "{err}"
+        );
         assert_eq!(
             fs::read_to_string(&queue.counter).unwrap().trim(),
             u32::MAX.to_string(),
