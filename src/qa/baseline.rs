@@ -41,20 +41,24 @@ pub fn new_failures(base: &TestReport, change: &TestReport) -> BTreeSet<String> 
 
 /// Tests of `base` that `change` no longer has, each as `removed: <id>`.
 ///
-/// By id when both runs named every test (JUnit, pytest `-v`/`-rA`, unittest `-v`); else
-/// by count: a change that runs fewer tests than the base (40 before, 0 after: a deleted
-/// file, a runner that no longer collects) has removed some, even if we cannot say which.
-/// An exit-code-only base says nothing about its tests, so nothing is removed from it.
+/// By id when both runs named their tests (JUnit, pytest `-v`/`-rA`, unittest `-v`); then
+/// by count, which also catches tests no line named (a unittest docstring line, a
+/// parameter with a space): a change that runs fewer tests than the base (40 before, 0
+/// after: a deleted file, a runner that no longer collects) has removed some, even if we
+/// cannot say which. An exit-code-only base says nothing about its tests.
 pub fn removed_tests(base: &TestReport, change: &TestReport) -> BTreeSet<String> {
     if base.source == ReportSource::ExitCode {
         return BTreeSet::new();
     }
     if !base.tests.is_empty() && !change.tests.is_empty() {
-        return base
+        let by_id: BTreeSet<String> = base
             .tests
             .difference(&change.tests)
             .map(|id| format!("removed: {id}"))
             .collect();
+        if !by_id.is_empty() {
+            return by_id;
+        }
     }
     let (before, after) = (base.total(), change.total());
     if after < before {
@@ -207,6 +211,11 @@ mod tests {
             removed_tests(&base, &same).is_empty(),
             "added tests are fine"
         );
+        // a test no line named (the same ids on both sides) still counts
+        let mut unnamed = named(ReportSource::Pytest, &["t::a", "t::b", "t::c"], &[]);
+        unnamed.skipped = 1;
+        let fewer = named(ReportSource::Pytest, &["t::a", "t::b", "t::c"], &[]);
+        assert_eq!(removed_tests(&unnamed, &fewer).len(), 1);
     }
 
     #[test]

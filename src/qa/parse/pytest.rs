@@ -77,10 +77,7 @@ fn failure_id(line: &str) -> Option<String> {
         return (!id.is_empty() && !id.starts_with('(')).then(|| id.to_string());
     }
     // verbose: `path::test FAILED [ 50%]` / `path::test ERROR`
-    let head = match line.rsplit_once(" [") {
-        Some((head, pct)) if pct.ends_with("%]") => head,
-        _ => line,
-    };
+    let head = verbose_head(line);
     let id = head
         .strip_suffix(" FAILED")
         .or_else(|| head.strip_suffix(" ERROR"))?;
@@ -102,21 +99,26 @@ fn test_id(line: &str) -> Option<String> {
         let id = node_id(rest.trim_start());
         return (id.contains("::") && !id.starts_with('(')).then(|| id.to_string());
     }
-    let head = match line.rsplit_once(" [") {
-        Some((head, pct)) if pct.ends_with("%]") => head,
-        _ => line,
-    };
-    let (id, word) = head.rsplit_once(' ')?;
+    let (id, word) = verbose_head(line).rsplit_once(' ')?;
     (OUTCOMES.contains(&word) && id.contains("::") && !id.contains(' ')).then(|| id.to_string())
 }
 
 /// Whether the output lists tests one by one (`-v` or `-rA`), so a test missing from it
 /// did not run.
 fn verbose(lines: &[&str]) -> bool {
-    lines.iter().any(|l| {
-        let l = l.trim_end();
-        l.starts_with("PASSED ") || l.split(" [").next().is_some_and(|h| h.ends_with(" PASSED"))
-    })
+    lines
+        .iter()
+        .any(|l| l.starts_with("PASSED ") || verbose_head(l).ends_with(" PASSED"))
+}
+
+/// A `-v` line without its progress column: `path::test PASSED      [ 50%]` →
+/// `path::test PASSED` (pytest pads to the terminal width).
+fn verbose_head(line: &str) -> &str {
+    let line = line.trim_end();
+    match line.rsplit_once(" [") {
+        Some((head, pct)) if pct.ends_with("%]") => head.trim_end(),
+        _ => line,
+    }
 }
 
 /// The node id at the start of `rest`: up to the first ` - ` outside `[...]` parameters.
@@ -180,6 +182,12 @@ ERROR tests/test_x.py::test_z - fixture 'db' not found
             run("tests/t.py::test_a PASSED [ 50%]\ntests/t.py::test_b FAILED [100%]\n").unwrap();
         assert!(r.failures.contains("tests/t.py::test_b"));
         assert_eq!(r.tests.len(), 2, "-v lists every test");
+        let padded = "tests/t.py::test_a PASSED                      [ 50%]\n\
+                      tests/t.py::test_b FAILED                      [100%]\n";
+        let r = run(padded).unwrap();
+        let ids: Vec<_> = r.tests.iter().map(String::as_str).collect();
+        assert_eq!(ids, ["tests/t.py::test_a", "tests/t.py::test_b"]);
+        assert!(r.failures.contains("tests/t.py::test_b"), "padded -v lines");
         let r = run(
             "PASSED tests/t.py::test_a\nFAILED tests/t.py::test_b - x\n1 failed, 1 passed in 0.1s",
         )
