@@ -744,22 +744,63 @@ fn after_a_crash_a_merged_task_completes_and_an_unjudged_commit_is_judged_again(
 }
 
 #[test]
-fn an_unjudged_commit_of_unknown_risk_waits_for_a_person() {
+fn an_unjudged_commit_is_judged_from_its_branch_not_from_the_task_file() {
     let (home, remote) = home_with_target(1, 1.0);
     home.write("config/policy.yaml", "auto_merge: none\n");
     add_task(&home, 1, "Fix add");
+    add_task(&home, 2, "Add note 2");
     home.ok(&["run", "work"]);
-    edit_task(&home, "T-0001", "approval: pending", "approval: null");
-    edit_task(&home, "T-0001", "risk: low\n", "");
-    home.write("config/policy.yaml", "auto_merge: low\n");
-    home.ok(&["run", "work"]);
-    let t = task(&home, "T-0001");
-    assert_eq!(
-        (t["state"].as_str(), t["approval"].as_str()),
-        (Some("in_review"), Some("pending")),
-        "no recorded risk: a person decides"
+    assert!(
+        home.read(task(&home, "T-0001")["path"].as_str().unwrap())
+            .contains("risk: low")
     );
-    assert!(!git(&remote, &["log", "main", "--format=%B"]).contains("Task: T-0001"));
+    // T-0001 touches calc.py, protected from now on; its file (risk: low, written before
+    // the policy changed) is edited as a hostile tool would: no approval, and a `commit:`
+    // naming a commit already in main
+    let main = git(&remote, &["rev-parse", "main"]);
+    edit_task(&home, "T-0001", "approval: pending", "approval: null");
+    let path = task(&home, "T-0001")["path"].as_str().unwrap().to_string();
+    let text = home.read(&path);
+    let forged: String = text
+        .lines()
+        .map(|l| match l.starts_with("commit: ") {
+            true => format!("commit: \"{}\"", main.trim()),
+            false => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    home.write(&path, &format!("{forged}\n"));
+    // T-0002: no risk written (an older file)
+    edit_task(&home, "T-0002", "approval: pending", "approval: null");
+    edit_task(&home, "T-0002", "risk: low\n", "");
+    home.write(
+        "config/policy.yaml",
+        "auto_merge: low\nprotected_paths: [\"calc.py\"]\n",
+    );
+
+    home.ok(&["run", "work"]);
+    for id in ["T-0001", "T-0002"] {
+        let t = task(&home, id);
+        assert_eq!(
+            (t["state"].as_str(), t["approval"].as_str()),
+            (Some("in_review"), Some("pending")),
+            "{id}: a person decides"
+        );
+    }
+    let first = home.read(task(&home, "T-0001")["path"].as_str().unwrap());
+    assert!(
+        first.contains("it touches protected paths: calc.py")
+            && first.contains("does not point at the commit dayshift made")
+            && first.contains("risk: high"),
+        "{first}"
+    );
+    let second = home.read(task(&home, "T-0002")["path"].as_str().unwrap());
+    assert!(second.contains("its risk is unknown"), "{second}");
+    let log = git(&remote, &["log", "main", "--format=%B"]);
+    assert!(
+        !log.contains("Task: T-0001") && !log.contains("Task: T-0002"),
+        "{log}"
+    );
 }
 
 /// Soak: SIGKILL `dayshift run work` at random moments, again and again, over a queue of

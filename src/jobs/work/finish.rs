@@ -88,9 +88,14 @@ fn judge(ctx: &Ctx, task: &mut Task, branch: &str, risk: Risk, why: &str) -> Res
 }
 
 /// A task a crash left committed but still in progress (killed between writing the commit
-/// into its front matter and the move): moved to in_review and judged, without running the
-/// engine again.
-pub(super) fn review_committed(ctx: &Ctx, task: &mut Task, branch: &str) -> Result<Ended> {
+/// into its front matter and the move): moved to in_review and judged like [`rejudge`],
+/// without running the engine again.
+pub(super) fn review_committed(
+    ctx: &Ctx,
+    task: &mut Task,
+    branch: &str,
+    doubts: &[String],
+) -> Result<Ended> {
     let sha = task.meta.commit.clone().unwrap_or_default();
     ctx.move_task(
         task,
@@ -101,20 +106,31 @@ pub(super) fn review_committed(ctx: &Ctx, task: &mut Task, branch: &str) -> Resu
             short(&sha)
         ),
     )?;
-    rejudge(ctx, task, branch)
+    rejudge(ctx, task, branch, doubts)
 }
 
-/// A committed task a crash left in in_review before it was merged or set to wait (no
-/// approval recorded): judged again as if just committed. The risk written at the commit
-/// counts; without one (an older file, or a hand edit) it is high — a person decides.
-pub(super) fn rejudge(ctx: &Ctx, task: &mut Task, branch: &str) -> Result<Ended> {
-    let risk = task.meta.risk.unwrap_or(Risk::High);
-    let why = if risk <= Risk::Low {
-        "policy merges nothing without a person"
+/// A committed task a crash left before it was merged or set to wait (no approval
+/// recorded): judged again as if just committed. The risk written at the commit counts
+/// only when nothing casts doubt on it (`doubts`: what the branch itself shows — protected
+/// paths, a branch moved since, a declared test removal, an unknown risk); any doubt makes
+/// it high, so a person decides.
+pub(super) fn rejudge(
+    ctx: &Ctx,
+    task: &mut Task,
+    branch: &str,
+    doubts: &[String],
+) -> Result<Ended> {
+    let written = task.meta.risk.unwrap_or(Risk::High);
+    let (risk, why) = if doubts.is_empty() {
+        (
+            written,
+            "policy merges nothing without a person".to_string(),
+        )
     } else {
-        "its risk is not low (protected paths, removed tests, or unknown after an interruption)"
+        (Risk::High, doubts.join("; "))
     };
-    judge(ctx, task, branch, risk, why)
+    task.meta.risk = Some(risk);
+    judge(ctx, task, branch, risk, &why)
 }
 
 /// Merge the task's branch into the base branch (pushed when the target has a remote) and

@@ -51,7 +51,8 @@ pub(super) fn recover(ctx: &Ctx, tally: &mut Tally) -> Result<()> {
             }
             Found::Unjudged => {
                 audit(ctx, &task, "committed, never judged")?;
-                finish::rejudge(ctx, &mut task, &branch)?
+                let doubts = doubts(ctx, &task, &branch);
+                finish::rejudge(ctx, &mut task, &branch, &doubts)?
             }
         };
         match ended {
@@ -87,7 +88,8 @@ pub(super) fn committed_in_progress(ctx: &Ctx, task: &mut Task) -> Result<Option
         return Ok(None);
     }
     audit(ctx, task, "committed, still in progress")?;
-    finish::review_committed(ctx, task, &branch).map(Some)
+    let doubts = doubts(ctx, task, &branch);
+    finish::review_committed(ctx, task, &branch, &doubts).map(Some)
 }
 
 enum Found {
@@ -95,18 +97,17 @@ enum Found {
     Unjudged,
 }
 
-/// What a crash left of an in_review task, when it needs recovering.
+/// What a crash left of an in_review task, when it needs recovering. "Merged" is read from
+/// the branch itself (its head is in the base branch, so merging it again changes nothing),
+/// never from the task file's `commit:`, which could name any commit.
 fn found(ctx: &Ctx, task: &Task, branch: &str) -> Option<Found> {
     let git = Git::new(ctx.home.target_clone());
     let base = &ctx.config.target.base_branch;
-    let commit = match &task.meta.commit {
-        Some(sha) => Some(sha.clone()),
-        None => git
-            .commit_of(&format!("refs/heads/{branch}"))
-            .ok()
-            .flatten(),
-    };
-    let Some(commit) = commit else {
+    let Some(head) = git
+        .commit_of(&format!("refs/heads/{branch}"))
+        .ok()
+        .flatten()
+    else {
         tracing::warn!(
             "{}: its branch {branch} is gone; left for a person",
             task.meta.id
@@ -116,7 +117,7 @@ fn found(ctx: &Ctx, task: &Task, branch: &str) -> Option<Found> {
     let merged = git.probe(&[
         "merge-base",
         "--is-ancestor",
-        &commit,
+        &head,
         &format!("refs/heads/{base}"),
     ]);
     match merged {
@@ -131,6 +132,48 @@ fn found(ctx: &Ctx, task: &Task, branch: &str) -> Option<Found> {
             None
         }
     }
+}
+
+/// Why a committed task found after a crash must not be merged without a person, read from
+/// the branch and the policy as they are now rather than trusted from the task file: the
+/// branch moved since dayshift's commit, the change touches protected paths, the task
+/// declares removed tests, or no risk was written.
+fn doubts(ctx: &Ctx, task: &Task, branch: &str) -> Vec<String> {
+    let git = Git::new(ctx.home.target_clone());
+    let base = &ctx.config.target.base_branch;
+    let mut doubts = Vec::new();
+    let head = git
+        .commit_of(&format!("refs/heads/{branch}"))
+        .ok()
+        .flatten();
+    if head.is_none() || head != task.meta.commit {
+        doubts.push(format!(
+            "{branch} does not point at the commit dayshift made"
+        ));
+    }
+    let range = format!("refs/heads/{base}...refs/heads/{branch}");
+    match git.run(&["diff", "--name-only", "--no-renames", "-z", &range], "") {
+        Ok(names) => {
+            let protected: Vec<&str> = names
+                .split('\0')
+                .filter(|p| !p.is_empty() && ctx.config.policy.protected_paths.matches(p))
+                .collect();
+            if !protected.is_empty() {
+                doubts.push(format!(
+                    "it touches protected paths: {}",
+                    protected.join(", ")
+                ));
+            }
+        }
+        Err(e) => doubts.push(format!("its change cannot be read: {e}")),
+    }
+    if task.meta.removes_tests {
+        doubts.push("the task removes tests (removes_tests)".into());
+    }
+    if task.meta.risk.is_none() {
+        doubts.push("its risk is unknown".into());
+    }
+    doubts
 }
 
 fn audit(ctx: &Ctx, task: &Task, found: &str) -> Result<()> {
