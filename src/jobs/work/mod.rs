@@ -15,7 +15,12 @@
 //! The loop stops when no task is ready, a STOP file appears, the daily budget is spent or
 //! the work window ends ([`crate::config::Schedules::work_ends`]). Those are checked before
 //! every task and every attempt; a task stopped between attempts stays in progress and the
-//! next run resumes it where it stopped.
+//! next run resumes it where it stopped (`next_attempt` in its front matter). It also stops
+//! at once when an attempt shows the model provider is down ([`outage`]) or a tool claims
+//! more than a run may cost: neither fails the task.
+//!
+//! Every run starts by putting right what a crash left between the commit, the verdict,
+//! the merge and the move ([`recover`]).
 
 mod attempt;
 mod finish;
@@ -48,7 +53,7 @@ enum Ended {
     Completed,
     WaitingForPerson,
     Failed,
-    /// Put back in the backlog untouched: the loop has to stop.
+    /// Left in progress to resume (its attempt rolled back): the loop has to stop.
     Interrupted(Stop),
 }
 
