@@ -253,3 +253,72 @@ fn sigkill_at_random_moments_never_loses_duplicates_or_half_writes_anything() {
         .unwrap();
     assert_eq!(open, 0);
 }
+
+/// `dayshift tasks list` while two other connections take turns holding write transactions
+/// on the store (the daemon and a work run, say): it waits its turn and never fails with
+/// "database is locked".
+#[test]
+fn tasks_list_succeeds_while_others_hold_write_transactions() {
+    let home = TestHome::new();
+    let task = |n: u32, note: &str| {
+        format!(
+            "---\nid: T-{n:04}\ntitle: \"Task {n}\"\npriority: high\ncreated: 2026-11-22T07:46:02+00:00\n---\n## Description\n{note}\n\n## Log\n"
+        )
+    };
+    for n in 1..=20 {
+        home.write(
+            &format!("tasks/backlog/T-{n:04}-task-{n}.md"),
+            &task(n, "first"),
+        );
+    }
+    home.ok(&["tasks", "list"]);
+    let db = home.path(".dayshift/state.db");
+    assert!(db.exists(), "{}", db.display());
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = (0..2)
+        .map(|i| {
+            let (db, stop) = (db.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut conn = rusqlite::Connection::open(&db).unwrap();
+                conn.busy_timeout(Duration::from_secs(30)).unwrap();
+                conn.execute_batch("CREATE TABLE IF NOT EXISTS busy_probe (writer INTEGER)")
+                    .unwrap();
+                let mut held = 0;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    let tx = conn
+                        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                        .unwrap();
+                    tx.execute("INSERT INTO busy_probe VALUES (?1)", [i])
+                        .unwrap();
+                    std::thread::sleep(Duration::from_millis(150));
+                    tx.commit().unwrap();
+                    held += 1;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                held
+            })
+        })
+        .collect();
+    for round in 0..6 {
+        // a changed file makes the listing write its mirror
+        let n = round + 1;
+        home.write(
+            &format!("tasks/backlog/T-{n:04}-task-{n}.md"),
+            &task(n, &format!("round {round}")),
+        );
+        let out = home.run(&["tasks", "list"]);
+        assert!(
+            out.status.success(),
+            "round {round}: {}",
+            common::stderr(&out)
+        );
+        assert!(!common::stderr(&out).contains("locked"));
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    for writer in writers {
+        assert!(
+            writer.join().unwrap() > 0,
+            "the writers really held the lock"
+        );
+    }
+}

@@ -241,6 +241,70 @@ fn baseline_only_new_failures_count() {
     assert_eq!(ids(&v.new_failures), ["test_calc.CalcTest.test_b"]);
 }
 
+/// A change that deletes a test function, or the whole test file, fails with what it
+/// removed — by id where the runner names its tests (JUnit XML, `unittest -v`), by count
+/// where it does not (plain `unittest`).
+#[test]
+fn removed_tests_are_failures_by_id_or_by_count() {
+    let drop_test_c = |dir: &Path| {
+        let file = dir.join("test_calc.py");
+        let code = fs::read_to_string(&file).unwrap();
+        let cut = code.replace(
+            "    def test_c(self):\n        self.assertTrue(True)\n\n",
+            "",
+        );
+        assert_ne!(code, cut);
+        fs::write(&file, cut).unwrap();
+    };
+    let cases = [
+        ("python3 run_junit.py", true),
+        ("python3 -m unittest -v", true),
+        (UNITTEST, false),
+    ];
+    for (test, named) in cases {
+        let cmds = commands(None, test);
+        let base_dir = project(false, false);
+        let base = Baseline::from_run(
+            "a1b2c3d4e5",
+            &run_checks(base_dir.path(), &cmds, LONG).unwrap(),
+        );
+
+        let one_gone = project(false, false);
+        drop_test_c(one_gone.path());
+        let v = verdict(
+            Some(&base),
+            &run_checks(one_gone.path(), &cmds, LONG).unwrap(),
+        );
+        assert!(!v.passed && v.new_failures.is_empty(), "{test}: {v:?}");
+        let expected = if named {
+            "removed: test_calc.CalcTest.test_c"
+        } else {
+            "removed: 1 test(s) — the base ran 4, the change 3"
+        };
+        assert_eq!(ids(&v.removed), [expected], "{test}");
+        assert!(
+            v.output_tail.contains(expected),
+            "{test}: {}",
+            v.output_tail
+        );
+
+        let all_gone = project(false, false);
+        fs::remove_file(all_gone.path().join("test_calc.py")).unwrap();
+        let v = verdict(
+            Some(&base),
+            &run_checks(all_gone.path(), &cmds, LONG).unwrap(),
+        );
+        assert!(
+            !v.passed,
+            "{test}: a suite that ran 4 tests and then none fails: {v:?}"
+        );
+        assert!(
+            !v.removed.is_empty() || !v.new_failures.is_empty(),
+            "{test}: {v:?}"
+        );
+    }
+}
+
 #[test]
 fn the_base_runs_once_per_commit() {
     let base_dir = project(true, false);

@@ -15,7 +15,7 @@ const TESTS: &str = "import unittest\n\nfrom calc import add, sub, mul\n\n\nclas
 /// Stands in for a coding CLI: reads the task from its argument and edits calc.py.
 /// Like `claude -p --output-format json`, it prints its usage: 100 tokens in, 20 out.
 const FAKE_CLI: &str = r#"#!/usr/bin/env python3
-import json, pathlib, sys, time
+import json, pathlib, re, sys, time
 prompt = sys.argv[1]
 calc = pathlib.Path("calc.py")
 src = calc.read_text()
@@ -37,9 +37,20 @@ elif "Outside" in prompt:
     pathlib.Path("../../escaped.txt").write_text("out\n")
 elif "Huge" in prompt:
     pathlib.Path("huge.py").write_text("x = 1\n" * 10000)
+note = re.search(r"Add note (\d+)", prompt)
+if note:
+    pathlib.Path(f"note-{note.group(1)}.txt").write_text(f"note {note.group(1)}\n")
+if "Fix add" in prompt and "delete the test file" in prompt:
+    pathlib.Path("test_calc.py").unlink()
+if "Fix add" in prompt and "drop test_mul" in prompt:
+    tests = pathlib.Path("test_calc.py")
+    tests.write_text(tests.read_text().replace("def test_mul(self):\n        self.assertEqual(mul(2, 3), 6)\n\n    ", ""))
 calc.write_text(src)
-print(json.dumps({"type": "result", "is_error": False, "result": "edited calc.py",
-                  "usage": {"input_tokens": 100, "output_tokens": 20}}))
+result = {"type": "result", "is_error": False, "result": "edited calc.py",
+          "usage": {"input_tokens": 100, "output_tokens": 20}}
+if "claim a fortune" in prompt:
+    result["total_cost_usd"] = 250
+print(json.dumps(result))
 "#;
 
 /// A home whose target is a bare remote with calc.py, set up, with the fake CLI as coder.
@@ -74,11 +85,16 @@ fn home_with_target(attempts: u32, timeout_minutes: f64) -> (TestHome, PathBuf) 
 }
 
 fn add_task(home: &TestHome, n: u32, title: &str) {
+    add_task_with(home, n, title, "");
+}
+
+/// A backlog task with extra front matter lines (`extra`, each ending in a newline).
+fn add_task_with(home: &TestHome, n: u32, title: &str, extra: &str) {
     let id = format!("T-{n:04}");
     let slug = dayshift::tasks::id::slugify(title);
     home.write(
         &format!("tasks/backlog/{id}-{slug}.md"),
-        &format!("---\nid: {id}\ntitle: \"{title}\"\npriority: high\nfiles: [calc.py]\nacceptance: [\"the tests pass\"]\ncreated: 2026-11-22T07:46:02+00:00\n---\n## Description\n{title} in calc.py.\n\n## Log\n"),
+        &format!("---\nid: {id}\ntitle: \"{title}\"\npriority: high\nfiles: [calc.py]\nacceptance: [\"the tests pass\"]\n{extra}created: 2026-11-22T07:46:02+00:00\n---\n## Description\n{title} in calc.py.\n\n## Log\n"),
     );
 }
 
@@ -422,5 +438,440 @@ fn a_task_a_crash_left_in_progress_is_resumed_and_orphan_worktrees_go() {
     assert!(
         !home.path("workspace/worktrees/T-0099").exists(),
         "the orphan work tree was removed"
+    );
+}
+
+#[test]
+fn removed_tests_fail_and_a_declared_removal_waits_for_a_person() {
+    let (home, remote) = home_with_target(1, 1.0);
+    let before = git(&remote, &["rev-parse", "main"]);
+    add_task(&home, 1, "Fix add and delete the test file");
+    add_task(&home, 2, "Fix add and drop test_mul");
+    add_task_with(
+        &home,
+        3,
+        "Fix add and drop test_mul as planned",
+        "removes_tests: true\n",
+    );
+    home.ok(&["run", "work"]);
+
+    let deleted = task(&home, "T-0001");
+    assert_eq!(deleted["state"], "failed");
+    let reason = deleted["reason"].as_str().unwrap_or("");
+    assert!(
+        reason.contains("removed: 4 test(s) — the base ran 4, the change 0"),
+        "a deleted test file is no 'no new failures': {reason}"
+    );
+    let dropped = task(&home, "T-0002");
+    assert_eq!(dropped["state"], "failed");
+    let reason = dropped["reason"].as_str().unwrap_or("");
+    assert!(
+        reason.contains("removed: test_calc.Calc.test_mul"),
+        "the removed test is named: {reason}"
+    );
+    assert_eq!(
+        git(&remote, &["rev-parse", "main"]),
+        before,
+        "no removal was merged"
+    );
+
+    let declared = task(&home, "T-0003");
+    assert_eq!(
+        (declared["state"].as_str(), declared["approval"].as_str()),
+        (Some("in_review"), Some("pending")),
+        "a declared removal is committed but waits for a person"
+    );
+    let file = home.read(declared["path"].as_str().unwrap());
+    assert!(
+        file.contains("risk: high") && file.contains("it removes tests, as the task says it may"),
+        "{file}"
+    );
+    assert!(file.contains("removed: test_calc.Calc.test_mul"), "{file}");
+}
+
+#[test]
+fn a_tool_claiming_more_than_a_run_may_cost_is_billed_in_full_and_stops_the_loop() {
+    let (home, remote) = home_with_target(3, 1.0);
+    let agents = home.read("config/agents.yaml");
+    home.write(
+        "config/agents.yaml",
+        &format!("{agents}budget: {{daily_usd: 5.00}}\n"),
+    );
+    add_task(&home, 1, "Fix add but claim a fortune");
+    add_task(&home, 2, "Fix sub");
+    let out = home.run(&["run", "work"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the daily budget is spent")
+            && stderr(&out)
+                .contains("reported $250.00 for one run, over the per-run limit of $5.00"),
+        "{}",
+        stderr(&out)
+    );
+    let claimed = task(&home, "T-0001");
+    assert_eq!(claimed["state"], "in_progress", "resumable, not failed");
+    let file = home.read(claimed["path"].as_str().unwrap());
+    assert!(
+        file.contains("next_attempt: 1") && !file.contains("attempt 2 started"),
+        "{file}"
+    );
+    assert_eq!(
+        task(&home, "T-0002")["state"],
+        "backlog",
+        "the loop stopped at once"
+    );
+    assert!(!git(&remote, &["log", "main", "--format=%B"]).contains("Task: T-0001"));
+    let budget: serde_json::Value =
+        serde_json::from_str(&stdout(&home.ok(&["budget", "--json"]))).unwrap();
+    assert!(
+        budget.to_string().contains("250"),
+        "the claim is recorded in full: {budget}"
+    );
+    assert!(home.read("logs/audit.jsonl").contains("\"budget.overrun\""));
+}
+
+/// The coder as the native engine, its model at `base_url` with short timeouts.
+fn use_native_model(home: &TestHome, base_url: &str, overall_secs: u32) {
+    home.write(
+        "config/agents.yaml",
+        &format!(
+            "providers:\n  local: {{kind: openai, base_url: \"{base_url}/v1\", model: m, timeouts: {{connect: 2, idle: 60, overall: {overall_secs}}}}}\ndefault_provider: local\nagents:\n  coder: {{engine: native, provider: local, attempts: 3}}\n"
+        ),
+    );
+}
+
+/// A model server on 127.0.0.1 that gives every connection to `serve`, counting them.
+fn model_server(
+    serve: impl Fn(std::net::TcpStream) + Send + Sync + 'static,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let uri = format!("http://{}", listener.local_addr().unwrap());
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = calls.clone();
+    let serve = std::sync::Arc::new(serve);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let serve = serve.clone();
+            std::thread::spawn(move || serve(stream));
+        }
+    });
+    (uri, calls)
+}
+
+/// Read a request's head (and whatever body came with it).
+fn read_request(stream: &mut std::net::TcpStream) {
+    use std::io::Read;
+    let mut buf = [0u8; 16384];
+    let _ = stream.read(&mut buf);
+}
+
+#[test]
+fn a_provider_outage_stops_the_loop_and_fails_no_task() {
+    let (home, remote) = home_with_target(3, 1.0);
+    let before = git(&remote, &["rev-parse", "main"]);
+    let (down, _) = model_server(|mut stream| {
+        use std::io::Write;
+        read_request(&mut stream);
+        let _ = stream.write_all(
+            b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: 4\r\nconnection: close\r\n\r\ndown",
+        );
+    });
+    // a server answering 503 forever, then nothing listening at all (connection refused)
+    let refused = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    for (base_url, says) in [(down, "HTTP 503"), (refused, "connection failed")] {
+        use_native_model(&home, &base_url, 30);
+        for n in 1..=3 {
+            add_task(&home, n, &format!("Fix add, take {n}"));
+        }
+        let out = home.run(&["run", "work"]);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("work stopped: the model provider is unavailable") && err.contains(says),
+            "{err}"
+        );
+        let first = task(&home, "T-0001");
+        assert_eq!(first["state"], "in_progress", "resumable: {first}");
+        let file = home.read(first["path"].as_str().unwrap());
+        assert!(
+            file.contains("next_attempt: 1") && !file.contains("attempt 1 failed"),
+            "the attempt is not consumed:\n{file}"
+        );
+        for id in ["T-0002", "T-0003"] {
+            assert_eq!(task(&home, id)["state"], "backlog", "{id} was never taken");
+        }
+        assert!(home.task_files("failed").is_empty(), "no task failed");
+        assert_eq!(git(&remote, &["rev-parse", "main"]), before);
+        for state in ["backlog", "in_progress"] {
+            for name in home.task_files(state) {
+                std::fs::remove_file(home.path(&format!("tasks/{state}/{name}"))).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn sigterm_during_a_hung_model_call_exits_within_seconds_and_the_task_resumes() {
+    let (home, _remote) = home_with_target(3, 1.0);
+    // accepts, reads the request, and never answers
+    let (uri, calls) = model_server(|mut stream| {
+        read_request(&mut stream);
+        std::thread::sleep(std::time::Duration::from_secs(600));
+        drop(stream);
+    });
+    use_native_model(&home, &uri, 600);
+    add_task(&home, 1, "Fix add");
+    let work = std::process::Command::new(env!("CARGO_BIN_EXE_dayshift"))
+        .arg("--home")
+        .arg(&home.root)
+        .args(["run", "work"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while calls.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the model was never called"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let signalled = std::time::Instant::now();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(work.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let out = work.wait_with_output().unwrap();
+    let took = signalled.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(3),
+        "exited {took:?} after SIGTERM"
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("work stopped: dayshift is stopping"),
+        "{}",
+        stderr(&out)
+    );
+    let t = task(&home, "T-0001");
+    assert_eq!(t["state"], "in_progress", "left to resume, not failed");
+    let file = home.read(t["path"].as_str().unwrap());
+    assert!(file.contains("next_attempt: 1"), "{file}");
+}
+
+/// Rewrite one front matter line of a task file (a crash's leftovers, set up by hand).
+fn edit_task(home: &TestHome, id: &str, from: &str, to: &str) {
+    let path = task(home, id)["path"].as_str().unwrap().to_string();
+    let text = home.read(&path);
+    assert!(text.contains(from), "{from} in:\n{text}");
+    home.write(&path, &text.replacen(from, to, 1));
+}
+
+#[test]
+fn after_a_crash_a_merged_task_completes_and_an_unjudged_commit_is_judged_again() {
+    let (home, remote) = home_with_target(1, 1.0);
+    home.write("config/policy.yaml", "auto_merge: none\n");
+    add_task(&home, 1, "Fix add");
+    add_task(&home, 2, "Fix sub and test_mul");
+    add_task(&home, 3, "Add note 3");
+    home.ok(&["run", "work"]);
+    for id in ["T-0001", "T-0002", "T-0003"] {
+        let t = task(&home, id);
+        assert_eq!(
+            (t["state"].as_str(), t["approval"].as_str()),
+            (Some("in_review"), Some("pending")),
+            "{id}"
+        );
+        let file = home.read(t["path"].as_str().unwrap());
+        assert!(
+            file.contains("stage: committed") && file.contains("commit: \""),
+            "the commit is in the front matter:\n{file}"
+        );
+    }
+    // T-0001: killed after the merge, before the move — its branch is in main already
+    let clone = home.path("workspace/target");
+    let file = home.read(task(&home, "T-0001")["path"].as_str().unwrap());
+    let branch = file
+        .lines()
+        .find_map(|l| l.strip_prefix("branch: "))
+        .unwrap()
+        .trim_matches('"')
+        .to_string();
+    git(&clone, &["merge", "--quiet", "--no-edit", &branch]);
+    // T-0002: killed after the commit, before the verdict — no approval recorded
+    edit_task(&home, "T-0002", "approval: pending", "approval: null");
+    // T-0003: killed after its commit was written into the task, before the move
+    edit_task(&home, "T-0003", "approval: pending", "approval: null");
+    let name = home
+        .task_files("in_review")
+        .into_iter()
+        .find(|n| n.starts_with("T-0003"))
+        .unwrap();
+    std::fs::rename(
+        home.path(&format!("tasks/in_review/{name}")),
+        home.path(&format!("tasks/in_progress/{name}")),
+    )
+    .unwrap();
+    home.write("config/policy.yaml", "auto_merge: low\n");
+
+    home.ok(&["run", "work"]);
+    for id in ["T-0001", "T-0002", "T-0003"] {
+        assert_eq!(task(&home, id)["state"], "completed", "{id}");
+    }
+    let third = home.read(task(&home, "T-0003")["path"].as_str().unwrap());
+    assert!(
+        third.contains("(found after an interruption)") && !third.contains("resumed after"),
+        "judged, not worked again:\n{third}"
+    );
+    let log = git(&remote, &["log", "main", "--format=%B"]);
+    assert!(
+        log.contains("Task: T-0001")
+            && log.contains("Task: T-0002")
+            && log.contains("Task: T-0003"),
+        "all reached the remote: {log}"
+    );
+    let audit = home.read("logs/audit.jsonl");
+    assert_eq!(audit.matches("\"task.recovered\"").count(), 3, "{audit}");
+    assert!(audit.contains("merged into the base branch before the crash"));
+    assert!(audit.contains("committed, never judged"));
+}
+
+#[test]
+fn an_unjudged_commit_is_judged_from_its_branch_not_from_the_task_file() {
+    let (home, remote) = home_with_target(1, 1.0);
+    home.write("config/policy.yaml", "auto_merge: none\n");
+    add_task(&home, 1, "Fix add");
+    add_task(&home, 2, "Add note 2");
+    home.ok(&["run", "work"]);
+    assert!(
+        home.read(task(&home, "T-0001")["path"].as_str().unwrap())
+            .contains("risk: low")
+    );
+    // T-0001 touches calc.py, protected from now on; its file (risk: low, written before
+    // the policy changed) is edited as a hostile tool would: no approval, and a `commit:`
+    // naming a commit already in main
+    let main = git(&remote, &["rev-parse", "main"]);
+    edit_task(&home, "T-0001", "approval: pending", "approval: null");
+    let path = task(&home, "T-0001")["path"].as_str().unwrap().to_string();
+    let text = home.read(&path);
+    let forged: String = text
+        .lines()
+        .map(|l| match l.starts_with("commit: ") {
+            true => format!("commit: \"{}\"", main.trim()),
+            false => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    home.write(&path, &format!("{forged}\n"));
+    // T-0002: no risk written (an older file)
+    edit_task(&home, "T-0002", "approval: pending", "approval: null");
+    edit_task(&home, "T-0002", "risk: low\n", "");
+    home.write(
+        "config/policy.yaml",
+        "auto_merge: low\nprotected_paths: [\"calc.py\"]\n",
+    );
+
+    home.ok(&["run", "work"]);
+    for id in ["T-0001", "T-0002"] {
+        let t = task(&home, id);
+        assert_eq!(
+            (t["state"].as_str(), t["approval"].as_str()),
+            (Some("in_review"), Some("pending")),
+            "{id}: a person decides"
+        );
+    }
+    let first = home.read(task(&home, "T-0001")["path"].as_str().unwrap());
+    assert!(
+        first.contains("it touches protected paths: calc.py")
+            && first.contains("does not point at the commit dayshift made")
+            && first.contains("risk: high"),
+        "{first}"
+    );
+    let second = home.read(task(&home, "T-0002")["path"].as_str().unwrap());
+    assert!(second.contains("its risk is unknown"), "{second}");
+    let log = git(&remote, &["log", "main", "--format=%B"]);
+    assert!(
+        !log.contains("Task: T-0001") && !log.contains("Task: T-0002"),
+        "{log}"
+    );
+}
+
+/// Soak: SIGKILL `dayshift run work` at random moments, again and again, over a queue of
+/// tasks that each add a file; then one clean run. No task is stuck in progress or review,
+/// none is lost or in two folders, and every `Task:` merge on the remote's main belongs to
+/// a completed task, exactly once.
+#[test]
+fn random_sigkills_during_work_leave_no_task_stuck_lost_or_merged_twice() {
+    const TASKS: u32 = 8;
+    const KILLS: u64 = 25;
+    let (home, remote) = home_with_target(2, 1.0);
+    for n in 1..=TASKS {
+        add_task(&home, n, &format!("Add note {n}"));
+    }
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ u64::from(std::process::id());
+    for _ in 0..KILLS {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let mut work = std::process::Command::new(env!("CARGO_BIN_EXE_dayshift"))
+            .arg("--home")
+            .arg(&home.root)
+            .args(["run", "work"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20 + seed % 700));
+        let _ = work.kill();
+        let _ = work.wait();
+    }
+    let out = home.run(&["run", "work"]);
+    assert!(out.status.success(), "the clean run: {}", stderr(&out));
+
+    let tasks = home.tasks_json();
+    assert_eq!(
+        tasks.len(),
+        TASKS as usize,
+        "none lost or duplicated: {tasks:?}"
+    );
+    let mut completed = std::collections::BTreeSet::new();
+    for t in &tasks {
+        let state = t["state"].as_str().unwrap();
+        assert!(
+            state == "completed" || state == "failed",
+            "{} is stuck in {state}: {}",
+            t["id"],
+            home.read(t["path"].as_str().unwrap())
+        );
+        if state == "completed" {
+            completed.insert(t["id"].as_str().unwrap().to_string());
+        }
+    }
+    let log = git(&remote, &["log", "main", "--format=%B"]);
+    let mut merged: Vec<String> = log
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Task: ").map(str::to_string))
+        .collect();
+    merged.sort();
+    let unique: std::collections::BTreeSet<String> = merged.iter().cloned().collect();
+    assert_eq!(
+        merged.len(),
+        unique.len(),
+        "a task merged twice: {merged:?}"
+    );
+    assert_eq!(
+        unique, completed,
+        "every merge belongs to a completed task, and back"
+    );
+    assert!(
+        completed.len() >= TASKS as usize - 1,
+        "the work got done: {completed:?}"
     );
 }

@@ -142,6 +142,10 @@ pub struct AgentConfig {
     /// `engine: aider`: `diff` (default) or `whole`.
     #[serde(default)]
     pub edit_format: Option<String>,
+    /// The most one coding-tool run may say it spent (USD); a claim above it is recorded in
+    /// full and stops the attempt. Default: the daily `budget.daily_usd`.
+    #[serde(default)]
+    pub max_cost_per_run_usd: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -281,6 +285,12 @@ impl AgentsConfig {
                     Some("`edit_format` is diff or whole".to_string())
                 }
                 _ if coder.attempts == Some(0) => Some("`attempts` must be 1 or more".to_string()),
+                _ if coder
+                    .max_cost_per_run_usd
+                    .is_some_and(|c| c.is_nan() || c <= 0.0) =>
+                {
+                    Some("`max_cost_per_run_usd` must be above 0".to_string())
+                }
                 _ => None,
             };
             if let Some(problem) = problem {

@@ -210,7 +210,7 @@ impl Budget {
             provider: spend.provider,
             model: spend.model,
             usage: spend.usage,
-            cost_usd: spend.cost_usd.or(priced).unwrap_or(0.0),
+            cost_usd: billed_cost(spend.cost_usd, priced),
         };
         self.write(None, &record)
     }
@@ -291,4 +291,32 @@ fn fits(cap: Option<Cap>, ledger: &Ledger, worst: &WorstCase) -> bool {
 
 fn store_error(e: crate::store::StoreError) -> LlmError {
     LlmError::Store(e.to_string())
+}
+
+/// What an external tool's run is billed: the larger of what it claimed and what its
+/// tokens cost at our prices — a tool that says `$0` for a million tokens is not believed,
+/// and a claim of $250 is recorded as $250 (we never under-bill). A claim that is not a
+/// finite, non-negative number is ignored.
+fn billed_cost(claimed: Option<f64>, priced: Option<f64>) -> f64 {
+    let claimed = claimed.filter(|c| c.is_finite() && *c >= 0.0);
+    match (claimed, priced) {
+        (Some(c), Some(p)) => c.max(p),
+        (Some(c), None) => c,
+        (None, Some(p)) => p,
+        (None, None) => 0.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::billed_cost;
+
+    #[test]
+    fn external_spend_is_never_under_billed() {
+        assert_eq!(billed_cost(Some(250.0), Some(0.01)), 250.0);
+        assert_eq!(billed_cost(Some(0.0), Some(3.0)), 3.0);
+        assert_eq!(billed_cost(Some(f64::NAN), Some(1.5)), 1.5);
+        assert_eq!(billed_cost(Some(-4.0), None), 0.0);
+        assert_eq!(billed_cost(None, None), 0.0);
+    }
 }

@@ -6,20 +6,25 @@
 //! Timeouts: `connect` is the client's connect timeout; `idle` is reqwest's blocking
 //! per-wait timeout, which bounds the wait for the response head and then every single read
 //! of the body (so a server that accepts and never answers, or stalls mid-stream, ends in
-//! [`TimeoutPhase::Idle`]); `overall` is checked by the SSE reader before each line, so it is
-//! exceeded by at most one idle wait.
+//! [`TimeoutPhase::Idle`]); `overall` bounds the whole call: the exchange runs on its own
+//! thread and the caller waits for it at most [`CANCEL_CHECK`] at a time, so neither a
+//! server trickling bytes nor one that never answers holds a call past `overall`, and a
+//! stopping dayshift is heard within that slice ([`HttpClient::post_sse`]).
 
 use std::error::Error as StdError;
 use std::fmt;
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use reqwest::blocking::{Client, Response};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+
+use reqwest::blocking::{Client, RequestBuilder};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::sse::SseStream;
 use super::status::status_error;
 use super::{LlmError, TimeoutPhase};
+use crate::process::CANCEL_CHECK;
 
 /// How long a call may wait, per phase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,7 +148,7 @@ impl Connection {
         &self,
         headers: &[(&'static str, &str)],
         body: &serde_json::Value,
-    ) -> Result<SseStream<Response>, LlmError> {
+    ) -> Result<SseStream<Body>, LlmError> {
         self.http.post_sse(&self.caller, &self.url, headers, body)
     }
 }
@@ -178,13 +183,19 @@ impl HttpClient {
 
     /// POST `body` as JSON and return the event stream of a 2xx answer; any other status
     /// becomes its typed error. `headers` carry the key, marked sensitive.
+    ///
+    /// The exchange runs on a thread of its own ([`call`]), and this thread only waits for
+    /// what it hands over, [`CANCEL_CHECK`] at a time: the `overall` deadline and
+    /// cancellation (a SIGTERM, `dayshift stop`) are seen within that, whatever the server
+    /// does — never answering, or trickling a byte at a time, headers included. An abandoned
+    /// exchange ends on its own at the next idle timeout; nobody waits for it.
     pub fn post_sse(
         &self,
         caller: &Caller,
         url: &str,
         headers: &[(&'static str, &str)],
         body: &serde_json::Value,
-    ) -> Result<SseStream<Response>, LlmError> {
+    ) -> Result<SseStream<Body>, LlmError> {
         let started = Instant::now();
         let mut map = HeaderMap::new();
         for (name, value) in headers {
@@ -200,18 +211,38 @@ impl HttpClient {
             map.insert(name, value);
         }
         map.insert("accept", HeaderValue::from_static("text/event-stream"));
-        let sent = self.client.post(url).headers(map).json(body).send();
-        let response = sent.map_err(|e| self.send_error(caller, &e, started))?;
-        let status = response.status().as_u16();
-        let is_json = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/json"));
-        if !(200..300).contains(&status) || is_json {
-            let headers = response.headers().clone();
-            let mut text = String::new();
-            let _ = response.take(64 << 10).read_to_string(&mut text);
+        let request = self.client.post(url).headers(map).json(body);
+        let t = self.timeouts;
+        let mut body = Body {
+            rx: call(request, &caller.provider)?,
+            chunk: Vec::new(),
+            at: 0,
+            deadline: started + t.overall,
+        };
+        let head = match body.wait() {
+            Ok(Msg::Head(head)) => head,
+            Ok(Msg::SendFailed(e)) => return Err(self.send_error(caller, &e, started)),
+            Ok(_) => {
+                return Err(LlmError::Malformed {
+                    provider: caller.provider.clone(),
+                    detail: "the exchange ended before an answer".into(),
+                });
+            }
+            Err(Abandoned::Deadline) => {
+                return Err(LlmError::Timeout {
+                    provider: caller.provider.clone(),
+                    phase: TimeoutPhase::Overall,
+                    after: t.overall,
+                });
+            }
+            Err(Abandoned::Cancelled) => {
+                return Err(LlmError::Cancelled {
+                    provider: caller.provider.clone(),
+                });
+            }
+        };
+        if let Some(text) = head.refusal {
+            let status = head.status;
             if (200..300).contains(&status) {
                 // A server that ignored `stream: true`, or reported an error as a 200.
                 let message = caller.redact(&super::status::api_message(&text, status));
@@ -220,11 +251,10 @@ impl HttpClient {
                     detail: format!("expected an event stream, got JSON: {message}"),
                 });
             }
-            return Err(status_error(caller, status, &headers, &text));
+            return Err(status_error(caller, status, &head.headers, &text));
         }
-        let t = self.timeouts;
         Ok(SseStream::new(
-            response,
+            body,
             &caller.provider,
             started,
             t.idle,
@@ -253,6 +283,158 @@ impl HttpClient {
             provider,
             detail: caller.redact(&error_chain(e)),
         }
+    }
+}
+
+/// What the exchange's thread hands over, in order: the head (or why there is none), then
+/// the body's chunks and its end.
+enum Msg {
+    Head(Head),
+    SendFailed(reqwest::Error),
+    Chunk(Vec<u8>),
+    End,
+    Broken(std::io::Error),
+}
+
+/// The response head, and the body's text when it is not an event stream (an error status,
+/// or JSON) — read on the exchange's thread, 64 KiB at most.
+struct Head {
+    status: u16,
+    headers: HeaderMap,
+    refusal: Option<String>,
+}
+
+/// Bytes of the body per message.
+const CHUNK: usize = 16 << 10;
+
+/// Start the exchange on its own thread; its messages arrive on the returned channel. The
+/// thread stops when the body ends or the receiver is gone.
+fn call(request: RequestBuilder, provider: &str) -> Result<Receiver<Msg>, LlmError> {
+    let (tx, rx) = mpsc::sync_channel(8);
+    let spawned = std::thread::Builder::new()
+        .name("dayshift-http".into())
+        .spawn(move || exchange(request, &tx));
+    spawned.map_err(|e| LlmError::Connection {
+        provider: provider.to_string(),
+        detail: format!("cannot start the call's thread: {e}"),
+    })?;
+    Ok(rx)
+}
+
+fn exchange(request: RequestBuilder, tx: &SyncSender<Msg>) {
+    let mut response = match request.send() {
+        Ok(response) => response,
+        Err(e) => {
+            let _ = tx.send(Msg::SendFailed(e));
+            return;
+        }
+    };
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let is_json = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(200..300).contains(&status) || is_json {
+        let mut text = String::new();
+        let _ = (&mut response).take(64 << 10).read_to_string(&mut text);
+        let refusal = Some(text);
+        let _ = tx.send(Msg::Head(Head {
+            status,
+            headers,
+            refusal,
+        }));
+        return;
+    }
+    let head = Head {
+        status,
+        headers,
+        refusal: None,
+    };
+    if tx.send(Msg::Head(head)).is_err() {
+        return;
+    }
+    loop {
+        let mut buf = vec![0; CHUNK];
+        let msg = match response.read(&mut buf) {
+            Ok(0) => Msg::End,
+            Ok(n) => {
+                buf.truncate(n);
+                Msg::Chunk(buf)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => Msg::Broken(e),
+        };
+        let last = matches!(msg, Msg::End | Msg::Broken(_));
+        if tx.send(msg).is_err() || last {
+            return;
+        }
+    }
+}
+
+/// Why [`Body`] stopped waiting for the exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Abandoned {
+    #[error("the call's overall deadline passed")]
+    Deadline,
+    #[error("dayshift is stopping")]
+    Cancelled,
+}
+
+/// The answer's body as the exchange's thread hands it over. Every read waits at most
+/// [`CANCEL_CHECK`] at a time and fails at the overall deadline (`TimedOut`) or when
+/// dayshift is stopping (an [`Abandoned`] inside the error).
+pub struct Body {
+    rx: Receiver<Msg>,
+    chunk: Vec<u8>,
+    at: usize,
+    deadline: Instant,
+}
+
+impl Body {
+    /// The next message, waiting in short slices for the deadline and cancellation.
+    fn wait(&mut self) -> Result<Msg, Abandoned> {
+        loop {
+            if crate::process::cancelled() {
+                return Err(Abandoned::Cancelled);
+            }
+            let left = self.deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Abandoned::Deadline);
+            }
+            match self.rx.recv_timeout(left.min(CANCEL_CHECK)) {
+                Ok(msg) => return Ok(msg),
+                Err(RecvTimeoutError::Timeout) => {}
+                // the thread ended without a word: treat as the end (it sends End first)
+                Err(RecvTimeoutError::Disconnected) => return Ok(Msg::End),
+            }
+        }
+    }
+}
+
+impl Read for Body {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at >= self.chunk.len() {
+            match self.wait() {
+                Ok(Msg::Chunk(bytes)) => {
+                    self.chunk = bytes;
+                    self.at = 0;
+                }
+                Ok(Msg::Broken(e)) => return Err(e),
+                Ok(_) => return Ok(0),
+                Err(Abandoned::Deadline) => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        Abandoned::Deadline,
+                    ));
+                }
+                Err(why) => return Err(std::io::Error::other(why)),
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.at);
+        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
     }
 }
 

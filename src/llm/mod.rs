@@ -146,6 +146,9 @@ pub enum LlmError {
     },
     #[error("budget: {0}")]
     Budget(String),
+    /// dayshift is stopping (a signal, or `dayshift stop`): the call was abandoned.
+    #[error("{provider}: the call was abandoned because dayshift is stopping")]
+    Cancelled { provider: String },
     /// The budget ledger (SQLite) could not be read or written.
     #[error("budget ledger: {0}")]
     Store(String),

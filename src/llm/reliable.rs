@@ -72,8 +72,17 @@ pub trait Sleeper: Send + Sync {
 pub struct RealSleeper;
 
 impl Sleeper for RealSleeper {
+    /// Sleeps in short slices and wakes early when dayshift is stopping, so a backoff of a
+    /// minute never holds up a SIGTERM.
     fn sleep(&self, duration: Duration) {
-        std::thread::sleep(duration);
+        let until = std::time::Instant::now() + duration;
+        while !crate::process::cancelled() {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            std::thread::sleep(left.min(crate::process::CANCEL_CHECK));
+        }
     }
 }
 
@@ -131,6 +140,11 @@ impl Reliable {
         let provider = self.primary.name();
         let mut failed = 0;
         loop {
+            if crate::process::cancelled() {
+                return Err(LlmError::Cancelled {
+                    provider: provider.to_string(),
+                });
+            }
             if let Err(remaining) = self.breaker.admit() {
                 return Err(LlmError::CircuitOpen {
                     provider: provider.to_string(),
@@ -138,6 +152,9 @@ impl Reliable {
                 });
             }
             let outcome = self.primary.complete(request);
+            if let Err(LlmError::Cancelled { .. }) = outcome {
+                return outcome; // says nothing about the provider's health
+            }
             self.breaker.record(&outcome);
             let error = match outcome {
                 Ok(answer) => return Ok(answer),
@@ -170,6 +187,7 @@ fn worth_falling_back(error: &LlmError) -> bool {
             | LlmError::Budget(_)
             | LlmError::Config(_)
             | LlmError::ReplayMiss { .. }
+            | LlmError::Cancelled { .. }
     )
 }
 

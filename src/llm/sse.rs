@@ -2,7 +2,8 @@
 //!
 //! It reads lines, folds `event:` and `data:` fields into one [`SseEvent`] per blank line and
 //! ignores comments, `id:` and `retry:`. Two guards wrap every read: the overall deadline of
-//! the call (checked before each line, so a stream that trickles bytes forever still ends) and
+//! the call (checked before each line here, and inside every read by the HTTP body,
+//! [`super::http::Body`], so a stream that trickles bytes without a newline still ends) and
 //! a cap on the bytes of one stream (a runaway server cannot exhaust memory; the cut looks
 //! like an early end, which the providers report as truncated). The idle timeout is the
 //! per-read timeout of the HTTP response itself; this reader only names the phase when a read
@@ -107,6 +108,15 @@ impl<R: Read> SseStream<R> {
                         provider: self.provider.clone(),
                         detail: "the stream is not UTF-8".into(),
                     })
+            }
+            Err(e)
+                if e.get_ref()
+                    .and_then(|inner| inner.downcast_ref::<super::http::Abandoned>())
+                    == Some(&super::http::Abandoned::Cancelled) =>
+            {
+                Err(LlmError::Cancelled {
+                    provider: self.provider.clone(),
+                })
             }
             Err(e) if super::http::io_is_timeout(&e) => {
                 let phase = if self.started.elapsed() >= self.overall {

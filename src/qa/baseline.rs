@@ -39,6 +39,38 @@ pub fn new_failures(base: &TestReport, change: &TestReport) -> BTreeSet<String> 
         .collect()
 }
 
+/// Tests of `base` that `change` no longer has, each as `removed: <id>`.
+///
+/// By id when both runs named their tests (JUnit, pytest `-v`/`-rA`, unittest `-v`); then
+/// by count, which also catches tests no line named (a unittest docstring line, a
+/// parameter with a space): a change that runs fewer tests than the base (40 before, 0
+/// after: a deleted file, a runner that no longer collects) has removed some, even if we
+/// cannot say which. An exit-code-only base says nothing about its tests.
+pub fn removed_tests(base: &TestReport, change: &TestReport) -> BTreeSet<String> {
+    if base.source == ReportSource::ExitCode {
+        return BTreeSet::new();
+    }
+    if !base.tests.is_empty() && !change.tests.is_empty() {
+        let by_id: BTreeSet<String> = base
+            .tests
+            .difference(&change.tests)
+            .map(|id| format!("removed: {id}"))
+            .collect();
+        if !by_id.is_empty() {
+            return by_id;
+        }
+    }
+    let (before, after) = (base.total(), change.total());
+    if after < before {
+        let what = format!(
+            "removed: {} test(s) — the base ran {before}, the change {after}",
+            before - after
+        );
+        return BTreeSet::from([what]);
+    }
+    BTreeSet::new()
+}
+
 /// What QA found on the base branch at one commit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Baseline {
@@ -159,6 +191,48 @@ mod tests {
         assert!(new_failures(&base, &report(ReportSource::Pytest, &["a"])).is_empty());
         let new = new_failures(&base, &report(ReportSource::Pytest, &["a", "b"]));
         assert_eq!(new, BTreeSet::from(["b".to_string()]));
+    }
+
+    fn named(source: ReportSource, tests: &[&str], failures: &[&str]) -> TestReport {
+        let mut r = report(source, failures);
+        r.tests = tests.iter().map(|t| t.to_string()).collect();
+        r.passed = (tests.len() - failures.len()) as u64;
+        r
+    }
+
+    #[test]
+    fn tests_missing_after_the_change_are_removed() {
+        let base = named(ReportSource::Pytest, &["t::a", "t::b", "t::c"], &["t::c"]);
+        let change = named(ReportSource::Pytest, &["t::a"], &[]);
+        let removed: Vec<_> = removed_tests(&base, &change).into_iter().collect();
+        assert_eq!(removed, ["removed: t::b", "removed: t::c"]);
+        let same = named(ReportSource::Pytest, &["t::a", "t::b", "t::c", "t::d"], &[]);
+        assert!(
+            removed_tests(&base, &same).is_empty(),
+            "added tests are fine"
+        );
+        // a test no line named (the same ids on both sides) still counts
+        let mut unnamed = named(ReportSource::Pytest, &["t::a", "t::b", "t::c"], &[]);
+        unnamed.skipped = 1;
+        let fewer = named(ReportSource::Pytest, &["t::a", "t::b", "t::c"], &[]);
+        assert_eq!(removed_tests(&unnamed, &fewer).len(), 1);
+    }
+
+    #[test]
+    fn without_ids_fewer_tests_is_a_removal() {
+        let mut base = report(ReportSource::Unittest, &[]);
+        base.passed = 40;
+        let mut change = report(ReportSource::Unittest, &[]);
+        let removed = removed_tests(&base, &change);
+        assert_eq!(
+            removed.into_iter().collect::<Vec<_>>(),
+            ["removed: 40 test(s) — the base ran 40, the change 0"]
+        );
+        change.passed = 39;
+        change.failed = 1;
+        assert!(removed_tests(&base, &change).is_empty());
+        let exit = TestReport::from_exit("make test", true);
+        assert!(removed_tests(&exit, &report(ReportSource::ExitCode, &[])).is_empty());
     }
 
     #[test]

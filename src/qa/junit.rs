@@ -109,6 +109,9 @@ impl Case {
     }
 
     fn finish(self, report: &mut TestReport) {
+        if !self.id.is_empty() {
+            report.tests.insert(self.id.clone());
+        }
         match self.status {
             Status::Passed => report.passed += 1,
             Status::Skipped => report.skipped += 1,

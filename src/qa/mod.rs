@@ -45,7 +45,7 @@ mod verdict;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use baseline::{Baseline, new_failures};
+pub use baseline::{Baseline, new_failures, removed_tests};
 pub use coverage::parse_total_percent;
 pub use junit::parse_junit;
 pub use parse::parse_output;

@@ -32,6 +32,11 @@ pub struct TestReport {
     pub skipped: u64,
     /// Ids of the failing tests (or the command line when no test is named).
     pub failures: BTreeSet<String>,
+    /// Ids of every test the run named, passing or not (JUnit, pytest `-v`/`-rA`,
+    /// unittest `-v`): what lets QA see a test that the change removed. Empty when the
+    /// runner names only its failures (older cached baselines have none either).
+    #[serde(default)]
+    pub tests: BTreeSet<String>,
     pub source: ReportSource,
 }
 
@@ -43,8 +48,14 @@ impl TestReport {
             failed: 0,
             skipped: 0,
             failures: BTreeSet::new(),
+            tests: BTreeSet::new(),
             source,
         }
+    }
+
+    /// How many tests ran: passed, failed and skipped together.
+    pub fn total(&self) -> u64 {
+        self.passed + self.failed + self.skipped
     }
 
     /// The exit-code-only report: the command itself is the one failure when it failed.
@@ -73,6 +84,16 @@ impl TestReport {
             self.failures.insert(command.to_string());
         }
         self.failed = self.failed.max(self.failures.len() as u64);
+        if !self.tests.is_empty() {
+            // a named failure is a test that exists (the command-line id is not one)
+            let named: Vec<String> = self
+                .failures
+                .iter()
+                .filter(|f| f.as_str() != command)
+                .cloned()
+                .collect();
+            self.tests.extend(named);
+        }
         self
     }
 }

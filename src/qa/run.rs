@@ -132,6 +132,7 @@ fn report_for(run: &CommandRun, junit_dir: &Path) -> TestReport {
             all.failed += one.failed;
             all.skipped += one.skipped;
             all.failures.extend(one.failures);
+            all.tests.extend(one.tests);
             all
         })
         .or_else(|| parse::parse_output(&run.output));

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::baseline::{Baseline, new_failures};
+use super::baseline::{Baseline, new_failures, removed_tests};
 use super::report::TestReport;
 use super::{CommandRun, QaRun};
 
@@ -15,10 +15,15 @@ const TAIL_BYTES: usize = 48 * 1024;
 /// QA's answer about one change.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QaVerdict {
-    /// Lint passed and no test fails that did not already fail on the base.
+    /// Lint passed, no test fails that did not already fail on the base, and no test of
+    /// the base is missing.
     pub passed: bool,
     /// Failing test ids that do not fail on the base.
     pub new_failures: BTreeSet<String>,
+    /// Tests of the base the change no longer runs (`removed: <id>`, or a count when the
+    /// runner does not name its tests). A removed test is a failure unless the task
+    /// declares the removal (`removes_tests: true`), and then a person decides.
+    pub removed: BTreeSet<String>,
     pub lint_ok: bool,
     /// The change's test report.
     pub report: TestReport,
@@ -37,14 +42,19 @@ pub fn verdict(base: Option<&Baseline>, change: &QaRun) -> QaVerdict {
         Some(base) => new_failures(&base.report, &change.report),
         None => change.report.failures.clone(),
     };
+    let removed = base
+        .map(|b| removed_tests(&b.report, &change.report))
+        .unwrap_or_default();
     let lint_ok = change.lint_ok();
     let mut failing: Vec<(&CommandRun, &BTreeSet<String>)> = Vec::new();
     let none = BTreeSet::new();
     if let Some(lint) = change.lint.as_ref().filter(|_| !lint_ok) {
         failing.push((lint, &none));
     }
-    if let Some(test) = change.test.as_ref().filter(|_| !new.is_empty()) {
-        failing.push((test, &new));
+    let mut named = new.clone();
+    named.extend(removed.iter().cloned());
+    if let Some(test) = change.test.as_ref().filter(|_| !named.is_empty()) {
+        failing.push((test, &named));
     }
     let per_command = TAIL_LINES / failing.len().max(1);
     let output_tail = failing
@@ -53,8 +63,9 @@ pub fn verdict(base: Option<&Baseline>, change: &QaRun) -> QaVerdict {
         .collect::<Vec<_>>()
         .join("\n");
     QaVerdict {
-        passed: lint_ok && new.is_empty(),
+        passed: lint_ok && new.is_empty() && removed.is_empty(),
         new_failures: new,
+        removed,
         lint_ok,
         report: change.report.clone(),
         output_tail,

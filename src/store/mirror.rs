@@ -64,7 +64,12 @@ impl Store {
             path: home.db_path(),
             source,
         };
-        let tx = self.conn.transaction().map_err(wrap)?;
+        // IMMEDIATE: take the write lock up front (waiting up to the busy timeout), never
+        // upgrade a read later, which SQLite refuses at once when another writer got in
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(wrap)?;
         let mut seen: HashMap<String, ()> = HashMap::with_capacity(files.len());
         for file in &files {
             let rel = relative(home, &file.path);

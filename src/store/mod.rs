@@ -5,6 +5,10 @@
 //! daily plans, token usage and the audit events — lives only here (events are also
 //! appended to logs/audit.jsonl). Schema changes are numbered migrations tracked in
 //! `PRAGMA user_version`.
+//!
+//! Several processes share the file (the daemon, `work`, a person's `tasks list`): every
+//! connection waits up to 30 s for a lock (`busy_timeout`) and every write transaction is
+//! `BEGIN IMMEDIATE`, so none fails with "database is locked" while another writes.
 
 mod budget;
 mod events;
@@ -174,11 +178,21 @@ impl Store {
             let path = self.path.clone();
             let tx = self
                 .conn
-                .transaction()
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .map_err(|source| StoreError::Sqlite {
                     path: path.clone(),
                     source,
                 })?;
+            // another process may have migrated while we waited for the write lock
+            let now: i64 = tx
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .map_err(|source| StoreError::Sqlite {
+                    path: path.clone(),
+                    source,
+                })?;
+            if now > index as i64 {
+                continue;
+            }
             let version = index as i64 + 1;
             let result = tx
                 .execute_batch(sql)

@@ -53,6 +53,32 @@ pub struct TaskMeta {
     /// The planner's label for it within its goal's plan (to finish a plan a crash cut short).
     #[serde(default)]
     pub plan_key: Option<String>,
+    /// The task removes tests on purpose (a dead feature's tests go with it). QA still
+    /// reports every removed test, and the change then waits for a person, never merged
+    /// by policy alone. Without it, a removed test is a failure like any other.
+    #[serde(default)]
+    pub removes_tests: bool,
+    /// How far the coder got, written with every step so a run after a crash knows where
+    /// to pick up without reading the log: `engine` (an attempt is under way) or `committed`.
+    #[serde(default)]
+    pub stage: Option<Stage>,
+    /// The commit the coder made on the task's branch (with `stage: committed`).
+    #[serde(default)]
+    pub commit: Option<String>,
+    /// The attempt a task paused between attempts resumes at (a stop, not a failure, ended
+    /// the last one, so it is not consumed).
+    #[serde(default)]
+    pub next_attempt: Option<u32>,
+}
+
+/// Where a task in progress stood when it was last written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    /// The coding tool is (or was, at a crash) at work.
+    Engine,
+    /// The change is committed on the task's branch (`commit:`).
+    Committed,
 }
 
 fn default_kind() -> TaskKind {
@@ -159,6 +185,15 @@ impl Task {
                 line_of("files"),
                 &format!("`{bad}` in `files` is not a path inside the target"),
                 "list paths relative to the target's root, without `..`",
+            ));
+        }
+        if let Some(commit) = &meta.commit
+            && !((7..=64).contains(&commit.len()) && commit.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            return Err(problem(
+                line_of("commit"),
+                &format!("`{commit}` is not a commit id"),
+                "write the full hexadecimal commit id, or remove the key",
             ));
         }
         if meta.depends_on.contains(&meta.id) {
@@ -288,6 +323,18 @@ fn render_front(m: &TaskMeta) -> String {
     if let Some(key) = &m.plan_key {
         field("plan_key", quoted(key));
     }
+    if m.removes_tests {
+        field("removes_tests", "true".into());
+    }
+    if let Some(stage) = &m.stage {
+        field("stage", enum_word(stage));
+    }
+    if let Some(commit) = &m.commit {
+        field("commit", quoted(commit));
+    }
+    if let Some(n) = m.next_attempt {
+        field("next_attempt", n.to_string());
+    }
     out
 }
 
@@ -355,10 +402,40 @@ mod tests {
         task.meta.title = "Quote \"this\": and # that".into();
         task.meta.approval = Some(Approval::Approved);
         task.meta.reason = Some("line one".into());
+        task.meta.removes_tests = true;
+        task.meta.stage = Some(Stage::Committed);
+        task.meta.commit = Some("0123456789abcdef0123456789abcdef01234567".into());
+        task.meta.next_attempt = Some(2);
         task.log(task.meta.created, "human", "approved\nwith a newline");
         let again = parse_named("T-0007-fix-csrf.md", &task.render()).unwrap();
         assert_eq!(again.meta, task.meta);
         assert!(again.has_log("human", "approved with a newline"));
+    }
+
+    #[test]
+    fn resume_state_is_read_from_front_matter_and_checked() {
+        let old = parse_named("T-0007-fix-csrf.md", EXAMPLE).unwrap();
+        assert_eq!(
+            (
+                old.meta.stage,
+                old.meta.next_attempt,
+                old.meta.removes_tests
+            ),
+            (None, None, false),
+            "a file from before these fields still loads"
+        );
+        let text = EXAMPLE.replace(
+            "approval: null\n",
+            "approval: null\nstage: engine\nnext_attempt: 3\ncommit: \"../../etc\"\n",
+        );
+        let err = parse_named("T-0007-fix-csrf.md", &text).unwrap_err();
+        assert!(err.problem.contains("is not a commit id"), "{err}");
+        let text = text.replace("\"../../etc\"", "abcdef0");
+        let task = parse_named("T-0007-fix-csrf.md", &text).unwrap();
+        assert_eq!(
+            (task.meta.stage, task.meta.next_attempt),
+            (Some(Stage::Engine), Some(3))
+        );
     }
 
     #[test]

@@ -20,6 +20,12 @@ impl TaskId {
         self.0
     }
 
+    /// The id after the highest number used so far; `None` when the numbers are used up
+    /// (ids never wrap around to reuse an old task's id, branch and history).
+    pub fn after(last: u32) -> Option<Self> {
+        last.checked_add(1).map(Self)
+    }
+
     /// The id at the start of a task file name (`T-0007-fix-it.md`), if it has one.
     pub fn from_file_name(name: &str) -> Option<(Self, &str)> {
         let stem = name.strip_suffix(".md")?;
@@ -127,6 +133,18 @@ mod tests {
         ] {
             assert!(bad.parse::<TaskId>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn ids_never_wrap() {
+        assert_eq!(TaskId::after(41), Some(TaskId::new(42)));
+        assert_eq!(TaskId::after(u32::MAX), None);
+        let top = TaskId::new(u32::MAX).to_string();
+        assert_eq!(top.parse::<TaskId>().unwrap().number(), u32::MAX);
+        assert!(
+            "T-4294967296".parse::<TaskId>().is_err(),
+            "no id past the top"
+        );
     }
 
     #[test]

@@ -167,8 +167,14 @@ impl Queue {
         let mut last = self.last_id()?.max(self.highest_id_in_folders()?);
         let mut created = Vec::with_capacity(drafts.len());
         for draft in drafts {
-            last += 1;
-            let id = TaskId::new(last);
+            let id = TaskId::after(last).ok_or_else(|| {
+                TaskError::Invalid(FileProblem::new(
+                    At::line(&self.counter, 1),
+                    format!("task numbers are used up: {last} is the highest a task id can have"),
+                    "archive old tasks and renumber them, or start a new home",
+                ))
+            })?;
+            last = id.number();
             fsx::write_atomic(&self.counter, format!("{last}\n").as_bytes())
                 .at_path(&self.counter)?;
             let slug = slugify(&draft.title);
@@ -197,6 +203,10 @@ impl Queue {
                 created: now,
                 reason: None,
                 plan_key: draft.plan_key,
+                removes_tests: false,
+                stage: None,
+                commit: None,
+                next_attempt: None,
             };
             let body = format!("## Description\n{}\n", draft.description.trim_end());
             let mut task = Task::new(meta, body, TaskState::Backlog, path);
@@ -353,6 +363,28 @@ mod tests {
             .create_all(vec![draft("Three")], "planner", now(), |_| Ok(()))
             .unwrap();
         assert_eq!(again[0].meta.id, TaskId::new(3));
+    }
+
+    #[test]
+    fn ids_never_wrap_past_the_last_number() {
+        let (_d, _home, queue) = setup();
+        fs::write(&queue.counter, format!("{}\n", u32::MAX - 1)).unwrap();
+        let last = queue
+            .create_all(vec![draft("Last")], "planner", now(), |_| Ok(()))
+            .unwrap();
+        assert_eq!(last[0].meta.id, TaskId::new(u32::MAX));
+        let err = queue
+            .create_all(vec![draft("One too many")], "planner", now(), |_| Ok(()))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("task numbers are used up"),
+            "{err}"
+        );
+        assert_eq!(
+            fs::read_to_string(&queue.counter).unwrap().trim(),
+            u32::MAX.to_string(),
+            "the counter persists at the top"
+        );
     }
 
     #[test]

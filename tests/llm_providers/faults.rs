@@ -120,3 +120,67 @@ async fn cut_streams_are_truncated_and_retried_per_policy() {
         }
     }
 }
+
+/// Slow-loris: a server that sends the head, then one byte of an event every 200 ms — never
+/// idle long enough for the idle timeout, never finishing a line. The overall deadline
+/// (1 s) still ends the call.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stream_trickling_one_byte_at_a_time_ends_at_the_overall_deadline() {
+    for proto in Proto::ALL {
+        let uri = raw_server(move |mut stream| {
+            let mut sent = send_head_and_chunk(&mut stream, "d");
+            while sent.is_ok() {
+                std::thread::sleep(Duration::from_millis(200));
+                sent = send_chunk(&mut stream, "a");
+            }
+        });
+        let timeouts = Timeouts {
+            overall: Duration::from_secs(1),
+            ..short_timeouts()
+        };
+        let (result, took) = call_once(proto, uri, timeouts).await;
+        assert_timeout(&result, TimeoutPhase::Overall, took, proto);
+        assert!(
+            took >= Duration::from_secs(1) && took < Duration::from_millis(1500),
+            "{proto:?}: the deadline holds to within a read slice: {took:?}"
+        );
+    }
+}
+
+/// The same trick on the response head: its bytes trickle in one every 200 ms, so the
+/// client never has a complete head. The overall deadline (1 s, with a 30 s idle timeout) still
+/// ends the call.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_head_trickling_one_byte_at_a_time_ends_at_the_overall_deadline() {
+    for proto in Proto::ALL {
+        let uri = raw_server(move |mut stream| {
+            use std::io::{Read, Write};
+            let mut buf = [0u8; 8192];
+            let _ = stream.read(&mut buf);
+            let head = b"HTTP/1.1 200 OK\r\nx-slow: "
+                .iter()
+                .chain(std::iter::repeat(&b'a'));
+            for byte in head {
+                if stream
+                    .write_all(&[*byte])
+                    .and_then(|()| stream.flush())
+                    .is_err()
+                {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        });
+        let timeouts = Timeouts {
+            idle: Duration::from_secs(30),
+            overall: Duration::from_secs(1),
+            ..short_timeouts()
+        };
+        let (result, took) = call_once(proto, uri, timeouts).await;
+        assert!(
+            matches!(result, Err(LlmError::Timeout { .. })),
+            "{proto:?}: {result:?}"
+        );
+        assert!(took < Duration::from_millis(1500), "{proto:?}: {took:?}");
+    }
+}

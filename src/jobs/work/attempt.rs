@@ -5,8 +5,8 @@ use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::finish;
 use super::{ACTOR, DEFAULT_ATTEMPTS, Ended, Limits, Stop};
+use super::{finish, outage, recover};
 use crate::config::AgentName;
 use crate::context::Ctx;
 use crate::engine::{Assignment, Engine, EngineError, Spent};
@@ -16,8 +16,9 @@ use crate::llm::LlmError;
 use crate::llm::budget::ExternalSpend;
 use crate::process;
 use crate::qa::{self, Baseline, QaCommands};
+use crate::store::Event;
 use crate::target::{self, ChangeSet, Snapshot, Worktree};
-use crate::tasks::{Task, TaskState};
+use crate::tasks::{Stage, Task, TaskState};
 
 /// How long the target's checks may run.
 const QA_TIMEOUT: Duration = Duration::from_secs(20 * 60);
@@ -65,6 +66,11 @@ fn work(
         .get(&AgentName::Coder)
         .and_then(|c| c.attempts)
         .unwrap_or(DEFAULT_ATTEMPTS);
+    if task.state == TaskState::InProgress
+        && let Some(ended) = recover::committed_in_progress(ctx, task)?
+    {
+        return Ok(ended);
+    }
     let first = if task.state == TaskState::InProgress {
         let first = finish::resumes_at(task).clamp(1, attempts);
         task.log(
@@ -156,6 +162,8 @@ impl TaskRun<'_> {
                 return finish::pause(ctx, task, attempt, stop);
             }
             task.meta.attempts = attempt;
+            task.meta.next_attempt = None;
+            task.meta.stage = Some(Stage::Engine);
             let engine = self.engine.name();
             task.log(
                 ctx.now(),
@@ -169,7 +177,9 @@ impl TaskRun<'_> {
                 serde_json::json!({"attempt": attempt, "engine": engine}),
             )?;
             match self.once(task, feedback.as_deref(), attempt, meter) {
-                Ok(changes) => return finish::commit(ctx, task, self.worktree, &changes),
+                Ok((changes, escalate)) => {
+                    return finish::commit(ctx, task, self.worktree, &changes, escalate);
+                }
                 Err(Miss::Stop(stop)) => {
                     let _ = target::rollback(self.worktree);
                     return finish::pause(ctx, task, attempt, stop);
@@ -214,14 +224,15 @@ impl TaskRun<'_> {
             &format!("{last} attempt(s) failed; the last: {why}"),
         )
     }
-    /// One attempt; `Ok(what changed)` when the change is good.
+    /// One attempt; `Ok(what changed)` when the change is good, with the reason a person
+    /// must still look at it, if there is one.
     fn once(
         &self,
         task: &Task,
         feedback: Option<&str>,
         attempt: u32,
         meter: &mut Meter,
-    ) -> std::result::Result<ChangeSet, Miss> {
+    ) -> std::result::Result<(ChangeSet, Option<String>), Miss> {
         let retry = |e: &dyn std::fmt::Display| Miss::Retry(e.to_string());
         let (ctx, worktree) = (self.ctx, self.worktree);
         let before = Snapshot::around(worktree, &ctx.home.workspace()).map_err(|e| retry(&e))?;
@@ -248,14 +259,31 @@ impl TaskRun<'_> {
             Ok(report) => report.spent,
             Err(e) => e.spent(),
         };
-        self.bill(task, spent, meter).map_err(|e| retry(&e))?;
+        if let Some(overrun) = self.bill(task, spent, meter).map_err(|e| retry(&e))? {
+            let left = self.limits.budget.remaining().map_err(|e| retry(&e))?;
+            return Err(if left.exhausted() {
+                Miss::Stop(Stop::Budget(overrun))
+            } else {
+                Miss::Retry(overrun)
+            });
+        }
         let report = match ran {
             Ok(report) => report,
             Err(EngineError::Model(LlmError::Budget(why))) => {
                 return Err(Miss::Stop(Stop::Budget(why)));
             }
-            Err(EngineError::Cancelled { .. }) => return Err(Miss::Stop(Stop::Cancelled)),
-            Err(e) => return Err(retry(&e)),
+            Err(EngineError::Cancelled { .. } | EngineError::Model(LlmError::Cancelled { .. })) => {
+                return Err(Miss::Stop(Stop::Cancelled));
+            }
+            Err(e) => {
+                if process::cancelled() {
+                    return Err(Miss::Stop(Stop::Cancelled));
+                }
+                return Err(match outage::provider_down(&e) {
+                    Some(why) => Miss::Stop(Stop::ProviderDown(why)),
+                    None => retry(&e),
+                });
+            }
         };
         target::escaped(worktree, &before).map_err(|v| retry(&v))?;
         let changes = target::inspect(worktree, &ctx.config.policy).map_err(|v| retry(&v))?;
@@ -274,25 +302,40 @@ impl TaskRun<'_> {
                 return Err(Miss::Stop(Stop::Cancelled));
             }
             let verdict = qa::verdict(self.baseline, &run.map_err(|e| retry(&e))?);
-            if !verdict.passed {
+            let removed: Vec<&str> = verdict.removed.iter().map(String::as_str).collect();
+            let declared = task.meta.removes_tests && !removed.is_empty();
+            // a declared removal is the one failure a person may accept
+            let only_declared = declared && verdict.lint_ok && verdict.new_failures.is_empty();
+            if !verdict.passed && !only_declared {
                 let new: Vec<&str> = verdict.new_failures.iter().map(String::as_str).collect();
+                let mut broken = new.clone();
+                broken.extend(&removed);
                 let head = if verdict.lint_ok {
-                    format!("new test failures: {}", new.join(", "))
+                    format!("new test failures: {}", broken.join(", "))
                 } else {
                     "lint failed".to_string()
                 };
                 return Err(Miss::Retry(format!("{head}\n{}", verdict.output_tail)));
             }
+            if declared {
+                let why = format!(
+                    "it removes tests, as the task says it may (removes_tests): {}",
+                    removed.join(", ")
+                );
+                return Ok((changes, Some(why)));
+            }
         }
-        Ok(changes)
+        Ok((changes, None))
     }
 
     /// Count the run's tokens for the task, and record a coding tool's spend in the budget
-    /// (the native engine's calls were recorded by the model client already).
-    fn bill(&self, task: &Task, spent: Spent, meter: &mut Meter) -> Result<()> {
+    /// (the native engine's calls were recorded by the model client already). A claim over
+    /// the per-run limit is recorded in full (never under-billed) and returned as the
+    /// reason to stop the attempt.
+    fn bill(&self, task: &Task, spent: Spent, meter: &mut Meter) -> Result<Option<String>> {
         meter.tokens += spent.usage.total();
         if spent.billed || (spent.usage.total() == 0 && spent.cost_usd.is_none()) {
-            return Ok(());
+            return Ok(None);
         }
         let model = self.engine.model().unwrap_or("unknown");
         let settled = self.limits.budget.record_external(&ExternalSpend {
@@ -308,6 +351,31 @@ impl TaskRun<'_> {
         if let Some(alert) = settled.alert {
             tracing::warn!("{alert}");
         }
-        Ok(())
+        let Some(limit) = self.max_cost_per_run().filter(|l| settled.cost_usd > *l) else {
+            return Ok(None);
+        };
+        let why = format!(
+            "{} reported ${:.2} for one run, over the per-run limit of ${limit:.2} \
+             (agents.coder.max_cost_per_run_usd); recorded in full",
+            self.engine.name(),
+            settled.cost_usd
+        );
+        self.ctx.audit(
+            Event::new(self.ctx.now(), ACTOR, "budget.overrun")
+                .task(task.meta.id)
+                .detail(serde_json::json!({"cost_usd": settled.cost_usd, "limit_usd": limit})),
+        )?;
+        Ok(Some(why))
+    }
+
+    /// `agents.coder.max_cost_per_run_usd`, else the daily USD cap (no single run may claim
+    /// a whole day), else none (a token cap is checked before each run instead).
+    fn max_cost_per_run(&self) -> Option<f64> {
+        let config = &self.ctx.config.agents;
+        config
+            .agents
+            .get(&AgentName::Coder)
+            .and_then(|c| c.max_cost_per_run_usd)
+            .or_else(|| config.budget.as_ref().and_then(|b| b.value.daily_usd))
     }
 }

@@ -11,14 +11,17 @@ use crate::context::Ctx;
 use crate::error::Result;
 use crate::store::Event;
 use crate::target::{self, ChangeSet, Worktree};
-use crate::tasks::{Approval, Risk, Task, TaskKind, TaskState};
+use crate::tasks::{Approval, Risk, Stage, Task, TaskKind, TaskState};
 
 /// Commit the attempt's change, then merge it when policy allows that without a person.
+/// `escalate` is a reason a person must look whatever the policy (the change removes tests
+/// the task said it would remove).
 pub(super) fn commit(
     ctx: &Ctx,
     task: &mut Task,
     worktree: &Worktree,
     changes: &ChangeSet,
+    escalate: Option<String>,
 ) -> Result<Ended> {
     let kind = match task.meta.kind {
         TaskKind::Test => "test",
@@ -32,32 +35,48 @@ pub(super) fn commit(
         Ok(sha) => sha,
         Err(e) => return fail(ctx, task, &format!("the commit failed: {e}")),
     };
-    let risk = if protected.is_empty() {
+    let risk = if protected.is_empty() && escalate.is_none() {
         Risk::Low
     } else {
         Risk::High
     };
     task.meta.risk = Some(risk);
     task.meta.branch = Some(worktree.branch.clone());
+    task.meta.stage = Some(Stage::Committed);
+    task.meta.commit = Some(sha.clone());
+    task.meta.next_attempt = None;
+    // written before the move: a crash between the two resumes at the verdict, not the engine
+    ctx.save_task(
+        task,
+        ACTOR,
+        "task.committed",
+        serde_json::json!({"commit": sha, "branch": worktree.branch, "risk": risk}),
+    )?;
     ctx.move_task(
         task,
         TaskState::InReview,
         ACTOR,
         &format!("committed {} on {}", short(&sha), worktree.branch),
     )?;
+    let why = match escalate {
+        Some(why) => why,
+        None if protected.is_empty() => "policy merges nothing without a person".to_string(),
+        None => format!("it touches protected paths: {}", protected.join(", ")),
+    };
+    judge(ctx, task, &worktree.branch, risk, &why)
+}
+
+/// Merge a committed task when policy allows its risk without a person, else wait for one
+/// (`why` says what a person must look at).
+fn judge(ctx: &Ctx, task: &mut Task, branch: &str, risk: Risk, why: &str) -> Result<Ended> {
     let allowed = match ctx.config.policy.auto_merge {
         AutoMerge::None => false,
         AutoMerge::Low => risk <= Risk::Low,
         AutoMerge::Medium => risk <= Risk::Medium,
     };
     if allowed {
-        return merge(ctx, task, &worktree.branch, "policy allows low risk");
+        return merge(ctx, task, branch, "policy allows low risk");
     }
-    let why = if protected.is_empty() {
-        "policy merges nothing without a person".to_string()
-    } else {
-        format!("it touches protected paths: {}", protected.join(", "))
-    };
     wait_for_person(
         ctx,
         task,
@@ -66,6 +85,52 @@ pub(super) fn commit(
             task.meta.id
         ),
     )
+}
+
+/// A task a crash left committed but still in progress (killed between writing the commit
+/// into its front matter and the move): moved to in_review and judged like [`rejudge`],
+/// without running the engine again.
+pub(super) fn review_committed(
+    ctx: &Ctx,
+    task: &mut Task,
+    branch: &str,
+    doubts: &[String],
+) -> Result<Ended> {
+    let sha = task.meta.commit.clone().unwrap_or_default();
+    ctx.move_task(
+        task,
+        TaskState::InReview,
+        ACTOR,
+        &format!(
+            "committed {} on {branch} (found after an interruption)",
+            short(&sha)
+        ),
+    )?;
+    rejudge(ctx, task, branch, doubts)
+}
+
+/// A committed task a crash left before it was merged or set to wait (no approval
+/// recorded): judged again as if just committed. The risk written at the commit counts
+/// only when nothing casts doubt on it (`doubts`: what the branch itself shows — protected
+/// paths, a branch moved since, a declared test removal, an unknown risk); any doubt makes
+/// it high, so a person decides.
+pub(super) fn rejudge(
+    ctx: &Ctx,
+    task: &mut Task,
+    branch: &str,
+    doubts: &[String],
+) -> Result<Ended> {
+    let written = task.meta.risk.unwrap_or(Risk::High);
+    let (risk, why) = if doubts.is_empty() {
+        (
+            written,
+            "policy merges nothing without a person".to_string(),
+        )
+    } else {
+        (Risk::High, doubts.join("; "))
+    };
+    task.meta.risk = Some(risk);
+    judge(ctx, task, branch, risk, &why)
 }
 
 /// Merge the task's branch into the base branch (pushed when the target has a remote) and
@@ -110,6 +175,8 @@ fn wait_for_person(ctx: &Ctx, task: &mut Task, why: &str) -> Result<Ended> {
 
 pub(super) fn fail(ctx: &Ctx, task: &mut Task, why: &str) -> Result<Ended> {
     let _ = target::remove(&ctx.home.target_clone(), task.meta.id);
+    task.meta.stage = None;
+    task.meta.next_attempt = None;
     ctx.move_task(task, TaskState::Failed, ACTOR, why)?;
     ctx.audit(
         Event::new(ctx.now(), ACTOR, "task.escalated")
@@ -120,12 +187,14 @@ pub(super) fn fail(ctx: &Ctx, task: &mut Task, why: &str) -> Result<Ended> {
 }
 
 /// The loop must stop between attempts: the task stays in progress (its uncommitted change
-/// was rolled back) and the next work run resumes it at `next_attempt`.
+/// was rolled back) and the next work run resumes it at `next_attempt` (front matter).
 pub(super) fn pause(ctx: &Ctx, task: &mut Task, next_attempt: u32, stop: Stop) -> Result<Ended> {
+    task.meta.next_attempt = Some(next_attempt);
+    task.meta.stage = None;
     task.log(
         ctx.now(),
         ACTOR,
-        &format!("{PAUSED} {next_attempt}: {stop}; the next work run resumes it"),
+        &format!("paused before attempt {next_attempt}: {stop}; the next work run resumes it"),
     );
     ctx.save_task(
         task,
@@ -136,20 +205,11 @@ pub(super) fn pause(ctx: &Ctx, task: &mut Task, next_attempt: u32, stop: Stop) -
     Ok(Ended::Interrupted(stop))
 }
 
-/// The log line [`pause`] writes, up to the attempt number.
-const PAUSED: &str = "paused before attempt";
-
-/// The attempt a task left in progress resumes at: the one it was paused before, else the
-/// one a crash interrupted (attempts are not refunded).
+/// The attempt a task left in progress resumes at, from its front matter: the one it was
+/// paused before (`next_attempt`), else the one a crash interrupted (`attempts`; attempts
+/// are not refunded). The log's prose is never read back.
 pub(super) fn resumes_at(task: &Task) -> u32 {
-    let paused = task
-        .body
-        .lines()
-        .rev()
-        .find(|l| l.starts_with("- ") && l.contains(&format!(" {ACTOR}: ")))
-        .and_then(|l| l.split_once(&format!(" {ACTOR}: {PAUSED} ")))
-        .and_then(|(_, rest)| rest.split(':').next()?.trim().parse().ok());
-    paused.unwrap_or(task.meta.attempts.max(1))
+    task.meta.next_attempt.unwrap_or(task.meta.attempts.max(1))
 }
 
 /// The `task.worked` event: how the task ended, its attempts, tokens and where the time

@@ -15,11 +15,18 @@
 //! The loop stops when no task is ready, a STOP file appears, the daily budget is spent or
 //! the work window ends ([`crate::config::Schedules::work_ends`]). Those are checked before
 //! every task and every attempt; a task stopped between attempts stays in progress and the
-//! next run resumes it where it stopped.
+//! next run resumes it where it stopped (`next_attempt` in its front matter). It also stops
+//! at once when an attempt shows the model provider is down ([`outage`]) or a tool claims
+//! more than a run may cost: neither fails the task.
+//!
+//! Every run starts by putting right what a crash left between the commit, the verdict,
+//! the merge and the move ([`recover`]).
 
 mod attempt;
 mod finish;
 mod home_guard;
+mod outage;
+mod recover;
 
 use std::fmt;
 
@@ -47,7 +54,7 @@ enum Ended {
     Completed,
     WaitingForPerson,
     Failed,
-    /// Put back in the backlog untouched: the loop has to stop.
+    /// Left in progress to resume (its attempt rolled back): the loop has to stop.
     Interrupted(Stop),
 }
 
@@ -58,6 +65,9 @@ enum Stop {
     Paused,
     WindowEnded(DateTime<FixedOffset>),
     Budget(String),
+    /// The model provider is down, refusing or its circuit is open: no task can be worked,
+    /// and none is failed for it ([`outage`]).
+    ProviderDown(String),
     /// A signal, or the daemon stopping.
     Cancelled,
 }
@@ -69,6 +79,7 @@ impl fmt::Display for Stop {
             Stop::Paused => write!(f, "paused by the STOP file"),
             Stop::WindowEnded(at) => write!(f, "the work window ended at {}", at.format("%H:%M")),
             Stop::Budget(why) => write!(f, "the daily budget is spent ({why})"),
+            Stop::ProviderDown(why) => write!(f, "the model provider is unavailable ({why})"),
             Stop::Cancelled => write!(f, "dayshift is stopping (a signal, or `dayshift stop`)"),
         }
     }
@@ -164,6 +175,8 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, engine: &dyn Engine) -> Result<JobOutc
     }
     let limits = Limits::new(ctx, day)?;
     let mut tally = Tally::default();
+    // what a crash left between the commit, the verdict, the merge and the move
+    recover::recover(ctx, &mut tally)?;
     let stop = loop {
         if let Some(stop) = limits.stop(ctx)? {
             break stop;
@@ -183,7 +196,7 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, engine: &dyn Engine) -> Result<JobOutc
     if let Err(e) = target::Git::new(&clone).housekeeping() {
         tracing::warn!("git housekeeping in the clone: {e}");
     }
-    if stop == Stop::Cancelled {
+    if matches!(stop, Stop::Cancelled | Stop::ProviderDown(_)) {
         return Err(Error::Refused(format!(
             "work stopped: {stop}; {tally}; a task in progress resumes at the next work run"
         )));

@@ -27,8 +27,15 @@ pub(super) fn parse(lines: &[&str]) -> Option<TestReport> {
         if let Some(found) = summary_counts(line) {
             summary = Some(found);
         } else if let Some(id) = failure_id(line) {
+            report.tests.insert(id.clone());
             report.failures.insert(id);
+        } else if let Some(id) = test_id(line) {
+            report.tests.insert(id);
         }
+    }
+    if !verbose(lines) {
+        // only the short summary named tests (its failures): the run did not list them all
+        report.tests.clear();
     }
     if summary.is_none() && report.failures.is_empty() {
         return None;
@@ -70,14 +77,48 @@ fn failure_id(line: &str) -> Option<String> {
         return (!id.is_empty() && !id.starts_with('(')).then(|| id.to_string());
     }
     // verbose: `path::test FAILED [ 50%]` / `path::test ERROR`
-    let head = match line.rsplit_once(" [") {
-        Some((head, pct)) if pct.ends_with("%]") => head,
-        _ => line,
-    };
+    let head = verbose_head(line);
     let id = head
         .strip_suffix(" FAILED")
         .or_else(|| head.strip_suffix(" ERROR"))?;
     (id.contains("::") && !id.contains(' ')).then(|| id.to_string())
+}
+
+/// Words pytest puts after (`-v`) or before (`-rA`) a test's node id.
+const OUTCOMES: [&str; 7] = [
+    "PASSED", "FAILED", "ERROR", "SKIPPED", "XFAIL", "XPASS", "SUBPASS",
+];
+
+/// A test's node id from a line of `-v` (`path::test PASSED [ 50%]`) or of the `-rA` short
+/// summary (`PASSED path::test`), for every outcome.
+fn test_id(line: &str) -> Option<String> {
+    let line = line.trim_end();
+    if let Some((word, rest)) = line.split_once(' ')
+        && OUTCOMES.contains(&word)
+    {
+        let id = node_id(rest.trim_start());
+        return (id.contains("::") && !id.starts_with('(')).then(|| id.to_string());
+    }
+    let (id, word) = verbose_head(line).rsplit_once(' ')?;
+    (OUTCOMES.contains(&word) && id.contains("::") && !id.contains(' ')).then(|| id.to_string())
+}
+
+/// Whether the output lists tests one by one (`-v` or `-rA`), so a test missing from it
+/// did not run.
+fn verbose(lines: &[&str]) -> bool {
+    lines
+        .iter()
+        .any(|l| l.starts_with("PASSED ") || verbose_head(l).ends_with(" PASSED"))
+}
+
+/// A `-v` line without its progress column: `path::test PASSED      [ 50%]` →
+/// `path::test PASSED` (pytest pads to the terminal width).
+fn verbose_head(line: &str) -> &str {
+    let line = line.trim_end();
+    match line.rsplit_once(" [") {
+        Some((head, pct)) if pct.ends_with("%]") => head.trim_end(),
+        _ => line,
+    }
 }
 
 /// The node id at the start of `rest`: up to the first ` - ` outside `[...]` parameters.
@@ -140,6 +181,23 @@ ERROR tests/test_x.py::test_z - fixture 'db' not found
         let r =
             run("tests/t.py::test_a PASSED [ 50%]\ntests/t.py::test_b FAILED [100%]\n").unwrap();
         assert!(r.failures.contains("tests/t.py::test_b"));
+        assert_eq!(r.tests.len(), 2, "-v lists every test");
+        let padded = "tests/t.py::test_a PASSED                      [ 50%]\n\
+                      tests/t.py::test_b FAILED                      [100%]\n";
+        let r = run(padded).unwrap();
+        let ids: Vec<_> = r.tests.iter().map(String::as_str).collect();
+        assert_eq!(ids, ["tests/t.py::test_a", "tests/t.py::test_b"]);
+        assert!(r.failures.contains("tests/t.py::test_b"), "padded -v lines");
+        let r = run(
+            "PASSED tests/t.py::test_a\nFAILED tests/t.py::test_b - x\n1 failed, 1 passed in 0.1s",
+        )
+        .unwrap();
+        assert_eq!(r.tests.len(), 2, "-rA lists every test");
+        let r = run("FAILED tests/t.py::test_b - x\n1 failed, 3 passed in 0.1s").unwrap();
+        assert!(
+            r.tests.is_empty(),
+            "the short summary alone does not list every test"
+        );
         let r = run("===== no tests ran in 0.01s =====").unwrap();
         assert_eq!(r.passed + r.failed, 0);
     }

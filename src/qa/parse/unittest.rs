@@ -22,6 +22,8 @@ pub(super) fn parse(lines: &[&str]) -> Option<TestReport> {
             }
         } else if let Some(id) = failure_id(line) {
             report.failures.insert(id);
+        } else if let Some(id) = verbose_id(line) {
+            report.tests.insert(id);
         }
     }
     if ran.is_none() && report.failures.is_empty() {
@@ -67,6 +69,18 @@ fn failure_id(line: &str) -> Option<String> {
     let rest = ["FAIL: ", "ERROR: ", "UNEXPECTED SUCCESS: "]
         .iter()
         .find_map(|p| line.strip_prefix(p))?;
+    test_id(rest)
+}
+
+/// `-v`: `test_x (mod.Class.test_x) ... ok` (or `FAIL`, `ERROR`, `skipped '…'`, …) → the
+/// same id as [`failure_id`] gives, for every test that ran.
+fn verbose_id(line: &str) -> Option<String> {
+    let (head, _) = line.split_once(" ... ")?;
+    test_id(head)
+}
+
+/// `test_x (mod.Class.test_x)…` → `mod.Class.test_x`.
+fn test_id(rest: &str) -> Option<String> {
     let (name, rest) = rest.split_once(" (")?;
     let (place, _) = rest.split_once(')')?;
     if name.contains(' ') || place.contains(' ') || place.is_empty() {
@@ -135,5 +149,26 @@ FAILED (failures=1, errors=1, skipped=1)";
         assert!(run("OK").is_none());
         let r = run("Ran 2 tests in 0.1s\nFAILED (failures=9)").unwrap();
         assert_eq!(r.passed, 0, "never underflows");
+    }
+
+    #[test]
+    fn verbose_runs_name_every_test() {
+        let text = "test_add (test_calc.Calc.test_add) ... ok\n\
+test_old (test_calc.Calc) ... FAIL\n\
+test_skip (test_calc.Calc.test_skip) ... skipped 'later'\n\
+not a test ... ok\n\
+----------------------------------------------------------------------\n\
+Ran 3 tests in 0.001s\n\nFAILED (failures=1, skipped=1)";
+        let r = run(text).unwrap();
+        let ids: Vec<_> = r.tests.iter().map(String::as_str).collect();
+        assert_eq!(
+            ids,
+            [
+                "test_calc.Calc.test_add",
+                "test_calc.Calc.test_old",
+                "test_calc.Calc.test_skip"
+            ]
+        );
+        assert!(run("Ran 1 test in 0.0s\n\nOK").unwrap().tests.is_empty());
     }
 }
