@@ -122,6 +122,10 @@ pub enum Error {
     /// A job could not run now, for a reason the message explains (exit code 1).
     #[error("{0}")]
     Refused(String),
+    /// Work stopped for a reason outside the task (the model provider is down): the tasks
+    /// stay as they were, and the rest of the day waits, but the wrap-up still reports it.
+    #[error("{0}")]
+    Halted(String),
 }
 
 impl Error {

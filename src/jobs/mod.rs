@@ -53,7 +53,8 @@ pub fn day(
             // not built, or not possible here (e.g. `work` before `dayshift setup`)
             DayStep::Skipped(job, why)
         } else if let Some(why) = &stopped {
-            // the budget is spent: only the wrap-up runs, to say so in the day's report
+            // the budget is spent or the provider is down: only the wrap-up runs, to say
+            // so in the day's report
             if job != JobName::Wrapup {
                 DayStep::Skipped(job, format!("the day stopped: {why}"))
             } else {
@@ -62,7 +63,7 @@ pub fn day(
         } else {
             match run_job(ctx, job, day) {
                 Ok(outcome) => DayStep::Ran(outcome),
-                Err(e) if is_budget_stop(&e) => {
+                Err(e) if stops_the_day(&e) => {
                     let step = DayStep::Skipped(job, format!("stopped: {e}"));
                     stopped = Some(e);
                     step
@@ -79,12 +80,15 @@ pub fn day(
     }
 }
 
-/// Whether an error is the daily budget running out (the rest of the day waits).
-pub fn is_budget_stop(e: &Error) -> bool {
+/// Whether an error stops the day but leaves the wrap-up to report it: the daily budget
+/// running out, or work halted because the model provider is down.
+pub fn stops_the_day(e: &Error) -> bool {
     use crate::llm::LlmError;
     use crate::llm::structured::StructuredError;
     matches!(
         e,
-        Error::Llm(LlmError::Budget(_)) | Error::Model(StructuredError::Llm(LlmError::Budget(_)))
+        Error::Llm(LlmError::Budget(_))
+            | Error::Model(StructuredError::Llm(LlmError::Budget(_)))
+            | Error::Halted(_)
     )
 }

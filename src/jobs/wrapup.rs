@@ -207,19 +207,25 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
         };
         job_lines.insert(run.job, line);
     }
-    let budget_stops: Vec<String> = ctx
-        .store
-        .runs_on(day)?
-        .into_iter()
-        .filter_map(|r| {
-            r.error
-                .filter(|e| e.starts_with("budget:"))
-                .map(|e| format!("- {}: {e}", r.job))
-        })
-        .collect();
+    let runs = ctx.store.runs_on(day)?;
+    let stop_lines = |is_stop: fn(&str) -> bool| -> Vec<String> {
+        runs.iter()
+            .filter_map(|r| {
+                let e = r.error.as_deref().filter(|e| is_stop(e))?;
+                Some(format!("- {}: {e}", r.job))
+            })
+            .collect()
+    };
+    let budget_stops = stop_lines(|e| e.starts_with("budget:"));
+    let outages = stop_lines(|e| e.contains(crate::jobs::work::PROVIDER_DOWN));
     if !budget_stops.is_empty() {
         out.push_str("## Stopped early\n\nThe daily budget ran out; the rest of the day waits for tomorrow.\n\n");
         out.push_str(&budget_stops.join("\n"));
+        out.push_str("\n\n");
+    }
+    if !outages.is_empty() {
+        out.push_str("## Work stopped: the model provider was unavailable\n\nNo task was failed for it; the tasks stay where they were and the next work run resumes them.\n\n");
+        out.push_str(&outages.join("\n"));
         out.push_str("\n\n");
     }
     out.push_str("## Jobs\n\n");

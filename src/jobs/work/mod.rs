@@ -79,11 +79,14 @@ impl fmt::Display for Stop {
             Stop::Paused => write!(f, "paused by the STOP file"),
             Stop::WindowEnded(at) => write!(f, "the work window ended at {}", at.format("%H:%M")),
             Stop::Budget(why) => write!(f, "the daily budget is spent ({why})"),
-            Stop::ProviderDown(why) => write!(f, "the model provider is unavailable ({why})"),
+            Stop::ProviderDown(why) => write!(f, "{PROVIDER_DOWN} ({why})"),
             Stop::Cancelled => write!(f, "dayshift is stopping (a signal, or `dayshift stop`)"),
         }
     }
 }
+
+/// How a provider outage reads in a run's error (the wrap-up looks for it).
+pub const PROVIDER_DOWN: &str = "the model provider is unavailable";
 
 #[derive(Debug, Default)]
 struct Tally {
@@ -196,9 +199,15 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, engine: &dyn Engine) -> Result<JobOutc
     if let Err(e) = target::Git::new(&clone).housekeeping() {
         tracing::warn!("git housekeeping in the clone: {e}");
     }
-    if matches!(stop, Stop::Cancelled | Stop::ProviderDown(_)) {
+    let resumes = "a task in progress resumes at the next work run";
+    if stop == Stop::Cancelled {
         return Err(Error::Refused(format!(
-            "work stopped: {stop}; {tally}; a task in progress resumes at the next work run"
+            "work stopped: {stop}; {tally}; {resumes}"
+        )));
+    }
+    if let Stop::ProviderDown(_) = &stop {
+        return Err(Error::Halted(format!(
+            "work stopped: {stop}; {tally}; {resumes}"
         )));
     }
     if let Stop::Budget(_) = &stop {
