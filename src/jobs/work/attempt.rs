@@ -16,7 +16,7 @@ use crate::llm::LlmError;
 use crate::llm::budget::ExternalSpend;
 use crate::process;
 use crate::qa::{self, Baseline, QaCommands};
-use crate::target::{self, ChangeSet, Snapshot, Worktree};
+use crate::target::{self, ChangeSet, GitMeta, Snapshot, Worktree};
 use crate::tasks::{Task, TaskState};
 
 /// How long the target's checks may run.
@@ -223,6 +223,7 @@ impl TaskRun<'_> {
         let retry = |e: &dyn std::fmt::Display| Miss::Retry(e.to_string());
         let (ctx, worktree) = (self.ctx, self.worktree);
         let before = Snapshot::around(worktree, &ctx.home.workspace()).map_err(|e| retry(&e))?;
+        let git_meta = GitMeta::take(worktree).map_err(|e| retry(&e))?;
         let description = task
             .body
             .split("\n## ")
@@ -242,6 +243,9 @@ impl TaskRun<'_> {
         let clock = Instant::now();
         let ran = self.engine.run(&job);
         meter.engine += clock.elapsed();
+        // whatever the tool wrote into the clone's git metadata is put back now, however it
+        // ended
+        let git_intact = git_meta.verify();
         let spent = match &ran {
             Ok(report) => report.spent,
             Err(e) => e.spent(),
@@ -253,10 +257,21 @@ impl TaskRun<'_> {
                 return Err(Miss::Stop(Stop::Budget(why)));
             }
             Err(EngineError::Cancelled { .. }) => return Err(Miss::Stop(Stop::Cancelled)),
-            Err(e) => return Err(retry(&e)),
+            Err(e) => {
+                git_intact.map_err(|v| retry(&v))?;
+                return Err(retry(&e));
+            }
         };
+        git_intact.map_err(|v| retry(&v))?;
         target::escaped(worktree, &before).map_err(|v| retry(&v))?;
         let changes = target::inspect(worktree, &ctx.config.policy).map_err(|v| retry(&v))?;
+        if !changes.staged_elsewhere.is_empty() {
+            tracing::warn!(
+                "{}: the tool staged {} in git's index; only the files were judged and committed",
+                task.meta.id,
+                changes.staged_elsewhere.join(", ")
+            );
+        }
         if changes.files.is_empty() {
             return Err(Miss::Retry(format!(
                 "{} finished but changed nothing ({})",
@@ -268,9 +283,14 @@ impl TaskRun<'_> {
             let clock = Instant::now();
             let run = qa::run_checks(&worktree.path, self.commands, QA_TIMEOUT);
             meter.checks += clock.elapsed();
+            // the checks ran the tool's test code: the same holds for it
+            let git_intact = git_meta.verify();
             if process::cancelled() {
                 return Err(Miss::Stop(Stop::Cancelled));
             }
+            git_intact.map_err(|v| retry(&v))?;
+            target::escaped(worktree, &before).map_err(|v| retry(&v))?;
+            target::unchanged_since(worktree, &changes).map_err(|v| retry(&v))?;
             let verdict = qa::verdict(self.baseline, &run.map_err(|e| retry(&e))?);
             if !verdict.passed {
                 let new: Vec<&str> = verdict.new_failures.iter().map(String::as_str).collect();

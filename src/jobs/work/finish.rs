@@ -26,9 +26,8 @@ pub(super) fn commit(
         _ => "fix",
     };
     let message = format!("{kind}: {}", task.meta.title);
-    let paths: Vec<String> = changes.files.iter().map(|f| f.path.clone()).collect();
     let protected = &changes.protected;
-    let sha = match target::commit(worktree, &message, task.meta.id, &paths) {
+    let sha = match target::commit(worktree, &message, task.meta.id, &changes.tree) {
         Ok(sha) => sha,
         Err(e) => return fail(ctx, task, &format!("the commit failed: {e}")),
     };
