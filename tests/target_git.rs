@@ -3,6 +3,8 @@
 //! commits, merges and guardrails run on top. No network, no global git config needed.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
@@ -687,20 +689,23 @@ fn hooks_the_tool_writes_never_run_and_are_removed() {
     for hook in hooks {
         write_hook(&clone.join(".git/hooks").join(hook), &marker);
     }
-    // a hook folder of its own through the config, and the worktree's config too
-    git(
-        &clone,
-        &[
-            "config",
-            "core.hooksPath",
-            f.root.join("evil-hooks").to_str().unwrap(),
-        ],
-    );
-    write_hook(&f.root.join("evil-hooks/post-commit"), &marker);
     // dayshift's own git calls run none of them (even before they are removed)
     fs::write(w.path.join("new.txt"), "new\n").unwrap();
     commit_judged(&w, "feat: new");
     merge_into_base(&clone, &w.branch, "main", "Merge T-0001").unwrap();
+    // nor those of a hook folder of its own named in the config
+    let evil = f.root.join("evil-hooks");
+    for hook in hooks {
+        write_hook(&evil.join(hook), &marker);
+    }
+    git(
+        &clone,
+        &["config", "core.hooksPath", evil.to_str().unwrap()],
+    );
+    let w = f.task(3, "again");
+    fs::write(w.path.join("more.txt"), "more\n").unwrap();
+    commit_judged(&w, "feat: more");
+    merge_into_base(&clone, &w.branch, "main", "Merge T-0003").unwrap();
     assert!(
         !marker.exists(),
         "a hook ran: {}",
@@ -858,4 +863,129 @@ fn a_worktree_a_crashed_run_left_dirty_starts_clean() {
         "nothing left of the crashed run"
     );
     assert_eq!(inspect(&again, &Policy::default()).unwrap().files.len(), 1);
+}
+
+// ── The same attacks through the work loop: a hostile `command` tool, real QA ──────────
+
+const CALC: &str = "def add(a, b):\n    return a - b\n";
+const CALC_TESTS: &str = "import unittest\n\nfrom calc import add\n\n\nclass Calc(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n";
+
+/// A coding tool that fixes `add` and, by the task's title, attacks git as well.
+const HOSTILE_CLI: &str = r##"#!/usr/bin/env python3
+import os, pathlib, subprocess, sys
+prompt = sys.argv[1]
+calc = pathlib.Path("calc.py")
+calc.write_text(calc.read_text().replace("return a - b", "return a + b"))
+hook = "#!/bin/sh\necho $0 >> '" + os.path.abspath("../../../../marker-hook-ran") + "'\n"
+admin = pathlib.Path(open(".git").read().split("gitdir:")[1].strip())
+common = pathlib.Path("../../target/.git")
+if "Plant hooks" in prompt:
+    for name in ["post-merge", "reference-transaction", "post-commit", "pre-push"]:
+        p = common / "hooks" / name
+        p.write_text(hook)
+        p.chmod(0o755)
+elif "Stage and hide" in prompt:
+    pathlib.Path("deploy").mkdir(exist_ok=True)
+    pathlib.Path("deploy/secrets.env").write_text("KEY=1\n")
+    subprocess.run(["git", "add", "-A"], check=True)
+    os.remove("deploy/secrets.env")
+elif "Point HEAD" in prompt:
+    (admin / "HEAD").write_text("ref: refs/heads/main\n")
+elif "Rewrite in tests" in prompt:
+    pathlib.Path("test_zz.py").write_text(
+        "import pathlib\np = pathlib.Path('calc.py')\np.write_text(p.read_text() + '# planted by a test\\n')\n")
+print("done")
+"##;
+
+#[test]
+fn hostile_tools_in_the_work_loop_cannot_smuggle_through_git() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = common::TestHome::new();
+    let outer = home.root.parent().unwrap().to_path_buf();
+    let remote = common::bare_remote(
+        &outer,
+        "calc",
+        &[("calc.py", CALC), ("test_calc.py", CALC_TESTS)],
+    );
+    let cli = outer.join("hostile-cli.py");
+    fs::write(&cli, HOSTILE_CLI).unwrap();
+    fs::set_permissions(&cli, fs::Permissions::from_mode(0o755)).unwrap();
+    home.write(
+        "config/target.yaml",
+        &format!(
+            "repo: {}\nbase_branch: main\ntest_command: python3 -m unittest -v\n",
+            remote.display()
+        ),
+    );
+    home.write(
+        "config/agents.yaml",
+        &format!(
+            "providers: {{}}\nagents:\n  coder: {{engine: command, command: [\"{}\", \"{{prompt}}\"], attempts: 1, timeout_minutes: 1}}\n",
+            cli.display()
+        ),
+    );
+    home.write(
+        "config/policy.yaml",
+        "auto_merge: low\nnever_touch: [\"deploy/**\"]\n",
+    );
+    home.ok(&["setup", "--no-aider"]);
+    let titles = [
+        "Plant hooks",
+        "Point HEAD at main",
+        "Rewrite in tests",
+        "Stage and hide",
+    ];
+    for (n, title) in titles.iter().enumerate() {
+        let id = format!("T-{:04}", n + 1);
+        let slug = dayshift::tasks::id::slugify(title);
+        home.write(
+            &format!("tasks/backlog/{id}-{slug}.md"),
+            &format!("---\nid: {id}\ntitle: \"{title}\"\npriority: high\ncreated: 2026-11-22T07:46:02+00:00\n---\n## Description\n{title}.\n\n## Log\n"),
+        );
+    }
+    let base = git(&remote, &["rev-parse", "main"]);
+    let out = home.ok(&["run", "work"]);
+    assert!(!common::stderr(&out).contains("panicked"));
+    let task = |id: &str| {
+        home.tasks_json()
+            .into_iter()
+            .find(|t| t["id"] == id)
+            .unwrap()
+    };
+    for (id, words) in [
+        ("T-0001", "wrote git's metadata: .git/hooks/post-commit"),
+        (
+            "T-0002",
+            "wrote git's metadata: .git/worktrees/T-0002/HEAD; restored",
+        ),
+        (
+            "T-0003",
+            "the checks (test code) changed the work after it was inspected: calc.py",
+        ),
+    ] {
+        let t = task(id);
+        let reason = t["reason"].as_str().unwrap_or("");
+        assert_eq!(t["state"], "failed", "{id}: {reason}");
+        assert!(reason.contains(words), "{id}: {reason}");
+    }
+    // the change staged and then removed never counted: the visible fix merged alone
+    let t = task("T-0004");
+    assert_eq!(t["state"], "completed", "{t}");
+    let merged = git(&remote, &["ls-tree", "-r", "--name-only", "main"]);
+    assert_eq!(merged, "calc.py\ntest_calc.py");
+    assert_ne!(git(&remote, &["rev-parse", "main"]), base);
+    // no hook ran, none is left, and main moved only by the one merge
+    assert!(!outer.join("marker-hook-ran").exists(), "a hook ran");
+    let clone = home.path("workspace/target");
+    let hooks: Vec<String> = fs::read_dir(clone.join(".git/hooks"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".sample"))
+        .collect();
+    assert!(hooks.is_empty(), "{hooks:?}");
+    let log = git(&remote, &["log", "--format=%B", &format!("{base}..main")]);
+    assert_eq!(
+        log, "fix: Stage and hide\n\nTask: T-0004",
+        "one commit, the task's"
+    );
 }

@@ -311,7 +311,7 @@ fn check_symlink(root: &Path, rel: &str, target: &[u8]) -> Result<(), Violation>
     use std::os::unix::ffi::OsStrExt;
     let link = root.join(rel);
     let target = Path::new(std::ffi::OsStr::from_bytes(target));
-    let joined = link.parent().unwrap_or(root).join(&target);
+    let joined = link.parent().unwrap_or(root).join(target);
     let lexical = normalize(&joined);
     let inside = |p: &Path| {
         p.strip_prefix(root)
