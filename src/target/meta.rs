@@ -16,9 +16,16 @@
 //! and [`GitMeta::verify`] compares after the run, puts every difference back exactly
 //! (rewrites changed files, deletes added ones, recreates removed ones) and returns
 //! [`Violation::GitMetadata`] naming them, which fails the attempt.
+//!
+//! A crash (or a SIGKILL) between the two would leave whatever the tool wrote in place, and
+//! the next run's record would take it for the truth. So the work loop holds the record
+//! through [`Held`]: it is also written to a file in dayshift's state folder while the tool
+//! or the checks may run, and removed when the hold ends; a file found at the next start
+//! ([`recover`]) is a run that never got to compare, and is compared and restored then.
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -151,6 +158,153 @@ impl GitMeta {
     }
 }
 
+/// A [`GitMeta`] held while a tool or the checks run, also on disk until dropped.
+#[derive(Debug)]
+pub struct Held {
+    meta: GitMeta,
+    file: PathBuf,
+}
+
+impl Held {
+    /// Record the metadata of `worktree`'s clone and write the record to `file`.
+    pub fn take(worktree: &Worktree, file: &Path) -> Result<Self, Violation> {
+        let meta = GitMeta::take(worktree)?;
+        meta.save(file).map_err(|e| unverifiable(file, e))?;
+        Ok(Self {
+            meta,
+            file: file.to_path_buf(),
+        })
+    }
+
+    /// [`GitMeta::verify`].
+    pub fn verify(&self) -> Result<(), Violation> {
+        self.meta.verify()
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.file);
+    }
+}
+
+/// Compare and restore the record an interrupted run left in `file` (there is none after
+/// a clean end), then remove it. `Ok(())` when there was none or nothing had changed.
+pub fn recover(file: &Path) -> Result<(), Violation> {
+    let Some(meta) = GitMeta::load(file).map_err(|e| unverifiable(file, e))? else {
+        return Ok(());
+    };
+    let result = meta.verify();
+    if !matches!(result, Err(Violation::Unverifiable { .. })) {
+        let _ = fs::remove_file(file);
+    }
+    result
+}
+
+/// First line of a saved record.
+const MAGIC: &[u8] = b"dayshift git metadata 1\n";
+
+impl GitMeta {
+    /// Write the record to `file` (temp + rename): the git dir, the number of entries, then
+    /// each entry as a kind byte, its path, its mode and its bytes, lengths first.
+    pub fn save(&self, file: &Path) -> io::Result<()> {
+        use std::os::unix::ffi::OsStrExt;
+        let mut out = MAGIC.to_vec();
+        let put = |out: &mut Vec<u8>, bytes: &[u8]| {
+            out.extend((bytes.len() as u64).to_le_bytes());
+            out.extend(bytes);
+        };
+        put(&mut out, self.common.as_os_str().as_bytes());
+        out.extend((self.entries.len() as u64).to_le_bytes());
+        for (path, node) in &self.entries {
+            let (kind, mode, bytes) = match node {
+                Node::Dir => (b'd', 0, &[][..]),
+                Node::File { bytes, mode } => (b'f', *mode, &bytes[..]),
+                Node::Link(target) => (b'l', 0, target.as_os_str().as_bytes()),
+            };
+            out.push(kind);
+            put(&mut out, path.as_os_str().as_bytes());
+            out.extend(mode.to_le_bytes());
+            put(&mut out, bytes);
+        }
+        if let Some(dir) = file.parent() {
+            fs::create_dir_all(dir)?;
+        }
+        crate::fsx::write_atomic(file, &out)
+    }
+
+    /// Read a record [`GitMeta::save`] wrote; `None` when there is no file.
+    pub fn load(file: &Path) -> io::Result<Option<Self>> {
+        use std::os::unix::ffi::OsStrExt;
+        let data = match fs::read(file) {
+            Ok(data) => data,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let bad = || {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                "not a saved git metadata record",
+            )
+        };
+        let path = |b: &[u8]| PathBuf::from(std::ffi::OsStr::from_bytes(b));
+        let mut cursor = Cursor(data.strip_prefix(MAGIC).ok_or_else(bad)?);
+        let common = path(cursor.bytes().ok_or_else(bad)?);
+        let count = cursor.u64().ok_or_else(bad)?;
+        let mut entries = BTreeMap::new();
+        while let Some(&[kind]) = cursor.take(1) {
+            let (Some(rel), Some(mode), Some(data)) =
+                (cursor.bytes(), cursor.u32(), cursor.bytes())
+            else {
+                return Err(bad());
+            };
+            let node = match kind {
+                b'd' => Node::Dir,
+                b'f' => Node::File {
+                    bytes: data.to_vec(),
+                    mode,
+                },
+                b'l' => Node::Link(path(data)),
+                _ => return Err(bad()),
+            };
+            entries.insert(path(rel), node);
+        }
+        // a record cut short would make verify delete what it lost
+        if entries.len() as u64 != count {
+            return Err(bad());
+        }
+        Ok(Some(Self { common, entries }))
+    }
+}
+
+/// Reads a saved record front to back.
+struct Cursor<'a>(&'a [u8]);
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(head)
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    /// A length (u64) and that many bytes.
+    fn bytes(&mut self) -> Option<&'a [u8]> {
+        let len = self.u64()?;
+        self.take(usize::try_from(len).ok()?)
+    }
+}
+
 /// Record `path` (relative to `common`) if it exists, without following a symlink.
 fn record(
     common: &Path,
@@ -268,5 +422,45 @@ mod tests {
         );
         let mode = fs::metadata(&sample).unwrap().permissions().mode() & 0o7777;
         assert_eq!(mode, sample_mode);
+    }
+
+    #[test]
+    fn a_record_left_by_an_interrupted_run_is_restored_at_the_next_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = dir.path().join(".git");
+        fs::create_dir_all(git.join("hooks")).unwrap();
+        fs::create_dir_all(git.join("refs/heads")).unwrap();
+        fs::write(git.join("config"), "[core]\n").unwrap();
+        fs::write(git.join("refs/heads/main"), "a\n").unwrap();
+        std::os::unix::fs::symlink("elsewhere", git.join("refs/heads/odd")).unwrap();
+        let file = dir.path().join("state/git-metadata");
+        let meta = GitMeta::of(&git).unwrap();
+        meta.save(&file).unwrap();
+        let loaded = GitMeta::load(&file).unwrap().unwrap();
+        assert_eq!(
+            (&loaded.common, &loaded.entries),
+            (&meta.common, &meta.entries)
+        );
+        // the run is killed after the tool wrote a hook and a config
+        fs::write(git.join("hooks/post-merge"), "evil").unwrap();
+        fs::write(git.join("config"), "[core]\n\tsshCommand = evil\n").unwrap();
+        let v = recover(&file).unwrap_err();
+        assert_eq!(
+            v.to_string(),
+            "wrote git's metadata: .git/config, .git/hooks/post-merge; restored"
+        );
+        assert!(!file.exists() && !git.join("hooks/post-merge").exists());
+        assert_eq!(fs::read_to_string(git.join("config")).unwrap(), "[core]\n");
+        recover(&file).unwrap();
+
+        fs::write(dir.path().join("junk"), "not a record").unwrap();
+        assert!(GitMeta::load(&dir.path().join("junk")).is_err());
+        meta.save(&file).unwrap();
+        let whole = fs::read(&file).unwrap();
+        let last = whole.len() - b"elsewhere".len() - 8 - 4 - "refs/heads/odd".len() - 8 - 1;
+        for cut in [whole.len() - 3, last] {
+            fs::write(&file, &whole[..cut]).unwrap();
+            assert!(GitMeta::load(&file).is_err(), "cut at {cut} is refused");
+        }
     }
 }

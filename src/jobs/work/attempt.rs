@@ -16,7 +16,7 @@ use crate::llm::LlmError;
 use crate::llm::budget::ExternalSpend;
 use crate::process;
 use crate::qa::{self, Baseline, QaCommands};
-use crate::target::{self, ChangeSet, GitMeta, Snapshot, Worktree};
+use crate::target::{self, ChangeSet, Snapshot, Worktree};
 use crate::tasks::{Task, TaskState};
 
 /// How long the target's checks may run.
@@ -79,6 +79,11 @@ fn work(
         ctx.move_task(task, TaskState::InProgress, ACTOR, &why)?;
         1
     };
+    match finish::recover_git(ctx) {
+        Ok(None) => {}
+        Ok(Some(line)) => task.log(ctx.now(), ACTOR, &line),
+        Err(why) => return finish::fail(ctx, task, &why),
+    }
     let base = &ctx.config.target.base_branch;
     let slug = crate::tasks::id::slugify(&task.meta.title);
     let worktree = match target::start_task(&ctx.home.target_clone(), base, task.meta.id, &slug) {
@@ -223,7 +228,8 @@ impl TaskRun<'_> {
         let retry = |e: &dyn std::fmt::Display| Miss::Retry(e.to_string());
         let (ctx, worktree) = (self.ctx, self.worktree);
         let before = Snapshot::around(worktree, &ctx.home.workspace()).map_err(|e| retry(&e))?;
-        let git_meta = GitMeta::take(worktree).map_err(|e| retry(&e))?;
+        let git_meta =
+            target::meta::Held::take(worktree, &finish::git_record(ctx)).map_err(|e| retry(&e))?;
         let description = task
             .body
             .split("\n## ")

@@ -70,6 +70,9 @@ pub(super) fn commit(
 /// Merge the task's branch into the base branch (pushed when the target has a remote) and
 /// complete it; a merge that cannot be made waits for a person.
 pub(super) fn merge(ctx: &Ctx, task: &mut Task, branch: &str, why: &str) -> Result<Ended> {
+    if let Err(reason) = recover_git(ctx) {
+        return wait_for_person(ctx, task, &format!("{reason}; a person decides"));
+    }
     let clone = ctx.home.target_clone();
     let base = &ctx.config.target.base_branch;
     let message = format!("Merge {} ({})", task.meta.id, task.meta.title);
@@ -92,6 +95,29 @@ pub(super) fn merge(ctx: &Ctx, task: &mut Task, branch: &str, why: &str) -> Resu
             task,
             &format!("the merge into {base} failed: {e}; a person decides"),
         ),
+    }
+}
+
+/// Where the clone's git metadata is recorded while a tool or the checks run
+/// ([`target::meta::Held`]).
+pub(super) fn git_record(ctx: &Ctx) -> std::path::PathBuf {
+    ctx.home.state_dir().join("git-metadata")
+}
+
+/// Put back the clone's git metadata as it was before a run that was killed before it
+/// could compare ([`target::meta::recover`]): `Ok(Some(line))` saying what was restored,
+/// `Err(why)` when it cannot be checked (nothing may then use the clone).
+pub(super) fn recover_git(ctx: &Ctx) -> std::result::Result<Option<String>, String> {
+    match target::meta::recover(&git_record(ctx)) {
+        Ok(()) => Ok(None),
+        Err(v @ target::Violation::Unverifiable { .. }) => Err(format!(
+            "the clone's git metadata could not be checked: {v}"
+        )),
+        Err(v) => {
+            let line = format!("an interrupted run's tool {v}");
+            tracing::warn!("{line}");
+            Ok(Some(line))
+        }
     }
 }
 
