@@ -86,17 +86,7 @@ pub enum Violation {
 
 /// Check what changed in `worktree` since its base commit against `policy`.
 pub fn inspect(worktree: &Worktree, policy: &Policy) -> Result<ChangeSet, Violation> {
-    let root = worktree.path.canonicalize().map_err(unverifiable)?;
-    if git_dirs(&root).is_none() {
-        return Err(Violation::GitDir {
-            path: ".git".into(),
-        });
-    }
-    let tree = match tree::build(&root, &worktree.base_commit) {
-        Ok(tree) => tree,
-        Err(Built::EmbeddedRepository(path)) => return Err(Violation::GitDir { path }),
-        Err(Built::Failed(e)) => return Err(unverifiable(e)),
-    };
+    let (root, tree) = tree_now(worktree)?;
     let base_tree = format!("{}^{{tree}}", worktree.base_commit);
     let diff = Git::new(&root)
         .run(
@@ -172,22 +162,28 @@ pub fn inspect(worktree: &Worktree, policy: &Policy) -> Result<ChangeSet, Violat
 /// Build the worktree's tree again (after the checks ran) and compare it with the one
 /// `changes` judged: any difference means code run after the inspection changed the work.
 pub fn unchanged_since(worktree: &Worktree, changes: &ChangeSet) -> Result<(), Violation> {
+    let (root, now) = tree_now(worktree)?;
+    if now == changes.tree {
+        return Ok(());
+    }
+    let paths = tree::changed_paths(&root, &changes.tree, &now).map_err(unverifiable)?;
+    Err(Violation::ChangedByChecks { paths })
+}
+
+/// The worktree's canonical path and the tree of its files now, once its `.git` is the
+/// file git wrote for it.
+fn tree_now(worktree: &Worktree) -> Result<(PathBuf, String), Violation> {
     let root = worktree.path.canonicalize().map_err(unverifiable)?;
     if git_dirs(&root).is_none() {
         return Err(Violation::GitDir {
             path: ".git".into(),
         });
     }
-    let now = match tree::build(&root, &worktree.base_commit) {
-        Ok(tree) => tree,
-        Err(Built::EmbeddedRepository(path)) => return Err(Violation::GitDir { path }),
-        Err(Built::Failed(e)) => return Err(unverifiable(e)),
-    };
-    if now == changes.tree {
-        return Ok(());
+    match tree::build(&root, &worktree.base_commit) {
+        Ok(tree) => Ok((root, tree)),
+        Err(Built::EmbeddedRepository(path)) => Err(Violation::GitDir { path }),
+        Err(Built::Failed(e)) => Err(unverifiable(e)),
     }
-    let paths = tree::changed_paths(&root, &changes.tree, &now).map_err(unverifiable)?;
-    Err(Violation::ChangedByChecks { paths })
 }
 
 /// Put the worktree back exactly at its base commit: `git reset --hard` (the branch too)
