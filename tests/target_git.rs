@@ -971,6 +971,13 @@ fn hostile_tools_in_the_work_loop_cannot_smuggle_through_git() {
     // the change staged and then removed never counted: the visible fix merged alone
     let t = task("T-0004");
     assert_eq!(t["state"], "completed", "{t}");
+    let file = home.read(t["path"].as_str().unwrap());
+    assert!(
+        file.contains(
+            "the tool staged deploy/secrets.env in git's index; only its files were judged"
+        ),
+        "{file}"
+    );
     let merged = git(&remote, &["ls-tree", "-r", "--name-only", "main"]);
     assert_eq!(merged, "calc.py\ntest_calc.py");
     assert_ne!(git(&remote, &["rev-parse", "main"]), base);

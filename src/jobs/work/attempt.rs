@@ -271,13 +271,6 @@ impl TaskRun<'_> {
         git_intact.map_err(|v| retry(&v))?;
         target::escaped(worktree, &before).map_err(|v| retry(&v))?;
         let changes = target::inspect(worktree, &ctx.config.policy).map_err(|v| retry(&v))?;
-        if !changes.staged_elsewhere.is_empty() {
-            tracing::warn!(
-                "{}: the tool staged {} in git's index; only the files were judged and committed",
-                task.meta.id,
-                changes.staged_elsewhere.join(", ")
-            );
-        }
         if changes.files.is_empty() {
             return Err(Miss::Retry(format!(
                 "{} finished but changed nothing ({})",

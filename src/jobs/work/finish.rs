@@ -27,6 +27,11 @@ pub(super) fn commit(
     };
     let message = format!("{kind}: {}", task.meta.title);
     let protected = &changes.protected;
+    if !changes.staged_elsewhere.is_empty() {
+        let what = changes.staged_elsewhere.join(", ");
+        let line = format!("the tool staged {what} in git's index; only its files were judged");
+        task.log(ctx.now(), ACTOR, &line);
+    }
     let sha = match target::commit(worktree, &message, task.meta.id, &changes.tree) {
         Ok(sha) => sha,
         Err(e) => return fail(ctx, task, &format!("the commit failed: {e}")),
