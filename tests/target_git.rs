@@ -995,4 +995,46 @@ fn hostile_tools_in_the_work_loop_cannot_smuggle_through_git() {
         log, "fix: Stage and hide\n\nTask: T-0004",
         "one commit, the task's"
     );
+    let record = home.path(".dayshift/git-metadata");
+    assert!(!record.exists(), "the record goes when the runs end");
+
+    // a run killed while the tool ran: its record and the tool's hook are left behind
+    GitMeta::of(&clone.join(".git"))
+        .unwrap()
+        .save(&record)
+        .unwrap();
+    write_hook(
+        &clone.join(".git/hooks/post-merge"),
+        &outer.join("marker-hook-ran"),
+    );
+    home.write(
+        "tasks/backlog/T-0005-plant-hooks-again.md",
+        "---\nid: T-0005\ntitle: \"Plant hooks again\"\npriority: high\ncreated: 2026-11-22T07:46:02+00:00\n---\n## Description\nx.\n\n## Log\n",
+    );
+    home.ok(&["run", "work"]);
+    assert!(!clone.join(".git/hooks/post-merge").exists() && !record.exists());
+    let file = home.read(task("T-0005")["path"].as_str().unwrap());
+    assert!(
+        file.contains(
+            "an interrupted run's tool wrote git's metadata: .git/hooks/post-merge; restored"
+        ),
+        "{file}"
+    );
+
+    // a record that cannot be read stops the run before anything uses the clone
+    fs::write(&record, "not a record").unwrap();
+    home.write(
+        "tasks/backlog/T-0006-fix-nothing.md",
+        "---\nid: T-0006\ntitle: \"Fix nothing\"\npriority: high\ncreated: 2026-11-22T07:46:02+00:00\n---\n## Description\nx.\n\n## Log\n",
+    );
+    let out = home.run(&["run", "work"]);
+    let err = common::stderr(&out);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("could not be checked against the record an interrupted run left")
+            && err.contains(".dayshift/git-metadata"),
+        "{err}"
+    );
+    assert_eq!(task("T-0006")["state"], "backlog", "left as it was");
+    assert!(record.exists(), "kept for a person to look at");
 }

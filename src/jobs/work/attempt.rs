@@ -10,7 +10,7 @@ use super::{ACTOR, DEFAULT_ATTEMPTS, Ended, Limits, Stop};
 use crate::config::AgentName;
 use crate::context::Ctx;
 use crate::engine::{Assignment, Engine, EngineError, Spent};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::fsx;
 use crate::llm::LlmError;
 use crate::llm::budget::ExternalSpend;
@@ -65,6 +65,10 @@ fn work(
         .get(&AgentName::Coder)
         .and_then(|c| c.attempts)
         .unwrap_or(DEFAULT_ATTEMPTS);
+    // before anything runs in the clone: what a killed run's tool left there goes
+    if let Some(line) = finish::recover_git(ctx).map_err(Error::Refused)? {
+        task.log(ctx.now(), ACTOR, &line);
+    }
     let first = if task.state == TaskState::InProgress {
         let first = finish::resumes_at(task).clamp(1, attempts);
         task.log(
@@ -79,11 +83,6 @@ fn work(
         ctx.move_task(task, TaskState::InProgress, ACTOR, &why)?;
         1
     };
-    match finish::recover_git(ctx) {
-        Ok(None) => {}
-        Ok(Some(line)) => task.log(ctx.now(), ACTOR, &line),
-        Err(why) => return finish::fail(ctx, task, &why),
-    }
     let base = &ctx.config.target.base_branch;
     let slug = crate::tasks::id::slugify(&task.meta.title);
     let worktree = match target::start_task(&ctx.home.target_clone(), base, task.meta.id, &slug) {

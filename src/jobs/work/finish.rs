@@ -75,9 +75,7 @@ pub(super) fn commit(
 /// Merge the task's branch into the base branch (pushed when the target has a remote) and
 /// complete it; a merge that cannot be made waits for a person.
 pub(super) fn merge(ctx: &Ctx, task: &mut Task, branch: &str, why: &str) -> Result<Ended> {
-    if let Err(reason) = recover_git(ctx) {
-        return wait_for_person(ctx, task, &format!("{reason}; a person decides"));
-    }
+    recover_git(ctx).map_err(crate::Error::Refused)?;
     let clone = ctx.home.target_clone();
     let base = &ctx.config.target.base_branch;
     let message = format!("Merge {} ({})", task.meta.id, task.meta.title);
@@ -111,12 +109,15 @@ pub(super) fn git_record(ctx: &Ctx) -> std::path::PathBuf {
 
 /// Put back the clone's git metadata as it was before a run that was killed before it
 /// could compare ([`target::meta::recover`]): `Ok(Some(line))` saying what was restored,
-/// `Err(why)` when it cannot be checked (nothing may then use the clone).
+/// `Err(why)` when it cannot be checked — then nothing may use the clone, and the work run
+/// stops with that reason, every task left as it was.
 pub(super) fn recover_git(ctx: &Ctx) -> std::result::Result<Option<String>, String> {
     match target::meta::recover(&git_record(ctx)) {
         Ok(()) => Ok(None),
         Err(v @ target::Violation::Unverifiable { .. }) => Err(format!(
-            "the clone's git metadata could not be checked: {v}"
+            "the clone's git metadata could not be checked against the record an interrupted run left ({v}); check {}/.git by hand (hooks, config, refs), then delete {}",
+            ctx.home.target_clone().display(),
+            git_record(ctx).display()
         )),
         Err(v) => {
             let line = format!("an interrupted run's tool {v}");
