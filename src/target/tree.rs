@@ -5,10 +5,13 @@
 //! or keep staging from a background process, so what `git commit` would take is not what
 //! anyone looked at. Here the index is a fresh temporary file (`GIT_INDEX_FILE`): the base
 //! commit's tree is read into it, the working tree is added on top (`add -A`, so
-//! `.gitignore` is respected and deletions count; never a cache, [`NEVER_ADDED`]), and `write-tree` names
-//! the result. The guard judges exactly that tree against the base, [`super::commit`]
-//! commits exactly that tree, and after the checks the tree is built again to see whether
-//! test code changed the work.
+//! `.gitignore` is respected and deletions count; never a cache, see [`NEVER_ADDED`]), and
+//! `write-tree` names the result. The guard judges exactly that tree against the base,
+//! [`super::commit`] commits exactly that tree, and after the checks the tree is built
+//! again to see whether test code changed the work.
+//!
+//! The temporary index lives in a private folder of its own under the system's temp dir,
+//! outside the clone and the worktree (a sandboxed tool gets a private temp dir of its own).
 
 use std::fs;
 use std::path::{Path, PathBuf};
