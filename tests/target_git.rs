@@ -897,15 +897,17 @@ elif "Rewrite in tests" in prompt:
 print("done")
 "##;
 
-#[test]
-fn hostile_tools_in_the_work_loop_cannot_smuggle_through_git() {
+/// A home whose target (behind a bare remote) has calc.py and `tests` as its unittest
+/// suite, with the hostile CLI as the coder (one attempt) and `deploy/**` never to touch;
+/// set up. Returns the home, the remote and the folder holding both.
+fn hostile_home(tests: &str) -> (common::TestHome, PathBuf, PathBuf) {
     use std::os::unix::fs::PermissionsExt;
     let home = common::TestHome::new();
     let outer = home.root.parent().unwrap().to_path_buf();
     let remote = common::bare_remote(
         &outer,
         "calc",
-        &[("calc.py", CALC), ("test_calc.py", CALC_TESTS)],
+        &[("calc.py", CALC), ("test_calc.py", tests)],
     );
     let cli = outer.join("hostile-cli.py");
     fs::write(&cli, HOSTILE_CLI).unwrap();
@@ -929,19 +931,29 @@ fn hostile_tools_in_the_work_loop_cannot_smuggle_through_git() {
         "auto_merge: low\nnever_touch: [\"deploy/**\"]\n",
     );
     home.ok(&["setup", "--no-aider"]);
+    (home, remote, outer)
+}
+
+fn add_hostile_task(home: &common::TestHome, n: u32, title: &str) {
+    let id = format!("T-{n:04}");
+    let slug = dayshift::tasks::id::slugify(title);
+    home.write(
+        &format!("tasks/backlog/{id}-{slug}.md"),
+        &format!("---\nid: {id}\ntitle: \"{title}\"\npriority: high\ncreated: 2026-11-22T07:46:02+00:00\n---\n## Description\n{title}.\n\n## Log\n"),
+    );
+}
+
+#[test]
+fn hostile_tools_in_the_work_loop_cannot_smuggle_through_git() {
+    let (home, remote, outer) = hostile_home(CALC_TESTS);
     let titles = [
         "Plant hooks",
         "Point HEAD at main",
         "Rewrite in tests",
         "Stage and hide",
     ];
-    for (n, title) in titles.iter().enumerate() {
-        let id = format!("T-{:04}", n + 1);
-        let slug = dayshift::tasks::id::slugify(title);
-        home.write(
-            &format!("tasks/backlog/{id}-{slug}.md"),
-            &format!("---\nid: {id}\ntitle: \"{title}\"\npriority: high\ncreated: 2026-11-22T07:46:02+00:00\n---\n## Description\n{title}.\n\n## Log\n"),
-        );
+    for (n, title) in (1..).zip(titles) {
+        add_hostile_task(&home, n, title);
     }
     let base = git(&remote, &["rev-parse", "main"]);
     let out = home.ok(&["run", "work"]);
@@ -1007,10 +1019,7 @@ fn hostile_tools_in_the_work_loop_cannot_smuggle_through_git() {
         &clone.join(".git/hooks/post-merge"),
         &outer.join("marker-hook-ran"),
     );
-    home.write(
-        "tasks/backlog/T-0005-plant-hooks-again.md",
-        "---\nid: T-0005\ntitle: \"Plant hooks again\"\npriority: high\ncreated: 2026-11-22T07:46:02+00:00\n---\n## Description\nx.\n\n## Log\n",
-    );
+    add_hostile_task(&home, 5, "Plant hooks again");
     home.ok(&["run", "work"]);
     assert!(!clone.join(".git/hooks/post-merge").exists() && !record.exists());
     let file = home.read(task("T-0005")["path"].as_str().unwrap());
@@ -1023,10 +1032,7 @@ fn hostile_tools_in_the_work_loop_cannot_smuggle_through_git() {
 
     // a record that cannot be read stops the run before anything uses the clone
     fs::write(&record, "not a record").unwrap();
-    home.write(
-        "tasks/backlog/T-0006-fix-nothing.md",
-        "---\nid: T-0006\ntitle: \"Fix nothing\"\npriority: high\ncreated: 2026-11-22T07:46:02+00:00\n---\n## Description\nx.\n\n## Log\n",
-    );
+    add_hostile_task(&home, 6, "Fix nothing");
     let out = home.run(&["run", "work"]);
     let err = common::stderr(&out);
     assert!(!out.status.success(), "{err}");
@@ -1037,4 +1043,29 @@ fn hostile_tools_in_the_work_loop_cannot_smuggle_through_git() {
     );
     assert_eq!(task("T-0006")["state"], "backlog", "left as it was");
     assert!(record.exists(), "kept for a person to look at");
+}
+
+#[test]
+fn base_tests_that_write_git_metadata_fail_the_task_and_are_undone() {
+    // a test an earlier task merged, which plants a hook whenever it runs
+    let planting = format!(
+        "{CALC_TESTS}\nimport pathlib\nhook = pathlib.Path('../../target/.git/hooks/post-merge')\nhook.write_text('#!/bin/sh\\n')\nhook.chmod(0o755)\n"
+    );
+    let (home, remote, _) = hostile_home(&planting);
+    let base = git(&remote, &["rev-parse", "main"]);
+    add_hostile_task(&home, 1, "Fix add");
+    home.ok(&["run", "work"]);
+    let t = home
+        .tasks_json()
+        .into_iter()
+        .find(|t| t["id"] == "T-0001")
+        .unwrap();
+    let reason = t["reason"].as_str().unwrap_or("");
+    assert_eq!(t["state"], "failed", "{reason}");
+    assert_eq!(
+        reason,
+        "the base branch's checks wrote git's metadata: .git/hooks/post-merge; restored"
+    );
+    assert!(!home.path("workspace/target/.git/hooks/post-merge").exists());
+    assert_eq!(git(&remote, &["rev-parse", "main"]), base);
 }

@@ -93,10 +93,15 @@ fn work(
     let baseline = if commands.lint.is_some() || commands.test.is_some() {
         let cache = ctx.home.state_dir().join("qa");
         let clock = Instant::now();
+        // the base's tests may be code an earlier task merged: they are held like a tool
+        let held = target::meta::Held::take(&worktree, &finish::git_record(ctx));
         let base_run = Baseline::get_or_run(&cache, &worktree.base_commit, &commands, || {
             qa::run_checks(&worktree.path, &commands, QA_TIMEOUT)
         });
         meter.checks += clock.elapsed();
+        if let Err(v) = held.and_then(|held| held.verify()) {
+            return finish::fail(ctx, task, &format!("the base branch's checks {v}"));
+        }
         match base_run {
             Ok(b) => Some(b),
             Err(e) => {
