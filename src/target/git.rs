@@ -1,7 +1,8 @@
 //! Running git: one small wrapper over [`crate::process::run`], and in-process reads.
 //!
 //! Everything that writes a repository or talks to a remote goes through the git command
-//! (so credential helpers, SSH agents, hooks and the user's config behave as in a terminal).
+//! (so credential helpers, SSH agents and the user's config behave as in a terminal; hooks
+//! do not run, see below).
 //! Questions that only read — which commit a name points at, whether a remote exists, what
 //! is uncommitted — are answered in-process through git2: a task asks dozens of them, and a
 //! process each would be most of dayshift's own time per task. A repository is opened per
