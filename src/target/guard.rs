@@ -1,18 +1,24 @@
 //! Guardrails: what a coding engine changed in a worktree, judged against policy.yaml in
 //! code (DESIGN §7), deterministically, before anything is committed.
 //!
-//! The change is everything between the task's `base_commit` and the working tree —
-//! tracked files through `git diff --numstat` (so commits the engine made itself count
-//! too), untracked ones through `git status --porcelain=v1 -z --untracked-files=all` with
-//! their lines counted here. Git's own paths are checked first: the worktree's `.git` file
-//! must still point into the clone (otherwise every later git command would run against
-//! whatever it names) and no change may create a `.git` anywhere. Then never-touch paths,
-//! symlinks that lead out of the worktree, and the size limits. A guard that cannot look
-//! fails closed: [`Violation::Unverifiable`].
+//! The change is the tree [`super::tree::build`] makes of the worktree's files (with an
+//! index of dayshift's own, never the tool's), compared with the base commit's tree by
+//! `git diff-tree`. That tree id travels in the [`ChangeSet`] and is what
+//! [`super::commit`] commits, so what was judged is exactly what lands. Lines are counted
+//! with `--text --no-textconv --no-ext-diff`, so `.gitattributes` (`-diff`, `binary`, a
+//! textconv driver) cannot hide them; a file is binary when either side has a NUL byte in
+//! its first 8000 bytes (git's own test), and then counts as a file with no lines.
+//!
+//! Git's own paths are checked first: the worktree's `.git` file must still point into the
+//! clone (otherwise every later git command would run against whatever it names) and no
+//! change may create a `.git` or an embedded repository anywhere. Then never-touch paths,
+//! symlinks that lead out of the worktree (judged by the target recorded in the tree), and
+//! the size limits. A guard that cannot look fails closed: [`Violation::Unverifiable`].
 
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
+use super::tree::{self, Built};
 use super::{Git, TargetError, Worktree};
 use crate::config::policy::Policy;
 
@@ -25,8 +31,6 @@ pub enum FileStatus {
     Deleted,
     /// File ↔ symlink (or submodule).
     TypeChanged,
-    /// New and not yet staged.
-    Untracked,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -48,6 +52,11 @@ pub struct ChangeSet {
     pub lines: u64,
     /// Changed paths matching `protected_paths`: allowed, but never merged without a person.
     pub protected: Vec<String>,
+    /// The tree judged (a git tree id): the one [`super::commit`] commits.
+    pub tree: String,
+    /// Paths the tool staged in its own git index with content other than what was judged.
+    /// Nothing staged is ever used; this is reported, not refused (tools stage as a habit).
+    pub staged_elsewhere: Vec<String>,
 }
 
 /// Why a change is refused. Displayed as one line for the task log.
@@ -69,63 +78,58 @@ pub enum Violation {
     WroteOutside { paths: Vec<String> },
     #[error("the change could not be checked, so it is refused: {reason}")]
     Unverifiable { reason: String },
+    #[error("wrote git's metadata: {}; restored", paths.join(", "))]
+    GitMetadata { paths: Vec<String> },
+    #[error("the checks (test code) changed the work after it was inspected: {}", paths.join(", "))]
+    ChangedByChecks { paths: Vec<String> },
 }
 
 /// Check what changed in `worktree` since its base commit against `policy`.
 pub fn inspect(worktree: &Worktree, policy: &Policy) -> Result<ChangeSet, Violation> {
-    let root = worktree.path.canonicalize().map_err(unverifiable)?;
-    if git_dirs(&root).is_none() {
-        return Err(Violation::GitDir {
-            path: ".git".into(),
-        });
-    }
-    let git = Git::new(&root);
-    let base = worktree.base_commit.as_str();
-    let diff = git
+    let (root, tree) = tree_now(worktree)?;
+    let base_tree = format!("{}^{{tree}}", worktree.base_commit);
+    let diff = Git::new(&root)
         .run(
-            &["diff", "--raw", "--numstat", "-z", "--no-renames", base],
+            &[
+                "diff-tree",
+                "-r",
+                "-z",
+                "--raw",
+                "--no-abbrev",
+                "--no-renames",
+                &base_tree,
+                &tree,
+            ],
             "",
         )
         .map_err(unverifiable)?;
-    let status = git
-        .run(
-            &["status", "--porcelain=v1", "-z", "--untracked-files=all"],
-            "",
-        )
-        .map_err(unverifiable)?;
-
-    let mut files = tracked_changes(&diff);
-    for path in untracked(&status) {
-        if path.ends_with('/') {
-            // An embedded repository: status shows its folder, never its files.
-            return Err(Violation::GitDir { path });
-        }
-        let (added, binary) = count_lines(&root.join(&path));
-        files.push(ChangedFile {
-            path,
-            added,
-            removed: 0,
-            status: FileStatus::Untracked,
-            binary,
-        });
-    }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-
-    for file in &files {
-        if file.path.split('/').any(|part| part == ".git") {
-            return Err(Violation::GitDir {
-                path: file.path.clone(),
-            });
+    let repo = git2::Repository::open(&root).map_err(unverifiable)?;
+    let mut files = Vec::new();
+    for (mut file, raw) in tree_changes(&diff).map_err(unverifiable)? {
+        if file.path.split('/').any(|part| part == ".git") || raw.new_mode == GITLINK {
+            return Err(Violation::GitDir { path: file.path });
         }
         if policy.never_touch.matches(&file.path) {
-            return Err(Violation::NeverTouch {
-                path: file.path.clone(),
-            });
+            return Err(Violation::NeverTouch { path: file.path });
         }
-        if file.status != FileStatus::Deleted {
-            check_symlink(&root, &file.path)?;
+        let old = blob(&repo, &raw.old).map_err(unverifiable)?;
+        let new = blob(&repo, &raw.new).map_err(unverifiable)?;
+        if raw.new_mode == SYMLINK {
+            check_symlink(&root, &file.path, new.as_ref().map_or(&[], |b| b.content()))?;
         }
+        let head = |b: &Option<git2::Blob>| {
+            b.as_ref()
+                .is_some_and(|b| is_binary(&b.content()[..b.content().len().min(BINARY_PROBE)]))
+        };
+        if head(&old) || head(&new) {
+            file.binary = true;
+        } else {
+            (file.added, file.removed) =
+                count_lines(old.as_ref(), new.as_ref()).map_err(unverifiable)?;
+        }
+        files.push(file);
     }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
     let count = files.len() as u64;
     if count > u64::from(policy.max_files_changed) {
         return Err(Violation::TooManyFiles {
@@ -145,11 +149,41 @@ pub fn inspect(worktree: &Worktree, policy: &Policy) -> Result<ChangeSet, Violat
         .filter(|f| policy.protected_paths.matches(&f.path))
         .map(|f| f.path.clone())
         .collect();
+    let staged_elsewhere = tree::staged_elsewhere(&root, &tree).map_err(unverifiable)?;
     Ok(ChangeSet {
         files,
         lines,
         protected,
+        tree,
+        staged_elsewhere,
     })
+}
+
+/// Build the worktree's tree again (after the checks ran) and compare it with the one
+/// `changes` judged: any difference means code run after the inspection changed the work.
+pub fn unchanged_since(worktree: &Worktree, changes: &ChangeSet) -> Result<(), Violation> {
+    let (root, now) = tree_now(worktree)?;
+    if now == changes.tree {
+        return Ok(());
+    }
+    let paths = tree::changed_paths(&root, &changes.tree, &now).map_err(unverifiable)?;
+    Err(Violation::ChangedByChecks { paths })
+}
+
+/// The worktree's canonical path and the tree of its files now, once its `.git` is the
+/// file git wrote for it.
+fn tree_now(worktree: &Worktree) -> Result<(PathBuf, String), Violation> {
+    let root = worktree.path.canonicalize().map_err(unverifiable)?;
+    if git_dirs(&root).is_none() {
+        return Err(Violation::GitDir {
+            path: ".git".into(),
+        });
+    }
+    match tree::build(&root, &worktree.base_commit) {
+        Ok(tree) => Ok((root, tree)),
+        Err(Built::EmbeddedRepository(path)) => Err(Violation::GitDir { path }),
+        Err(Built::Failed(e)) => Err(unverifiable(e)),
+    }
 }
 
 /// Put the worktree back exactly at its base commit: `git reset --hard` (the branch too)
@@ -186,83 +220,94 @@ pub(crate) fn git_dirs(root: &Path) -> Option<(PathBuf, PathBuf)> {
     (admin == expected && points_back).then_some((admin, common))
 }
 
-/// Changed tracked files from `git diff --raw --numstat -z --no-renames`: first the raw
-/// entries (`:<modes> <shas> <status>` NUL `<path>` NUL), then the numstat ones
-/// (`<added>\t<removed>\t<path>` NUL).
-fn tracked_changes(diff: &str) -> Vec<ChangedFile> {
-    let mut status = std::collections::HashMap::new();
-    let mut parts = diff.split('\0').peekable();
-    while parts.peek().is_some_and(|p| p.starts_with(':')) {
-        let (Some(meta), Some(path)) = (parts.next(), parts.next()) else {
-            break;
+/// Mode of a symlink and of an embedded repository (gitlink) in a tree.
+const SYMLINK: &str = "120000";
+const GITLINK: &str = "160000";
+/// The all-zero id `--raw` shows for a side that does not exist.
+const NO_OBJECT: &str = "0000000000000000000000000000000000000000";
+
+/// One `--raw` entry's modes and object ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Raw {
+    new_mode: String,
+    old: String,
+    new: String,
+}
+
+/// Changed files from `git diff-tree -r -z --raw --no-abbrev --no-renames`: entries
+/// `:<old mode> <new mode> <old id> <new id> <status>` NUL `<path>` NUL. Lines are not
+/// counted yet.
+fn tree_changes(diff: &str) -> Result<Vec<(ChangedFile, Raw)>, String> {
+    let mut files = Vec::new();
+    let mut parts = diff.split('\0').filter(|p| !p.is_empty());
+    while let Some(meta) = parts.next() {
+        let fields: Vec<&str> = meta.strip_prefix(':').unwrap_or("").split(' ').collect();
+        let (&[_, new_mode, old, new, code], Some(path)) = (&fields[..], parts.next()) else {
+            return Err(format!("unexpected `git diff-tree` output: {meta:?}"));
         };
-        let s = match meta.rsplit(' ').next().and_then(|code| code.chars().next()) {
+        let status = match code.chars().next() {
             Some('A') => FileStatus::Added,
             Some('D') => FileStatus::Deleted,
             Some('T') => FileStatus::TypeChanged,
             _ => FileStatus::Modified,
         };
-        status.insert(path, s);
+        let file = ChangedFile {
+            path: path.to_string(),
+            added: 0,
+            removed: 0,
+            status,
+            binary: false,
+        };
+        let raw = Raw {
+            new_mode: new_mode.to_string(),
+            old: old.to_string(),
+            new: new.to_string(),
+        };
+        files.push((file, raw));
     }
-    parts
-        .filter_map(|entry| {
-            let mut fields = entry.splitn(3, '\t');
-            let (added, removed, path) = (fields.next()?, fields.next()?, fields.next()?);
-            let binary = added == "-";
-            Some(ChangedFile {
-                path: path.to_string(),
-                added: added.parse().unwrap_or(0),
-                removed: removed.parse().unwrap_or(0),
-                status: status.get(path).copied().unwrap_or(FileStatus::Modified),
-                binary,
-            })
-        })
-        .collect()
+    Ok(files)
 }
 
-/// Untracked paths from `git status --porcelain=v1 -z`.
-fn untracked(status: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut entries = status.split('\0');
-    while let Some(entry) = entries.next() {
-        if let Some(path) = entry.strip_prefix("?? ") {
-            out.push(path.to_string());
-        } else if entry.starts_with('R') || entry.starts_with('C') {
-            entries.next(); // the original path of a rename or copy
-        }
+/// Blob `id`, `None` for the all-zero id of a side that does not exist (or a gitlink).
+fn blob<'r>(repo: &'r git2::Repository, id: &str) -> Result<Option<git2::Blob<'r>>, git2::Error> {
+    if id == NO_OBJECT {
+        return Ok(None);
     }
-    out
+    Ok(repo
+        .find_object(git2::Oid::from_str(id)?, None)?
+        .into_blob()
+        .ok())
 }
 
-/// Lines of a new file as git would count them, and whether it is binary.
-fn count_lines(path: &Path) -> (u64, bool) {
-    match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => (1, false),
-        Ok(m) if m.is_file() => match fs::read(path) {
-            Ok(bytes) if bytes[..bytes.len().min(8000)].contains(&0) => (0, true),
-            Ok(bytes) => {
-                let newlines = bytes.iter().filter(|b| **b == b'\n').count() as u64;
-                (
-                    newlines + u64::from(!bytes.is_empty() && !bytes.ends_with(b"\n")),
-                    false,
-                )
-            }
-            Err(_) => (0, true),
-        },
-        _ => (0, false),
-    }
+/// Lines added and removed between two blobs, as text whatever `.gitattributes` says (the
+/// blobs are compared without a path, so no attribute, diff driver or textconv applies).
+fn count_lines(
+    old: Option<&git2::Blob>,
+    new: Option<&git2::Blob>,
+) -> Result<(u64, u64), git2::Error> {
+    let mut options = git2::DiffOptions::new();
+    options.force_text(true).context_lines(0);
+    let old = old.map_or(&[][..], |b| b.content());
+    let new = new.map_or(&[][..], |b| b.content());
+    let patch = git2::Patch::from_buffers(old, None, new, None, Some(&mut options))?;
+    let (_, added, removed) = patch.line_stats()?;
+    Ok((added as u64, removed as u64))
 }
 
-fn check_symlink(root: &Path, rel: &str) -> Result<(), Violation> {
+/// How much of a file git looks at to call it binary.
+const BINARY_PROBE: usize = 8000;
+
+fn is_binary(head: &[u8]) -> bool {
+    head.contains(&0)
+}
+
+/// A symlink at `rel` whose target (as recorded in the tree) is `target` must stay inside
+/// the worktree and out of `.git`, both as written and as resolved now.
+fn check_symlink(root: &Path, rel: &str, target: &[u8]) -> Result<(), Violation> {
+    use std::os::unix::ffi::OsStrExt;
     let link = root.join(rel);
-    let Ok(meta) = fs::symlink_metadata(&link) else {
-        return Ok(());
-    };
-    if !meta.file_type().is_symlink() {
-        return Ok(());
-    }
-    let target = fs::read_link(&link).map_err(unverifiable)?;
-    let joined = link.parent().unwrap_or(root).join(&target);
+    let target = Path::new(std::ffi::OsStr::from_bytes(target));
+    let joined = link.parent().unwrap_or(root).join(target);
     let lexical = normalize(&joined);
     let inside = |p: &Path| {
         p.strip_prefix(root)
@@ -306,36 +351,55 @@ mod tests {
     use super::*;
 
     #[test]
-    fn raw_and_numstat_entries_of_one_diff_are_read_together() {
-        // `git diff --raw --numstat -z --no-renames` of a deletion, an edit and a new file
+    fn raw_entries_of_one_diff_are_read() {
+        // `git diff-tree -r -z --raw --no-abbrev --no-renames` of a deletion, an edit, a new
+        // file and a symlink
+        let (a, b) = ("a".repeat(40), "b".repeat(40));
         let diff = [
-            ":100644 000000 587be6b 0000000 D",
-            "d.txt",
-            ":100644 100644 422c2b7 6372083 M",
-            "m.txt",
-            ":000000 100644 0000000 8ba3a16 A",
-            "n.txt",
-            "0\t1\td.txt",
-            "2\t1\tm.txt",
-            "1\t0\tn.txt",
-            "-\t-\tlogo.png",
-            "",
+            format!(":100644 000000 {a} {NO_OBJECT} D"),
+            "d.txt".into(),
+            format!(":100644 100644 {a} {b} M"),
+            "m.txt".into(),
+            format!(":000000 100644 {NO_OBJECT} {b} A"),
+            "n.txt".into(),
+            format!(":000000 120000 {NO_OBJECT} {b} A"),
+            "a link".into(),
+            String::new(),
         ]
         .join("\0");
-        let files = tracked_changes(&diff);
-        let seen: Vec<(&str, u64, u64, FileStatus, bool)> = files
+        let files = tree_changes(&diff).unwrap();
+        let seen: Vec<(&str, FileStatus, &str)> = files
             .iter()
-            .map(|f| (f.path.as_str(), f.added, f.removed, f.status, f.binary))
+            .map(|(f, r)| (f.path.as_str(), f.status, r.new_mode.as_str()))
             .collect();
         assert_eq!(
             seen,
             [
-                ("d.txt", 0, 1, FileStatus::Deleted, false),
-                ("m.txt", 2, 1, FileStatus::Modified, false),
-                ("n.txt", 1, 0, FileStatus::Added, false),
-                ("logo.png", 0, 0, FileStatus::Modified, true),
+                ("d.txt", FileStatus::Deleted, "000000"),
+                ("m.txt", FileStatus::Modified, "100644"),
+                ("n.txt", FileStatus::Added, "100644"),
+                ("a link", FileStatus::Added, "120000"),
             ]
         );
-        assert!(tracked_changes("").is_empty());
+        assert_eq!(
+            (files[0].1.old.as_str(), files[0].1.new.as_str()),
+            (a.as_str(), NO_OBJECT)
+        );
+        assert!(tree_changes("").unwrap().is_empty());
+        assert!(tree_changes("1\t0\tn.txt\0").is_err(), "fails closed");
+        assert!(tree_changes(&format!(":000000 100644 {NO_OBJECT} {b} A")).is_err());
+        assert!(is_binary(b"PNG\0") && !is_binary(b"text\n"));
+    }
+
+    #[test]
+    fn lines_are_counted_as_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(dir.path()).unwrap();
+        let old = repo.blob(b"1\n2\n3\n").unwrap();
+        let new = repo.blob(b"1\nzwei\n3\n4").unwrap();
+        let (old, new) = (repo.find_blob(old).unwrap(), repo.find_blob(new).unwrap());
+        assert_eq!(count_lines(Some(&old), Some(&new)).unwrap(), (2, 1));
+        assert_eq!(count_lines(None, Some(&new)).unwrap(), (4, 0));
+        assert_eq!(count_lines(Some(&old), None).unwrap(), (0, 3));
     }
 }

@@ -1,54 +1,58 @@
 //! Committing a task's work and merging it into the base branch.
 //!
-//! [`commit`] stages exactly the paths the guardrails inspected — not what the checks left
-//! behind afterwards (`__pycache__/`, coverage files) — and never `.aider*`, even in a clone
-//! whose excludes were not set up; it adds a `Task: <ID>` trailer and commits as the person
-//! configured in git. [`merge_into_base`] is the only writer of the base branch besides
-//! setup's fast-forward: in the main clone, on a clean checkout, a fast-forward or a merge
-//! commit; a conflict is aborted before anything changes; a failed push undoes the merge
-//! locally, so the clone never holds a base that origin refused.
+//! [`commit`] commits exactly the tree the guardrails judged ([`super::ChangeSet::tree`]):
+//! `git commit-tree` makes the commit from that tree on top of the task branch, and
+//! `git update-ref <branch> <new> <old>` moves the branch only if it still is where it was
+//! — never through `HEAD` (which a tool could have pointed at another branch) and never
+//! through the worktree's index (which a tool could have staged anything into). It adds a
+//! `Task: <ID>` trailer and commits as the person configured in git. [`merge_into_base`]
+//! is the only writer of the base branch besides setup's fast-forward: in the main clone,
+//! on a clean checkout, a fast-forward or a merge commit; a conflict is aborted before
+//! anything changes; a failed push undoes the merge locally, so the clone never holds a
+//! base that origin refused. Hooks never run in any of it ([`super::git::SAFE_CONFIG`]).
 
 use super::{Git, TargetError, Worktree};
 use crate::tasks::TaskId;
 
-/// Pathspecs that keep coding-tool caches out of every commit.
-const NEVER_STAGED: [&str; 2] = [":(exclude).aider*", ":(exclude)*/.aider*"];
-
 const IDENTITY_HINT: &str =
     "set user.name and user.email (`git config --global user.name …`) so dayshift can commit";
 
-/// Stage `paths` (relative to the worktree; added, changed or deleted) and commit them;
-/// returns the new commit's sha. `message` is a conventional commit message (`fix: …`);
-/// the trailer is added here.
+/// Commit `tree` (a tree id the guardrails judged) on the task branch; returns the new
+/// commit's sha. `message` is a conventional commit message (`fix: …`); the trailer is
+/// added here.
 pub fn commit(
     worktree: &Worktree,
     message: &str,
     task: TaskId,
-    paths: &[String],
+    tree: &str,
 ) -> Result<String, TargetError> {
     let git = Git::new(&worktree.path);
-    let literal: Vec<String> = paths
-        .iter()
-        .filter(|p| !p.split('/').any(|part| part.starts_with(".aider")))
-        .map(|p| format!(":(literal){p}"))
-        .collect();
-    for chunk in literal.chunks(500) {
-        let mut add = vec!["add", "--all", "--"];
-        add.extend(chunk.iter().map(String::as_str));
-        add.extend(NEVER_STAGED);
-        git.run(&add, "")?;
-    }
-    if git.nothing_staged()? {
+    let branch = format!("refs/heads/{}", worktree.branch);
+    let parent = git
+        .commit_of(&branch)?
+        .ok_or_else(|| TargetError::Unreadable {
+            dir: worktree.path.clone(),
+            message: format!("branch `{}` names no commit", worktree.branch),
+        })?;
+    if git.tree_of(&parent)?.as_deref() == Some(tree) {
         return Err(TargetError::NothingToCommit {
             path: worktree.path.clone(),
         });
     }
     let full = with_trailer(message, task);
-    git.run(
-        &["commit", "--quiet", "--no-verify", "-m", &full],
-        IDENTITY_HINT,
-    )?;
-    head(&git)
+    let sha = git
+        .run(
+            &["commit-tree", tree, "-p", &parent, "-m", &full],
+            IDENTITY_HINT,
+        )?
+        .trim()
+        .to_string();
+    let reason = format!("dayshift: commit {task}");
+    git.run(&["update-ref", "-m", &reason, &branch, &sha, &parent], "")?;
+    // the worktree's index to the commit (its files are already what was committed), so a
+    // person looking at a waiting task sees a clean status
+    git.run(&["reset", "--quiet"], "")?;
+    Ok(sha)
 }
 
 /// `message` with a `Task: <ID>` trailer, unless it already has that exact line.

@@ -26,6 +26,8 @@
 //!   reads.
 //! - The base branch is written only by [`setup`] (fast-forward to origin) and by
 //!   [`merge_into_base`]; a failed push undoes the local merge.
+//! - Hooks never run in dayshift's git calls, and no repository setting makes them run a
+//!   program ([`git::SAFE_CONFIG`]); what is committed is the tree that was judged.
 //! - Nothing here discards work it did not create: a dirty clone or an occupied worktree
 //!   path is an error that says what to do, never a `reset`.
 //! - The user's own checkout (a local `repo` path) is only ever read, by `git clone`.
@@ -36,15 +38,20 @@ pub mod clone;
 pub mod git;
 pub mod guard;
 pub mod merge;
+pub mod meta;
 pub mod snapshot;
+pub mod tree;
 pub mod worktree;
 
 use std::path::PathBuf;
 
 pub use clone::{SetupOutcome, setup};
 pub use git::Git;
-pub use guard::{ChangeSet, ChangedFile, FileStatus, Violation, inspect, rollback};
+pub use guard::{
+    ChangeSet, ChangedFile, FileStatus, Violation, inspect, rollback, unchanged_since,
+};
 pub use merge::{commit, merge_into_base};
+pub use meta::GitMeta;
 pub use snapshot::{Snapshot, escaped};
 pub use worktree::{Worktree, clean_orphans, remove, start_task};
 

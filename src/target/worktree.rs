@@ -1,9 +1,12 @@
 //! One git worktree per task: `workspace/worktrees/<ID>` on branch `agent/<ID>-<slug>`,
 //! started from the freshly fetched base branch.
 //!
-//! Starting is idempotent: after a crash the same call finds the worktree on its branch and
-//! reuses it (its base is then the fork point of the branch, so a diff still shows only the
-//! task's work). A path that holds anything else is an error, never overwritten.
+//! Starting is idempotent: after a crash the same call finds the worktree on its branch,
+//! removes it and checks the branch out again fresh (its base is then the fork point of the
+//! branch, so a diff still shows only the task's work). Nothing left in the folder is kept:
+//! a process that outlived the crashed run may still have been writing there, and its
+//! files must not be judged as the next attempt's work. The branch holds everything
+//! dayshift committed. A path that holds anything else is an error, never overwritten.
 //! Removing a worktree keeps its branch: the branch is the work, merged or waiting.
 
 use std::fs;
@@ -69,25 +72,28 @@ pub fn start_task(
         let found = registered(&git)?
             .into_iter()
             .find(|w| same_path(&w.path, &path));
-        return match found {
-            Some(w) if w.branch.as_deref() == Some(branch.as_str()) => Ok(Worktree {
-                base_commit: fork_point(&git, &branch, &start_commit)?,
-                path,
-                branch,
-            }),
-            Some(w) => Err(TargetError::WorktreeBusy {
-                path,
-                branch,
-                found: w
-                    .branch
-                    .map_or("a detached worktree".into(), |b| format!("branch `{b}`")),
-            }),
-            None => Err(TargetError::WorktreeBusy {
-                path,
-                branch,
-                found: "a folder that is not a worktree of the clone".into(),
-            }),
-        };
+        match found {
+            // left by an earlier run of this task: start clean (see the module docs)
+            Some(w) if w.branch.as_deref() == Some(branch.as_str()) => {
+                remove_path(&git, &path)?;
+            }
+            Some(w) => {
+                return Err(TargetError::WorktreeBusy {
+                    path,
+                    branch,
+                    found: w
+                        .branch
+                        .map_or("a detached worktree".into(), |b| format!("branch `{b}`")),
+                });
+            }
+            None => {
+                return Err(TargetError::WorktreeBusy {
+                    path,
+                    branch,
+                    found: "a folder that is not a worktree of the clone".into(),
+                });
+            }
+        }
     }
     fs::create_dir_all(worktrees_dir(clone)).at_path(&worktrees_dir(clone))?;
     if registered(&git)?.iter().any(|w| same_path(&w.path, &path)) {

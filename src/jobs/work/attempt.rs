@@ -10,7 +10,7 @@ use super::{finish, outage, recover};
 use crate::config::AgentName;
 use crate::context::Ctx;
 use crate::engine::{Assignment, Engine, EngineError, Spent};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::fsx;
 use crate::llm::LlmError;
 use crate::llm::budget::ExternalSpend;
@@ -66,6 +66,10 @@ fn work(
         .get(&AgentName::Coder)
         .and_then(|c| c.attempts)
         .unwrap_or(DEFAULT_ATTEMPTS);
+    // before anything runs in the clone: what a killed run's tool left there goes
+    if let Some(line) = finish::recover_git(ctx).map_err(Error::Refused)? {
+        task.log(ctx.now(), ACTOR, &line);
+    }
     if task.state == TaskState::InProgress
         && let Some(ended) = recover::committed_in_progress(ctx, task)?
     {
@@ -95,10 +99,15 @@ fn work(
     let baseline = if commands.lint.is_some() || commands.test.is_some() {
         let cache = ctx.home.state_dir().join("qa");
         let clock = Instant::now();
+        // the base's tests may be code an earlier task merged: they are held like a tool
+        let held = target::meta::Held::take(&worktree, &finish::git_record(ctx));
         let base_run = Baseline::get_or_run(&cache, &worktree.base_commit, &commands, || {
             qa::run_checks(&worktree.path, &commands, QA_TIMEOUT)
         });
         meter.checks += clock.elapsed();
+        if let Err(v) = held.and_then(|held| held.verify()) {
+            return finish::fail(ctx, task, &format!("the base branch's checks {v}"));
+        }
         match base_run {
             Ok(b) => Some(b),
             Err(e) => {
@@ -236,6 +245,8 @@ impl TaskRun<'_> {
         let retry = |e: &dyn std::fmt::Display| Miss::Retry(e.to_string());
         let (ctx, worktree) = (self.ctx, self.worktree);
         let before = Snapshot::around(worktree, &ctx.home.workspace()).map_err(|e| retry(&e))?;
+        let git_meta =
+            target::meta::Held::take(worktree, &finish::git_record(ctx)).map_err(|e| retry(&e))?;
         let description = task
             .body
             .split("\n## ")
@@ -255,6 +266,9 @@ impl TaskRun<'_> {
         let clock = Instant::now();
         let ran = self.engine.run(&job);
         meter.engine += clock.elapsed();
+        // whatever the tool wrote into the clone's git metadata is put back now, however it
+        // ended
+        let git_intact = git_meta.verify();
         let spent = match &ran {
             Ok(report) => report.spent,
             Err(e) => e.spent(),
@@ -279,12 +293,14 @@ impl TaskRun<'_> {
                 if process::cancelled() {
                     return Err(Miss::Stop(Stop::Cancelled));
                 }
+                git_intact.map_err(|v| retry(&v))?;
                 return Err(match outage::provider_down(&e) {
                     Some(why) => Miss::Stop(Stop::ProviderDown(why)),
                     None => retry(&e),
                 });
             }
         };
+        git_intact.map_err(|v| retry(&v))?;
         target::escaped(worktree, &before).map_err(|v| retry(&v))?;
         let changes = target::inspect(worktree, &ctx.config.policy).map_err(|v| retry(&v))?;
         if changes.files.is_empty() {
@@ -298,9 +314,14 @@ impl TaskRun<'_> {
             let clock = Instant::now();
             let run = qa::run_checks(&worktree.path, self.commands, QA_TIMEOUT);
             meter.checks += clock.elapsed();
+            // the checks ran the tool's test code: the same holds for it
+            let git_intact = git_meta.verify();
             if process::cancelled() {
                 return Err(Miss::Stop(Stop::Cancelled));
             }
+            git_intact.map_err(|v| retry(&v))?;
+            target::escaped(worktree, &before).map_err(|v| retry(&v))?;
+            target::unchanged_since(worktree, &changes).map_err(|v| retry(&v))?;
             let verdict = qa::verdict(self.baseline, &run.map_err(|e| retry(&e))?);
             let removed: Vec<&str> = verdict.removed.iter().map(String::as_str).collect();
             let declared = task.meta.removes_tests && !removed.is_empty();

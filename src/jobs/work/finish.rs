@@ -29,9 +29,13 @@ pub(super) fn commit(
         _ => "fix",
     };
     let message = format!("{kind}: {}", task.meta.title);
-    let paths: Vec<String> = changes.files.iter().map(|f| f.path.clone()).collect();
     let protected = &changes.protected;
-    let sha = match target::commit(worktree, &message, task.meta.id, &paths) {
+    if !changes.staged_elsewhere.is_empty() {
+        let what = changes.staged_elsewhere.join(", ");
+        let line = format!("the tool staged {what} in git's index; only its files were judged");
+        task.log(ctx.now(), ACTOR, &line);
+    }
+    let sha = match target::commit(worktree, &message, task.meta.id, &changes.tree) {
         Ok(sha) => sha,
         Err(e) => return fail(ctx, task, &format!("the commit failed: {e}")),
     };
@@ -136,6 +140,7 @@ pub(super) fn rejudge(
 /// Merge the task's branch into the base branch (pushed when the target has a remote) and
 /// complete it; a merge that cannot be made waits for a person.
 pub(super) fn merge(ctx: &Ctx, task: &mut Task, branch: &str, why: &str) -> Result<Ended> {
+    recover_git(ctx).map_err(crate::Error::Refused)?;
     let clone = ctx.home.target_clone();
     let base = &ctx.config.target.base_branch;
     let message = format!("Merge {} ({})", task.meta.id, task.meta.title);
@@ -158,6 +163,32 @@ pub(super) fn merge(ctx: &Ctx, task: &mut Task, branch: &str, why: &str) -> Resu
             task,
             &format!("the merge into {base} failed: {e}; a person decides"),
         ),
+    }
+}
+
+/// Where the clone's git metadata is recorded while a tool or the checks run
+/// ([`target::meta::Held`]).
+pub(super) fn git_record(ctx: &Ctx) -> std::path::PathBuf {
+    ctx.home.state_dir().join("git-metadata")
+}
+
+/// Put back the clone's git metadata as it was before a run that was killed before it
+/// could compare ([`target::meta::recover`]): `Ok(Some(line))` saying what was restored,
+/// `Err(why)` when it cannot be checked — then nothing may use the clone, and the work run
+/// stops with that reason, every task left as it was.
+pub(super) fn recover_git(ctx: &Ctx) -> std::result::Result<Option<String>, String> {
+    match target::meta::recover(&git_record(ctx)) {
+        Ok(()) => Ok(None),
+        Err(v @ target::Violation::Unverifiable { .. }) => Err(format!(
+            "the clone's git metadata could not be checked against the record an interrupted run left ({v}); check {}/.git by hand (hooks, config, refs), then delete {}",
+            ctx.home.target_clone().display(),
+            git_record(ctx).display()
+        )),
+        Err(v) => {
+            let line = format!("an interrupted run's tool {v}");
+            tracing::warn!("{line}");
+            Ok(Some(line))
+        }
     }
 }
 
