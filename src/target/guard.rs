@@ -170,6 +170,28 @@ pub fn unchanged_since(worktree: &Worktree, changes: &ChangeSet) -> Result<(), V
     Err(Violation::ChangedByChecks { paths })
 }
 
+/// The patch from the base to the judged tree, every file as text whatever
+/// `.gitattributes` says (no external diff, no textconv): what the secret scan reads.
+pub fn patch(worktree: &Worktree, changes: &ChangeSet) -> Result<String, Violation> {
+    let git = Git::new(&worktree.path);
+    git.run(
+        &[
+            "diff-tree",
+            "-p",
+            "-r",
+            "--text",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--no-color",
+            "--no-renames",
+            &worktree.base_commit,
+            &changes.tree,
+        ],
+        "",
+    )
+    .map_err(unverifiable)
+}
+
 /// The worktree's canonical path and the tree of its files now, once its `.git` is the
 /// file git wrote for it.
 fn tree_now(worktree: &Worktree) -> Result<(PathBuf, String), Violation> {

@@ -48,7 +48,7 @@ use std::path::PathBuf;
 pub use clone::{SetupOutcome, setup};
 pub use git::Git;
 pub use guard::{
-    ChangeSet, ChangedFile, FileStatus, Violation, inspect, rollback, unchanged_since,
+    ChangeSet, ChangedFile, FileStatus, Violation, inspect, patch, rollback, unchanged_since,
 };
 pub use merge::{commit, merge_into_base};
 pub use meta::GitMeta;

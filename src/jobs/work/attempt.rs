@@ -17,6 +17,7 @@ use crate::llm::budget::ExternalSpend;
 use crate::process;
 use crate::qa::{self, Baseline, QaCommands};
 use crate::store::Event;
+use super::home_guard::{HomeGuard, Tampered};
 use crate::target::{self, ChangeSet, Snapshot, Worktree};
 use crate::tasks::{Stage, Task, TaskState};
 
@@ -33,9 +34,12 @@ pub(super) struct Meter {
     pub cost_usd: f64,
 }
 
-/// A failed attempt: why (fed to the next attempt), or a reason to stop the whole loop.
+/// A failed attempt: why (fed to the next attempt), a reason to fail the task at once (an
+/// agent wrote into the home, or its change carries a known secret: not retried), or a
+/// reason to stop the whole loop.
 enum Miss {
     Retry(String),
+    Fail(String),
     Stop(Stop),
 }
 
@@ -101,10 +105,20 @@ fn work(
         let clock = Instant::now();
         // the base's tests may be code an earlier task merged: they are held like a tool
         let held = target::meta::Held::take(&worktree, &finish::git_record(ctx));
+        let mut home_tampered = None;
         let base_run = Baseline::get_or_run(&cache, &worktree.base_commit, &commands, || {
-            qa::run_checks(&worktree.path, &commands, QA_TIMEOUT)
+            let guard = HomeGuard::take(&ctx.home);
+            let run = qa::run_checks(&worktree.path, &commands, QA_TIMEOUT);
+            home_tampered = guard.map_or(None, |g| g.verify(&ctx.home).err());
+            run
         });
         meter.checks += clock.elapsed();
+        if let Some(what) = home_tampered {
+            let Miss::Fail(why) = tampered(ctx, task, &what) else {
+                unreachable!("tampered() fails the task")
+            };
+            return finish::fail(ctx, task, &format!("the base branch's checks: {why}"));
+        }
         if let Err(v) = held.and_then(|held| held.verify()) {
             return finish::fail(ctx, task, &format!("the base branch's checks {v}"));
         }
@@ -193,6 +207,11 @@ impl TaskRun<'_> {
                     let _ = target::rollback(self.worktree);
                     return finish::pause(ctx, task, attempt, stop);
                 }
+                Err(Miss::Fail(why)) => {
+                    let _ = target::rollback(self.worktree);
+                    let why = ctx.redact(&format!("attempt {attempt}: {why}"));
+                    return finish::fail(ctx, task, &why);
+                }
                 Err(Miss::Retry(why)) => {
                     // a tool's output may quote a key: never into the log, file or next prompt
                     let why = ctx.redact(&why);
@@ -247,6 +266,7 @@ impl TaskRun<'_> {
         let before = Snapshot::around(worktree, &ctx.home.workspace()).map_err(|e| retry(&e))?;
         let git_meta =
             target::meta::Held::take(worktree, &finish::git_record(ctx)).map_err(|e| retry(&e))?;
+        let home_guard = HomeGuard::take(&ctx.home).map_err(|e| retry(&e))?;
         let description = task
             .body
             .split("\n## ")
@@ -266,9 +286,10 @@ impl TaskRun<'_> {
         let clock = Instant::now();
         let ran = self.engine.run(&job);
         meter.engine += clock.elapsed();
-        // whatever the tool wrote into the clone's git metadata is put back now, however it
-        // ended
+        // whatever the tool wrote into the clone's git metadata or the home is put back now,
+        // however it ended
         let git_intact = git_meta.verify();
+        home_guard.verify(&ctx.home).map_err(|t| tampered(ctx, task, &t))?;
         let spent = match &ran {
             Ok(report) => report.spent,
             Err(e) => e.spent(),
@@ -303,6 +324,12 @@ impl TaskRun<'_> {
         git_intact.map_err(|v| retry(&v))?;
         target::escaped(worktree, &before).map_err(|v| retry(&v))?;
         let changes = target::inspect(worktree, &ctx.config.policy).map_err(|v| retry(&v))?;
+        let patch = target::patch(worktree, &changes).map_err(|v| retry(&v))?;
+        if let Some(name) = ctx.find_added_secret(&patch) {
+            return Err(Miss::Fail(format!(
+                "the change adds the value of {name}, a secret dayshift knows; it was discarded and is never retried"
+            )));
+        }
         if changes.files.is_empty() {
             return Err(Miss::Retry(format!(
                 "{} finished but changed nothing ({})",
@@ -316,6 +343,7 @@ impl TaskRun<'_> {
             meter.checks += clock.elapsed();
             // the checks ran the tool's test code: the same holds for it
             let git_intact = git_meta.verify();
+            home_guard.verify(&ctx.home).map_err(|t| tampered(ctx, task, &t))?;
             if process::cancelled() {
                 return Err(Miss::Stop(Stop::Cancelled));
             }
@@ -399,4 +427,20 @@ impl TaskRun<'_> {
             .and_then(|c| c.max_cost_per_run_usd)
             .or_else(|| config.budget.as_ref().and_then(|b| b.value.daily_usd))
     }
+}
+
+/// An agent's process wrote into the home: audit it (with every path) and fail the task.
+fn tampered(ctx: &Ctx, task: &Task, what: &Tampered) -> Miss {
+    let event = crate::store::Event::new(ctx.now(), ACTOR, "home.tampered")
+        .task(task.meta.id)
+        .detail(serde_json::json!({
+            "paths": what.paths,
+            "kept_in": what.kept_in,
+            "unrestored": what.unrestored,
+        }));
+    if let Err(e) = ctx.audit(event) {
+        tracing::warn!("cannot audit home.tampered: {e}");
+    }
+    tracing::warn!("{}: {what}", task.meta.id);
+    Miss::Fail(what.to_string())
 }
