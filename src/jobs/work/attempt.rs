@@ -16,6 +16,7 @@ use crate::llm::LlmError;
 use crate::llm::budget::ExternalSpend;
 use crate::process;
 use crate::qa::{self, Baseline, QaCommands};
+use crate::sandbox::{Confinement, Sandbox};
 use crate::target::{self, ChangeSet, Snapshot, Worktree};
 use crate::tasks::{Task, TaskState};
 
@@ -65,6 +66,9 @@ fn work(
         .get(&AgentName::Coder)
         .and_then(|c| c.attempts)
         .unwrap_or(DEFAULT_ATTEMPTS);
+    // `sandbox.mode: required` without a working sandbox refuses before the task is taken
+    let sandbox = Sandbox::new(&ctx.config.policy.sandbox, ctx.home.root())
+        .map_err(|e| crate::Error::Refused(e.to_string()))?;
     let first = if task.state == TaskState::InProgress {
         let first = finish::resumes_at(task).clamp(1, attempts);
         task.log(
@@ -85,12 +89,13 @@ fn work(
         Ok(w) => w,
         Err(e) => return finish::fail(ctx, task, &format!("could not make its work tree: {e}")),
     };
+    let confine = sandbox.for_task(&worktree.path, &ctx.home.target_clone());
     let commands = QaCommands::from_target(&ctx.config.target);
     let baseline = if commands.lint.is_some() || commands.test.is_some() {
         let cache = ctx.home.state_dir().join("qa");
         let clock = Instant::now();
         let base_run = Baseline::get_or_run(&cache, &worktree.base_commit, &commands, || {
-            qa::run_checks(&worktree.path, &commands, QA_TIMEOUT)
+            qa::run_checks_confined(&worktree.path, &commands, QA_TIMEOUT, &confine)
         });
         meter.checks += clock.elapsed();
         match base_run {
@@ -110,6 +115,8 @@ fn work(
         worktree: &worktree,
         commands: &commands,
         baseline: baseline.as_ref(),
+        confine: &confine,
+        sandbox: sandbox.state().describe(),
         feedback_file: ctx
             .home
             .state_dir()
@@ -131,6 +138,9 @@ struct TaskRun<'a> {
     worktree: &'a Worktree,
     commands: &'a QaCommands,
     baseline: Option<&'a Baseline>,
+    /// How the engine and QA run, and that in words for the audit.
+    confine: &'a Confinement,
+    sandbox: String,
     /// What failed last (`.dayshift/feedback/<ID>.txt`), so a resumed task still hears it.
     feedback_file: PathBuf,
 }
@@ -166,7 +176,7 @@ impl TaskRun<'_> {
                 task,
                 ACTOR,
                 "task.attempt",
-                serde_json::json!({"attempt": attempt, "engine": engine}),
+                serde_json::json!({"attempt": attempt, "engine": engine, "sandbox": self.sandbox}),
             )?;
             match self.once(task, feedback.as_deref(), attempt, meter) {
                 Ok(changes) => return finish::commit(ctx, task, self.worktree, &changes),
@@ -238,6 +248,7 @@ impl TaskRun<'_> {
             feedback,
             attempt,
             notes: &notes,
+            confine: Some(self.confine),
         };
         let clock = Instant::now();
         let ran = self.engine.run(&job);
@@ -266,7 +277,8 @@ impl TaskRun<'_> {
         }
         if self.baseline.is_some() {
             let clock = Instant::now();
-            let run = qa::run_checks(&worktree.path, self.commands, QA_TIMEOUT);
+            let run =
+                qa::run_checks_confined(&worktree.path, self.commands, QA_TIMEOUT, self.confine);
             meter.checks += clock.elapsed();
             if process::cancelled() {
                 return Err(Miss::Stop(Stop::Cancelled));
