@@ -328,7 +328,9 @@ fn engine_failures_end_in_failed_with_the_reason_and_the_base_untouched() {
         (2, "Crash now", "exited with code 3"),
         (3, "Do Nothing", "changed nothing"),
         (4, "Touch the Secret", "deploy/secrets.env"),
-        (5, "Write Outside", "outside"),
+        // confined (bubblewrap; CI installs it) the kernel refuses the write ("Read-only file
+        // system") and the tool fails; unconfined the guard finds it "outside" the worktree
+        (5, "Write Outside", "exited with code 1"),
         (6, "Make a Huge change", "lines"),
     ];
     for (n, title, _) in cases {

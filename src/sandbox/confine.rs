@@ -5,14 +5,17 @@
 //! 1. `--ro-bind / /`, a fresh `/dev` and `/proc`, a private `/tmp` (tmpfs; `TMPDIR=/tmp`);
 //! 2. hidden: the whole dayshift home (tmpfs: it holds config/.env, tasks/, .dayshift/ and
 //!    every other worktree) and the user's credential paths under `$HOME` (tmpfs over a
-//!    directory, `/dev/null` over a file);
+//!    directory, `/dev/null` over a file); a home under /tmp gets its own tmpfs inside the
+//!    private one, so it can be made read-only in step 6;
 //! 3. read-only again: the program itself when it lives under a hidden path (a venv's root
 //!    when it is a venv's `bin/` entry), and the extra read paths;
 //! 4. writable: the task's worktree and the extra write paths (an engine's private HOME,
 //!    `sandbox.write`);
 //! 5. read-only on top of everything: the clone's `.git` (so `git status` and `git diff`
 //!    work but no hook, config, ref or index can be written) and the worktree's `.git`
-//!    pointer file.
+//!    pointer file;
+//! 6. the hidden tmpfs mounts remounted read-only: writing there fails ("Read-only file
+//!    system") rather than vanishing silently with the run.
 //!
 //! Bind sources are resolved on the host, so re-exposing a path under a hidden one (a home
 //! in /tmp) works. The process gets its own PID, IPC and (unless network is granted) network
@@ -150,7 +153,6 @@ impl Confinement {
         for dir in [Path::new("/tmp")]
             .into_iter()
             .chain(self.hidden_dirs.iter().map(PathBuf::as_path))
-            .filter(|d| *d == Path::new("/tmp") || !d.starts_with("/tmp"))
         {
             args.extend(["--tmpfs".to_string(), dir.display().to_string()]);
         }
@@ -175,6 +177,11 @@ impl Confinement {
         }
         for path in &self.protected {
             bind("--ro-bind-try", path, path);
+        }
+        // a hidden place is empty and read-only: a write there fails loudly instead of
+        // vanishing with the run (the binds inside stay as they are)
+        for dir in &self.hidden_dirs {
+            args.extend(["--remount-ro".to_string(), dir.display().to_string()]);
         }
         if let Some(dir) = &spec.cwd {
             args.extend(["--chdir".into(), real(dir).display().to_string()]);
