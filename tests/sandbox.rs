@@ -1,0 +1,327 @@
+//! Containment (issue 8, item 1): what a confined coding tool or test command can reach.
+//! Real bubblewrap, real git worktrees in a real home, real processes and sockets. Without
+//! bubblewrap these tests fail and say to install it (CI does: .ci/run).
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::{TestHome, git, stderr};
+use dayshift::config::policy::{SandboxMode, SandboxPolicy};
+use dayshift::engine::command::CommandEngine;
+use dayshift::engine::{Assignment, Engine};
+use dayshift::home::Home;
+use dayshift::process::{self, Output, Spec};
+use dayshift::qa::{QaCommands, run_checks_confined};
+use dayshift::sandbox::{Confinement, Sandbox, SandboxError, State, detect};
+use dayshift::target::{Worktree, start_task};
+use dayshift::tasks::TaskId;
+
+const CANARY: &str = "sk-canary-sandbox-0123456789";
+
+fn bwrap() -> PathBuf {
+    detect::bubblewrap().unwrap_or_else(|why| {
+        panic!("{why}: install bubblewrap (`apt-get install -y bubblewrap`; .ci/run does)")
+    })
+}
+
+/// A home with a secret, a task file, a cloned target and two task worktrees.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    home: Home,
+    clone: PathBuf,
+    mine: Worktree,
+    other: Worktree,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::init(dir.path().join("h"), "UTC").unwrap();
+        std::fs::write(home.env_file(), format!("OPENAI_API_KEY={CANARY}\n")).unwrap();
+        std::fs::write(home.tasks_dir().join("backlog/T-0009-x.md"), "approval: pending\n")
+            .unwrap();
+        let clone = home.target_clone();
+        std::fs::create_dir_all(&clone).unwrap();
+        git(&clone, &["init", "-q"]);
+        std::fs::write(clone.join("app.py"), "x = 1\n").unwrap();
+        git(&clone, &["add", "."]);
+        git(&clone, &["commit", "-q", "-m", "init"]);
+        let mine = start_task(&clone, "main", TaskId::new(1), "mine").unwrap();
+        let other = start_task(&clone, "main", TaskId::new(2), "other").unwrap();
+        Self {
+            _dir: dir,
+            home,
+            clone,
+            mine,
+            other,
+        }
+    }
+
+    fn sandbox(&self, policy: &SandboxPolicy) -> Sandbox {
+        Sandbox::decide(policy, self.home.root(), Ok(bwrap())).unwrap()
+    }
+
+    /// The confinement the work loop gives task 1 under the default policy.
+    fn confinement(&self) -> Confinement {
+        self.sandbox(&SandboxPolicy::default())
+            .for_task(&self.mine.path, &self.clone)
+    }
+
+    /// `sh -c script` in task 1's worktree under `confine`.
+    fn sh(&self, confine: &Confinement, script: &str) -> Output {
+        let spec = Spec::new("sh", &["-c", script])
+            .cwd(&self.mine.path)
+            .timeout(Duration::from_secs(20));
+        process::run(&confine.wrap(spec)).unwrap()
+    }
+}
+
+fn all_output(out: &Output) -> String {
+    format!("{}{}", out.stdout, out.stderr)
+}
+
+#[test]
+fn a_confined_command_cannot_reach_the_home_the_clones_git_or_other_worktrees() {
+    let f = Fixture::new();
+    let confine = f.confinement();
+    assert!(confine.is_active());
+    let home = f.home.root().display().to_string();
+    let git_dir = f.clone.join(".git");
+    let policy = f.home.config_file("policy.yaml");
+    let policy_before = std::fs::read(&policy).unwrap();
+    let refused = [
+        ("read config/.env", format!("cat {home}/config/.env")),
+        ("list tasks/", format!("ls {home}/tasks/backlog")),
+        (
+            "write policy.yaml",
+            format!("echo 'auto_merge: medium' > {}", policy.display()),
+        ),
+        (
+            "write a hook",
+            format!("echo 'touch /x' > {}/hooks/post-commit", git_dir.display()),
+        ),
+        (
+            "write .git/config",
+            format!("echo '[core]' >> {}/config", git_dir.display()),
+        ),
+        (
+            "move a ref",
+            format!("echo 0 > {}/refs/heads/main", git_dir.display()),
+        ),
+        (
+            "rewrite the worktree's gitdir pointer",
+            "echo 'gitdir: /tmp/x' > .git".to_string(),
+        ),
+        (
+            "write another worktree",
+            format!("echo x > {}/app.py", f.other.path.display()),
+        ),
+        ("write the home's workspace", "echo x > ../../escaped.txt".to_string()),
+        (
+            "unmount the cover over the home",
+            format!("umount {home} || umount -l {home}"),
+        ),
+    ];
+    for (what, script) in &refused {
+        let out = f.sh(&confine, script);
+        assert!(!out.success(), "{what} was allowed: {}", all_output(&out));
+        assert!(!all_output(&out).contains(CANARY), "{what} leaked the key");
+    }
+    assert_eq!(std::fs::read(&policy).unwrap(), policy_before);
+    assert!(!git_dir.join("hooks/post-commit").exists());
+    assert!(!f.home.workspace().join("escaped.txt").exists());
+    assert_eq!(std::fs::read_to_string(f.other.path.join("app.py")).unwrap(), "x = 1\n");
+    assert!(std::fs::read_to_string(git_dir.join("config")).unwrap().matches("[core]").count() == 1);
+
+    // what it may do: write its worktree, use git read-only, use a private /tmp
+    let host_tmp = tempfile::NamedTempFile::new_in("/tmp").unwrap();
+    let out = f.sh(
+        &confine,
+        &format!(
+            "echo 'x = 2' > app.py && git status --porcelain && git diff --stat && echo scratch > /tmp/scratch && cat /tmp/scratch && test ! -e {}",
+            host_tmp.path().display()
+        ),
+    );
+    assert!(out.success(), "{}", all_output(&out));
+    assert!(out.stdout.contains("M app.py") && out.stdout.contains("scratch"), "{}", out.stdout);
+    assert_eq!(
+        std::fs::read_to_string(f.mine.path.join("app.py")).unwrap(),
+        "x = 2\n"
+    );
+    assert!(!Path::new("/tmp/scratch").exists(), "/tmp inside is private");
+}
+
+#[test]
+fn the_target_commands_get_no_network_unless_granted_and_the_engine_keeps_it() {
+    let f = Fixture::new();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connect = format!(
+        "python3 -c \"import socket; socket.create_connection(('127.0.0.1', {port}), 2); print('connected')\""
+    );
+    let checks = QaCommands {
+        lint: Some(connect.clone()),
+        test: Some("echo '<testsuite tests=\"1\"><testcase name=\"t\"/></testsuite>' > $DAYSHIFT_JUNIT_DIR/r.xml".into()),
+        coverage: None,
+    };
+    let long = Duration::from_secs(30);
+    let offline = run_checks_confined(&f.mine.path, &checks, long, &f.confinement()).unwrap();
+    let lint = offline.lint.unwrap();
+    assert!(!lint.outcome.success(), "QA reached the network: {}", lint.output);
+    assert_eq!(offline.report.passed, 1, "the JUnit directory is writable inside");
+
+    let granted = SandboxPolicy {
+        network: true,
+        ..SandboxPolicy::default()
+    };
+    let confine = f.sandbox(&granted).for_task(&f.mine.path, &f.clone);
+    let online = run_checks_confined(&f.mine.path, &checks, long, &confine).unwrap();
+    let lint = online.lint.unwrap();
+    assert!(lint.outcome.success(), "{}", lint.output);
+
+    // the coding tool keeps the host's network under the default (no-network) policy
+    let tools = tempfile::tempdir().unwrap();
+    let script = tools.path().join("tool.sh");
+    std::fs::write(&script, format!("#!/bin/sh\n{connect} > reached.txt\n")).unwrap();
+    std::fs::set_permissions(
+        &script,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let engine = CommandEngine::new(
+        "tool",
+        vec![script.display().to_string()],
+        [("PATH".to_string(), std::env::var("PATH").unwrap())].into(),
+        long,
+    )
+    .unwrap();
+    let meta = dayshift::tasks::Task::parse(
+        Path::new("T-0001-x.md"),
+        dayshift::tasks::TaskState::InProgress,
+        "---\nid: T-0001\ntitle: Reach the model\npriority: high\ncreated: 2026-11-22T07:46:02+00:00\n---\n",
+    )
+    .unwrap()
+    .meta;
+    let offline = f.confinement();
+    let job = Assignment {
+        task: &meta,
+        description: "",
+        workdir: &f.mine.path,
+        feedback: None,
+        attempt: 1,
+        notes: &[],
+        confine: Some(&offline),
+    };
+    engine.run(&job).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(f.mine.path.join("reached.txt")).unwrap(),
+        "connected\n"
+    );
+}
+
+/// Whether any process has `word` in its command line.
+fn running(word: &str) -> bool {
+    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+        std::fs::read(e.path().join("cmdline"))
+            .is_ok_and(|c| String::from_utf8_lossy(&c).replace('\0', " ").contains(word))
+    })
+}
+
+#[test]
+fn a_setsid_process_dies_with_its_run_confined_or_not() {
+    let f = Fixture::new();
+    let tag = 700 + std::process::id() % 1000;
+    for (n, confine) in [(1, f.confinement()), (2, Confinement::none())] {
+        // it ends by itself, leaving a setsid grandchild behind
+        let sleeper = format!("sleep {tag}.{n}1");
+        let out = f.sh(&confine, &format!("setsid {sleeper} & echo started"));
+        assert!(out.success(), "{}", all_output(&out));
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(!running(&sleeper), "run {n}: `{sleeper}` outlived its run");
+        // it times out while a setsid grandchild holds its stdout
+        let sleeper = format!("sleep {tag}.{n}2");
+        let started = Instant::now();
+        let spec = Spec::new("sh", &["-c", &format!("setsid {sleeper} & sleep 30")])
+            .cwd(&f.mine.path)
+            .timeout(Duration::from_secs(1));
+        let out = process::run(&confine.wrap(spec)).unwrap();
+        assert!(out.timed_out());
+        assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(!running(&sleeper), "run {n}: `{sleeper}` outlived the timeout");
+    }
+}
+
+#[test]
+fn best_effort_runs_unconfined_without_bubblewrap_required_refuses_off_never_confines() {
+    let f = Fixture::new();
+    let missing = || Err("bubblewrap (`bwrap`) is not on PATH".to_string());
+    let best_effort = Sandbox::decide(&SandboxPolicy::default(), f.home.root(), missing()).unwrap();
+    assert!(matches!(best_effort.state(), State::Unavailable { why } if why.contains("not on PATH")));
+    let confine = best_effort.for_task(&f.mine.path, &f.clone);
+    assert!(!confine.is_active());
+    let out = f.sh(&confine, &format!("cat {}", f.home.env_file().display()));
+    assert!(out.stdout.contains(CANARY), "unconfined, as the mode says");
+
+    let required = SandboxPolicy {
+        mode: SandboxMode::Required,
+        ..SandboxPolicy::default()
+    };
+    let err = Sandbox::decide(&required, f.home.root(), missing()).unwrap_err();
+    assert!(
+        err.to_string().contains("install bubblewrap (`apt-get install bubblewrap`) or set sandbox.mode: best_effort in config/policy.yaml"),
+        "{err}"
+    );
+    let off = SandboxPolicy {
+        mode: SandboxMode::Off,
+        ..SandboxPolicy::default()
+    };
+    let sandbox = Sandbox::decide(&off, f.home.root(), Ok(bwrap())).unwrap();
+    assert_eq!(sandbox.state(), &State::Off);
+    assert!(!sandbox.for_task(&f.mine.path, &f.clone).is_active());
+
+    // an extra path may not re-expose the home
+    let exposing = SandboxPolicy {
+        read: vec![f.home.root().join("config")],
+        ..SandboxPolicy::default()
+    };
+    let err = Sandbox::decide(&exposing, f.home.root(), Ok(bwrap())).unwrap_err();
+    assert!(matches!(err, SandboxError::ExposesHome { key: "read", .. }), "{err}");
+}
+
+#[test]
+fn the_work_loop_refuses_work_when_the_sandbox_is_required_and_missing() {
+    let home = TestHome::new();
+    let outer = home.root.parent().unwrap().to_path_buf();
+    let remote = common::bare_remote(&outer, "calc", &[("calc.py", "x = 1\n")]);
+    home.write(
+        "config/target.yaml",
+        &format!("repo: {}\nbase_branch: main\n", remote.display()),
+    );
+    home.write(
+        "config/agents.yaml",
+        "providers: {}\nagents:\n  coder: {engine: command, command: [\"true\"]}\n",
+    );
+    home.write("config/policy.yaml", "sandbox:\n  mode: required\n");
+    home.ok(&["setup", "--no-aider"]);
+    home.write(
+        "tasks/backlog/T-0001-fix.md",
+        "---\nid: T-0001\ntitle: Fix\npriority: high\ncreated: 2026-11-22T07:46:02+00:00\n---\n## Description\nFix.\n",
+    );
+    let out = home
+        .cmd()
+        .args(["run", "work"])
+        .env("DAYSHIFT_BWRAP", "none")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("install bubblewrap (`apt-get install bubblewrap`) or set sandbox.mode: best_effort"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(home.path("tasks/backlog/T-0001-fix.md").exists(), "the task was not taken");
+}
