@@ -325,3 +325,35 @@ fn the_work_loop_refuses_work_when_the_sandbox_is_required_and_missing() {
     );
     assert!(home.path("tasks/backlog/T-0001-fix.md").exists(), "the task was not taken");
 }
+
+#[test]
+fn doctor_says_what_confinement_the_machine_gives() {
+    let home = TestHome::new();
+    let doctor = |bwrap: Option<&str>| {
+        let mut cmd = home.cmd();
+        cmd.arg("doctor");
+        if let Some(value) = bwrap {
+            cmd.env("DAYSHIFT_BWRAP", value);
+        }
+        let out = cmd.output().unwrap();
+        (String::from_utf8_lossy(&out.stdout).into_owned(), out.status.success())
+    };
+    let (text, _) = doctor(None);
+    assert!(
+        text.contains("ok    sandbox: bubblewrap works (mount, pid, net namespaces); Landlock"),
+        "{text}"
+    );
+    let (text, _) = doctor(Some("none"));
+    assert!(
+        text.lines().any(|l| l.starts_with("warn  sandbox:") && l.contains("run unconfined") && l.contains("apt-get install bubblewrap")),
+        "{text}"
+    );
+    assert!(!text.contains("FAIL  sandbox"), "{text}");
+    home.write("config/policy.yaml", "sandbox: {mode: required}\n");
+    let (text, ok) = doctor(Some("none"));
+    assert!(!ok);
+    assert!(
+        text.lines().any(|l| l.starts_with("FAIL  sandbox:") && l.contains("set sandbox.mode: best_effort")),
+        "{text}"
+    );
+}

@@ -82,16 +82,26 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// Detect bubblewrap (once per process) and apply `policy.mode`.
+    /// Detect bubblewrap (once per process) and apply `policy.mode`; warn (once per
+    /// process) when agents will run unconfined for want of it.
     pub fn new(policy: &SandboxPolicy, home: &Path) -> Result<Self, SandboxError> {
         let found = match policy.mode {
             SandboxMode::Off => Err(String::new()),
             _ => detect::bubblewrap(),
         };
-        Self::decide(policy, home, found)
+        let sandbox = Self::decide(policy, home, found)?;
+        if let State::Unavailable { why } = &sandbox.state {
+            static WARNED: AtomicBool = AtomicBool::new(false);
+            if !WARNED.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    "the coding tool and the target's commands run unconfined: {why}; install bubblewrap (`apt-get install bubblewrap`) or see `dayshift doctor`"
+                );
+            }
+        }
+        Ok(sandbox)
     }
 
-    /// [`new`](Self::new) with the detection's answer given.
+    /// [`new`](Self::new) with the detection's answer given (no warning).
     pub fn decide(
         policy: &SandboxPolicy,
         home: &Path,
@@ -111,15 +121,7 @@ impl Sandbox {
             (SandboxMode::Off, _) => State::Off,
             (_, Ok(bwrap)) => State::Confined { bwrap },
             (SandboxMode::Required, Err(why)) => return Err(SandboxError::Unavailable { why }),
-            (SandboxMode::BestEffort, Err(why)) => {
-                static WARNED: AtomicBool = AtomicBool::new(false);
-                if !WARNED.swap(true, Ordering::Relaxed) {
-                    tracing::warn!(
-                        "the coding tool and the target's commands run unconfined: {why}; install bubblewrap (`apt-get install bubblewrap`) or see `dayshift doctor`"
-                    );
-                }
-                State::Unavailable { why }
-            }
+            (SandboxMode::BestEffort, Err(why)) => State::Unavailable { why },
         };
         Ok(Self {
             state,
