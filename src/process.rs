@@ -357,7 +357,10 @@ mod tests {
         assert!(out.timed_out());
         assert!(out.elapsed < Duration::from_secs(2), "{:?}", out.elapsed);
         assert_eq!(out.stdout, "started\n");
-        assert!(!running(&format!("sleep {tag}.1")), "the setsid grandchild survived");
+        assert!(
+            !running(&format!("sleep {tag}.1")),
+            "the setsid grandchild survived"
+        );
         // and when the child ends by itself, an orphaned setsid process still goes with it
         let script = format!("setsid sh -c 'sleep {tag}.2' & echo done");
         let out = run(&Spec::new("sh", &["-c", &script])).unwrap();

@@ -111,7 +111,10 @@ fn the_command_engine_passes_prompt_files_and_workdir_through_its_template() {
     }
     assert_eq!(file, stdin, "{{prompt_file}} holds the same prompt");
     for line in [&args, &cmdline] {
-        assert!(!line.contains("Split the origins"), "the prompt is on argv: {line}");
+        assert!(
+            !line.contains("Split the origins"),
+            "the prompt is on argv: {line}"
+        );
     }
     let prompt_file = args.lines().nth(1).unwrap();
     assert!(
@@ -200,7 +203,14 @@ fn the_command_engine_reports_crashes_timeouts_and_claude_errors() {
 fn presets_and_templates_are_checked() {
     assert_eq!(
         preset("claude").unwrap(),
-        ["claude", "-p", "--permission-mode", "acceptEdits", "--output-format", "json"]
+        [
+            "claude",
+            "-p",
+            "--permission-mode",
+            "acceptEdits",
+            "--output-format",
+            "json"
+        ]
     );
     assert_eq!(
         preset("codex").unwrap(),

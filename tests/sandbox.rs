@@ -41,8 +41,11 @@ impl Fixture {
         let dir = tempfile::tempdir().unwrap();
         let home = Home::init(dir.path().join("h"), "UTC").unwrap();
         std::fs::write(home.env_file(), format!("OPENAI_API_KEY={CANARY}\n")).unwrap();
-        std::fs::write(home.tasks_dir().join("backlog/T-0009-x.md"), "approval: pending\n")
-            .unwrap();
+        std::fs::write(
+            home.tasks_dir().join("backlog/T-0009-x.md"),
+            "approval: pending\n",
+        )
+        .unwrap();
         let clone = home.target_clone();
         std::fs::create_dir_all(&clone).unwrap();
         git(&clone, &["init", "-q"]);
@@ -119,7 +122,10 @@ fn a_confined_command_cannot_reach_the_home_the_clones_git_or_other_worktrees() 
             "write another worktree",
             format!("echo x > {}/app.py", f.other.path.display()),
         ),
-        ("write the home's workspace", "echo x > ../../escaped.txt".to_string()),
+        (
+            "write the home's workspace",
+            "echo x > ../../escaped.txt".to_string(),
+        ),
         (
             "unmount the cover over the home",
             format!("umount {home} || umount -l {home}"),
@@ -133,8 +139,17 @@ fn a_confined_command_cannot_reach_the_home_the_clones_git_or_other_worktrees() 
     assert_eq!(std::fs::read(&policy).unwrap(), policy_before);
     assert!(!git_dir.join("hooks/post-commit").exists());
     assert!(!f.home.workspace().join("escaped.txt").exists());
-    assert_eq!(std::fs::read_to_string(f.other.path.join("app.py")).unwrap(), "x = 1\n");
-    assert!(std::fs::read_to_string(git_dir.join("config")).unwrap().matches("[core]").count() == 1);
+    assert_eq!(
+        std::fs::read_to_string(f.other.path.join("app.py")).unwrap(),
+        "x = 1\n"
+    );
+    assert!(
+        std::fs::read_to_string(git_dir.join("config"))
+            .unwrap()
+            .matches("[core]")
+            .count()
+            == 1
+    );
 
     // what it may do: write its worktree, use git read-only, use a private /tmp
     let host_tmp = tempfile::NamedTempFile::new_in("/tmp").unwrap();
@@ -146,12 +161,19 @@ fn a_confined_command_cannot_reach_the_home_the_clones_git_or_other_worktrees() 
         ),
     );
     assert!(out.success(), "{}", all_output(&out));
-    assert!(out.stdout.contains("M app.py") && out.stdout.contains("scratch"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("M app.py") && out.stdout.contains("scratch"),
+        "{}",
+        out.stdout
+    );
     assert_eq!(
         std::fs::read_to_string(f.mine.path.join("app.py")).unwrap(),
         "x = 2\n"
     );
-    assert!(!Path::new("/tmp/scratch").exists(), "/tmp inside is private");
+    assert!(
+        !Path::new("/tmp/scratch").exists(),
+        "/tmp inside is private"
+    );
 }
 
 #[test]
@@ -170,8 +192,15 @@ fn the_target_commands_get_no_network_unless_granted_and_the_engine_keeps_it() {
     let long = Duration::from_secs(30);
     let offline = run_checks_confined(&f.mine.path, &checks, long, &f.confinement()).unwrap();
     let lint = offline.lint.unwrap();
-    assert!(!lint.outcome.success(), "QA reached the network: {}", lint.output);
-    assert_eq!(offline.report.passed, 1, "the JUnit directory is writable inside");
+    assert!(
+        !lint.outcome.success(),
+        "QA reached the network: {}",
+        lint.output
+    );
+    assert_eq!(
+        offline.report.passed, 1,
+        "the JUnit directory is writable inside"
+    );
 
     let granted = SandboxPolicy {
         network: true,
@@ -186,11 +215,7 @@ fn the_target_commands_get_no_network_unless_granted_and_the_engine_keeps_it() {
     let tools = tempfile::tempdir().unwrap();
     let script = tools.path().join("tool.sh");
     std::fs::write(&script, format!("#!/bin/sh\n{connect} > reached.txt\n")).unwrap();
-    std::fs::set_permissions(
-        &script,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let engine = CommandEngine::new(
         "tool",
         vec![script.display().to_string()],
@@ -225,8 +250,11 @@ fn the_target_commands_get_no_network_unless_granted_and_the_engine_keeps_it() {
 /// Whether any process has `word` in its command line.
 fn running(word: &str) -> bool {
     std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
-        std::fs::read(e.path().join("cmdline"))
-            .is_ok_and(|c| String::from_utf8_lossy(&c).replace('\0', " ").contains(word))
+        std::fs::read(e.path().join("cmdline")).is_ok_and(|c| {
+            String::from_utf8_lossy(&c)
+                .replace('\0', " ")
+                .contains(word)
+        })
     })
 }
 
@@ -249,9 +277,16 @@ fn a_setsid_process_dies_with_its_run_confined_or_not() {
             .timeout(Duration::from_secs(1));
         let out = process::run(&confine.wrap(spec)).unwrap();
         assert!(out.timed_out());
-        assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
         std::thread::sleep(Duration::from_millis(200));
-        assert!(!running(&sleeper), "run {n}: `{sleeper}` outlived the timeout");
+        assert!(
+            !running(&sleeper),
+            "run {n}: `{sleeper}` outlived the timeout"
+        );
     }
 }
 
@@ -260,7 +295,9 @@ fn best_effort_runs_unconfined_without_bubblewrap_required_refuses_off_never_con
     let f = Fixture::new();
     let missing = || Err("bubblewrap (`bwrap`) is not on PATH".to_string());
     let best_effort = Sandbox::decide(&SandboxPolicy::default(), f.home.root(), missing()).unwrap();
-    assert!(matches!(best_effort.state(), State::Unavailable { why } if why.contains("not on PATH")));
+    assert!(
+        matches!(best_effort.state(), State::Unavailable { why } if why.contains("not on PATH"))
+    );
     let confine = best_effort.for_task(&f.mine.path, &f.clone);
     assert!(!confine.is_active());
     let out = f.sh(&confine, &format!("cat {}", f.home.env_file().display()));
@@ -289,7 +326,10 @@ fn best_effort_runs_unconfined_without_bubblewrap_required_refuses_off_never_con
         ..SandboxPolicy::default()
     };
     let err = Sandbox::decide(&exposing, f.home.root(), Ok(bwrap())).unwrap_err();
-    assert!(matches!(err, SandboxError::ExposesHome { key: "read", .. }), "{err}");
+    assert!(
+        matches!(err, SandboxError::ExposesHome { key: "read", .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -319,11 +359,16 @@ fn the_work_loop_refuses_work_when_the_sandbox_is_required_and_missing() {
         .unwrap();
     assert!(!out.status.success());
     assert!(
-        stderr(&out).contains("install bubblewrap (`apt-get install bubblewrap`) or set sandbox.mode: best_effort"),
+        stderr(&out).contains(
+            "install bubblewrap (`apt-get install bubblewrap`) or set sandbox.mode: best_effort"
+        ),
         "{}",
         stderr(&out)
     );
-    assert!(home.path("tasks/backlog/T-0001-fix.md").exists(), "the task was not taken");
+    assert!(
+        home.path("tasks/backlog/T-0001-fix.md").exists(),
+        "the task was not taken"
+    );
 }
 
 #[test]
@@ -336,7 +381,10 @@ fn doctor_says_what_confinement_the_machine_gives() {
             cmd.env("DAYSHIFT_BWRAP", value);
         }
         let out = cmd.output().unwrap();
-        (String::from_utf8_lossy(&out.stdout).into_owned(), out.status.success())
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            out.status.success(),
+        )
     };
     let (text, _) = doctor(None);
     assert!(
@@ -345,7 +393,9 @@ fn doctor_says_what_confinement_the_machine_gives() {
     );
     let (text, _) = doctor(Some("none"));
     assert!(
-        text.lines().any(|l| l.starts_with("warn  sandbox:") && l.contains("run unconfined") && l.contains("apt-get install bubblewrap")),
+        text.lines().any(|l| l.starts_with("warn  sandbox:")
+            && l.contains("run unconfined")
+            && l.contains("apt-get install bubblewrap")),
         "{text}"
     );
     assert!(!text.contains("FAIL  sandbox"), "{text}");

@@ -244,7 +244,9 @@ fn sandbox_check(home: &Home, config: Option<&Config>) -> Check {
         return Check::needing_config("sandbox", home, None, |_, _| vec![]);
     };
     let landlock = sandbox::detect::landlock_abi()
-        .map_or("Landlock unavailable".to_string(), |v| format!("Landlock ABI {v}"));
+        .map_or("Landlock unavailable".to_string(), |v| {
+            format!("Landlock ABI {v}")
+        });
     let policy = &config.policy.sandbox;
     let mut check = Check::new("sandbox", vec![]);
     match Sandbox::decide(policy, home.root(), sandbox::detect::bubblewrap()) {

@@ -286,9 +286,17 @@ mod tests {
         assert!(p.sandbox.network);
         for (yaml, line, words) in [
             ("sandbox:\n  mode: strict\n", 2, "strict"),
-            ("sandbox:\n  write:\n    - relative/dir\n", 3, "not an absolute path"),
+            (
+                "sandbox:\n  write:\n    - relative/dir\n",
+                3,
+                "not an absolute path",
+            ),
             ("sandbox:\n  read: [\"/\"]\n", 2, "not an absolute path"),
-            ("sandbox:\n  read: [/opt/../etc]\n", 2, "not an absolute path"),
+            (
+                "sandbox:\n  read: [/opt/../etc]\n",
+                2,
+                "not an absolute path",
+            ),
             ("sandbox:\n  netwrk: true\n", 2, "netwrk"),
         ] {
             let err = Policy::parse(Path::new("p.yaml"), yaml).unwrap_err();

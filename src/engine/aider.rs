@@ -151,10 +151,7 @@ impl AiderEngine {
         for file in &job.task.files {
             args.extend(["--file".into(), file.clone()]);
         }
-        args.extend([
-            "--message-file".into(),
-            message_file.display().to_string(),
-        ]);
+        args.extend(["--message-file".into(), message_file.display().to_string()]);
         args
     }
 

@@ -31,13 +31,7 @@ pub fn preset(name: &str) -> Option<Vec<String>> {
             "--output-format",
             "json",
         ],
-        "codex" => &[
-            "codex",
-            "exec",
-            "--skip-git-repo-check",
-            "--json",
-            "-",
-        ],
+        "codex" => &["codex", "exec", "--skip-git-repo-check", "--json", "-"],
         _ => return None,
     };
     Some(args.iter().map(|a| a.to_string()).collect())
@@ -61,7 +55,7 @@ impl CommandEngine {
     ) -> Result<Self, EngineError> {
         if template.is_empty() {
             return Err(EngineError::Config(format!(
-                "engine `{name}`: the command is empty; give e.g. [\"claude\", \"-p\", \"{{prompt}}\"]"
+                "engine `{name}`: the command is empty; give e.g. [\"claude\", \"-p\"] (the prompt comes on stdin)"
             )));
         }
         if template.iter().any(|a| a.contains("{prompt}")) {
@@ -125,7 +119,9 @@ impl Engine for CommandEngine {
                 ))
             })?;
             crate::fsx::write_atomic(&dir.path().join("prompt.md"), prompt.as_bytes()).map_err(
-                |e| EngineError::Config(format!("{}: cannot write the prompt file: {e}", self.name)),
+                |e| {
+                    EngineError::Config(format!("{}: cannot write the prompt file: {e}", self.name))
+                },
             )?;
             confine = confine.with_read(dir.path());
             Some(dir)

@@ -167,8 +167,7 @@ impl Confinement {
             bind("--ro-bind-try", path, path);
         }
         // the program, where the caller names it, when that place is hidden
-        if spec.program.is_absolute() && (hidden(&spec.program) || hidden(&real(&spec.program)))
-        {
+        if spec.program.is_absolute() && (hidden(&spec.program) || hidden(&real(&spec.program))) {
             let dest = venv_root(&spec.program).unwrap_or_else(|| spec.program.clone());
             bind("--ro-bind-try", &real(&dest), &dest);
         }

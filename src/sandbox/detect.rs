@@ -40,7 +40,9 @@ pub fn bubblewrap() -> Result<PathBuf, String> {
             return Err(format!("{BWRAP_ENV}=none turns bubblewrap off"));
         }
         Some(v) => PathBuf::from(v),
-        None => on_path("bwrap").ok_or_else(|| "bubblewrap (`bwrap`) is not on PATH".to_string())?,
+        None => {
+            on_path("bwrap").ok_or_else(|| "bubblewrap (`bwrap`) is not on PATH".to_string())?
+        }
     };
     probe(&program).map(|()| program)
 }
