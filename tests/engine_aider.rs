@@ -110,7 +110,7 @@ async fn run(
             panic!("{why}: install bubblewrap (`apt-get install bubblewrap`; CI does)")
         });
         let home = tempfile::tempdir().unwrap();
-        let confine = Confinement::bubblewrap(bwrap, home.path(), &dir, &[dir.join(".git")]);
+        let confine = Confinement::bubblewrap(bwrap, home.path(), &dir, &[dir.join(".git")], None);
         let job = Assignment {
             task: &meta,
             description: "Split by commas.",

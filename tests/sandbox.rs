@@ -407,3 +407,47 @@ fn doctor_says_what_confinement_the_machine_gives() {
         "{text}"
     );
 }
+
+#[test]
+fn credentials_are_hidden_and_a_tool_installed_in_the_home_still_runs() {
+    let f = Fixture::new();
+    // the user's credentials, outside /tmp (which is private inside anyway)
+    let user = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    std::fs::create_dir_all(user.path().join(".ssh")).unwrap();
+    std::fs::write(user.path().join(".ssh/id_ed25519"), CANARY).unwrap();
+    std::fs::write(user.path().join(".netrc"), CANARY).unwrap();
+    std::fs::write(user.path().join("notes.txt"), "visible\n").unwrap();
+    // a tool in a venv inside the home (as `make setup` installs Aider: <home>/.venv)
+    let venv = f.home.root().join(".venv");
+    std::fs::create_dir_all(venv.join("bin")).unwrap();
+    std::fs::create_dir_all(venv.join("lib")).unwrap();
+    std::fs::write(venv.join("pyvenv.cfg"), "home = /usr/bin\n").unwrap();
+    std::fs::write(venv.join("lib/data.txt"), "from the venv\n").unwrap();
+    let tool = venv.join("bin/tool");
+    std::fs::write(
+        &tool,
+        format!(
+            "#!/bin/sh\ncat \"$(dirname \"$0\")/../lib/data.txt\"\ncat {u}/notes.txt\ncat {u}/.ssh/id_ed25519 {u}/.netrc {home}/config/.env 2>/dev/null\nexit 0\n",
+            u = user.path().display(),
+            home = f.home.root().display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&tool, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let confine = Confinement::bubblewrap(
+        bwrap(),
+        f.home.root(),
+        &f.mine.path,
+        &[f.clone.join(".git")],
+        Some(user.path()),
+    );
+    let spec = Spec::new(&tool, &[]).cwd(&f.mine.path);
+    let out = process::run(&confine.wrap(spec)).unwrap();
+    assert!(out.success(), "{}", all_output(&out));
+    assert_eq!(
+        out.stdout,
+        "from the venv\nvisible\n",
+        "{}",
+        all_output(&out)
+    );
+}

@@ -72,11 +72,18 @@ impl Confinement {
     }
 
     /// Confinement through `bwrap` of a run that may write `worktree` only; `home` is
-    /// hidden whole, `git_dirs` stay readable but not writable.
-    pub fn bubblewrap(bwrap: PathBuf, home: &Path, worktree: &Path, git_dirs: &[PathBuf]) -> Self {
+    /// hidden whole, `git_dirs` stay readable but not writable, and the [`CREDENTIALS`]
+    /// under `user_home` (the user's `$HOME`) are hidden.
+    pub fn bubblewrap(
+        bwrap: PathBuf,
+        home: &Path,
+        worktree: &Path,
+        git_dirs: &[PathBuf],
+        user_home: Option<&Path>,
+    ) -> Self {
         let mut hidden_dirs = vec![real(home)];
         let mut hidden_files = vec![];
-        if let Some(user_home) = std::env::var_os("HOME").map(PathBuf::from) {
+        if let Some(user_home) = user_home {
             for entry in CREDENTIALS {
                 let path = user_home.join(entry);
                 if path.is_dir() {

@@ -140,9 +140,15 @@ impl Sandbox {
         let State::Confined { bwrap } = &self.state else {
             return Confinement::none();
         };
-        let mut confinement =
-            Confinement::bubblewrap(bwrap.clone(), &self.home, worktree, &[clone.join(".git")])
-                .with_network(self.policy.network);
+        let user_home = std::env::var_os("HOME").map(PathBuf::from);
+        let mut confinement = Confinement::bubblewrap(
+            bwrap.clone(),
+            &self.home,
+            worktree,
+            &[clone.join(".git")],
+            user_home.as_deref(),
+        )
+        .with_network(self.policy.network);
         for path in &self.policy.read {
             confinement = confinement.with_read(path);
         }
