@@ -37,6 +37,8 @@ pub fn marker() -> String {
 /// One line of `/proc/<pid>/stat`, the parts we need.
 #[derive(Debug, Clone, Copy)]
 struct Stat {
+    /// A zombie: dead, waiting to be reaped; it cannot start anything.
+    zombie: bool,
     ppid: i32,
     /// Clock ticks after boot: with the pid, it names one process (pids are reused).
     started: u64,
@@ -48,6 +50,7 @@ fn stat(pid: i32) -> Option<Stat> {
     let rest = &text[text.rfind(')')? + 1..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
     Some(Stat {
+        zombie: *fields.first()? == "Z",
         ppid: fields.get(1)?.parse().ok()?,
         started: fields.get(19)?.parse().ok()?,
     })
@@ -99,8 +102,8 @@ impl Family {
     }
 
     /// Scan /proc; add descendants (and, when `marked`, carriers of the marker). Returns
-    /// whether anything new was found.
-    fn scan(&mut self, marked: bool) -> bool {
+    /// whether anything new was found, and what the scan saw.
+    fn scan(&mut self, marked: bool) -> (bool, BTreeMap<i32, Stat>) {
         let all = all_processes();
         let mut found = false;
         let alive: BTreeSet<i32> = self
@@ -136,21 +139,27 @@ impl Family {
                 }
             }
         }
-        found
+        (found, all)
     }
 
-    /// SIGKILL the group and every process of the run, until a scan finds nothing new.
+    /// SIGKILL the group and every process of the run, until a scan finds nothing new and
+    /// nothing living (one scan in the usual case: the run left nothing behind). A process
+    /// that forked between a scan and its kill is found by the next scan.
     pub fn kill_all(&mut self) {
         let _ = killpg(Pid::from_raw(self.root), Signal::SIGKILL);
-        for _ in 0..5 {
-            let found = self.scan(true);
-            let all = all_processes();
+        for _ in 0..10 {
+            let (found, all) = self.scan(true);
+            let mut killed = false;
             for (pid, started) in &self.known {
-                if all.get(pid).is_some_and(|s| s.started == *started) {
+                if all
+                    .get(pid)
+                    .is_some_and(|s| s.started == *started && !s.zombie)
+                {
                     let _ = kill(Pid::from_raw(*pid), Signal::SIGKILL);
+                    killed = true;
                 }
             }
-            if !found {
+            if !found && !killed {
                 break;
             }
         }
