@@ -19,6 +19,8 @@
 
 mod tree;
 
+pub use tree::kill_orphans;
+
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -382,6 +384,34 @@ mod tests {
         let mut spec = Spec::new("true", &[]);
         spec.stdin = Some(vec![b'x'; 1 << 20]);
         assert!(run(&spec).unwrap().success());
+    }
+
+    #[test]
+    fn orphans_of_a_dayshift_that_is_gone_are_killed_and_live_runs_are_not() {
+        let spawn = |marker: &str| {
+            Command::new("sleep")
+                .arg("30")
+                .env(tree::MARKER_ENV, marker)
+                .spawn()
+                .unwrap()
+        };
+        // no process has pid 0: this owner is gone
+        let mut orphan = spawn("0.0-0");
+        let mut live = spawn(&tree::marker());
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(kill_orphans() >= 1);
+        let status = orphan.wait().unwrap();
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(9),
+            "the orphan was killed"
+        );
+        assert!(
+            live.try_wait().unwrap().is_none(),
+            "a live run was left alone"
+        );
+        live.kill().unwrap();
+        live.wait().unwrap();
     }
 
     #[test]

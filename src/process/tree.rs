@@ -24,14 +24,57 @@ use nix::unistd::Pid;
 /// The environment variable that marks every process of one run.
 pub const MARKER_ENV: &str = "DAYSHIFT_RUN";
 
-/// A value of [`MARKER_ENV`] unique to one run of this process.
+/// A value of [`MARKER_ENV`] unique to one run of this process:
+/// `<owner pid>.<owner start time>-<n>`, so [`kill_orphans`] can tell whether the dayshift
+/// that started a process is still alive.
 pub fn marker() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    format!(
-        "{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
+    format!("{}-{}", owner(), COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// `<pid>.<start time>` of this process.
+fn owner() -> String {
+    let pid = std::process::id() as i32;
+    format!("{pid}.{}", stat(pid).map_or(0, |s| s.started))
+}
+
+/// Kill every process left by a dayshift that is gone (a crash, a SIGKILL): it carries a
+/// run marker whose owner no longer runs. Returns how many were killed. The work loop calls
+/// this before resuming a task, so nothing from the interrupted attempt writes on into the
+/// worktree the new one uses. Processes of a dayshift still running are left alone.
+pub fn kill_orphans() -> usize {
+    let all = all_processes();
+    let alive = |owner: &str| {
+        let Some((pid, started)) = owner.split_once('.') else {
+            return false;
+        };
+        let (Ok(pid), Ok(started)) = (pid.parse::<i32>(), started.parse::<u64>()) else {
+            return false;
+        };
+        all.get(&pid)
+            .is_some_and(|s| s.started == started && !s.zombie)
+    };
+    let prefix = format!("{MARKER_ENV}=");
+    let mut killed = 0;
+    for (pid, s) in &all {
+        if s.zombie {
+            continue;
+        }
+        let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else {
+            continue;
+        };
+        let owner = env
+            .split(|b| *b == 0)
+            .filter_map(|var| std::str::from_utf8(var).ok()?.strip_prefix(&prefix))
+            .find_map(|value| value.rsplit_once('-').map(|(owner, _)| owner.to_string()));
+        if let Some(owner) = owner
+            && !alive(&owner)
+            && kill(Pid::from_raw(*pid), Signal::SIGKILL).is_ok()
+        {
+            killed += 1;
+        }
+    }
+    killed
 }
 
 /// One line of `/proc/<pid>/stat`, the parts we need.

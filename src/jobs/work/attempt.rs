@@ -70,6 +70,11 @@ fn work(
     let sandbox = Sandbox::new(&ctx.config.policy.sandbox, ctx.home.root())
         .map_err(|e| crate::Error::Refused(e.to_string()))?;
     let first = if task.state == TaskState::InProgress {
+        // what the interrupted attempt left running must not write on into the worktree
+        let killed = process::kill_orphans();
+        if killed > 0 {
+            tracing::warn!("killed {killed} process(es) left by an interrupted run");
+        }
         let first = finish::resumes_at(task).clamp(1, attempts);
         task.log(
             ctx.now(),
