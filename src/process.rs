@@ -9,6 +9,8 @@
 //! group, its descendants and whatever carries its marker, `setsid` grandchildren included
 //! ([`tree`]) — is killed whenever [`run`] returns: at the end, at the timeout or on
 //! [`cancel_all`]. Readers never hold the run past that by more than [`READ_GRACE`].
+//! What a dayshift that died (SIGKILL, a crash) left running is found by its run marker and
+//! killed by [`kill_orphans`] before a task resumes.
 //!
 //! Confinement (bubblewrap) is not decided here: [`crate::sandbox`] rewrites a [`Spec`]
 //! into a confined one, and this module runs whatever it is given.
