@@ -293,6 +293,10 @@ fn a_setsid_process_dies_with_its_run_confined_or_not() {
 #[test]
 fn best_effort_runs_unconfined_without_bubblewrap_required_refuses_off_never_confines() {
     let f = Fixture::new();
+    // a bwrap that cannot confine here is found out by trying it
+    let broken = detect::probe(Path::new("false")).unwrap_err();
+    assert!(broken.contains("failed here"), "{broken}");
+    assert_eq!(detect::probe(&bwrap()), Ok(()));
     let missing = || Err("bubblewrap (`bwrap`) is not on PATH".to_string());
     let best_effort = Sandbox::decide(&SandboxPolicy::default(), f.home.root(), missing()).unwrap();
     assert!(

@@ -197,10 +197,14 @@ impl Confinement {
             "--unshare-ipc",
             "--die-with-parent",
             "--new-session",
-            "--cap-drop",
-            "ALL",
         ] {
             args.push(flag.into());
+        }
+        // bwrap keeps root's capabilities unless told (an unprivileged run has none): without
+        // them nothing inside can unmount the covers over the home
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if unsafe { libc::geteuid() } == 0 {
+            args.extend(["--cap-drop".into(), "ALL".into()]);
         }
         if !self.network {
             args.push("--unshare-net".into());

@@ -10,28 +10,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+use super::{Confinement, Scratch};
 use crate::process::{self, Spec};
 
 /// Overrides where dayshift looks for bubblewrap: a path to the program, or `none` to run
 /// as on a machine without it (for tests and for people who must run elsewhere).
 pub const BWRAP_ENV: &str = "DAYSHIFT_BWRAP";
-
-/// The namespaces the probe asks for; every confined run uses them.
-pub const PROBE_ARGS: [&str; 13] = [
-    "--ro-bind",
-    "/",
-    "/",
-    "--dev",
-    "/dev",
-    "--proc",
-    "/proc",
-    "--unshare-pid",
-    "--unshare-net",
-    "--unshare-ipc",
-    "--die-with-parent",
-    "--new-session",
-    "--",
-];
 
 /// The bwrap to use, after trying it: its path, or why confinement is unavailable.
 pub fn bubblewrap() -> Result<PathBuf, String> {
@@ -54,16 +38,35 @@ fn on_path(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Run `bwrap … true` once per program per process; the answer is cached.
+/// Run `true` confined exactly as a task's run would be (a home hidden, a worktree
+/// re-exposed, every namespace and flag), once per program per process; the answer is
+/// cached. A bwrap that cannot do one of them here (a setuid build refusing a flag, no user
+/// namespaces, no network namespace) fails this, not a task.
 pub fn probe(program: &Path) -> Result<(), String> {
     static CACHE: OnceLock<Mutex<HashMap<PathBuf, Result<(), String>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(answer) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(program) {
         return answer.clone();
     }
-    let mut args: Vec<&str> = PROBE_ARGS.to_vec();
-    args.push("true");
-    let answer = match process::run(&Spec::new(program, &args).timeout(Duration::from_secs(10))) {
+    let answer = try_confined(program);
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(program.to_path_buf(), answer.clone());
+    answer
+}
+
+fn try_confined(program: &Path) -> Result<(), String> {
+    let scratch = Scratch::create("probe").map_err(|e| format!("cannot make a temp dir: {e}"))?;
+    let (home, worktree) = (scratch.path().join("home"), scratch.path().join("home/wt"));
+    std::fs::create_dir_all(&worktree).map_err(|e| format!("cannot make a temp dir: {e}"))?;
+    let confinement = Confinement::bubblewrap(program.to_path_buf(), &home, &worktree, &[], None);
+    let spec = confinement.wrap(
+        Spec::new("true", &[])
+            .cwd(&worktree)
+            .timeout(Duration::from_secs(10)),
+    );
+    match process::run(&spec) {
         Err(e) => Err(e.to_string()),
         Ok(out) if out.success() => Ok(()),
         Ok(out) => Err(format!(
@@ -71,12 +74,7 @@ pub fn probe(program: &Path) -> Result<(), String> {
             program.display(),
             out.stderr.trim().lines().last().unwrap_or("no message")
         )),
-    };
-    cache
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(program.to_path_buf(), answer.clone());
-    answer
+    }
 }
 
 /// The kernel's Landlock ABI version, or `None` when Landlock is not enabled. dayshift
