@@ -214,3 +214,21 @@ async fn a_refused_key_is_read_from_aiders_output() {
         "the key is not in the error"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aider_creates_a_new_file_though_git_metadata_is_read_only() {
+    let server = MockServer::start().await;
+    let answer = "origins.py\n```python\n<<<<<<< SEARCH\n=======\nORIGINS = ['a', 'b']\n>>>>>>> REPLACE\n```\n";
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(completion(answer))
+        .mount(&server)
+        .await;
+    let (result, tree) = run(&server).await;
+    let report = result.unwrap();
+    assert_eq!(report.summary, "applied edits to origins.py");
+    assert_eq!(
+        std::fs::read_to_string(tree.path().join("origins.py")).unwrap(),
+        "ORIGINS = ['a', 'b']\n"
+    );
+}

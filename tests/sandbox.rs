@@ -455,3 +455,54 @@ fn credentials_are_hidden_and_a_tool_installed_in_the_home_still_runs() {
         all_output(&out)
     );
 }
+
+#[test]
+fn a_confined_tool_can_stage_files_but_only_in_a_private_index() {
+    let f = Fixture::new();
+    let tools = tempfile::tempdir().unwrap();
+    let script = tools.path().join("tool.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nset -e\necho 'y = 1' > new.py\ngit add new.py\ngit diff --cached --name-only > staged.txt\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let engine = CommandEngine::new(
+        "tool",
+        vec![script.display().to_string()],
+        [("PATH".to_string(), std::env::var("PATH").unwrap())].into(),
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    let meta = dayshift::tasks::Task::parse(
+        Path::new("T-0001-x.md"),
+        dayshift::tasks::TaskState::InProgress,
+        "---\nid: T-0001\ntitle: Add a module\npriority: high\ncreated: 2026-11-22T07:46:02+00:00\n---\n",
+    )
+    .unwrap()
+    .meta;
+    let objects = || git(&f.clone, &["count-objects", "-v"]);
+    let before = objects();
+    let confine = f.confinement();
+    let job = Assignment {
+        task: &meta,
+        description: "",
+        workdir: &f.mine.path,
+        feedback: None,
+        attempt: 1,
+        notes: &[],
+        confine: Some(&confine),
+    };
+    engine.run(&job).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(f.mine.path.join("staged.txt")).unwrap(),
+        "new.py\n",
+        "git add worked inside"
+    );
+    assert_eq!(
+        git(&f.mine.path, &["diff", "--cached", "--name-only"]),
+        "",
+        "the worktree's real index is untouched"
+    );
+    assert_eq!(objects(), before, "no object was written into the clone");
+}

@@ -128,6 +128,7 @@ impl AiderEngine {
         for flag in [
             "--yes-always",
             "--no-auto-commits",
+            "--no-dirty-commits",
             "--no-check-update",
             "--no-show-release-notes",
             "--no-show-model-warnings",
@@ -228,13 +229,14 @@ impl Engine for AiderEngine {
         if let Some((var, key)) = &self.api_key {
             spec.env.insert(var.clone(), key.clone());
         }
-        let spec = job
+        let (spec, git) = job
             .tool_confinement()
             .with_read(message.path())
             .with_write(&self.state_dir)
-            .wrap(spec);
+            .wrap_tool(spec, job.workdir)
+            .map_err(|e| EngineError::Config(format!("aider: cannot prepare git: {e}")))?;
         let out = process::run(&spec);
-        drop(message);
+        drop((message, git));
         let out = out.map_err(|e| EngineError::Spawn {
             engine: "aider".into(),
             program: self.program.display().to_string(),

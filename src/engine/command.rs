@@ -139,9 +139,14 @@ impl Engine for CommandEngine {
         spec.args = argv[1..].to_vec();
         spec.env = self.env.clone();
         spec.stdin = Some(prompt.into_bytes());
-        let spec = confine.wrap(spec);
+        let (spec, git) = confine.wrap_tool(spec, job.workdir).map_err(|e| {
+            EngineError::Config(format!(
+                "{}: cannot prepare git for the tool: {e}",
+                self.name
+            ))
+        })?;
         let out = process::run(&spec);
-        drop(scratch);
+        drop((scratch, git));
         let out = out.map_err(|e| EngineError::Spawn {
             engine: self.name.clone(),
             program: argv[0].clone(),

@@ -24,6 +24,7 @@
 pub mod confine;
 pub mod detect;
 pub mod scratch;
+mod tool_git;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
