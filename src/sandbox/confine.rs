@@ -232,3 +232,66 @@ fn venv_root(program: &Path) -> Option<PathBuf> {
     let root = bin.parent()?;
     (bin.file_name()? == "bin" && root.join("pyvenv.cfg").is_file()).then(|| root.to_path_buf())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn position(args: &[String], words: &[&str]) -> usize {
+        args.windows(words.len())
+            .position(|w| w.iter().zip(words).all(|(a, b)| a == b))
+            .unwrap_or_else(|| panic!("{words:?} not in {args:?}"))
+    }
+
+    #[test]
+    fn covers_come_before_binds_and_read_only_git_and_remounts_come_last() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = real(dir.path());
+        let home = root.join("h");
+        let worktree = home.join("workspace/worktrees/T-0001");
+        let git = home.join("workspace/target/.git");
+        std::fs::create_dir_all(&worktree).unwrap();
+        std::fs::create_dir_all(&git).unwrap();
+        let confinement = Confinement::bubblewrap(
+            "/usr/bin/bwrap".into(),
+            &home,
+            &worktree,
+            &[git.clone()],
+            None,
+        )
+        .with_read(Path::new("/opt/jdk"));
+        let spec = Spec::new("/bin/sh", &["-c", "true"]).cwd(&worktree);
+        let wrapped = confinement.wrap(spec);
+        assert_eq!(wrapped.program, Path::new("/usr/bin/bwrap"));
+        let a = &wrapped.args;
+        let (h, w, g) = (
+            home.display().to_string(),
+            worktree.display().to_string(),
+            git.display().to_string(),
+        );
+        let tmp = position(a, &["--tmpfs", "/tmp"]);
+        let cover = position(a, &["--tmpfs", &h]);
+        let read = position(a, &["--ro-bind-try", "/opt/jdk", "/opt/jdk"]);
+        let write = position(a, &["--bind-try", &w, &w]);
+        let git_ro = position(a, &["--ro-bind-try", &g, &g]);
+        let remount = position(a, &["--remount-ro", &h]);
+        assert!(position(a, &["--ro-bind", "/", "/"]) < tmp);
+        assert!(tmp < cover && cover < read && read < write && write < git_ro && git_ro < remount);
+        assert!(
+            a.contains(&"--unshare-net".to_string()),
+            "no network by default"
+        );
+        assert_eq!(a[a.len() - 4..], ["--", "/bin/sh", "-c", "true"]);
+        assert_eq!(wrapped.env.get("TMPDIR").map(String::as_str), Some("/tmp"));
+        let online = confinement
+            .with_network(true)
+            .wrap(Spec::new("/bin/sh", &[]));
+        assert!(!online.args.contains(&"--unshare-net".to_string()));
+        // unconfined, nothing changes
+        let plain = Confinement::none().wrap(Spec::new("/bin/sh", &["-c", "true"]));
+        assert_eq!(
+            (plain.program.as_path(), plain.args.len()),
+            (Path::new("/bin/sh"), 2)
+        );
+    }
+}
