@@ -256,7 +256,7 @@ mod tests {
             "/usr/bin/bwrap".into(),
             &home,
             &worktree,
-            &[git.clone()],
+            std::slice::from_ref(&git),
             None,
         )
         .with_read(Path::new("/opt/jdk"));
