@@ -178,13 +178,18 @@ pub fn run(spec: &Spec) -> Result<Output, SpawnError> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
-    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+    let parent = std::process::id() as nix::libc::pid_t;
+    // SAFETY: prctl and getppid are async-signal-safe and touch no memory of the parent.
     unsafe {
-        std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+        std::os::unix::process::CommandExt::pre_exec(&mut command, move || {
             // the child dies with the thread that started it (this one waits for it), so a
             // crash of dayshift cannot leave a tool writing into a worktree
             if nix::libc::prctl(nix::libc::PR_SET_PDEATHSIG, nix::libc::SIGKILL) != 0 {
                 return Err(std::io::Error::last_os_error());
+            }
+            // dayshift died before the line above: nobody would kill this child
+            if nix::libc::getppid() != parent {
+                return Err(std::io::Error::other("dayshift exited while starting it"));
             }
             Ok(())
         });
