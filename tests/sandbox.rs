@@ -634,3 +634,88 @@ fn a_hostile_tool_and_its_test_file_change_nothing_outside_the_worktree() {
         }
     }
 }
+
+/// A home whose coder runs `tool` (a shell script body) on one task, with `policy`.
+fn home_with_tool(body: &str, policy: &str) -> (TestHome, PathBuf) {
+    let home = TestHome::new();
+    let outer = home.root.parent().unwrap().to_path_buf();
+    let remote = common::bare_remote(&outer, "calc", &[("calc.py", "x = 1\n")]);
+    let tool = outer.join("tool.sh");
+    std::fs::write(&tool, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&tool, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    home.write(
+        "config/target.yaml",
+        &format!("repo: {}\nbase_branch: main\n", remote.display()),
+    );
+    home.write(
+        "config/agents.yaml",
+        &format!(
+            "providers: {{}}\nagents:\n  coder: {{engine: command, command: [\"{}\"], attempts: 2, timeout_minutes: 0.05}}\n",
+            tool.display()
+        ),
+    );
+    home.write("config/policy.yaml", policy);
+    home.ok(&["setup", "--no-aider"]);
+    home.write(
+        "tasks/backlog/T-0001-fix.md",
+        "---\nid: T-0001\ntitle: Fix\npriority: high\ncreated: 2026-11-22T07:46:02+00:00\n---\n## Description\nFix.\n",
+    );
+    (home, outer)
+}
+
+/// Start `dayshift run work`, wait until `word` runs, then SIGKILL dayshift.
+fn kill_dayshift_while(home: &TestHome, word: &str) {
+    let mut work = std::process::Command::new(common::BIN)
+        .arg("--home")
+        .arg(&home.root)
+        .args(["run", "work"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !running(word) {
+        assert!(Instant::now() < deadline, "`{word}` never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    work.kill().unwrap();
+    work.wait().unwrap();
+}
+
+#[test]
+fn a_killed_dayshift_leaves_nothing_running() {
+    let tag = 900 + std::process::id() % 1000;
+    // confined: the whole PID namespace goes with dayshift at once
+    let sleeper = format!("sleep {tag}.1");
+    let (home, _) = home_with_tool(
+        &format!("setsid {sleeper} & {sleeper}"),
+        "sandbox: {mode: required}\n",
+    );
+    kill_dayshift_while(&home, &sleeper);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!running(&sleeper), "a confined process outlived dayshift");
+
+    // unconfined: the tool dies with dayshift (PR_SET_PDEATHSIG); what it started is found
+    // by its run marker and killed before the task resumes
+    let sleeper = format!("sleep {tag}.2");
+    let (home, outer) = home_with_tool(
+        &format!(
+            "[ -e {o}/first ] && exit 0\ntouch {o}/first\n{sleeper}",
+            o = "$(dirname \"$0\")"
+        ),
+        "sandbox: {mode: off}\n",
+    );
+    kill_dayshift_while(&home, &sleeper);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(outer.join("first").exists());
+    assert!(
+        running(&sleeper),
+        "the grandchild is orphaned (no PID namespace)"
+    );
+    home.run(&["run", "work"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !running(&sleeper),
+        "the orphan was not killed when the task resumed"
+    );
+}
