@@ -719,3 +719,38 @@ fn a_killed_dayshift_leaves_nothing_running() {
         "the orphan was not killed when the task resumed"
     );
 }
+
+#[test]
+fn best_effort_without_bubblewrap_still_runs_work_and_the_guard_catches_an_escape() {
+    let (home, _) = home_with_tool(
+        "echo out > ../../escaped.txt\necho 'x = 2' > calc.py",
+        "auto_merge: low\n",
+    );
+    let out = home
+        .cmd()
+        .args(["run", "work"])
+        .env("DAYSHIFT_BWRAP", "none")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("run unconfined"),
+        "the run warns: {}",
+        stderr(&out)
+    );
+    let task = home
+        .tasks_json()
+        .into_iter()
+        .find(|t| t["id"] == "T-0001")
+        .unwrap();
+    assert_eq!(task["state"], "failed");
+    assert!(
+        task["reason"].as_str().unwrap_or("").contains("outside"),
+        "{task}"
+    );
+    let audit = home.read("logs/audit.jsonl");
+    assert!(
+        audit.contains("\"sandbox\":\"unconfined: DAYSHIFT_BWRAP=none"),
+        "the attempt records how it ran: {audit}"
+    );
+}
