@@ -27,8 +27,14 @@ bench:           ## print the performance figures (tasks list, run plan, daemon 
 build:
 	$(CARGO) build --release
 
-setup: build     ## build dayshift and install Aider (the default coding engine) into .venv/
+setup: build     ## build dayshift, install Aider (the default coding engine) into .venv/ and bubblewrap (the sandbox) when missing
 	@test -x .venv/bin/aider || (python3 -m venv .venv && .venv/bin/pip install --quiet aider-chat)
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && apt-get install -y -qq bubblewrap; \
+	  else \
+	    echo "bubblewrap is missing, so agents would run unconfined: run \`sudo apt-get install bubblewrap\` (or your distribution's package)"; \
+	  fi; }
 	@echo "dayshift is built: target/release/dayshift; Aider: .venv/bin/aider"
 
 doctor:

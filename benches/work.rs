@@ -41,7 +41,7 @@ fn main() {
         &home,
         "config/agents.yaml",
         &format!(
-            "providers: {{}}\nagents:\n  coder: {{engine: command, command: [\"{}\", \"{{prompt}}\"], attempts: 1}}\n",
+            "providers: {{}}\nagents:\n  coder: {{engine: command, command: [\"{}\"], attempts: 1}}\n",
             engine.display()
         ),
     );

@@ -44,6 +44,7 @@
 //! - [`target`]: the target clone, task worktrees, guardrails, commit and merge (network
 //!   through the git command).
 //! - [`qa`]: the target's lint, test and coverage commands, parsed, against the base branch.
+//! - [`sandbox`]: confinement (bubblewrap) of the coding tool and the target's commands.
 //! - [`daemon`]: lock, scheduler, catch-up, file watcher, signals, start/stop/status.
 //! - [`context`]: the home, config, store, queue and clock a job works with.
 //! - [`fsx`], [`lockfile`], [`process`]: crash-safe writes, flock locks, the one helper that
@@ -75,6 +76,7 @@ pub mod logging;
 pub mod markdown;
 pub mod process;
 pub mod qa;
+pub mod sandbox;
 pub mod store;
 pub mod target;
 pub mod tasks;

@@ -1,28 +1,38 @@
 //! The one place dayshift starts other programs.
 //!
 //! Every child gets an explicit environment (nothing inherited but what the caller
-//! allows), a closed stdin (tools that wait on a prompt would hang), its own process group
-//! (so a timeout kills the whole tree, grandchildren included), a timeout, and output
-//! captured on reader threads with a cap (a chatty tool cannot exhaust memory, and a full
-//! pipe cannot deadlock it). The child is waited for on a thread, so a fast command returns
-//! the moment it exits; the group is killed whenever [`run`] returns — at the timeout, on
-//! [`cancel_all`], or when it unwinds.
+//! allows), a closed stdin unless the caller gives bytes for it (tools that wait on a
+//! prompt would hang), its own process group, `PR_SET_PDEATHSIG(SIGKILL)` (it dies with
+//! dayshift), a timeout, and output captured on reader threads with a cap (a chatty tool
+//! cannot exhaust memory, and a full pipe cannot deadlock it). The child is waited for on a
+//! thread, so a fast command returns the moment it exits; everything the run started — its
+//! group, its descendants and whatever carries its marker, `setsid` grandchildren included
+//! ([`tree`]) — is killed whenever [`run`] returns: at the end, at the timeout or on
+//! [`cancel_all`]. Readers never hold the run past that by more than [`READ_GRACE`].
+//! What a dayshift that died (SIGKILL, a crash) left running is found by its run marker and
+//! killed by [`kill_orphans`] before a task resumes.
+//!
+//! Confinement (bubblewrap) is not decided here: [`crate::sandbox`] rewrites a [`Spec`]
+//! into a confined one, and this module runs whatever it is given.
 //!
 //! Cancellation is process-wide: a stopping daemon, or Ctrl-C on a foreground command
 //! ([`cancel_on_signals`]), calls [`cancel_all`]; every running child's group is killed within
 //! [`CANCEL_CHECK`], and [`cancelled`] tells the caller why its child ended.
 
+mod tree;
+
+pub use tree::kill_orphans;
+
 use std::collections::BTreeMap;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 
 /// Environment variables a child inherits unless the caller says otherwise.
 pub const BASE_ENV: [&str; 6] = ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR"];
@@ -38,6 +48,10 @@ pub struct Spec {
     pub timeout: Duration,
     /// Bytes kept of stdout and of stderr each (the rest is counted, not kept).
     pub output_cap: usize,
+    /// Written to the child's stdin on a thread, then closed; `None` gives a closed stdin.
+    /// Prompts go here (or in a file), never on the command line, where any process on
+    /// the machine can read them in `/proc/<pid>/cmdline`.
+    pub stdin: Option<Vec<u8>>,
 }
 
 impl Spec {
@@ -54,6 +68,7 @@ impl Spec {
             env,
             timeout: Duration::from_secs(60),
             output_cap: 1 << 20,
+            stdin: None,
         }
     }
 
@@ -142,27 +157,60 @@ pub struct SpawnError {
 }
 
 /// Run to completion (or timeout) and collect the output.
+///
+/// Whatever the child started is killed when this returns (see [`tree`]); output readers
+/// get [`READ_GRACE`] after that and then the run returns with what was read, so a process
+/// that escaped with the pipe open cannot hold the caller past its deadline.
 pub fn run(spec: &Spec) -> Result<Output, SpawnError> {
     let started = Instant::now();
+    let marker = tree::marker();
     let mut command = Command::new(&spec.program);
     command
         .args(&spec.args)
         .env_clear()
         .envs(&spec.env)
-        .stdin(Stdio::null())
+        .env(tree::MARKER_ENV, &marker)
+        .stdin(if spec.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let parent = std::process::id() as nix::libc::pid_t;
+    // SAFETY: prctl and getppid are async-signal-safe and touch no memory of the parent.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut command, move || {
+            // the child dies with the thread that started it (this one waits for it), so a
+            // crash of dayshift cannot leave a tool writing into a worktree
+            if nix::libc::prctl(nix::libc::PR_SET_PDEATHSIG, nix::libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // dayshift died before the line above: nobody would kill this child
+            if nix::libc::getppid() != parent {
+                return Err(std::io::Error::other("dayshift exited while starting it"));
+            }
+            Ok(())
+        });
+    }
     if let Some(dir) = &spec.cwd {
         command.current_dir(dir);
     }
-    let mut child = command.spawn().map_err(|source| SpawnError {
+    let mut child = spawn(&mut command).map_err(|source| SpawnError {
         program: spec.program.clone(),
         source,
     })?;
-    let guard = GroupGuard(child.id() as i32);
-    let stdout = capture(child.stdout.take(), spec.output_cap);
-    let stderr = capture(child.stderr.take(), spec.output_cap);
+    let mut family = tree::Family::new(child.id() as i32, marker);
+    if let (Some(mut pipe), Some(bytes)) = (child.stdin.take(), spec.stdin.clone()) {
+        // a thread, so a child that never reads cannot block the run; the pipe closes when
+        // it is done (or when the child is gone)
+        std::thread::spawn(move || {
+            let _ = pipe.write_all(&bytes);
+        });
+    }
+    let stdout = Capture::start(child.stdout.take(), spec.output_cap);
+    let stderr = Capture::start(child.stderr.take(), spec.output_cap);
     let (exited, exit) = mpsc::channel();
     let waiter = std::thread::spawn(move || {
         let status = child.wait();
@@ -175,15 +223,17 @@ pub fn run(spec: &Spec) -> Result<Output, SpawnError> {
             Ok(()) | Err(RecvTimeoutError::Disconnected) => break None,
             Err(RecvTimeoutError::Timeout) if left.is_zero() => break Some(Killed::TimedOut),
             Err(RecvTimeoutError::Timeout) if self::cancelled() => break Some(Killed::Cancelled),
-            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Timeout) => family.collect(),
         }
     };
-    // kill whatever is left of the group: grandchildren, or the timed-out or cancelled child
-    drop(guard);
+    // kill whatever is left of the run: grandchildren (setsid ones too), or the timed-out
+    // or cancelled child
+    family.kill_all();
     let waited = waiter.join().ok().and_then(Result::ok);
     let status = if killed.is_none() { waited } else { None };
-    let (stdout, cut_out) = stdout.join().unwrap_or_default();
-    let (stderr, cut_err) = stderr.join().unwrap_or_default();
+    let deadline = Instant::now() + READ_GRACE;
+    let (stdout, cut_out) = stdout.finish(deadline);
+    let (stderr, cut_err) = stderr.finish(deadline);
     Ok(Output {
         status,
         cancelled: killed == Some(Killed::Cancelled),
@@ -194,39 +244,69 @@ pub fn run(spec: &Spec) -> Result<Output, SpawnError> {
     })
 }
 
+/// How long output readers may go on after the run's processes are killed: what a pipe
+/// still buffers is read in microseconds, so this only matters when something escaped.
+pub const READ_GRACE: Duration = Duration::from_millis(200);
+
+/// Spawn, retrying a few times on ETXTBSY: a script written just now can be "busy" for a
+/// moment while another thread of this process forks with the script's fd still open.
+fn spawn(command: &mut Command) -> std::io::Result<std::process::Child> {
+    let mut tries = 0;
+    loop {
+        match command.spawn() {
+            Err(e) if e.raw_os_error() == Some(nix::libc::ETXTBSY) && tries < 5 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(20 * tries));
+            }
+            other => return other,
+        }
+    }
+}
+
 #[derive(Debug, PartialEq)]
 enum Killed {
     TimedOut,
     Cancelled,
 }
 
-/// Kills the process group when dropped.
-struct GroupGuard(i32);
-
-impl Drop for GroupGuard {
-    fn drop(&mut self) {
-        let _ = killpg(Pid::from_raw(self.0), Signal::SIGKILL);
-    }
+/// One pipe read on a thread into a shared buffer, so the run can stop waiting for it.
+struct Capture {
+    kept: Arc<Mutex<(Vec<u8>, bool)>>,
+    done: mpsc::Receiver<()>,
 }
 
-fn capture<R: Read + Send + 'static>(pipe: Option<R>, cap: usize) -> JoinHandle<(String, bool)> {
-    std::thread::spawn(move || {
-        let Some(mut pipe) = pipe else {
-            return (String::new(), false);
-        };
-        let mut kept = Vec::new();
-        let mut buf = [0u8; 8192];
-        let mut truncated = false;
-        while let Ok(n) = pipe.read(&mut buf) {
-            if n == 0 {
-                break;
+impl Capture {
+    fn start<R: Read + Send + 'static>(pipe: Option<R>, cap: usize) -> Self {
+        let kept = Arc::new(Mutex::new((Vec::new(), false)));
+        let (tx, done) = mpsc::channel();
+        let shared = Arc::clone(&kept);
+        std::thread::spawn(move || {
+            let Some(mut pipe) = pipe else {
+                return;
+            };
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let mut kept = shared.lock().unwrap_or_else(|e| e.into_inner());
+                let room = cap.saturating_sub(kept.0.len());
+                kept.0.extend_from_slice(&buf[..n.min(room)]);
+                kept.1 |= n > room;
             }
-            let room = cap.saturating_sub(kept.len());
-            kept.extend_from_slice(&buf[..n.min(room)]);
-            truncated |= n > room;
-        }
-        (String::from_utf8_lossy(&kept).into_owned(), truncated)
-    })
+            drop(tx);
+        });
+        Self { kept, done }
+    }
+
+    /// What was read by `deadline` (or by the end of the pipe, if sooner).
+    fn finish(self, deadline: Instant) -> (String, bool) {
+        let _ = self
+            .done
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()));
+        let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        (String::from_utf8_lossy(&kept.0).into_owned(), kept.1)
+    }
 }
 
 #[cfg(test)]
@@ -267,6 +347,78 @@ mod tests {
         assert_eq!(out.stdout.len(), 1000);
         assert!(out.truncated);
         assert_eq!(out.stderr, "[]\n");
+    }
+
+    /// Whether any process carries `word` on its command line (the test's own tag).
+    fn running(word: &str) -> bool {
+        std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+            std::fs::read(e.path().join("cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(word))
+        })
+    }
+
+    #[test]
+    fn a_setsid_grandchild_holding_stdout_neither_delays_the_run_nor_outlives_it() {
+        let tag = format!("{}", 600 + std::process::id() % 1000);
+        // the grandchild leaves the group (setsid), keeps stdout open and sleeps on
+        let script = format!("setsid sleep {tag}.1 & echo started; sleep 30");
+        let out = run(&Spec::new("sh", &["-c", &script]).timeout(Duration::from_secs(1))).unwrap();
+        assert!(out.timed_out());
+        assert!(out.elapsed < Duration::from_secs(2), "{:?}", out.elapsed);
+        assert_eq!(out.stdout, "started\n");
+        assert!(
+            !running(&format!("sleep {tag}.1")),
+            "the setsid grandchild survived"
+        );
+        // and when the child ends by itself, an orphaned setsid process still goes with it
+        let script = format!("setsid sh -c 'sleep {tag}.2' & echo done");
+        let out = run(&Spec::new("sh", &["-c", &script])).unwrap();
+        assert!(out.success() && out.elapsed < Duration::from_secs(2));
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(!running(&format!("sleep {tag}.2")), "the orphan survived");
+    }
+
+    #[test]
+    fn stdin_bytes_reach_the_child_and_are_not_on_its_command_line() {
+        let mut spec = Spec::new("sh", &["-c", "cat; cat /proc/$$/cmdline"]);
+        let prompt = "a long prompt\n".repeat(20_000);
+        spec.stdin = Some(prompt.clone().into_bytes());
+        let out = run(&spec).unwrap();
+        assert!(out.success());
+        assert!(out.stdout.starts_with(&prompt));
+        assert!(!out.stdout[prompt.len()..].contains("a long prompt"));
+        // a child that never reads its stdin still ends
+        let mut spec = Spec::new("true", &[]);
+        spec.stdin = Some(vec![b'x'; 1 << 20]);
+        assert!(run(&spec).unwrap().success());
+    }
+
+    #[test]
+    fn orphans_of_a_dayshift_that_is_gone_are_killed_and_live_runs_are_not() {
+        let spawn = |marker: &str| {
+            Command::new("sleep")
+                .arg("30")
+                .env(tree::MARKER_ENV, marker)
+                .spawn()
+                .unwrap()
+        };
+        // no process has pid 0: this owner is gone
+        let mut orphan = spawn("0.0-0");
+        let mut live = spawn(&tree::marker());
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(kill_orphans() >= 1);
+        let status = orphan.wait().unwrap();
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(9),
+            "the orphan was killed"
+        );
+        assert!(
+            live.try_wait().unwrap().is_none(),
+            "a live run was left alone"
+        );
+        live.kill().unwrap();
+        live.wait().unwrap();
     }
 
     #[test]

@@ -21,7 +21,7 @@ const TESTS: &str = "import unittest\n\nfrom calc import add, sub\n\n\nclass Cal
 /// `approval: approved`; "Loosen" also rewrites config/policy.yaml to merge everything.
 const HOSTILE_CLI: &str = r#"#!/usr/bin/env python3
 import pathlib, sys
-prompt = sys.argv[1]
+prompt = sys.stdin.read()
 calc = pathlib.Path("calc.py")
 src = calc.read_text()
 home = next(p for p in pathlib.Path.cwd().parents if (p / "tasks" / "in_review").is_dir())
@@ -59,7 +59,7 @@ fn home_with_target() -> (TestHome, PathBuf) {
     home.write(
         "config/agents.yaml",
         &format!(
-            "providers: {{}}\nagents:\n  coder: {{engine: command, command: [\"{}\", \"{{prompt}}\"], attempts: 1, timeout_minutes: 1}}\n",
+            "providers: {{}}\nagents:\n  coder: {{engine: command, command: [\"{}\"], attempts: 1, timeout_minutes: 1}}\n",
             cli.display()
         ),
     );

@@ -47,7 +47,7 @@ fn a_ready_home_passes_every_check() {
     let out = doctor(&home, git.path());
     assert!(out.status.success(), "{}", stdout(&out));
     assert!(
-        stdout(&out).contains("all 7 checks passed"),
+        stdout(&out).contains("all 8 checks passed"),
         "{}",
         stdout(&out)
     );

@@ -39,6 +39,7 @@ fn assignment<'a>(task: &'a TaskMeta, dir: &'a Path, notes: &'a [String]) -> Ass
         feedback: Some("FAILED test_origins"),
         attempt: 2,
         notes,
+        confine: None,
     }
 }
 
@@ -63,14 +64,15 @@ fn env_with(extra: &[(&str, &str)]) -> BTreeMap<String, String> {
 fn the_command_engine_passes_prompt_files_and_workdir_through_its_template() {
     let tools = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
+    // the tool records its arguments, its stdin, the prompt file and its own command line
     let script = fake_cli(
         tools.path(),
-        "printf '%s\\n' \"$@\" > args.txt\necho \"token=[$GITHUB_TOKEN] allowed=[$ALLOWED]\" > env.txt\necho 'ORIGINS = [a, b]' > edited.py",
+        "printf '%s\\n' \"$@\" > args.txt\ncat > stdin.txt\ncat \"$2\" > prompt-file.txt\ntr '\\0' '\\n' < /proc/$$/cmdline > cmdline.txt\necho \"token=[$GITHUB_TOKEN] allowed=[$ALLOWED]\" > env.txt\necho 'ORIGINS = [a, b]' > edited.py",
     );
     let template = vec![
         script,
-        "--prompt".into(),
-        "{prompt}".into(),
+        "--prompt-file".into(),
+        "{prompt_file}".into(),
         "--files".into(),
         "{files}".into(),
         "--cwd={workdir}".into(),
@@ -87,19 +89,38 @@ fn the_command_engine_passes_prompt_files_and_workdir_through_its_template() {
     let report = engine.run(&assignment(&meta, work.path(), &notes)).unwrap();
     assert_eq!(report.summary, "fake finished");
 
-    let args = std::fs::read_to_string(work.path().join("args.txt")).unwrap();
+    let read = |name: &str| std::fs::read_to_string(work.path().join(name)).unwrap();
+    let (args, stdin, file, cmdline) = (
+        read("args.txt"),
+        read("stdin.txt"),
+        read("prompt-file.txt"),
+        read("cmdline.txt"),
+    );
     assert!(
-        args.starts_with("--prompt\nTask T-0007: Split the origins\n"),
-        "{args}"
+        stdin.starts_with("Task T-0007: Split the origins\n"),
+        "{stdin}"
     );
     for part in [
         "Use a list.",
         "settings load with two origins",
         "Don't touch the webhook",
         "FAILED test_origins",
+        "Do not commit.",
     ] {
-        assert!(args.contains(part), "the prompt carries `{part}`: {args}");
+        assert!(stdin.contains(part), "the prompt carries `{part}`: {stdin}");
     }
+    assert_eq!(file, stdin, "{{prompt_file}} holds the same prompt");
+    for line in [&args, &cmdline] {
+        assert!(
+            !line.contains("Split the origins"),
+            "the prompt is on argv: {line}"
+        );
+    }
+    let prompt_file = args.lines().nth(1).unwrap();
+    assert!(
+        !std::path::Path::new(prompt_file).exists(),
+        "the prompt file is removed after the run"
+    );
     assert!(
         args.contains("--files\ncore/settings.py\ncore/urls.py\n"),
         "one argument per file: {args}"
@@ -129,7 +150,7 @@ fn the_command_engine_reports_crashes_timeouts_and_claude_errors() {
         let script = fake_cli(tools.path(), body);
         CommandEngine::new(
             "fake",
-            vec![script, "{prompt}".into()],
+            vec![script],
             env_with(&[]),
             Duration::from_secs(timeout),
         )
@@ -170,7 +191,7 @@ fn the_command_engine_reports_crashes_timeouts_and_claude_errors() {
     );
     let missing = CommandEngine::new(
         "fake",
-        vec!["/nonexistent/cli".into(), "{prompt}".into()],
+        vec!["/nonexistent/cli".into()],
         env_with(&[]),
         Duration::from_secs(5),
     )
@@ -180,18 +201,34 @@ fn the_command_engine_reports_crashes_timeouts_and_claude_errors() {
 
 #[test]
 fn presets_and_templates_are_checked() {
-    assert_eq!(preset("claude").unwrap()[..3], ["claude", "-p", "{prompt}"]);
-    assert_eq!(preset("codex").unwrap()[..2], ["codex", "exec"]);
+    assert_eq!(
+        preset("claude").unwrap(),
+        [
+            "claude",
+            "-p",
+            "--permission-mode",
+            "acceptEdits",
+            "--output-format",
+            "json"
+        ]
+    );
+    assert_eq!(
+        preset("codex").unwrap(),
+        ["codex", "exec", "--skip-git-repo-check", "--json", "-"]
+    );
     assert!(preset("nope").is_none());
     let err = CommandEngine::new(
         "x",
-        vec!["tool".into(), "--go".into()],
+        vec!["tool".into(), "--go={prompt}".into()],
         BTreeMap::new(),
         Duration::from_secs(1),
     )
     .err()
     .unwrap();
-    assert!(err.to_string().contains("{prompt}"), "{err}");
+    assert!(
+        err.to_string().contains("/proc/<pid>/cmdline") && err.to_string().contains("stdin"),
+        "{err}"
+    );
 }
 
 const EDIT: &str = "core/settings.py\n<<<<<<< SEARCH\nORIGINS = a + b\n=======\nORIGINS = [a, b]\n>>>>>>> REPLACE\n";

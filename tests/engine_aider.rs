@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use dayshift::engine::aider::AiderEngine;
 use dayshift::engine::{Assignment, Engine, EngineError};
+use dayshift::sandbox::Confinement;
 use dayshift::tasks::{Task, TaskMeta, TaskState};
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -103,6 +104,13 @@ async fn run(
     );
     let result = tokio::task::spawn_blocking(move || {
         let meta = task();
+        // confined as the work loop runs it: the worktree and Aider's state writable, its
+        // git metadata read-only, a (stand-in) dayshift home hidden, the host's network kept
+        let bwrap = dayshift::sandbox::detect::bubblewrap().unwrap_or_else(|why| {
+            panic!("{why}: install bubblewrap (`apt-get install bubblewrap`; CI does)")
+        });
+        let home = tempfile::tempdir().unwrap();
+        let confine = Confinement::bubblewrap(bwrap, home.path(), &dir, &[dir.join(".git")], None);
         let job = Assignment {
             task: &meta,
             description: "Split by commas.",
@@ -110,6 +118,7 @@ async fn run(
             feedback: None,
             attempt: 1,
             notes: &[],
+            confine: Some(&confine),
         };
         engine(&uri, &state_dir).run(&job)
     })
@@ -203,5 +212,23 @@ async fn a_refused_key_is_read_from_aiders_output() {
     assert!(
         !err.to_string().contains(KEY),
         "the key is not in the error"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aider_creates_a_new_file_though_git_metadata_is_read_only() {
+    let server = MockServer::start().await;
+    let answer = "origins.py\n```python\n<<<<<<< SEARCH\n=======\nORIGINS = ['a', 'b']\n>>>>>>> REPLACE\n```\n";
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(completion(answer))
+        .mount(&server)
+        .await;
+    let (result, tree) = run(&server).await;
+    let report = result.unwrap();
+    assert_eq!(report.summary, "applied edits to origins.py");
+    assert_eq!(
+        std::fs::read_to_string(tree.path().join("origins.py")).unwrap(),
+        "ORIGINS = ['a', 'b']\n"
     );
 }

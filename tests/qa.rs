@@ -206,6 +206,7 @@ fn the_child_environment_is_small_and_explicit() {
         "CI",
         "PYTHONDONTWRITEBYTECODE",
         "PWD",
+        "DAYSHIFT_RUN", // the run's marker: process::run kills whatever carries it
         "SHLVL",
         "_",
         "OLDPWD",

@@ -63,7 +63,7 @@ fn home_with_leaky_tool() -> (TestHome, PathBuf) {
     home.write(
         "config/agents.yaml",
         &format!(
-            "providers:\n  acme: {{kind: openai, base_url: \"http://127.0.0.1:9/v1\", model: m, api_key_env: {ENV_NAME}}}\nagents:\n  coder: {{engine: command, command: [\"{}\", \"{{prompt}}\"], env: [{ENV_NAME}, {FILE_NAME}], attempts: 2, timeout_minutes: 1}}\n",
+            "providers:\n  acme: {{kind: openai, base_url: \"http://127.0.0.1:9/v1\", model: m, api_key_env: {ENV_NAME}}}\nagents:\n  coder: {{engine: command, command: [\"{}\"], env: [{ENV_NAME}, {FILE_NAME}], attempts: 2, timeout_minutes: 1}}\n",
             tool.display()
         ),
     );

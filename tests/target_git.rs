@@ -873,7 +873,7 @@ const CALC_TESTS: &str = "import unittest\n\nfrom calc import add\n\n\nclass Cal
 /// A coding tool that fixes `add` and, by the task's title, attacks git as well.
 const HOSTILE_CLI: &str = r##"#!/usr/bin/env python3
 import os, pathlib, subprocess, sys
-prompt = sys.argv[1]
+prompt = sys.stdin.read()
 calc = pathlib.Path("calc.py")
 calc.write_text(calc.read_text().replace("return a - b", "return a + b"))
 hook = "#!/bin/sh\necho $0 >> '" + os.path.abspath("../../../../marker-hook-ran") + "'\n"
@@ -922,7 +922,7 @@ fn hostile_home(tests: &str) -> (common::TestHome, PathBuf, PathBuf) {
     home.write(
         "config/agents.yaml",
         &format!(
-            "providers: {{}}\nagents:\n  coder: {{engine: command, command: [\"{}\", \"{{prompt}}\"], attempts: 1, timeout_minutes: 1}}\n",
+            "providers: {{}}\nagents:\n  coder: {{engine: command, command: [\"{}\"], attempts: 1, timeout_minutes: 1}}\n",
             cli.display()
         ),
     );

@@ -16,7 +16,7 @@ const TESTS: &str = "import unittest\n\nfrom calc import add, sub, mul\n\n\nclas
 /// Like `claude -p --output-format json`, it prints its usage: 100 tokens in, 20 out.
 const FAKE_CLI: &str = r#"#!/usr/bin/env python3
 import json, pathlib, re, sys, time
-prompt = sys.argv[1]
+prompt = sys.stdin.read()
 calc = pathlib.Path("calc.py")
 src = calc.read_text()
 if "Fix add" in prompt:
@@ -75,7 +75,7 @@ fn home_with_target(attempts: u32, timeout_minutes: f64) -> (TestHome, PathBuf) 
     home.write(
         "config/agents.yaml",
         &format!(
-            "providers: {{}}\nagents:\n  coder: {{engine: command, command: [\"{}\", \"{{prompt}}\"], attempts: {attempts}, timeout_minutes: {timeout_minutes}}}\n",
+            "providers: {{}}\nagents:\n  coder: {{engine: command, command: [\"{}\"], attempts: {attempts}, timeout_minutes: {timeout_minutes}}}\n",
             cli.display()
         ),
     );
@@ -344,7 +344,9 @@ fn engine_failures_end_in_failed_with_the_reason_and_the_base_untouched() {
         (2, "Crash now", "exited with code 3"),
         (3, "Do Nothing", "changed nothing"),
         (4, "Touch the Secret", "deploy/secrets.env"),
-        (5, "Write Outside", "outside"),
+        // confined (bubblewrap; CI installs it) the kernel refuses the write ("Read-only file
+        // system") and the tool fails; unconfined the guard finds it "outside" the worktree
+        (5, "Write Outside", "exited with code 1"),
         (6, "Make a Huge change", "lines"),
     ];
     for (n, title, _) in cases {
@@ -372,8 +374,8 @@ fn engine_failures_end_in_failed_with_the_reason_and_the_base_untouched() {
         "the base branch is untouched"
     );
     assert!(
-        home.path("workspace/escaped.txt").exists(),
-        "the write outside happened, and was caught (not silently allowed)"
+        !home.path("workspace/escaped.txt").exists(),
+        "the sandbox refused the write outside the worktree"
     );
     assert_eq!(running_cli(&home), "", "no engine process is left");
     let audit = home.read("logs/audit.jsonl");
@@ -387,7 +389,7 @@ fn engine_failures_end_in_failed_with_the_reason_and_the_base_untouched() {
 #[test]
 fn work_refuses_plainly_when_the_coding_tool_is_not_installed() {
     let (home, _remote) = home_with_target(1, 1.0);
-    home.write("config/agents.yaml", "providers: {}\nagents:\n  coder: {engine: command, command: [\"/nonexistent/coding-cli\", \"{prompt}\"]}\n");
+    home.write("config/agents.yaml", "providers: {}\nagents:\n  coder: {engine: command, command: [\"/nonexistent/coding-cli\"]}\n");
     add_task(&home, 1, "Fix add");
     let out = home.run(&["run", "work"]);
     assert_eq!(out.status.code(), Some(1));

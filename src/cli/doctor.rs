@@ -12,6 +12,7 @@ use crate::config::{AgentName, Config};
 use crate::error::Result;
 use crate::home::Home;
 use crate::process::{self, Spec};
+use crate::sandbox::{self, Sandbox, State};
 use crate::tasks::Queue;
 
 #[derive(Debug, serde::Serialize)]
@@ -20,6 +21,12 @@ struct Check {
     /// Not run because it needs a valid config (the `config` check says what is wrong).
     skipped: bool,
     problems: Vec<String>,
+    /// What passed, when it is worth saying (the sandbox line).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+    /// Not failures, but a person should know (e.g. agents run unconfined).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
 }
 
 impl Check {
@@ -28,6 +35,8 @@ impl Check {
             check,
             skipped: false,
             problems,
+            detail: None,
+            warnings: vec![],
         }
     }
 
@@ -40,9 +49,8 @@ impl Check {
         match config {
             Some(config) => Self::new(check, run(home, config)),
             None => Self {
-                check,
                 skipped: true,
-                problems: vec![],
+                ..Self::new(check, vec![])
             },
         }
     }
@@ -66,6 +74,7 @@ pub fn doctor(home_dir: &Path, json: bool) -> Result<ExitCode> {
         Check::new("git", git_problems(&home)),
         Check::needing_config("target", &home, config, target_problems),
         Check::needing_config("coding tool", &home, config, tool_problems),
+        sandbox_check(&home, config),
     ];
     let failed = checks.iter().map(|c| c.problems.len()).sum::<usize>();
     if json {
@@ -78,7 +87,10 @@ pub fn doctor(home_dir: &Path, json: bool) -> Result<ExitCode> {
                     check.check
                 );
             } else if check.problems.is_empty() {
-                println!("ok    {}", check.check);
+                println!("ok    {}", check.detail.as_deref().unwrap_or(check.check));
+            }
+            for warning in &check.warnings {
+                println!("warn  {warning}");
             }
             for problem in &check.problems {
                 println!("FAIL  {problem}");
@@ -223,4 +235,36 @@ fn tool_problems(home: &Home, config: &Config) -> Vec<String> {
             "aider: not found in .venv/bin or on PATH; `make setup` installs it into .venv/".into(),
         ]
     }
+}
+
+/// The sandbox line: what confinement this machine gives, and what `sandbox.mode` makes of
+/// it — a failure when work would be refused, a warning when agents would run unconfined.
+fn sandbox_check(home: &Home, config: Option<&Config>) -> Check {
+    let Some(config) = config else {
+        return Check::needing_config("sandbox", home, None, |_, _| vec![]);
+    };
+    let landlock = sandbox::detect::landlock_abi()
+        .map_or("Landlock unavailable".to_string(), |v| {
+            format!("Landlock ABI {v}")
+        });
+    let policy = &config.policy.sandbox;
+    let mut check = Check::new("sandbox", vec![]);
+    match Sandbox::decide(policy, home.root(), sandbox::detect::bubblewrap()) {
+        Err(e) => check.problems.push(format!("sandbox: {e}")),
+        Ok(s) => match s.state() {
+            State::Confined { .. } => {
+                check.detail = Some(format!(
+                    "sandbox: bubblewrap works (mount, pid, net namespaces); {landlock}"
+                ));
+            }
+            State::Unavailable { why } => check.warnings.push(format!(
+                "sandbox: {why}; the coding tool and the target's commands run unconfined (sandbox.mode: best_effort); install bubblewrap (`apt-get install bubblewrap`)"
+            )),
+            State::Off => check.warnings.push(format!(
+                "sandbox: sandbox.mode is off in {}: the coding tool and the target's commands run unconfined; set best_effort or required",
+                home.config_file("policy.yaml").display()
+            )),
+        },
+    }
+    check
 }

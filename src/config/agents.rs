@@ -132,7 +132,8 @@ pub struct AgentConfig {
     /// `engine: command`: a preset (`claude`, `codex`) …
     #[serde(default)]
     pub preset: Option<String>,
-    /// … or an argument template with {prompt}, {files} and {workdir}.
+    /// … or an argument template with {prompt_file}, {files} and {workdir} (the prompt comes
+    /// on stdin; `{prompt}` is refused).
     #[serde(default)]
     pub command: Option<Vec<String>>,
     /// Environment variables the coding tool may see (values from config/.env or the
@@ -268,8 +269,8 @@ impl AgentsConfig {
                 (_, Some(p), _) if !["claude", "codex"].contains(&p.as_str()) => Some(format!(
                     "unknown preset `{p}`; presets are claude and codex"
                 )),
-                (_, _, Some(c)) if !c.iter().any(|a| a.contains("{prompt}")) => {
-                    Some("`command` never passes {prompt}".to_string())
+                (_, _, Some(c)) if c.iter().any(|a| a.contains("{prompt}")) => {
+                    Some(crate::engine::command::PROMPT_ON_ARGV.to_string())
                 }
                 _ if coder.env.iter().any(|v| {
                     v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')

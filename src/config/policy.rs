@@ -30,6 +30,8 @@ struct RawPolicy {
     max_files_changed: u32,
     #[serde(default = "default_max_lines")]
     max_lines_changed: u32,
+    #[serde(default)]
+    sandbox: RawSandbox,
 }
 
 impl Default for RawPolicy {
@@ -40,6 +42,7 @@ impl Default for RawPolicy {
             never_touch: Vec::new(),
             max_files_changed: default_max_files(),
             max_lines_changed: default_max_lines(),
+            sandbox: RawSandbox::default(),
         }
     }
 }
@@ -70,6 +73,7 @@ pub struct Policy {
     pub never_touch: PathRules,
     pub max_files_changed: u32,
     pub max_lines_changed: u32,
+    pub sandbox: SandboxPolicy,
 }
 
 /// A list of glob patterns over paths relative to the target's root.
@@ -107,6 +111,7 @@ impl Policy {
             never_touch: compile(file, "never_touch", &raw.never_touch)?,
             max_files_changed: raw.max_files_changed,
             max_lines_changed: raw.max_lines_changed,
+            sandbox: SandboxPolicy::from_raw(file, raw.sandbox)?,
         })
     }
 }
@@ -154,6 +159,96 @@ fn compile(file: &Path, key: &str, patterns: &[Spanned<String>]) -> Result<PathR
     })
 }
 
+/// `sandbox.mode`: what happens when confinement is not available on this machine.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SandboxMode {
+    /// Refuse to run work without confinement.
+    Required,
+    /// Confine when the machine can, else run unconfined with a warning (every check that
+    /// does not need the sandbox still holds).
+    #[default]
+    BestEffort,
+    /// Never confine.
+    Off,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSandbox {
+    #[serde(default)]
+    mode: SandboxMode,
+    #[serde(default)]
+    read: Vec<Spanned<String>>,
+    #[serde(default)]
+    write: Vec<Spanned<String>>,
+    #[serde(default)]
+    network: bool,
+}
+
+/// `sandbox:` in policy.yaml: how the coding tool and the target's commands are confined
+/// (see [`crate::sandbox`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SandboxPolicy {
+    pub mode: SandboxMode,
+    /// Extra paths a toolchain needs, re-exposed read-only (absolute, `~/` expanded).
+    pub read: Vec<std::path::PathBuf>,
+    /// Extra paths re-exposed writable.
+    pub write: Vec<std::path::PathBuf>,
+    /// Network for the target's commands (the coding tool always keeps the host's: it
+    /// must reach its model).
+    pub network: bool,
+}
+
+impl SandboxPolicy {
+    fn from_raw(file: &Path, raw: RawSandbox) -> Result<Self, FileProblem> {
+        let paths = |key: &str, list: &[Spanned<String>]| {
+            list.iter()
+                .map(|p| sandbox_path(file, key, p))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(Self {
+            mode: raw.mode,
+            read: paths("sandbox.read", &raw.read)?,
+            write: paths("sandbox.write", &raw.write)?,
+            network: raw.network,
+        })
+    }
+}
+
+/// An absolute path (or `~/…`, under the HOME dayshift runs with), without `..`.
+fn sandbox_path(
+    file: &Path,
+    key: &str,
+    entry: &Spanned<String>,
+) -> Result<std::path::PathBuf, FileProblem> {
+    let text = entry.value.trim();
+    let at = At {
+        file: file.to_path_buf(),
+        line: yaml::line_of(&entry.referenced, 0),
+    };
+    let expanded = match text.strip_prefix("~/") {
+        Some(rest) => std::env::var_os("HOME").map(|h| Path::new(&h).join(rest)),
+        None => Some(Path::new(text).to_path_buf()),
+    };
+    match expanded {
+        Some(path)
+            if path.is_absolute()
+                && path.components().count() > 1
+                && !path
+                    .components()
+                    .any(|c| c == std::path::Component::ParentDir) =>
+        {
+            Ok(path)
+        }
+        _ => Err(FileProblem::new(
+            at,
+            format!("`{key}` entry `{text}` is not an absolute path below /"),
+            "write a full path such as /opt/toolchain or ~/.cache/pip (no `..`)",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,6 +268,41 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.at.line, Some(2));
         assert!(err.problem.contains("not a path inside the target"));
+    }
+
+    #[test]
+    fn sandbox_keys_are_typed_and_checked() {
+        let p = Policy::default();
+        assert_eq!(p.sandbox.mode, SandboxMode::BestEffort);
+        assert!(!p.sandbox.network && p.sandbox.read.is_empty());
+        let p = Policy::parse(
+            Path::new("p.yaml"),
+            "sandbox:\n  mode: required\n  read: [/opt/jdk]\n  write: [\"/var/cache/x\"]\n  network: true\n",
+        )
+        .unwrap();
+        assert_eq!(p.sandbox.mode, SandboxMode::Required);
+        assert_eq!(p.sandbox.read, [Path::new("/opt/jdk")]);
+        assert_eq!(p.sandbox.write, [Path::new("/var/cache/x")]);
+        assert!(p.sandbox.network);
+        for (yaml, line, words) in [
+            ("sandbox:\n  mode: strict\n", 2, "strict"),
+            (
+                "sandbox:\n  write:\n    - relative/dir\n",
+                3,
+                "not an absolute path",
+            ),
+            ("sandbox:\n  read: [\"/\"]\n", 2, "not an absolute path"),
+            (
+                "sandbox:\n  read: [/opt/../etc]\n",
+                2,
+                "not an absolute path",
+            ),
+            ("sandbox:\n  netwrk: true\n", 2, "netwrk"),
+        ] {
+            let err = Policy::parse(Path::new("p.yaml"), yaml).unwrap_err();
+            assert_eq!(err.at.line, Some(line), "{yaml}: {err}");
+            assert!(err.to_string().contains(words), "{yaml}: {err}");
+        }
     }
 
     #[test]

@@ -5,15 +5,19 @@
 //! engine reads its output (`Applied edit to …`, `did not conform to the edit format`,
 //! `litellm.…Error`, `Tokens: … sent, … received. Cost: $…`), and the caller judges the
 //! work tree's diff. Aider gets a HOME of its own, a model-metadata file (so it never
-//! downloads a price list), no auto-commits, a closed stdin, and the API key only through
-//! its environment — never on the command line, where `ps` would show it.
+//! downloads a price list), no auto-commits, a closed stdin, the task in a message file
+//! (`--message-file`, in a private directory removed after the run) and the API key only
+//! through its environment — never on the command line, where `ps` would show it. Confined,
+//! it may write the worktree and its own state directory, and keeps the host's network to
+//! reach its model.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{Assignment, Engine, EngineError, EngineReport, Spent, tail, task_prompt};
 use crate::llm::Usage;
 use crate::process::{self, Spec};
+use crate::sandbox::Scratch;
 
 #[derive(Clone)]
 pub struct AiderEngine {
@@ -111,8 +115,8 @@ fn count(text: &str) -> u64 {
 }
 
 impl AiderEngine {
-    /// The command line (without the key).
-    pub fn args(&self, job: &Assignment) -> Vec<String> {
+    /// The command line (without the key, and without the task: that is in `message_file`).
+    pub fn args(&self, job: &Assignment, message_file: &Path) -> Vec<String> {
         let mut args: Vec<String> = vec!["--model".into(), self.model.clone()];
         if let Some(base) = &self.api_base {
             args.extend(["--openai-api-base".into(), base.clone()]);
@@ -124,6 +128,7 @@ impl AiderEngine {
         for flag in [
             "--yes-always",
             "--no-auto-commits",
+            "--no-dirty-commits",
             "--no-check-update",
             "--no-show-release-notes",
             "--no-show-model-warnings",
@@ -147,7 +152,7 @@ impl AiderEngine {
         for file in &job.task.files {
             args.extend(["--file".into(), file.clone()]);
         }
-        args.extend(["--message".into(), task_prompt(job)]);
+        args.extend(["--message-file".into(), message_file.display().to_string()]);
         args
     }
 
@@ -202,10 +207,20 @@ impl Engine for AiderEngine {
                 self.state_dir.display()
             ))
         })?;
+        let message = Scratch::create("prompt").map_err(|e| {
+            EngineError::Config(format!(
+                "aider: cannot make a directory for the message file in {}: {e}",
+                std::env::temp_dir().display()
+            ))
+        })?;
+        let message_file = message.path().join("message.md");
+        crate::fsx::write_atomic(&message_file, task_prompt(job).as_bytes()).map_err(|e| {
+            EngineError::Config(format!("aider: cannot write the message file: {e}"))
+        })?;
         let mut spec = Spec::new(&self.program, &[])
             .cwd(job.workdir)
             .timeout(self.timeout);
-        spec.args = self.args(job);
+        spec.args = self.args(job, &message_file);
         spec.env.insert("HOME".into(), home.display().to_string());
         spec.env
             .insert("LITELLM_LOCAL_MODEL_COST_MAP".into(), "True".into());
@@ -214,7 +229,15 @@ impl Engine for AiderEngine {
         if let Some((var, key)) = &self.api_key {
             spec.env.insert(var.clone(), key.clone());
         }
-        let out = process::run(&spec).map_err(|e| EngineError::Spawn {
+        let (spec, git) = job
+            .tool_confinement()
+            .with_read(message.path())
+            .with_write(&self.state_dir)
+            .wrap_tool(spec, job.workdir)
+            .map_err(|e| EngineError::Config(format!("aider: cannot prepare git: {e}")))?;
+        let out = process::run(&spec);
+        drop((message, git));
+        let out = out.map_err(|e| EngineError::Spawn {
             engine: "aider".into(),
             program: self.program.display().to_string(),
             detail: e.source.to_string(),

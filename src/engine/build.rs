@@ -3,7 +3,7 @@
 //! ```yaml
 //! coder: {engine: aider, provider: claude, attempts: 3, timeout_minutes: 10}
 //! coder: {engine: command, preset: claude, env: [ANTHROPIC_API_KEY]}
-//! coder: {engine: command, command: ["goose", "run", "-t", "{prompt}"], env: [OPENAI_API_KEY]}
+//! coder: {engine: command, command: ["goose", "run", "-i", "{prompt_file}"], env: [OPENAI_API_KEY]}
 //! coder: {engine: native, provider: local}
 //! ```
 //!
@@ -222,8 +222,8 @@ mod tests {
                 "unknown preset `cursor`",
             ),
             (
-                "agents:\n  coder: {engine: command, command: [tool, --go]}\n",
-                "never passes {prompt}",
+                "agents:\n  coder: {engine: command, command: [tool, --go, \"{prompt}\"]}\n",
+                "where every process on the machine can read it",
             ),
             (
                 "agents:\n  coder: {engine: aider, edit_format: udiff}\n",

@@ -1,9 +1,13 @@
 //! The `command` engine: any coding CLI through an argument template.
 //!
-//! `{prompt}`, `{files}` and `{workdir}` are replaced in each argument; an argument that is
-//! exactly `{files}` becomes one argument per file. Presets cover Claude Code and Codex. The
-//! tool runs through [`crate::process`]: in the work tree, stdin closed, its own process
-//! group killed whole on timeout, and only the environment variables the config names.
+//! The prompt comes on the tool's stdin. `{prompt_file}`, `{files}` and `{workdir}` are
+//! replaced in each argument; an argument that is exactly `{files}` becomes one argument per
+//! file. `{prompt_file}` is a file holding the prompt, in a private directory made for the
+//! run (readable inside the sandbox) and removed after it. `{prompt}` is refused: a command
+//! line is readable by every process on the machine (`/proc/<pid>/cmdline`), and prompts
+//! carry task text and earlier failures' output. Presets cover Claude Code and Codex. The
+//! tool runs through [`crate::process`], confined when the work run is: in the work tree,
+//! its whole run killed on timeout, and only the environment variables the config names.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -11,6 +15,10 @@ use std::time::Duration;
 use super::{Assignment, Engine, EngineError, EngineReport, tail, task_prompt};
 use crate::llm::Usage;
 use crate::process::{self, Spec};
+use crate::sandbox::Scratch;
+
+/// Why `{prompt}` is not allowed in a command, and what to use instead.
+pub const PROMPT_ON_ARGV: &str = "`{prompt}` would put the task on the command line, where every process on the machine can read it (/proc/<pid>/cmdline); remove it: the prompt comes on stdin, or pass {prompt_file} for a file holding it";
 
 /// Argument templates for tools dayshift knows.
 pub fn preset(name: &str) -> Option<Vec<String>> {
@@ -18,19 +26,12 @@ pub fn preset(name: &str) -> Option<Vec<String>> {
         "claude" => &[
             "claude",
             "-p",
-            "{prompt}",
             "--permission-mode",
             "acceptEdits",
             "--output-format",
             "json",
         ],
-        "codex" => &[
-            "codex",
-            "exec",
-            "--skip-git-repo-check",
-            "--json",
-            "{prompt}",
-        ],
+        "codex" => &["codex", "exec", "--skip-git-repo-check", "--json", "-"],
         _ => return None,
     };
     Some(args.iter().map(|a| a.to_string()).collect())
@@ -45,7 +46,7 @@ pub struct CommandEngine {
 }
 
 impl CommandEngine {
-    /// `template[0]` is the program. It must mention `{prompt}` somewhere.
+    /// `template[0]` is the program. It must not mention `{prompt}` ([`PROMPT_ON_ARGV`]).
     pub fn new(
         name: &str,
         template: Vec<String>,
@@ -54,12 +55,12 @@ impl CommandEngine {
     ) -> Result<Self, EngineError> {
         if template.is_empty() {
             return Err(EngineError::Config(format!(
-                "engine `{name}`: the command is empty; give e.g. [\"claude\", \"-p\", \"{{prompt}}\"]"
+                "engine `{name}`: the command is empty; give e.g. [\"claude\", \"-p\"] (the prompt comes on stdin)"
             )));
         }
-        if !template.iter().any(|a| a.contains("{prompt}")) {
+        if template.iter().any(|a| a.contains("{prompt}")) {
             return Err(EngineError::Config(format!(
-                "engine `{name}`: the command never passes {{prompt}}, so the tool would not know the task"
+                "engine `{name}`: {PROMPT_ON_ARGV}"
             )));
         }
         Ok(Self {
@@ -75,18 +76,23 @@ impl CommandEngine {
         &self.template[0]
     }
 
-    /// The command line for an assignment.
-    pub fn expand(&self, job: &Assignment) -> Vec<String> {
-        let prompt = task_prompt(job);
+    /// Whether the template asks for the prompt in a file.
+    fn wants_prompt_file(&self) -> bool {
+        self.template.iter().any(|a| a.contains("{prompt_file}"))
+    }
+
+    /// The command line for an assignment, with the prompt file at `prompt_file`.
+    pub fn expand(&self, job: &Assignment, prompt_file: &std::path::Path) -> Vec<String> {
         let files = &job.task.files;
         let workdir = job.workdir.display().to_string();
+        let prompt_file = prompt_file.display().to_string();
         let mut out = Vec::new();
         for arg in &self.template {
             if arg == "{files}" {
                 out.extend(files.iter().cloned());
             } else {
                 out.push(
-                    arg.replace("{prompt}", &prompt)
+                    arg.replace("{prompt_file}", &prompt_file)
                         .replace("{files}", &files.join(" "))
                         .replace("{workdir}", &workdir),
                 );
@@ -102,13 +108,46 @@ impl Engine for CommandEngine {
     }
 
     fn run(&self, job: &Assignment) -> Result<EngineReport, EngineError> {
-        let argv = self.expand(job);
+        let prompt = task_prompt(job);
+        let mut confine = job.tool_confinement();
+        let scratch = if self.wants_prompt_file() {
+            let dir = Scratch::create("prompt").map_err(|e| {
+                EngineError::Config(format!(
+                    "{}: cannot make a directory for the prompt file in {}: {e}",
+                    self.name,
+                    std::env::temp_dir().display()
+                ))
+            })?;
+            crate::fsx::write_atomic(&dir.path().join("prompt.md"), prompt.as_bytes()).map_err(
+                |e| {
+                    EngineError::Config(format!("{}: cannot write the prompt file: {e}", self.name))
+                },
+            )?;
+            confine = confine.with_read(dir.path());
+            Some(dir)
+        } else {
+            None
+        };
+        let prompt_file = scratch
+            .as_ref()
+            .map(|d| d.path().join("prompt.md"))
+            .unwrap_or_default();
+        let argv = self.expand(job, &prompt_file);
         let mut spec = Spec::new(&argv[0], &[])
             .cwd(job.workdir)
             .timeout(self.timeout);
         spec.args = argv[1..].to_vec();
         spec.env = self.env.clone();
-        let out = process::run(&spec).map_err(|e| EngineError::Spawn {
+        spec.stdin = Some(prompt.into_bytes());
+        let (spec, git) = confine.wrap_tool(spec, job.workdir).map_err(|e| {
+            EngineError::Config(format!(
+                "{}: cannot prepare git for the tool: {e}",
+                self.name
+            ))
+        })?;
+        let out = process::run(&spec);
+        drop((scratch, git));
+        let out = out.map_err(|e| EngineError::Spawn {
             engine: self.name.clone(),
             program: argv[0].clone(),
             detail: e.source.to_string(),

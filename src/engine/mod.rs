@@ -3,7 +3,9 @@
 //! `native` (dayshift asks the model for search/replace blocks and applies them) and
 //! `aider`.
 //!
-//! An engine only edits files in a task's work tree. Whether an attempt succeeded is never
+//! An engine only edits files in a task's work tree; when the work run is confined
+//! ([`crate::sandbox`]) it can write nothing else. A prompt never goes on a command line
+//! (any process can read `/proc/<pid>/cmdline`): it goes on stdin or in a file. Whether an attempt succeeded is never
 //! taken from the engine's word or exit code: the caller judges the work tree's diff, the
 //! guardrails and the tests.
 
@@ -17,6 +19,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::llm::{LlmError, Usage};
+use crate::sandbox::Confinement;
 use crate::tasks::TaskMeta;
 
 /// One attempt at a task.
@@ -33,6 +36,19 @@ pub struct Assignment<'a> {
     pub attempt: u32,
     /// VISION.md notes: constraints for every agent.
     pub notes: &'a [String],
+    /// How the task's runs are confined (`None`: unconfined). A tool run keeps the host's
+    /// network, because it must reach its model ([`Assignment::tool_confinement`]).
+    pub confine: Option<&'a Confinement>,
+}
+
+impl Assignment<'_> {
+    /// The coding tool's confinement: the task's, with the host's network.
+    pub fn tool_confinement(&self) -> Confinement {
+        self.confine
+            .cloned()
+            .unwrap_or_else(Confinement::none)
+            .with_network(true)
+    }
 }
 
 /// What an engine run did, for the task log and the budget.

@@ -4,7 +4,8 @@
 //! # Flow
 //!
 //! ```text
-//! run_checks(worktree, commands, timeout)            (run.rs: sh -c <line> via process::run)
+//! run_checks_confined(worktree, commands, timeout, confinement)   (run.rs: sh -c <line> via
+//!                                                   process::run, under the task's sandbox)
 //!   ├─ lint  ─▶ CommandRun { outcome, output }
 //!   ├─ test  ─▶ CommandRun ─▶ JUnit XML in $DAYSHIFT_JUNIT_DIR (junit.rs)
 //!   │                       └▶ else the runner's summary lines (parse.rs: pytest, unittest,
@@ -50,7 +51,7 @@ pub use coverage::parse_total_percent;
 pub use junit::parse_junit;
 pub use parse::parse_output;
 pub use report::{ReportSource, TestReport};
-pub use run::{JUNIT_DIR_ENV, run_checks};
+pub use run::{JUNIT_DIR_ENV, run_checks, run_checks_confined};
 pub use verdict::{QaVerdict, TAIL_LINES, verdict};
 
 use crate::config::target::TargetConfig;

@@ -1,5 +1,8 @@
 //! Running the QA commands: `sh -c <line>` through [`crate::process::run`], in the
-//! worktree, with a small explicit environment and a fresh JUnit directory per test run.
+//! worktree, with a small explicit environment and a fresh JUnit directory per test run,
+//! confined when the work run is ([`crate::sandbox`]: the test code the coding tool wrote
+//! is as hostile as the tool; it writes only the worktree and the JUnit directory, and gets
+//! no network unless `sandbox.network: true`).
 //!
 //! The JUnit directory lives in the system temp dir, not the worktree, so reports never
 //! end up in the task's commit, and it is new for every run, so a stale report from an
@@ -8,13 +11,13 @@
 use std::fs;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use super::report::{ReportSource, TestReport};
 use super::{CommandRun, Outcome, QaCommands, QaError, QaRun, coverage, junit, parse};
 use crate::error::IoContext;
 use crate::process::{self, Spec};
+use crate::sandbox::{Confinement, Scratch};
 
 /// The variable that tells a test command where to write JUnit XML (any `*.xml` inside,
 /// subfolders included, is read), e.g. `pytest --junitxml=$DAYSHIFT_JUNIT_DIR/report.xml`.
@@ -26,8 +29,19 @@ const OUTPUT_CAP: usize = 4 << 20;
 const XML_CAP: usize = 32 << 20;
 
 /// Run the lint command, then the test command, then the coverage command (each that is
-/// set) in `dir`, each with its own `timeout`. See the module docs of [`crate::qa`].
+/// set) in `dir`, each with its own `timeout`, unconfined. See the module docs of
+/// [`crate::qa`]; the work loop uses [`run_checks_confined`].
 pub fn run_checks(dir: &Path, commands: &QaCommands, timeout: Duration) -> Result<QaRun, QaError> {
+    run_checks_confined(dir, commands, timeout, &Confinement::none())
+}
+
+/// [`run_checks`] with every command run under `confine`.
+pub fn run_checks_confined(
+    dir: &Path,
+    commands: &QaCommands,
+    timeout: Duration,
+    confine: &Confinement,
+) -> Result<QaRun, QaError> {
     if !dir.is_dir() {
         return Err(QaError::NoWorktree {
             dir: dir.to_path_buf(),
@@ -39,12 +53,17 @@ pub fn run_checks(dir: &Path, commands: &QaCommands, timeout: Duration) -> Resul
     let lint = commands
         .lint
         .as_deref()
-        .map(|c| run_one(dir, c, timeout, None));
+        .map(|c| run_one(dir, c, timeout, confine, None));
     let (test, report) = match commands.test.as_deref() {
         Some(command) => {
-            let junit_dir = JunitDir::create()?;
-            let run = run_one(dir, command, timeout, Some(&junit_dir.0));
-            let report = report_for(&run, &junit_dir.0);
+            let junit_dir = Scratch::create("junit")
+                .at_path(&std::env::temp_dir())
+                .map_err(|source| QaError::Io {
+                    what: "creating the JUnit directory",
+                    source,
+                })?;
+            let run = run_one(dir, command, timeout, confine, Some(junit_dir.path()));
+            let report = report_for(&run, junit_dir.path());
             (Some(run), report)
         }
         None => (None, TestReport::empty(ReportSource::ExitCode)),
@@ -52,7 +71,7 @@ pub fn run_checks(dir: &Path, commands: &QaCommands, timeout: Duration) -> Resul
     let coverage_run = commands
         .coverage
         .as_deref()
-        .map(|c| run_one(dir, c, timeout, None));
+        .map(|c| run_one(dir, c, timeout, confine, None));
     let coverage = coverage_run
         .as_ref()
         .filter(|r| r.outcome.completed())
@@ -66,7 +85,13 @@ pub fn run_checks(dir: &Path, commands: &QaCommands, timeout: Duration) -> Resul
     })
 }
 
-fn run_one(dir: &Path, command: &str, timeout: Duration, junit_dir: Option<&Path>) -> CommandRun {
+fn run_one(
+    dir: &Path,
+    command: &str,
+    timeout: Duration,
+    confine: &Confinement,
+    junit_dir: Option<&Path>,
+) -> CommandRun {
     let mut spec = Spec::new("sh", &["-c", command]).cwd(dir).timeout(timeout);
     spec.output_cap = OUTPUT_CAP;
     spec.env = ["PATH", "HOME", "LANG"]
@@ -83,6 +108,10 @@ fn run_one(dir: &Path, command: &str, timeout: Duration, junit_dir: Option<&Path
             junit_dir.to_string_lossy().into_owned(),
         );
     }
+    let spec = match junit_dir {
+        Some(junit_dir) => confine.clone().with_write(junit_dir).wrap(spec),
+        None => confine.wrap(spec),
+    };
     match process::run(&spec) {
         Err(err) => CommandRun {
             command: command.to_string(),
@@ -158,35 +187,5 @@ fn collect_xml(dir: &Path, depth: u32, out: &mut Vec<String>) {
             let kept = &bytes[..bytes.len().min(XML_CAP)];
             out.push(String::from_utf8_lossy(kept).into_owned());
         }
-    }
-}
-
-/// A fresh, empty directory for one run's JUnit files; removed on drop.
-struct JunitDir(PathBuf);
-
-impl JunitDir {
-    fn create() -> Result<Self, QaError> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let path = std::env::temp_dir().join(format!(
-            "dayshift-junit-{}-{nanos}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        fs::create_dir(&path)
-            .at_path(&path)
-            .map_err(|source| QaError::Io {
-                what: "creating the JUnit directory",
-                source,
-            })?;
-        Ok(Self(path))
-    }
-}
-
-impl Drop for JunitDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
     }
 }

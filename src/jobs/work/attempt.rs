@@ -18,6 +18,7 @@ use crate::process;
 use crate::qa::{self, Baseline, QaCommands};
 use crate::store::Event;
 use super::home_guard::{HomeGuard, Tampered};
+use crate::sandbox::{Confinement, Sandbox};
 use crate::target::{self, ChangeSet, Snapshot, Worktree};
 use crate::tasks::{Stage, Task, TaskState};
 
@@ -70,6 +71,9 @@ fn work(
         .get(&AgentName::Coder)
         .and_then(|c| c.attempts)
         .unwrap_or(DEFAULT_ATTEMPTS);
+    // `sandbox.mode: required` without a working sandbox refuses before the task is taken
+    let sandbox = Sandbox::new(&ctx.config.policy.sandbox, ctx.home.root())
+        .map_err(|e| crate::Error::Refused(e.to_string()))?;
     // before anything runs in the clone: what a killed run's tool left there goes
     if let Some(line) = finish::recover_git(ctx).map_err(Error::Refused)? {
         task.log(ctx.now(), ACTOR, &line);
@@ -80,6 +84,11 @@ fn work(
         return Ok(ended);
     }
     let first = if task.state == TaskState::InProgress {
+        // what the interrupted attempt left running must not write on into the worktree
+        let killed = process::kill_orphans();
+        if killed > 0 {
+            tracing::warn!("killed {killed} process(es) left by an interrupted run");
+        }
         let first = finish::resumes_at(task).clamp(1, attempts);
         task.log(
             ctx.now(),
@@ -99,6 +108,7 @@ fn work(
         Ok(w) => w,
         Err(e) => return finish::fail(ctx, task, &format!("could not make its work tree: {e}")),
     };
+    let confine = sandbox.for_task(&worktree.path, &ctx.home.target_clone());
     let commands = QaCommands::from_target(&ctx.config.target);
     let baseline = if commands.lint.is_some() || commands.test.is_some() {
         let cache = ctx.home.state_dir().join("qa");
@@ -107,8 +117,8 @@ fn work(
         let held = target::meta::Held::take(&worktree, &finish::git_record(ctx));
         let mut home_tampered = None;
         let base_run = Baseline::get_or_run(&cache, &worktree.base_commit, &commands, || {
-            let guard = HomeGuard::take(&ctx.home);
-            let run = qa::run_checks(&worktree.path, &commands, QA_TIMEOUT);
+            let guard = HomeGuard::take(&ctx.home, confine.is_active());
+            let run = qa::run_checks_confined(&worktree.path, &commands, QA_TIMEOUT, &confine);
             home_tampered = guard.map_or(None, |g| g.verify(&ctx.home).err());
             run
         });
@@ -139,6 +149,8 @@ fn work(
         worktree: &worktree,
         commands: &commands,
         baseline: baseline.as_ref(),
+        confine: &confine,
+        sandbox: sandbox.state().describe(),
         feedback_file: ctx
             .home
             .state_dir()
@@ -160,6 +172,9 @@ struct TaskRun<'a> {
     worktree: &'a Worktree,
     commands: &'a QaCommands,
     baseline: Option<&'a Baseline>,
+    /// How the engine and QA run, and that in words for the audit.
+    confine: &'a Confinement,
+    sandbox: String,
     /// What failed last (`.dayshift/feedback/<ID>.txt`), so a resumed task still hears it.
     feedback_file: PathBuf,
 }
@@ -197,7 +212,7 @@ impl TaskRun<'_> {
                 task,
                 ACTOR,
                 "task.attempt",
-                serde_json::json!({"attempt": attempt, "engine": engine}),
+                serde_json::json!({"attempt": attempt, "engine": engine, "sandbox": self.sandbox}),
             )?;
             match self.once(task, feedback.as_deref(), attempt, meter) {
                 Ok((changes, escalate)) => {
@@ -266,7 +281,8 @@ impl TaskRun<'_> {
         let before = Snapshot::around(worktree, &ctx.home.workspace()).map_err(|e| retry(&e))?;
         let git_meta =
             target::meta::Held::take(worktree, &finish::git_record(ctx)).map_err(|e| retry(&e))?;
-        let home_guard = HomeGuard::take(&ctx.home).map_err(|e| retry(&e))?;
+        let home_guard =
+            HomeGuard::take(&ctx.home, self.confine.is_active()).map_err(|e| retry(&e))?;
         let description = task
             .body
             .split("\n## ")
@@ -282,6 +298,7 @@ impl TaskRun<'_> {
             feedback,
             attempt,
             notes: &notes,
+            confine: Some(self.confine),
         };
         let clock = Instant::now();
         let ran = self.engine.run(&job);
@@ -339,7 +356,8 @@ impl TaskRun<'_> {
         }
         if self.baseline.is_some() {
             let clock = Instant::now();
-            let run = qa::run_checks(&worktree.path, self.commands, QA_TIMEOUT);
+            let run =
+                qa::run_checks_confined(&worktree.path, self.commands, QA_TIMEOUT, self.confine);
             meter.checks += clock.elapsed();
             // the checks ran the tool's test code: the same holds for it
             let git_intact = git_meta.verify();

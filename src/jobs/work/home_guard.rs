@@ -2,7 +2,9 @@
 //!
 //! The sandbox keeps the coding tool and the target's checks out of the home; this guard
 //! is the defence that holds without it (`sandbox.mode: best_effort` on a machine with no
-//! confinement, or `off`). Around every agent run — the engine, and the checks that run the
+//! confinement, or `off`), and is off when the run is confined. Unconfined, it cannot tell
+//! an agent from a person who edits the home during the run, so a person's edit is treated
+//! the same way: put back, and kept in the quarantine (docs/security.md says so). Around every agent run — the engine, and the checks that run the
 //! code it wrote — it records the files a person or dayshift owns and no agent may touch:
 //! VISION.md and the other top-level markdown, `config/` (policy, keys), `tasks/`
 //! (approvals, other tasks), `reports/`, and the state that decides what counts as a
@@ -75,7 +77,9 @@ impl Kept {
 pub(super) struct HomeGuard {
     root: PathBuf,
     quarantine: PathBuf,
-    files: BTreeMap<PathBuf, Kept>,
+    /// `None` when the run is confined: the agent cannot see the home, and a person may
+    /// edit it while work runs (a config change is then reported and applies next run).
+    files: Option<BTreeMap<PathBuf, Kept>>,
 }
 
 /// What an agent changed in the home; the person's versions are back in place.
@@ -109,16 +113,21 @@ impl std::fmt::Display for Tampered {
 }
 
 impl HomeGuard {
-    /// Record the watched files of `home` now.
-    pub fn take(home: &Home) -> std::io::Result<Self> {
-        let root = home.root().to_path_buf();
-        let mut files = BTreeMap::new();
-        for path in watched(home) {
-            collect(&path, &mut files)?;
-        }
+    /// Record the watched files of `home` now — unless the agent's run is `confined`, when
+    /// the guard records nothing and always verifies.
+    pub fn take(home: &Home, confined: bool) -> std::io::Result<Self> {
+        let files = if confined {
+            None
+        } else {
+            let mut files = BTreeMap::new();
+            for path in watched(home) {
+                collect(&path, &mut files)?;
+            }
+            Some(files)
+        };
         Ok(Self {
             quarantine: home.state_dir().join("quarantine"),
-            root,
+            root: home.root().to_path_buf(),
             files,
         })
     }
@@ -126,6 +135,9 @@ impl HomeGuard {
     /// Compare with now; put back what changed and remove what was added (both kept in the
     /// quarantine first). `Ok(())` when nothing changed.
     pub fn verify(&self, home: &Home) -> Result<(), Tampered> {
+        let Some(files) = &self.files else {
+            return Ok(());
+        };
         let mut now = BTreeMap::new();
         for path in watched(home) {
             if let Err(e) = collect(&path, &mut now) {
@@ -133,7 +145,7 @@ impl HomeGuard {
             }
         }
         let mut changes: Vec<(PathBuf, Change)> = Vec::new();
-        for (path, kept) in &self.files {
+        for (path, kept) in files {
             match now.get(path) {
                 None => changes.push((path.clone(), Change::Removed)),
                 Some(current) if !current.same_as(kept) => {
@@ -142,7 +154,7 @@ impl HomeGuard {
                 Some(_) => {}
             }
         }
-        for path in now.keys().filter(|p| !self.files.contains_key(*p)) {
+        for path in now.keys().filter(|p| !files.contains_key(*p)) {
             changes.push((path.clone(), Change::Added));
         }
         if changes.is_empty() {
@@ -174,7 +186,9 @@ impl HomeGuard {
     /// Keep the agent's version aside, then put the person's back (or remove an added
     /// file). A changed file too large to have been kept stays as the agent left it.
     fn undo(&self, path: &Path, rel: &Path, change: Change, kept_in: &Path) -> Result<(), String> {
-        let kept = self.files.get(path).and_then(|k| k.bytes.as_ref().map(|b| (b, k.stamp.mode)));
+        let kept = (self.files.as_ref())
+            .and_then(|files| files.get(path))
+            .and_then(|k| k.bytes.as_ref().map(|b| (b, k.stamp.mode)));
         if change != Change::Removed {
             let aside = kept_in.join(rel);
             if let Some(dir) = aside.parent() {
@@ -292,9 +306,17 @@ mod tests {
     }
 
     #[test]
+    fn a_confined_run_is_not_watched() {
+        let (_dir, home) = home();
+        let guard = HomeGuard::take(&home, true).unwrap();
+        fs::write(home.config_file("policy.yaml"), "auto_merge: none\n").unwrap();
+        assert_eq!(guard.verify(&home), Ok(()));
+    }
+
+    #[test]
     fn an_untouched_home_passes() {
         let (_dir, home) = home();
-        let guard = HomeGuard::take(&home).unwrap();
+        let guard = HomeGuard::take(&home, false).unwrap();
         // dayshift's own state that an agent run may change is not watched
         fs::write(home.state_dir().join("state.db-journal"), "x").unwrap();
         assert_eq!(guard.verify(&home), Ok(()));
@@ -307,7 +329,7 @@ mod tests {
         let person = fs::read_to_string(&policy).unwrap();
         let task = home.tasks_dir().join("in_review/T-0001-x.md");
         fs::write(&task, "approval: pending\n").unwrap();
-        let guard = HomeGuard::take(&home).unwrap();
+        let guard = HomeGuard::take(&home, false).unwrap();
 
         fs::write(&policy, "auto_merge: medium\n").unwrap();
         fs::write(&task, "approval: approved\n").unwrap();
@@ -348,7 +370,7 @@ mod tests {
         let big = home.root().join("reports/big.md");
         fs::write(&big, vec![b'a'; (KEEP_BYTES + 1) as usize]).unwrap();
         let mtime = fs::metadata(&big).unwrap().modified().unwrap();
-        let guard = HomeGuard::take(&home).unwrap();
+        let guard = HomeGuard::take(&home, false).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
         fs::write(&big, vec![b'b'; (KEEP_BYTES + 1) as usize]).unwrap();
         fs::File::options()
