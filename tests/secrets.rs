@@ -68,6 +68,11 @@ fn home_with_leaky_tool() -> (TestHome, PathBuf) {
         ),
     );
     home.write("config/.env", &format!("{FILE_NAME}={FILE_CANARY}\n"));
+    // the tool records what it was given in a folder outside the home, granted to it
+    home.write(
+        "config/policy.yaml",
+        &format!("sandbox: {{write: [\"{}\"]}}\n", records.display()),
+    );
     std::fs::set_permissions(
         home.path("config/.env"),
         std::fs::Permissions::from_mode(0o600),

@@ -926,9 +926,11 @@ fn hostile_home(tests: &str) -> (common::TestHome, PathBuf, PathBuf) {
             cli.display()
         ),
     );
+    // unconfined: these tests prove the git defences that hold without a sandbox
+    // (tests/hostile.rs runs the same attacks confined too)
     home.write(
         "config/policy.yaml",
-        "auto_merge: low\nnever_touch: [\"deploy/**\"]\n",
+        "auto_merge: low\nnever_touch: [\"deploy/**\"]\nsandbox: {mode: off}\n",
     );
     home.ok(&["setup", "--no-aider"]);
     (home, remote, outer)
