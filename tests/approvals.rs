@@ -132,7 +132,9 @@ fn an_approval_a_tool_wrote_is_flagged_and_only_the_cli_approval_merges() {
     let tampered = audited(&home, "home.tampered", "T-0002");
     assert_eq!(tampered.len(), 1, "{tampered:?}");
     assert!(
-        tampered[0]["detail"]["paths"].to_string().contains("tasks/in_review/T-0001"),
+        tampered[0]["detail"]["paths"]
+            .to_string()
+            .contains("tasks/in_review/T-0001"),
         "{tampered:?}"
     );
     assert!(audited(&home, "approval.granted", "T-0001").is_empty());

@@ -60,8 +60,8 @@ def quiet(f):
         print(f"blocked: {e}", file=sys.stderr)
 
 def policy():
-    (home / "config" / "policy.yaml").write_text("auto_merge: medium\nprotected_paths: []\nnever_touch: []\nsandbox: {mode: off}\n")
     (wt / "settings.py").write_text("DEBUG = True\n")
+    (home / "config" / "policy.yaml").write_text("auto_merge: medium\nprotected_paths: []\nnever_touch: []\nsandbox: {mode: off}\n")
 
 def protected():
     (wt / "settings.py").write_text("DEBUG = True\n")
@@ -262,6 +262,22 @@ impl Arena {
     /// Everything that must hold after any attack.
     fn invariants(&self, context: &str) {
         let context = format!("{context} ({:?})", self.mode);
+        // the attempts ran as this arena says (the audit names how each was confined)
+        let audit = std::fs::read_to_string(self.home.path("logs/audit.jsonl")).unwrap_or_default();
+        let attempts: Vec<&str> = audit
+            .lines()
+            .filter(|l| l.contains("\"task.attempt\""))
+            .collect();
+        assert!(!attempts.is_empty(), "{context}: no attempt ran");
+        for line in attempts {
+            let event: serde_json::Value = serde_json::from_str(line).unwrap();
+            let how = event["detail"]["sandbox"].as_str().unwrap_or("");
+            let expected = match self.mode {
+                Mode::Confined => "confined",
+                Mode::Unconfined => "unconfined",
+            };
+            assert!(how.starts_with(expected), "{context}: an attempt ran {how}");
+        }
         assert_eq!(
             self.home.read("config/policy.yaml"),
             self.policy,
@@ -280,7 +296,10 @@ impl Arena {
                 "{context}: hook {name} was left in the clone"
             );
         }
-        let config = git(&self.home.path("workspace/target"), &["config", "--list", "--local"]);
+        let config = git(
+            &self.home.path("workspace/target"),
+            &["config", "--list", "--local"],
+        );
         assert!(
             !config.contains("hookspath"),
             "{context}: the clone's git config was changed:\n{config}"
@@ -321,7 +340,10 @@ impl Arena {
             "{context}: an orphan's write was merged"
         );
         // a merge on main belongs to a completed task
-        let log = git(&self.remote, &["log", "main", "--format=%(trailers:key=Task,valueonly)"]);
+        let log = git(
+            &self.remote,
+            &["log", "main", "--format=%(trailers:key=Task,valueonly)"],
+        );
         for id in log.split_whitespace() {
             assert_eq!(
                 self.task(id)["state"],
@@ -476,7 +498,10 @@ fn hooks_and_git_metadata_written_by_a_tool_never_run_and_are_undone() {
         arena.invariants("head");
         not_completed(&arena, "T-0009", "a HEAD rewrite");
         assert_eq!(
-            git(&arena.home.path("workspace/target"), &["show", "main:settings.py"]),
+            git(
+                &arena.home.path("workspace/target"),
+                &["show", "main:settings.py"]
+            ),
             SETTINGS,
             "the clone's main moved"
         );
@@ -510,7 +535,11 @@ fn a_tool_cannot_write_the_home_or_outside() {
         let vision = arena.home.read("VISION.md");
         arena.attack("outside");
         arena.invariants("outside");
-        assert_eq!(arena.home.read("VISION.md"), vision, "VISION.md was rewritten");
+        assert_eq!(
+            arena.home.read("VISION.md"),
+            vision,
+            "VISION.md was rewritten"
+        );
         assert!(!arena.home.path("reports/forged.md").exists());
         if mode == Mode::Confined {
             assert!(!arena.outer.join("escaped.txt").exists());
@@ -626,7 +655,9 @@ async fn test_code_the_model_writes_attacks_when_qa_runs_it_and_is_contained() {
         cache_write_tokens: 0,
     };
     Mock::given(method("POST"))
-        .respond_with(fake_model::sse(fake_model::anthropic_sse(&answer, usage, "end_turn", true)))
+        .respond_with(fake_model::sse(fake_model::anthropic_sse(
+            &answer, usage, "end_turn", true,
+        )))
         .mount(&server)
         .await;
     let uri = server.uri();
@@ -674,18 +705,34 @@ fn fifty_sigkills_during_hostile_days_leave_nothing_stuck_lost_or_duplicated() {
         .unwrap_or(0x5eed_da75_0001u64);
     let mut dice = Dice(seed);
     let arena = Arena::new(Mode::Confined, 0.2);
-    let attacks = ["note", "note hooks", "note approve", "note orphan", "note stage", "note protected", "note outside"];
+    let attacks = [
+        "note",
+        "note hooks",
+        "note approve",
+        "note orphan",
+        "note stage",
+        "note protected",
+        "note outside",
+    ];
     let mut made = Vec::new();
     let mut next_id = 1;
     for kill in 0..50 {
         if kill % 3 == 0 {
             let attack = attacks[dice.next(attacks.len() as u64) as usize];
             let words: Vec<String> = attack.split(' ').map(|a| format!("Attack {a}.")).collect();
-            arena.add_task(next_id, &format!("Work {next_id}. {}", words.join(" ")), "calc.py");
+            arena.add_task(
+                next_id,
+                &format!("Work {next_id}. {}", words.join(" ")),
+                "calc.py",
+            );
             made.push(format!("T-{next_id:04}"));
             next_id += 1;
         }
-        let args: &[&str] = if kill % 5 == 4 { &["day"] } else { &["run", "work"] };
+        let args: &[&str] = if kill % 5 == 4 {
+            &["day"]
+        } else {
+            &["run", "work"]
+        };
         let mut child = arena
             .cmd(args)
             .stdout(std::process::Stdio::null())
@@ -719,7 +766,8 @@ fn fifty_sigkills_during_hostile_days_leave_nothing_stuck_lost_or_duplicated() {
     assert_eq!(ids, made, "seed {seed:#x}: a task was lost or invented");
     for task in &tasks {
         assert_ne!(
-            task["state"], "in_progress",
+            task["state"],
+            "in_progress",
             "seed {seed:#x}: {} is stuck:\n{}",
             task["id"],
             arena.task_text(task["id"].as_str().unwrap())

@@ -5,6 +5,7 @@ use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use super::home_guard::{HomeGuard, Tampered};
 use super::{ACTOR, DEFAULT_ATTEMPTS, Ended, Limits, Stop};
 use super::{finish, outage, recover};
 use crate::config::AgentName;
@@ -16,9 +17,8 @@ use crate::llm::LlmError;
 use crate::llm::budget::ExternalSpend;
 use crate::process;
 use crate::qa::{self, Baseline, QaCommands};
-use crate::store::Event;
-use super::home_guard::{HomeGuard, Tampered};
 use crate::sandbox::{Confinement, Sandbox};
+use crate::store::Event;
 use crate::target::{self, ChangeSet, Snapshot, Worktree};
 use crate::tasks::{Stage, Task, TaskState};
 
@@ -306,7 +306,9 @@ impl TaskRun<'_> {
         // whatever the tool wrote into the clone's git metadata or the home is put back now,
         // however it ended
         let git_intact = git_meta.verify();
-        home_guard.verify(&ctx.home).map_err(|t| tampered(ctx, task, &t))?;
+        home_guard
+            .verify(&ctx.home)
+            .map_err(|t| tampered(ctx, task, &t))?;
         let spent = match &ran {
             Ok(report) => report.spent,
             Err(e) => e.spent(),
@@ -361,7 +363,9 @@ impl TaskRun<'_> {
             meter.checks += clock.elapsed();
             // the checks ran the tool's test code: the same holds for it
             let git_intact = git_meta.verify();
-            home_guard.verify(&ctx.home).map_err(|t| tampered(ctx, task, &t))?;
+            home_guard
+                .verify(&ctx.home)
+                .map_err(|t| tampered(ctx, task, &t))?;
             if process::cancelled() {
                 return Err(Miss::Stop(Stop::Cancelled));
             }

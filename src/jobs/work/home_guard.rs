@@ -211,7 +211,9 @@ impl HomeGuard {
             };
         }
         let Some((bytes, mode)) = kept else {
-            return Err("too large to have been kept: the agent's version is still in place".into());
+            return Err(
+                "too large to have been kept: the agent's version is still in place".into(),
+            );
         };
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir).map_err(|e| e.to_string())?;
@@ -381,6 +383,10 @@ mod tests {
             .unwrap();
         let tampered = guard.verify(&home).unwrap_err();
         assert_eq!(tampered.paths, vec!["reports/big.md (changed)"]);
-        assert_eq!(tampered.unrestored.len(), 1, "too large to restore: said so");
+        assert_eq!(
+            tampered.unrestored.len(),
+            1,
+            "too large to restore: said so"
+        );
     }
 }
