@@ -263,3 +263,23 @@ fn find_known_names_a_known_value_in_a_diff_and_ignores_short_ones() {
         "values under 8 characters are not secrets"
     );
 }
+
+#[test]
+fn a_key_pasted_into_vision_md_never_reaches_a_task_file() {
+    let home = TestHome::new();
+    home.write("config/.env", &format!("{FILE_NAME}={FILE_CANARY}\n"));
+    home.write(
+        "VISION.md",
+        &format!("# Vision\n\n## Priority: HIGH\n- Rotate the key {FILE_CANARY} in settings.py\n"),
+    );
+    home.ok(&["run", "morning"]);
+    home.ok(&["run", "plan"]);
+    let tasks = home.task_files("backlog");
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    let text = home.read(&format!("tasks/backlog/{}", tasks[0]));
+    assert!(
+        !text.contains(FILE_CANARY) && text.contains(&format!("[redacted:{FILE_NAME}]")),
+        "{text}"
+    );
+    assert!(!tasks[0].contains("filecanary"), "{tasks:?}");
+}

@@ -81,8 +81,16 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOu
     })
 }
 
-/// Create tasks in the backlog, mirror and audit each.
-fn create(ctx: &Ctx, drafts: Vec<TaskDraft>) -> Result<Vec<Task>> {
+/// Create tasks in the backlog, mirror and audit each. The text comes from VISION.md and
+/// the planner's answer: a key pasted there is redacted before it reaches a task file.
+fn create(ctx: &Ctx, mut drafts: Vec<TaskDraft>) -> Result<Vec<Task>> {
+    for draft in &mut drafts {
+        draft.title = ctx.redact(&draft.title);
+        draft.description = ctx.redact(&draft.description);
+        for line in draft.acceptance.iter_mut().chain(draft.files.iter_mut()) {
+            *line = ctx.redact(line);
+        }
+    }
     let (home, store) = (&ctx.home, &ctx.store);
     let created = ctx
         .queue
