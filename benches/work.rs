@@ -7,7 +7,8 @@
 //! of that was the engine and the checks; the rest — queue, task-file moves, work tree,
 //! snapshots, guardrails, commit, merge and push, audit — is dayshift's overhead. The whole
 //! run's overhead per task (wall time minus engine and checks, over the task count, process
-//! start and the loop's own bookkeeping included) is printed beside it.
+//! start and the loop's own bookkeeping included) is printed beside it, and how the engine
+//! and tests were confined (bubblewrap where it works; `DAYSHIFT_BWRAP=none` to compare).
 
 use std::path::Path;
 use std::process::Command;
@@ -117,6 +118,14 @@ fn main() {
         "",
     );
     row("whole run", format!("{:.2} s", wall_ms / 1000.0), "");
+    // how the engine and the tests ran (the audit of each attempt says so)
+    let confinement = audit
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["action"] == "task.attempt")
+        .and_then(|e| e["detail"]["sandbox"].as_str().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into());
+    row("engine and tests ran", confinement, "");
 }
 
 /// A target with one file, pushed to a bare remote.

@@ -52,6 +52,11 @@ pub struct Spec {
     /// Prompts go here (or in a file), never on the command line, where any process on
     /// the machine can read them in `/proc/<pid>/cmdline`.
     pub stdin: Option<Vec<u8>>,
+    /// Hunt down every process of the run when it ends — descendants and `setsid` orphans
+    /// too, through `/proc` and a marker variable ([`tree`]) — rather than only its
+    /// process group. On by default: anything an agent runs, or that runs an agent's code,
+    /// must die with its run. [`Spec::own_tool`] turns it off for dayshift's own programs.
+    pub whole_tree: bool,
 }
 
 impl Spec {
@@ -69,7 +74,16 @@ impl Spec {
             timeout: Duration::from_secs(60),
             output_cap: 1 << 20,
             stdin: None,
+            whole_tree: true,
         }
+    }
+
+    /// A program of dayshift's own (git): it runs no agent code (hooks are off) and leaves
+    /// no orphans, so killing its process group suffices and the `/proc` walk — a scan of
+    /// every process on the machine, twice per run — is spared on the hot path.
+    pub fn own_tool(mut self) -> Self {
+        self.whole_tree = false;
+        self
     }
 
     pub fn cwd(mut self, dir: &Path) -> Self {
@@ -163,13 +177,13 @@ pub struct SpawnError {
 /// that escaped with the pipe open cannot hold the caller past its deadline.
 pub fn run(spec: &Spec) -> Result<Output, SpawnError> {
     let started = Instant::now();
-    let marker = tree::marker();
+    let marker = spec.whole_tree.then(tree::marker);
     let mut command = Command::new(&spec.program);
+    command.args(&spec.args).env_clear().envs(&spec.env);
+    if let Some(marker) = &marker {
+        command.env(tree::MARKER_ENV, marker);
+    }
     command
-        .args(&spec.args)
-        .env_clear()
-        .envs(&spec.env)
-        .env(tree::MARKER_ENV, &marker)
         .stdin(if spec.stdin.is_some() {
             Stdio::piped()
         } else {
@@ -201,7 +215,8 @@ pub fn run(spec: &Spec) -> Result<Output, SpawnError> {
         program: spec.program.clone(),
         source,
     })?;
-    let mut family = tree::Family::new(child.id() as i32, marker);
+    let pid = child.id() as i32;
+    let mut family = marker.map(|marker| tree::Family::new(pid, marker));
     if let (Some(mut pipe), Some(bytes)) = (child.stdin.take(), spec.stdin.clone()) {
         // a thread, so a child that never reads cannot block the run; the pipe closes when
         // it is done (or when the child is gone)
@@ -223,12 +238,17 @@ pub fn run(spec: &Spec) -> Result<Output, SpawnError> {
             Ok(()) | Err(RecvTimeoutError::Disconnected) => break None,
             Err(RecvTimeoutError::Timeout) if left.is_zero() => break Some(Killed::TimedOut),
             Err(RecvTimeoutError::Timeout) if self::cancelled() => break Some(Killed::Cancelled),
-            Err(RecvTimeoutError::Timeout) => family.collect(),
+            Err(RecvTimeoutError::Timeout) => family.iter_mut().for_each(tree::Family::collect),
         }
     };
     // kill whatever is left of the run: grandchildren (setsid ones too), or the timed-out
     // or cancelled child
-    family.kill_all();
+    match &mut family {
+        Some(family) => family.kill_all(),
+        None => {
+            let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
+        }
+    }
     let waited = waiter.join().ok().and_then(Result::ok);
     let status = if killed.is_none() { waited } else { None };
     let deadline = Instant::now() + READ_GRACE;
@@ -331,6 +351,21 @@ mod tests {
         assert!(out.timed_out());
         std::thread::sleep(Duration::from_millis(1500));
         assert!(!marker.exists(), "the grandchild outlived the timeout");
+    }
+
+    #[test]
+    fn an_own_tool_still_takes_its_process_group_with_it_and_carries_no_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("grandchild-alive");
+        let script = format!(
+            "echo \"[$DAYSHIFT_RUN]\"; (sleep 1; touch {}) >/dev/null 2>&1 &",
+            marker.display()
+        );
+        let out = run(&Spec::new("sh", &["-c", &script]).own_tool()).unwrap();
+        assert!(out.success());
+        assert_eq!(out.stdout, "[]\n", "no run marker for dayshift's own tools");
+        std::thread::sleep(Duration::from_millis(1500));
+        assert!(!marker.exists(), "the background job outlived its run");
     }
 
     #[test]

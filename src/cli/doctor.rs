@@ -181,6 +181,7 @@ fn git_problems(home: &Home) -> Vec<String> {
     let git = |args: &[&str]| {
         process::run(
             &Spec::new("git", args)
+                .own_tool()
                 .cwd(home.root())
                 .timeout(Duration::from_secs(10)),
         )

@@ -208,6 +208,7 @@ fn target_files(clone: &Path) -> (Vec<String>, bool) {
     }
     let out = process::run(
         &Spec::new("git", &["ls-files"])
+            .own_tool()
             .cwd(clone)
             .timeout(Duration::from_secs(30)),
     );
@@ -244,6 +245,7 @@ fn search(clone: &Path, goal_text: &str) -> Vec<String> {
     }
     let out = process::run(
         &Spec::new("git", &args)
+            .own_tool()
             .cwd(clone)
             .timeout(Duration::from_secs(30)),
     );

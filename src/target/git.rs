@@ -264,7 +264,10 @@ impl Git {
         } else {
             LOCAL_TIMEOUT
         };
-        let mut spec = Spec::new("git", args).cwd(&self.dir).timeout(timeout);
+        let mut spec = Spec::new("git", args)
+            .own_tool()
+            .cwd(&self.dir)
+            .timeout(timeout);
         spec.env = environment(network, |k| std::env::var(k).ok());
         if let Some(index) = &self.index {
             spec.env.insert(

@@ -18,6 +18,7 @@
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
+use super::stamp::WorkStamp;
 use super::tree::{self, Built};
 use super::{Git, TargetError, Worktree};
 use crate::config::policy::Policy;
@@ -57,6 +58,10 @@ pub struct ChangeSet {
     /// Paths the tool staged in its own git index with content other than what was judged.
     /// Nothing staged is ever used; this is reported, not refused (tools stage as a habit).
     pub staged_elsewhere: Vec<String>,
+    /// The files' stamps taken just before the tree was built: when they are unchanged
+    /// after the checks, so is the tree.
+    #[serde(skip)]
+    pub stamp: Option<WorkStamp>,
 }
 
 /// Why a change is refused. Displayed as one line for the task log.
@@ -86,6 +91,7 @@ pub enum Violation {
 
 /// Check what changed in `worktree` since its base commit against `policy`.
 pub fn inspect(worktree: &Worktree, policy: &Policy) -> Result<ChangeSet, Violation> {
+    let stamp = WorkStamp::take(&worktree.path).ok();
     let (root, tree) = tree_now(worktree)?;
     let base_tree = format!("{}^{{tree}}", worktree.base_commit);
     let diff = Git::new(&root)
@@ -156,12 +162,16 @@ pub fn inspect(worktree: &Worktree, policy: &Policy) -> Result<ChangeSet, Violat
         protected,
         tree,
         staged_elsewhere,
+        stamp,
     })
 }
 
 /// Build the worktree's tree again (after the checks ran) and compare it with the one
 /// `changes` judged: any difference means code run after the inspection changed the work.
 pub fn unchanged_since(worktree: &Worktree, changes: &ChangeSet) -> Result<(), Violation> {
+    if changes.stamp.is_some() && WorkStamp::take(&worktree.path).ok() == changes.stamp {
+        return Ok(());
+    }
     let (root, now) = tree_now(worktree)?;
     if now == changes.tree {
         return Ok(());

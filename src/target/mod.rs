@@ -40,6 +40,7 @@ pub mod guard;
 pub mod merge;
 pub mod meta;
 pub mod snapshot;
+pub mod stamp;
 pub mod tree;
 pub mod worktree;
 
