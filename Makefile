@@ -5,7 +5,7 @@ HOME_DIR ?= .
 CARGO ?= cargo
 DAYSHIFT = $(CARGO) run --release --quiet -- --home $(HOME_DIR)
 
-.PHONY: demo demo-cassette test lint bench setup doctor start stop status logs budget day build
+.PHONY: demo demo-cassette test test-deps lint bench setup doctor start stop status logs budget day build
 
 demo:            ## the whole day, offline, on a bundled example home
 	$(CARGO) run --release --quiet -- demo
@@ -13,8 +13,11 @@ demo:            ## the whole day, offline, on a bundled example home
 demo-cassette:   ## record examples/demo/cassette.jsonl again (after a prompt changes)
 	$(CARGO) test --test demo -- --ignored --exact record_the_demo_cassette --nocapture
 
-test: lint       ## formatting, lints and every test
+test: test-deps lint  ## formatting, lints and every test (installs bubblewrap and Aider once if missing)
 	$(CARGO) test
+
+test-deps:       ## what the tests need besides Rust: bubblewrap, and Aider in .venv/
+	@bash scripts/test-deps.sh
 
 lint:
 	$(CARGO) fmt --check

@@ -59,7 +59,13 @@
 //!   any point leaves a state the next start recovers (every job is idempotent).
 //! - A file dayshift cannot parse is reported with file and line and never moved or deleted.
 //! - Secrets come only from the environment or config/.env and are redacted from everything
-//!   dayshift writes.
+//!   dayshift writes or passes on (task files, reports, state.db, logs, cassettes, prompts);
+//!   prompts never go on a command line.
+//! - Everything an agent runs (the coding tool, the target's checks) is hostile: it runs
+//!   confined ([`sandbox`]) where the machine allows, and what holds without confinement is
+//!   checked after every run in code — the git metadata ([`target::meta`]), the home (the work
+//!   loop's home guard), the tree judged is exactly the tree committed ([`target::guard`]),
+//!   approvals only from a person's recorded act. docs/security.md has the threat model.
 
 pub mod cli;
 pub mod config;

@@ -6,11 +6,10 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{TestHome, bare_remote, git, stderr};
+use common::{TestHome, git, stderr};
 use dayshift::context::UNVERIFIED;
 
 const CALC: &str = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a + b\n";
@@ -44,39 +43,16 @@ print("edited calc.py")
 "#;
 
 /// A home whose target (calc.py, protected) is a bare remote, with the hostile CLI as coder.
+/// These tests exercise the layers beneath the sandbox: unconfined, a tool can reach the
+/// home (tests/hostile.rs covers the confined runs).
 fn home_with_target() -> (TestHome, PathBuf) {
-    let home = TestHome::new();
-    let outer = home.root.parent().unwrap().to_path_buf();
-    let remote = bare_remote(
-        &outer,
-        "calc",
-        &[("calc.py", CALC), ("test_calc.py", TESTS)],
-    );
-    let cli = outer.join("hostile-cli.py");
-    std::fs::write(&cli, HOSTILE_CLI).unwrap();
-    std::fs::set_permissions(&cli, std::fs::Permissions::from_mode(0o755)).unwrap();
-    home.write(
-        "config/target.yaml",
-        &format!(
-            "repo: {}\nbase_branch: main\ntest_command: python3 -m unittest -v\n",
-            remote.display()
-        ),
-    );
-    home.write(
-        "config/agents.yaml",
-        &format!(
-            "providers: {{}}\nagents:\n  coder: {{engine: command, command: [\"{}\"], attempts: 1, timeout_minutes: 1}}\n",
-            cli.display()
-        ),
-    );
-    // these tests exercise the layers beneath the sandbox: unconfined, a tool can reach
-    // the home (tests/hostile.rs covers the confined runs)
-    home.write(
-        "config/policy.yaml",
-        "auto_merge: low\nprotected_paths: [\"calc.py\"]\nsandbox: {mode: off}\n",
-    );
-    home.ok(&["setup", "--no-aider"]);
-    (home, remote)
+    common::home_with_tool(common::ToolHome {
+        files: &[("calc.py", CALC), ("test_calc.py", TESTS)],
+        tool: HOSTILE_CLI,
+        coder: "attempts: 1, timeout_minutes: 1",
+        agents_tail: "",
+        policy: "auto_merge: low\nprotected_paths: [\"calc.py\"]\nsandbox: {mode: off}\n",
+    })
 }
 
 fn add_task(home: &TestHome, n: u32, title: &str, state: &str, extra: &str) {

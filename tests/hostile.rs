@@ -15,11 +15,10 @@ mod common;
 #[path = "common/fake_model.rs"]
 mod fake_model;
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{TestHome, bare_remote, git, stderr};
+use common::{TestHome, git, stderr};
 
 /// A key in config/.env (the provider's) and a token handed to the tool by `env:`.
 const ENV_CANARY: &str = "sk-canary-envfile-7d1f0a9c3b2e4f60";
@@ -163,37 +162,6 @@ struct Arena {
 
 impl Arena {
     fn new(mode: Mode, timeout_minutes: f64) -> Self {
-        let home = TestHome::new();
-        let outer = home.root.parent().unwrap().to_path_buf();
-        let remote = bare_remote(
-            &outer,
-            "calc",
-            &[
-                ("calc.py", CALC),
-                ("test_calc.py", TESTS),
-                ("settings.py", SETTINGS),
-            ],
-        );
-        let tool = outer.join("hostile.py");
-        std::fs::write(&tool, HOSTILE).unwrap();
-        std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
-        home.write(
-            "config/target.yaml",
-            &format!(
-                "repo: {}\nbase_branch: main\ntest_command: python3 -m unittest -v\n",
-                remote.display()
-            ),
-        );
-        home.write(
-            "config/agents.yaml",
-            &format!(
-                "providers: {{}}\nagents:\n  coder: {{engine: command, command: [\"{}\"], env: [CANARY_TOKEN], attempts: 1, timeout_minutes: {timeout_minutes}}}\nbudget: {{daily_usd: 5.0}}\n",
-                tool.display()
-            ),
-        );
-        home.write("config/.env", &format!("FAKE_MODEL_KEY={ENV_CANARY}\n"));
-        // no goals: the tasks are the test's own
-        home.write("VISION.md", "# Calc\n\n## Notes\n- Keep it simple\n");
         let policy = POLICY.replace(
             "MODE",
             match mode {
@@ -201,17 +169,28 @@ impl Arena {
                 Mode::Unconfined => "best_effort",
             },
         );
-        home.write("config/policy.yaml", &policy);
-        let arena = Self {
+        let (home, remote) = common::home_with_tool(common::ToolHome {
+            files: &[
+                ("calc.py", CALC),
+                ("test_calc.py", TESTS),
+                ("settings.py", SETTINGS),
+            ],
+            tool: HOSTILE,
+            coder: &format!("env: [CANARY_TOKEN], attempts: 1, timeout_minutes: {timeout_minutes}"),
+            agents_tail: "budget: {daily_usd: 5.0}\n",
+            policy: &policy,
+        });
+        home.write("config/.env", &format!("FAKE_MODEL_KEY={ENV_CANARY}\n"));
+        // no goals: the tasks are the test's own
+        home.write("VISION.md", "# Calc\n\n## Notes\n- Keep it simple\n");
+        let outer = home.root.parent().unwrap().to_path_buf();
+        Self {
             home,
             remote,
             outer,
             policy,
             mode,
-        };
-        let out = arena.run(&["setup", "--no-aider"]);
-        assert!(out.status.success(), "setup: {}", stderr(&out));
-        arena
+        }
     }
 
     fn cmd(&self, args: &[&str]) -> std::process::Command {

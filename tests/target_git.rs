@@ -901,38 +901,16 @@ print("done")
 /// suite, with the hostile CLI as the coder (one attempt) and `deploy/**` never to touch;
 /// set up. Returns the home, the remote and the folder holding both.
 fn hostile_home(tests: &str) -> (common::TestHome, PathBuf, PathBuf) {
-    use std::os::unix::fs::PermissionsExt;
-    let home = common::TestHome::new();
-    let outer = home.root.parent().unwrap().to_path_buf();
-    let remote = common::bare_remote(
-        &outer,
-        "calc",
-        &[("calc.py", CALC), ("test_calc.py", tests)],
-    );
-    let cli = outer.join("hostile-cli.py");
-    fs::write(&cli, HOSTILE_CLI).unwrap();
-    fs::set_permissions(&cli, fs::Permissions::from_mode(0o755)).unwrap();
-    home.write(
-        "config/target.yaml",
-        &format!(
-            "repo: {}\nbase_branch: main\ntest_command: python3 -m unittest -v\n",
-            remote.display()
-        ),
-    );
-    home.write(
-        "config/agents.yaml",
-        &format!(
-            "providers: {{}}\nagents:\n  coder: {{engine: command, command: [\"{}\"], attempts: 1, timeout_minutes: 1}}\n",
-            cli.display()
-        ),
-    );
     // unconfined: these tests prove the git defences that hold without a sandbox
     // (tests/hostile.rs runs the same attacks confined too)
-    home.write(
-        "config/policy.yaml",
-        "auto_merge: low\nnever_touch: [\"deploy/**\"]\nsandbox: {mode: off}\n",
-    );
-    home.ok(&["setup", "--no-aider"]);
+    let (home, remote) = common::home_with_tool(common::ToolHome {
+        files: &[("calc.py", CALC), ("test_calc.py", tests)],
+        tool: HOSTILE_CLI,
+        coder: "attempts: 1, timeout_minutes: 1",
+        agents_tail: "",
+        policy: "auto_merge: low\nnever_touch: [\"deploy/**\"]\nsandbox: {mode: off}\n",
+    });
+    let outer = home.root.parent().unwrap().to_path_buf();
     (home, remote, outer)
 }
 

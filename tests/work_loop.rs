@@ -4,10 +4,9 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
-use common::{TestHome, bare_remote, git, stderr, stdout};
+use common::{TestHome, git, stderr, stdout};
 
 const CALC: &str = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n";
 const TESTS: &str = "import unittest\n\nfrom calc import add, sub, mul\n\n\nclass Calc(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n\n    def test_sub(self):\n        self.assertEqual(sub(5, 3), 2)\n\n    def test_mul(self):\n        self.assertEqual(mul(2, 3), 6)\n\n    def test_known_broken(self):\n        self.assertEqual('legacy', 'fixed')\n\n\nif __name__ == '__main__':\n    unittest.main()\n";
@@ -55,33 +54,13 @@ print(json.dumps(result))
 
 /// A home whose target is a bare remote with calc.py, set up, with the fake CLI as coder.
 fn home_with_target(attempts: u32, timeout_minutes: f64) -> (TestHome, PathBuf) {
-    let home = TestHome::new();
-    let outer = home.root.parent().unwrap().to_path_buf();
-    let remote = bare_remote(
-        &outer,
-        "calc",
-        &[("calc.py", CALC), ("test_calc.py", TESTS)],
-    );
-    let cli = outer.join("fake-cli.py");
-    std::fs::write(&cli, FAKE_CLI).unwrap();
-    std::fs::set_permissions(&cli, std::fs::Permissions::from_mode(0o755)).unwrap();
-    home.write(
-        "config/target.yaml",
-        &format!(
-            "repo: {}\nbase_branch: main\ntest_command: python3 -m unittest -v\n",
-            remote.display()
-        ),
-    );
-    home.write(
-        "config/agents.yaml",
-        &format!(
-            "providers: {{}}\nagents:\n  coder: {{engine: command, command: [\"{}\"], attempts: {attempts}, timeout_minutes: {timeout_minutes}}}\n",
-            cli.display()
-        ),
-    );
-    home.write("config/policy.yaml", "auto_merge: low\nnever_touch: [\"deploy/**\"]\nmax_files_changed: 20\nmax_lines_changed: 400\n");
-    home.ok(&["setup", "--no-aider"]);
-    (home, remote)
+    common::home_with_tool(common::ToolHome {
+        files: &[("calc.py", CALC), ("test_calc.py", TESTS)],
+        tool: FAKE_CLI,
+        coder: &format!("attempts: {attempts}, timeout_minutes: {timeout_minutes}"),
+        agents_tail: "",
+        policy: "auto_merge: low\nnever_touch: [\"deploy/**\"]\nmax_files_changed: 20\nmax_lines_changed: 400\n",
+    })
 }
 
 fn add_task(home: &TestHome, n: u32, title: &str) {
@@ -171,7 +150,7 @@ fn tasks_are_fixed_tested_against_the_base_and_merged() {
 
 /// The pids of this home's fake CLI still running (other tests run their own copies).
 fn running_cli(home: &TestHome) -> String {
-    let cli = home.root.parent().unwrap().join("fake-cli.py");
+    let cli = home.root.parent().unwrap().join("tool");
     let ps = std::process::Command::new("pgrep")
         .args(["-f", cli.to_str().unwrap()])
         .output()

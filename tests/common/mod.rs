@@ -222,3 +222,49 @@ pub fn goal_id(text: &str) -> String {
         .collect();
     format!("g-{}", &hex[..6])
 }
+
+/// How [`home_with_tool`] sets a home up: its target's files, the coding tool (a script run
+/// through the `command` engine, prompt on stdin), the rest of the coder's settings and of
+/// agents.yaml, and policy.yaml.
+pub struct ToolHome<'a> {
+    pub files: &'a [(&'a str, &'a str)],
+    /// The script's text; written executable beside the home as `tool`.
+    pub tool: &'a str,
+    /// More keys of the coder, e.g. `attempts: 1, timeout_minutes: 1`.
+    pub coder: &'a str,
+    /// More of agents.yaml after the agents, e.g. `budget: {daily_usd: 5.0}\n`.
+    pub agents_tail: &'a str,
+    pub policy: &'a str,
+}
+
+/// A home whose target is a bare remote holding `files` (tested with
+/// `python3 -m unittest -v`), with the tool as the coder; set up. Returns the home and the
+/// remote; the tool and the remote live in the home's parent folder.
+pub fn home_with_tool(setup: ToolHome) -> (TestHome, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let home = TestHome::new();
+    let outer = home.root.parent().unwrap().to_path_buf();
+    let remote = bare_remote(&outer, "calc", setup.files);
+    let tool = outer.join("tool");
+    fs::write(&tool, setup.tool).unwrap();
+    fs::set_permissions(&tool, fs::Permissions::from_mode(0o755)).unwrap();
+    home.write(
+        "config/target.yaml",
+        &format!(
+            "repo: {}\nbase_branch: main\ntest_command: python3 -m unittest -v\n",
+            remote.display()
+        ),
+    );
+    home.write(
+        "config/agents.yaml",
+        &format!(
+            "providers: {{}}\nagents:\n  coder: {{engine: command, command: [\"{}\"], {}}}\n{}",
+            tool.display(),
+            setup.coder,
+            setup.agents_tail
+        ),
+    );
+    home.write("config/policy.yaml", setup.policy);
+    home.ok(&["setup", "--no-aider"]);
+    (home, remote)
+}
