@@ -55,22 +55,6 @@ fn home_with_target() -> (TestHome, PathBuf) {
     })
 }
 
-fn add_task(home: &TestHome, n: u32, title: &str, state: &str, extra: &str) {
-    let id = format!("T-{n:04}");
-    let slug = dayshift::tasks::id::slugify(title);
-    home.write(
-        &format!("tasks/{state}/{id}-{slug}.md"),
-        &format!("---\nid: {id}\ntitle: \"{title}\"\npriority: high\nfiles: [calc.py]\ncreated: 2026-11-22T07:46:02+00:00\n{extra}---\n## Description\n{title} in calc.py.\n\n## Log\n"),
-    );
-}
-
-fn task(home: &TestHome, id: &str) -> serde_json::Value {
-    home.tasks_json()
-        .into_iter()
-        .find(|t| t["id"] == id)
-        .unwrap_or_else(|| panic!("{id}"))
-}
-
 /// The audit events of `action` for task `id`.
 fn audited(home: &TestHome, action: &str, id: &str) -> Vec<serde_json::Value> {
     let text = std::fs::read_to_string(home.path("logs/audit.jsonl")).unwrap_or_default();
@@ -87,12 +71,12 @@ fn merged_on_main(remote: &Path, id: &str) -> bool {
 #[test]
 fn an_approval_a_tool_wrote_is_flagged_and_only_the_cli_approval_merges() {
     let (home, remote) = home_with_target();
-    add_task(&home, 1, "Fix add", "backlog", "");
-    add_task(&home, 2, "Fix sub", "backlog", "");
+    home.add_task(1, "Fix add", "backlog", "");
+    home.add_task(2, "Fix sub", "backlog", "");
     // T-0001 waits (protected path); T-0002's tool flips it to approved while it runs:
     // the home guard puts the person's file back and fails T-0002 at once
     home.ok(&["run", "work"]);
-    let first = task(&home, "T-0001");
+    let first = home.task("T-0001");
     assert_eq!(first["state"], "in_review");
     assert_eq!(
         first["approval"], "pending",
@@ -102,8 +86,8 @@ fn an_approval_a_tool_wrote_is_flagged_and_only_the_cli_approval_merges() {
         !merged_on_main(&remote, "T-0001"),
         "a forged approval never merges"
     );
-    let second = home.read(task(&home, "T-0002")["path"].as_str().unwrap());
-    assert_eq!(task(&home, "T-0002")["state"], "failed", "{second}");
+    let second = home.read(home.task("T-0002")["path"].as_str().unwrap());
+    assert_eq!(home.task("T-0002")["state"], "failed", "{second}");
     assert!(second.contains("wrote into the home"), "{second}");
     let tampered = audited(&home, "home.tampered", "T-0002");
     assert_eq!(tampered.len(), 1, "{tampered:?}");
@@ -128,7 +112,7 @@ fn an_approval_a_tool_wrote_is_flagged_and_only_the_cli_approval_merges() {
     home.ok(&["run", "work"]);
     let file = home.read(first["path"].as_str().unwrap());
     assert!(file.contains(UNVERIFIED), "{file}");
-    assert_eq!(task(&home, "T-0001")["approval"], "pending");
+    assert_eq!(home.task("T-0001")["approval"], "pending");
     assert!(!merged_on_main(&remote, "T-0001"));
     assert_eq!(audited(&home, "approval.unverified", "T-0001").len(), 1);
 
@@ -138,7 +122,7 @@ fn an_approval_a_tool_wrote_is_flagged_and_only_the_cli_approval_merges() {
     assert_eq!(granted.len(), 1, "{granted:?}");
     assert_eq!(granted[0]["detail"]["by"], "alice");
     assert_eq!(granted[0]["actor"], "human");
-    let branch = task(&home, "T-0001");
+    let branch = home.task("T-0001");
     let branch = home.read(branch["path"].as_str().unwrap());
     let branch = branch
         .lines()
@@ -150,7 +134,7 @@ fn an_approval_a_tool_wrote_is_flagged_and_only_the_cli_approval_merges() {
     let head = git(&home.path("workspace/target"), &["rev-parse", &branch]);
     assert_eq!(granted[0]["commit"], head.trim(), "the commit approved");
     home.ok(&["run", "work"]);
-    let done = task(&home, "T-0001");
+    let done = home.task("T-0001");
     assert_eq!(done["state"], "completed");
     assert!(merged_on_main(&remote, "T-0001"));
     let file = home.read(done["path"].as_str().unwrap());
@@ -173,7 +157,7 @@ fn a_policy_a_person_rewrites_during_a_run_is_ignored_for_that_run_and_reported(
         )
     };
     home.write("config/policy.yaml", &policy("low"));
-    add_task(&home, 1, "Fix add and Loosen the policy", "backlog", "");
+    home.add_task(1, "Fix add and Loosen the policy", "backlog", "");
     let work = std::process::Command::new(common::BIN)
         .arg("--home")
         .arg(&home.root)
@@ -196,7 +180,7 @@ fn a_policy_a_person_rewrites_during_a_run_is_ignored_for_that_run_and_reported(
         policy("medium"),
         "the person's edit stays"
     );
-    let t = task(&home, "T-0001");
+    let t = home.task("T-0001");
     assert_eq!(
         (t["state"].as_str(), t["approval"].as_str()),
         (Some("in_review"), Some("pending")),
@@ -262,8 +246,8 @@ fn approve_by_hand(home: &TestHome, rel: &str) {
 fn the_watcher_honours_a_hand_edit_only_while_no_job_holds_the_lock() {
     let home = TestHome::new();
     home.write("config/schedules.yaml", RARE);
-    add_task(&home, 1, "Fix add", "in_review", "approval: pending\n");
-    add_task(&home, 2, "Fix sub", "in_review", "approval: pending\n");
+    home.add_task(1, "Fix add", "in_review", "approval: pending\n");
+    home.add_task(2, "Fix sub", "in_review", "approval: pending\n");
     home.ok(&["start"]);
     let _daemon = Daemon(&home);
 

@@ -80,6 +80,41 @@ impl Fixture {
             .timeout(Duration::from_secs(20));
         process::run(&confine.wrap(spec)).unwrap()
     }
+
+    /// `script` (a shell script's body) as task 1's coding tool, through the `command`
+    /// engine under the default confinement, as the work loop would run it.
+    fn tool(&self, script: &str, timeout: Duration) {
+        let tools = tempfile::tempdir().unwrap();
+        let path = tools.path().join("tool.sh");
+        std::fs::write(&path, format!("#!/bin/sh\n{script}")).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let engine = CommandEngine::new(
+            "tool",
+            vec![path.display().to_string()],
+            [("PATH".to_string(), std::env::var("PATH").unwrap())].into(),
+            timeout,
+        )
+        .unwrap();
+        let meta = dayshift::tasks::Task::parse(
+            Path::new("T-0001-x.md"),
+            dayshift::tasks::TaskState::InProgress,
+            "---\nid: T-0001\ntitle: A task\npriority: high\ncreated: 2026-11-22T07:46:02+00:00\n---\n",
+        )
+        .unwrap()
+        .meta;
+        let confine = self.confinement();
+        let job = Assignment {
+            task: &meta,
+            description: "",
+            workdir: &self.mine.path,
+            feedback: None,
+            attempt: 1,
+            notes: &[],
+            confine: Some(&confine),
+        };
+        engine.run(&job).unwrap();
+    }
 }
 
 fn all_output(out: &Output) -> String {
@@ -212,35 +247,7 @@ fn the_target_commands_get_no_network_unless_granted_and_the_engine_keeps_it() {
     assert!(lint.outcome.success(), "{}", lint.output);
 
     // the coding tool keeps the host's network under the default (no-network) policy
-    let tools = tempfile::tempdir().unwrap();
-    let script = tools.path().join("tool.sh");
-    std::fs::write(&script, format!("#!/bin/sh\n{connect} > reached.txt\n")).unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let engine = CommandEngine::new(
-        "tool",
-        vec![script.display().to_string()],
-        [("PATH".to_string(), std::env::var("PATH").unwrap())].into(),
-        long,
-    )
-    .unwrap();
-    let meta = dayshift::tasks::Task::parse(
-        Path::new("T-0001-x.md"),
-        dayshift::tasks::TaskState::InProgress,
-        "---\nid: T-0001\ntitle: Reach the model\npriority: high\ncreated: 2026-11-22T07:46:02+00:00\n---\n",
-    )
-    .unwrap()
-    .meta;
-    let offline = f.confinement();
-    let job = Assignment {
-        task: &meta,
-        description: "",
-        workdir: &f.mine.path,
-        feedback: None,
-        attempt: 1,
-        notes: &[],
-        confine: Some(&offline),
-    };
-    engine.run(&job).unwrap();
+    f.tool(&format!("{connect} > reached.txt\n"), long);
     assert_eq!(
         std::fs::read_to_string(f.mine.path.join("reached.txt")).unwrap(),
         "connected\n"
@@ -459,41 +466,12 @@ fn credentials_are_hidden_and_a_tool_installed_in_the_home_still_runs() {
 #[test]
 fn a_confined_tool_can_stage_files_but_only_in_a_private_index() {
     let f = Fixture::new();
-    let tools = tempfile::tempdir().unwrap();
-    let script = tools.path().join("tool.sh");
-    std::fs::write(
-        &script,
-        "#!/bin/sh\nset -e\necho 'y = 1' > new.py\ngit add new.py\ngit diff --cached --name-only > staged.txt\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let engine = CommandEngine::new(
-        "tool",
-        vec![script.display().to_string()],
-        [("PATH".to_string(), std::env::var("PATH").unwrap())].into(),
-        Duration::from_secs(30),
-    )
-    .unwrap();
-    let meta = dayshift::tasks::Task::parse(
-        Path::new("T-0001-x.md"),
-        dayshift::tasks::TaskState::InProgress,
-        "---\nid: T-0001\ntitle: Add a module\npriority: high\ncreated: 2026-11-22T07:46:02+00:00\n---\n",
-    )
-    .unwrap()
-    .meta;
     let objects = || git(&f.clone, &["count-objects", "-v"]);
     let before = objects();
-    let confine = f.confinement();
-    let job = Assignment {
-        task: &meta,
-        description: "",
-        workdir: &f.mine.path,
-        feedback: None,
-        attempt: 1,
-        notes: &[],
-        confine: Some(&confine),
-    };
-    engine.run(&job).unwrap();
+    f.tool(
+        "set -e\necho 'y = 1' > new.py\ngit add new.py\ngit diff --cached --name-only > staged.txt\n",
+        Duration::from_secs(30),
+    );
     assert_eq!(
         std::fs::read_to_string(f.mine.path.join("staged.txt")).unwrap(),
         "new.py\n",

@@ -131,15 +131,6 @@ fn home_with_target(model: &MockServer) -> (TestHome, PathBuf) {
     (home, remote)
 }
 
-fn add_task(home: &TestHome, n: u32, title: &str) {
-    let id = format!("T-{n:04}");
-    let slug = dayshift::tasks::id::slugify(title);
-    home.write(
-        &format!("tasks/backlog/{id}-{slug}.md"),
-        &format!("---\nid: {id}\ntitle: \"{title}\"\npriority: high\nfiles: [calc.py]\nacceptance: [\"the tests pass\"]\ncreated: 2026-11-22T07:46:02+00:00\n---\n## Description\n{title} in calc.py.\n\n## Log\n"),
-    );
-}
-
 /// Run dayshift with the repo's Aider first on PATH (the home has no .venv of its own);
 /// insist on success.
 fn dayshift(home: &TestHome, args: &[&str]) -> Output {
@@ -165,15 +156,8 @@ fn dayshift(home: &TestHome, args: &[&str]) -> Output {
     out
 }
 
-fn task(home: &TestHome, id: &str) -> serde_json::Value {
-    home.tasks_json()
-        .into_iter()
-        .find(|t| t["id"] == id)
-        .unwrap_or_else(|| panic!("{id}"))
-}
-
 fn task_file(home: &TestHome, id: &str) -> String {
-    home.read(task(home, id)["path"].as_str().unwrap())
+    home.read(home.task(id)["path"].as_str().unwrap())
 }
 
 /// The lines of `## <heading>` in a report, up to the next heading.
@@ -221,8 +205,8 @@ fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
 async fn aider_fixes_one_task_at_once_and_one_after_the_failing_test_is_fed_back() {
     let server = fake_model().await;
     let (home, remote) = home_with_target(&server);
-    add_task(&home, 1, "Fix add");
-    add_task(&home, 2, "Fix sub");
+    home.add_task(1, "Fix add", "backlog", "");
+    home.add_task(2, "Fix sub", "backlog", "");
     // Events (what the report lists) carry the real clock's day in the home's zone (UTC,
     // as TestHome makes it), so the day pinned is today's.
     let day = chrono::Utc::now().date_naive().to_string();
@@ -231,7 +215,7 @@ async fn aider_fixes_one_task_at_once_and_one_after_the_failing_test_is_fed_back
     // 1. both completed: T-0001 at the first attempt, T-0002 at the second
     for id in ["T-0001", "T-0002"] {
         assert_eq!(
-            task(&home, id)["state"],
+            home.task(id)["state"],
             "completed",
             "{id}:\n{}",
             task_file(&home, id)

@@ -5,6 +5,7 @@
 mod common;
 
 use std::path::PathBuf;
+use std::process::Output;
 
 use common::{TestHome, git, stderr, stdout};
 
@@ -63,48 +64,27 @@ fn home_with_target(attempts: u32, timeout_minutes: f64) -> (TestHome, PathBuf) 
     })
 }
 
-fn add_task(home: &TestHome, n: u32, title: &str) {
-    add_task_with(home, n, title, "");
-}
-
-/// A backlog task with extra front matter lines (`extra`, each ending in a newline).
-fn add_task_with(home: &TestHome, n: u32, title: &str, extra: &str) {
-    let id = format!("T-{n:04}");
-    let slug = dayshift::tasks::id::slugify(title);
-    home.write(
-        &format!("tasks/backlog/{id}-{slug}.md"),
-        &format!("---\nid: {id}\ntitle: \"{title}\"\npriority: high\nfiles: [calc.py]\nacceptance: [\"the tests pass\"]\n{extra}created: 2026-11-22T07:46:02+00:00\n---\n## Description\n{title} in calc.py.\n\n## Log\n"),
-    );
-}
-
-fn task(home: &TestHome, id: &str) -> serde_json::Value {
-    home.tasks_json()
-        .into_iter()
-        .find(|t| t["id"] == id)
-        .unwrap_or_else(|| panic!("{id}"))
-}
-
 #[test]
 fn tasks_are_fixed_tested_against_the_base_and_merged() {
     let (home, remote) = home_with_target(3, 2.0);
-    add_task(&home, 1, "Fix add");
-    add_task(&home, 2, "Fix sub");
+    home.add_task(1, "Fix add", "backlog", "");
+    home.add_task(2, "Fix sub", "backlog", "");
     home.ok(&["run", "work"]);
 
     for id in ["T-0001", "T-0002"] {
         assert_eq!(
-            task(&home, id)["state"],
+            home.task(id)["state"],
             "completed",
             "{id}: {}",
-            home.read(task(&home, id)["path"].as_str().unwrap())
+            home.read(home.task(id)["path"].as_str().unwrap())
         );
     }
-    let first = home.read(task(&home, "T-0001")["path"].as_str().unwrap());
+    let first = home.read(home.task("T-0001")["path"].as_str().unwrap());
     assert!(
         first.contains("attempt 1 started") && !first.contains("attempt 2 started"),
         "fixed at the first attempt:\n{first}"
     );
-    let second = home.read(task(&home, "T-0002")["path"].as_str().unwrap());
+    let second = home.read(home.task("T-0002")["path"].as_str().unwrap());
     assert!(
         second.contains("attempt 1 failed: new test failures:") && second.contains("test_mul"),
         "{second}"
@@ -162,7 +142,7 @@ fn running_cli(home: &TestHome) -> String {
 fn ctrl_c_stops_the_coding_tool_and_leaves_the_task_to_resume() {
     let (home, remote) = home_with_target(3, 2.0);
     let before = git(&remote, &["rev-parse", "main"]);
-    add_task(&home, 1, "Hang forever");
+    home.add_task(1, "Hang forever", "backlog", "");
     let work = std::process::Command::new(env!("CARGO_BIN_EXE_dayshift"))
         .arg("--home")
         .arg(&home.root)
@@ -192,7 +172,7 @@ fn ctrl_c_stops_the_coding_tool_and_leaves_the_task_to_resume() {
         stderr(&out)
     );
     assert_eq!(running_cli(&home), "", "the tool's whole group was stopped");
-    let t = task(&home, "T-0001");
+    let t = home.task("T-0001");
     assert_eq!(t["state"], "in_progress", "left to resume, not failed");
     let file = home.read(t["path"].as_str().unwrap());
     assert!(
@@ -211,18 +191,24 @@ fn section<'a>(report: &'a str, heading: &str) -> &'a str {
     &rest[..rest.find("\n## ").unwrap_or(rest.len())]
 }
 
-#[test]
-fn the_loop_stops_when_the_budget_is_spent_and_the_report_says_so() {
+/// Two tasks (`first`, then "Fix sub") worked under `budget`; the run must end with exit 1.
+fn two_tasks_under_a_budget(budget: &str, first: &str) -> (TestHome, PathBuf, Output) {
     let (home, remote) = home_with_target(3, 1.0);
     let agents = home.read("config/agents.yaml");
     home.write(
         "config/agents.yaml",
-        &format!("{agents}budget: {{daily_tokens: 200}}\n"),
+        &format!("{agents}budget: {{{budget}}}\n"),
     );
-    add_task(&home, 1, "Fix add");
-    add_task(&home, 2, "Fix sub");
+    home.add_task(1, first, "backlog", "");
+    home.add_task(2, "Fix sub", "backlog", "");
     let out = home.run(&["run", "work"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    (home, remote, out)
+}
+
+#[test]
+fn the_loop_stops_when_the_budget_is_spent_and_the_report_says_so() {
+    let (home, remote, out) = two_tasks_under_a_budget("daily_tokens: 200", "Fix add");
     assert!(
         stderr(&out).contains(
             "budget: the coder stopped: the daily budget is spent (240 tokens spent today)"
@@ -230,8 +216,8 @@ fn the_loop_stops_when_the_budget_is_spent_and_the_report_says_so() {
         "{}",
         stderr(&out)
     );
-    assert_eq!(task(&home, "T-0001")["state"], "completed");
-    let second = task(&home, "T-0002");
+    assert_eq!(home.task("T-0001")["state"], "completed");
+    let second = home.task("T-0002");
     assert_eq!(
         second["state"], "in_progress",
         "its first attempt failed, and the budget was spent before the second"
@@ -258,9 +244,13 @@ fn the_loop_stops_when_the_budget_is_spent_and_the_report_says_so() {
     );
 
     // with room again (a new day, or a raised cap) the paused task resumes where it stopped
-    home.write("config/agents.yaml", &agents);
+    let agents = home.read("config/agents.yaml");
+    home.write(
+        "config/agents.yaml",
+        &agents.replace("budget: {daily_tokens: 200}\n", ""),
+    );
     home.ok(&["run", "work"]);
-    let second = task(&home, "T-0002");
+    let second = home.task("T-0002");
     assert_eq!(second["state"], "completed");
     let file = home.read(second["path"].as_str().unwrap());
     assert!(
@@ -278,13 +268,13 @@ fn no_work_starts_after_the_work_window() {
         "config/schedules.yaml",
         "timezone: UTC\nwork_until: \"00:00\"\n",
     );
-    add_task(&home, 1, "Fix add");
+    home.add_task(1, "Fix add", "backlog", "");
     let out = format!("{}{}", stdout(&home.ok(&["run", "work"])), "");
     assert!(
         out.contains("stopped: the work window ended at 00:00"),
         "{out}"
     );
-    assert_eq!(task(&home, "T-0001")["state"], "backlog");
+    assert_eq!(home.task("T-0001")["state"], "backlog");
 }
 
 #[test]
@@ -294,9 +284,9 @@ fn a_protected_change_waits_for_approval_and_the_next_run_merges_it() {
         "config/policy.yaml",
         "auto_merge: low\nprotected_paths: [\"calc.py\"]\n",
     );
-    add_task(&home, 1, "Fix add");
+    home.add_task(1, "Fix add", "backlog", "");
     home.ok(&["run", "work"]);
-    let waiting = task(&home, "T-0001");
+    let waiting = home.task("T-0001");
     assert_eq!(
         (waiting["state"].as_str(), waiting["approval"].as_str()),
         (Some("in_review"), Some("pending"))
@@ -310,7 +300,7 @@ fn a_protected_change_waits_for_approval_and_the_next_run_merges_it() {
     let out = home.ok(&["tasks", "approve", "T-0001"]);
     assert!(stdout(&out).contains("the next work run merges it"));
     home.ok(&["run", "work"]);
-    assert_eq!(task(&home, "T-0001")["state"], "completed");
+    assert_eq!(home.task("T-0001")["state"], "completed");
     assert!(git(&remote, &["log", "main", "--format=%B"]).contains("Task: T-0001"));
 }
 
@@ -329,12 +319,12 @@ fn engine_failures_end_in_failed_with_the_reason_and_the_base_untouched() {
         (6, "Make a Huge change", "lines"),
     ];
     for (n, title, _) in cases {
-        add_task(&home, n, title);
+        home.add_task(n, title, "backlog", "");
     }
     let out = home.ok(&["run", "work"]);
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
     for (n, title, words) in cases {
-        let t = task(&home, &format!("T-{n:04}"));
+        let t = home.task(&format!("T-{n:04}"));
         assert_eq!(t["state"], "failed", "{title}");
         let reason = t["reason"].as_str().unwrap_or("");
         assert!(
@@ -369,7 +359,7 @@ fn engine_failures_end_in_failed_with_the_reason_and_the_base_untouched() {
 fn work_refuses_plainly_when_the_coding_tool_is_not_installed() {
     let (home, _remote) = home_with_target(1, 1.0);
     home.write("config/agents.yaml", "providers: {}\nagents:\n  coder: {engine: command, command: [\"/nonexistent/coding-cli\"]}\n");
-    add_task(&home, 1, "Fix add");
+    home.add_task(1, "Fix add", "backlog", "");
     let out = home.run(&["run", "work"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -378,7 +368,7 @@ fn work_refuses_plainly_when_the_coding_tool_is_not_installed() {
         stderr(&out)
     );
     assert_eq!(
-        task(&home, "T-0001")["state"],
+        home.task("T-0001")["state"],
         "backlog",
         "the task was not touched"
     );
@@ -387,7 +377,7 @@ fn work_refuses_plainly_when_the_coding_tool_is_not_installed() {
 #[test]
 fn a_task_a_crash_left_in_progress_is_resumed_and_orphan_worktrees_go() {
     let (home, remote) = home_with_target(2, 1.0);
-    add_task(&home, 1, "Fix add");
+    home.add_task(1, "Fix add", "backlog", "");
     let name = home.task_files("backlog")[0].clone();
     std::fs::rename(
         home.path(&format!("tasks/backlog/{name}")),
@@ -409,7 +399,7 @@ fn a_task_a_crash_left_in_progress_is_resumed_and_orphan_worktrees_go() {
     assert!(home.path("workspace/worktrees/T-0099").exists());
 
     home.ok(&["run", "work"]);
-    let t = task(&home, "T-0001");
+    let t = home.task("T-0001");
     assert_eq!(t["state"], "completed");
     assert!(
         home.read(t["path"].as_str().unwrap())
@@ -426,24 +416,24 @@ fn a_task_a_crash_left_in_progress_is_resumed_and_orphan_worktrees_go() {
 fn removed_tests_fail_and_a_declared_removal_waits_for_a_person() {
     let (home, remote) = home_with_target(1, 1.0);
     let before = git(&remote, &["rev-parse", "main"]);
-    add_task(&home, 1, "Fix add and delete the test file");
-    add_task(&home, 2, "Fix add and drop test_mul");
-    add_task_with(
-        &home,
+    home.add_task(1, "Fix add and delete the test file", "backlog", "");
+    home.add_task(2, "Fix add and drop test_mul", "backlog", "");
+    home.add_task(
         3,
         "Fix add and drop test_mul as planned",
+        "backlog",
         "removes_tests: true\n",
     );
     home.ok(&["run", "work"]);
 
-    let deleted = task(&home, "T-0001");
+    let deleted = home.task("T-0001");
     assert_eq!(deleted["state"], "failed");
     let reason = deleted["reason"].as_str().unwrap_or("");
     assert!(
         reason.contains("removed: 4 test(s) — the base ran 4, the change 0"),
         "a deleted test file is no 'no new failures': {reason}"
     );
-    let dropped = task(&home, "T-0002");
+    let dropped = home.task("T-0002");
     assert_eq!(dropped["state"], "failed");
     let reason = dropped["reason"].as_str().unwrap_or("");
     assert!(
@@ -456,7 +446,7 @@ fn removed_tests_fail_and_a_declared_removal_waits_for_a_person() {
         "no removal was merged"
     );
 
-    let declared = task(&home, "T-0003");
+    let declared = home.task("T-0003");
     assert_eq!(
         (declared["state"].as_str(), declared["approval"].as_str()),
         (Some("in_review"), Some("pending")),
@@ -472,16 +462,8 @@ fn removed_tests_fail_and_a_declared_removal_waits_for_a_person() {
 
 #[test]
 fn a_tool_claiming_more_than_a_run_may_cost_is_billed_in_full_and_stops_the_loop() {
-    let (home, remote) = home_with_target(3, 1.0);
-    let agents = home.read("config/agents.yaml");
-    home.write(
-        "config/agents.yaml",
-        &format!("{agents}budget: {{daily_usd: 5.00}}\n"),
-    );
-    add_task(&home, 1, "Fix add but claim a fortune");
-    add_task(&home, 2, "Fix sub");
-    let out = home.run(&["run", "work"]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let (home, remote, out) =
+        two_tasks_under_a_budget("daily_usd: 5.00", "Fix add but claim a fortune");
     assert!(
         stderr(&out).contains("the daily budget is spent")
             && stderr(&out)
@@ -489,7 +471,7 @@ fn a_tool_claiming_more_than_a_run_may_cost_is_billed_in_full_and_stops_the_loop
         "{}",
         stderr(&out)
     );
-    let claimed = task(&home, "T-0001");
+    let claimed = home.task("T-0001");
     assert_eq!(claimed["state"], "in_progress", "resumable, not failed");
     let file = home.read(claimed["path"].as_str().unwrap());
     assert!(
@@ -497,7 +479,7 @@ fn a_tool_claiming_more_than_a_run_may_cost_is_billed_in_full_and_stops_the_loop
         "{file}"
     );
     assert_eq!(
-        task(&home, "T-0002")["state"],
+        home.task("T-0002")["state"],
         "backlog",
         "the loop stopped at once"
     );
@@ -566,7 +548,7 @@ fn a_provider_outage_stops_the_loop_and_fails_no_task() {
     for (base_url, says) in [(down, "HTTP 503"), (refused, "connection failed")] {
         use_native_model(&home, &base_url, 30);
         for n in 1..=3 {
-            add_task(&home, n, &format!("Fix add, take {n}"));
+            home.add_task(n, &format!("Fix add, take {n}"), "backlog", "");
         }
         let out = home.run(&["run", "work"]);
         assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -575,7 +557,7 @@ fn a_provider_outage_stops_the_loop_and_fails_no_task() {
             err.contains("work stopped: the model provider is unavailable") && err.contains(says),
             "{err}"
         );
-        let first = task(&home, "T-0001");
+        let first = home.task("T-0001");
         assert_eq!(first["state"], "in_progress", "resumable: {first}");
         let file = home.read(first["path"].as_str().unwrap());
         assert!(
@@ -583,7 +565,7 @@ fn a_provider_outage_stops_the_loop_and_fails_no_task() {
             "the attempt is not consumed:\n{file}"
         );
         for id in ["T-0002", "T-0003"] {
-            assert_eq!(task(&home, id)["state"], "backlog", "{id} was never taken");
+            assert_eq!(home.task(id)["state"], "backlog", "{id} was never taken");
         }
         assert!(home.task_files("failed").is_empty(), "no task failed");
         assert_eq!(git(&remote, &["rev-parse", "main"]), before);
@@ -605,7 +587,7 @@ fn sigterm_during_a_hung_model_call_exits_within_seconds_and_the_task_resumes() 
         drop(stream);
     });
     use_native_model(&home, &uri, 600);
-    add_task(&home, 1, "Fix add");
+    home.add_task(1, "Fix add", "backlog", "");
     let work = std::process::Command::new(env!("CARGO_BIN_EXE_dayshift"))
         .arg("--home")
         .arg(&home.root)
@@ -641,7 +623,7 @@ fn sigterm_during_a_hung_model_call_exits_within_seconds_and_the_task_resumes() 
         "{}",
         stderr(&out)
     );
-    let t = task(&home, "T-0001");
+    let t = home.task("T-0001");
     assert_eq!(t["state"], "in_progress", "left to resume, not failed");
     let file = home.read(t["path"].as_str().unwrap());
     assert!(file.contains("next_attempt: 1"), "{file}");
@@ -649,7 +631,7 @@ fn sigterm_during_a_hung_model_call_exits_within_seconds_and_the_task_resumes() 
 
 /// Rewrite one front matter line of a task file (a crash's leftovers, set up by hand).
 fn edit_task(home: &TestHome, id: &str, from: &str, to: &str) {
-    let path = task(home, id)["path"].as_str().unwrap().to_string();
+    let path = home.task(id)["path"].as_str().unwrap().to_string();
     let text = home.read(&path);
     assert!(text.contains(from), "{from} in:\n{text}");
     home.write(&path, &text.replacen(from, to, 1));
@@ -659,12 +641,12 @@ fn edit_task(home: &TestHome, id: &str, from: &str, to: &str) {
 fn after_a_crash_a_merged_task_completes_and_an_unjudged_commit_is_judged_again() {
     let (home, remote) = home_with_target(1, 1.0);
     home.write("config/policy.yaml", "auto_merge: none\n");
-    add_task(&home, 1, "Fix add");
-    add_task(&home, 2, "Fix sub and test_mul");
-    add_task(&home, 3, "Add note 3");
+    home.add_task(1, "Fix add", "backlog", "");
+    home.add_task(2, "Fix sub and test_mul", "backlog", "");
+    home.add_task(3, "Add note 3", "backlog", "");
     home.ok(&["run", "work"]);
     for id in ["T-0001", "T-0002", "T-0003"] {
-        let t = task(&home, id);
+        let t = home.task(id);
         assert_eq!(
             (t["state"].as_str(), t["approval"].as_str()),
             (Some("in_review"), Some("pending")),
@@ -678,7 +660,7 @@ fn after_a_crash_a_merged_task_completes_and_an_unjudged_commit_is_judged_again(
     }
     // T-0001: killed after the merge, before the move — its branch is in main already
     let clone = home.path("workspace/target");
-    let file = home.read(task(&home, "T-0001")["path"].as_str().unwrap());
+    let file = home.read(home.task("T-0001")["path"].as_str().unwrap());
     let branch = file
         .lines()
         .find_map(|l| l.strip_prefix("branch: "))
@@ -704,9 +686,9 @@ fn after_a_crash_a_merged_task_completes_and_an_unjudged_commit_is_judged_again(
 
     home.ok(&["run", "work"]);
     for id in ["T-0001", "T-0002", "T-0003"] {
-        assert_eq!(task(&home, id)["state"], "completed", "{id}");
+        assert_eq!(home.task(id)["state"], "completed", "{id}");
     }
-    let third = home.read(task(&home, "T-0003")["path"].as_str().unwrap());
+    let third = home.read(home.task("T-0003")["path"].as_str().unwrap());
     assert!(
         third.contains("(found after an interruption)") && !third.contains("resumed after"),
         "judged, not worked again:\n{third}"
@@ -728,11 +710,11 @@ fn after_a_crash_a_merged_task_completes_and_an_unjudged_commit_is_judged_again(
 fn an_unjudged_commit_is_judged_from_its_branch_not_from_the_task_file() {
     let (home, remote) = home_with_target(1, 1.0);
     home.write("config/policy.yaml", "auto_merge: none\n");
-    add_task(&home, 1, "Fix add");
-    add_task(&home, 2, "Add note 2");
+    home.add_task(1, "Fix add", "backlog", "");
+    home.add_task(2, "Add note 2", "backlog", "");
     home.ok(&["run", "work"]);
     assert!(
-        home.read(task(&home, "T-0001")["path"].as_str().unwrap())
+        home.read(home.task("T-0001")["path"].as_str().unwrap())
             .contains("risk: low")
     );
     // T-0001 touches calc.py, protected from now on; its file (risk: low, written before
@@ -740,7 +722,7 @@ fn an_unjudged_commit_is_judged_from_its_branch_not_from_the_task_file() {
     // naming a commit already in main
     let main = git(&remote, &["rev-parse", "main"]);
     edit_task(&home, "T-0001", "approval: pending", "approval: null");
-    let path = task(&home, "T-0001")["path"].as_str().unwrap().to_string();
+    let path = home.task("T-0001")["path"].as_str().unwrap().to_string();
     let text = home.read(&path);
     let forged: String = text
         .lines()
@@ -761,21 +743,21 @@ fn an_unjudged_commit_is_judged_from_its_branch_not_from_the_task_file() {
 
     home.ok(&["run", "work"]);
     for id in ["T-0001", "T-0002"] {
-        let t = task(&home, id);
+        let t = home.task(id);
         assert_eq!(
             (t["state"].as_str(), t["approval"].as_str()),
             (Some("in_review"), Some("pending")),
             "{id}: a person decides"
         );
     }
-    let first = home.read(task(&home, "T-0001")["path"].as_str().unwrap());
+    let first = home.read(home.task("T-0001")["path"].as_str().unwrap());
     assert!(
         first.contains("it touches protected paths: calc.py")
             && first.contains("does not point at the commit dayshift made")
             && first.contains("risk: high"),
         "{first}"
     );
-    let second = home.read(task(&home, "T-0002")["path"].as_str().unwrap());
+    let second = home.read(home.task("T-0002")["path"].as_str().unwrap());
     assert!(second.contains("its risk is unknown"), "{second}");
     let log = git(&remote, &["log", "main", "--format=%B"]);
     assert!(
@@ -794,7 +776,7 @@ fn random_sigkills_during_work_leave_no_task_stuck_lost_or_merged_twice() {
     const KILLS: u64 = 25;
     let (home, remote) = home_with_target(2, 1.0);
     for n in 1..=TASKS {
-        add_task(&home, n, &format!("Add note {n}"));
+        home.add_task(n, &format!("Add note {n}"), "backlog", "");
     }
     let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ u64::from(std::process::id());
     for _ in 0..KILLS {

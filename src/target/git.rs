@@ -346,6 +346,18 @@ fn stderr_tail(stderr: &str) -> String {
 mod tests {
     use super::*;
 
+    /// `git commit` with an identity, for repositories the tests make.
+    const COMMIT: [&str; 8] = [
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.invalid",
+        "commit",
+        "--quiet",
+        "-m",
+        "a",
+    ];
+
     #[test]
     fn in_process_reads_agree_with_git() {
         let dir = tempfile::tempdir().unwrap();
@@ -359,17 +371,7 @@ mod tests {
         std::fs::write(dir.path().join(".gitignore"), "*.log\n").unwrap();
         std::fs::write(dir.path().join("a.txt"), "a\n").unwrap();
         git.run(&["add", "."], "").unwrap();
-        let commit = [
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.invalid",
-            "commit",
-            "--quiet",
-            "-m",
-            "a",
-        ];
-        git.run(&commit, "").unwrap();
+        git.run(&COMMIT, "").unwrap();
         let head = git.run(&["rev-parse", "HEAD"], "").unwrap();
         assert_eq!(git.commit_of("HEAD").unwrap().as_deref(), Some(head.trim()));
         assert_eq!(git.commit_of("main").unwrap().as_deref(), Some(head.trim()));
@@ -454,17 +456,7 @@ mod tests {
         std::fs::write(dir.path().join("a.txt"), "a\n").unwrap();
         git.run(&["add", "."], "").unwrap();
         git.run(&["status", "--porcelain"], "").unwrap();
-        let commit = [
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.invalid",
-            "commit",
-            "--quiet",
-            "-m",
-            "a",
-        ];
-        git.run(&commit, "").unwrap();
+        git.run(&COMMIT, "").unwrap();
         assert!(
             !ran.exists(),
             "a hook or fsmonitor ran: {:?}",

@@ -95,6 +95,25 @@ impl TestHome {
         names
     }
 
+    /// Task T-000n in `tasks/<state>/`, high priority, on calc.py, with `extra` front matter
+    /// lines (each ending in a newline).
+    pub fn add_task(&self, n: u32, title: &str, state: &str, extra: &str) {
+        let id = format!("T-{n:04}");
+        let slug = dayshift::tasks::id::slugify(title);
+        self.write(
+            &format!("tasks/{state}/{id}-{slug}.md"),
+            &format!("---\nid: {id}\ntitle: \"{title}\"\npriority: high\nfiles: [calc.py]\nacceptance: [\"the tests pass\"]\n{extra}created: 2026-11-22T07:46:02+00:00\n---\n## Description\n{title} in calc.py.\n\n## Log\n"),
+        );
+    }
+
+    /// Task `id` as `tasks list --json` shows it.
+    pub fn task(&self, id: &str) -> serde_json::Value {
+        self.tasks_json()
+            .into_iter()
+            .find(|t| t["id"] == id)
+            .unwrap_or_else(|| panic!("{id} is not in the queue"))
+    }
+
     /// `tasks list --json`, parsed.
     pub fn tasks_json(&self) -> Vec<serde_json::Value> {
         let out = self.run(&["tasks", "list", "--json"]);
