@@ -732,3 +732,70 @@ fn best_effort_without_bubblewrap_still_runs_work_and_the_guard_catches_an_escap
         "the attempt records how it ran: {audit}"
     );
 }
+
+/// An HTTP server on 127.0.0.1 that answers every request with `name`; returns its port.
+fn named_server(name: &'static str) -> u16 {
+    use std::io::{BufRead, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let mut reader = std::io::BufReader::new(conn.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let mut conn = conn;
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{name}",
+                name.len()
+            );
+        }
+    });
+    port
+}
+
+#[test]
+fn a_confined_tool_reaches_its_model_endpoint_and_nothing_else() {
+    let model = named_server("model");
+    let other = named_server("other");
+    let probe = format!(
+        r#"python3 - <<'PY'
+import socket, urllib.request
+out = []
+for name, port in (("model", {model}), ("other", {other})):
+    try:
+        out.append(name + " via proxy: " + urllib.request.urlopen(f"http://127.0.0.1:{{port}}/v1", timeout=10).read().decode())
+    except Exception as e:
+        out.append(name + " via proxy refused: " + str(e))
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        out.append(name + " direct: connected")
+    except Exception as e:
+        out.append(name + " direct refused")
+open("net.txt", "w").write("\n".join(out) + "\n")
+PY"#
+    );
+    let (home, outer) = home_with_tool(&probe, "auto_merge: low\nsandbox: {mode: required}\n");
+    let agents = home.read("config/agents.yaml");
+    home.write(
+        "config/agents.yaml",
+        &agents.replace(
+            "attempts: 2, timeout_minutes: 0.05",
+            &format!("attempts: 1, timeout_minutes: 0.5, egress: [\"http://127.0.0.1:{model}\"]"),
+        ),
+    );
+    let out = home.run(&["run", "work"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let net = git(&outer.join("calc.git"), &["show", "main:net.txt"]);
+    assert!(net.contains("model via proxy: model"), "{net}");
+    assert!(
+        net.contains("other via proxy refused: HTTP Error 403"),
+        "the proxy lets through the model only:\n{net}"
+    );
+    assert!(
+        net.contains("model direct refused") && net.contains("other direct refused"),
+        "no route but the proxy:\n{net}"
+    );
+}

@@ -47,6 +47,17 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Inside the sandbox: run a coding tool whose only way out is the egress proxy
+    /// (dayshift starts this itself; see docs/security.md).
+    #[command(hide = true)]
+    SandboxRelay {
+        /// The egress proxy's Unix socket.
+        #[arg(long)]
+        socket: PathBuf,
+        /// The tool and its arguments, after `--`.
+        #[arg(last = true, required = true)]
+        argv: Vec<String>,
+    },
     /// Create a home with commented example files.
     #[command(after_help = "Example:\n  dayshift init ~/acme-agents")]
     Init {
@@ -139,6 +150,10 @@ enum Command {
 /// Parse the command line, run the command, map errors to exit codes.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // a confined coding tool reaches its model through this binary (`sandbox-relay`)
+    if let Ok(exe) = std::env::current_exe() {
+        crate::sandbox::relay::set_program(exe);
+    }
     let home_dir = cli.home.clone().unwrap_or_else(|| PathBuf::from("."));
     match run_command(cli) {
         Ok(code) => code,
@@ -170,6 +185,10 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
         crate::process::cancel_on_signals();
     }
     match cli.command {
+        Command::SandboxRelay { socket, argv } => {
+            let code = crate::sandbox::relay::run(&socket, &argv);
+            Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
+        }
         Command::Init { dir } => run::init(dir.or(cli.home).unwrap_or_else(|| PathBuf::from("."))),
         Command::Demo { dir, dir_flag } => demo::demo(dir.or(dir_flag)),
         Command::Doctor { json } => doctor::doctor(&home_dir, json),

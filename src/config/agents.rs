@@ -143,6 +143,11 @@ pub struct AgentConfig {
     /// `engine: aider`: `diff` (default) or `whole`.
     #[serde(default)]
     pub edit_format: Option<String>,
+    /// `engine: command`: where a confined tool may connect (its model's API), as URLs or
+    /// `host:port`; everything else is refused. The presets know theirs (Aider's is its
+    /// provider's); a `command` without `egress` keeps the host's network.
+    #[serde(default)]
+    pub egress: Vec<String>,
     /// The most one coding-tool run may say it spent (USD); a claim above it is recorded in
     /// full and stops the attempt. Default: the daily `budget.daily_usd`.
     #[serde(default)]
@@ -286,6 +291,9 @@ impl AgentsConfig {
                     Some("`edit_format` is diff or whole".to_string())
                 }
                 _ if coder.attempts == Some(0) => Some("`attempts` must be 1 or more".to_string()),
+                _ if coder.egress.iter().any(|e| crate::sandbox::Endpoint::of_config(e).is_none()) => {
+                    Some("`egress` lists something that is neither a URL (https://api.example.com) nor host:port".to_string())
+                }
                 _ if coder
                     .max_cost_per_run_usd
                     .is_some_and(|c| c.is_nan() || c <= 0.0) =>

@@ -8,8 +8,8 @@
 //! downloads a price list), no auto-commits, a closed stdin, the task in a message file
 //! (`--message-file`, in a private directory removed after the run) and the API key only
 //! through its environment — never on the command line, where `ps` would show it. Confined,
-//! it may write the worktree and its own state directory, and keeps the host's network to
-//! reach its model.
+//! it may write the worktree and its own state directory, and reaches its model's endpoint
+//! (the provider's base URL) and nothing else.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -156,6 +156,18 @@ impl AiderEngine {
         args
     }
 
+    /// Where Aider talks to its model: the provider's base URL, else the API its model
+    /// prefix names. Confined, it may connect nowhere else.
+    pub fn endpoints(&self) -> Vec<crate::sandbox::Endpoint> {
+        let url = self.api_base.clone().unwrap_or_else(|| {
+            match self.model.split_once('/').map(|(prefix, _)| prefix) {
+                Some("anthropic") => "https://api.anthropic.com".into(),
+                _ => "https://api.openai.com".into(),
+            }
+        });
+        crate::sandbox::Endpoint::of_url(&url).into_iter().collect()
+    }
+
     fn metadata_file(&self) -> PathBuf {
         self.state_dir.join("model-metadata.json")
     }
@@ -229,14 +241,17 @@ impl Engine for AiderEngine {
         if let Some((var, key)) = &self.api_key {
             spec.env.insert(var.clone(), key.clone());
         }
-        let (spec, git) = job
+        let (spec, tool_run) = job
             .tool_confinement()
+            .with_egress(self.endpoints())
             .with_read(message.path())
             .with_write(&self.state_dir)
             .wrap_tool(spec, job.workdir)
-            .map_err(|e| EngineError::Config(format!("aider: cannot prepare git: {e}")))?;
+            .map_err(|e| {
+                EngineError::Config(format!("aider: cannot prepare its run (git, network): {e}"))
+            })?;
         let out = process::run(&spec);
-        drop((message, git));
+        drop((message, tool_run));
         let out = out.map_err(|e| EngineError::Spawn {
             engine: "aider".into(),
             program: self.program.display().to_string(),

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use super::EngineError;
 use super::aider::AiderEngine;
-use super::command::{CommandEngine, preset};
+use super::command::{CommandEngine, preset, preset_egress};
 use crate::config::agents::{EngineKind, ProviderKind};
 use crate::config::{AgentName, Config};
 use crate::home::Home;
@@ -101,9 +101,22 @@ pub fn coder_engine(home: &Home, config: &Config) -> Result<CoderEngine, EngineE
                     env.insert(name.clone(), value);
                 }
             }
-            Ok(CoderEngine::Command(CommandEngine::new(
-                "command", template, env, timeout,
-            )?))
+            let egress = if coder.egress.is_empty() {
+                coder
+                    .preset
+                    .as_deref()
+                    .map(preset_egress)
+                    .unwrap_or_default()
+            } else {
+                coder
+                    .egress
+                    .iter()
+                    .filter_map(|e| crate::sandbox::Endpoint::of_config(e))
+                    .collect()
+            };
+            Ok(CoderEngine::Command(
+                CommandEngine::new("command", template, env, timeout)?.with_egress(egress),
+            ))
         }
         EngineKind::Aider => {
             let name = config.agents.provider_for(AgentName::Coder).ok_or_else(|| {
@@ -180,6 +193,8 @@ mod tests {
         };
         assert_eq!(aider.model, "openai/qwen");
         assert_eq!(aider.api_base.as_deref(), Some("http://127.0.0.1:11434/v1"));
+        let endpoint = |text: &str| crate::sandbox::Endpoint::of_config(text).unwrap();
+        assert_eq!(aider.endpoints(), vec![endpoint("127.0.0.1:11434")]);
         assert_eq!(
             aider.api_key,
             Some(("OPENAI_API_KEY".to_string(), "abc123secret".to_string()))
@@ -197,10 +212,22 @@ mod tests {
             "agents:\n  coder: {engine: command, preset: codex, env: [OPENAI_API_KEY]}\n",
             "",
         );
-        assert!(matches!(
-            coder_engine(&home, &config),
-            Ok(CoderEngine::Command(_))
-        ));
+        let Ok(CoderEngine::Command(codex)) = coder_engine(&home, &config) else {
+            panic!("a command engine")
+        };
+        let endpoint = |text: &str| crate::sandbox::Endpoint::of_config(text).unwrap();
+        assert_eq!(codex.egress(), [endpoint("api.openai.com:443")]);
+        let (_d, home, config) = home_with(
+            "agents:\n  coder: {engine: command, command: [goose], egress: [\"https://llm.corp:8443/v1\", \"10.0.0.5:11434\"]}\n",
+            "",
+        );
+        let Ok(CoderEngine::Command(goose)) = coder_engine(&home, &config) else {
+            panic!("a command engine")
+        };
+        assert_eq!(
+            goose.egress(),
+            [endpoint("llm.corp:8443"), endpoint("10.0.0.5:11434")]
+        );
         let (_d, home, config) = home_with("agents:\n  coder: {engine: native}\n", "");
         assert!(matches!(
             coder_engine(&home, &config),
@@ -220,6 +247,10 @@ mod tests {
             (
                 "agents:\n  coder: {engine: command, preset: cursor}\n",
                 "unknown preset `cursor`",
+            ),
+            (
+                "agents:\n  coder: {engine: command, command: [goose], egress: [anywhere]}\n",
+                "`egress` lists something that is neither a URL",
             ),
             (
                 "agents:\n  coder: {engine: command, command: [tool, --go, \"{prompt}\"]}\n",

@@ -15,6 +15,7 @@ use std::time::Duration;
 use super::{Assignment, Engine, EngineError, EngineReport, tail, task_prompt};
 use crate::llm::Usage;
 use crate::process::{self, Spec};
+use crate::sandbox::Endpoint;
 use crate::sandbox::Scratch;
 
 /// Why `{prompt}` is not allowed in a command, and what to use instead.
@@ -43,6 +44,19 @@ pub struct CommandEngine {
     /// The whole environment of the tool (PATH, HOME … plus what the config names).
     env: BTreeMap<String, String>,
     timeout: Duration,
+    /// Where the tool may connect when confined (its model's API); empty: the host's
+    /// network.
+    egress: Vec<Endpoint>,
+}
+
+/// Where a preset's tool talks to its model, by default.
+pub fn preset_egress(name: &str) -> Vec<Endpoint> {
+    let url = match name {
+        "claude" => "https://api.anthropic.com",
+        "codex" => "https://api.openai.com",
+        _ => return vec![],
+    };
+    Endpoint::of_url(url).into_iter().collect()
 }
 
 impl CommandEngine {
@@ -68,7 +82,19 @@ impl CommandEngine {
             template,
             env,
             timeout,
+            egress: vec![],
         })
+    }
+
+    /// Confined, the tool may connect to `endpoints` only.
+    pub fn with_egress(mut self, endpoints: Vec<Endpoint>) -> Self {
+        self.egress = endpoints;
+        self
+    }
+
+    /// Where the tool may connect when confined.
+    pub fn egress(&self) -> &[Endpoint] {
+        &self.egress
     }
 
     /// The program the template runs.
@@ -109,7 +135,7 @@ impl Engine for CommandEngine {
 
     fn run(&self, job: &Assignment) -> Result<EngineReport, EngineError> {
         let prompt = task_prompt(job);
-        let mut confine = job.tool_confinement();
+        let mut confine = job.tool_confinement().with_egress(self.egress.clone());
         let scratch = if self.wants_prompt_file() {
             let dir = Scratch::create("prompt").map_err(|e| {
                 EngineError::Config(format!(
@@ -139,14 +165,14 @@ impl Engine for CommandEngine {
         spec.args = argv[1..].to_vec();
         spec.env = self.env.clone();
         spec.stdin = Some(prompt.into_bytes());
-        let (spec, git) = confine.wrap_tool(spec, job.workdir).map_err(|e| {
+        let (spec, tool_run) = confine.wrap_tool(spec, job.workdir).map_err(|e| {
             EngineError::Config(format!(
-                "{}: cannot prepare git for the tool: {e}",
+                "{}: cannot prepare the tool's run (git, network): {e}",
                 self.name
             ))
         })?;
         let out = process::run(&spec);
-        drop((scratch, git));
+        drop((scratch, tool_run));
         let out = out.map_err(|e| EngineError::Spawn {
             engine: self.name.clone(),
             program: argv[0].clone(),

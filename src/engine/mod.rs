@@ -36,13 +36,14 @@ pub struct Assignment<'a> {
     pub attempt: u32,
     /// VISION.md notes: constraints for every agent.
     pub notes: &'a [String],
-    /// How the task's runs are confined (`None`: unconfined). A tool run keeps the host's
-    /// network, because it must reach its model ([`Assignment::tool_confinement`]).
+    /// How the task's runs are confined (`None`: unconfined). A tool must reach its model:
+    /// see [`Assignment::tool_confinement`].
     pub confine: Option<&'a Confinement>,
 }
 
 impl Assignment<'_> {
-    /// The coding tool's confinement: the task's, with the host's network.
+    /// The coding tool's confinement: the task's, with the host's network — which an engine
+    /// narrows to its model's endpoint with [`Confinement::with_egress`].
     pub fn tool_confinement(&self) -> Confinement {
         self.confine
             .cloned()

@@ -24,6 +24,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::Endpoint;
 use crate::process::Spec;
 
 /// Credential paths under `$HOME` a tool has no business reading.
@@ -55,6 +56,11 @@ pub struct Confinement {
     /// Read-only over everything else (git's metadata).
     protected: Vec<PathBuf>,
     network: bool,
+    /// Where a coding tool may connect ([`super::egress`]); empty: as `network` says.
+    egress: Vec<Endpoint>,
+    /// The relay program and the proxy's socket, once [`Confinement::wrap_tool`] started
+    /// the proxy: the command runs behind `<relay> sandbox-relay --socket <socket> --`.
+    relay: Option<(PathBuf, PathBuf)>,
 }
 
 impl Confinement {
@@ -68,6 +74,8 @@ impl Confinement {
             write: vec![],
             protected: vec![],
             network: true,
+            egress: vec![],
+            relay: None,
         }
     }
 
@@ -111,6 +119,8 @@ impl Confinement {
             write: vec![real(worktree)],
             protected,
             network: false,
+            egress: vec![],
+            relay: None,
         }
     }
 
@@ -128,6 +138,26 @@ impl Confinement {
     pub fn with_network(mut self, on: bool) -> Self {
         self.network = on;
         self
+    }
+
+    /// A coding tool that may reach `endpoints` only (its model), through a proxy
+    /// ([`Confinement::wrap_tool`] starts it); no endpoints: as [`with_network`](Self::with_network) says.
+    pub fn with_egress(mut self, endpoints: Vec<Endpoint>) -> Self {
+        self.egress = endpoints;
+        self
+    }
+
+    /// Where a coding tool may connect; empty when it is not limited.
+    pub fn egress(&self) -> &[Endpoint] {
+        &self.egress
+    }
+
+    /// Run the command behind `relay sandbox-relay`, whose socket is in `dir`: no network
+    /// but the proxy's.
+    pub(super) fn behind_relay(mut self, relay: &Path, socket: &Path, dir: &Path) -> Self {
+        self.network = false;
+        self.relay = Some((relay.to_path_buf(), socket.to_path_buf()));
+        self.with_write(dir)
     }
 
     /// Re-expose `path` read-only (it is skipped when it does not exist).
@@ -178,6 +208,11 @@ impl Confinement {
             let dest = venv_root(&spec.program).unwrap_or_else(|| spec.program.clone());
             bind("--ro-bind-try", &real(&dest), &dest);
         }
+        if let Some((relay, _)) = &self.relay
+            && (hidden(relay) || hidden(&real(relay)))
+        {
+            bind("--ro-bind-try", &real(relay), relay);
+        }
         for path in &self.write {
             bind("--bind-try", path, path);
         }
@@ -210,6 +245,12 @@ impl Confinement {
             args.push("--unshare-net".into());
         }
         args.push("--".into());
+        if let Some((relay, socket)) = &self.relay {
+            args.push(relay.display().to_string());
+            args.extend(["sandbox-relay".into(), "--socket".into()]);
+            args.push(socket.display().to_string());
+            args.push("--".into());
+        }
         args.push(spec.program.display().to_string());
         args.append(&mut spec.args);
         spec.args = args;

@@ -6,8 +6,8 @@
 //! only its task's worktree, a private `/tmp` and the paths policy grants, cannot see the
 //! dayshift home (config/.env, tasks/, .dayshift/, other worktrees) or the user's
 //! credentials, cannot write git's metadata, gets no network for the target's commands
-//! (unless `sandbox.network: true`; the coding tool keeps the host's network because it
-//! must reach its model), and dies with its run (PID namespace).
+//! (unless `sandbox.network: true`; the coding tool reaches its model's endpoint only,
+//! through [`egress`] and [`relay`]), and dies with its run (PID namespace).
 //!
 //! `policy.sandbox.mode` decides what happens where bubblewrap does not work ([`detect`]):
 //! `required` refuses to run work, `best_effort` (the default) runs unconfined with a
@@ -23,13 +23,18 @@
 
 pub mod confine;
 pub mod detect;
+pub mod egress;
+pub mod relay;
 pub mod scratch;
 mod tool_git;
+
+pub use tool_git::ToolRun;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use confine::Confinement;
+pub use egress::{Egress, Endpoint};
 pub use scratch::Scratch;
 
 use crate::config::policy::{SandboxMode, SandboxPolicy};
