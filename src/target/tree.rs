@@ -13,13 +13,11 @@
 //! The temporary index lives in a private folder of its own under the system's temp dir,
 //! outside the clone and the worktree (a sandboxed tool gets a private temp dir of its own).
 
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::path::Path;
 
 use super::{Git, TargetError};
 use crate::error::IoError;
+use crate::sandbox::Scratch;
 
 /// Pathspecs that keep caches out of every tree, at any depth, even in a target whose
 /// `.gitignore` does not list them: the coding tool's (`.aider*`), and what running Python
@@ -45,7 +43,7 @@ const NEVER_ADDED: [&str; 12] = [
 /// [`Built::EmbeddedRepository`] when a folder in it holds another git repository (it cannot
 /// be added as files, and is never an agent's to create).
 pub fn build(root: &Path, base: &str) -> Result<String, Built> {
-    let scratch = Scratch::new().map_err(|source| {
+    let scratch = Scratch::create("index").map_err(|source| {
         Built::Failed(
             IoError {
                 path: std::env::temp_dir(),
@@ -54,7 +52,7 @@ pub fn build(root: &Path, base: &str) -> Result<String, Built> {
             .into(),
         )
     })?;
-    let git = Git::with_index(root, &scratch.0.join("index"));
+    let git = Git::with_index(root, &scratch.path().join("index"));
     git.run(&["read-tree", base], "")?;
     let others = git.run(&["ls-files", "-z", "--others", "--exclude-standard"], "")?;
     if let Some(nested) = others.split('\0').find(|p| p.ends_with('/')) {
@@ -66,34 +64,6 @@ pub fn build(root: &Path, base: &str) -> Result<String, Built> {
     add.extend(NEVER_ADDED);
     git.run(&add, "")?;
     Ok(git.run(&["write-tree"], "")?.trim().to_string())
-}
-
-/// A private folder for one temporary index (mode 0700, a name nobody could have taken
-/// first: creating it fails if it exists), removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new() -> std::io::Result<Self> {
-        use std::os::unix::fs::DirBuilderExt;
-        static COUNT: AtomicU64 = AtomicU64::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let name = format!(
-            "dayshift-index-{}-{}-{nanos}",
-            std::process::id(),
-            COUNT.fetch_add(1, Ordering::Relaxed)
-        );
-        let path = std::env::temp_dir().join(name);
-        fs::DirBuilder::new().mode(0o700).create(&path)?;
-        Ok(Self(path))
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Why [`build`] made no tree.
