@@ -422,8 +422,9 @@ fn doctor_says_what_confinement_the_machine_gives() {
 #[test]
 fn credentials_are_hidden_and_a_tool_installed_in_the_home_still_runs() {
     let f = Fixture::new();
-    // the user's credentials, outside /tmp (which is private inside anyway)
-    let user = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    // the user's home with credentials, outside /tmp (private inside the sandbox) — and
+    // not beside the checkout, which may itself be under /tmp
+    let user = tempfile::tempdir_in("/var/tmp").unwrap();
     std::fs::create_dir_all(user.path().join(".ssh")).unwrap();
     std::fs::write(user.path().join(".ssh/id_ed25519"), CANARY).unwrap();
     std::fs::write(user.path().join(".netrc"), CANARY).unwrap();

@@ -306,14 +306,15 @@ impl TaskRun<'_> {
         // whatever the tool wrote into the clone's git metadata or the home is put back now,
         // however it ended
         let git_intact = git_meta.verify();
-        home_guard
-            .verify(&ctx.home)
-            .map_err(|t| tampered(ctx, task, &t))?;
+        let home_intact = home_guard.verify(&ctx.home);
         let spent = match &ran {
             Ok(report) => report.spent,
             Err(e) => e.spent(),
         };
-        if let Some(overrun) = self.bill(task, spent, meter).map_err(|e| retry(&e))? {
+        // what it spent is billed even when it is about to fail for what it wrote
+        let billed = self.bill(task, spent, meter);
+        home_intact.map_err(|t| tampered(ctx, task, &t))?;
+        if let Some(overrun) = billed.map_err(|e| retry(&e))? {
             let left = self.limits.budget.remaining().map_err(|e| retry(&e))?;
             return Err(if left.exhausted() {
                 Miss::Stop(Stop::Budget(overrun))
