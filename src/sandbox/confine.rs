@@ -178,6 +178,11 @@ impl Confinement {
         let Some(bwrap) = &self.bwrap else {
             return spec;
         };
+        // a bare name is found on the run's PATH now, so the place it lives is known (and
+        // re-exposed below when it is hidden: a venv under /tmp)
+        if let Some(found) = on_path(&spec) {
+            spec.program = found;
+        }
         let hidden = |p: &Path| {
             p.starts_with("/tmp")
                 || self.hidden_dirs.iter().any(|d| p.starts_with(d))
@@ -260,6 +265,20 @@ impl Confinement {
     }
 }
 
+/// Where a bare program name (`aider`) is found on the spec's own `PATH`.
+fn on_path(spec: &Spec) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let name = spec.program.to_str()?;
+    if name.contains('/') {
+        return None;
+    }
+    std::env::split_paths(spec.env.get("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|p| {
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}
+
 /// A path with symlinks resolved where it exists (mounts apply to real paths; the symlink
 /// the caller knows still leads there inside the sandbox).
 fn real(path: &Path) -> PathBuf {
@@ -282,6 +301,34 @@ mod tests {
         args.windows(words.len())
             .position(|w| w.iter().zip(words).all(|(a, b)| a == b))
             .unwrap_or_else(|| panic!("{words:?} not in {args:?}"))
+    }
+
+    #[test]
+    fn a_program_named_on_path_in_a_hidden_venv_is_found_and_its_venv_shown() {
+        // a checkout under /tmp (CI) with Aider in its .venv, found on PATH as `aider`
+        let dir = tempfile::tempdir_in("/tmp").unwrap();
+        let venv = real(dir.path()).join(".venv");
+        std::fs::create_dir_all(venv.join("bin")).unwrap();
+        std::fs::write(venv.join("pyvenv.cfg"), "home = /usr/bin\n").unwrap();
+        let tool = venv.join("bin/aider");
+        std::fs::write(&tool, "#!/bin/sh\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mut spec = Spec::new("aider", &["--version"]);
+        spec.env.insert(
+            "PATH".into(),
+            format!("{}:/usr/bin:/bin", venv.join("bin").display()),
+        );
+        let home = real(dir.path()).join("home");
+        let wrapped =
+            Confinement::bubblewrap("/usr/bin/bwrap".into(), &home, &home, &[], None).wrap(spec);
+        let v = venv.display().to_string();
+        position(&wrapped.args, &["--ro-bind-try", &v, &v]);
+        let a = &wrapped.args;
+        assert_eq!(
+            a[a.len() - 3..],
+            ["--", tool.display().to_string().as_str(), "--version"]
+        );
     }
 
     #[test]
