@@ -320,7 +320,8 @@ impl Arena {
             assert_eq!(
                 self.task(id)["state"],
                 "completed",
-                "{context}: {id} is on main but not completed"
+                "{context}: {id} is on main but not completed:\n{}",
+                self.task_text(id)
             );
         }
     }
@@ -718,9 +719,10 @@ fn fifty_sigkills_during_hostile_days_leave_nothing_stuck_lost_or_duplicated() {
             stderr(&list)
         );
     }
-    // a clean day: a person approves what waits, and work runs until nothing is left to do
+    // a clean day: work runs until nothing is left to do
+    let mut clean = String::new();
     for _ in 0..3 {
-        arena.run(&["run", "work"]);
+        clean.push_str(&stderr(&arena.run(&["run", "work"])));
     }
     let tasks = arena.home.tasks_json();
     let mut ids: Vec<String> = tasks
@@ -741,5 +743,7 @@ fn fifty_sigkills_during_hostile_days_leave_nothing_stuck_lost_or_duplicated() {
             arena.task_text(task["id"].as_str().unwrap())
         );
     }
-    arena.invariants(&format!("soak, seed {seed:#x}"));
+    arena.invariants(&format!(
+        "soak, seed {seed:#x}; the clean day said:\n{clean}"
+    ));
 }

@@ -1,6 +1,7 @@
 //! Working one task: its work tree, the base branch's checks, and up to `attempts`
 //! engine runs — each judged by the guardrails and QA, never by the engine's word.
 
+use std::cell::RefCell;
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -109,6 +110,14 @@ fn work(
         Err(e) => return finish::fail(ctx, task, &format!("could not make its work tree: {e}")),
     };
     let confine = sandbox.for_task(&worktree.path, &ctx.home.target_clone());
+    // unconfined, what the agents' runs change in the home is put back (one guard per task)
+    let home_guard = match HomeGuard::new(&ctx.home, confine.is_active()) {
+        Ok(guard) => guard,
+        Err(e) => {
+            let why = format!("cannot record the home before the agents run: {e}");
+            return finish::fail(ctx, task, &why);
+        }
+    };
     let commands = QaCommands::from_target(&ctx.config.target);
     let baseline = if commands.lint.is_some() || commands.test.is_some() {
         let cache = ctx.home.state_dir().join("qa");
@@ -117,9 +126,8 @@ fn work(
         let held = target::meta::Held::take(&worktree, &finish::git_record(ctx));
         let mut home_tampered = None;
         let base_run = Baseline::get_or_run(&cache, &worktree.base_commit, &commands, || {
-            let guard = HomeGuard::take(&ctx.home, confine.is_active());
             let run = qa::run_checks_confined(&worktree.path, &commands, QA_TIMEOUT, &confine);
-            home_tampered = guard.map_or(None, |g| g.verify(&ctx.home).err());
+            home_tampered = home_guard.verify(&ctx.home).err();
             run
         });
         meter.checks += clock.elapsed();
@@ -146,6 +154,7 @@ fn work(
         ctx,
         limits,
         engine,
+        home_guard: RefCell::new(home_guard),
         worktree: &worktree,
         commands: &commands,
         baseline: baseline.as_ref(),
@@ -174,6 +183,8 @@ struct TaskRun<'a> {
     baseline: Option<&'a Baseline>,
     /// How the engine and QA run, and that in words for the audit.
     confine: &'a Confinement,
+    /// What no agent may change in the home, recorded before each run (unconfined runs).
+    home_guard: RefCell<HomeGuard>,
     sandbox: String,
     /// What failed last (`.dayshift/feedback/<ID>.txt`), so a resumed task still hears it.
     feedback_file: PathBuf,
@@ -281,8 +292,12 @@ impl TaskRun<'_> {
         let before = Snapshot::around(worktree, &ctx.home.workspace()).map_err(|e| retry(&e))?;
         let git_meta =
             target::meta::Held::take(worktree, &finish::git_record(ctx)).map_err(|e| retry(&e))?;
-        let home_guard =
-            HomeGuard::take(&ctx.home, self.confine.is_active()).map_err(|e| retry(&e))?;
+        // take in dayshift's own writes since the last run (the task file, the QA cache)
+        self.home_guard
+            .borrow_mut()
+            .record(&ctx.home)
+            .map_err(|e| retry(&e))?;
+        let home_guard = self.home_guard.borrow();
         let description = task
             .body
             .split("\n## ")

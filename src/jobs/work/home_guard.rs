@@ -9,10 +9,11 @@
 //! VISION.md and the other top-level markdown, `config/` (policy, keys), `tasks/`
 //! (approvals, other tasks), `reports/`, and the state that decides what counts as a
 //! failure or an id (`.dayshift/qa/`, `.dayshift/feedback/`, `.dayshift/snapshots/`,
-//! `.dayshift/planner/`, the task counter). After the run each file must be as it was:
-//! the same bytes and mode, or for a file too large to keep, the same inode, size, mtime and
-//! ctime (ctime cannot be set back from user space, so a rewrite that restores the mtime is
-//! still seen).
+//! `.dayshift/planner/`, the task counter). After the run each file must be as it was: the
+//! same inode, size, mtime and ctime (ctime cannot be set back from user space, so a
+//! rewrite that restores the mtime is still seen), or else the same bytes and mode. One
+//! guard serves a task's runs: between them it takes in dayshift's own writes, reading
+//! again only the files whose stamp moved.
 //!
 //! On a difference the guard puts the person's version back, keeps the agent's version in
 //! `.dayshift/quarantine/<time>/` (nothing is lost, not even a person's concurrent edit)
@@ -25,6 +26,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::fsx;
 use crate::home::Home;
@@ -54,20 +56,24 @@ impl Stamp {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Kept {
     stamp: Stamp,
-    /// The bytes, for files small enough to restore.
-    bytes: Option<Vec<u8>>,
+    /// The bytes, for files small enough to restore (shared with the next record while
+    /// the file is unchanged).
+    bytes: Option<Arc<[u8]>>,
 }
 
 impl Kept {
-    /// Same bytes and mode where both were read; otherwise the same inode, size, mtime and
-    /// ctime.
+    /// The same inode, size, mtime and ctime; or, where those moved but both were read,
+    /// the same bytes and mode (a file rewritten as it was).
     fn same_as(&self, before: &Kept) -> bool {
+        if self.stamp == before.stamp {
+            return true;
+        }
         match (&self.bytes, &before.bytes) {
             (Some(now), Some(then)) => now == then && self.stamp.mode == before.stamp.mode,
-            _ => self.stamp == before.stamp,
+            _ => false,
         }
     }
 }
@@ -113,23 +119,30 @@ impl std::fmt::Display for Tampered {
 }
 
 impl HomeGuard {
-    /// Record the watched files of `home` now — unless the agent's run is `confined`, when
-    /// the guard records nothing and always verifies.
-    pub fn take(home: &Home, confined: bool) -> std::io::Result<Self> {
-        let files = if confined {
-            None
-        } else {
-            let mut files = BTreeMap::new();
-            for path in watched(home) {
-                collect(&path, &mut files)?;
-            }
-            Some(files)
-        };
-        Ok(Self {
+    /// Record the watched files of `home` now — unless the agents' runs are `confined`,
+    /// when the guard records nothing and always verifies.
+    pub fn new(home: &Home, confined: bool) -> std::io::Result<Self> {
+        let mut guard = Self {
             quarantine: home.state_dir().join("quarantine"),
             root: home.root().to_path_buf(),
-            files,
-        })
+            files: (!confined).then(BTreeMap::new),
+        };
+        guard.record(home)?;
+        Ok(guard)
+    }
+
+    /// Take in what changed since the last record (dayshift's own writes between agent
+    /// runs): only files whose stamp moved are read again, so a record costs a `stat` per
+    /// file in the usual case.
+    pub fn record(&mut self, home: &Home) -> std::io::Result<()> {
+        if let Some(files) = &self.files {
+            let mut now = BTreeMap::new();
+            for path in watched(home) {
+                collect(&path, files, &mut now)?;
+            }
+            self.files = Some(now);
+        }
+        Ok(())
     }
 
     /// Compare with now; put back what changed and remove what was added (both kept in the
@@ -140,7 +153,7 @@ impl HomeGuard {
         };
         let mut now = BTreeMap::new();
         for path in watched(home) {
-            if let Err(e) = collect(&path, &mut now) {
+            if let Err(e) = collect(&path, files, &mut now) {
                 tracing::warn!("home guard: cannot read {}: {e}", path.display());
             }
         }
@@ -264,8 +277,13 @@ fn watched(home: &Home) -> Vec<PathBuf> {
     paths
 }
 
-/// Every regular file and symlink at or under `path` (nothing when it does not exist).
-fn collect(path: &Path, out: &mut BTreeMap<PathBuf, Kept>) -> std::io::Result<()> {
+/// Every regular file and symlink at or under `path` (nothing when it does not exist); a
+/// file whose stamp is as in `known` is not read again.
+fn collect(
+    path: &Path,
+    known: &BTreeMap<PathBuf, Kept>,
+    out: &mut BTreeMap<PathBuf, Kept>,
+) -> std::io::Result<()> {
     let meta = match fs::symlink_metadata(path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -273,13 +291,18 @@ fn collect(path: &Path, out: &mut BTreeMap<PathBuf, Kept>) -> std::io::Result<()
     };
     if meta.is_dir() {
         for entry in fs::read_dir(path)? {
-            collect(&entry?.path(), out)?;
+            collect(&entry?.path(), known, out)?;
         }
+        return Ok(());
+    }
+    let stamp = Stamp::of(&meta);
+    if let Some(kept) = known.get(path).filter(|k| k.stamp == stamp) {
+        out.insert(path.to_path_buf(), kept.clone());
         return Ok(());
     }
     let bytes = if meta.is_file() && meta.size() <= KEEP_BYTES {
         match fs::read(path) {
-            Ok(bytes) => Some(bytes),
+            Ok(bytes) => Some(Arc::from(bytes)),
             // removed between the listing and the read: seen as removed next time
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(e),
@@ -287,13 +310,7 @@ fn collect(path: &Path, out: &mut BTreeMap<PathBuf, Kept>) -> std::io::Result<()
     } else {
         None
     };
-    out.insert(
-        path.to_path_buf(),
-        Kept {
-            stamp: Stamp::of(&meta),
-            bytes,
-        },
-    );
+    out.insert(path.to_path_buf(), Kept { stamp, bytes });
     Ok(())
 }
 
@@ -310,7 +327,7 @@ mod tests {
     #[test]
     fn a_confined_run_is_not_watched() {
         let (_dir, home) = home();
-        let guard = HomeGuard::take(&home, true).unwrap();
+        let guard = HomeGuard::new(&home, true).unwrap();
         fs::write(home.config_file("policy.yaml"), "auto_merge: none\n").unwrap();
         assert_eq!(guard.verify(&home), Ok(()));
     }
@@ -318,7 +335,7 @@ mod tests {
     #[test]
     fn an_untouched_home_passes() {
         let (_dir, home) = home();
-        let guard = HomeGuard::take(&home, false).unwrap();
+        let guard = HomeGuard::new(&home, false).unwrap();
         // dayshift's own state that an agent run may change is not watched
         fs::write(home.state_dir().join("state.db-journal"), "x").unwrap();
         assert_eq!(guard.verify(&home), Ok(()));
@@ -331,7 +348,7 @@ mod tests {
         let person = fs::read_to_string(&policy).unwrap();
         let task = home.tasks_dir().join("in_review/T-0001-x.md");
         fs::write(&task, "approval: pending\n").unwrap();
-        let guard = HomeGuard::take(&home, false).unwrap();
+        let guard = HomeGuard::new(&home, false).unwrap();
 
         fs::write(&policy, "auto_merge: medium\n").unwrap();
         fs::write(&task, "approval: approved\n").unwrap();
@@ -372,7 +389,7 @@ mod tests {
         let big = home.root().join("reports/big.md");
         fs::write(&big, vec![b'a'; (KEEP_BYTES + 1) as usize]).unwrap();
         let mtime = fs::metadata(&big).unwrap().modified().unwrap();
-        let guard = HomeGuard::take(&home, false).unwrap();
+        let guard = HomeGuard::new(&home, false).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
         fs::write(&big, vec![b'b'; (KEEP_BYTES + 1) as usize]).unwrap();
         fs::File::options()
