@@ -352,6 +352,51 @@ fn merge_makes_a_merge_commit_when_the_base_moved() {
 }
 
 #[test]
+fn a_merge_of_ours_an_interruption_left_half_done_is_undone_before_the_next() {
+    let f = Fixture::new();
+    let clone = f.clone();
+    let first = f.task(1, "first");
+    fs::write(first.path.join("first.txt"), "1\n").unwrap();
+    commit_judged(&first, "feat: first");
+    // killed between git writing the merge into the clone and its commit
+    git(
+        &clone,
+        &[
+            "merge",
+            "--no-commit",
+            "--no-ff",
+            "-m",
+            "Merge T-0001 (first)",
+            &first.branch,
+        ],
+    );
+    assert!(clone.join(".git/MERGE_HEAD").exists());
+    let second = f.task(2, "second");
+    fs::write(second.path.join("second.txt"), "2\n").unwrap();
+    let sha = commit_judged(&second, "feat: second");
+    let merged = merge_into_base(&clone, &second.branch, "main", "Merge T-0002").unwrap();
+    assert_eq!(f.remote_head(), merged);
+    assert_eq!(git(&clone, &["rev-parse", "main"]), sha, "a fast-forward");
+    assert!(!clone.join(".git/MERGE_HEAD").exists());
+    assert_eq!(git(&clone, &["status", "--porcelain"]), "");
+
+    // a merge someone else left is theirs: the clone is dirty, and the error says so
+    git(
+        &clone,
+        &[
+            "merge",
+            "--no-commit",
+            "--no-ff",
+            "-m",
+            "my merge",
+            &first.branch,
+        ],
+    );
+    let err = merge_into_base(&clone, &first.branch, "main", "Merge T-0001").unwrap_err();
+    assert!(matches!(err, TargetError::Dirty { .. }), "{err}");
+}
+
+#[test]
 fn a_conflicting_merge_aborts_and_leaves_the_base_untouched() {
     let f = Fixture::new();
     let clone = f.clone();

@@ -66,6 +66,23 @@ pub fn with_trailer(message: &str, task: TaskId) -> String {
     }
 }
 
+/// Undo a merge of dayshift's own that a crash cut short — `MERGE_HEAD` with the message
+/// dayshift writes (`Merge T-…`) — so it cannot leave the clone dirty for every later merge.
+/// A merge someone else started is left alone (the dirty check then says what to do).
+fn undo_interrupted_merge(git: &Git, clone: &std::path::Path) -> Result<(), TargetError> {
+    let dir = clone.join(".git");
+    let ours = std::fs::read_to_string(dir.join("MERGE_MSG"))
+        .is_ok_and(|message| message.starts_with("Merge T-"));
+    if dir.join("MERGE_HEAD").is_file() && ours {
+        tracing::warn!(
+            "undoing a merge an interruption left in {}",
+            clone.display()
+        );
+        git.run(&["merge", "--abort"], "")?;
+    }
+    Ok(())
+}
+
 /// Merge `branch` into `base` in the main clone (fast-forward when possible, otherwise a
 /// merge commit with `message`) and push `base` to origin when the clone has one.
 /// Returns the base branch's new commit.
@@ -83,6 +100,7 @@ pub fn merge_into_base(
             "check that the target repo is reachable and your git credentials work",
         )?;
     }
+    undo_interrupted_merge(&git, clone)?;
     let dirty = git.dirty_files()?;
     if !dirty.is_empty() {
         return Err(TargetError::Dirty {
