@@ -158,14 +158,7 @@ fn a_policy_a_person_rewrites_during_a_run_is_ignored_for_that_run_and_reported(
     };
     home.write("config/policy.yaml", &policy("low"));
     home.add_task(1, "Fix add and Loosen the policy", "backlog", "");
-    let work = std::process::Command::new(common::BIN)
-        .arg("--home")
-        .arg(&home.root)
-        .args(["run", "work"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let work = home.spawn(&["run", "work"]);
     let deadline = Instant::now() + Duration::from_secs(60);
     while !signal.join("started").exists() {
         assert!(Instant::now() < deadline, "the tool never started");

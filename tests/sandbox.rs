@@ -644,14 +644,7 @@ fn home_with_tool(body: &str, policy: &str) -> (TestHome, PathBuf) {
 
 /// Start `dayshift run work`, wait until `word` runs, then SIGKILL dayshift.
 fn kill_dayshift_while(home: &TestHome, word: &str) {
-    let mut work = std::process::Command::new(common::BIN)
-        .arg("--home")
-        .arg(&home.root)
-        .args(["run", "work"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut work = home.spawn(&["run", "work"]);
     let deadline = Instant::now() + Duration::from_secs(30);
     while !running(word) {
         assert!(Instant::now() < deadline, "`{word}` never started");

@@ -321,10 +321,10 @@ fn commit_carries_the_trailer_only_the_judged_tree_and_merge_fast_forwards() {
     );
 
     let again = inspect(&w, &Policy::default()).unwrap();
-    let err = commit(&w, "fix: again", TaskId::new(1), &again.tree).unwrap_err();
-    assert!(
-        matches!(err, TargetError::NothingToCommit { .. }),
-        "{err:?}"
+    assert_eq!(
+        commit(&w, "fix: again", TaskId::new(1), &again.tree).unwrap(),
+        sha,
+        "the task's tree committed again is the commit it has"
     );
 
     let merged = merge_into_base(&clone, &w.branch, "main", "Merge T-0001").unwrap();
@@ -352,35 +352,47 @@ fn merge_makes_a_merge_commit_when_the_base_moved() {
 }
 
 #[test]
+fn what_an_interrupted_run_left_of_a_task_is_taken_up_not_refused() {
+    let f = Fixture::new();
+    f.clone();
+    // a folder at the task's place that git no longer knows (a worktree add or remove cut short)
+    let path = f.home.workspace().join("worktrees/T-0001");
+    fs::create_dir_all(path.join("half")).unwrap();
+    let w = f.task(1, "resume");
+    assert!(
+        !path.join("half").exists(),
+        "dayshift's own half-made folder went"
+    );
+    // the commit was made, then the run was killed: the same tree again is that commit
+    fs::write(w.path.join("note.txt"), "note\n").unwrap();
+    let sha = commit_judged(&w, "feat: note");
+    let resumed = f.task(1, "resume");
+    fs::write(resumed.path.join("note.txt"), "note\n").unwrap();
+    let change = inspect(&resumed, &Policy::default()).unwrap();
+    assert_eq!(
+        commit(&resumed, "feat: note", TaskId::new(1), &change.tree).unwrap(),
+        sha
+    );
+    // another task's commit is not taken for this one's
+    let err = commit(&resumed, "feat: note", TaskId::new(2), &change.tree).unwrap_err();
+    assert!(matches!(err, TargetError::NothingToCommit { .. }), "{err}");
+}
+
+#[test]
 fn a_merge_of_ours_an_interruption_left_half_done_is_undone_before_the_next() {
     let f = Fixture::new();
     let clone = f.clone();
     let first = f.task(1, "first");
     fs::write(first.path.join("first.txt"), "1\n").unwrap();
     commit_judged(&first, "feat: first");
-    // killed between git writing the merge into the clone and its commit
-    git(
-        &clone,
-        &[
-            "merge",
-            "--no-commit",
-            "--no-ff",
-            "-m",
-            "Merge T-0001 (first)",
-            &first.branch,
-        ],
-    );
-    assert!(clone.join(".git/MERGE_HEAD").exists());
+    let marker = clone.join(".git/dayshift-merging");
     let second = f.task(2, "second");
     fs::write(second.path.join("second.txt"), "2\n").unwrap();
-    let sha = commit_judged(&second, "feat: second");
-    let merged = merge_into_base(&clone, &second.branch, "main", "Merge T-0002").unwrap();
-    assert_eq!(f.remote_head(), merged);
-    assert_eq!(git(&clone, &["rev-parse", "main"]), sha, "a fast-forward");
-    assert!(!clone.join(".git/MERGE_HEAD").exists());
-    assert_eq!(git(&clone, &["status", "--porcelain"]), "");
+    commit_judged(&second, "feat: second");
+    let merge_second = || merge_into_base(&clone, &second.branch, "main", "Merge T-0002");
 
-    // a merge someone else left is theirs: the clone is dirty, and the error says so
+    // killed while git wrote a merge into the clone, before its commit
+    fs::write(&marker, "").unwrap();
     git(
         &clone,
         &[
@@ -388,12 +400,28 @@ fn a_merge_of_ours_an_interruption_left_half_done_is_undone_before_the_next() {
             "--no-commit",
             "--no-ff",
             "-m",
-            "my merge",
+            "Merge T-0001",
             &first.branch,
         ],
     );
-    let err = merge_into_base(&clone, &first.branch, "main", "Merge T-0001").unwrap_err();
+    let merged = merge_second().unwrap();
+    assert_eq!(f.remote_head(), merged);
+    assert!(!clone.join(".git/MERGE_HEAD").exists() && !marker.exists());
+    assert_eq!(git(&clone, &["status", "--porcelain"]), "");
+    assert!(!git(&clone, &["ls-tree", "--name-only", "main"]).contains("first.txt"));
+
+    // killed in the middle of a fast-forward's checkout: a file written, the ref not moved
+    fs::write(&marker, "").unwrap();
+    fs::write(clone.join("first.txt"), "1\n").unwrap();
+    let again = merge_second().unwrap();
+    assert_eq!(again, merged, "nothing new to merge");
+    assert!(!clone.join("first.txt").exists() && !marker.exists());
+
+    // without the marker a dirty clone is someone's work: left alone, and said so
+    fs::write(clone.join("mine.txt"), "a person's\n").unwrap();
+    let err = merge_second().unwrap_err();
     assert!(matches!(err, TargetError::Dirty { .. }), "{err}");
+    assert!(clone.join("mine.txt").exists());
 }
 
 #[test]

@@ -143,14 +143,7 @@ fn ctrl_c_stops_the_coding_tool_and_leaves_the_task_to_resume() {
     let (home, remote) = home_with_target(3, 2.0);
     let before = git(&remote, &["rev-parse", "main"]);
     home.add_task(1, "Hang forever", "backlog", "");
-    let work = std::process::Command::new(env!("CARGO_BIN_EXE_dayshift"))
-        .arg("--home")
-        .arg(&home.root)
-        .args(["run", "work"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let work = home.spawn(&["run", "work"]);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while running_cli(&home).is_empty() {
         assert!(
@@ -588,14 +581,7 @@ fn sigterm_during_a_hung_model_call_exits_within_seconds_and_the_task_resumes() 
     });
     use_native_model(&home, &uri, 600);
     home.add_task(1, "Fix add", "backlog", "");
-    let work = std::process::Command::new(env!("CARGO_BIN_EXE_dayshift"))
-        .arg("--home")
-        .arg(&home.root)
-        .args(["run", "work"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let work = home.spawn(&["run", "work"]);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while calls.load(std::sync::atomic::Ordering::SeqCst) == 0 {
         assert!(
@@ -783,14 +769,7 @@ fn random_sigkills_during_work_leave_no_task_stuck_lost_or_merged_twice() {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        let mut work = std::process::Command::new(env!("CARGO_BIN_EXE_dayshift"))
-            .arg("--home")
-            .arg(&home.root)
-            .args(["run", "work"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut work = home.spawn(&["run", "work"]);
         std::thread::sleep(std::time::Duration::from_millis(20 + seed % 700));
         let _ = work.kill();
         let _ = work.wait();
@@ -833,8 +812,14 @@ fn random_sigkills_during_work_leave_no_task_stuck_lost_or_merged_twice() {
         unique, completed,
         "every merge belongs to a completed task, and back"
     );
+    let failed: Vec<String> = tasks
+        .iter()
+        .filter(|t| t["state"] == "failed")
+        .map(|t| home.read(t["path"].as_str().unwrap()))
+        .collect();
     assert!(
         completed.len() >= TASKS as usize - 1,
-        "the work got done: {completed:?}"
+        "the work got done: {completed:?}; failed:\n{}",
+        failed.join("\n")
     );
 }

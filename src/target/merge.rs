@@ -12,6 +12,7 @@
 //! base that origin refused. Hooks never run in any of it ([`super::git::SAFE_CONFIG`]).
 
 use super::{Git, TargetError, Worktree};
+use crate::error::IoContext;
 use crate::tasks::TaskId;
 
 const IDENTITY_HINT: &str =
@@ -35,6 +36,10 @@ pub fn commit(
             message: format!("branch `{}` names no commit", worktree.branch),
         })?;
     if git.tree_of(&parent)?.as_deref() == Some(tree) {
+        // the commit an interrupted run of this task made already holds exactly this tree
+        if parent != worktree.base_commit && carries_trailer(&git, &parent, task)? {
+            return Ok(parent);
+        }
         return Err(TargetError::NothingToCommit {
             path: worktree.path.clone(),
         });
@@ -66,20 +71,49 @@ pub fn with_trailer(message: &str, task: TaskId) -> String {
     }
 }
 
-/// Undo a merge of dayshift's own that a crash cut short — `MERGE_HEAD` with the message
-/// dayshift writes (`Merge T-…`) — so it cannot leave the clone dirty for every later merge.
-/// A merge someone else started is left alone (the dirty check then says what to do).
+/// While dayshift merges in the clone (catch-up, merge, push) this file sits in the clone's
+/// git dir; only a crash leaves it behind.
+const MERGING: &str = "dayshift-merging";
+
+/// The [`MERGING`] marker for one merge: removed when the merge returns, whatever it
+/// returns.
+struct Merging(std::path::PathBuf);
+
+impl Merging {
+    fn start(clone: &std::path::Path) -> Result<Self, TargetError> {
+        let path = clone.join(".git").join(MERGING);
+        crate::fsx::write_atomic(&path, b"a merge by dayshift is under way\n").at_path(&path)?;
+        Ok(Self(path))
+    }
+}
+
+impl Drop for Merging {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Put the clone back after a merge of ours that a crash cut short (the [`MERGING`] marker
+/// is there): a half-made merge is aborted and what a half-done checkout wrote is
+/// discarded — the clone's working tree is only ever written by dayshift's merges — so it
+/// cannot stay dirty for every later merge. The base keeps whatever commit it reached; a
+/// lost push happens with the next merge. Without the marker the clone is left alone, and a
+/// dirty one is reported (someone else's work).
 fn undo_interrupted_merge(git: &Git, clone: &std::path::Path) -> Result<(), TargetError> {
-    let dir = clone.join(".git");
-    let ours = std::fs::read_to_string(dir.join("MERGE_MSG"))
-        .is_ok_and(|message| message.starts_with("Merge T-"));
-    if dir.join("MERGE_HEAD").is_file() && ours {
-        tracing::warn!(
-            "undoing a merge an interruption left in {}",
-            clone.display()
-        );
+    let marker = clone.join(".git").join(MERGING);
+    if !marker.is_file() {
+        return Ok(());
+    }
+    tracing::warn!(
+        "putting {} back after a merge an interruption cut short",
+        clone.display()
+    );
+    if clone.join(".git/MERGE_HEAD").is_file() {
         git.run(&["merge", "--abort"], "")?;
     }
+    git.run(&["reset", "--quiet", "--hard", "HEAD"], "")?;
+    git.run(&["clean", "--quiet", "-fd"], "")?;
+    std::fs::remove_file(&marker).at_path(&marker)?;
     Ok(())
 }
 
@@ -108,6 +142,7 @@ pub fn merge_into_base(
             files: dirty,
         });
     }
+    let _merging = Merging::start(clone)?;
     if git.current_branch()?.as_deref() != Some(base) {
         git.run(
             &["checkout", "--quiet", base],
@@ -175,6 +210,20 @@ pub fn merge_into_base(
         }
     }
     Ok(after)
+}
+
+/// Whether `commit`'s message has the `Task:` trailer of `task`.
+fn carries_trailer(git: &Git, commit: &str, task: TaskId) -> Result<bool, TargetError> {
+    let trailers = git.run(
+        &[
+            "log",
+            "-1",
+            "--format=%(trailers:key=Task,valueonly)",
+            commit,
+        ],
+        "",
+    )?;
+    Ok(trailers.lines().any(|l| l.trim() == task.to_string()))
 }
 
 fn head(git: &Git) -> Result<String, TargetError> {

@@ -86,12 +86,9 @@ pub fn start_task(
                         .map_or("a detached worktree".into(), |b| format!("branch `{b}`")),
                 });
             }
+            // half made or half removed by an interrupted run: dayshift's own folder
             None => {
-                return Err(TargetError::WorktreeBusy {
-                    path,
-                    branch,
-                    found: "a folder that is not a worktree of the clone".into(),
-                });
+                remove_path(&git, &path)?;
             }
         }
     }

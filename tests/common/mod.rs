@@ -43,6 +43,21 @@ impl TestHome {
         cmd
     }
 
+    /// Start dayshift with args in the background, its output piped (for tests that
+    /// signal or kill it while it runs).
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        std::process::Command::new(BIN)
+            .arg("--home")
+            .arg(&self.root)
+            .args(args)
+            .env_remove("DAYSHIFT_HOME")
+            .env_remove("RUST_LOG")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start dayshift")
+    }
+
     /// Run with args; return the output whatever the exit code.
     pub fn run(&self, args: &[&str]) -> Output {
         self.cmd().args(args).output().expect("run dayshift")
