@@ -693,6 +693,31 @@ fn after_a_crash_a_merged_task_completes_and_an_unjudged_commit_is_judged_again(
 }
 
 #[test]
+fn lock_files_a_killed_git_left_in_the_clone_do_not_block_later_merges() {
+    let (home, remote) = home_with_target(1, 1.0);
+    home.add_task(1, "Fix add", "backlog", "");
+    home.ok(&["run", "work"]);
+    // dayshift killed mid-push (the tracking ref's lock) and mid-commit (the index's)
+    let clone = home.path("workspace/target");
+    for lock in [".git/refs/remotes/origin/main.lock", ".git/index.lock"] {
+        std::fs::write(clone.join(lock), "").unwrap();
+    }
+    home.add_task(2, "Add note 2", "backlog", "");
+    let out = home.ok(&["run", "work"]);
+    assert_eq!(
+        home.task("T-0002")["state"],
+        "completed",
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        git(&remote, &["log", "main", "--format=%B"]).contains("Task: T-0002"),
+        "pushed"
+    );
+    assert!(!clone.join(".git/index.lock").exists());
+}
+
+#[test]
 fn an_unjudged_commit_is_judged_from_its_branch_not_from_the_task_file() {
     let (home, remote) = home_with_target(1, 1.0);
     home.write("config/policy.yaml", "auto_merge: none\n");

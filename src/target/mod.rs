@@ -17,6 +17,7 @@
 //! - [`worktree`]: [`start_task`], [`remove`], [`clean_orphans`].
 //! - [`merge`]: [`commit`] (with a `Task:` trailer) and [`merge_into_base`] (fast-forward
 //!   or merge commit, never a dirty merge, then push).
+//! - [`locks`]: [`locks::clear_stale`] removes the `.lock` files a killed git left.
 //! - [`guard`]: [`inspect`] a worktree against policy, [`rollback`] it; [`snapshot`]
 //!   notices writes outside it.
 //!
@@ -37,6 +38,7 @@
 pub mod clone;
 pub mod git;
 pub mod guard;
+pub mod locks;
 pub mod merge;
 pub mod meta;
 pub mod snapshot;

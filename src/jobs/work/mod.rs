@@ -161,6 +161,11 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, engine: &dyn Engine) -> Result<JobOutc
             "the target is not cloned yet; run `dayshift setup` first".into(),
         ));
     }
+    // the job lock is ours, so no git of ours runs in the clone: a lock there is a killed
+    // git's, and would fail every later fetch or commit
+    for stale in target::locks::clear_stale(&clone)? {
+        tracing::warn!("removed {} that an interrupted git left", stale.display());
+    }
     // worktrees of tasks no longer in progress (finished, or moved by a person) go; the
     // branches stay
     ctx.reconcile()?;
