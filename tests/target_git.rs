@@ -14,8 +14,8 @@ use dayshift::config::policy::Policy;
 use dayshift::config::target::TargetConfig;
 use dayshift::home::Home;
 use dayshift::target::{
-    self, FileStatus, GitMeta, Snapshot, TargetError, Violation, Worktree, clean_orphans, commit,
-    escaped, inspect, merge_into_base, rollback, setup, start_task, unchanged_since,
+    self, FileStatus, GitMeta, Publish, Snapshot, TargetError, Violation, Worktree, clean_orphans,
+    commit, escaped, inspect, merge_into_base, rollback, setup, start_task, unchanged_since,
 };
 use dayshift::tasks::TaskId;
 use tempfile::TempDir;
@@ -328,7 +328,8 @@ fn commit_carries_the_trailer_only_the_judged_tree_and_merge_fast_forwards() {
     );
 
     let merged = merge_into_base(&clone, &w.branch, "main", "Merge T-0001").unwrap();
-    assert_eq!(merged, sha, "a fast-forward");
+    assert_eq!(merged.head, sha, "a fast-forward");
+    assert_eq!(merged.publish, Publish::Push);
     assert_eq!(f.remote_head(), sha, "pushed to the remote");
     assert_eq!(git(&clone, &["rev-parse", "main"]), sha);
 }
@@ -341,7 +342,9 @@ fn merge_makes_a_merge_commit_when_the_base_moved() {
     fs::write(w.path.join("new.txt"), "new\n").unwrap();
     let sha = commit_judged(&w, "feat: add new.txt");
     let theirs = f.push("README.md", "# theirs\n");
-    let merged = merge_into_base(&clone, &w.branch, "main", "Merge T-0001").unwrap();
+    let merged = merge_into_base(&clone, &w.branch, "main", "Merge T-0001")
+        .unwrap()
+        .head;
     assert_eq!(git(&clone, &["rev-parse", "main^1"]), theirs);
     assert_eq!(git(&clone, &["rev-parse", "main^2"]), sha);
     assert_eq!(
@@ -389,7 +392,8 @@ fn a_merge_of_ours_an_interruption_left_half_done_is_undone_before_the_next() {
     let second = f.task(2, "second");
     fs::write(second.path.join("second.txt"), "2\n").unwrap();
     commit_judged(&second, "feat: second");
-    let merge_second = || merge_into_base(&clone, &second.branch, "main", "Merge T-0002");
+    let merge_second =
+        || merge_into_base(&clone, &second.branch, "main", "Merge T-0002").map(|m| m.head);
 
     // killed while git wrote a merge into the clone, before its commit
     fs::write(&marker, "").unwrap();
@@ -501,7 +505,7 @@ fn guard_refuses_never_touch_git_paths_and_escaping_symlinks() {
     let v = inspect(&w, &strict).unwrap_err();
     assert_eq!(
         v.to_string(),
-        "changed `secrets/key`, which policy.yaml lists under never_touch"
+        "changed `secrets/key`, which policy.yaml never lets an agent touch (never_touch: `secrets/**`)"
     );
     rollback(&w).unwrap();
 

@@ -298,6 +298,193 @@ fn a_protected_change_waits_for_approval_and_the_next_run_merges_it() {
 }
 
 #[test]
+fn a_local_checkout_as_repo_keeps_merges_in_the_clone_and_says_so() {
+    let (home, _remote) = home_with_target(1, 1.0);
+    // the person's own checkout, `main` checked out, as the target
+    let theirs = home.root.parent().unwrap().join("seed");
+    let head_before = git(&theirs, &["rev-parse", "HEAD"]);
+    let target = home.read("config/target.yaml");
+    let bare = target
+        .lines()
+        .next()
+        .unwrap()
+        .trim_start_matches("repo: ")
+        .to_string();
+    home.write(
+        "config/target.yaml",
+        &target.replace(&bare, theirs.to_str().unwrap()),
+    );
+    std::fs::remove_dir_all(home.path("workspace/target")).unwrap();
+    home.ok(&["setup", "--no-aider"]);
+    let doctor = stdout(&home.run(&["doctor"]));
+    assert!(
+        doctor.contains("merges stay in `main` of the clone")
+            && doctor.contains(&format!("git -C {} pull", theirs.display())),
+        "doctor says what it will do:\n{doctor}"
+    );
+
+    home.add_task(1, "Fix add", "backlog", "");
+    home.add_task(2, "Add note 2", "backlog", "");
+    let out = home.ok(&["day"]);
+    for id in ["T-0001", "T-0002"] {
+        let file = home.read(home.task(id)["path"].as_str().unwrap());
+        assert_eq!(
+            home.task(id)["state"],
+            "completed",
+            "{}\n{file}",
+            stderr(&out)
+        );
+        assert!(
+            file.contains("not pushed: merges stay in `main` of the clone"),
+            "{file}"
+        );
+        assert!(
+            !file.contains("a person"),
+            "nothing needed a person:\n{file}"
+        );
+    }
+    // the person's checkout is untouched; the merges are in the clone, where the report says
+    assert_eq!(git(&theirs, &["rev-parse", "HEAD"]), head_before);
+    assert_eq!(git(&theirs, &["status", "--porcelain"]), "");
+    let clone = home.path("workspace/target");
+    assert!(git(&clone, &["log", "main", "--format=%B"]).contains("Task: T-0002"));
+    let day = chrono::Utc::now().date_naive();
+    let report = home.read(&format!("reports/daily/{day}.md"));
+    assert!(
+        report.contains("merges stay in `main` of the clone"),
+        "the report says where the merges are:\n{report}"
+    );
+    // the person takes them the way the report says
+    git(&theirs, &["pull", "-q", clone.to_str().unwrap(), "main"]);
+    assert!(git(&theirs, &["log", "--format=%B"]).contains("Task: T-0001"));
+}
+
+#[test]
+fn a_refused_push_stops_the_loop_needs_no_person_and_the_next_run_merges() {
+    use std::os::unix::fs::PermissionsExt;
+    let (home, remote) = home_with_target(1, 1.0);
+    // origin refuses every push, as a protected branch on a server would
+    let hook = remote.join("hooks/pre-receive");
+    std::fs::write(&hook, "#!/bin/sh\necho 'main is protected' >&2\nexit 1\n").unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    home.add_task(1, "Fix add", "backlog", "");
+    home.add_task(2, "Add note 2", "backlog", "");
+    let out = home.run(&["run", "work"]);
+    assert!(!out.status.success(), "the run says it stopped");
+    let err = stderr(&out);
+    assert!(
+        err.contains("could not be pushed") && err.contains("main is protected"),
+        "one message saying what failed: {err}"
+    );
+    let first = home.task("T-0001");
+    let file = home.read(first["path"].as_str().unwrap());
+    assert_eq!(first["state"], "in_review", "{file}");
+    assert!(first["approval"].is_null(), "no person is asked: {file}");
+    assert!(
+        file.contains("the next work run merges it again") && !file.contains("a person"),
+        "{file}"
+    );
+    assert_eq!(
+        home.task("T-0002")["state"],
+        "backlog",
+        "no more work started"
+    );
+    assert_eq!(
+        git(&home.path("workspace/target"), &["status", "--porcelain"]),
+        ""
+    );
+
+    std::fs::remove_file(&hook).unwrap();
+    home.ok(&["run", "work"]);
+    for id in ["T-0001", "T-0002"] {
+        assert_eq!(home.task(id)["state"], "completed", "{id}");
+    }
+    let log = git(&remote, &["log", "main", "--format=%B"]);
+    assert!(
+        log.contains("Task: T-0001") && log.contains("Task: T-0002"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_never_touch_refusal_is_retried_once_at_most_and_never_when_the_task_names_the_path() {
+    let (home, _remote) = home_with_target(3, 1.0);
+    // the tool strays into deploy/ on every attempt: told the rule once, then failed
+    home.add_task(1, "Touch the Secret", "backlog", "");
+    // the task itself asks for a never-touch file: no attempt can do it
+    home.write(
+        "tasks/backlog/T-0002-touch-the-secret-config.md",
+        "---\nid: T-0002\ntitle: \"Touch the Secret config\"\npriority: high\nfiles: [deploy/secrets.env]\nacceptance: [\"done\"]\ncreated: 2026-11-22T07:46:02+00:00\n---\n## Description\nTouch the Secret config.\n\n## Log\n",
+    );
+    home.ok(&["run", "work"]);
+    let strayed = home.read(home.task("T-0001")["path"].as_str().unwrap());
+    assert_eq!(home.task("T-0001")["state"], "failed", "{strayed}");
+    assert!(
+        strayed.contains("attempt 2 started") && !strayed.contains("attempt 3 started"),
+        "one retry, not three runs:\n{strayed}"
+    );
+    assert!(
+        strayed.contains("a second attempt went there too"),
+        "{strayed}"
+    );
+    let named = home.task("T-0002");
+    let reason = named["reason"].as_str().unwrap_or("");
+    assert_eq!(named["state"], "failed");
+    assert!(
+        reason.contains("never_touch: `deploy/**`") && reason.contains("the task names it"),
+        "the rule is quoted: {reason}"
+    );
+    let file = home.read(named["path"].as_str().unwrap());
+    assert!(
+        !file.contains("attempt 2 started"),
+        "failed at once:\n{file}"
+    );
+    let feedback = home.read("logs/audit.jsonl");
+    assert!(feedback.contains("Make the change without touching `deploy/secrets.env`"));
+}
+
+#[test]
+fn branches_of_finished_tasks_go_after_keep_branches_days() {
+    let (home, _remote) = home_with_target(1, 1.0);
+    home.add_task(1, "Fix add", "backlog", "");
+    home.add_task(2, "Crash now", "backlog", "");
+    home.add_task(3, "Do Nothing", "backlog", "");
+    home.ok(&["run", "work"]);
+    let clone = home.path("workspace/target");
+    let branches = || {
+        git(
+            &clone,
+            &["branch", "--list", "agent/*", "--format=%(refname:short)"],
+        )
+    };
+    assert_eq!(
+        branches().lines().count(),
+        3,
+        "kept for a person to look at"
+    );
+
+    // T-0001 (completed) and T-0002 (failed) finished 15 days ago; T-0003 just now
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(15 * 24 * 3600);
+    for id in ["T-0001", "T-0002"] {
+        let file = std::fs::File::options()
+            .write(true)
+            .open(home.path(home.task(id)["path"].as_str().unwrap()))
+            .unwrap();
+        file.set_modified(old).unwrap();
+    }
+    home.ok(&["run", "work"]);
+    let left = branches();
+    assert!(
+        left.starts_with("agent/T-0003-") && left.lines().count() == 1,
+        "only the recent one is left: {left}"
+    );
+    assert!(
+        home.read("logs/audit.jsonl")
+            .contains("\"branches.pruned\"")
+    );
+}
+
+#[test]
 fn engine_failures_end_in_failed_with_the_reason_and_the_base_untouched() {
     let (home, remote) = home_with_target(1, 0.05);
     let before = git(&remote, &["rev-parse", "main"]);

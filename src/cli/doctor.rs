@@ -72,7 +72,7 @@ pub fn doctor(home_dir: &Path, json: bool) -> Result<ExitCode> {
         Check::new("task files", task_problems(&home)),
         Check::needing_config("keys", &home, config, key_problems),
         Check::new("git", git_problems(&home)),
-        Check::needing_config("target", &home, config, target_problems),
+        target_check(&home, config),
         Check::needing_config("coding tool", &home, config, tool_problems),
         sandbox_check(&home, config),
     ];
@@ -195,6 +195,31 @@ fn git_problems(home: &Home) -> Vec<String> {
         .filter(|key| !git(&["config", "--get", key]).is_ok_and(|o| o.success() && !o.stdout.trim().is_empty()))
         .map(|key| format!("git: `{key}` is not set, so agents cannot commit; run `git config --global {key} \"…\"`"))
         .collect()
+}
+
+/// The target line: problems with `repo`, and where merges will go when that is worth
+/// saying (a local checkout keeps them in the clone).
+fn target_check(home: &Home, config: Option<&Config>) -> Check {
+    let mut check = Check::needing_config("target", home, config, target_problems);
+    let Some(config) = config.filter(|_| check.problems.is_empty()) else {
+        return check;
+    };
+    let Some(repo) = config.target.repo().filter(|r| is_local_path(r)) else {
+        return check;
+    };
+    let origin = home.root().join(repo);
+    let base = &config.target.base_branch;
+    match crate::target::plan_for(&origin.to_string_lossy(), base) {
+        Ok(plan @ crate::target::Publish::KeepInClone { .. }) => {
+            check.detail = Some(format!(
+                "target: {}",
+                plan.describe(&home.target_clone(), base)
+            ));
+        }
+        Ok(_) => {}
+        Err(e) => check.problems.push(format!("target: {e}")),
+    }
+    check
 }
 
 fn target_problems(home: &Home, config: &Config) -> Vec<String> {

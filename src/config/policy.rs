@@ -87,6 +87,15 @@ impl PathRules {
     pub fn matches(&self, relative_path: &str) -> bool {
         self.set.is_match(relative_path)
     }
+
+    /// The first pattern that matches `relative_path`, as written (to quote the rule).
+    pub fn matching(&self, relative_path: &str) -> Option<&str> {
+        self.set
+            .matches(relative_path)
+            .first()
+            .and_then(|i| self.patterns.get(*i))
+            .map(String::as_str)
+    }
 }
 
 impl Policy {

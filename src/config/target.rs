@@ -30,6 +30,14 @@ pub struct TargetConfig {
     /// Optional: without it, dayshift works local-only.
     #[serde(default)]
     pub github: Option<GithubTarget>,
+    /// Days the branch of a completed or failed task is kept in the clone (for a person to
+    /// look at) before a work run deletes it.
+    #[serde(default = "default_keep_branches_days")]
+    pub keep_branches_days: u32,
+}
+
+fn default_keep_branches_days() -> u32 {
+    14
 }
 
 fn default_branch() -> String {
@@ -47,6 +55,7 @@ impl Default for TargetConfig {
             build_command: None,
             deploy_command: None,
             github: None,
+            keep_branches_days: default_keep_branches_days(),
         }
     }
 }

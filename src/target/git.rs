@@ -172,6 +172,58 @@ impl Git {
         Ok(remotes.iter().flatten().any(|r| r == name))
     }
 
+    /// The URL of remote `name`, `None` when there is no such remote. In-process.
+    pub fn remote_url(&self, name: &str) -> Result<Option<String>, TargetError> {
+        let repo = self.repository()?;
+        let remote = match repo.find_remote(name) {
+            Ok(remote) => remote,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+            Err(e) => return Err(self.unreadable(&e)),
+        };
+        Ok(remote.url().map(str::to_string))
+    }
+
+    /// Whether this is a bare repository. In-process.
+    pub fn is_bare(&self) -> Result<bool, TargetError> {
+        Ok(self.repository()?.is_bare())
+    }
+
+    /// The value of config `key` as the repository sees it (its own config, the user's and
+    /// the system's), `None` when unset. In-process.
+    pub fn config_value(&self, key: &str) -> Result<Option<String>, TargetError> {
+        let repo = self.repository()?;
+        let config = repo.config().map_err(|e| self.unreadable(&e))?;
+        match config.get_string(key) {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(self.unreadable(&e)),
+        }
+    }
+
+    /// The branch each checkout has (the main one and every linked worktree), as full ref
+    /// names, read from `HEAD` without resolving it (an unborn branch counts). In-process.
+    pub fn checked_out_branches(&self) -> Result<Vec<String>, TargetError> {
+        let repo = self.repository()?;
+        let symbolic = |r: &git2::Repository| {
+            r.find_reference("HEAD")
+                .ok()
+                .and_then(|h| h.symbolic_target().map(str::to_string))
+        };
+        let mut branches: Vec<String> = symbolic(&repo).into_iter().collect();
+        let names = repo.worktrees().map_err(|e| self.unreadable(&e))?;
+        for name in names.iter().flatten() {
+            if let Some(branch) = repo
+                .find_worktree(name)
+                .ok()
+                .and_then(|w| git2::Repository::open_from_worktree(&w).ok())
+                .and_then(|r| symbolic(&r))
+            {
+                branches.push(branch);
+            }
+        }
+        Ok(branches)
+    }
+
     /// Up to 10 paths with uncommitted changes: tracked files that differ from HEAD (staged
     /// or not) and untracked files that are not ignored. In-process.
     pub fn dirty_files(&self) -> Result<Vec<String>, TargetError> {

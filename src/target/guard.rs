@@ -67,8 +67,10 @@ pub struct ChangeSet {
 /// Why a change is refused. Displayed as one line for the task log.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Violation {
-    #[error("changed `{path}`, which policy.yaml lists under never_touch")]
-    NeverTouch { path: String },
+    #[error(
+        "changed `{path}`, which policy.yaml never lets an agent touch (never_touch: `{rule}`)"
+    )]
+    NeverTouch { path: String, rule: String },
     #[error("changed `{path}`: git's own files are never an agent's to write")]
     GitDir { path: String },
     #[error(
@@ -115,8 +117,11 @@ pub fn inspect(worktree: &Worktree, policy: &Policy) -> Result<ChangeSet, Violat
         if file.path.split('/').any(|part| part == ".git") || raw.new_mode == GITLINK {
             return Err(Violation::GitDir { path: file.path });
         }
-        if policy.never_touch.matches(&file.path) {
-            return Err(Violation::NeverTouch { path: file.path });
+        if let Some(rule) = policy.never_touch.matching(&file.path) {
+            return Err(Violation::NeverTouch {
+                rule: rule.to_string(),
+                path: file.path,
+            });
         }
         let old = blob(&repo, &raw.old).map_err(unverifiable)?;
         let new = blob(&repo, &raw.new).map_err(unverifiable)?;

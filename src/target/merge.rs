@@ -9,8 +9,10 @@
 //! is the only writer of the base branch besides setup's fast-forward: in the main clone,
 //! on a clean checkout, a fast-forward or a merge commit; a conflict is aborted before
 //! anything changes; a failed push undoes the merge locally, so the clone never holds a
-//! base that origin refused. Hooks never run in any of it ([`super::git::SAFE_CONFIG`]).
+//! base that origin refused. A person's checkout as origin is never pushed into the branch
+//! it has out ([`super::publish`]). Hooks never run in any of it ([`super::git::SAFE_CONFIG`]).
 
+use super::publish::{Publish, publish_plan};
 use super::{Git, TargetError, Worktree};
 use crate::error::IoContext;
 use crate::tasks::TaskId;
@@ -117,17 +119,28 @@ fn undo_interrupted_merge(git: &Git, clone: &std::path::Path) -> Result<(), Targ
     Ok(())
 }
 
+/// What [`merge_into_base`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merged {
+    /// The base branch's new commit.
+    pub head: String,
+    /// Where the merge went ([`Publish::Push`]: it was pushed, when there was anything new).
+    pub publish: Publish,
+}
+
 /// Merge `branch` into `base` in the main clone (fast-forward when possible, otherwise a
-/// merge commit with `message`) and push `base` to origin when the clone has one.
-/// Returns the base branch's new commit.
+/// merge commit with `message`) and push `base` to origin when origin takes it
+/// ([`publish_plan`]: a person's checkout with `base` checked out does not, and the merge
+/// stays in the clone).
 pub fn merge_into_base(
     clone: &std::path::Path,
     branch: &str,
     base: &str,
     message: &str,
-) -> Result<String, TargetError> {
+) -> Result<Merged, TargetError> {
     let git = Git::new(clone);
-    let remote = git.has_remote("origin")?;
+    let publish = publish_plan(clone, base)?;
+    let remote = publish != Publish::NoRemote;
     if remote {
         git.network(
             &["fetch", "--prune", "origin"],
@@ -198,7 +211,7 @@ pub fn merge_into_base(
         });
     }
     let after = head(&git)?;
-    if remote && after != before {
+    if publish == Publish::Push && after != before {
         let refspec = format!("refs/heads/{base}:refs/heads/{base}");
         let pushed = git.network(
             &["push", "--quiet", "origin", &refspec],
@@ -209,7 +222,10 @@ pub fn merge_into_base(
             return Err(e);
         }
     }
-    Ok(after)
+    Ok(Merged {
+        head: after,
+        publish,
+    })
 }
 
 /// Whether `commit`'s message has the `Task:` trailer of `task`.

@@ -14,7 +14,7 @@
 //!   read-only questions (which commit, which remotes, what is dirty or staged, which
 //!   worktrees) are answered in-process through git2.
 //! - [`clone`]: [`setup`] clones or fetches and fast-forwards the base branch; idempotent.
-//! - [`worktree`]: [`start_task`], [`remove`], [`clean_orphans`].
+//! - [`worktree`]: [`start_task`], [`remove`], [`clean_orphans`], [`prune_branches`].
 //! - [`merge`]: [`commit`] (with a `Task:` trailer) and [`merge_into_base`] (fast-forward
 //!   or merge commit, never a dirty merge, then push).
 //! - [`locks`]: [`locks::clear_stale`] removes the `.lock` files a killed git left.
@@ -31,7 +31,8 @@
 //!   program ([`git::SAFE_CONFIG`]); what is committed is the tree that was judged.
 //! - Nothing here discards work it did not create: a dirty clone or an occupied worktree
 //!   path is an error that says what to do, never a `reset`.
-//! - The user's own checkout (a local `repo` path) is only ever read, by `git clone`.
+//! - The user's own checkout (a local `repo` path) is never written under its working tree:
+//!   merges are pushed to it only when git would take them there ([`publish`]).
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
@@ -41,6 +42,7 @@ pub mod guard;
 pub mod locks;
 pub mod merge;
 pub mod meta;
+pub mod publish;
 pub mod snapshot;
 pub mod stamp;
 pub mod tree;
@@ -53,10 +55,11 @@ pub use git::Git;
 pub use guard::{
     ChangeSet, ChangedFile, FileStatus, Violation, inspect, patch, rollback, unchanged_since,
 };
-pub use merge::{commit, merge_into_base};
+pub use merge::{Merged, commit, merge_into_base};
 pub use meta::GitMeta;
+pub use publish::{Publish, plan_for, publish_plan};
 pub use snapshot::{Snapshot, escaped};
-pub use worktree::{Worktree, clean_orphans, remove, start_task};
+pub use worktree::{Worktree, clean_orphans, prune_branches, remove, start_task};
 
 use crate::error::IoError;
 

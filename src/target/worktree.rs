@@ -162,6 +162,38 @@ pub fn clean_orphans(clone: &Path, keep: &[TaskId]) -> Result<Vec<PathBuf>, Targ
     Ok(removed)
 }
 
+/// Delete the task branches (`agent/<ID>-…`) of the tasks in `finished`, with their
+/// worktrees if any are left. A person keeps a branch by renaming it. Returns the branches
+/// deleted.
+pub fn prune_branches(clone: &Path, finished: &[TaskId]) -> Result<Vec<String>, TargetError> {
+    let git = Git::new(clone);
+    let listed = git.run(
+        &[
+            "for-each-ref",
+            "--format=%(refname:lstrip=2)",
+            "refs/heads/agent/",
+        ],
+        "",
+    )?;
+    let mut deleted = Vec::new();
+    for branch in listed.lines() {
+        let Some(id) = branch
+            .strip_prefix("agent/")
+            .and_then(|rest| rest.get(..6))
+            .and_then(|id| id.parse::<TaskId>().ok())
+        else {
+            continue;
+        };
+        if !finished.contains(&id) {
+            continue;
+        }
+        remove(clone, id)?;
+        git.run(&["branch", "--quiet", "-D", branch], "")?;
+        deleted.push(branch.to_string());
+    }
+    Ok(deleted)
+}
+
 fn remove_path(git: &Git, path: &Path) -> Result<Option<PathBuf>, TargetError> {
     let is_registered = registered(git)?.iter().any(|w| same_path(&w.path, path));
     if is_registered {

@@ -1,7 +1,7 @@
 //! Working one task: its work tree, the base branch's checks, and up to `attempts`
 //! engine runs — each judged by the guardrails and QA, never by the engine's word.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -20,7 +20,7 @@ use crate::process;
 use crate::qa::{self, Baseline, QaCommands};
 use crate::sandbox::{Confinement, Sandbox};
 use crate::store::Event;
-use crate::target::{self, ChangeSet, Snapshot, Worktree};
+use crate::target::{self, ChangeSet, Snapshot, Violation, Worktree};
 use crate::tasks::{Stage, Task, TaskState};
 
 /// How long the target's checks may run.
@@ -165,6 +165,7 @@ fn work(
             .state_dir()
             .join("feedback")
             .join(format!("{}.txt", task.meta.id)),
+        never_touch_refused: Cell::new(false),
     };
     let ended = run.attempts(task, first..=attempts, meter);
     if !matches!(ended, Ok(Ended::Interrupted(_))) {
@@ -188,6 +189,8 @@ struct TaskRun<'a> {
     sandbox: String,
     /// What failed last (`.dayshift/feedback/<ID>.txt`), so a resumed task still hears it.
     feedback_file: PathBuf,
+    /// An attempt was refused for a never-touch path already ([`TaskRun::refused`]).
+    never_touch_refused: Cell<bool>,
 }
 
 impl TaskRun<'_> {
@@ -358,7 +361,8 @@ impl TaskRun<'_> {
         };
         git_intact.map_err(|v| retry(&v))?;
         target::escaped(worktree, &before).map_err(|v| retry(&v))?;
-        let changes = target::inspect(worktree, &ctx.config.policy).map_err(|v| retry(&v))?;
+        let changes =
+            target::inspect(worktree, &ctx.config.policy).map_err(|v| self.refused(task, &v))?;
         let patch = target::patch(worktree, &changes).map_err(|v| retry(&v))?;
         if let Some(name) = ctx.find_added_secret(&patch) {
             return Err(Miss::Fail(format!(
@@ -413,6 +417,33 @@ impl TaskRun<'_> {
             }
         }
         Ok((changes, None))
+    }
+
+    /// What a policy refusal of the change means for the task. A never-touch path cannot be
+    /// changed by any attempt: when the task itself names it (`files`), or an attempt was
+    /// already refused for one, the task fails at once with the rule quoted; the first time
+    /// a tool strays there on its own, it is retried once, told the rule and to work around
+    /// it. Everything else is retried.
+    fn refused(&self, task: &Task, violation: &Violation) -> Miss {
+        let Violation::NeverTouch { path, rule } = violation else {
+            return Miss::Retry(violation.to_string());
+        };
+        let named = task.meta.files.iter().any(|f| {
+            f == path || self.ctx.config.policy.never_touch.matching(f) == Some(rule.as_str())
+        });
+        if named || self.never_touch_refused.replace(true) {
+            let whose = if named {
+                "the task names it"
+            } else {
+                "a second attempt went there too"
+            };
+            return Miss::Fail(format!(
+                "{violation}; {whose}, and no attempt may change it: a person does this change, or changes the task"
+            ));
+        }
+        Miss::Retry(format!(
+            "{violation}. Make the change without touching `{path}` or anything matching `{rule}`; if the task cannot be done without it, change nothing."
+        ))
     }
 
     /// Count the run's tokens for the task, and record a coding tool's spend in the budget

@@ -11,7 +11,7 @@ use crate::context::Ctx;
 use crate::error::Result;
 use crate::store::Event;
 use crate::target::{self, ChangeSet, Worktree};
-use crate::tasks::{Approval, Risk, Stage, Task, TaskKind, TaskState};
+use crate::tasks::{Approval, Risk, Stage, Task, TaskState};
 
 /// Commit the attempt's change, then merge it when policy allows that without a person.
 /// `escalate` is a reason a person must look whatever the policy (the change removes tests
@@ -23,12 +23,7 @@ pub(super) fn commit(
     changes: &ChangeSet,
     escalate: Option<String>,
 ) -> Result<Ended> {
-    let kind = match task.meta.kind {
-        TaskKind::Test => "test",
-        TaskKind::Docs => "docs",
-        _ => "fix",
-    };
-    let message = format!("{kind}: {}", task.meta.title);
+    let message = super::message::commit_message(task);
     let protected = &changes.protected;
     if !changes.staged_elsewhere.is_empty() {
         let what = changes.staged_elsewhere.join(", ");
@@ -137,33 +132,69 @@ pub(super) fn rejudge(
     judge(ctx, task, branch, risk, &why)
 }
 
-/// Merge the task's branch into the base branch (pushed when the target has a remote) and
-/// complete it; a merge that cannot be made waits for a person.
+/// Merge the task's branch into the base branch, pushed when origin takes it
+/// ([`target::Publish`]), and complete it. A merge that needs a person (a conflict, a base
+/// that diverged, a dirty clone) waits for one with that reason; a fetch or push that failed
+/// (the network, credentials, push rights) needs no decision: the task stays in review as
+/// it was and the loop stops, saying what failed and what to do, and the next work run
+/// merges it again.
 pub(super) fn merge(ctx: &Ctx, task: &mut Task, branch: &str, why: &str) -> Result<Ended> {
     recover_git(ctx).map_err(crate::Error::Refused)?;
     let clone = ctx.home.target_clone();
     let base = &ctx.config.target.base_branch;
-    let message = format!("Merge {} ({})", task.meta.id, task.meta.title);
-    match target::merge_into_base(&clone, branch, base, &message) {
-        Ok(merge_sha) => {
-            let _ = target::remove(&clone, task.meta.id);
-            let mut event = Event::new(ctx.now(), ACTOR, "task.merged").task(task.meta.id);
-            event.commit = Some(merge_sha.clone());
-            ctx.audit(event.detail(serde_json::json!({"why": why})))?;
-            ctx.move_task(
+    let message = super::message::merge_subject(task);
+    let merged = match target::merge_into_base(&clone, branch, base, &message) {
+        Ok(merged) => merged,
+        Err(
+            e @ (target::TargetError::MergeConflict { .. }
+            | target::TargetError::Diverged { .. }
+            | target::TargetError::Dirty { .. }),
+        ) => {
+            return wait_for_person(
+                ctx,
                 task,
-                TaskState::Completed,
-                ACTOR,
-                &format!("merged into {base} at {} ({why})", short(&merge_sha)),
-            )?;
-            Ok(Ended::Completed)
+                &format!("waiting for a person: the merge into {base} cannot be made: {e}"),
+            );
         }
-        Err(e) => wait_for_person(
-            ctx,
-            task,
-            &format!("the merge into {base} failed: {e}; a person decides"),
-        ),
+        Err(e) => return publish_failed(ctx, task, base, &e.to_string()),
+    };
+    let _ = target::remove(&clone, task.meta.id);
+    let kept = match &merged.publish {
+        target::Publish::KeepInClone { .. } => Some(merged.publish.describe(&clone, base)),
+        _ => None,
+    };
+    let mut event = Event::new(ctx.now(), ACTOR, "task.merged").task(task.meta.id);
+    event.commit = Some(merged.head.clone());
+    ctx.audit(event.detail(serde_json::json!({
+        "why": why,
+        "pushed": merged.publish == target::Publish::Push,
+        "kept_in_clone": kept,
+    })))?;
+    let mut line = format!("merged into {base} at {} ({why})", short(&merged.head));
+    if let Some(kept) = kept {
+        line.push_str(&format!("; not pushed: {kept}"));
     }
+    ctx.move_task(task, TaskState::Completed, ACTOR, &line)?;
+    Ok(Ended::Completed)
+}
+
+/// The merge was made but could not reach origin (or origin could not be fetched): the
+/// task stays in review untouched — its approval too — and the loop stops
+/// ([`Stop::PublishFailed`]); the next work run merges it again ([`super::recover`]).
+fn publish_failed(ctx: &Ctx, task: &mut Task, base: &str, error: &str) -> Result<Ended> {
+    let why = format!("the merge into {base} could not be pushed: {error}");
+    task.log(
+        ctx.now(),
+        ACTOR,
+        &format!("{why}; the task stays in review and the next work run merges it again"),
+    );
+    ctx.save_task(
+        task,
+        ACTOR,
+        "task.merge_failed",
+        serde_json::json!({"why": why}),
+    )?;
+    Ok(Ended::Interrupted(Stop::PublishFailed(why)))
 }
 
 /// Where the clone's git metadata is recorded while a tool or the checks run

@@ -25,6 +25,7 @@
 mod attempt;
 mod finish;
 mod home_guard;
+mod message;
 mod outage;
 mod recover;
 
@@ -68,6 +69,9 @@ enum Stop {
     /// The model provider is down, refusing or its circuit is open: no task can be worked,
     /// and none is failed for it ([`outage`]).
     ProviderDown(String),
+    /// A merge could not be pushed (or origin fetched): every later merge would fail the
+    /// same way, so no more work starts; the task waits in review, untouched.
+    PublishFailed(String),
     /// A signal, or the daemon stopping.
     Cancelled,
 }
@@ -80,6 +84,7 @@ impl fmt::Display for Stop {
             Stop::WindowEnded(at) => write!(f, "the work window ended at {}", at.format("%H:%M")),
             Stop::Budget(why) => write!(f, "the daily budget is spent ({why})"),
             Stop::ProviderDown(why) => write!(f, "{PROVIDER_DOWN} ({why})"),
+            Stop::PublishFailed(why) => write!(f, "{why}"),
             Stop::Cancelled => write!(f, "dayshift is stopping (a signal, or `dayshift stop`)"),
         }
     }
@@ -184,13 +189,18 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, engine: &dyn Engine) -> Result<JobOutc
     let limits = Limits::new(ctx, day)?;
     let mut tally = Tally::default();
     // what a crash left between the commit, the verdict, the merge and the move
-    recover::recover(ctx, &mut tally)?;
+    let recovered = recover::recover(ctx, &mut tally)?;
     let stop = loop {
         if let Some(stop) = limits.stop(ctx)? {
             break stop;
         }
+        if let Some(stop) = recovered.clone() {
+            break stop;
+        }
         ctx.reconcile()?;
-        merge_approved(ctx, &mut tally)?;
+        if let Some(stop) = merge_approved(ctx, &mut tally)? {
+            break stop;
+        }
         let Some(mut task) = next_ready(ctx)? else {
             break Stop::NothingReady;
         };
@@ -201,6 +211,9 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, engine: &dyn Engine) -> Result<JobOutc
             Ended::Interrupted(stop) => break stop,
         }
     };
+    if let Err(e) = prune_finished(ctx) {
+        tracing::warn!("pruning the branches of finished tasks: {e}");
+    }
     if let Err(e) = target::Git::new(&clone).housekeeping() {
         tracing::warn!("git housekeeping in the clone: {e}");
     }
@@ -210,7 +223,7 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, engine: &dyn Engine) -> Result<JobOutc
             "work stopped: {stop}; {tally}; {resumes}"
         )));
     }
-    if let Stop::ProviderDown(_) = &stop {
+    if let Stop::ProviderDown(_) | Stop::PublishFailed(_) = &stop {
         return Err(Error::Halted(format!(
             "work stopped: {stop}; {tally}; {resumes}"
         )));
@@ -227,6 +240,42 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, engine: &dyn Engine) -> Result<JobOutc
         summary: format!("{tally}; stopped: {stop}"),
         wrote: vec![],
     })
+}
+
+/// Delete the branches of tasks completed or failed more than `keep_branches_days` ago
+/// (config/target.yaml), counted from their task file's last write (its last move).
+fn prune_finished(ctx: &Ctx) -> Result<()> {
+    let keep =
+        std::time::Duration::from_secs(u64::from(ctx.config.target.keep_branches_days) * 24 * 3600);
+    let now = std::time::SystemTime::from(ctx.now());
+    let old: Vec<_> = ctx
+        .store
+        .tasks()?
+        .into_iter()
+        .filter(|t| matches!(t.state, TaskState::Completed | TaskState::Failed))
+        .filter(|t| {
+            std::fs::metadata(ctx.home.root().join(&t.path))
+                .and_then(|m| m.modified())
+                .is_ok_and(|at| now.duration_since(at).is_ok_and(|age| age >= keep))
+        })
+        .map(|t| t.id)
+        .collect();
+    if old.is_empty() {
+        return Ok(());
+    }
+    let deleted = target::prune_branches(&ctx.home.target_clone(), &old)?;
+    if !deleted.is_empty() {
+        tracing::info!(
+            "deleted {} branch(es) of tasks finished over {} day(s) ago",
+            deleted.len(),
+            ctx.config.target.keep_branches_days
+        );
+        ctx.audit(
+            crate::store::Event::new(ctx.now(), ACTOR, "branches.pruned")
+                .detail(serde_json::json!({"branches": deleted})),
+        )?;
+    }
+    Ok(())
 }
 
 /// A task a crash left in progress (resumed first: it holds no lock, we hold the job lock),
@@ -259,8 +308,8 @@ fn next_ready(ctx: &Ctx) -> Result<Option<Task>> {
 /// claim (a tool in the home can write it): a task merges only when the store records a
 /// person's approval of the commit its branch points at now, and the merge is logged as
 /// approved by who and when that record says. A claim without one is flagged and set back
-/// to pending, never merged.
-fn merge_approved(ctx: &Ctx, tally: &mut Tally) -> Result<()> {
+/// to pending, never merged. `Some(stop)` when a merge could not be pushed.
+fn merge_approved(ctx: &Ctx, tally: &mut Tally) -> Result<Option<Stop>> {
     let approved: Vec<_> = ctx
         .store
         .tasks()?
@@ -277,6 +326,7 @@ fn merge_approved(ctx: &Ctx, tally: &mut Tally) -> Result<()> {
                 let why = format!("approved by {by} at {at}");
                 match finish::merge(ctx, &mut task, &branch, &why)? {
                     Ended::Completed => tally.completed += 1,
+                    Ended::Interrupted(stop) => return Ok(Some(stop)),
                     _ => tally.waiting += 1,
                 }
             }
@@ -290,5 +340,5 @@ fn merge_approved(ctx: &Ctx, tally: &mut Tally) -> Result<()> {
             }
         }
     }
-    Ok(())
+    Ok(None)
 }

@@ -17,14 +17,15 @@
 //!
 //! Every recovery is an audit event `task.recovered`.
 
-use super::{ACTOR, Ended, Tally, finish};
+use super::{ACTOR, Ended, Stop, Tally, finish};
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::store::Event;
 use crate::target::Git;
 use crate::tasks::{Stage, Task, TaskState};
 
-pub(super) fn recover(ctx: &Ctx, tally: &mut Tally) -> Result<()> {
+/// `Some(stop)` when a merge found to do could not be pushed: no more work may start.
+pub(super) fn recover(ctx: &Ctx, tally: &mut Tally) -> Result<Option<Stop>> {
     let in_review: Vec<_> = ctx
         .store
         .tasks()?
@@ -57,10 +58,11 @@ pub(super) fn recover(ctx: &Ctx, tally: &mut Tally) -> Result<()> {
         };
         match ended {
             Ended::Completed => tally.completed += 1,
+            Ended::Interrupted(stop) => return Ok(Some(stop)),
             _ => tally.waiting += 1,
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// A task in progress whose commit is already made: judged instead of worked again, when
