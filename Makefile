@@ -1,14 +1,25 @@
 # dayshift — common commands. `make demo` and `make test` are all a newcomer needs.
-# Other targets act on the home in $(HOME_DIR) (default: this directory, itself a home).
+#
+# The other targets act on a dayshift home: HOME_DIR=<dir> if given, else $DAYSHIFT_HOME,
+# else this checkout (whose config/ and VISION.md are examples). Each says which home it acts
+# on; `start` and `day` refuse to run on this checkout unless ALLOW_CHECKOUT_HOME=1.
+#   make status HOME_DIR=~/acme-agents
+#   DAYSHIFT_HOME=~/acme-agents make budget
 
-HOME_DIR ?= .
+HOME_DIR ?= $(or $(DAYSHIFT_HOME),.)
 CARGO ?= cargo
-DAYSHIFT = $(CARGO) run --release --quiet -- --home $(HOME_DIR)
+BIN = target/release/dayshift
+# build (cargo's progress shows), then run on the home, saying which
+DAYSHIFT = @$(MAKE) --no-print-directory build-quietly && \
+	echo "dayshift home: $(abspath $(HOME_DIR))" >&2 && $(BIN) --home $(HOME_DIR)
+# `start` and `day` write tasks, plans and reports into the home: never into the checkout by accident
+REFUSE_CHECKOUT = @if [ "$(abspath $(HOME_DIR))" = "$(CURDIR)" ] && [ -z "$(ALLOW_CHECKOUT_HOME)" ]; then \
+	echo "refusing to $@ on the source checkout ($(CURDIR)): set DAYSHIFT_HOME or HOME_DIR=<your home> (make one with \`$(BIN) init <dir>\`), or ALLOW_CHECKOUT_HOME=1 to use the example files here" >&2; exit 2; fi
 
-.PHONY: demo demo-cassette test test-deps lint bench setup doctor start stop status logs budget day build
+.PHONY: demo demo-cassette test test-deps lint bench setup doctor start stop status logs budget day build build-quietly
 
-demo:            ## the whole day, offline, on a bundled example home
-	$(CARGO) run --release --quiet -- demo
+demo: build-quietly  ## the whole day, offline, on a bundled example home
+	@$(BIN) demo
 
 demo-cassette:   ## record examples/demo/cassette.jsonl again (after a prompt changes)
 	$(CARGO) test --test demo -- --ignored --exact record_the_demo_cassette --nocapture
@@ -30,6 +41,10 @@ bench:           ## print the performance figures (tasks list, run plan, daemon 
 build:
 	$(CARGO) build --release
 
+build-quietly:   # cargo's own progress shows; a first build says it takes a while
+	@test -x $(BIN) || echo "building dayshift (release; the first build takes several minutes)…" >&2
+	@$(CARGO) build --release
+
 setup: build     ## build dayshift, install Aider (the default coding engine) into .venv/ and bubblewrap (the sandbox) when missing
 	@test -x .venv/bin/aider || (python3 -m venv .venv && .venv/bin/pip install --quiet aider-chat)
 	@command -v bwrap >/dev/null 2>&1 || { \
@@ -44,6 +59,7 @@ doctor:
 	$(DAYSHIFT) doctor
 
 start:
+	$(REFUSE_CHECKOUT)
 	$(DAYSHIFT) start
 
 stop:
@@ -59,4 +75,5 @@ budget:
 	$(DAYSHIFT) budget
 
 day:
+	$(REFUSE_CHECKOUT)
 	$(DAYSHIFT) day

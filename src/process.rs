@@ -113,6 +113,27 @@ pub fn cancelled() -> bool {
     CANCELLED.load(Ordering::SeqCst)
 }
 
+/// For a command that only prints (`status`, `logs`, `tasks list` …): when the reader of
+/// its output goes away (`dayshift status | head -1`), end at once with exit 0, as Unix
+/// tools do, instead of a "Broken pipe" panic. Never for a command that writes to a child's
+/// stdin: a child that exits early would end dayshift.
+pub fn exit_quietly_on_broken_pipe() {
+    use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, sigaction};
+    extern "C" fn on_sigpipe(_: nix::libc::c_int) {
+        // SAFETY: _exit is async-signal-safe.
+        unsafe { nix::libc::_exit(0) };
+    }
+    let action = SigAction::new(
+        SigHandler::Handler(on_sigpipe),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    // SAFETY: the handler only calls _exit.
+    if let Err(e) = unsafe { sigaction(Signal::SIGPIPE, &action) } {
+        tracing::warn!("cannot handle SIGPIPE: {e}");
+    }
+}
+
 /// For a foreground command: the first SIGINT or SIGTERM calls [`cancel_all`] so the
 /// command stops its children and ends cleanly (a task stays resumable); a second one ends
 /// the process at once (exit 130). Children run in their own process groups, so without

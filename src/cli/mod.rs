@@ -23,7 +23,8 @@ use crate::jobs::JobName;
 const EXAMPLES: &str = "\
 Examples:
   dayshift init ~/acme-agents          create a home with example files
-  dayshift --home ~/acme-agents day     run the whole day now (morning, plan, wrapup)
+  dayshift --home ~/acme-agents setup   clone the target and install Aider
+  dayshift --home ~/acme-agents day     run the whole day now (morning, plan, work, wrapup)
   dayshift run morning                  write DAILY_PLAN.md from VISION.md
   dayshift tasks list --state backlog   the queue as a table (--json for scripts)
   dayshift start                        run the scheduler in the background
@@ -65,7 +66,9 @@ enum Command {
         dir: Option<PathBuf>,
     },
     /// Check config, keys, git identity and target; one line per problem with its fix.
+    #[command(after_help = "Examples:\n  dayshift doctor\n  dayshift doctor --json")]
     Doctor {
+        /// JSON for scripts: every check with its problems.
         #[arg(long)]
         json: bool,
     },
@@ -87,14 +90,20 @@ enum Command {
         #[arg(long)]
         foreground: bool,
     },
-    /// Stop the daemon gracefully: the running step finishes first.
+    /// Stop the daemon: a running coding tool or test run is stopped (its task stays in
+    /// progress and resumes at the next work run), then the daemon exits.
+    #[command(
+        after_help = "Examples:\n  dayshift stop\n  dayshift stop --wait 120    # a slow machine\n\nTo pause without stopping the daemon, create a file named STOP in the home."
+    )]
     Stop {
-        /// Seconds to wait for the daemon to finish its step.
+        /// Seconds to wait for the daemon to exit.
         #[arg(long, default_value_t = 60)]
         wait: u64,
     },
     /// Daemon state, next run of each job, tasks per state, today's spend against the cap.
+    #[command(after_help = "Examples:\n  dayshift status\n  dayshift status --json | jq .tasks")]
     Status {
+        /// JSON for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -108,7 +117,11 @@ enum Command {
         #[command(flatten)]
         options: run::RunOptions,
     },
-    /// Run the whole day now, in order, without waiting for the clock.
+    /// Run the whole day now, in order (morning, plan, work, wrapup), without waiting for
+    /// the clock.
+    #[command(
+        after_help = "Examples:\n  dayshift day\n  dayshift day --date 2026-11-21\n  dayshift day --record day.jsonl    # every model exchange, for a replay"
+    )]
     Day {
         #[command(flatten)]
         options: run::RunOptions,
@@ -117,18 +130,28 @@ enum Command {
     #[command(subcommand)]
     Tasks(tasks::TasksCommand),
     /// Spend per day and agent (tokens and money) against the cap.
+    #[command(
+        after_help = "Examples:\n  dayshift budget\n  dayshift budget --days 30\n  dayshift budget --json"
+    )]
     Budget {
+        /// How many days back to show, today included.
         #[arg(long, default_value_t = 7)]
         days: u32,
+        /// JSON for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Show the logs (today's, or follow them with -f).
     Logs(logs::LogsArgs),
     /// The audit trail: who did what, to which task.
+    #[command(
+        after_help = "Examples:\n  dayshift audit\n  dayshift audit --limit 500 --json | jq '.[] | select(.task == \"T-0007\")'"
+    )]
     Audit {
+        /// How many of the latest events to show.
         #[arg(long, default_value_t = 50)]
         limit: u32,
+        /// JSON for scripts (an array of events, newest last).
         #[arg(long)]
         json: bool,
     },
@@ -179,6 +202,17 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
     }
     if matches!(
         cli.command,
+        Command::Status { .. }
+            | Command::Logs(_)
+            | Command::Tasks(_)
+            | Command::Budget { .. }
+            | Command::Audit { .. }
+    ) {
+        // `dayshift status | head -1` ends quietly with exit 0
+        crate::process::exit_quietly_on_broken_pipe();
+    }
+    if matches!(
+        cli.command,
         Command::Setup { .. } | Command::Run { .. } | Command::Day { .. } | Command::Demo { .. }
     ) {
         // Ctrl-C stops the children (a coding tool, git, the tests) and ends cleanly
@@ -207,7 +241,7 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
         }
         Command::Stop { wait } => {
             let home = Home::open(&home_dir)?;
-            eprintln!("stopping the daemon (it finishes its current step first)…");
+            eprintln!("stopping the daemon (a running tool is stopped; its task resumes later)…");
             let pid = crate::daemon::stop(&home, std::time::Duration::from_secs(wait))?;
             println!("dayshift daemon (pid {pid}) stopped");
             Ok(ExitCode::SUCCESS)

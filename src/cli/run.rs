@@ -33,6 +33,7 @@ pub struct RunOptions {
     /// Record every model exchange to this cassette (JSON lines) for a later replay.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    /// Print what each job did as JSON for scripts.
     #[arg(long)]
     pub json: bool,
 }

@@ -23,14 +23,20 @@ pub enum TasksCommand {
         after_help = "Examples:\n  dayshift tasks list\n  dayshift tasks list --state failed --json"
     )]
     List {
+        /// Only tasks in this state (backlog, in_progress, in_review, completed, failed).
         #[arg(long)]
         state: Option<TaskState>,
+        /// JSON for scripts instead of the table.
         #[arg(long)]
         json: bool,
     },
     /// One task file, whole.
+    #[command(
+        after_help = "Examples:\n  dayshift tasks show T-0007\n  dayshift tasks show T-0007 --json"
+    )]
     Show {
         id: TaskId,
+        /// JSON for scripts (front matter, state, path and body).
         #[arg(long)]
         json: bool,
     },
@@ -45,16 +51,21 @@ pub enum TasksCommand {
         by: Option<String>,
     },
     /// Reject a task: it moves to failed with the reason.
+    #[command(after_help = "Example:\n  dayshift tasks reject T-0007 --reason \"wrong approach\"")]
     Reject {
         id: TaskId,
+        /// Why, for the task log and the report.
         #[arg(long, default_value = "no reason given")]
         reason: String,
     },
     /// Put a failed task back in the backlog.
+    #[command(after_help = "Example:\n  dayshift tasks retry T-0007")]
     Retry { id: TaskId },
     /// Cancel an open task: it moves to failed with the reason.
+    #[command(after_help = "Example:\n  dayshift tasks cancel T-0007 --reason \"not needed\"")]
     Cancel {
         id: TaskId,
+        /// Why, for the task log and the report.
         #[arg(long, default_value = "no reason given")]
         reason: String,
     },

@@ -1,0 +1,138 @@
+//! The first hour of a new user: `make` acts on their home, output commands behave in a
+//! pipe, help says what things do.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::{BIN, TestHome, stderr};
+
+/// Run `dayshift --home <home> args` with its stdout's reader already gone (as in
+/// `dayshift status | head -0`): every write it makes meets a closed pipe.
+fn with_closed_stdout(home: &TestHome, args: &[&str]) -> std::process::Output {
+    let mut child = Command::new(BIN)
+        .arg("--home")
+        .arg(&home.root)
+        .args(args)
+        .env_remove("DAYSHIFT_HOME")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn printing_commands_end_quietly_when_the_reader_goes_away() {
+    let home = TestHome::new();
+    home.ok(&["tasks", "list"]);
+    for args in [
+        &["status"][..],
+        &["logs"],
+        &["tasks", "list"],
+        &["budget"],
+        &["audit"],
+    ] {
+        let out = with_closed_stdout(&home, args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "`{}`: {err}", args.join(" "));
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{err}"
+        );
+    }
+    // and through a shell's pipe, as a person types it
+    let line = format!("{BIN} --home {} status | head -1", home.root.display());
+    let out = Command::new("bash")
+        .args(["-o", "pipefail", "-c", &line])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+fn make(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new("make");
+    cmd.arg("--no-print-directory")
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("DAYSHIFT_HOME")
+        .env_remove("HOME_DIR")
+        .env_remove("ALLOW_CHECKOUT_HOME")
+        .env_remove("MAKEFLAGS");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn make_targets_act_on_dayshift_home_and_never_start_on_the_checkout() {
+    let dry = |args: &[&str], env: &[(&str, &str)]| {
+        String::from_utf8_lossy(&make(&[&["-n"][..], args].concat(), env).stdout).into_owned()
+    };
+    for target in ["status", "budget", "doctor", "logs", "stop"] {
+        let plan = dry(&[target], &[("DAYSHIFT_HOME", "/srv/agents")]);
+        assert!(
+            plan.contains("--home /srv/agents") && plan.contains("dayshift home: /srv/agents"),
+            "make {target} with DAYSHIFT_HOME:\n{plan}"
+        );
+        let plan = dry(
+            &[target, "HOME_DIR=/srv/other"],
+            &[("DAYSHIFT_HOME", "/srv/agents")],
+        );
+        assert!(plan.contains("--home /srv/other"), "HOME_DIR wins:\n{plan}");
+    }
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for target in ["start", "day"] {
+        let out = make(&[target], &[]);
+        let err = stderr(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "make {target} on the checkout: {err}"
+        );
+        assert!(
+            err.contains(&format!(
+                "refusing to {target} on the source checkout ({}",
+                checkout.display()
+            )) && err.contains("DAYSHIFT_HOME"),
+            "{err}"
+        );
+    }
+    let plan = dry(&["start"], &[("ALLOW_CHECKOUT_HOME", "1")]);
+    assert!(plan.contains("--home . start"), "asked for: {plan}");
+}
+
+#[test]
+fn help_says_what_stop_and_day_do() {
+    let help = |args: &[&str]| {
+        let out = Command::new(BIN).args(args).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let stop = help(&["stop", "--help"]);
+    assert!(
+        stop.contains("a running coding tool or test run is stopped")
+            && !stop.contains("finishes first"),
+        "{stop}"
+    );
+    assert!(help(&["--help"]).contains("(morning, plan, work, wrapup)"));
+    for args in [
+        &["tasks", "list", "--help"][..],
+        &["budget", "--help"],
+        &["audit", "--help"],
+    ] {
+        let text = help(args);
+        assert!(text.contains("Example"), "{args:?}: {text}");
+        let options = text.split("Options:").nth(1).unwrap_or("");
+        let options = options.split("Example").next().unwrap_or("");
+        for line in options.lines().filter(|l| l.trim_start().starts_with('-')) {
+            let words = line.split_whitespace().count();
+            let takes_value = line.contains(" <");
+            let short = line.trim_start().starts_with("-") && line.contains(", --");
+            let bare = 1 + usize::from(takes_value) + usize::from(short);
+            assert!(words > bare, "{args:?}: `{line}` says nothing");
+        }
+    }
+}
