@@ -51,6 +51,22 @@ impl Ctx {
     /// Load the config, open the store and sweep temp files a crash left behind.
     pub fn open(home: Home, day: Option<NaiveDate>) -> Result<Self> {
         let config = Config::load(&home)?;
+        Self::with_config(home, config, day)
+    }
+
+    /// For commands that only read: [`Config::load_lenient`], each config problem printed
+    /// as a warning on stderr, and the command goes on with that file's defaults.
+    pub fn open_read_only(home: Home) -> Result<Self> {
+        let (config, problems) = Config::load_lenient(&home)?;
+        for problem in &problems {
+            eprintln!(
+                "warning: {problem} (this command goes on with that file's defaults; `dayshift doctor` lists every problem)"
+            );
+        }
+        Self::with_config(home, config, None)
+    }
+
+    fn with_config(home: Home, config: Config, day: Option<NaiveDate>) -> Result<Self> {
         let store = Store::open(&home.db_path())?;
         home.sweep_temp_files();
         let clock = Clock {

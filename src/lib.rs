@@ -84,6 +84,7 @@ pub mod process;
 pub mod qa;
 pub mod sandbox;
 pub mod store;
+pub mod suggest;
 pub mod target;
 pub mod tasks;
 pub mod vision;

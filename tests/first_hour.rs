@@ -136,3 +136,34 @@ fn help_says_what_stop_and_day_do() {
         }
     }
 }
+
+#[test]
+fn read_only_commands_work_with_a_broken_schedule_and_say_so() {
+    let home = TestHome::new();
+    let text = home.read("config/schedules.yaml");
+    home.write(
+        "config/schedules.yaml",
+        &text.replace("morning: \"0 7 * * *\"", "mornin: \"0 7 * * *\""),
+    );
+    for args in [
+        &["status"][..],
+        &["tasks", "list"],
+        &["tasks", "list", "--json"],
+        &["budget"],
+        &["audit"],
+    ] {
+        let out = home.run(args);
+        let err = stderr(&out);
+        assert!(out.status.success(), "`{}`: {err}", args.join(" "));
+        assert!(
+            err.contains("warning: ") && err.contains("schedules.yaml") && err.contains("doctor"),
+            "`{}` warns: {err}",
+            args.join(" ")
+        );
+    }
+    let json = home.run(&["tasks", "list", "--json"]);
+    assert!(serde_json::from_slice::<serde_json::Value>(&json.stdout).is_ok());
+    // what acts on the home still refuses
+    let out = home.run(&["run", "morning"]);
+    assert!(!out.status.success() && stderr(&out).contains("schedules.yaml"));
+}

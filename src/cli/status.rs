@@ -11,7 +11,7 @@ use crate::tasks::TaskState;
 
 pub fn status(home: &Home, json: bool) -> Result<ExitCode> {
     let daemon = crate::daemon::state(home);
-    let mut ctx = Ctx::open(home.clone(), None)?;
+    let mut ctx = Ctx::open_read_only(home.clone())?;
     let found = ctx.reconcile()?;
     let tasks = ctx.store.tasks()?;
     let counts: BTreeMap<TaskState, usize> = TaskState::ALL
@@ -99,7 +99,7 @@ pub fn status(home: &Home, json: bool) -> Result<ExitCode> {
 }
 
 pub fn budget(home: Home, days: u32, json: bool) -> Result<ExitCode> {
-    let ctx = Ctx::open(home, None)?;
+    let ctx = Ctx::open_read_only(home)?;
     let today = ctx.today();
     let rows = ctx.store.usage_by_agent(today, days.max(1))?;
     let cap = ctx.config.agents.budget.as_ref().map(|b| b.value.clone());
@@ -143,7 +143,7 @@ pub fn budget(home: Home, days: u32, json: bool) -> Result<ExitCode> {
 }
 
 pub fn audit(home: Home, limit: u32, json: bool) -> Result<ExitCode> {
-    let ctx = Ctx::open(home, None)?;
+    let ctx = Ctx::open_read_only(home)?;
     let events = ctx.store.recent_events(limit)?;
     if json {
         print_json(&events);

@@ -72,7 +72,11 @@ pub enum TasksCommand {
 }
 
 pub fn tasks(home: Home, command: TasksCommand) -> Result<ExitCode> {
-    let mut ctx = Ctx::open(home, None)?;
+    // list and show only read: a config problem is a warning there
+    let mut ctx = match command {
+        TasksCommand::List { .. } | TasksCommand::Show { .. } => Ctx::open_read_only(home)?,
+        _ => Ctx::open(home, None)?,
+    };
     match command {
         TasksCommand::List { state, json } => list(&mut ctx, state, json),
         TasksCommand::Show { id, json } => show(&ctx, id, json),

@@ -106,6 +106,39 @@ impl Config {
         })
     }
 
+    /// For commands that only read (`status`, `tasks list`, `budget`, `audit`): the config
+    /// with each YAML file that has a problem replaced by its defaults, and those problems,
+    /// so one bad value in schedules.yaml does not hide the queue. `.env` must still load:
+    /// without its values nothing could be redacted.
+    pub fn load_lenient(home: &Home) -> Result<(Self, Vec<FileProblem>), ConfigError> {
+        let mut problems = Vec::new();
+        let agents = or_default(
+            read(&home.config_file("agents.yaml"), AgentsConfig::parse),
+            &mut problems,
+        );
+        let mut secrets = Secrets::load(&home.env_file())?;
+        secrets.name(secret_names(&agents).iter().map(String::as_str));
+        redact::install(secrets.redactor());
+        let config = Self {
+            target: or_default(
+                read(&home.config_file("target.yaml"), TargetConfig::parse),
+                &mut problems,
+            ),
+            agents,
+            schedules: or_default(
+                read(&home.config_file("schedules.yaml"), Schedules::parse),
+                &mut problems,
+            ),
+            policy: or_default(
+                read(&home.config_file("policy.yaml"), Policy::parse),
+                &mut problems,
+            ),
+            secrets,
+            fingerprint: Fingerprint::default(),
+        };
+        Ok((config, problems))
+    }
+
     /// Every problem in every config file (for `doctor`), not just the first.
     pub fn problems(home: &Home) -> Vec<FileProblem> {
         let checks = [
@@ -273,6 +306,14 @@ fn parse<T: Default>(
         Some(text) => parse(&home.config_file(name), &text),
         None => Ok(T::default()),
     }
+}
+
+/// The value, or its type's default with the problem kept.
+fn or_default<T: Default>(found: Result<T, FileProblem>, problems: &mut Vec<FileProblem>) -> T {
+    found.unwrap_or_else(|problem| {
+        problems.push(problem);
+        T::default()
+    })
 }
 
 fn read<T: Default>(

@@ -143,13 +143,20 @@ pub struct CronSchedule {
 
 impl CronSchedule {
     pub fn parse(expr: &str) -> Result<Self, String> {
-        let expr = expr.split_whitespace().collect::<Vec<_>>().join(" ");
-        let fields = expr.split(' ').filter(|f| !f.is_empty()).count();
-        if fields != 5 && fields != 6 {
+        let written = expr.split_whitespace().collect::<Vec<_>>().join(" ");
+        let expr = match macro_expansion(&written) {
+            Some(Ok(expanded)) => expanded.to_string(),
+            Some(Err(e)) => return Err(e),
+            None => written,
+        };
+        let fields: Vec<&str> = expr.split(' ').filter(|f| !f.is_empty()).collect();
+        if fields.len() != 5 && fields.len() != 6 {
             return Err(format!(
-                "cron `{expr}` has {fields} fields; dayshift takes 5 (or 6 with seconds)"
+                "cron `{expr}` has {} fields; dayshift takes 5 (or 6 with seconds)",
+                fields.len()
             ));
         }
+        check_ranges(&expr, &fields)?;
         let cron = CronParser::builder()
             .seconds(Seconds::Optional)
             .dom_and_dow(false)
@@ -188,6 +195,66 @@ impl CronSchedule {
     }
 }
 
+/// `@daily` and friends as the 5 fields they stand for; an unknown `@word` is an error.
+fn macro_expansion(expr: &str) -> Option<Result<&'static str, String>> {
+    let name = expr.strip_prefix('@')?;
+    const MACROS: [(&str, &str); 7] = [
+        ("yearly", "0 0 1 1 *"),
+        ("annually", "0 0 1 1 *"),
+        ("monthly", "0 0 1 * *"),
+        ("weekly", "0 0 * * 0"),
+        ("daily", "0 0 * * *"),
+        ("midnight", "0 0 * * *"),
+        ("hourly", "0 * * * *"),
+    ];
+    Some(
+        MACROS
+            .iter()
+            .find(|(n, _)| *n == name.to_lowercase())
+            .map(|(_, fields)| *fields)
+            .ok_or_else(|| {
+                let names: Vec<&str> = MACROS.iter().map(|(n, _)| *n).collect();
+                format!(
+                    "cron `{expr}` is not a macro dayshift knows{} (it takes @{})",
+                    crate::suggest::hint(name, names.iter().copied()),
+                    names.join(", @")
+                )
+            }),
+    )
+}
+
+/// Every number in each field within that field's range, so a mistake names its field
+/// (the parser says only "Number out of bounds").
+fn check_ranges(expr: &str, fields: &[&str]) -> Result<(), String> {
+    const FIVE: [(&str, u32, u32); 5] = [
+        ("minute", 0, 59),
+        ("hour", 0, 23),
+        ("day-of-month", 1, 31),
+        ("month", 1, 12),
+        ("day-of-week", 0, 7),
+    ];
+    let seconds = [("second", 0, 59)];
+    let names: Vec<(&str, u32, u32)> = if fields.len() == 6 {
+        seconds.iter().chain(FIVE.iter()).copied().collect()
+    } else {
+        FIVE.to_vec()
+    };
+    for (field, (name, low, high)) in fields.iter().zip(names) {
+        for part in field.split(',') {
+            // `a-b/step`: the step is a count, not a value of the field
+            let values = part.split('/').next().unwrap_or("");
+            for number in values.split('-').filter_map(|n| n.parse::<u32>().ok()) {
+                if number < low || number > high {
+                    return Err(format!(
+                        "cron `{expr}`: {number} in the {name} field `{field}` is out of range ({name}s are {low}–{high})"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The machine's zone: `TZ`, else the target of /etc/localtime, else UTC.
 pub fn local_timezone() -> Tz {
     let from_env = std::env::var("TZ")
@@ -218,6 +285,26 @@ mod tests {
         assert_eq!(s.timezone, chrono_tz::Asia::Dhaka);
         assert_eq!(s.jobs[&JobName::Morning].with_seconds(), "0 0 7 * * *");
         assert_eq!(s.jobs[&JobName::Plan].with_seconds(), "*/5 * * * * *");
+    }
+
+    #[test]
+    fn macros_are_taken_and_a_value_out_of_range_names_its_field() {
+        assert_eq!(CronSchedule::parse("@daily").unwrap().as_str(), "0 0 * * *");
+        assert_eq!(
+            CronSchedule::parse("@Hourly").unwrap().as_str(),
+            "0 * * * *"
+        );
+        let err = CronSchedule::parse("@dayly").unwrap_err();
+        assert!(err.contains("did you mean `daily`?"), "{err}");
+        let err = CronSchedule::parse("0 77 * * *").unwrap_err();
+        assert!(
+            err.contains("77 in the hour field `77` is out of range (hours are 0–23)"),
+            "{err}"
+        );
+        let err = CronSchedule::parse("0 7 * 1-13 *").unwrap_err();
+        assert!(err.contains("month field"), "{err}");
+        CronSchedule::parse("*/15 8-22 * * 1-5").unwrap();
+        CronSchedule::parse("30 0 7 * * *").unwrap();
     }
 
     #[test]

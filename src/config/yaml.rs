@@ -36,7 +36,11 @@ fn deserialize<T: DeserializeOwned>(
             file: file.to_path_buf(),
             line,
         };
-        FileProblem::new(at, describe(problem), fix_for(problem))
+        FileProblem::new(
+            at,
+            format!("{}{}", describe(problem), meant(problem)),
+            fix_for(problem),
+        )
     })
 }
 
@@ -82,6 +86,29 @@ fn describe(problem: &str) -> String {
     }
 }
 
+/// `; did you mean `x`?` for serde's "unknown field `nmae`, expected one of `name`, …" and
+/// "unknown variant …" messages.
+fn meant(problem: &str) -> String {
+    let unknown = ["unknown field `", "unknown variant `"]
+        .iter()
+        .find_map(|p| problem.strip_prefix(p));
+    let Some(rest) = unknown else {
+        return String::new();
+    };
+    let Some((word, rest)) = rest.split_once('`') else {
+        return String::new();
+    };
+    let Some((_, expected)) = rest.split_once("expected one of ") else {
+        return String::new();
+    };
+    let names: Vec<&str> = expected
+        .split([',', ' '])
+        .map(|n| n.trim().trim_matches('`'))
+        .filter(|n| !n.is_empty() && *n != "or")
+        .collect();
+    crate::suggest::hint(word, names)
+}
+
 fn fix_for(problem: &str) -> String {
     if problem.starts_with("unknown field") {
         "remove the key or fix its spelling (docs/configuration.md lists every key)".into()
@@ -117,6 +144,24 @@ mod tests {
             "{err}"
         );
         assert!(err.fix.contains("spelling"));
+        assert!(err.problem.ends_with("did you mean `name`?"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_value_suggests_the_one_meant() {
+        #[derive(Debug, Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        enum Job {
+            Morning,
+            Wrapup,
+        }
+        #[derive(Debug, Default, Deserialize)]
+        struct Jobs {
+            #[serde(default)]
+            jobs: Vec<Option<Job>>,
+        }
+        let err = parse::<Jobs>(Path::new("s.yaml"), "jobs: [mornin]\n", 0).unwrap_err();
+        assert!(err.problem.contains("did you mean `morning`?"), "{err}");
     }
 
     #[test]

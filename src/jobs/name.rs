@@ -75,7 +75,8 @@ impl std::str::FromStr for JobName {
             .find(|j| j.as_str() == s)
             .ok_or_else(|| {
                 let names: Vec<_> = Self::ALL.iter().map(|j| j.as_str()).collect();
-                format!("unknown job `{s}`; jobs are {}", names.join(", "))
+                let meant = crate::suggest::hint(s, names.iter().copied());
+                format!("unknown job `{s}`{meant} (jobs are {})", names.join(", "))
             })
     }
 }
