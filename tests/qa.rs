@@ -127,11 +127,7 @@ fn a_failing_lint_fails_the_verdict_even_when_tests_pass() {
     assert!(!run.report.has_failures());
     let v = verdict(None, &run);
     assert!(!v.lint_ok && !v.passed);
-    assert!(
-        v.feedback.contains("E501 line too long"),
-        "{}",
-        v.feedback
-    );
+    assert!(v.feedback.contains("E501 line too long"), "{}", v.feedback);
 }
 
 #[test]
@@ -284,11 +280,7 @@ fn removed_tests_are_failures_by_id_or_by_count() {
             "removed: 1 test(s) — the base ran 4, the change 3"
         };
         assert_eq!(ids(&v.removed), [expected], "{test}");
-        assert!(
-            v.feedback.contains(expected),
-            "{test}: {}",
-            v.feedback
-        );
+        assert!(v.feedback.contains(expected), "{test}: {}", v.feedback);
 
         let all_gone = project(false, false);
         fs::remove_file(all_gone.path().join("test_calc.py")).unwrap();
@@ -414,7 +406,10 @@ fn suite_failing_on_base(status: u16) -> TempDir {
 fn unittest_feedback_leads_with_the_new_failure_when_the_base_fails_many() {
     let cmds = commands(None, UNITTEST);
     let base_dir = suite_failing_on_base(200);
-    let base = Baseline::from_run("a1b2c3d", &run_checks(base_dir.path(), &cmds, LONG).unwrap());
+    let base = Baseline::from_run(
+        "a1b2c3d",
+        &run_checks(base_dir.path(), &cmds, LONG).unwrap(),
+    );
     assert_eq!(base.report.failures.len(), 12, "{:?}", base.report);
 
     let change_dir = suite_failing_on_base(503);
@@ -436,7 +431,10 @@ fn unittest_feedback_leads_with_the_new_failure_when_the_base_fails_many() {
     );
     assert!(f.contains("FAIL: test_status (test_a_api.ApiTest"), "{f}");
     assert!(f.contains("AssertionError: 503 != 200"), "{f}");
-    assert!(!f.contains("legacy"), "none of the old failures' output: {f}");
+    assert!(
+        !f.contains("legacy"),
+        "none of the old failures' output: {f}"
+    );
     assert!(f.contains("summary:\nRan 14 tests in"), "{f}");
     assert!(f.contains("FAILED (failures=13)"), "{f}");
 }
@@ -472,7 +470,10 @@ fn pytest_feedback_leads_with_the_new_failure_from_its_section_or_its_junit() {
             _ => format!("{n}.txt"),
         };
         let base_cmds = commands(None, &command(&name("pytest_base_fails_12")));
-        let base = Baseline::from_run("a1b2c3d", &run_checks(dir.path(), &base_cmds, LONG).unwrap());
+        let base = Baseline::from_run(
+            "a1b2c3d",
+            &run_checks(dir.path(), &base_cmds, LONG).unwrap(),
+        );
         assert_eq!(base.report.source, source);
         assert_eq!(base.report.failures.len(), 12, "{:?}", base.report);
         let cmds = commands(None, &command(&name("pytest_change_breaks_status")));
@@ -491,14 +492,23 @@ fn pytest_feedback_leads_with_the_new_failure_from_its_section_or_its_junit() {
             "{source:?}: {f}"
         );
         assert!(f.contains("E       assert 503 == 200"), "{source:?}: {f}");
-        assert!(f.contains("test_a_api.py:6: AssertionError"), "{source:?}: {f}");
-        assert!(!f.contains("legacy"), "{source:?}: none of the old failures: {f}");
+        assert!(
+            f.contains("test_a_api.py:6: AssertionError"),
+            "{source:?}: {f}"
+        );
+        assert!(
+            !f.contains("legacy"),
+            "{source:?}: none of the old failures: {f}"
+        );
         assert!(
             f.contains("summary:\n========================= 13 failed, 2 passed in"),
             "{source:?}: {f}"
         );
         if source == ReportSource::Pytest {
-            assert!(f.contains("Captured stdout call") && f.contains("\ncalling /health\n"), "{f}");
+            assert!(
+                f.contains("Captured stdout call") && f.contains("\ncalling /health\n"),
+                "{f}"
+            );
         }
     }
 }
@@ -506,7 +516,9 @@ fn pytest_feedback_leads_with_the_new_failure_from_its_section_or_its_junit() {
 #[test]
 fn lint_feedback_leads_with_the_files_the_change_touched() {
     let dir = project(false, false);
-    let mut lint = String::from("for i in $(seq 1 400); do echo \"legacy/old_$i.py:1:1: E302 expected 2 blank lines\"; done; ");
+    let mut lint = String::from(
+        "for i in $(seq 1 400); do echo \"legacy/old_$i.py:1:1: E302 expected 2 blank lines\"; done; ",
+    );
     lint.push_str("echo 'test_calc.py:3:80: E501 line too long (91 > 79 characters)'; exit 1");
     let run = run_checks(dir.path(), &commands(Some(&lint), UNITTEST), LONG).unwrap();
     let v = verdict_for(None, &run, &["test_calc.py".to_string()]);

@@ -232,7 +232,9 @@ mod tests {
         assert!(prompt.contains(
             "the previous attempt failed:\nnew test failures: api.Api.test_status\nAssertionError: 503 != 200\n"
         ));
-        assert!(!prompt.contains("the end") && prompt.contains("[… the rest of the feedback was cut]"));
+        assert!(
+            !prompt.contains("the end") && prompt.contains("[… the rest of the feedback was cut]")
+        );
         assert!(prompt.len() < FEEDBACK_CAP + 1000);
     }
 }

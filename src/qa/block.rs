@@ -124,7 +124,8 @@ mod tests {
 
     #[test]
     fn a_long_block_keeps_its_head_and_its_assertion() {
-        let mut text = String::from("Traceback (most recent call last):\n  File \"t.py\", line 9\n");
+        let mut text =
+            String::from("Traceback (most recent call last):\n  File \"t.py\", line 9\n");
         for i in 0..2000 {
             text.push_str(&format!("    noise line {i}\n"));
         }
@@ -134,7 +135,10 @@ mod tests {
         }
         let cut = cut(&text, 1000);
         assert!(cut.len() <= 1000, "{}", cut.len());
-        assert!(cut.starts_with("Traceback (most recent call last):\n"), "{cut}");
+        assert!(
+            cut.starts_with("Traceback (most recent call last):\n"),
+            "{cut}"
+        );
         assert!(cut.contains("AssertionError: 503 != 200"), "{cut}");
         assert!(cut.contains(CUT), "{cut}");
         assert!(cut.ends_with("captured 499"), "{cut}");

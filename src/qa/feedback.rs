@@ -313,10 +313,19 @@ mod tests {
             },
             2000,
         );
-        assert!(text.contains("new test failures (1): suite.widget_size"), "{text}");
+        assert!(
+            text.contains("new test failures (1): suite.widget_size"),
+            "{text}"
+        );
         assert!(text.contains("want 3, got 4"), "{text}");
-        assert!(!text.contains("old failure 299"), "never the raw tail: {text}");
-        assert!(text.contains("also failing on the base, not yours: 300 tests"), "{text}");
+        assert!(
+            !text.contains("old failure 299"),
+            "never the raw tail: {text}"
+        );
+        assert!(
+            text.contains("also failing on the base, not yours: 300 tests"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -351,11 +360,15 @@ mod tests {
         let new: BTreeSet<String> = ids.iter().cloned().collect();
         let mut report = TestReport::empty(ReportSource::Unittest);
         for id in &ids {
-            report
-                .details
-                .insert(id.clone(), format!("FAIL: {id}\n{}\nAssertionError: no", "x".repeat(3000)));
+            report.details.insert(
+                id.clone(),
+                format!("FAIL: {id}\n{}\nAssertionError: no", "x".repeat(3000)),
+            );
         }
-        let r = run("python3 -m unittest", "Ran 100 tests in 1s\n\nFAILED (failures=100)\n");
+        let r = run(
+            "python3 -m unittest",
+            "Ran 100 tests in 1s\n\nFAILED (failures=100)\n",
+        );
         let f = TestFailures {
             run: &r,
             report: &report,
@@ -367,17 +380,25 @@ mod tests {
         assert!(text.len() <= FEEDBACK_BUDGET, "{}", text.len());
         assert!(text.contains("new test failures (100): t.T.test_000, t.T.test_001"));
         assert!(text.contains("more new failure(s) did not fit"), "{text}");
-        assert!(text.contains("--- t.T.test_000 ---\nFAIL: t.T.test_000\n"), "{text}");
+        assert!(
+            text.contains("--- t.T.test_000 ---\nFAIL: t.T.test_000\n"),
+            "{text}"
+        );
         assert!(text.matches("AssertionError: no").count() >= 10, "{text}");
         assert!(text.contains("removed tests (1): t.T.test_gone"));
-        assert!(text.ends_with("summary:\nRan 100 tests in 1s\nFAILED (failures=100)\n"), "{text}");
+        assert!(
+            text.ends_with("summary:\nRan 100 tests in 1s\nFAILED (failures=100)\n"),
+            "{text}"
+        );
     }
 
     #[test]
     fn lint_leads_with_the_touched_files() {
         let mut output = String::new();
         for i in 0..400 {
-            output.push_str(&format!("legacy/old_{i}.py:1:1: E302 expected 2 blank lines\n"));
+            output.push_str(&format!(
+                "legacy/old_{i}.py:1:1: E302 expected 2 blank lines\n"
+            ));
         }
         output.push_str("app/views.py:12:80: E501 line too long (91 > 79 characters)\n");
         let r = run("flake8", &output);
@@ -389,6 +410,9 @@ mod tests {
         );
         assert!(text.contains("the rest:\nlegacy/old_0.py"), "{text}");
         let text = lint(&r, &[], 1500);
-        assert!(text.starts_with("$ flake8\n[exit code 1]\nlegacy/old_0.py"), "{text}");
+        assert!(
+            text.starts_with("$ flake8\n[exit code 1]\nlegacy/old_0.py"),
+            "{text}"
+        );
     }
 }

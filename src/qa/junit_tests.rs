@@ -68,8 +68,16 @@ fn a_failing_case_keeps_its_failure_text_and_captured_output() {
         r.details["tests.test_x.test_y"],
         "assert 1 == 2\ndef test_y():\n>       assert 1 == 2\nE       assert 1 < 2"
     );
-    assert_eq!(r.details["tests.test_x.test_p[a&b]"], "fixture\n <testcase name=\"fake\">");
-    assert_eq!(r.details.len(), 2, "passing cases have no block: {:?}", r.details);
+    assert_eq!(
+        r.details["tests.test_x.test_p[a&b]"],
+        "fixture\n <testcase name=\"fake\">"
+    );
+    assert_eq!(
+        r.details.len(),
+        2,
+        "passing cases have no block: {:?}",
+        r.details
+    );
     let xml = r#"<testsuite><system-out>suite-level</system-out>
 <testcase classname="api.Api" name="test_status"><failure type="AssertionError" message="503 != 200">Traceback (most recent call last):
   File "api.py", line 3

@@ -52,11 +52,11 @@ use std::time::Duration;
 
 pub use baseline::{Baseline, new_failures, removed_tests};
 pub use coverage::parse_total_percent;
+pub use feedback::FEEDBACK_BUDGET;
 pub use junit::parse_junit;
 pub use parse::parse_output;
 pub use report::{ReportSource, TestReport};
 pub use run::{JUNIT_DIR_ENV, run_checks, run_checks_confined};
-pub use feedback::FEEDBACK_BUDGET;
 pub use verdict::{QaVerdict, verdict, verdict_for};
 
 use crate::config::target::TargetConfig;

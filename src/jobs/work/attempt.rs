@@ -389,8 +389,7 @@ impl TaskRun<'_> {
             target::escaped(worktree, &before).map_err(|v| retry(&v))?;
             target::unchanged_since(worktree, &changes).map_err(|v| retry(&v))?;
             let touched: Vec<String> = changes.files.iter().map(|f| f.path.clone()).collect();
-            let verdict =
-                qa::verdict_for(self.baseline, &run.map_err(|e| retry(&e))?, &touched);
+            let verdict = qa::verdict_for(self.baseline, &run.map_err(|e| retry(&e))?, &touched);
             let removed: Vec<&str> = verdict.removed.iter().map(String::as_str).collect();
             let declared = task.meta.removes_tests && !removed.is_empty();
             // a declared removal is the one failure a person may accept

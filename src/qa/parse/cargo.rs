@@ -125,7 +125,11 @@ error: test failed, to rerun pass `-p shop --test api`";
         let ids: Vec<_> = r.failures.iter().map(String::as_str).collect();
         assert_eq!(ids, ["src/lib.rs::cart::totals", "tests/api.rs::it_works"]);
         let ids: Vec<_> = r.details.keys().map(String::as_str).collect();
-        assert_eq!(ids, ["src/lib.rs::cart::totals"], "it_works printed no section");
+        assert_eq!(
+            ids,
+            ["src/lib.rs::cart::totals"],
+            "it_works printed no section"
+        );
         assert_eq!(
             r.details["src/lib.rs::cart::totals"],
             "---- cart::totals stdout ----\nthread 'cart::totals' panicked at src/cart.rs:10:5:\nassertion `left == right` failed"

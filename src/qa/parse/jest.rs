@@ -117,9 +117,15 @@ Time:        0.512 s";
 Tests:       2 failed, 2 total";
         let r = run(text).unwrap();
         let status = &r.details["api › status"];
-        assert!(status.contains("Received: 503") && status.ends_with('^'), "{status}");
+        assert!(
+            status.contains("Received: 503") && status.ends_with('^'),
+            "{status}"
+        );
         assert!(!status.contains("TypeError"), "{status}");
-        assert_eq!(r.details["api › body"], "  ● api › body\n\n    TypeError: x is undefined");
+        assert_eq!(
+            r.details["api › body"],
+            "  ● api › body\n\n    TypeError: x is undefined"
+        );
     }
 
     #[test]

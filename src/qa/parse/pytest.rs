@@ -114,10 +114,14 @@ fn blocks<'a>(lines: &[&'a str], failures: &BTreeSet<String>) -> BTreeMap<String
 fn section_title(line: &str) -> Option<&str> {
     let inner = line.strip_prefix("__")?.strip_suffix("__")?;
     let title = inner.trim_matches('_').trim();
-    let title = ["ERROR at setup of ", "ERROR at teardown of ", "ERROR collecting "]
-        .iter()
-        .find_map(|p| title.strip_prefix(p))
-        .unwrap_or(title);
+    let title = [
+        "ERROR at setup of ",
+        "ERROR at teardown of ",
+        "ERROR collecting ",
+    ]
+    .iter()
+    .find_map(|p| title.strip_prefix(p))
+    .unwrap_or(title);
     (!title.is_empty() && inner.starts_with(['_', ' '])).then_some(title)
 }
 
@@ -307,13 +311,27 @@ FAILED tests/b.py::test_z - KeyError: 'x'
 ========================= 3 failed, 4 passed in 0.30s ==========================";
         let r = run(text).unwrap();
         let api = &r.details["tests/test_api.py::TestApi::test_status[get]"];
-        assert!(api.contains("E       assert 503 == 200") && api.contains("calling /health"), "{api}");
-        assert!(api.ends_with("FAILED tests/test_api.py::TestApi::test_status[get] - assert 503 == 200"), "{api}");
+        assert!(
+            api.contains("E       assert 503 == 200") && api.contains("calling /health"),
+            "{api}"
+        );
+        assert!(
+            api.ends_with(
+                "FAILED tests/test_api.py::TestApi::test_status[get] - assert 503 == 200"
+            ),
+            "{api}"
+        );
         let a = &r.details["tests/a.py::test_z"];
-        assert!(a.contains("ValueError") && a.contains("OSError: gone") && !a.contains("KeyError"), "{a}");
+        assert!(
+            a.contains("ValueError") && a.contains("OSError: gone") && !a.contains("KeyError"),
+            "{a}"
+        );
         let b = &r.details["tests/b.py::test_z"];
         assert!(b.contains("KeyError") && !b.contains("ValueError"), "{b}");
-        assert!(!api.contains("KeyError") && !api.contains("short test summary"), "{api}");
+        assert!(
+            !api.contains("KeyError") && !api.contains("short test summary"),
+            "{api}"
+        );
     }
 
     #[test]

@@ -65,7 +65,9 @@ pub(crate) fn rule(line: &str) -> bool {
 /// `Ran 5 tests in 0.002s`, `OK (skipped=1)`, `FAILED (failures=1)`: the run's summary.
 pub(super) fn is_summary(line: &str) -> bool {
     let line = line.trim();
-    ran_count(line).is_some() || (line.starts_with("FAILED (") || line.starts_with("OK (") || line == "OK") && result_details(line).is_some()
+    ran_count(line).is_some()
+        || (line.starts_with("FAILED (") || line.starts_with("OK (") || line == "OK")
+            && result_details(line).is_some()
 }
 
 /// `Ran 5 tests in 0.002s` → 5.
