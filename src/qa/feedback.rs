@@ -100,9 +100,15 @@ pub(crate) fn tests(failed: &TestFailures, budget: usize) -> String {
     // each new failure's block: its own, else the lines naming it
     let mut unexplained = false;
     let mut blocks: Vec<(&str, String)> = Vec::new();
+    let fit = room / MIN_SHARE;
+    let mut left_out = 0;
     for id in new.iter() {
         if *id == run.command {
             unexplained = true;
+            continue;
+        }
+        if blocks.len() >= fit {
+            left_out += 1;
             continue;
         }
         match report.details.get(id).filter(|b| !b.trim().is_empty()) {
@@ -113,9 +119,6 @@ pub(crate) fn tests(failed: &TestFailures, budget: usize) -> String {
             },
         }
     }
-    let shown = blocks.len().min(room / MIN_SHARE);
-    let left_out = blocks.len() - shown;
-    blocks.truncate(shown);
     let framed: Vec<(String, &str)> = blocks
         .iter()
         .map(|(id, body)| (format!("\n--- {id} ---\n"), body.as_str()))
@@ -140,7 +143,7 @@ pub(crate) fn tests(failed: &TestFailures, budget: usize) -> String {
         out.push_str(&note);
     }
     out.push_str(&trailer);
-    if unexplained || (new.is_empty() && removed.is_empty()) {
+    if unexplained {
         out.push_str(&raw(run, room));
     }
     out
