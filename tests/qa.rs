@@ -6,7 +6,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use dayshift::qa::{
-    Baseline, Outcome, QaCommands, QaError, ReportSource, new_failures, run_checks, verdict,
+    Baseline, FEEDBACK_BUDGET, Outcome, QaCommands, QaError, ReportSource, new_failures,
+    run_checks, verdict, verdict_for,
 };
 use tempfile::TempDir;
 
@@ -77,7 +78,7 @@ fn a_passing_project_passes() {
     assert_eq!((r.passed, r.failed, r.skipped), (3, 0, 1), "{r:?}");
     let v = verdict(None, &run);
     assert!(v.passed && v.lint_ok && v.new_failures.is_empty(), "{v:?}");
-    assert_eq!(v.output_tail, "");
+    assert_eq!(v.feedback, "");
 }
 
 #[test]
@@ -90,14 +91,14 @@ fn a_failing_run_names_the_failing_test_and_feeds_back_its_output() {
     let v = verdict(None, &run);
     assert!(!v.passed);
     assert!(
-        v.output_tail
+        v.feedback
             .starts_with("$ python3 -m unittest\n[exit code 1]\n"),
         "{}",
-        v.output_tail
+        v.feedback
     );
-    let tail = &v.output_tail;
+    let tail = &v.feedback;
     assert!(
-        tail.contains("new failures: test_calc.CalcTest.test_b"),
+        tail.contains("new test failures (1): test_calc.CalcTest.test_b"),
         "{tail}"
     );
     assert!(tail.contains("AssertionError: 2 != 3"), "{tail}");
@@ -126,11 +127,7 @@ fn a_failing_lint_fails_the_verdict_even_when_tests_pass() {
     assert!(!run.report.has_failures());
     let v = verdict(None, &run);
     assert!(!v.lint_ok && !v.passed);
-    assert!(
-        v.output_tail.contains("E501 line too long"),
-        "{}",
-        v.output_tail
-    );
+    assert!(v.feedback.contains("E501 line too long"), "{}", v.feedback);
 }
 
 #[test]
@@ -154,9 +151,9 @@ fn a_hanging_test_command_is_killed_at_the_timeout() {
     assert!(!run.completed());
     let v = verdict(None, &run);
     assert!(
-        !v.passed && v.output_tail.contains("timed out"),
+        !v.passed && v.feedback.contains("timed out"),
         "{}",
-        v.output_tail
+        v.feedback
     );
 }
 
@@ -283,11 +280,7 @@ fn removed_tests_are_failures_by_id_or_by_count() {
             "removed: 1 test(s) — the base ran 4, the change 3"
         };
         assert_eq!(ids(&v.removed), [expected], "{test}");
-        assert!(
-            v.output_tail.contains(expected),
-            "{test}: {}",
-            v.output_tail
-        );
+        assert!(v.feedback.contains(expected), "{test}: {}", v.feedback);
 
         let all_gone = project(false, false);
         fs::remove_file(all_gone.path().join("test_calc.py")).unwrap();
@@ -384,4 +377,157 @@ fn coverage_is_reported_with_its_delta_against_the_base() {
     let v = verdict(Some(&base), &run_checks(dir.path(), &cmds, LONG).unwrap());
     assert_eq!(v.coverage, Some(87.0));
     assert_eq!(v.coverage_delta, Some(7.0));
+}
+
+/// A unittest suite whose base already fails 12 tests; the change breaks one more, in a
+/// module that sorts (and so prints) first, while the old failures print a lot after it.
+/// Writes `api.py` (returning `status`), `test_a_api.py` and `test_z_legacy.py`.
+fn suite_failing_on_base(status: u16) -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| fs::write(dir.path().join(name), text).unwrap();
+    write("api.py", &format!("def status():\n    return {status}\n"));
+    write(
+        "test_a_api.py",
+        "import unittest\n\nfrom api import status\n\n\nclass ApiTest(unittest.TestCase):\n    def test_status(self):\n        self.assertEqual(status(), 200)\n\n    def test_ok(self):\n        self.assertTrue(True)\n",
+    );
+    let mut legacy = String::from("import unittest\n\n\nclass LegacyTest(unittest.TestCase):\n");
+    for i in 0..12 {
+        legacy.push_str(&format!(
+            "    def test_legacy_{i:02}(self):\n        detail = \"\\n\".join(\"legacy noise {i} %d \" % n + \"x\" * 60 for n in range(30))\n        self.fail(\"legacy breakage {i:02}\\n\" + detail)\n\n"
+        ));
+    }
+    write("test_z_legacy.py", &legacy);
+    dir
+}
+
+/// The issue-9 case: the coder must hear about the one failure it caused, not the twelve
+/// the base already had — though those print after it and fill the output's end.
+#[test]
+fn unittest_feedback_leads_with_the_new_failure_when_the_base_fails_many() {
+    let cmds = commands(None, UNITTEST);
+    let base_dir = suite_failing_on_base(200);
+    let base = Baseline::from_run(
+        "a1b2c3d",
+        &run_checks(base_dir.path(), &cmds, LONG).unwrap(),
+    );
+    assert_eq!(base.report.failures.len(), 12, "{:?}", base.report);
+
+    let change_dir = suite_failing_on_base(503);
+    let change = run_checks(change_dir.path(), &cmds, LONG).unwrap();
+    let output = &change.test.as_ref().unwrap().output;
+    let end = &output[output.len().saturating_sub(6000)..];
+    assert!(
+        !end.contains("503 != 200") && end.contains("legacy breakage"),
+        "the scenario: the output's end is all about the old failures"
+    );
+
+    let v = verdict(Some(&base), &change);
+    assert_eq!(ids(&v.new_failures), ["test_a_api.ApiTest.test_status"]);
+    let f = &v.feedback;
+    assert!(f.len() <= FEEDBACK_BUDGET, "{} bytes", f.len());
+    assert!(
+        f.starts_with("$ python3 -m unittest\n[exit code 1]\nnew test failures (1): test_a_api.ApiTest.test_status\nalso failing on the base, not yours: 12 tests\n"),
+        "{f}"
+    );
+    assert!(f.contains("FAIL: test_status (test_a_api.ApiTest"), "{f}");
+    assert!(f.contains("AssertionError: 503 != 200"), "{f}");
+    assert!(
+        !f.contains("legacy"),
+        "none of the old failures' output: {f}"
+    );
+    assert!(f.contains("summary:\nRan 14 tests in"), "{f}");
+    assert!(f.contains("FAILED (failures=13)"), "{f}");
+}
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/qa")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// The same with pytest (its output and JUnit XML recorded from pytest 9 on a project
+/// like [`suite_failing_on_base`]'s: `test_a_api.py::test_status` breaks, 12 tests of
+/// `test_z_legacy.py` fail on the base and print 25 lines each).
+#[test]
+fn pytest_feedback_leads_with_the_new_failure_from_its_section_or_its_junit() {
+    let printed = |name: &str| format!("cat {}; exit 1", fixture(name));
+    let with_xml = |name: &str| {
+        format!(
+            "cp {}.xml \"$DAYSHIFT_JUNIT_DIR/report.xml\"; cat {}.txt; exit 1",
+            fixture(name),
+            fixture(name)
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for (source, command) in [
+        (ReportSource::Pytest, &printed as &dyn Fn(&str) -> String),
+        (ReportSource::JUnit, &with_xml),
+    ] {
+        let name = |n: &str| match source {
+            ReportSource::JUnit => n.to_string(),
+            _ => format!("{n}.txt"),
+        };
+        let base_cmds = commands(None, &command(&name("pytest_base_fails_12")));
+        let base = Baseline::from_run(
+            "a1b2c3d",
+            &run_checks(dir.path(), &base_cmds, LONG).unwrap(),
+        );
+        assert_eq!(base.report.source, source);
+        assert_eq!(base.report.failures.len(), 12, "{:?}", base.report);
+        let cmds = commands(None, &command(&name("pytest_change_breaks_status")));
+        let change = run_checks(dir.path(), &cmds, LONG).unwrap();
+        assert_eq!(change.report.source, source);
+        let v = verdict(Some(&base), &change);
+        let id = match source {
+            ReportSource::JUnit => "test_a_api.test_status",
+            _ => "test_a_api.py::test_status",
+        };
+        assert_eq!(ids(&v.new_failures), [id]);
+        let f = &v.feedback;
+        assert!(f.len() <= FEEDBACK_BUDGET, "{source:?}: {} bytes", f.len());
+        assert!(
+            f.contains(&format!("[exit code 1]\nnew test failures (1): {id}\nalso failing on the base, not yours: 12 tests\n")),
+            "{source:?}: {f}"
+        );
+        assert!(f.contains("E       assert 503 == 200"), "{source:?}: {f}");
+        assert!(
+            f.contains("test_a_api.py:6: AssertionError"),
+            "{source:?}: {f}"
+        );
+        assert!(
+            !f.contains("legacy"),
+            "{source:?}: none of the old failures: {f}"
+        );
+        assert!(
+            f.contains("summary:\n========================= 13 failed, 2 passed in"),
+            "{source:?}: {f}"
+        );
+        if source == ReportSource::Pytest {
+            assert!(
+                f.contains("Captured stdout call") && f.contains("\ncalling /health\n"),
+                "{f}"
+            );
+        }
+    }
+}
+
+#[test]
+fn lint_feedback_leads_with_the_files_the_change_touched() {
+    let dir = project(false, false);
+    let mut lint = String::from(
+        "for i in $(seq 1 400); do echo \"legacy/old_$i.py:1:1: E302 expected 2 blank lines\"; done; ",
+    );
+    lint.push_str("echo 'test_calc.py:3:80: E501 line too long (91 > 79 characters)'; exit 1");
+    let run = run_checks(dir.path(), &commands(Some(&lint), UNITTEST), LONG).unwrap();
+    let v = verdict_for(None, &run, &["test_calc.py".to_string()]);
+    assert!(!v.lint_ok && !v.passed);
+    let f = &v.feedback;
+    assert!(f.len() <= FEEDBACK_BUDGET, "{} bytes", f.len());
+    assert!(
+        f.contains("[exit code 1]\nabout the files this change touched:\ntest_calc.py:3:80: E501 line too long"),
+        "{f}"
+    );
+    assert!(f.contains("the rest:\nlegacy/old_1.py"), "{f}");
 }

@@ -340,3 +340,172 @@ async fn aider_fixes_one_task_at_once_and_one_after_the_failing_test_is_fed_back
         "{budget}"
     );
 }
+
+// ── issue 9: the retry hears what the change broke, though the base fails a dozen tests ──
+
+/// api.py with one defect (`version` returns "0"); test_a_api.py, which sorts — and so
+/// prints — first; test_z_legacy.py with 12 tests that fail on the base, each printing 30
+/// long lines, after the new failure: the end of the output is all about them.
+const BROKEN_BASE_API: &str =
+    "def status():\n    return 200\n\n\ndef version():\n    return \"0\"\n";
+const BROKEN_BASE_API_FIXED: &str =
+    "def status():\n    return 200\n\n\ndef version():\n    return \"1\"\n";
+const BROKEN_BASE_API_TESTS: &str = "import unittest\n\nfrom api import status, version\n\n\nclass ApiTest(unittest.TestCase):\n    def test_status(self):\n        self.assertEqual(status(), 200)\n\n    def test_version(self):\n        self.assertEqual(version(), \"1\")\n";
+
+/// The id of the test attempt 1 breaks, and the line that says how.
+const BROKEN_BASE_NEW_FAILURE: &str = "test_a_api.ApiTest.test_status";
+const BROKEN_BASE_ASSERTION: &str = "AssertionError: 503 != 200";
+
+fn broken_base_legacy_tests() -> String {
+    let mut code = String::from("import unittest\n\n\nclass LegacyTest(unittest.TestCase):\n");
+    for i in 0..12 {
+        code.push_str(&format!(
+            "    def test_legacy_{i:02}(self):\n        noise = \"\\n\".join(\"legacy noise {i} %d \" % n + \"x\" * 60 for n in range(30))\n        self.fail(\"legacy breakage {i:02}\\n\" + noise)\n\n"
+        ));
+    }
+    code
+}
+
+/// Attempt 1: fixes `version` but makes `status` answer 503.
+const BROKEN_BASE_BREAKS_STATUS: Answer = Answer {
+    edit: "api.py\n```python\n<<<<<<< SEARCH\ndef status():\n    return 200\n\n\ndef version():\n    return \"0\"\n=======\ndef status():\n    return 503\n\n\ndef version():\n    return \"1\"\n>>>>>>> REPLACE\n```\n",
+    prompt_tokens: 911,
+    completion_tokens: 51,
+};
+
+/// Attempt 2, only when the prompt names the broken test and its assertion: the fix alone.
+const BROKEN_BASE_FIX_VERSION: Answer = Answer {
+    edit: "api.py\n```python\n<<<<<<< SEARCH\ndef version():\n    return \"0\"\n=======\ndef version():\n    return \"1\"\n>>>>>>> REPLACE\n```\n",
+    prompt_tokens: 912,
+    completion_tokens: 52,
+};
+
+/// The fake model of this case: the right fix only for a retry that heard what broke.
+async fn broken_base_model() -> MockServer {
+    let server = MockServer::start().await;
+    let heard = vec![
+        "Task T-0001: Fix version",
+        RETRY,
+        BROKEN_BASE_NEW_FAILURE,
+        BROKEN_BASE_ASSERTION,
+    ];
+    let answers = [
+        (1, heard, &BROKEN_BASE_FIX_VERSION),
+        (
+            2,
+            vec!["Task T-0001: Fix version"],
+            &BROKEN_BASE_BREAKS_STATUS,
+        ),
+    ];
+    for (priority, words, answer) in answers {
+        let mut mock = Mock::given(method("POST")).and(path("/v1/chat/completions"));
+        for word in words {
+            mock = mock.and(body_string_contains(word));
+        }
+        mock.respond_with(answer.response())
+            .with_priority(priority)
+            .mount(&server)
+            .await;
+    }
+    server
+}
+
+/// A home whose target's base fails 13 tests (the 12 legacy ones and `test_version`).
+fn broken_base_home(model: &MockServer) -> (TestHome, PathBuf) {
+    let home = TestHome::new();
+    let outer = home.root.parent().unwrap().to_path_buf();
+    let legacy = broken_base_legacy_tests();
+    let remote = bare_remote(
+        &outer,
+        "api",
+        &[
+            ("api.py", BROKEN_BASE_API),
+            ("test_a_api.py", BROKEN_BASE_API_TESTS),
+            ("test_z_legacy.py", &legacy),
+        ],
+    );
+    let bare = remote.to_str().unwrap();
+    home.write(
+        "config/target.yaml",
+        &format!("repo: {bare}\nbase_branch: main\ntest_command: python3 -m unittest\n"),
+    );
+    home.write(
+        "config/agents.yaml",
+        &format!(
+            "providers:\n  fake: {{kind: openai, base_url: \"{}/v1\", model: fake-coder, api_key_env: FAKE_MODEL_KEY}}\nagents:\n  coder: {{engine: aider, provider: fake, attempts: 3, timeout_minutes: 3}}\n",
+            model.uri()
+        ),
+    );
+    home.write("config/.env", &format!("FAKE_MODEL_KEY={KEY}\n"));
+    home.write(
+        "config/policy.yaml",
+        "auto_merge: low\nmax_files_changed: 20\nmax_lines_changed: 400\n",
+    );
+    home.ok(&["setup", "--no-aider"]);
+    (home, remote)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aider_retry_hears_the_new_failure_though_the_base_fails_many_tests_after_it() {
+    let server = broken_base_model().await;
+    let (home, remote) = broken_base_home(&server);
+    home.write(
+        "tasks/backlog/T-0001-fix-version.md",
+        "---\nid: T-0001\ntitle: \"Fix version\"\npriority: high\nfiles: [api.py]\nacceptance: [\"the tests pass\"]\ncreated: 2026-11-22T07:46:02+00:00\n---\n## Description\nversion() in api.py must return \"1\".\n\n## Log\n",
+    );
+    let day = chrono::Utc::now().date_naive().to_string();
+    dayshift(&home, &["run", "work", "--date", &day]);
+
+    // merged at attempt 2, after attempt 1 broke test_status
+    let log = task_file(&home, "T-0001");
+    assert_eq!(home.task("T-0001")["state"], "completed", "{log}");
+    assert!(
+        log.contains(&format!(
+            "attempt 1 failed: new test failures: {BROKEN_BASE_NEW_FAILURE}\n"
+        )),
+        "the log line names the new failure, on one line:\n{log}"
+    );
+    assert!(
+        log.contains("attempt 2 started") && !log.contains("attempt 3 started"),
+        "fixed at the second attempt:\n{log}"
+    );
+    assert_eq!(
+        git(&remote, &["show", "main:api.py"]),
+        BROKEN_BASE_API_FIXED
+    );
+
+    // what the model received at attempt 2: the new failure first, none of the old ones
+    let bodies: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect();
+    assert_eq!(bodies.len(), 2, "one model request per attempt");
+    let retry = bodies
+        .iter()
+        .find(|b| b.contains(RETRY))
+        .expect("attempt 2 asked the model");
+    // the prompt's feedback part (Aider's repo map around it quotes the legacy tests' code)
+    let heard_part = retry
+        .split(RETRY)
+        .nth(1)
+        .and_then(|rest| rest.split("Change only what the task needs").next())
+        .expect("the retry prompt");
+    for heard in [
+        format!("new test failures (1): {BROKEN_BASE_NEW_FAILURE}"),
+        "also failing on the base, not yours: 12 tests".to_string(),
+        BROKEN_BASE_ASSERTION.to_string(),
+        format!("FAIL: test_status ({BROKEN_BASE_NEW_FAILURE}"),
+    ] {
+        assert!(
+            heard_part.contains(&heard),
+            "the retry heard `{heard}`: {heard_part}"
+        );
+    }
+    assert!(
+        !heard_part.contains("legacy"),
+        "the base's failures are counted, never shown: {heard_part}"
+    );
+}

@@ -150,14 +150,37 @@ pub fn task_prompt(job: &Assignment) -> String {
         }
     }
     if let Some(feedback) = job.feedback {
+        // the feedback leads with what matters (QA's is budgeted already): cut only its end
+        let kept = head(feedback, FEEDBACK_CAP);
+        let cut = if kept.len() < feedback.len() {
+            "\n[… the rest of the feedback was cut]"
+        } else {
+            ""
+        };
         out.push_str(&format!(
-            "\nAttempt {} — the previous attempt failed:\n{}\n",
+            "\nAttempt {} — the previous attempt failed:\n{kept}{cut}\n",
             job.attempt,
-            tail(feedback, 6000)
         ));
     }
     out.push_str("\nChange only what the task needs. Do not commit.\n");
     out
+}
+
+/// Bytes of a previous attempt's feedback a prompt carries at most. QA's feedback is
+/// budgeted well below this ([`crate::qa::FEEDBACK_BUDGET`]); the cap is for the rest (a
+/// tool's error message), and it keeps the start, where what went wrong is said first.
+pub const FEEDBACK_CAP: usize = 24 * 1024;
+
+/// The first `max` bytes of `text`, on a character boundary.
+pub fn head(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let end = (0..=max)
+        .rev()
+        .find(|i| text.is_char_boundary(*i))
+        .unwrap_or(0);
+    &text[..end]
 }
 
 /// The last `max` bytes of `text`, on a character boundary.
@@ -169,4 +192,49 @@ pub fn tail(text: &str, max: usize) -> &str {
         .find(|i| text.is_char_boundary(*i))
         .unwrap_or(text.len());
     &text[start..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tasks::TaskMeta;
+
+    #[test]
+    fn head_and_tail_cut_on_char_boundaries() {
+        assert_eq!(head("aéb", 2), "a");
+        assert_eq!(head("aéb", 3), "aé");
+        assert_eq!(head("ab", 10), "ab");
+        assert_eq!(tail("aéb", 2), "b");
+    }
+
+    #[test]
+    fn a_retry_prompt_keeps_the_feedback_head_and_cuts_only_its_end() {
+        let meta: TaskMeta = serde_json::from_value(serde_json::json!({
+            "id": "T-0001", "title": "Fix it", "priority": "medium",
+            "created": "2026-01-01T00:00:00Z",
+        }))
+        .unwrap();
+        let feedback = format!(
+            "new test failures: api.Api.test_status\nAssertionError: 503 != 200\n{}the end",
+            "old failure output\n".repeat(2000)
+        );
+        let dir = std::path::Path::new("/nonexistent");
+        let job = Assignment {
+            task: &meta,
+            description: "d",
+            workdir: dir,
+            feedback: Some(&feedback),
+            attempt: 2,
+            notes: &[],
+            confine: None,
+        };
+        let prompt = task_prompt(&job);
+        assert!(prompt.contains(
+            "the previous attempt failed:\nnew test failures: api.Api.test_status\nAssertionError: 503 != 200\n"
+        ));
+        assert!(
+            !prompt.contains("the end") && prompt.contains("[… the rest of the feedback was cut]")
+        );
+        assert!(prompt.len() < FEEDBACK_CAP + 1000);
+    }
 }

@@ -6,7 +6,11 @@
 //! current `<testcase>`. It never fails: broken or truncated XML yields what was read so far,
 //! and a test case cut off at the end counts only if it had shown a failure or skip. A test's id is
 //! `classname.name` (just `name` without a class), as JUnit tools print it.
+//!
+//! A failing case's block is the `message` and text of its `<failure>`/`<error>` and the
+//! text of its `<system-out>`/`<system-err>`, each capped.
 
+use super::block::{self, BLOCK_CAP};
 use super::report::{ReportSource, TestReport};
 
 /// Parse one JUnit XML document; `None` when it has no `testsuite` or `testcase` at all.
@@ -16,6 +20,9 @@ pub fn parse_junit(xml: &str) -> Option<TestReport> {
     let mut case: Option<Case> = None;
     let mut rest = xml;
     while let Some(start) = rest.find('<') {
+        if let Some(open) = case.as_mut().filter(|c| c.capture.is_some()) {
+            open.text(&decode(&rest[..start]));
+        }
         rest = &rest[start..];
         let end_marker = if rest.starts_with("<!--") {
             "-->"
@@ -29,6 +36,9 @@ pub fn parse_junit(xml: &str) -> Option<TestReport> {
         };
         let tag = &rest[1..end];
         rest = &rest[end + end_marker.len()..];
+        if let (Some(open), Some(data)) = (case.as_mut(), tag.strip_prefix("![CDATA[")) {
+            open.text(data);
+        }
         if end_marker != ">" || tag.starts_with(['?', '!']) {
             continue;
         }
@@ -61,6 +71,25 @@ pub fn parse_junit(xml: &str) -> Option<TestReport> {
             ("failure" | "error", false) => {
                 if let Some(open) = case.as_mut() {
                     open.status = Status::Failed;
+                    let said = [attribute(body, "type"), attribute(body, "message")];
+                    let said: Vec<String> = said.into_iter().flatten().collect();
+                    open.capture = Some(Capture::Failure);
+                    open.text(&said.join(": "));
+                    open.text("\n");
+                    if self_closing {
+                        open.capture = None;
+                    }
+                }
+            }
+            ("system-out" | "system-err", false) if !self_closing => {
+                if let Some(open) = case.as_mut() {
+                    open.capture = Some(Capture::Output);
+                    open.text(&format!("[{name}]\n"));
+                }
+            }
+            ("failure" | "error" | "system-out" | "system-err", true) => {
+                if let Some(open) = case.as_mut() {
+                    open.capture = None;
                 }
             }
             ("skipped", false) => {
@@ -87,10 +116,22 @@ enum Status {
     Skipped,
 }
 
+/// Which text of a `<testcase>` is being kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Capture {
+    Failure,
+    Output,
+}
+
 /// The `<testcase>` being read.
 struct Case {
     id: String,
     status: Status,
+    capture: Option<Capture>,
+    /// The failure's message and text.
+    failure: String,
+    /// What the test printed.
+    output: String,
 }
 
 impl Case {
@@ -105,7 +146,21 @@ impl Case {
         Self {
             id,
             status: Status::Passed,
+            capture: None,
+            failure: String::new(),
+            output: String::new(),
         }
+    }
+
+    /// Keep `text` in the buffer being captured, up to [`BLOCK_CAP`] each.
+    fn text(&mut self, text: &str) {
+        let buffer = match self.capture {
+            Some(Capture::Failure) => &mut self.failure,
+            Some(Capture::Output) => &mut self.output,
+            None => return,
+        };
+        let room = BLOCK_CAP.saturating_sub(buffer.len());
+        buffer.push_str(block::clip(text, room));
     }
 
     fn finish(self, report: &mut TestReport) {
@@ -117,6 +172,14 @@ impl Case {
             Status::Skipped => report.skipped += 1,
             Status::Failed => {
                 report.failed += 1;
+                let failure = self.failure.trim();
+                let output = self.output.trim();
+                let text = match output.is_empty() {
+                    true => failure.to_string(),
+                    false => format!("{failure}\n{output}"),
+                };
+                let lines: Vec<&str> = text.lines().collect();
+                report.details.insert(self.id.clone(), block::join(&lines));
                 report.failures.insert(self.id);
             }
         }

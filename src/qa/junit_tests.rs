@@ -60,3 +60,39 @@ fn attributes_are_matched_whole_and_decoded() {
     let r = parse_junit(r#"<testcase name="only"><error/></testcase>"#).unwrap();
     assert!(r.failures.contains("only"));
 }
+
+#[test]
+fn a_failing_case_keeps_its_failure_text_and_captured_output() {
+    let r = parse_junit(PYTEST_XML).unwrap();
+    assert_eq!(
+        r.details["tests.test_x.test_y"],
+        "assert 1 == 2\ndef test_y():\n>       assert 1 == 2\nE       assert 1 < 2"
+    );
+    assert_eq!(
+        r.details["tests.test_x.test_p[a&b]"],
+        "fixture\n <testcase name=\"fake\">"
+    );
+    assert_eq!(
+        r.details.len(),
+        2,
+        "passing cases have no block: {:?}",
+        r.details
+    );
+    let xml = r#"<testsuite><system-out>suite-level</system-out>
+<testcase classname="api.Api" name="test_status"><failure type="AssertionError" message="503 != 200">Traceback (most recent call last):
+  File "api.py", line 3
+AssertionError: 503 != 200</failure><system-out><![CDATA[GET /health
+]]></system-out><system-err>warn: slow</system-err></testcase>
+<testcase classname="api.Api" name="test_other"/></testsuite>"#;
+    let r = parse_junit(xml).unwrap();
+    assert_eq!(
+        r.details["api.Api.test_status"],
+        "AssertionError: 503 != 200\nTraceback (most recent call last):\n  File \"api.py\", line 3\nAssertionError: 503 != 200\n[system-out]\nGET /health\n[system-err]\nwarn: slow"
+    );
+    let huge = format!(
+        "<testcase name=\"big\"><failure>{}AssertionError: last</failure></testcase>",
+        "x\n".repeat(100_000)
+    );
+    let r = parse_junit(&huge).unwrap();
+    assert!(r.details["big"].len() <= crate::qa::block::BLOCK_CAP);
+}

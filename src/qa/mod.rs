@@ -10,10 +10,12 @@
 //!   ├─ test  ─▶ CommandRun ─▶ JUnit XML in $DAYSHIFT_JUNIT_DIR (junit.rs)
 //!   │                       └▶ else the runner's summary lines (parse.rs: pytest, unittest,
 //!   │                          cargo, go, jest) └▶ else the exit code
+//!   │                       (each failing test's own block of output: report.details)
 //!   └─ coverage (optional) ─▶ a total percentage (coverage.rs)
 //!        = QaRun
 //! Baseline::get_or_run(cache, base_commit, commands, || run_checks(base…))   (once per commit and commands)
-//! verdict(&base, &change) ─▶ QaVerdict { passed, new_failures, lint_ok, output_tail, … }
+//! verdict_for(&base, &change, touched) ─▶ QaVerdict { passed, new_failures, lint_ok, feedback, … }
+//!                      (feedback.rs: the new failures' own blocks first, within a budget)
 //! ```
 //!
 //! # Decisions
@@ -36,7 +38,9 @@
 //!   not lint-clean should fix that or not configure lint).
 
 mod baseline;
+mod block;
 mod coverage;
+mod feedback;
 mod junit;
 mod parse;
 mod report;
@@ -48,11 +52,12 @@ use std::time::Duration;
 
 pub use baseline::{Baseline, new_failures, removed_tests};
 pub use coverage::parse_total_percent;
+pub use feedback::FEEDBACK_BUDGET;
 pub use junit::parse_junit;
 pub use parse::parse_output;
 pub use report::{ReportSource, TestReport};
 pub use run::{JUNIT_DIR_ENV, run_checks, run_checks_confined};
-pub use verdict::{QaVerdict, TAIL_LINES, verdict};
+pub use verdict::{QaVerdict, verdict, verdict_for};
 
 use crate::config::target::TargetConfig;
 

@@ -25,6 +25,28 @@ pub fn parse_output(text: &str) -> Option<TestReport> {
         .or_else(|| unittest::parse(&lines))
 }
 
+/// The runners' summary lines in `text` (pytest's `== 4 failed, 47 passed in 1s ==`,
+/// unittest's `Ran 51 tests` and `FAILED (failures=4)`, cargo's `test result:`, go's
+/// package lines, jest's `Tests:`), at most the last `max`, in order.
+pub(crate) fn summary_lines(text: &str, max: usize) -> Vec<String> {
+    let clean = strip_ansi(text);
+    let found: Vec<&str> = clean
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| {
+            cargo::is_summary(l)
+                || go::is_summary(l)
+                || jest::is_summary(l)
+                || pytest::is_summary(l)
+                || unittest::is_summary(l)
+        })
+        .collect();
+    found[found.len().saturating_sub(max)..]
+        .iter()
+        .map(|l| l.trim().to_string())
+        .collect()
+}
+
 /// Remove ANSI escape sequences (`ESC [ … letter`), which colourful runners emit.
 fn strip_ansi(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -89,6 +111,23 @@ mod tests {
             let _ = parse_output(text);
         }
         assert!(parse_output("make: *** Error 1\nsomething broke\n").is_none());
+    }
+
+    #[test]
+    fn summary_lines_of_each_runner() {
+        let text = "x\n\u{1b}[31m===== 4 failed, 47 passed in 1.20s =====\u{1b}[0m\nRan 51 tests in 0.3s\n\nFAILED (failures=4, errors=1)\ntest result: FAILED. 1 passed; 1 failed\nok  \tpkg\t0.1s\nTests:       1 failed, 1 total\nFAILED tests/a.py::t - x\nOK then\n";
+        assert_eq!(
+            summary_lines(text, 10),
+            [
+                "===== 4 failed, 47 passed in 1.20s =====",
+                "Ran 51 tests in 0.3s",
+                "FAILED (failures=4, errors=1)",
+                "test result: FAILED. 1 passed; 1 failed",
+                "ok  \tpkg\t0.1s",
+                "Tests:       1 failed, 1 total"
+            ]
+        );
+        assert_eq!(summary_lines(text, 1), ["Tests:       1 failed, 1 total"]);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! to be stable between the base run and the change run of the same command, which they are.
 //! When nothing names the failing test, the id is the command line itself.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +38,12 @@ pub struct TestReport {
     #[serde(default)]
     pub tests: BTreeSet<String>,
     pub source: ReportSource,
+    /// Each failing test's own block of output (JUnit `<failure>` text and captured output,
+    /// pytest's `____ test ____` section, unittest's `FAIL:` traceback, …), by failure id:
+    /// what the coder is told about a failure it caused. Never stored: a cached baseline
+    /// needs only the ids.
+    #[serde(skip)]
+    pub details: BTreeMap<String, String>,
 }
 
 impl TestReport {
@@ -50,6 +56,7 @@ impl TestReport {
             failures: BTreeSet::new(),
             tests: BTreeSet::new(),
             source,
+            details: BTreeMap::new(),
         }
     }
 

@@ -162,6 +162,7 @@ fn report_for(run: &CommandRun, junit_dir: &Path) -> TestReport {
             all.skipped += one.skipped;
             all.failures.extend(one.failures);
             all.tests.extend(one.tests);
+            all.details.extend(one.details);
             all
         })
         .or_else(|| parse::parse_output(&run.output));

@@ -392,7 +392,8 @@ impl TaskRun<'_> {
             git_intact.map_err(|v| retry(&v))?;
             target::escaped(worktree, &before).map_err(|v| retry(&v))?;
             target::unchanged_since(worktree, &changes).map_err(|v| retry(&v))?;
-            let verdict = qa::verdict(self.baseline, &run.map_err(|e| retry(&e))?);
+            let touched: Vec<String> = changes.files.iter().map(|f| f.path.clone()).collect();
+            let verdict = qa::verdict_for(self.baseline, &run.map_err(|e| retry(&e))?, &touched);
             let removed: Vec<&str> = verdict.removed.iter().map(String::as_str).collect();
             let declared = task.meta.removes_tests && !removed.is_empty();
             // a declared removal is the one failure a person may accept
@@ -406,7 +407,7 @@ impl TaskRun<'_> {
                 } else {
                     "lint failed".to_string()
                 };
-                return Err(Miss::Retry(format!("{head}\n{}", verdict.output_tail)));
+                return Err(Miss::Retry(format!("{head}\n{}", verdict.feedback)));
             }
             if declared {
                 let why = format!(

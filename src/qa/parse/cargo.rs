@@ -1,16 +1,39 @@
 //! `cargo test`: one `test result: FAILED. 3 passed; 1 failed; 0 ignored; …` per test
 //! binary (summed) and `test foo::bar ... FAILED` per failing test. Ids are prefixed with the
 //! binary's source from `Running tests/api.rs (target/…)` so two binaries' `it_works` differ.
+//! A failing test's block is its `---- foo::bar stdout ----` section (the panic message and
+//! what it printed).
 
 use super::counts;
+use crate::qa::block;
 use crate::qa::report::{ReportSource, TestReport};
 
 pub(super) fn parse(lines: &[&str]) -> Option<TestReport> {
     let mut report = TestReport::empty(ReportSource::Cargo);
     let mut seen = false;
     let mut unit: Option<String> = None;
+    let mut section: Option<(String, Vec<&str>)> = None;
+    let qualified = |unit: &Option<String>, name: &str| match unit {
+        Some(unit) => format!("{unit}::{name}"),
+        None => name.to_string(),
+    };
     for line in lines {
         let trimmed = line.trim();
+        let ends_section = trimmed == "failures:"
+            || trimmed.starts_with("test result: ")
+            || trimmed.starts_with("Running ")
+            || trimmed.starts_with("---- ");
+        if ends_section && let Some((id, body)) = section.take() {
+            report.details.insert(id, block::join(&body));
+        }
+        if let Some(name) = section_name(trimmed) {
+            section = Some((qualified(&unit, name), vec![*line]));
+            continue;
+        }
+        if let Some((_, body)) = section.as_mut() {
+            body.push(line);
+            continue;
+        }
         if let Some(rest) = trimmed.strip_prefix("Running ") {
             let source = rest.split(" (").next().unwrap_or(rest);
             unit = Some(source.trim_start_matches("unittests ").to_string());
@@ -29,14 +52,28 @@ pub(super) fn parse(lines: &[&str]) -> Option<TestReport> {
             }
         } else if let Some(name) = failed_test(trimmed) {
             seen = true;
-            let id = match &unit {
-                Some(unit) => format!("{unit}::{name}"),
-                None => name.to_string(),
-            };
-            report.failures.insert(id);
+            report.failures.insert(qualified(&unit, name));
         }
     }
+    if let Some((id, body)) = section.take() {
+        report.details.insert(id, block::join(&body));
+    }
+    report.details.retain(|id, _| report.failures.contains(id));
     seen.then_some(report)
+}
+
+/// `---- foo::bar stdout ----` → `foo::bar`.
+fn section_name(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("---- ")?.strip_suffix(" ----")?;
+    let name = rest
+        .strip_suffix(" stdout")
+        .or_else(|| rest.strip_suffix(" stderr"))?;
+    (!name.is_empty()).then_some(name)
+}
+
+/// `test result: FAILED. 2 passed; 1 failed; …` (one per test binary).
+pub(super) fn is_summary(line: &str) -> bool {
+    line.trim().starts_with("test result: ")
 }
 
 /// `test foo::bar ... FAILED` → `foo::bar` (doc tests: `src/lib.rs - f (line 3)`).
@@ -87,6 +124,16 @@ error: test failed, to rerun pass `-p shop --test api`";
         assert_eq!((r.passed, r.failed, r.skipped), (2, 2, 1));
         let ids: Vec<_> = r.failures.iter().map(String::as_str).collect();
         assert_eq!(ids, ["src/lib.rs::cart::totals", "tests/api.rs::it_works"]);
+        let ids: Vec<_> = r.details.keys().map(String::as_str).collect();
+        assert_eq!(
+            ids,
+            ["src/lib.rs::cart::totals"],
+            "it_works printed no section"
+        );
+        assert_eq!(
+            r.details["src/lib.rs::cart::totals"],
+            "---- cart::totals stdout ----\nthread 'cart::totals' panicked at src/cart.rs:10:5:\nassertion `left == right` failed"
+        );
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! jest: `Tests:       1 failed, 1 skipped, 4 passed, 6 total` and the failing tests, named
 //! by the `● Suite › test` headers of the failure details, or by the verbose `✕ test (5 ms)`
 //! lines when there are no headers. (`Test Suites:` counts files, not tests: ignored.)
+//! A failing test's block is its `● Suite › test` header and the indented lines under it.
 
 use super::counts;
+use crate::qa::block;
 use crate::qa::report::{ReportSource, TestReport};
 
 pub(super) fn parse(lines: &[&str]) -> Option<TestReport> {
@@ -10,7 +12,7 @@ pub(super) fn parse(lines: &[&str]) -> Option<TestReport> {
     let mut seen = false;
     let mut headers = Vec::new();
     let mut crosses = Vec::new();
-    for line in lines {
+    for (at, line) in lines.iter().enumerate() {
         let trimmed = line.trim();
         if let Some(rest) = trimmed.strip_prefix("Tests:") {
             seen = true;
@@ -29,6 +31,13 @@ pub(super) fn parse(lines: &[&str]) -> Option<TestReport> {
                 && !name.starts_with("Test suite failed")
             {
                 headers.push(name.to_string());
+                let indent = line.len() - line.trim_start().len();
+                let body = lines[at + 1..].iter().take_while(|l| {
+                    let t = l.trim_start();
+                    t.is_empty() || (l.len() - t.len() > indent && !t.starts_with("● "))
+                });
+                let body: Vec<&str> = std::iter::once(*line).chain(body.copied()).collect();
+                report.details.insert(name.to_string(), block::join(&body));
             }
         } else if let Some(rest) = trimmed.strip_prefix("✕ ") {
             let name = match rest.rsplit_once(" (") {
@@ -44,6 +53,12 @@ pub(super) fn parse(lines: &[&str]) -> Option<TestReport> {
     seen |= !named.is_empty();
     report.failures.extend(named);
     seen.then_some(report)
+}
+
+/// `Tests:       1 failed, 4 passed, 5 total` (and `Test Suites:`).
+pub(super) fn is_summary(line: &str) -> bool {
+    let t = line.trim_start();
+    t.starts_with("Tests:") || t.starts_with("Test Suites:")
 }
 
 #[cfg(test)]
@@ -76,6 +91,41 @@ Time:        0.512 s";
         assert_eq!((r.passed, r.failed, r.skipped), (4, 1, 1));
         let ids: Vec<_> = r.failures.iter().map(String::as_str).collect();
         assert_eq!(ids, ["math › subtracts"]);
+        assert_eq!(
+            r.details["math › subtracts"],
+            "  ● math › subtracts\n\n    expect(received).toBe(expected) // Object.is equality"
+        );
+    }
+
+    #[test]
+    fn each_header_owns_the_lines_indented_under_it() {
+        let text = "\
+  ● api › status
+
+    expect(received).toBe(expected)
+
+    Expected: 200
+    Received: 503
+
+      12 |   expect(status()).toBe(200);
+         |                    ^
+
+  ● api › body
+
+    TypeError: x is undefined
+
+Tests:       2 failed, 2 total";
+        let r = run(text).unwrap();
+        let status = &r.details["api › status"];
+        assert!(
+            status.contains("Received: 503") && status.ends_with('^'),
+            "{status}"
+        );
+        assert!(!status.contains("TypeError"), "{status}");
+        assert_eq!(
+            r.details["api › body"],
+            "  ● api › body\n\n    TypeError: x is undefined"
+        );
     }
 
     #[test]

@@ -1,8 +1,13 @@
 //! pytest: `=== 2 failed, 10 passed, 1 skipped in 0.12s ===` (or the bare `-q` form), the
 //! short summary's `FAILED tests/test_x.py::test_y - msg` / `ERROR …` lines, and the
 //! verbose `tests/test_x.py::test_y FAILED [ 50%]` lines. Errors count as failures.
+//! A failing test's block is its `____ test_y ____` section of the FAILURES/ERRORS part
+//! (the title is the id after the file: `Class.test[param]`) plus its short-summary line.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::counts;
+use crate::qa::block;
 use crate::qa::report::{ReportSource, TestReport};
 
 const WORDS: [&str; 12] = [
@@ -48,7 +53,107 @@ pub(super) fn parse(lines: &[&str]) -> Option<TestReport> {
             _ => {}
         }
     }
+    report.details = blocks(lines, &report.failures);
     Some(report)
+}
+
+/// The run's `=== 2 failed, 10 passed in 0.12s ===` line.
+pub(super) fn is_summary(line: &str) -> bool {
+    summary_counts(line).is_some()
+}
+
+/// Each failing id's sections (a test may have a failure and a teardown error) and its
+/// short-summary line.
+fn blocks<'a>(lines: &[&'a str], failures: &BTreeSet<String>) -> BTreeMap<String, String> {
+    let mut found: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    let mut in_part = false;
+    let mut current: Option<(String, Vec<&str>)> = None;
+    let finish = |current: Option<(String, Vec<&'a str>)>,
+                  found: &mut BTreeMap<String, Vec<&'a str>>| {
+        if let Some((title, body)) = current
+            && let Some(id) = owner(&title, &body, failures)
+        {
+            let lines = found.entry(id).or_default();
+            if !lines.is_empty() {
+                lines.push("");
+            }
+            lines.extend(body);
+        }
+    };
+    for line in lines {
+        if line.starts_with('=') && line.ends_with('=') {
+            finish(current.take(), &mut found);
+            let name = line.trim_matches('=').trim();
+            in_part = name == "FAILURES" || name == "ERRORS";
+            continue;
+        }
+        if !in_part {
+            continue;
+        }
+        if let Some(title) = section_title(line) {
+            finish(current.take(), &mut found);
+            current = Some((title.to_string(), vec![*line]));
+        } else if let Some((_, body)) = current.as_mut() {
+            body.push(line);
+        }
+    }
+    finish(current.take(), &mut found);
+    let mut out = BTreeMap::new();
+    for (id, mut body) in found {
+        let summary = lines.iter().find(|l| failure_line_of(l, &id));
+        if let Some(line) = summary {
+            body.push("");
+            body.push(line);
+        }
+        out.insert(id, block::join(&body));
+    }
+    out
+}
+
+/// `____ Class.test_y[p] ____` → `Class.test_y[p]`; `__ ERROR at setup of test_y __` → `test_y`.
+fn section_title(line: &str) -> Option<&str> {
+    let inner = line.strip_prefix("__")?.strip_suffix("__")?;
+    let title = inner.trim_matches('_').trim();
+    let title = [
+        "ERROR at setup of ",
+        "ERROR at teardown of ",
+        "ERROR collecting ",
+    ]
+    .iter()
+    .find_map(|p| title.strip_prefix(p))
+    .unwrap_or(title);
+    (!title.is_empty() && inner.starts_with(['_', ' '])).then_some(title)
+}
+
+/// The failing id a section titled `title` is about: the id whose part after the file is
+/// the title (`path::Class::test` ↔ `Class.test`), or the whole path for a collection
+/// error; among several (two files with the same test name), the one the body names.
+fn owner(title: &str, body: &[&str], failures: &BTreeSet<String>) -> Option<String> {
+    let matching: Vec<&String> = failures
+        .iter()
+        .filter(|id| match id.split_once("::") {
+            Some((_, rest)) => rest.replace("::", ".") == title,
+            None => id.as_str() == title,
+        })
+        .collect();
+    let named = |id: &&String| {
+        let path = id.split("::").next().unwrap_or(id);
+        body.iter().any(|l| l.contains(&format!("{path}:")))
+    };
+    matching
+        .iter()
+        .copied()
+        .find(named)
+        .or(matching.first().copied())
+        .map(|id| id.to_string())
+}
+
+/// Whether `line` is the short-summary line (`FAILED id - msg`, `ERROR id`) of `id`.
+fn failure_line_of(line: &str, id: &str) -> bool {
+    ["FAILED ", "ERROR "].iter().any(|p| {
+        line.strip_prefix(p)
+            .is_some_and(|rest| node_id(rest.trim_start()) == id)
+    })
 }
 
 /// The counts of a summary line, or `None` when `line` is not one.
@@ -171,6 +276,61 @@ ERROR tests/test_x.py::test_z - fixture 'db' not found
                 "tests/test_x.py::test_y",
                 "tests/test_x.py::test_z"
             ]
+        );
+        assert_eq!(
+            r.details["tests/test_x.py::test_y"],
+            "___________________________________ test_y _____________________________________\n    def test_y():\n>       assert 1 == 2\nE       assert 1 == 2\n\nFAILED tests/test_x.py::test_y - assert 1 == 2"
+        );
+    }
+
+    #[test]
+    fn sections_map_to_class_and_parametrised_ids_and_the_right_file() {
+        let text = "\
+=================================== FAILURES ===================================
+_________________________ TestApi.test_status[get] _____________________________
+self = <tests.test_api.TestApi object>
+>       assert status() == 200
+E       assert 503 == 200
+tests/test_api.py:8: AssertionError
+----------------------------- Captured stdout call -----------------------------
+calling /health
+___________________________________ test_z _____________________________________
+tests/b.py:3: in test_z
+E   KeyError: 'x'
+___________________________________ test_z _____________________________________
+tests/a.py:3: in test_z
+E   ValueError
+=================================== ERRORS =====================================
+_________________________ ERROR at teardown of test_z __________________________
+tests/a.py:9: in db
+E   OSError: gone
+=========================== short test summary info ============================
+FAILED tests/test_api.py::TestApi::test_status[get] - assert 503 == 200
+FAILED tests/a.py::test_z - ValueError
+FAILED tests/b.py::test_z - KeyError: 'x'
+========================= 3 failed, 4 passed in 0.30s ==========================";
+        let r = run(text).unwrap();
+        let api = &r.details["tests/test_api.py::TestApi::test_status[get]"];
+        assert!(
+            api.contains("E       assert 503 == 200") && api.contains("calling /health"),
+            "{api}"
+        );
+        assert!(
+            api.ends_with(
+                "FAILED tests/test_api.py::TestApi::test_status[get] - assert 503 == 200"
+            ),
+            "{api}"
+        );
+        let a = &r.details["tests/a.py::test_z"];
+        assert!(
+            a.contains("ValueError") && a.contains("OSError: gone") && !a.contains("KeyError"),
+            "{a}"
+        );
+        let b = &r.details["tests/b.py::test_z"];
+        assert!(b.contains("KeyError") && !b.contains("ValueError"), "{b}");
+        assert!(
+            !api.contains("KeyError") && !api.contains("short test summary"),
+            "{api}"
         );
     }
 

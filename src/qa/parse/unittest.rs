@@ -1,7 +1,9 @@
 //! `python -m unittest`: `Ran 5 tests in 0.002s` then `OK`, `OK (skipped=1)` or
 //! `FAILED (failures=1, errors=1)`, and per failing test `FAIL: test_x (mod.Class.test_x)`
-//! (Python ≥ 3.11) or `ERROR: test_x (mod.Class)` (older: the method is appended).
+//! (Python ≥ 3.11) or `ERROR: test_x (mod.Class)` (older: the method is appended), each
+//! followed by its traceback up to the next `=====`/`-----` rule: that test's block.
 
+use crate::qa::block;
 use crate::qa::report::{ReportSource, TestReport};
 
 pub(super) fn parse(lines: &[&str]) -> Option<TestReport> {
@@ -32,7 +34,40 @@ pub(super) fn parse(lines: &[&str]) -> Option<TestReport> {
     report.failed = failed;
     report.skipped = skipped;
     report.passed = ran.unwrap_or(0).saturating_sub(failed + skipped);
+    report.details = blocks(lines).into_iter().collect();
     Some(report)
+}
+
+/// Each `FAIL: …`/`ERROR: …` header with its traceback, up to the next rule line.
+fn blocks(lines: &[&str]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (at, line) in lines.iter().enumerate() {
+        let Some(id) = failure_id(line.trim()) else {
+            continue;
+        };
+        let mut body = vec![*line];
+        let mut rest = lines[at + 1..].iter();
+        if let Some(next) = rest.next().filter(|l| !rule(l)) {
+            body.push(next);
+        }
+        body.extend(rest.take_while(|l| !rule(l)));
+        out.push((id, block::join(&body)));
+    }
+    out
+}
+
+/// A line of 20 or more `=` or `-`: unittest's separators.
+pub(crate) fn rule(line: &str) -> bool {
+    let t = line.trim();
+    t.len() >= 20 && (t.bytes().all(|b| b == b'=') || t.bytes().all(|b| b == b'-'))
+}
+
+/// `Ran 5 tests in 0.002s`, `OK (skipped=1)`, `FAILED (failures=1)`: the run's summary.
+pub(super) fn is_summary(line: &str) -> bool {
+    let line = line.trim();
+    ran_count(line).is_some()
+        || (line.starts_with("FAILED (") || line.starts_with("OK (") || line == "OK")
+            && result_details(line).is_some()
 }
 
 /// `Ran 5 tests in 0.002s` → 5.
@@ -129,6 +164,14 @@ FAILED (failures=1, errors=1, skipped=1)";
                 "tests.test_app.AppTest.test_db",
                 "tests.test_app.AppTest.test_sum"
             ]
+        );
+        assert_eq!(
+            r.details["tests.test_app.AppTest.test_sum"],
+            "FAIL: test_sum (tests.test_app.AppTest)\nAssertionError: 3 != 4"
+        );
+        assert_eq!(
+            r.details["tests.test_app.AppTest.test_db"],
+            "ERROR: test_db (tests.test_app.AppTest.test_db)\nTraceback (most recent call last):\nKeyError: 'x'"
         );
     }
 
