@@ -156,6 +156,7 @@ mod tests {
             Wrapup,
         }
         #[derive(Debug, Default, Deserialize)]
+        #[allow(dead_code)] // only parsed
         struct Jobs {
             #[serde(default)]
             jobs: Vec<Option<Job>>,
