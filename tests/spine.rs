@@ -252,13 +252,17 @@ fn tasks_commands_change_state_with_reasons_and_refuse_bad_moves() {
         stderr(&out)
     );
     home.ok(&["tasks", "retry", "T-0001"]);
-    home.ok(&["tasks", "approve", "T-0001"]);
+    // nothing is committed yet: there is nothing to approve
+    let out = home.run(&["tasks", "approve", "T-0001"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("T-0001 is backlog: there is no change to approve yet"),
+        "{}",
+        stderr(&out)
+    );
     home.ok(&["tasks", "reject", "T-0002"]);
     let tasks = home.tasks_json();
-    assert_eq!(
-        tasks.iter().find(|t| t["id"] == "T-0001").unwrap()["approval"],
-        "approved"
-    );
+    assert!(tasks.iter().find(|t| t["id"] == "T-0001").unwrap()["approval"].is_null());
     assert_eq!(
         tasks.iter().find(|t| t["id"] == "T-0002").unwrap()["state"],
         "failed"

@@ -429,6 +429,28 @@ fn a_merge_of_ours_an_interruption_left_half_done_is_undone_before_the_next() {
 }
 
 #[test]
+fn a_missing_branch_or_an_unreachable_origin_say_what_they_are() {
+    let f = Fixture::new();
+    let clone = f.clone();
+    let err = merge_into_base(&clone, "agent/T-0009-gone", "main", "Merge T-0009").unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("`agent/T-0009-gone` does not exist") && !text.contains("user.name"),
+        "{text}"
+    );
+    let w = f.task(1, "note");
+    fs::write(w.path.join("note.txt"), "n\n").unwrap();
+    commit_judged(&w, "feat: note");
+    git(
+        &clone,
+        &["remote", "set-url", "origin", "/nowhere/at/all.git"],
+    );
+    let err = merge_into_base(&clone, &w.branch, "main", "Merge T-0001").unwrap_err();
+    assert!(matches!(err, TargetError::Unpublished(_)), "{err}");
+    assert!(err.to_string().contains("reachable"), "{err}");
+}
+
+#[test]
 fn a_conflicting_merge_aborts_and_leaves_the_base_untouched() {
     let f = Fixture::new();
     let clone = f.clone();

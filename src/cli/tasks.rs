@@ -231,14 +231,23 @@ fn decide(ctx: &mut Ctx, id: TaskId, decision: Decision) -> Result<ExitCode> {
             if !task.state.is_open() {
                 return Err(closed("approved"));
             }
-            ctx.grant_approval(&mut task, &by, "cli")?;
-            if task.state == TaskState::InReview && task.meta.branch.is_some() {
-                println!(
-                    "{id} approved; the next work run merges it (`dayshift run work` to do it now)"
-                );
-            } else {
-                println!("{id} approved");
+            // an approval is of a committed change: before there is one it would approve nothing
+            if task.state != TaskState::InReview {
+                return Err(Error::Refused(format!(
+                    "{id} is {}: there is no change to approve yet; a task waits for approval in in_review once its change is committed (`dayshift tasks list --state in_review` shows them)",
+                    task.state
+                )));
             }
+            if ctx.approval_commit(&task).is_none() {
+                return Err(Error::Refused(format!(
+                    "{id} has no commit to approve (its branch {} is not in the clone); reject it (`dayshift tasks reject {id}`) and plan it again",
+                    task.meta.branch.as_deref().unwrap_or("is not set")
+                )));
+            }
+            ctx.grant_approval(&mut task, &by, "cli")?;
+            println!(
+                "{id} approved; the next work run merges it (`dayshift run work` to do it now)"
+            );
         }
         Decision::Reject(reason) => {
             if !task.state.is_open() {

@@ -145,7 +145,8 @@ pub fn merge_into_base(
         git.network(
             &["fetch", "--prune", "origin"],
             "check that the target repo is reachable and your git credentials work",
-        )?;
+        )
+        .map_err(|e| TargetError::Unpublished(Box::new(e)))?;
     }
     undo_interrupted_merge(&git, clone)?;
     let dirty = git.dirty_files()?;
@@ -153,6 +154,14 @@ pub fn merge_into_base(
         return Err(TargetError::Dirty {
             path: clone.to_path_buf(),
             files: dirty,
+        });
+    }
+    if git.commit_of(&format!("refs/heads/{branch}"))?.is_none() {
+        return Err(TargetError::Unreadable {
+            dir: clone.to_path_buf(),
+            message: format!(
+                "the task branch `{branch}` does not exist, so there is nothing to merge"
+            ),
         });
     }
     let _merging = Merging::start(clone)?;
@@ -200,8 +209,16 @@ pub fn merge_into_base(
             git.run(&["reset", "--quiet", "--hard", &before], "")?;
         }
         let files: Vec<String> = conflicts.lines().map(str::to_string).collect();
+        let identity = ["tell me who you are", "empty ident", "user.email"]
+            .iter()
+            .any(|w| out.stderr.to_lowercase().contains(w));
+        let hint = if identity {
+            IDENTITY_HINT
+        } else {
+            "the base branch is unchanged; merge the task branch by hand to see why"
+        };
         return Err(if files.is_empty() {
-            git.failure(&args, &out, IDENTITY_HINT)
+            git.failure(&args, &out, hint)
         } else {
             TargetError::MergeConflict {
                 branch: branch.to_string(),
@@ -219,7 +236,7 @@ pub fn merge_into_base(
         );
         if let Err(e) = pushed {
             git.run(&["reset", "--quiet", "--hard", &before], "")?;
-            return Err(e);
+            return Err(TargetError::Unpublished(Box::new(e)));
         }
     }
     Ok(Merged {

@@ -163,6 +163,10 @@ pub enum TargetError {
         path.display()
     )]
     WorktreeCorrupt { path: PathBuf },
+    /// Fetching origin or pushing the merged base to it failed (network, credentials, push
+    /// rights): nothing a person must decide about the task; the merge was undone.
+    #[error("{0}")]
+    Unpublished(Box<TargetError>),
     #[error(transparent)]
     Io(#[from] IoError),
 }

@@ -134,7 +134,8 @@ pub(super) fn rejudge(
 
 /// Merge the task's branch into the base branch, pushed when origin takes it
 /// ([`target::Publish`]), and complete it. A merge that needs a person (a conflict, a base
-/// that diverged, a dirty clone) waits for one with that reason; a fetch or push that failed
+/// that diverged, a dirty clone, a branch gone) waits for one with that reason; a fetch or
+/// push that failed
 /// (the network, credentials, push rights) needs no decision: the task stays in review as
 /// it was and the loop stops, saying what failed and what to do, and the next work run
 /// merges it again.
@@ -145,18 +146,16 @@ pub(super) fn merge(ctx: &Ctx, task: &mut Task, branch: &str, why: &str) -> Resu
     let message = super::message::merge_subject(task);
     let merged = match target::merge_into_base(&clone, branch, base, &message) {
         Ok(merged) => merged,
-        Err(
-            e @ (target::TargetError::MergeConflict { .. }
-            | target::TargetError::Diverged { .. }
-            | target::TargetError::Dirty { .. }),
-        ) => {
+        Err(target::TargetError::Unpublished(e)) => {
+            return publish_failed(ctx, task, base, &e.to_string());
+        }
+        Err(e) => {
             return wait_for_person(
                 ctx,
                 task,
                 &format!("waiting for a person: the merge into {base} cannot be made: {e}"),
             );
         }
-        Err(e) => return publish_failed(ctx, task, base, &e.to_string()),
     };
     let _ = target::remove(&clone, task.meta.id);
     let kept = match &merged.publish {
