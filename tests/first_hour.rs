@@ -167,3 +167,35 @@ fn read_only_commands_work_with_a_broken_schedule_and_say_so() {
     let out = home.run(&["run", "morning"]);
     assert!(!out.status.success() && stderr(&out).contains("schedules.yaml"));
 }
+
+#[test]
+fn task_files_in_a_folder_that_is_no_state_are_reported_not_ignored() {
+    let home = TestHome::new();
+    for dir in ["tasks/done", "tasks/notes"] {
+        std::fs::create_dir_all(home.path(dir)).unwrap();
+    }
+    home.write(
+        "tasks/done/T-0001-x.md",
+        "---\nid: T-0001\ntitle: \"x\"\ncreated: 2026-11-22T07:46:02+00:00\n---\n## Description\nx\n\n## Log\n",
+    );
+    home.write("tasks/loose.md", "# a note\n");
+    home.write("tasks/notes/empty.txt", "not a task\n");
+    let out = home.run(&["tasks", "list"]);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("tasks/done/ is not a state folder, so its 1 task file(s) are ignored")
+            && err.contains("move them to tasks/completed/")
+            && err.contains("tasks/loose.md is in no state folder"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("notes"),
+        "a folder without task files is left alone: {err}"
+    );
+    let doctor = String::from_utf8_lossy(&home.run(&["doctor"]).stdout).into_owned();
+    assert!(
+        doctor.contains("FAIL  ") && doctor.contains("tasks/done/"),
+        "{doctor}"
+    );
+}

@@ -126,14 +126,16 @@ fn vision_problems(home: &Home) -> Vec<String> {
 
 fn task_problems(home: &Home) -> Vec<String> {
     let queue = Queue::new(home);
-    match queue.scan() {
+    let mut problems: Vec<String> = match queue.scan() {
         Err(e) => vec![e.to_string()],
         Ok(files) => files
             .iter()
             .filter_map(|f| queue.read(&f.path, f.state).err())
             .map(|p| p.to_string())
             .collect(),
-    }
+    };
+    problems.extend(queue.strays().iter().map(ToString::to_string));
+    problems
 }
 
 fn key_problems(home: &Home, config: &Config) -> Vec<String> {

@@ -125,6 +125,7 @@ impl Store {
         }
         tx.commit().map_err(wrap)?;
         out.problems.extend(self.duplicate_ids(home)?);
+        out.problems.extend(queue.strays());
         Ok(out)
     }
 

@@ -54,6 +54,37 @@ pub struct Queue {
     lock: PathBuf,
 }
 
+/// The state folder people often mean by another word (`done/` for `completed/`).
+fn state_meant(folder: &str) -> Option<&'static str> {
+    let words: [(&[&str], TaskState); 5] = [
+        (
+            &["todo", "open", "new", "queue", "ready"],
+            TaskState::Backlog,
+        ),
+        (
+            &["doing", "wip", "active", "progress", "started"],
+            TaskState::InProgress,
+        ),
+        (
+            &["review", "reviewing", "pending", "waiting"],
+            TaskState::InReview,
+        ),
+        (
+            &["done", "finished", "complete", "merged", "closed"],
+            TaskState::Completed,
+        ),
+        (
+            &["failures", "broken", "error", "errors", "rejected"],
+            TaskState::Failed,
+        ),
+    ];
+    let folder = folder.to_lowercase();
+    words
+        .iter()
+        .find(|(names, _)| names.contains(&folder.as_str()))
+        .map(|(_, state)| state.folder())
+}
+
 impl Queue {
     pub fn new(home: &Home) -> Self {
         Self {
@@ -107,6 +138,58 @@ impl Queue {
                 .then(a.state.cmp(&b.state))
         });
         Ok(files)
+    }
+
+    /// Task files dayshift would never see: `*.md` in a folder of `tasks/` that is not a
+    /// state (`tasks/done/`), or directly in `tasks/`. One problem per such place, naming
+    /// the folder meant.
+    pub fn strays(&self) -> Vec<FileProblem> {
+        let Ok(entries) = fs::read_dir(&self.tasks_dir) else {
+            return Vec::new();
+        };
+        let count_md = |dir: &Path| {
+            fs::read_dir(dir).map_or(0, |e| {
+                e.flatten()
+                    .filter(|f| {
+                        let name = f.file_name().to_string_lossy().into_owned();
+                        name.ends_with(".md") && !name.starts_with('.')
+                    })
+                    .count()
+            })
+        };
+        let states: Vec<&str> = TaskState::ALL.iter().map(|s| s.folder()).collect();
+        let mut problems = Vec::new();
+        let mut names: Vec<_> = entries.flatten().collect();
+        names.sort_by_key(|e| e.file_name());
+        for entry in names {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = entry.path();
+            if name.starts_with('.') || TaskState::from_folder(&name).is_some() {
+                continue;
+            }
+            if path.is_dir() {
+                let files = count_md(&path);
+                if files == 0 {
+                    continue;
+                }
+                let meant = state_meant(&name)
+                    .or_else(|| crate::suggest::closest(&name, states.iter().copied()))
+                    .map(|s| format!("move them to tasks/{s}/ if that is what it means; "))
+                    .unwrap_or_default();
+                problems.push(FileProblem::new(
+                    At::file(&path),
+                    format!("tasks/{name}/ is not a state folder, so its {files} task file(s) are ignored"),
+                    format!("{meant}the states are {}", states.join(", ")),
+                ));
+            } else if name.ends_with(".md") && !name.to_lowercase().starts_with("readme") {
+                problems.push(FileProblem::new(
+                    At::file(&path),
+                    format!("tasks/{name} is in no state folder, so it is ignored"),
+                    "move it into tasks/backlog/ (or another state folder)",
+                ));
+            }
+        }
+        problems
     }
 
     /// Read and parse one task file.
