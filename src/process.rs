@@ -37,6 +37,35 @@ use nix::sys::signal::Signal;
 /// Environment variables a child inherits unless the caller says otherwise.
 pub const BASE_ENV: [&str; 6] = ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR"];
 
+/// How this machine reaches the network: proxies and the certificates that go with them.
+/// Passed to what dayshift fetches with itself (git's clone, fetch and push; pip in
+/// `setup`) — never to a coding tool or the target's commands, which get only what their
+/// config names.
+pub const NETWORK_ENV: [&str; 11] = [
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "all_proxy",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "GIT_SSL_CAINFO",
+];
+
+/// Where pip finds packages (a mirror, a private index, its config and certificates).
+pub const PIP_ENV: [&str; 7] = [
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_TRUSTED_HOST",
+    "PIP_CERT",
+    "PIP_CONFIG_FILE",
+    "PIP_FIND_LINKS",
+    "REQUESTS_CA_BUNDLE",
+];
+
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -76,6 +105,16 @@ impl Spec {
             stdin: None,
             whole_tree: true,
         }
+    }
+
+    /// Also pass these variables from this process, where they are set.
+    pub fn inherit(mut self, names: &[&str]) -> Self {
+        for name in names {
+            if let Ok(value) = std::env::var(name) {
+                self.env.insert((*name).to_string(), value);
+            }
+        }
+        self
     }
 
     /// A program of dayshift's own (git): it runs no agent code (hooks are off) and leaves

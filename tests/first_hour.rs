@@ -199,3 +199,49 @@ fn task_files_in_a_folder_that_is_no_state_are_reported_not_ignored() {
         "{doctor}"
     );
 }
+
+#[test]
+fn setup_hands_the_machines_proxy_and_package_index_to_pip_and_nothing_else() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = TestHome::new();
+    let outer = home.root.parent().unwrap().to_path_buf();
+    let remote = common::bare_remote(&outer, "t", &[("a.py", "x = 1\n")]);
+    home.write(
+        "config/target.yaml",
+        &format!("repo: {}\nbase_branch: main\n", remote.display()),
+    );
+    // a python3 whose venv's pip records the environment it was given
+    let bin = outer.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let seen = outer.join("pip-env.txt");
+    let python = format!(
+        "#!/bin/sh\nmkdir -p \"$3/bin\"\nprintf '#!/bin/sh\\nenv > {}\\nmkdir -p \"$(dirname \"$0\")\"\\nprintf \"#!/bin/sh\\\\n\" > \"$(dirname \"$0\")/aider\"\\nchmod +x \"$(dirname \"$0\")/aider\"\\n' > \"$3/bin/pip\"\nchmod +x \"$3/bin/pip\"\n",
+        seen.display()
+    );
+    std::fs::write(bin.join("python3"), python).unwrap();
+    std::fs::set_permissions(bin.join("python3"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let out = home
+        .cmd()
+        .arg("setup")
+        .env("PATH", path)
+        .env("HTTPS_PROXY", "http://proxy.internal:3128")
+        .env("NO_PROXY", "localhost")
+        .env("PIP_INDEX_URL", "https://pypi.mirror.internal/simple")
+        .env("OPENAI_API_KEY", "sk-not-for-pip")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let env = std::fs::read_to_string(&seen).unwrap();
+    for wanted in [
+        "HTTPS_PROXY=http://proxy.internal:3128",
+        "NO_PROXY=localhost",
+        "PIP_INDEX_URL=https://pypi.mirror.internal/simple",
+    ] {
+        assert!(env.contains(wanted), "pip got {wanted}:\n{env}");
+    }
+    assert!(
+        !env.contains("sk-not-for-pip"),
+        "no key reaches pip:\n{env}"
+    );
+}

@@ -101,8 +101,11 @@ pub fn setup(home: Home, no_aider: bool) -> Result<ExitCode> {
         ),
     ];
     for (program, args) in steps {
-        let mut spec =
-            crate::process::Spec::new(program, &[]).timeout(std::time::Duration::from_secs(1800));
+        // a proxy or a package mirror the person set is how pip reaches PyPI here
+        let mut spec = crate::process::Spec::new(program, &[])
+            .timeout(std::time::Duration::from_secs(1800))
+            .inherit(&crate::process::NETWORK_ENV)
+            .inherit(&crate::process::PIP_ENV);
         spec.args = args;
         let out = crate::process::run(&spec).map_err(|e| {
             crate::error::Error::Refused(format!(

@@ -352,6 +352,7 @@ pub fn environment(
     let mut keys = vec!["PATH", "HOME", "LANG"];
     if network {
         keys.extend(["SSH_AUTH_SOCK", "GIT_SSH_COMMAND"]);
+        keys.extend(crate::process::NETWORK_ENV);
     }
     let mut env: BTreeMap<String, String> = keys
         .into_iter()
@@ -464,7 +465,9 @@ mod tests {
     #[test]
     fn environment_is_explicit_and_never_prompts() {
         let var = |k: &str| match k {
-            "PATH" | "HOME" | "SSH_AUTH_SOCK" | "GIT_DIR" => Some(format!("<{k}>")),
+            "PATH" | "HOME" | "SSH_AUTH_SOCK" | "GIT_DIR" | "HTTPS_PROXY" | "no_proxy" => {
+                Some(format!("<{k}>"))
+            }
             _ => None,
         };
         let local = environment(false, var);
@@ -480,6 +483,10 @@ mod tests {
             Some("<SSH_AUTH_SOCK>")
         );
         assert!(!net.contains_key("GIT_SSH_COMMAND"));
+        // the machine's proxy reaches git's network commands, not its local ones
+        assert_eq!(net["HTTPS_PROXY"], "<HTTPS_PROXY>");
+        assert_eq!(net["no_proxy"], "<no_proxy>");
+        assert!(!local.contains_key("HTTPS_PROXY"));
         for env in [&local, &net] {
             assert_eq!(env["GIT_CONFIG_KEY_0"], "core.hooksPath");
             assert_eq!(env["GIT_CONFIG_VALUE_0"], "/dev/null");
