@@ -17,11 +17,31 @@ pub fn init(dir: PathBuf) -> Result<ExitCode> {
     let zone = local_timezone();
     let home = Home::init(&dir, zone.name())?;
     let shown = home.root().display();
+    let me = program_name();
     println!("created a dayshift home in {shown} (time zone {zone})");
-    println!("next: edit {shown}/VISION.md and {shown}/config/target.yaml, then");
-    println!("  dayshift --home {shown} doctor");
-    println!("  dayshift --home {shown} day");
+    println!("next: edit {shown}/VISION.md and {shown}/config/target.yaml (set `repo`), then");
+    println!("  {me} --home {shown} setup     # clone the target, install Aider");
+    println!("  {me} --home {shown} doctor    # every problem on one line, with its fix");
+    println!("  {me} --home {shown} day       # run the whole day now");
+    if me != "dayshift" {
+        println!("(dayshift is not on your PATH: `cargo install --path .` in the source checkout puts it there)");
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How a person runs this binary: `dayshift` when that is on PATH, else its path.
+fn program_name() -> String {
+    let exe = std::env::current_exe().ok();
+    let on_path = std::env::var_os("PATH").is_some_and(|p| {
+        std::env::split_paths(&p).any(|dir| {
+            let found = dir.join("dayshift");
+            found.is_file() && found.canonicalize().ok() == exe.as_ref().and_then(|e| e.canonicalize().ok())
+        })
+    });
+    match exe {
+        Some(exe) if !on_path => exe.display().to_string(),
+        _ => "dayshift".into(),
+    }
 }
 
 /// What `run` and `day` share.

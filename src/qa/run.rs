@@ -94,7 +94,8 @@ fn run_one(
 ) -> CommandRun {
     let mut spec = Spec::new("sh", &["-c", command]).cwd(dir).timeout(timeout);
     spec.output_cap = OUTPUT_CAP;
-    spec.env = ["PATH", "HOME", "LANG"]
+    // TMPDIR is not passed: the commands get a private /tmp of their own
+    spec.env = ["PATH", "HOME", "LANG", "LC_ALL", "TZ"]
         .iter()
         .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
         .collect();

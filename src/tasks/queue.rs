@@ -333,7 +333,7 @@ impl Queue {
                 id: task.meta.id,
                 from: task.state,
                 to,
-                hint: "see DESIGN §4 for the allowed moves",
+                hint: "docs/tasks.md (States and moves) lists the allowed moves",
             });
         }
         let _lock = self.lock()?;
