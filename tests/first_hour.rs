@@ -245,3 +245,25 @@ fn setup_hands_the_machines_proxy_and_package_index_to_pip_and_nothing_else() {
         "no key reaches pip:\n{env}"
     );
 }
+
+#[test]
+fn init_says_how_to_run_what_comes_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("agents");
+    let out = Command::new(BIN)
+        .arg("init")
+        .arg(&home)
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success());
+    // dayshift is not on PATH here: the hints name the binary by its path
+    for step in ["setup", "doctor", "day"] {
+        assert!(
+            text.contains(&format!("{BIN} --home {} {step}", home.display())),
+            "{step}: {text}"
+        );
+    }
+    assert!(text.contains("cargo install --path ."), "{text}");
+}

@@ -24,7 +24,9 @@ pub fn init(dir: PathBuf) -> Result<ExitCode> {
     println!("  {me} --home {shown} doctor    # every problem on one line, with its fix");
     println!("  {me} --home {shown} day       # run the whole day now");
     if me != "dayshift" {
-        println!("(dayshift is not on your PATH: `cargo install --path .` in the source checkout puts it there)");
+        println!(
+            "(dayshift is not on your PATH: `cargo install --path .` in the source checkout puts it there)"
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -35,7 +37,8 @@ fn program_name() -> String {
     let on_path = std::env::var_os("PATH").is_some_and(|p| {
         std::env::split_paths(&p).any(|dir| {
             let found = dir.join("dayshift");
-            found.is_file() && found.canonicalize().ok() == exe.as_ref().and_then(|e| e.canonicalize().ok())
+            found.is_file()
+                && found.canonicalize().ok() == exe.as_ref().and_then(|e| e.canonicalize().ok())
         })
     });
     match exe {
