@@ -191,7 +191,9 @@ fn hand_moves_and_hand_edits_are_the_truth_for_list_and_plan() {
     assert_eq!(find("csrf")["state"], "failed");
     assert_eq!(find("gunicorn")["priority"], "low");
 
-    home.ok(&["run", "morning", "--date", D1]);
+    // the next morning plans from the folders as they are now (a second morning of D1
+    // would keep D1's plan: a day is planned once)
+    home.ok(&["run", "morning", "--date", D2]);
     let plan = home.read("DAILY_PLAN.md");
     let waiting = plan
         .split("## Waiting on a person")
