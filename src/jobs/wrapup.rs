@@ -294,7 +294,10 @@ fn waits_because(ctx: &Ctx, task: &TaskRow) -> Result<String> {
         .find_map(|e| e.detail["why"].as_str().map(str::to_string))
         .or_else(|| task.reason.clone())
         .unwrap_or_else(|| "no reason recorded (approval set by hand?)".to_string());
-    Ok(why)
+    // the next column says what to do: keep only the reason
+    let why = why.strip_prefix("waiting for a person: ").unwrap_or(&why);
+    let why = why.split("; `dayshift tasks approve").next().unwrap_or(why);
+    Ok(why.to_string())
 }
 
 /// A Spend row's count, named for what it counts. The coder's records are one per run of
