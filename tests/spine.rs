@@ -458,7 +458,12 @@ fn day_twice_on_one_date_keeps_the_morning_and_an_edited_vision_only_adds_goals(
     let mut states: Vec<(String, String)> = home
         .tasks_json()
         .iter()
-        .map(|t| (t["id"].as_str().unwrap().to_string(), t["state"].as_str().unwrap().to_string()))
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap().to_string(),
+                t["state"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     states.sort();
     let states: Vec<&str> = states.iter().map(|(_, s)| s.as_str()).collect();
@@ -506,7 +511,8 @@ fn day_twice_on_one_date_keeps_the_morning_and_an_edited_vision_only_adds_goals(
     );
     let out = home.ok(&["day"]);
     assert!(
-        format!("{}{}", stdout(&out), stderr(&out)).contains("the plan was amended: 1 goal(s) added, none dropped"),
+        format!("{}{}", stdout(&out), stderr(&out))
+            .contains("the plan was amended: 1 goal(s) added, none dropped"),
         "{}",
         stderr(&out)
     );
@@ -522,9 +528,18 @@ fn day_twice_on_one_date_keeps_the_morning_and_an_edited_vision_only_adds_goals(
     let new_goal = common::goal_id("Add note 2 beside the code");
     let mut expected = ids(&stored);
     expected.push(new_goal.clone());
-    assert_eq!(ids(&amended), expected, "old goals kept in order, the new one appended");
+    assert_eq!(
+        ids(&amended),
+        expected,
+        "old goals kept in order, the new one appended"
+    );
     let plan_md = home.read("DAILY_PLAN.md");
-    for text in ["Fix add in calc.py", "Crash now on purpose", "Add note 1", "Add note 2"] {
+    for text in [
+        "Fix add in calc.py",
+        "Crash now on purpose",
+        "Add note 1",
+        "Add note 2",
+    ] {
         assert!(plan_md.contains(text), "{text} in:\n{plan_md}");
     }
     let goals_now = planned_goals(&the_report(&home));
@@ -547,7 +562,11 @@ fn the_report_lists_a_failed_task_once_and_says_why_a_task_waits() {
     assert_eq!(failed.len(), 1, "{report}");
     assert!(failed[0].contains("T-0002"), "{report}");
     let waiting = section_rows(&report, "Waiting on a person");
-    assert_eq!(waiting.len(), 1, "only the task waiting for approval:\n{report}");
+    assert_eq!(
+        waiting.len(),
+        1,
+        "only the task waiting for approval:\n{report}"
+    );
     assert!(
         waiting[0].contains("T-0003")
             && waiting[0].contains("protected paths: note-1.txt")
@@ -568,7 +587,9 @@ fn the_report_lists_a_failed_task_once_and_says_why_a_task_waits() {
     );
     let spend = section_rows(&report, "Spend");
     assert!(
-        spend.iter().any(|r| r.contains("coder") && r.contains("2 tool run(s)")),
+        spend
+            .iter()
+            .any(|r| r.contains("coder") && r.contains("2 tool run(s)")),
         "two runs of the coding tool (fix, note; the crash reported nothing) are runs, not calls: {spend:#?}"
     );
 }

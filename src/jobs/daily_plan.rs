@@ -393,3 +393,79 @@ fn tasks_by_goal(tasks: &[TaskRow]) -> BTreeMap<&str, Vec<&TaskRow>> {
     }
     map
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn goal(id: &str, priority: Priority, kind: GoalKind, line: u64) -> PlannedGoal {
+        PlannedGoal {
+            goal_id: id.into(),
+            text: format!("goal {id}"),
+            priority,
+            kind,
+            section: "Priority".into(),
+            line,
+        }
+    }
+
+    fn plan(today: Vec<PlannedGoal>, done: Vec<PlannedGoal>, hash: &str) -> DailyPlan {
+        DailyPlan {
+            day: NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
+            title: None,
+            diff: VisionDiff::default(),
+            today,
+            research: vec![],
+            deferred: vec![],
+            waiting: vec![],
+            done,
+            notes: vec![],
+            capacity: 3,
+            budget: String::new(),
+            reasoning: None,
+            vision_sha256: Some(hash.into()),
+        }
+    }
+
+    #[test]
+    fn an_amended_plan_keeps_every_goal_and_appends_new_ones_within_capacity() {
+        use GoalKind::{Code, Research};
+        use Priority::{Critical, High, Low};
+        let (a, b, c) = (
+            goal("g-a", High, Code, 1),
+            goal("g-b", High, Code, 2),
+            goal("g-c", Low, Code, 3),
+        );
+        // the morning planned a and b; a is done since, so a fresh build has it under done
+        let mut stored = plan(vec![a.clone(), b.clone()], vec![], "old");
+        let new_urgent = goal("g-n", Critical, Code, 0);
+        let new_idea = goal("g-i", Low, Research, 9);
+        let fresh = DailyPlan {
+            research: vec![new_idea.clone()],
+            ..plan(
+                vec![new_urgent.clone(), b.clone(), c.clone()],
+                vec![a.clone()],
+                "new",
+            )
+        };
+        let added = stored.amend(fresh);
+        assert_eq!(added, ["g-n", "g-c", "g-i"], "new goals, most urgent first");
+        assert_eq!(
+            stored.today,
+            [a, b, new_urgent],
+            "planned goals keep their place; one new goal fits the capacity of 3"
+        );
+        assert_eq!(stored.deferred, [c], "the next is over capacity");
+        assert_eq!(stored.research, [new_idea]);
+        assert!(
+            stored.done.is_empty(),
+            "a goal done today stays where it was planned"
+        );
+        assert_eq!(stored.vision_sha256.as_deref(), Some("new"));
+
+        let again = stored.clone();
+        let fresh = again.clone();
+        assert!(stored.amend(fresh).is_empty(), "nothing new: nothing added");
+        assert_eq!(stored, again);
+    }
+}

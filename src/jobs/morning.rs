@@ -17,7 +17,7 @@ use super::daily_plan::DailyPlan;
 use super::orchestrate::{self, Model};
 use super::runner::JobOutcome;
 use crate::context::Ctx;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::store::Event;
 
 pub fn run(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOutcome> {
@@ -88,17 +88,18 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOu
     })
 }
 
-/// The plan stored for `day`, if the morning made one. A stored plan this dayshift cannot
-/// read is an error, not a reason to plan the day again: that would lose its record.
-pub(super) fn stored_plan(ctx: &Ctx, day: NaiveDate) -> Result<Option<DailyPlan>> {
+/// The plan stored for `day`, if the morning made one. One this dayshift cannot read (a
+/// plan written by another version) counts as none, with a warning: the day is planned
+/// again rather than left unplannable.
+fn stored_plan(ctx: &Ctx, day: NaiveDate) -> Result<Option<DailyPlan>> {
     let Some(json) = ctx.store.load_plan(day)? else {
         return Ok(None);
     };
-    serde_json::from_str(&json).map(Some).map_err(|e| {
-        Error::Refused(format!(
-            "the stored plan for {day} cannot be read ({e}); it is kept as it is — delete its row in state.db (`daily_plans`) to plan {day} again"
-        ))
-    })
+    Ok(serde_json::from_str(&json)
+        .inspect_err(|e| {
+            tracing::warn!("the stored plan for {day} cannot be read ({e}); planning {day} again")
+        })
+        .ok())
 }
 
 /// The morning of a day already planned from this very VISION.md: nothing to do. Only a
@@ -115,7 +116,8 @@ fn unchanged(
         ctx.write_redacted(&path, &plan.render(tasks, ctx.now()))?;
         wrote.push(path);
     }
-    let summary = format!("morning already ran for {day} and VISION.md has not changed; nothing to do");
+    let summary =
+        format!("morning already ran for {day} and VISION.md has not changed; nothing to do");
     let detail = serde_json::json!({"day": day, "why": summary});
     ctx.audit(Event::new(ctx.now(), JobName::Morning.agent(), "plan.unchanged").detail(detail))?;
     Ok(JobOutcome {
