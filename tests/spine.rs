@@ -381,14 +381,18 @@ print(json.dumps({"type": "result", "is_error": False, "result": "done",
                   "usage": {"input_tokens": 100, "output_tokens": 20}}))
 "#;
 
-const VISION_3: &str = "# Calc\n\n## Priority: HIGH\n- Fix add in calc.py so that add(2, 3) is 5\n- Crash now on purpose\n- Add note 1 beside the code\n";
+const VISION_3: &str = "# Calc\n\n## Priority: HIGH\n- Fix add in calc.py so that add(2, 3) is 5\n- Crash now on purpose\n- Add note 1 beside the LICENSE\n";
 
 /// A home whose target is calc.py behind a bare remote, with [`TOOL`] as the coder (one
 /// attempt), notes protected (so a note waits for a person) and three goals: one merges,
 /// one fails, one waits.
 fn home_with_three_goals() -> TestHome {
     let (home, _remote) = common::home_with_tool(common::ToolHome {
-        files: &[("calc.py", CALC), ("test_calc.py", CALC_TESTS)],
+        files: &[
+            ("calc.py", CALC),
+            ("test_calc.py", CALC_TESTS),
+            ("LICENSE", "MIT\n"),
+        ],
         tool: TOOL,
         coder: "attempts: 1, timeout_minutes: 1",
         agents_tail: "max_tasks_per_day: 5\n",
@@ -584,6 +588,11 @@ fn the_report_lists_a_failed_task_once_and_says_why_a_task_waits() {
             .unwrap()
             .contains("T-0002"),
         "the failed task is not waiting:\n{report}"
+    );
+    let note = home.read(home.task("T-0003")["path"].as_str().unwrap());
+    assert!(
+        note.contains("files: [\"LICENSE\"]") || note.contains("files:\n- LICENSE"),
+        "the planner found the tracked LICENSE the goal names:\n{note}"
     );
     let spend = section_rows(&report, "Spend");
     assert!(
