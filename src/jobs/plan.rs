@@ -2,7 +2,8 @@
 //!
 //! For each planned goal that has no task yet, one task in tasks/backlog (ideas become
 //! research tasks). Backlog tasks whose goal is no longer in VISION.md move to failed with
-//! the reason written in them; a reworded goal renames its backlog task. Every step checks
+//! the reason written in them; a reworded goal renames its backlog task when that task
+//! still bears the old wording. Every step checks
 //! what is already on disk first, so a re-run (or a run after a crash) adds nothing twice.
 //! While any task file cannot be parsed the planner refuses to run: that file's goal is
 //! unknown, and planning anyway could give the goal a second task. A run that finds nothing
@@ -27,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::store::{Event, TaskRow};
 use crate::tasks::queue::TaskDraft;
 use crate::tasks::{Task, TaskKind, TaskState};
-use crate::vision::{GoalKind, Snapshot};
+use crate::vision::{Change, GoalKind, Snapshot, VisionDiff};
 
 const ACTOR: &str = "planner";
 
@@ -57,7 +58,7 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOu
         .filter(|t| t.state == TaskState::Backlog)
         .collect();
     let closed = close_removed_goals(ctx, &backlog, &current, day)?;
-    let renamed = follow_reworded_goals(ctx, &backlog, &current)?;
+    let renamed = follow_reworded_goals(ctx, &backlog, &plan.diff)?;
     // a goal removed from VISION.md since the morning gets no task (an amended plan keeps it)
     let still_wanted =
         |g: &&PlannedGoal| current.is_empty() || current.contains_key(g.goal_id.as_str());
@@ -212,32 +213,35 @@ fn close_removed_goals(
     Ok(orphans.len())
 }
 
-/// A backlog task follows its goal's new wording (title and a log line), once.
-fn follow_reworded_goals(
-    ctx: &Ctx,
-    backlog: &[&TaskRow],
-    current: &BTreeMap<&str, &str>,
-) -> Result<usize> {
+/// A backlog task titled after its goal's old wording follows the new one (title and a
+/// log line), once. Only a goal the day's diff says was reworded, and only a title that is
+/// the old wording: a title the planner model or a person gave is never overwritten.
+fn follow_reworded_goals(ctx: &Ctx, backlog: &[&TaskRow], diff: &VisionDiff) -> Result<usize> {
     let mut renamed = 0;
-    for row in backlog {
-        let Some(text) = row.goal.as_deref().and_then(|g| current.get(g)) else {
+    for entry in &diff.entries {
+        let Change::Changed { old_text, .. } = &entry.change else {
             continue;
         };
-        let title = title_for(text);
-        if row.title == title {
+        let (old_title, title) = (title_for(old_text), title_for(&entry.text));
+        if old_title == title {
             continue;
         }
-        let mut task = ctx.queue.find(row.id)?;
-        let message = format!("goal reworded in VISION.md: \"{text}\"");
-        task.log(ctx.now(), ACTOR, &message);
-        let old = std::mem::replace(&mut task.meta.title, title);
-        ctx.save_task(
-            &task,
-            ACTOR,
-            "task.updated",
-            serde_json::json!({"title": {"from": old, "to": task.meta.title}}),
-        )?;
-        renamed += 1;
+        let rows = backlog.iter().filter(|row| {
+            row.goal.as_deref() == Some(entry.goal_id.as_str()) && row.title == old_title
+        });
+        for row in rows {
+            let mut task = ctx.queue.find(row.id)?;
+            let message = format!("goal reworded in VISION.md: \"{}\"", entry.text);
+            task.log(ctx.now(), ACTOR, &message);
+            let old = std::mem::replace(&mut task.meta.title, title.clone());
+            ctx.save_task(
+                &task,
+                ACTOR,
+                "task.updated",
+                serde_json::json!({"title": {"from": old, "to": task.meta.title}}),
+            )?;
+            renamed += 1;
+        }
     }
     Ok(renamed)
 }
