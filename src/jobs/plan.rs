@@ -3,8 +3,8 @@
 //! For each planned goal that has no task yet, one task in tasks/backlog (ideas become
 //! research tasks). Backlog tasks whose goal is no longer in VISION.md move to failed with
 //! the reason written in them; a reworded goal renames its backlog task when that task
-//! still bears the old wording. Every step checks
-//! what is already on disk first, so a re-run (or a run after a crash) adds nothing twice.
+//! still bears the old wording. Every step checks what is already on disk first, so a
+//! re-run (or a run after a crash) adds nothing twice.
 //! While any task file cannot be parsed the planner refuses to run: that file's goal is
 //! unknown, and planning anyway could give the goal a second task. A run that finds nothing
 //! to create, close or rename writes nothing — DAILY_PLAN.md stays byte for byte as the
