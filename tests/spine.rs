@@ -589,7 +589,8 @@ fn the_report_lists_a_failed_task_once_and_says_why_a_task_waits() {
             .contains("T-0002"),
         "the failed task is not waiting:\n{report}"
     );
-    let note = home.read(home.task("T-0003")["path"].as_str().unwrap());
+    let note_path = home.task("T-0003")["path"].as_str().unwrap().to_string();
+    let note = home.read(&note_path);
     assert!(
         note.contains("files: [\"LICENSE\"]") || note.contains("files:\n- LICENSE"),
         "the planner found the tracked LICENSE the goal names:\n{note}"
@@ -600,5 +601,23 @@ fn the_report_lists_a_failed_task_once_and_says_why_a_task_waits() {
             .iter()
             .any(|r| r.contains("coder") && r.contains("2 tool run(s)")),
         "two runs of the coding tool (fix, note; the crash reported nothing) are runs, not calls: {spend:#?}"
+    );
+
+    // an approval written into the file is no approval: the next run sets it back, and the
+    // report says so beside the first reason
+    home.write(
+        &note_path,
+        &note.replace("approval: pending", "approval: approved"),
+    );
+    home.ok(&["run", "work"]);
+    home.ok(&["run", "wrapup"]);
+    let waiting = section_rows(&the_report(&home), "Waiting on a person");
+    assert_eq!(waiting.len(), 1, "{waiting:#?}");
+    assert!(
+        waiting[0].contains("protected paths: note-1.txt")
+            && waiting[0]
+                .contains("was written into the file, not given through `dayshift tasks approve`"),
+        "{}",
+        waiting[0]
     );
 }

@@ -285,19 +285,32 @@ fn still_failed(tasks: &[TaskRow], failed_today: &[Vec<String>]) -> String {
 }
 
 /// Why an open task waits for a person: the `why` of its last `task.escalated` event (the
-/// work loop writes one each time it hands a task to a person), else its recorded reason.
+/// work loop writes one each time it hands a task to a person), else its recorded reason —
+/// and, when an approval written into the file was set back to pending since, that too.
 fn waits_because(ctx: &Ctx, task: &TaskRow) -> Result<String> {
-    let events = ctx.store.task_events(task.id, "task.escalated")?;
-    let why = events
-        .iter()
-        .rev()
-        .find_map(|e| e.detail["why"].as_str().map(str::to_string))
+    let last = |action: &str| -> Result<Option<Event>> {
+        Ok(ctx.store.task_events(task.id, action)?.into_iter().last())
+    };
+    let escalated = last("task.escalated")?;
+    let why = escalated
+        .as_ref()
+        .and_then(|e| e.detail["why"].as_str().map(str::to_string))
         .or_else(|| task.reason.clone())
         .unwrap_or_else(|| "no reason recorded (approval set by hand?)".to_string());
     // the next column says what to do: keep only the reason
     let why = why.strip_prefix("waiting for a person: ").unwrap_or(&why);
     let why = why.split("; `dayshift tasks approve").next().unwrap_or(why);
-    Ok(why.to_string())
+    let unverified =
+        last("approval.unverified")?.filter(|u| escalated.as_ref().is_none_or(|e| u.at >= e.at));
+    Ok(match unverified {
+        Some(u) => format!(
+            "{why}; `approval: approved` was written into the file, not given through `dayshift tasks approve` ({})",
+            u.detail["why"]
+                .as_str()
+                .unwrap_or("no record of a person's approval")
+        ),
+        None => why.to_string(),
+    })
 }
 
 /// A Spend row's count, named for what it counts. The coder's records are one per run of
