@@ -621,3 +621,34 @@ fn the_report_lists_a_failed_task_once_and_says_why_a_task_waits() {
         waiting[0]
     );
 }
+
+#[test]
+fn a_plan_cut_short_before_writing_daily_plan_writes_it_on_the_next_run() {
+    let home = TestHome::new();
+    home.ok(&["run", "morning", "--date", D1]);
+    let mornings = home.read("DAILY_PLAN.md");
+    home.ok(&["run", "plan", "--date", D1]);
+    let planned = home.read("DAILY_PLAN.md");
+    assert!(planned.contains("T-0001 backlog"), "{planned}");
+    // as if the planner was killed after creating the tasks, before writing the file
+    home.write("DAILY_PLAN.md", &mornings);
+    let out = home.ok(&["run", "plan", "--date", D1]);
+    assert_eq!(home.task_files("backlog").len(), goals_of_example());
+    assert_eq!(
+        mask_timestamps(&home.read("DAILY_PLAN.md")),
+        mask_timestamps(&planned),
+        "{}",
+        stderr(&out)
+    );
+    // and with nothing missing, nothing is written
+    let before = home.read("DAILY_PLAN.md");
+    let out = home.ok(&["run", "plan", "--date", D1]);
+    assert!(
+        stdout(&out).contains("nothing to plan for 2026-11-21")
+            || stderr(&out).contains("nothing to plan for 2026-11-21"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(home.read("DAILY_PLAN.md"), before);
+}

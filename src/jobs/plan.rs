@@ -8,7 +8,8 @@
 //! While any task file cannot be parsed the planner refuses to run: that file's goal is
 //! unknown, and planning anyway could give the goal a second task. A run that finds nothing
 //! to create, close or rename writes nothing — DAILY_PLAN.md stays byte for byte as the
-//! morning (or the planner's first run) left it — and says so.
+//! morning (or the planner's first run) left it — and says so; unless DAILY_PLAN.md is not
+//! the day's or misses a task of a planned goal (a run cut short before writing it).
 //!
 //! A model-free task's `files` are the names its goal gives, resolved against the target's
 //! tracked files ([`super::files_named`]).
@@ -84,7 +85,9 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOu
         Some(model) => create_with_model(ctx, model, &plan, day, &still_wanted)?,
     };
 
-    if created.is_empty() && closed == 0 && renamed == 0 {
+    let tasks = ctx.store.tasks()?;
+    let path = ctx.home.daily_plan();
+    if created.is_empty() && closed == 0 && renamed == 0 && shows_every_task(&path, &plan, &tasks) {
         let summary = format!(
             "nothing to plan for {day}: every goal of the day's plan has its task(s) already; DAILY_PLAN.md left as it is"
         );
@@ -97,8 +100,6 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOu
             wrote: vec![],
         });
     }
-    let tasks = ctx.store.tasks()?;
-    let path = ctx.home.daily_plan();
     ctx.write_redacted(&path, &plan.render(&tasks, ctx.now()))?;
     let mut wrote: Vec<_> = created.iter().map(|t| t.path.clone()).collect();
     wrote.push(path);
@@ -111,6 +112,21 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOu
         ),
         wrote,
     })
+}
+
+/// Whether DAILY_PLAN.md is the plan of this day and names every task of its planned goals
+/// — false when a run was cut short after creating tasks and before writing the file, so
+/// the next run writes it though it creates nothing.
+fn shows_every_task(path: &std::path::Path, plan: &DailyPlan, tasks: &[TaskRow]) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    let goals: BTreeSet<&str> = plan.to_plan().map(|g| g.goal_id.as_str()).collect();
+    text.starts_with(&format!("# Daily plan — {}\n", plan.day))
+        && tasks
+            .iter()
+            .filter(|t| t.goal.as_deref().is_some_and(|g| goals.contains(g)))
+            .all(|t| text.contains(&t.id.to_string()))
 }
 
 /// Create tasks in the backlog, mirror and audit each. The text comes from VISION.md and
