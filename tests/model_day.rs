@@ -625,3 +625,82 @@ async fn a_plan_cut_short_resumes_without_asking_again_or_duplicating() {
         "the saved answer was used, the model not asked again"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_day_on_one_date_asks_nothing_and_an_edited_vision_asks_only_about_the_new_goal() {
+    const HEALTH: &str = "Add a health check endpoint for the load balancer";
+    let server = fake_model(Protocol::Anthropic).await;
+    let home = home_using(Protocol::Anthropic, &server.uri());
+    clone_a_target(&home);
+    home.ok(&["day", "--date", D1]);
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+    let plan = home.read("DAILY_PLAN.md");
+    let tasks = home.tasks_json();
+
+    let out = home.ok(&["day", "--date", D1]);
+    assert!(
+        stderr(&out).contains(
+            "morning already ran for 2026-11-21 and VISION.md has not changed; nothing to do"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        3,
+        "neither the orchestrator nor the planner is asked again"
+    );
+    assert_eq!(home.read("DAILY_PLAN.md"), plan, "byte for byte");
+    assert_eq!(home.tasks_json(), tasks);
+
+    Mock::given(method("POST"))
+        .and(body_string_contains(planner_marker(HEALTH)))
+        .respond_with(answer(
+            Protocol::Anthropic,
+            &json!({"tasks": [
+                {"key": "a", "title": "Serve /health", "kind": "code",
+                 "description": "Answer 200 on /health.", "files": ["exams/views.py"],
+                 "acceptance": ["GET /health answers 200"], "difficulty": "S", "depends_on": []}
+            ]})
+            .to_string(),
+        ))
+        .mount(&server)
+        .await;
+    let vision = home.read("VISION.md");
+    home.write(
+        "VISION.md",
+        &vision.replace(
+            "## Priority: HIGH\n",
+            &format!("## Priority: HIGH\n- {HEALTH}\n"),
+        ),
+    );
+    home.ok(&["day", "--date", D1]);
+    let bodies = bodies(&server.received_requests().await.unwrap());
+    assert_eq!(bodies.len(), 4, "one planner request, for the new goal");
+    assert!(bodies[3].contains(&planner_marker(HEALTH)));
+    let plan = home.read("DAILY_PLAN.md");
+    let today = plan
+        .split("## Today")
+        .nth(1)
+        .unwrap()
+        .split("\n## ")
+        .next()
+        .unwrap();
+    let at = |text: &str| {
+        today
+            .find(text)
+            .unwrap_or_else(|| panic!("{text} today: {plan}"))
+    };
+    assert!(
+        at("CSRF_TRUSTED_ORIGINS") < at("Add pagination") && at("Add pagination") < at(HEALTH),
+        "the model's choice kept, in its order, the new goal appended: {today}"
+    );
+    assert!(plan.contains("## Reasoning (orchestrator)"), "{plan}");
+    let titles: Vec<String> = home
+        .tasks_json()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(titles.len(), 4, "{titles:?}");
+    assert!(titles.iter().any(|t| t == "Serve /health"), "{titles:?}");
+}

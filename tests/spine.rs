@@ -191,7 +191,9 @@ fn hand_moves_and_hand_edits_are_the_truth_for_list_and_plan() {
     assert_eq!(find("csrf")["state"], "failed");
     assert_eq!(find("gunicorn")["priority"], "low");
 
-    home.ok(&["run", "morning", "--date", D1]);
+    // the next morning plans from the folders as they are now (a second morning of D1
+    // would keep D1's plan: a day is planned once)
+    home.ok(&["run", "morning", "--date", D2]);
     let plan = home.read("DAILY_PLAN.md");
     let waiting = plan
         .split("## Waiting on a person")
@@ -360,4 +362,297 @@ fn init_refuses_an_existing_home_and_commands_refuse_a_non_home() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("dayshift init"), "{}", stderr(&out));
+}
+
+const CALC: &str = "def add(a, b):\n    return a - b\n";
+const CALC_TESTS: &str = "import unittest\n\nfrom calc import add\n\n\nclass Calc(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n\n\nif __name__ == '__main__':\n    unittest.main()\n";
+
+/// Stands in for a coding CLI (prompt on stdin): fixes add, crashes, or writes a note —
+/// and says it used 100 tokens in and 20 out.
+const TOOL: &str = r#"#!/usr/bin/env python3
+import json, pathlib, re, sys
+prompt = sys.stdin.read()
+if "Crash now" in prompt:
+    print("segfault-ish", file=sys.stderr)
+    sys.exit(3)
+if "Fix add" in prompt:
+    calc = pathlib.Path("calc.py")
+    calc.write_text(calc.read_text().replace("a - b", "a + b"))
+note = re.search(r"Add note (\d+)", prompt)
+if note:
+    pathlib.Path(f"note-{note.group(1)}.txt").write_text("note\n")
+print(json.dumps({"type": "result", "is_error": False, "result": "done",
+                  "usage": {"input_tokens": 100, "output_tokens": 20}}))
+"#;
+
+const VISION_3: &str = "# Calc\n\n## Priority: HIGH\n- Fix add in calc.py so that add(2, 3) is 5\n- Crash now on purpose\n- Add note 1 beside the LICENSE\n";
+
+/// A home whose target is calc.py behind a bare remote, with [`TOOL`] as the coder (one
+/// attempt), notes protected (so a note waits for a person) and three goals: one merges,
+/// one fails, one waits.
+fn home_with_three_goals() -> TestHome {
+    let (home, _remote) = common::home_with_tool(common::ToolHome {
+        files: &[
+            ("calc.py", CALC),
+            ("test_calc.py", CALC_TESTS),
+            ("LICENSE", "MIT\n"),
+        ],
+        tool: TOOL,
+        coder: "attempts: 1, timeout_minutes: 1",
+        agents_tail: "max_tasks_per_day: 5\n",
+        policy: "auto_merge: low\nprotected_paths: [\"note-*.txt\"]\n",
+    });
+    home.write("VISION.md", VISION_3);
+    home
+}
+
+/// The one daily report of the home (the day is today).
+fn the_report(home: &TestHome) -> String {
+    let dir = home.path("reports/daily");
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".md"))
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    home.read(&format!("reports/daily/{}", names.remove(0)))
+}
+
+/// The rows of a `## heading` table of a report (header and rule left out).
+fn section_rows(report: &str, heading: &str) -> Vec<String> {
+    let section = report
+        .split(&format!("## {heading}\n\n"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no {heading} in:\n{report}"));
+    let section = section.split("\n## ").next().unwrap_or_default();
+    section
+        .lines()
+        .filter(|l| l.starts_with('|'))
+        .skip(2)
+        .map(str::to_string)
+        .collect()
+}
+
+/// The goal cell of each row of the report's Planned table.
+fn planned_goals(report: &str) -> Vec<String> {
+    section_rows(report, "Planned")
+        .iter()
+        .map(|row| row.split('|').nth(2).unwrap_or_default().trim().to_string())
+        .collect()
+}
+
+/// The plan stored for the one day planned, as JSON.
+fn stored_plan(home: &TestHome) -> serde_json::Value {
+    let store = dayshift::store::Store::open(&home.path(".dayshift/state.db")).unwrap();
+    let day = chrono::Local::now().date_naive();
+    let json = store.load_plan(day).unwrap().expect("a stored plan");
+    serde_json::from_str(&json).unwrap()
+}
+
+/// Every task file under tasks/, whatever its state.
+fn all_task_files(home: &TestHome) -> Vec<String> {
+    let mut all: Vec<String> = ["backlog", "in_progress", "in_review", "completed", "failed"]
+        .iter()
+        .flat_map(|s| home.task_files(s))
+        .collect();
+    all.sort();
+    all
+}
+
+#[test]
+fn day_twice_on_one_date_keeps_the_morning_and_an_edited_vision_only_adds_goals() {
+    let home = home_with_three_goals();
+    home.ok(&["day"]);
+    let mut states: Vec<(String, String)> = home
+        .tasks_json()
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap().to_string(),
+                t["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    states.sort();
+    let states: Vec<&str> = states.iter().map(|(_, s)| s.as_str()).collect();
+    assert_eq!(
+        states,
+        ["completed", "failed", "in_review"],
+        "one merged, one failed, one waits: {:#?}",
+        home.tasks_json()
+    );
+    let plan_md = home.read("DAILY_PLAN.md");
+    let stored = stored_plan(&home);
+    let report = the_report(&home);
+    let goals = planned_goals(&report);
+    assert_eq!(goals.len(), 3, "{report}");
+    let files = all_task_files(&home);
+
+    let out = home.ok(&["day"]);
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(
+        said.contains("morning already ran for")
+            && said.contains("VISION.md has not changed; nothing to do"),
+        "the no-op is said: {said}"
+    );
+    assert_eq!(
+        home.read("DAILY_PLAN.md"),
+        plan_md,
+        "DAILY_PLAN.md is byte for byte the same"
+    );
+    assert_eq!(stored_plan(&home), stored, "the stored plan is the same");
+    assert_eq!(
+        planned_goals(&the_report(&home)),
+        goals,
+        "the report's Planned table keeps the goals finished or failed earlier"
+    );
+    assert_eq!(all_task_files(&home), files, "no task file added");
+    let audit = home.read("logs/audit.jsonl");
+    assert!(
+        audit.contains("\"plan.unchanged\"") && audit.contains("nothing to do"),
+        "{audit}"
+    );
+
+    home.write(
+        "VISION.md",
+        &format!("{VISION_3}- Add note 2 beside the code\n"),
+    );
+    let out = home.ok(&["day"]);
+    assert!(
+        format!("{}{}", stdout(&out), stderr(&out))
+            .contains("the plan was amended: 1 goal(s) added, none dropped"),
+        "{}",
+        stderr(&out)
+    );
+    let amended = stored_plan(&home);
+    let ids = |plan: &serde_json::Value| -> Vec<String> {
+        plan["today"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["goal_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let new_goal = common::goal_id("Add note 2 beside the code");
+    let mut expected = ids(&stored);
+    expected.push(new_goal.clone());
+    assert_eq!(
+        ids(&amended),
+        expected,
+        "old goals kept in order, the new one appended"
+    );
+    let plan_md = home.read("DAILY_PLAN.md");
+    for text in [
+        "Fix add in calc.py",
+        "Crash now on purpose",
+        "Add note 1",
+        "Add note 2",
+    ] {
+        assert!(plan_md.contains(text), "{text} in:\n{plan_md}");
+    }
+    let goals_now = planned_goals(&the_report(&home));
+    assert_eq!(goals_now.len(), 4, "{goals_now:#?}");
+    assert_eq!(goals_now[..3], goals[..]);
+    assert!(goals_now[3].contains(&new_goal), "{goals_now:#?}");
+    assert_eq!(
+        all_task_files(&home).len(),
+        files.len() + 1,
+        "one task for the new goal, none again for the old"
+    );
+}
+
+#[test]
+fn the_report_lists_a_failed_task_once_and_says_why_a_task_waits() {
+    let home = home_with_three_goals();
+    home.ok(&["day"]);
+    let report = the_report(&home);
+    let failed = section_rows(&report, "Failed");
+    assert_eq!(failed.len(), 1, "{report}");
+    assert!(failed[0].contains("T-0002"), "{report}");
+    let waiting = section_rows(&report, "Waiting on a person");
+    assert_eq!(
+        waiting.len(),
+        1,
+        "only the task waiting for approval:\n{report}"
+    );
+    assert!(
+        waiting[0].contains("T-0003")
+            && waiting[0].contains("protected paths: note-1.txt")
+            && waiting[0].contains("dayshift tasks approve T-0003"),
+        "the row says why it waits and what to do: {}",
+        waiting[0]
+    );
+    assert!(
+        !report
+            .split("## Waiting on a person")
+            .nth(1)
+            .unwrap()
+            .split("\n## ")
+            .next()
+            .unwrap()
+            .contains("T-0002"),
+        "the failed task is not waiting:\n{report}"
+    );
+    let note_path = home.task("T-0003")["path"].as_str().unwrap().to_string();
+    let note = home.read(&note_path);
+    assert!(
+        note.contains("files: [\"LICENSE\"]") || note.contains("files:\n- LICENSE"),
+        "the planner found the tracked LICENSE the goal names:\n{note}"
+    );
+    let spend = section_rows(&report, "Spend");
+    assert!(
+        spend
+            .iter()
+            .any(|r| r.contains("coder") && r.contains("2 tool run(s)")),
+        "two runs of the coding tool (fix, note; the crash reported nothing) are runs, not calls: {spend:#?}"
+    );
+
+    // an approval written into the file is no approval: the next run sets it back, and the
+    // report says so beside the first reason
+    home.write(
+        &note_path,
+        &note.replace("approval: pending", "approval: approved"),
+    );
+    home.ok(&["run", "work"]);
+    home.ok(&["run", "wrapup"]);
+    let waiting = section_rows(&the_report(&home), "Waiting on a person");
+    assert_eq!(waiting.len(), 1, "{waiting:#?}");
+    assert!(
+        waiting[0].contains("protected paths: note-1.txt")
+            && waiting[0]
+                .contains("was written into the file, not given through `dayshift tasks approve`"),
+        "{}",
+        waiting[0]
+    );
+}
+
+#[test]
+fn a_plan_cut_short_before_writing_daily_plan_writes_it_on_the_next_run() {
+    let home = TestHome::new();
+    home.ok(&["run", "morning", "--date", D1]);
+    let mornings = home.read("DAILY_PLAN.md");
+    home.ok(&["run", "plan", "--date", D1]);
+    let planned = home.read("DAILY_PLAN.md");
+    assert!(planned.contains("T-0001 backlog"), "{planned}");
+    // as if the planner was killed after creating the tasks, before writing the file
+    home.write("DAILY_PLAN.md", &mornings);
+    let out = home.ok(&["run", "plan", "--date", D1]);
+    assert_eq!(home.task_files("backlog").len(), goals_of_example());
+    assert_eq!(
+        mask_timestamps(&home.read("DAILY_PLAN.md")),
+        mask_timestamps(&planned),
+        "{}",
+        stderr(&out)
+    );
+    // and with nothing missing, nothing is written
+    let before = home.read("DAILY_PLAN.md");
+    let out = home.ok(&["run", "plan", "--date", D1]);
+    assert!(
+        stdout(&out).contains("nothing to plan for 2026-11-21")
+            || stderr(&out).contains("nothing to plan for 2026-11-21"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(home.read("DAILY_PLAN.md"), before);
 }

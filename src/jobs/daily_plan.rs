@@ -2,8 +2,13 @@
 //! from VISION.md and the queue, stored as JSON, and rendered as DAILY_PLAN.md.
 //!
 //! The markdown is a function of the stored plan and the queue as it is now, so the planner
-//! can re-render it with the tasks it created, and a second run of the day writes the same
-//! file (but for its timestamp).
+//! can re-render it with the tasks it created.
+//!
+//! A day has one plan. The morning of a date that already has one changes nothing while
+//! VISION.md is the same (the plan records the SHA-256 of the text it was made from), and
+//! when VISION.md changed it only *amends* the plan ([`DailyPlan::amend`]): goals planned
+//! earlier keep their place, new goals are appended — a goal finished or failed earlier
+//! that day never drops out of the day's plan or its report.
 
 use std::collections::BTreeMap;
 
@@ -37,6 +42,10 @@ pub struct DailyPlan {
     /// The orchestrator model's reasoning, when a model chose the day.
     #[serde(default)]
     pub reasoning: Option<Reasoning>,
+    /// SHA-256 (hex) of the VISION.md text this plan was made (or last amended) from; a
+    /// plan stored before this field existed has none and is amended by the next morning.
+    #[serde(default)]
+    pub vision_sha256: Option<String>,
 }
 
 /// Why the model chose what it chose.
@@ -96,6 +105,7 @@ impl DailyPlan {
             capacity,
             budget,
             reasoning: None,
+            vision_sha256: Some(vision_sha256(&vision.text)),
         };
         let mut goals: Vec<&Goal> = vision.vision.goals.iter().collect();
         goals.sort_by_key(|g| (g.priority, g.line));
@@ -122,6 +132,62 @@ impl DailyPlan {
             list.push(planned);
         }
         plan
+    }
+
+    /// Every goal of the plan, in any list.
+    fn goal_ids(&self) -> std::collections::BTreeSet<&str> {
+        self.today
+            .iter()
+            .chain(&self.research)
+            .chain(&self.deferred)
+            .chain(&self.waiting)
+            .chain(&self.done)
+            .map(|g| g.goal_id.as_str())
+            .collect()
+    }
+
+    /// Amend the day's plan after VISION.md changed, from `fresh` (the plan the morning
+    /// would make now): every goal planned earlier stays in its list, and goals new to the
+    /// plan are appended — code goals to today while the day's capacity lasts (goals done
+    /// earlier today count against it), then to deferred; ideas to research likewise. The
+    /// title, notes, diff, budget line and VISION.md hash are `fresh`'s. Returns the ids
+    /// appended. The orchestrator is not asked again: the model chose the day once.
+    pub fn amend(&mut self, fresh: DailyPlan) -> Vec<String> {
+        let known: std::collections::BTreeSet<String> =
+            self.goal_ids().into_iter().map(str::to_string).collect();
+        let mut added = Vec::new();
+        let fresh_goals = fresh
+            .today
+            .into_iter()
+            .chain(fresh.research)
+            .chain(fresh.deferred)
+            .chain(fresh.waiting)
+            .chain(fresh.done);
+        let mut new_goals: Vec<PlannedGoal> = fresh_goals
+            .filter(|g| !known.contains(&g.goal_id))
+            .collect();
+        new_goals.sort_by_key(|g| (g.priority, g.line));
+        for goal in new_goals {
+            added.push(goal.goal_id.clone());
+            let list = if goal.kind == GoalKind::Research {
+                if self.research.len() < self.capacity as usize {
+                    &mut self.research
+                } else {
+                    &mut self.deferred
+                }
+            } else if self.today.len() < self.capacity as usize {
+                &mut self.today
+            } else {
+                &mut self.deferred
+            };
+            list.push(goal);
+        }
+        self.title = fresh.title;
+        self.diff = fresh.diff;
+        self.notes = fresh.notes;
+        self.budget = fresh.budget;
+        self.vision_sha256 = fresh.vision_sha256;
+        added
     }
 
     /// Every goal that could be worked on today, most urgent first.
@@ -244,6 +310,12 @@ impl DailyPlan {
     }
 }
 
+/// The hash a plan records of the VISION.md text it was made from.
+pub fn vision_sha256(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    format!("{:x}", Sha256::digest(text.as_bytes()))
+}
+
 fn render_diff(diff: &VisionDiff) -> String {
     let Some(since) = diff.since else {
         return "## What changed in VISION.md\n\nFirst plan: every goal is new.\n\n".to_string();
@@ -320,4 +392,80 @@ fn tasks_by_goal(tasks: &[TaskRow]) -> BTreeMap<&str, Vec<&TaskRow>> {
         }
     }
     map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn goal(id: &str, priority: Priority, kind: GoalKind, line: u64) -> PlannedGoal {
+        PlannedGoal {
+            goal_id: id.into(),
+            text: format!("goal {id}"),
+            priority,
+            kind,
+            section: "Priority".into(),
+            line,
+        }
+    }
+
+    fn plan(today: Vec<PlannedGoal>, done: Vec<PlannedGoal>, hash: &str) -> DailyPlan {
+        DailyPlan {
+            day: NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
+            title: None,
+            diff: VisionDiff::default(),
+            today,
+            research: vec![],
+            deferred: vec![],
+            waiting: vec![],
+            done,
+            notes: vec![],
+            capacity: 3,
+            budget: String::new(),
+            reasoning: None,
+            vision_sha256: Some(hash.into()),
+        }
+    }
+
+    #[test]
+    fn an_amended_plan_keeps_every_goal_and_appends_new_ones_within_capacity() {
+        use GoalKind::{Code, Research};
+        use Priority::{Critical, High, Low};
+        let (a, b, c) = (
+            goal("g-a", High, Code, 1),
+            goal("g-b", High, Code, 2),
+            goal("g-c", Low, Code, 3),
+        );
+        // the morning planned a and b; a is done since, so a fresh build has it under done
+        let mut stored = plan(vec![a.clone(), b.clone()], vec![], "old");
+        let new_urgent = goal("g-n", Critical, Code, 0);
+        let new_idea = goal("g-i", Low, Research, 9);
+        let fresh = DailyPlan {
+            research: vec![new_idea.clone()],
+            ..plan(
+                vec![new_urgent.clone(), b.clone(), c.clone()],
+                vec![a.clone()],
+                "new",
+            )
+        };
+        let added = stored.amend(fresh);
+        assert_eq!(added, ["g-n", "g-c", "g-i"], "new goals, most urgent first");
+        assert_eq!(
+            stored.today,
+            [a, b, new_urgent],
+            "planned goals keep their place; one new goal fits the capacity of 3"
+        );
+        assert_eq!(stored.deferred, [c], "the next is over capacity");
+        assert_eq!(stored.research, [new_idea]);
+        assert!(
+            stored.done.is_empty(),
+            "a goal done today stays where it was planned"
+        );
+        assert_eq!(stored.vision_sha256.as_deref(), Some("new"));
+
+        let again = stored.clone();
+        let fresh = again.clone();
+        assert!(stored.amend(fresh).is_empty(), "nothing new: nothing added");
+        assert_eq!(stored, again);
+    }
 }

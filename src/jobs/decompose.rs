@@ -203,25 +203,10 @@ fn load_saved(path: &Path) -> Result<Option<PlannerAnswer>> {
 
 /// The target's tracked files (`git ls-files`), capped; empty when it is not cloned.
 fn target_files(clone: &Path) -> (Vec<String>, bool) {
-    if !clone.join(".git").exists() {
-        return (Vec::new(), false);
-    }
-    let out = process::run(
-        &Spec::new("git", &["ls-files"])
-            .own_tool()
-            .cwd(clone)
-            .timeout(Duration::from_secs(30)),
-    );
-    let Ok(out) = out.map(|o| o.stdout) else {
-        return (Vec::new(), false);
-    };
-    let files: Vec<String> = out
-        .lines()
-        .take(MAX_FILES + 1)
-        .map(str::to_string)
-        .collect();
+    let mut files = super::files_named::tracked_files(clone);
     let truncated = files.len() > MAX_FILES;
-    (files.into_iter().take(MAX_FILES).collect(), truncated)
+    files.truncate(MAX_FILES);
+    (files, truncated)
 }
 
 /// Lines of the target that mention the goal's longer words (`git grep`), capped.

@@ -6,6 +6,7 @@
 
 pub mod daily_plan;
 pub mod decompose;
+pub mod files_named;
 mod morning;
 mod name;
 pub mod orchestrate;

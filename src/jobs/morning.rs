@@ -4,6 +4,11 @@
 //! one, the orchestrator chooses and orders them and says why ([`super::orchestrate`]).
 //! Nothing is written until everything is known: a VISION.md that cannot be understood, a
 //! failed model call or an unusable answer fails the job and the previous plan stays.
+//!
+//! A day is planned once. Run again for a date that has a plan, the morning does nothing
+//! while VISION.md is the text that plan was made from, and amends the plan when it is not
+//! ([`DailyPlan::amend`]: new goals appended, none dropped) — so a second `day` on the same
+//! date cannot shrink the plan to the goals still open, nor lose the morning's record.
 
 use chrono::NaiveDate;
 
@@ -18,17 +23,30 @@ use crate::store::Event;
 pub fn run(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOutcome> {
     let understood = ctx.read_vision(day)?;
     let tasks = ctx.store.tasks()?;
-    let mut plan = DailyPlan::build(
+    let fresh = DailyPlan::build(
         day,
         &understood,
         &tasks,
         ctx.config.agents.max_tasks_per_day,
         budget_line(ctx, day)?,
     );
-    if let Some(model) = model {
-        let chosen = orchestrate::choose(ctx, model, &plan, &understood, &tasks, day)?;
-        plan.apply(&chosen.value);
-    }
+    let (plan, amended) = match stored_plan(ctx, day)? {
+        Some(stored) if stored.vision_sha256.as_deref() == fresh.vision_sha256.as_deref() => {
+            return unchanged(ctx, day, &stored, &tasks);
+        }
+        Some(mut stored) => {
+            let added = stored.amend(fresh);
+            (stored, Some(added))
+        }
+        None => {
+            let mut plan = fresh;
+            if let Some(model) = model {
+                let chosen = orchestrate::choose(ctx, model, &plan, &understood, &tasks, day)?;
+                plan.apply(&chosen.value);
+            }
+            (plan, None)
+        }
+    };
     understood
         .snapshot(day)
         .save(&ctx.home.snapshots_dir(), &understood.text)?;
@@ -37,19 +55,76 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOu
     let path = ctx.home.daily_plan();
     ctx.write_redacted(&path, &plan.render(&tasks, ctx.now()))?;
     let changes = plan.diff.changes().count();
-    let detail = serde_json::json!({"day": day, "today": plan.today.len(), "research": plan.research.len(), "changes": changes});
-    ctx.audit(Event::new(ctx.now(), JobName::Morning.agent(), "plan.written").detail(detail))?;
+    let mut detail = serde_json::json!({"day": day, "today": plan.today.len(), "research": plan.research.len(), "changes": changes});
+    let counts = format!(
+        "{} goals today, {} to research, {} deferred, {} waiting on a person",
+        plan.today.len(),
+        plan.research.len(),
+        plan.deferred.len(),
+        plan.waiting.len()
+    );
+    let (action, summary) = match &amended {
+        None => (
+            "plan.written",
+            format!("{counts}; {changes} change(s) in VISION.md"),
+        ),
+        Some(added) => {
+            detail["added"] = serde_json::json!(added);
+            (
+                "plan.amended",
+                format!(
+                    "morning already ran for {day}; VISION.md changed since, so the plan was amended: {} goal(s) added, none dropped; {counts}",
+                    added.len()
+                ),
+            )
+        }
+    };
+    ctx.audit(Event::new(ctx.now(), JobName::Morning.agent(), action).detail(detail))?;
     Ok(JobOutcome {
         job: JobName::Morning,
         day,
-        summary: format!(
-            "{} goals today, {} to research, {} deferred, {} waiting on a person; {changes} change(s) in VISION.md",
-            plan.today.len(),
-            plan.research.len(),
-            plan.deferred.len(),
-            plan.waiting.len()
-        ),
+        summary,
         wrote: vec![path],
+    })
+}
+
+/// The plan stored for `day`, if the morning made one. One this dayshift cannot read (a
+/// plan written by another version) counts as none, with a warning: the day is planned
+/// again rather than left unplannable.
+fn stored_plan(ctx: &Ctx, day: NaiveDate) -> Result<Option<DailyPlan>> {
+    let Some(json) = ctx.store.load_plan(day)? else {
+        return Ok(None);
+    };
+    Ok(serde_json::from_str(&json)
+        .inspect_err(|e| {
+            tracing::warn!("the stored plan for {day} cannot be read ({e}); planning {day} again")
+        })
+        .ok())
+}
+
+/// The morning of a day already planned from this very VISION.md: nothing to do. Only a
+/// DAILY_PLAN.md that went missing is written again, from the stored plan.
+fn unchanged(
+    ctx: &Ctx,
+    day: NaiveDate,
+    plan: &DailyPlan,
+    tasks: &[crate::store::TaskRow],
+) -> Result<JobOutcome> {
+    let path = ctx.home.daily_plan();
+    let mut wrote = Vec::new();
+    if !path.exists() {
+        ctx.write_redacted(&path, &plan.render(tasks, ctx.now()))?;
+        wrote.push(path);
+    }
+    let summary =
+        format!("morning already ran for {day} and VISION.md has not changed; nothing to do");
+    let detail = serde_json::json!({"day": day, "why": summary});
+    ctx.audit(Event::new(ctx.now(), JobName::Morning.agent(), "plan.unchanged").detail(detail))?;
+    Ok(JobOutcome {
+        job: JobName::Morning,
+        day,
+        summary,
+        wrote,
     })
 }
 

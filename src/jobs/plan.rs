@@ -2,10 +2,17 @@
 //!
 //! For each planned goal that has no task yet, one task in tasks/backlog (ideas become
 //! research tasks). Backlog tasks whose goal is no longer in VISION.md move to failed with
-//! the reason written in them; a reworded goal renames its backlog task. Every step checks
-//! what is already on disk first, so a re-run (or a run after a crash) adds nothing twice.
+//! the reason written in them; a reworded goal renames its backlog task when that task
+//! still bears the old wording. Every step checks what is already on disk first, so a
+//! re-run (or a run after a crash) adds nothing twice.
 //! While any task file cannot be parsed the planner refuses to run: that file's goal is
-//! unknown, and planning anyway could give the goal a second task.
+//! unknown, and planning anyway could give the goal a second task. A run that finds nothing
+//! to create, close or rename writes nothing — DAILY_PLAN.md stays byte for byte as the
+//! morning (or the planner's first run) left it — and says so; unless DAILY_PLAN.md is not
+//! the day's or misses a task of a planned goal (a run cut short before writing it).
+//!
+//! A model-free task's `files` are the names its goal gives, resolved against the target's
+//! tracked files ([`super::files_named`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,6 +21,7 @@ use chrono::NaiveDate;
 use super::JobName;
 use super::daily_plan::{DailyPlan, PlannedGoal};
 use super::decompose;
+use super::files_named::{files_named_in, tracked_files};
 use super::orchestrate::Model;
 use super::runner::JobOutcome;
 use crate::context::Ctx;
@@ -21,7 +29,7 @@ use crate::error::{Error, Result};
 use crate::store::{Event, TaskRow};
 use crate::tasks::queue::TaskDraft;
 use crate::tasks::{Task, TaskKind, TaskState};
-use crate::vision::{GoalKind, Snapshot};
+use crate::vision::{Change, GoalKind, Snapshot, VisionDiff};
 
 const ACTOR: &str = "planner";
 
@@ -51,22 +59,47 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOu
         .filter(|t| t.state == TaskState::Backlog)
         .collect();
     let closed = close_removed_goals(ctx, &backlog, &current, day)?;
-    let renamed = follow_reworded_goals(ctx, &backlog, &current)?;
+    let renamed = follow_reworded_goals(ctx, &backlog, &plan.diff)?;
+    // a goal removed from VISION.md since the morning gets no task (an amended plan keeps it)
+    let still_wanted =
+        |g: &&PlannedGoal| current.is_empty() || current.contains_key(g.goal_id.as_str());
     let created = match model {
         None => {
             let has_task: BTreeSet<&str> = tasks.iter().filter_map(|t| t.goal.as_deref()).collect();
-            let drafts: Vec<TaskDraft> = plan
+            let wanted: Vec<&PlannedGoal> = plan
                 .to_plan()
+                .filter(still_wanted)
                 .filter(|g| !has_task.contains(g.goal_id.as_str()))
-                .map(|g| draft_for(g, &plan.notes))
+                .collect();
+            let tracked = if wanted.is_empty() {
+                Vec::new()
+            } else {
+                tracked_files(&ctx.home.target_clone())
+            };
+            let drafts: Vec<TaskDraft> = wanted
+                .into_iter()
+                .map(|g| draft_for(g, &plan.notes, &tracked))
                 .collect();
             create(ctx, drafts)?
         }
-        Some(model) => create_with_model(ctx, model, &plan, day)?,
+        Some(model) => create_with_model(ctx, model, &plan, day, &still_wanted)?,
     };
 
     let tasks = ctx.store.tasks()?;
     let path = ctx.home.daily_plan();
+    if created.is_empty() && closed == 0 && renamed == 0 && shows_every_task(&path, &plan, &tasks) {
+        let summary = format!(
+            "nothing to plan for {day}: every goal of the day's plan has its task(s) already; DAILY_PLAN.md left as it is"
+        );
+        let detail = serde_json::json!({"day": day, "why": summary});
+        ctx.audit(Event::new(ctx.now(), ACTOR, "plan.unchanged").detail(detail))?;
+        return Ok(JobOutcome {
+            job: JobName::Plan,
+            day,
+            summary,
+            wrote: vec![],
+        });
+    }
     ctx.write_redacted(&path, &plan.render(&tasks, ctx.now()))?;
     let mut wrote: Vec<_> = created.iter().map(|t| t.path.clone()).collect();
     wrote.push(path);
@@ -79,6 +112,21 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOu
         ),
         wrote,
     })
+}
+
+/// Whether DAILY_PLAN.md is the plan of this day and names every task of its planned goals
+/// — false when a run was cut short after creating tasks and before writing the file, so
+/// the next run writes it though it creates nothing.
+fn shows_every_task(path: &std::path::Path, plan: &DailyPlan, tasks: &[TaskRow]) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    let goals: BTreeSet<&str> = plan.to_plan().map(|g| g.goal_id.as_str()).collect();
+    text.starts_with(&format!("# Daily plan — {}\n", plan.day))
+        && tasks
+            .iter()
+            .filter(|t| t.goal.as_deref().is_some_and(|g| goals.contains(g)))
+            .all(|t| text.contains(&t.id.to_string()))
 }
 
 /// Create tasks in the backlog, mirror and audit each. The text comes from VISION.md and
@@ -116,9 +164,10 @@ fn create_with_model(
     model: &Model,
     plan: &DailyPlan,
     day: NaiveDate,
+    wanted: &dyn Fn(&&PlannedGoal) -> bool,
 ) -> Result<Vec<Task>> {
     let mut created = Vec::new();
-    for goal in plan.to_plan() {
+    for goal in plan.to_plan().filter(wanted) {
         // the queue as it is now: the planner must see the tasks made for earlier goals
         let tasks = &ctx.store.tasks()?;
         let has_any = tasks
@@ -180,37 +229,40 @@ fn close_removed_goals(
     Ok(orphans.len())
 }
 
-/// A backlog task follows its goal's new wording (title and a log line), once.
-fn follow_reworded_goals(
-    ctx: &Ctx,
-    backlog: &[&TaskRow],
-    current: &BTreeMap<&str, &str>,
-) -> Result<usize> {
+/// A backlog task titled after its goal's old wording follows the new one (title and a
+/// log line), once. Only a goal the day's diff says was reworded, and only a title that is
+/// the old wording: a title the planner model or a person gave is never overwritten.
+fn follow_reworded_goals(ctx: &Ctx, backlog: &[&TaskRow], diff: &VisionDiff) -> Result<usize> {
     let mut renamed = 0;
-    for row in backlog {
-        let Some(text) = row.goal.as_deref().and_then(|g| current.get(g)) else {
+    for entry in &diff.entries {
+        let Change::Changed { old_text, .. } = &entry.change else {
             continue;
         };
-        let title = title_for(text);
-        if row.title == title {
+        let (old_title, title) = (title_for(old_text), title_for(&entry.text));
+        if old_title == title {
             continue;
         }
-        let mut task = ctx.queue.find(row.id)?;
-        let message = format!("goal reworded in VISION.md: \"{text}\"");
-        task.log(ctx.now(), ACTOR, &message);
-        let old = std::mem::replace(&mut task.meta.title, title);
-        ctx.save_task(
-            &task,
-            ACTOR,
-            "task.updated",
-            serde_json::json!({"title": {"from": old, "to": task.meta.title}}),
-        )?;
-        renamed += 1;
+        let rows = backlog.iter().filter(|row| {
+            row.goal.as_deref() == Some(entry.goal_id.as_str()) && row.title == old_title
+        });
+        for row in rows {
+            let mut task = ctx.queue.find(row.id)?;
+            let message = format!("goal reworded in VISION.md: \"{}\"", entry.text);
+            task.log(ctx.now(), ACTOR, &message);
+            let old = std::mem::replace(&mut task.meta.title, title.clone());
+            ctx.save_task(
+                &task,
+                ACTOR,
+                "task.updated",
+                serde_json::json!({"title": {"from": old, "to": task.meta.title}}),
+            )?;
+            renamed += 1;
+        }
     }
     Ok(renamed)
 }
 
-fn draft_for(goal: &PlannedGoal, notes: &[String]) -> TaskDraft {
+fn draft_for(goal: &PlannedGoal, notes: &[String], tracked: &[String]) -> TaskDraft {
     let research = goal.kind == GoalKind::Research;
     let mut description = format!(
         "From VISION.md, \"{}\" (line {}):\n\n> {}\n",
@@ -235,7 +287,7 @@ fn draft_for(goal: &PlannedGoal, notes: &[String]) -> TaskDraft {
         } else {
             TaskKind::Code
         },
-        files: paths_named_in(&goal.text),
+        files: files_named_in(&goal.text, tracked),
         depends_on: vec![],
         acceptance: vec![if research {
             format!("a report in reports/research/ answers: {}", goal.text)
@@ -254,47 +306,4 @@ fn title_for(goal_text: &str) -> String {
         title.push('…');
     }
     title
-}
-
-/// Paths a goal names, like `core/settings.py`: words with a `/` or a file extension.
-fn paths_named_in(text: &str) -> Vec<String> {
-    let mut paths: Vec<String> = text
-        .split_whitespace()
-        .map(|w| {
-            w.trim_matches(|c: char| "`'\"(),;:!?".contains(c))
-                .trim_end_matches('.')
-        })
-        .filter(|w| !w.contains("://") && !w.starts_with('/') && !w.contains(".."))
-        .filter(|w| {
-            let ext = w.rsplit_once('.').map(|(stem, ext)| {
-                stem.len() >= 2
-                    && (1..=5).contains(&ext.len())
-                    && ext.chars().all(|c| c.is_ascii_alphanumeric())
-                    && ext.chars().any(|c| c.is_ascii_alphabetic())
-            });
-            w.contains('/') && w.len() > 2
-                || ext == Some(true) && w.chars().any(|c| c.is_ascii_lowercase())
-        })
-        .map(str::to_string)
-        .collect();
-    paths.dedup();
-    paths
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_are_found_in_goal_text() {
-        assert_eq!(
-            paths_named_in("Fix the CSRF bug in core/settings.py."),
-            vec!["core/settings.py"]
-        );
-        assert_eq!(
-            paths_named_in("Update `README.md` and docs/"),
-            vec!["README.md", "docs/"]
-        );
-        assert!(paths_named_in("See https://x.io/a and e.g. v1.2 and ../etc/passwd").is_empty());
-    }
 }

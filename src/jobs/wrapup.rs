@@ -1,7 +1,15 @@
 //! `wrapup` (orchestrator, model-free): reports/daily/YYYY-MM-DD.md and PROGRESS.md.
 //!
 //! Both files are rewritten whole from the store and the folders, so running the wrap-up
-//! twice updates them instead of appending.
+//! twice updates them instead of appending. The Planned table is the day's stored plan
+//! (which a re-run of the morning never shrinks), whatever is open now.
+//!
+//! Each task is in one section: Done and Failed list the day's moves (failed tasks of
+//! earlier days are named under Failed, never as waiting); "Waiting on a person" lists only
+//! open tasks with an approval pending, each with the reason it waits — the `why` of its
+//! last `task.escalated` event (protected path, risk, failed merge or push, removed tests).
+//! The Spend table counts what each row is: a coding tool's runs (one usage record per run,
+//! however many requests the tool made inside it) or dayshift's own model requests.
 
 use std::collections::BTreeMap;
 
@@ -126,33 +134,34 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
             ));
             out.push('\n');
         }
+        if state == TaskState::Failed {
+            out.push_str(&still_failed(tasks, &rows));
+        }
     }
 
     out.push_str("## Waiting on a person\n\n");
-    let waiting: Vec<Vec<String>> = tasks
+    let mut waiting: Vec<Vec<String>> = Vec::new();
+    for t in tasks
         .iter()
-        .filter_map(|t| {
-            let what = match (t.state, t.approval) {
-                (TaskState::Failed, _) => format!(
-                    "failed: {} — `dayshift tasks retry {}` to try again",
-                    t.reason.as_deref().unwrap_or("no reason recorded"),
-                    t.id
-                ),
-                (s, Some(Approval::Pending)) if s.is_open() => {
-                    format!(
-                        "needs approval — `dayshift tasks approve {}` or `reject {}`",
-                        t.id, t.id
-                    )
-                }
-                _ => return None,
-            };
-            Some(vec![t.id.to_string(), t.title.clone(), what])
-        })
-        .collect();
+        .filter(|t| t.state.is_open() && t.approval == Some(Approval::Pending))
+    {
+        waiting.push(vec![
+            t.id.to_string(),
+            t.title.clone(),
+            waits_because(ctx, t)?,
+            format!(
+                "`dayshift tasks approve {}` (the next work run merges it) or `dayshift tasks reject {}`",
+                t.id, t.id
+            ),
+        ]);
+    }
     if waiting.is_empty() {
         out.push_str("Nobody is waited on.\n\n");
     } else {
-        out.push_str(&table(&["task", "title", "what is needed"], &waiting));
+        out.push_str(&table(
+            &["task", "title", "why it waits", "what is needed"],
+            &waiting,
+        ));
         out.push('\n');
     }
 
@@ -180,7 +189,7 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
             .map(|u| {
                 vec![
                     u.agent.clone(),
-                    u.calls.to_string(),
+                    counted(ctx, &u.agent, u.calls),
                     u.input_tokens.to_string(),
                     u.output_tokens.to_string(),
                     format!("${:.4}", u.cost_usd),
@@ -188,7 +197,13 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
             })
             .collect();
         out.push_str(&table(
-            &["agent", "calls", "input tokens", "output tokens", "cost"],
+            &[
+                "agent",
+                "tool runs / model requests",
+                "input tokens",
+                "output tokens",
+                "cost",
+            ],
             &rows,
         ));
         out.push('\n');
@@ -246,6 +261,78 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
         out.push('\n');
     }
     Ok(out)
+}
+
+/// Failed tasks that did not fail on this day (so are not in its Failed table), named in
+/// one line with how to try one again.
+fn still_failed(tasks: &[TaskRow], failed_today: &[Vec<String>]) -> String {
+    let today: std::collections::BTreeSet<&str> = failed_today
+        .iter()
+        .filter_map(|r| r.first().map(String::as_str))
+        .collect();
+    let earlier: Vec<String> = tasks
+        .iter()
+        .filter(|t| t.state == TaskState::Failed && !today.contains(t.id.to_string().as_str()))
+        .map(|t| t.id.to_string())
+        .collect();
+    if earlier.is_empty() {
+        return String::new();
+    }
+    format!(
+        "Failed on earlier days and still failed: {}. `dayshift tasks retry <id>` tries one again.\n\n",
+        earlier.join(", ")
+    )
+}
+
+/// Why an open task waits for a person: the `why` of its last `task.escalated` event (the
+/// work loop writes one each time it hands a task to a person), else its recorded reason —
+/// and, when an approval written into the file was set back to pending since, that too.
+fn waits_because(ctx: &Ctx, task: &TaskRow) -> Result<String> {
+    let last = |action: &str| -> Result<Option<Event>> {
+        Ok(ctx.store.task_events(task.id, action)?.into_iter().last())
+    };
+    let escalated = last("task.escalated")?;
+    let why = escalated
+        .as_ref()
+        .and_then(|e| e.detail["why"].as_str().map(str::to_string))
+        .or_else(|| task.reason.clone())
+        .unwrap_or_else(|| "no reason recorded (approval set by hand?)".to_string());
+    // the next column says what to do: keep only the reason
+    let why = why.strip_prefix("waiting for a person: ").unwrap_or(&why);
+    let why = why.split("; `dayshift tasks approve").next().unwrap_or(why);
+    let unverified =
+        last("approval.unverified")?.filter(|u| escalated.as_ref().is_none_or(|e| u.at >= e.at));
+    Ok(match unverified {
+        Some(u) => format!(
+            "{why}; `approval: approved` was written into the file, not given through `dayshift tasks approve` ({})",
+            u.detail["why"]
+                .as_str()
+                .unwrap_or("no record of a person's approval")
+        ),
+        None => why.to_string(),
+    })
+}
+
+/// A Spend row's count, named for what it counts. The coder's records are one per run of
+/// its coding tool (Aider or a CLI makes many model requests inside one run, which dayshift
+/// does not see); with the native engine, and for every other agent, they are dayshift's
+/// own model requests.
+fn counted(ctx: &Ctx, agent: &str, records: u64) -> String {
+    use crate::config::AgentName;
+    use crate::config::agents::EngineKind;
+    let tool_runs = agent == AgentName::Coder.to_string()
+        && ctx
+            .config
+            .agents
+            .agents
+            .get(&AgentName::Coder)
+            .and_then(|c| c.engine)
+            .is_none_or(|e| e != EngineKind::Native);
+    if tool_runs {
+        format!("{records} tool run(s)")
+    } else {
+        format!("{records} request(s)")
+    }
 }
 
 fn render_progress(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String> {
