@@ -389,6 +389,18 @@ fn a_refused_push_stops_the_loop_needs_no_person_and_the_next_run_merges() {
         "backlog",
         "no more work started"
     );
+    home.ok(&["run", "wrapup"]);
+    let day = chrono::Utc::now().date_naive();
+    let report = home.read(&format!("reports/daily/{day}.md"));
+    let unpushed = section(&report, "## Not merged yet: the push failed");
+    assert!(
+        unpushed.contains("| T-0001 |") && unpushed.contains("main is protected"),
+        "{report}"
+    );
+    assert!(
+        !section(&report, "## Waiting on a person").contains("T-0001"),
+        "{report}"
+    );
     assert_eq!(
         git(&home.path("workspace/target"), &["status", "--porcelain"]),
         ""

@@ -165,6 +165,9 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
         out.push('\n');
     }
 
+    out.push_str(&unpushed(ctx, tasks)?);
+    out.push_str(&where_merges_are(ctx));
+
     out.push_str("## Queue\n\n");
     let counts: Vec<Vec<String>> = TaskState::ALL
         .iter()
@@ -282,6 +285,43 @@ fn still_failed(tasks: &[TaskRow], failed_today: &[Vec<String>]) -> String {
         "Failed on earlier days and still failed: {}. `dayshift tasks retry <id>` tries one again.\n\n",
         earlier.join(", ")
     )
+}
+
+/// Tasks merged in the clone whose push failed (in review, no person asked): what failed,
+/// from their last `task.merge_failed` event. Empty when there are none.
+fn unpushed(ctx: &Ctx, tasks: &[TaskRow]) -> Result<String> {
+    let mut rows = Vec::new();
+    for t in tasks
+        .iter()
+        .filter(|t| t.state == TaskState::InReview && t.approval.is_none())
+    {
+        let Some(failed) = ctx.store.task_events(t.id, "task.merge_failed")?.pop() else {
+            continue;
+        };
+        let why = failed.detail["why"].as_str().unwrap_or("").to_string();
+        rows.push(vec![t.id.to_string(), t.title.clone(), why]);
+    }
+    if rows.is_empty() {
+        return Ok(String::new());
+    }
+    Ok(format!(
+        "## Not merged yet: the push failed\n\nNobody needs to decide anything: fix what the message says and the next work run merges them.\n\n{}\n",
+        table(&["task", "title", "what failed"], &rows)
+    ))
+}
+
+/// Where the day's merges are, when that is not origin: a person's own checkout as `repo`
+/// keeps them in the clone ([`crate::target::publish`]). Empty otherwise.
+fn where_merges_are(ctx: &Ctx) -> String {
+    let clone = ctx.home.target_clone();
+    let base = &ctx.config.target.base_branch;
+    match crate::target::publish_plan(&clone, base) {
+        Ok(plan @ crate::target::Publish::KeepInClone { .. }) => format!(
+            "## Where the merges are\n\nNot pushed: {}.\n\n",
+            plan.describe(&clone, base)
+        ),
+        _ => String::new(),
+    }
 }
 
 /// Why an open task waits for a person: the `why` of its last `task.escalated` event (the
