@@ -7,17 +7,25 @@
 //! work tree's diff. Aider gets a HOME of its own, a model-metadata file (so it never
 //! downloads a price list), no auto-commits, a closed stdin, the task in a message file
 //! (`--message-file`, in a private directory removed after the run) and the API key only
-//! through its environment — never on the command line, where `ps` would show it. Confined,
+//! through its environment — never on the command line, where `ps` would show it. A keyless
+//! local server (Ollama, llama.cpp, vLLM, LM Studio: a `base_url` and no `api_key_env`)
+//! still needs a key for Aider to start (litellm's OpenAI client refuses to run without
+//! one): it gets [`PLACEHOLDER_KEY`], which such a server ignores. Confined,
 //! it may write the worktree and its own state directory, and reaches its model's endpoint
 //! (the provider's base URL) and nothing else.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{Assignment, Engine, EngineError, EngineReport, Spent, tail, task_prompt};
+use super::failure::{message_at, message_of};
+use super::{Assignment, Engine, EngineError, EngineReport, ProviderRef, Spent, tail, task_prompt};
 use crate::llm::Usage;
 use crate::process::{self, Spec};
 use crate::sandbox::Scratch;
+
+/// The key Aider gets for a keyless OpenAI-compatible server: its client will not start
+/// without one, and a local server ignores it.
+pub const PLACEHOLDER_KEY: &str = "dayshift-no-key";
 
 #[derive(Clone)]
 pub struct AiderEngine {
@@ -29,6 +37,9 @@ pub struct AiderEngine {
     pub api_base: Option<String>,
     /// The environment variable Aider reads the key from, and the key.
     pub api_key: Option<(String, String)>,
+    /// The variable the key comes from in config/.env (`api_key_env`, or the kind's
+    /// default), to name it when the key is refused; `None` for a keyless server.
+    pub key_env: Option<String>,
     /// `diff` (search/replace) or `whole`.
     pub edit_format: String,
     /// Aider's own HOME and metadata file live here (e.g. `.dayshift/aider/`).
@@ -60,13 +71,15 @@ pub struct AiderOutput {
 impl AiderOutput {
     pub fn parse(output: &str) -> Self {
         let mut out = Self::default();
-        for line in output.lines().map(str::trim) {
+        for (at, line) in output.lines().enumerate() {
+            let line = line.trim();
             if let Some(file) = line.strip_prefix("Applied edit to ") {
                 out.applied.push(file.trim().to_string());
             } else if line.contains("did not conform to the edit format") {
                 out.nonconforming = true;
             } else if line.contains("litellm.") && line.contains("Error") {
-                out.errors.push(line.to_string());
+                // litellm's messages run over several of Aider's wrapped lines
+                out.errors.push(message_at(output, at));
             } else if let Some(rest) = line.strip_prefix("Tokens: ") {
                 let (tokens, cost) = rest
                     .split_once("Cost:")
@@ -159,13 +172,19 @@ impl AiderEngine {
     /// Where Aider talks to its model: the provider's base URL, else the API its model
     /// prefix names. Confined, it may connect nowhere else.
     pub fn endpoints(&self) -> Vec<crate::sandbox::Endpoint> {
-        let url = self.api_base.clone().unwrap_or_else(|| {
+        crate::sandbox::Endpoint::of_url(&self.base_url())
+            .into_iter()
+            .collect()
+    }
+
+    /// The provider's base URL, else the API its model prefix names.
+    pub fn base_url(&self) -> String {
+        self.api_base.clone().unwrap_or_else(|| {
             match self.model.split_once('/').map(|(prefix, _)| prefix) {
                 Some("anthropic") => "https://api.anthropic.com".into(),
                 _ => "https://api.openai.com".into(),
             }
-        });
-        crate::sandbox::Endpoint::of_url(&url).into_iter().collect()
+        })
     }
 
     fn metadata_file(&self) -> PathBuf {
@@ -210,6 +229,13 @@ impl Engine for AiderEngine {
                 .split_once('/')
                 .map_or(self.model.as_str(), |(_, m)| m),
         )
+    }
+
+    fn provider(&self) -> Option<ProviderRef> {
+        Some(ProviderRef {
+            key_env: self.key_env.clone(),
+            endpoint: self.base_url(),
+        })
     }
 
     fn run(&self, job: &Assignment) -> Result<EngineReport, EngineError> {
@@ -267,6 +293,7 @@ impl Engine for AiderEngine {
             return Err(EngineError::TimedOut {
                 engine: "aider".into(),
                 after: self.timeout,
+                output: text,
             });
         }
         if !out.success() {
@@ -274,7 +301,8 @@ impl Engine for AiderEngine {
             return Err(EngineError::Crashed {
                 engine: "aider".into(),
                 code,
-                tail: tail(&text, 1500).to_string(),
+                tail: message_of(&text),
+                output: text,
             });
         }
         let said = AiderOutput::parse(&text);
@@ -287,19 +315,21 @@ impl Engine for AiderEngine {
                 Some(message) => EngineError::Reported {
                     engine: "aider".into(),
                     message,
+                    output: text,
                 },
                 None => EngineError::NoChange {
                     engine: "aider".into(),
                     said: tail(&text, 600).trim().to_string(),
                     spent: said.spent(),
+                    output: text,
                 },
             });
         }
         let summary = format!("applied edits to {}", said.applied.join(", "));
         Ok(EngineReport {
             summary,
-            output_tail: tail(&text, 4000).to_string(),
             spent: said.spent(),
+            output: text,
             elapsed: out.elapsed,
         })
     }
@@ -325,6 +355,13 @@ mod tests {
         );
         assert!(bad.nonconforming && bad.applied.is_empty());
         assert_eq!(bad.errors, ["litellm.AuthenticationError: bad key"]);
+        let wrapped = AiderOutput::parse(
+            "litellm.AuthenticationError: AuthenticationError: OpenAIException - The api_key \nclient option must be set\nThe API provider is not able to authenticate you.\n",
+        );
+        assert_eq!(
+            wrapped.errors,
+            ["litellm.AuthenticationError: AuthenticationError: OpenAIException - The api_key client option must be set"]
+        );
         assert_eq!(
             AiderOutput::parse("garbage\n\u{0}\n"),
             AiderOutput::default()
