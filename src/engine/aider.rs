@@ -194,6 +194,19 @@ impl AiderEngine {
     fn prepare(&self) -> std::io::Result<PathBuf> {
         let home = self.state_dir.join("home");
         std::fs::create_dir_all(&home)?;
+        self.write_metadata(&self.metadata_file())?;
+        // Aider writes a placeholder identity into the repository's config when git has
+        // none — for a worktree, the clone's shared config, outside the task's tree. Its
+        // own HOME gets one (it never commits: --no-auto-commits).
+        crate::fsx::write_atomic(
+            &home.join(".gitconfig"),
+            b"[user]\n\tname = dayshift coder\n\temail = coder@dayshift.invalid\n",
+        )?;
+        Ok(home)
+    }
+
+    /// The model metadata Aider needs so that it never downloads a price list.
+    fn write_metadata(&self, path: &Path) -> std::io::Result<()> {
         let bare = self
             .model
             .split_once('/')
@@ -205,15 +218,103 @@ impl AiderEngine {
             "litellm_provider": provider, "mode": "chat"
         });
         let metadata = serde_json::json!({ self.model.clone(): entry.clone(), bare: entry });
-        crate::fsx::write_atomic(&self.metadata_file(), metadata.to_string().as_bytes())?;
-        // Aider writes a placeholder identity into the repository's config when git has
-        // none — for a worktree, the clone's shared config, outside the task's tree. Its
-        // own HOME gets one (it never commits: --no-auto-commits).
-        crate::fsx::write_atomic(
-            &home.join(".gitconfig"),
-            b"[user]\n\tname = dayshift coder\n\temail = coder@dayshift.invalid\n",
-        )?;
-        Ok(home)
+        crate::fsx::write_atomic(path, metadata.to_string().as_bytes())
+    }
+
+    /// The environment of an Aider run: its own HOME, no price-list download, no browser, no
+    /// analytics, and the key (never on the command line).
+    fn env(&self, spec: &mut Spec, home: &Path) {
+        spec.env.insert("HOME".into(), home.display().to_string());
+        spec.env
+            .insert("LITELLM_LOCAL_MODEL_COST_MAP".into(), "True".into());
+        spec.env.insert("BROWSER".into(), "true".into());
+        spec.env.insert("AIDER_ANALYTICS".into(), "false".into());
+        if let Some((var, key)) = &self.api_key {
+            spec.env.insert(var.clone(), key.clone());
+        }
+    }
+
+    /// `dayshift doctor`'s preflight: Aider run once the way work runs it — same model,
+    /// base URL, key and environment — on a throwaway directory outside any repository
+    /// (`--no-git`, its own HOME), asking for one word: one tiny request. `Ok` with what it
+    /// reached; the error is classified like a work run's ([`super::failure::classify`]).
+    pub fn preflight(&self, timeout: Duration) -> Result<String, EngineError> {
+        let scratch = Scratch::create("preflight").map_err(|e| {
+            EngineError::Config(format!(
+                "aider: cannot make a directory in {}: {e}",
+                std::env::temp_dir().display()
+            ))
+        })?;
+        let dir = scratch.path();
+        let home = dir.join("home");
+        let (metadata, message) = (dir.join("model-metadata.json"), dir.join("message.md"));
+        std::fs::create_dir_all(&home)
+            .and_then(|()| self.write_metadata(&metadata))
+            .and_then(|()| crate::fsx::write_atomic(&message, b"Answer with the one word: ok"))
+            .map_err(|e| EngineError::Config(format!("aider: cannot prepare the preflight: {e}")))?;
+        let mut args: Vec<String> = vec!["--model".into(), self.model.clone()];
+        if let Some(base) = &self.api_base {
+            args.extend(["--openai-api-base".into(), base.clone()]);
+        }
+        args.extend(["--model-metadata-file".into(), metadata.display().to_string()]);
+        for flag in [
+            "--no-git",
+            "--yes-always",
+            "--no-auto-commits",
+            "--no-check-update",
+            "--no-show-release-notes",
+            "--no-show-model-warnings",
+            "--analytics-disable",
+            "--no-pretty",
+            "--no-stream",
+        ] {
+            args.push(flag.into());
+        }
+        for (flag, value) in [
+            ("--map-tokens", "0".to_string()),
+            ("--chat-history-file", "/dev/null".into()),
+            ("--input-history-file", "/dev/null".into()),
+            ("--message-file", message.display().to_string()),
+        ] {
+            args.extend([flag.into(), value]);
+        }
+        let mut spec = Spec::new(&self.program, &[]).cwd(dir).timeout(timeout);
+        spec.args = args;
+        self.env(&mut spec, &home);
+        let out = process::run(&spec).map_err(|e| EngineError::Spawn {
+            engine: "aider".into(),
+            program: self.program.display().to_string(),
+            detail: e.source.to_string(),
+        })?;
+        let text = format!("{}{}", out.stdout, out.stderr);
+        let said = AiderOutput::parse(&text);
+        if let Some(message) = said.errors.first() {
+            return Err(EngineError::Reported {
+                engine: "aider".into(),
+                message: message.clone(),
+                output: text,
+            });
+        }
+        if out.timed_out() {
+            return Err(EngineError::TimedOut {
+                engine: "aider".into(),
+                after: timeout,
+                output: text,
+            });
+        }
+        if !out.success() {
+            return Err(EngineError::Crashed {
+                engine: "aider".into(),
+                code: out.status.and_then(|s| s.code()),
+                tail: message_of(&text),
+                output: text,
+            });
+        }
+        Ok(format!(
+            "aider reached {} at {} (one request)",
+            self.model,
+            self.base_url()
+        ))
     }
 }
 
@@ -259,14 +360,7 @@ impl Engine for AiderEngine {
             .cwd(job.workdir)
             .timeout(self.timeout);
         spec.args = self.args(job, &message_file);
-        spec.env.insert("HOME".into(), home.display().to_string());
-        spec.env
-            .insert("LITELLM_LOCAL_MODEL_COST_MAP".into(), "True".into());
-        spec.env.insert("BROWSER".into(), "true".into());
-        spec.env.insert("AIDER_ANALYTICS".into(), "false".into());
-        if let Some((var, key)) = &self.api_key {
-            spec.env.insert(var.clone(), key.clone());
-        }
+        self.env(&mut spec, &home);
         let (spec, tool_run) = job
             .tool_confinement()
             .with_egress(self.endpoints())

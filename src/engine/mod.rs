@@ -15,6 +15,7 @@ pub mod command;
 pub mod edits;
 pub mod failure;
 pub mod native;
+pub mod preflight;
 
 use std::path::Path;
 use std::time::Duration;
