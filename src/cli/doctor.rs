@@ -90,17 +90,17 @@ pub fn doctor(home_dir: &Path, json: bool, offline: bool) -> Result<ExitCode> {
         Check::needing_config("coding tool", &home, config, tool_problems),
         sandbox_check(&home, config),
     ];
-    // after the keys and the tool: a missing key or binary is named there once
+    // after the tool check: a missing binary is named there once
     let ready = checks
         .iter()
-        .filter(|c| c.check == "keys" || c.check == "coding tool")
+        .filter(|c| c.check == "coding tool")
         .all(|c| !c.skipped && c.problems.is_empty());
     checks.push(match config {
         None => Check::needing_config(PREFLIGHT, &home, None, |_, _| vec![]),
         Some(_) if offline => Check::skipped(PREFLIGHT, "--offline".into()),
         Some(_) if !ready => Check::skipped(
             PREFLIGHT,
-            "needs the keys and the coding tool (fix the lines above first)".into(),
+            "needs the coding tool (fix the line above first)".into(),
         ),
         Some(config) => preflight_check(&home, config),
     });
