@@ -227,13 +227,19 @@ async fn a_refused_key_is_read_from_aiders_output_whole_and_named() {
             && !message.contains('\n'),
         "{message}\n--- output:\n{output}"
     );
-    assert!(!err.to_string().contains(KEY), "the key is not in the error");
+    assert!(
+        !err.to_string().contains(KEY),
+        "the key is not in the error"
+    );
     let provider = Engine::provider(&engine(&server.uri(), Path::new("/x")));
     let FailureClass::Environment(why) = failure::classify(&err, provider.as_ref()) else {
         panic!("a refused key is the environment's: {err}")
     };
     assert!(
-        why.starts_with(&format!("FAKE_MODEL_KEY was refused by {}/v1", server.uri())),
+        why.starts_with(&format!(
+            "FAKE_MODEL_KEY was refused by {}/v1",
+            server.uri()
+        )),
         "{why}"
     );
 }
@@ -251,13 +257,20 @@ async fn the_preflight_reaches_the_model_once_or_names_what_is_wrong() {
         .await;
     let state = tempfile::tempdir().unwrap();
     let (uri, dir) = (server.uri(), state.path().to_path_buf());
-    let said = tokio::task::spawn_blocking(move || {
-        engine(&uri, &dir).preflight(Duration::from_secs(60))
-    })
-    .await
-    .unwrap();
-    assert!(said.as_ref().is_ok_and(|s| s.contains("aider reached openai/fake-coder")), "{said:?}");
-    assert_eq!(server.received_requests().await.unwrap().len(), 1, "one request");
+    let said =
+        tokio::task::spawn_blocking(move || engine(&uri, &dir).preflight(Duration::from_secs(60)))
+            .await
+            .unwrap();
+    assert!(
+        said.as_ref()
+            .is_ok_and(|s| s.contains("aider reached openai/fake-coder")),
+        "{said:?}"
+    );
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "one request"
+    );
 
     let missing = MockServer::start().await;
     Mock::given(method("POST"))
@@ -268,12 +281,11 @@ async fn the_preflight_reaches_the_model_once_or_names_what_is_wrong() {
         .mount(&missing)
         .await;
     let (uri, dir) = (missing.uri(), state.path().to_path_buf());
-    let err = tokio::task::spawn_blocking(move || {
-        engine(&uri, &dir).preflight(Duration::from_secs(60))
-    })
-    .await
-    .unwrap()
-    .unwrap_err();
+    let err =
+        tokio::task::spawn_blocking(move || engine(&uri, &dir).preflight(Duration::from_secs(60)))
+            .await
+            .unwrap()
+            .unwrap_err();
     assert!(
         matches!(failure::classify(&err, None), FailureClass::Environment(ref w) if w.contains("the model was not found")),
         "{err}"

@@ -482,20 +482,37 @@ async fn a_wrong_key_stops_the_loop_at_once_and_the_fix_resumes_it() {
 
     let out = dayshift_any(&home, &["run", "work", "--date", &day]);
     let said = format!("{}{}", stdout(&out), stderr(&out));
-    assert!(!out.status.success(), "a stopped loop is not a success:\n{said}");
+    assert!(
+        !out.status.success(),
+        "a stopped loop is not a success:\n{said}"
+    );
     assert_eq!(
         server.received_requests().await.unwrap().len(),
         1,
         "stopped after the first tool run:\n{said}"
     );
-    let fix = format!("FAKE_MODEL_KEY was refused by {}/v1: check it in config/.env", server.uri());
-    assert!(said.contains(&fix), "one message naming the variable:\n{said}");
+    let fix = format!(
+        "FAKE_MODEL_KEY was refused by {}/v1: check it in config/.env",
+        server.uri()
+    );
+    assert!(
+        said.contains(&fix),
+        "one message naming the variable:\n{said}"
+    );
     assert!(!said.contains(WRONG), "never the key:\n{said}");
     // nothing failed; the first task waits at the attempt it was on, the second untouched
     let first = home.task("T-0001");
-    assert_eq!(first["state"], "in_progress", "{}", task_file(&home, "T-0001"));
+    assert_eq!(
+        first["state"],
+        "in_progress",
+        "{}",
+        task_file(&home, "T-0001")
+    );
     let text = task_file(&home, "T-0001");
-    assert!(text.contains("next_attempt: 1"), "the attempt was not used:\n{text}");
+    assert!(
+        text.contains("next_attempt: 1"),
+        "the attempt was not used:\n{text}"
+    );
     assert!(text.contains("FAKE_MODEL_KEY was refused"), "{text}");
     assert_eq!(home.task("T-0002")["state"], "backlog");
     // the run's whole output is kept, redacted, and the task log names it
@@ -521,7 +538,12 @@ async fn a_wrong_key_stops_the_loop_at_once_and_the_fix_resumes_it() {
     home.write("config/.env", &format!("FAKE_MODEL_KEY={KEY}\n"));
     dayshift(&home, &["run", "work", "--date", &day]);
     for id in ["T-0001", "T-0002"] {
-        assert_eq!(home.task(id)["state"], "completed", "{}", task_file(&home, id));
+        assert_eq!(
+            home.task(id)["state"],
+            "completed",
+            "{}",
+            task_file(&home, id)
+        );
     }
     let first = task_file(&home, "T-0001");
     assert!(
@@ -530,5 +552,8 @@ async fn a_wrong_key_stops_the_loop_at_once_and_the_fix_resumes_it() {
         "{first}"
     );
     let log = git(&remote, &["log", "main", "--format=%B"]);
-    assert!(log.contains("Task: T-0001") && log.contains("Task: T-0002"), "{log}");
+    assert!(
+        log.contains("Task: T-0001") && log.contains("Task: T-0002"),
+        "{log}"
+    );
 }

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::failure::{message_at, message_of};
-use super::{Assignment, Engine, EngineError, EngineReport, ProviderRef, Spent, tail, task_prompt};
+use super::{Assignment, Engine, EngineError, EngineReport, ProviderRef, Spent, task_prompt};
 use crate::llm::Usage;
 use crate::process::{self, Spec};
 use crate::sandbox::Scratch;
@@ -251,12 +251,17 @@ impl AiderEngine {
         std::fs::create_dir_all(&home)
             .and_then(|()| self.write_metadata(&metadata))
             .and_then(|()| crate::fsx::write_atomic(&message, b"Answer with the one word: ok"))
-            .map_err(|e| EngineError::Config(format!("aider: cannot prepare the preflight: {e}")))?;
+            .map_err(|e| {
+                EngineError::Config(format!("aider: cannot prepare the preflight: {e}"))
+            })?;
         let mut args: Vec<String> = vec!["--model".into(), self.model.clone()];
         if let Some(base) = &self.api_base {
             args.extend(["--openai-api-base".into(), base.clone()]);
         }
-        args.extend(["--model-metadata-file".into(), metadata.display().to_string()]);
+        args.extend([
+            "--model-metadata-file".into(),
+            metadata.display().to_string(),
+        ]);
         for flag in [
             "--no-git",
             "--yes-always",
@@ -413,7 +418,6 @@ impl Engine for AiderEngine {
                 },
                 None => EngineError::NoChange {
                     engine: "aider".into(),
-                    said: tail(&text, 600).trim().to_string(),
                     spent: said.spent(),
                     output: text,
                 },
@@ -454,7 +458,9 @@ mod tests {
         );
         assert_eq!(
             wrapped.errors,
-            ["litellm.AuthenticationError: AuthenticationError: OpenAIException - The api_key client option must be set"]
+            [
+                "litellm.AuthenticationError: AuthenticationError: OpenAIException - The api_key client option must be set"
+            ]
         );
         assert_eq!(
             AiderOutput::parse("garbage\n\u{0}\n"),

@@ -200,7 +200,10 @@ pub fn headline(error: &EngineError) -> String {
             engine, code, tail, ..
         } => {
             let how = code.map_or("a signal".to_string(), |c| format!("code {c}"));
-            format!("{engine}: exited with {how}: {}", one_line(&message_of(tail)))
+            format!(
+                "{engine}: exited with {how}: {}",
+                one_line(&message_of(tail))
+            )
         }
         _ => one_line(&error.to_string()),
     }
@@ -214,7 +217,7 @@ pub fn message_of(text: &str) -> String {
         let lower = l.to_lowercase();
         lower.contains("error") || lower.contains("exception")
     };
-    match lines.iter().rposition(|l| is_error(l)) {
+    match lines.iter().rposition(is_error) {
         Some(at) => {
             // a wrapped error's first line: back up from a continuation to where it started
             let mut start = at;
@@ -329,21 +332,27 @@ mod tests {
         );
         // from a continuation line, back to where the message starts
         assert_eq!(
-            message_of("Error: the first half of a long line that rich wrapped for us at \nexactly here, error and all\n"),
+            message_of(
+                "Error: the first half of a long line that rich wrapped for us at \nexactly here, error and all\n"
+            ),
             "Error: the first half of a long line that rich wrapped for us at exactly here, error and all"
         );
         let long = format!("litellm.BadRequestError: {} \n", "x".repeat(2000));
         let capped = message_at(&long, 0);
-        assert!(capped.ends_with('…') && capped.chars().count() == MESSAGE_CAP, "{capped}");
+        assert!(
+            capped.ends_with('…') && capped.chars().count() == MESSAGE_CAP,
+            "{capped}"
+        );
         assert_eq!(message_of("no problem here\nlast words\n\n"), "last words");
     }
 
     #[test]
     fn a_refused_key_names_its_variable_and_never_its_value() {
         for text in [NO_KEY, WRONG_KEY] {
-            let FailureClass::Environment(why) =
-                classify(&aider(&message_of(text)), Some(&fake(Some("FAKE_MODEL_KEY"))))
-            else {
+            let FailureClass::Environment(why) = classify(
+                &aider(&message_of(text)),
+                Some(&fake(Some("FAKE_MODEL_KEY"))),
+            ) else {
                 panic!("an environment failure: {text}")
             };
             assert!(
@@ -352,7 +361,8 @@ mod tests {
             );
             assert!(why.contains("OpenAIException"), "the tool's words: {why}");
         }
-        let FailureClass::Environment(why) = classify(&aider(&message_of(NO_KEY)), Some(&fake(None)))
+        let FailureClass::Environment(why) =
+            classify(&aider(&message_of(NO_KEY)), Some(&fake(None)))
         else {
             panic!("keyless and refused")
         };
@@ -381,17 +391,26 @@ mod tests {
     #[test]
     fn a_missing_model_quota_binary_or_config_is_the_environment() {
         let p = fake(Some("K"));
-        let FailureClass::Environment(why) = classify(&aider(&message_of(NO_MODEL)), Some(&p)) else {
+        let FailureClass::Environment(why) = classify(&aider(&message_of(NO_MODEL)), Some(&p))
+        else {
             panic!("model not found")
         };
-        assert!(why.contains("check `model`") && why.contains("does not exist"), "{why}");
+        assert!(
+            why.contains("check `model`") && why.contains("does not exist"),
+            "{why}"
+        );
         // OpenAI's quota refusal is a 429, which litellm calls a rate limit
         let FailureClass::Environment(why) = classify(&aider(&message_of(QUOTA)), Some(&p)) else {
             panic!("quota")
         };
         assert!(why.contains("quota or billing"), "{why}");
-        let anthropic_credit = crashed("API Error: 400 {\"error\":{\"message\":\"Your credit balance is too low to access the Anthropic API.\"}}");
-        assert!(matches!(classify(&anthropic_credit, None), FailureClass::Environment(_)));
+        let anthropic_credit = crashed(
+            "API Error: 400 {\"error\":{\"message\":\"Your credit balance is too low to access the Anthropic API.\"}}",
+        );
+        assert!(matches!(
+            classify(&anthropic_credit, None),
+            FailureClass::Environment(_)
+        ));
         let spawn = EngineError::Spawn {
             engine: "aider".into(),
             program: "/nowhere/aider".into(),
@@ -457,13 +476,19 @@ mod tests {
             },
         ];
         for e in &task {
-            assert_eq!(classify(e, Some(&fake(Some("K")))), FailureClass::Task, "{e}");
+            assert_eq!(
+                classify(e, Some(&fake(Some("K")))),
+                FailureClass::Task,
+                "{e}"
+            );
         }
     }
 
     #[test]
     fn the_headline_is_one_line_with_the_whole_message() {
-        let e = crashed("starting\nTraceback (most recent call last):\n  File x\nValueError: the config is \nbroken beyond words\n");
+        let e = crashed(
+            "starting\nTraceback (most recent call last):\n  File x\nValueError: the config is \nbroken beyond words\n",
+        );
         assert_eq!(
             headline(&e),
             "claude: exited with code 1: ValueError: the config is broken beyond words"

@@ -107,12 +107,12 @@ pub enum EngineError {
         message: String,
         output: String,
     },
-    #[error("{engine}: finished without changing any file: {said}")]
+    #[error("{engine}: finished without changing any file: {}", tail(output, 600).trim())]
     NoChange {
         engine: String,
-        said: String,
         /// What the tool spent on the way (Aider answers in prose and still bills).
         spent: Spent,
+        /// What it said (its whole output; the message shows the end).
         output: String,
     },
     #[error("{engine}: its edits were refused: {error}")]

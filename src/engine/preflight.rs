@@ -33,11 +33,11 @@ pub fn preflight(home: &Home, config: &Config) -> Result<String, String> {
     let said = match &engine {
         CoderEngine::Aider(aider) => aider
             .preflight(PREFLIGHT_TIMEOUT)
-            .map_err(|e| (e, super::Engine::provider(aider))),
+            .map_err(|e| explain(&e, super::Engine::provider(aider))),
         CoderEngine::Native => native(config),
-        CoderEngine::Command(command) => version(command.program()).map_err(|e| (e, None)),
+        CoderEngine::Command(command) => version(command.program()).map_err(|e| explain(&e, None)),
     };
-    said.map_err(|(error, provider)| config.secrets.redact(&explain(&error, provider)))
+    said.map_err(|problem| config.secrets.redact(&problem))
 }
 
 /// The failure's line: the classifier's fix for the setup, the endpoint for an outage.
@@ -63,8 +63,8 @@ fn explain(error: &EngineError, provider: Option<ProviderRef>) -> String {
 }
 
 /// One chat request of a few tokens through dayshift's client for the coder's provider.
-fn native(config: &Config) -> Result<String, (EngineError, Option<ProviderRef>)> {
-    let config_error = |m: String| (EngineError::Config(m), None);
+fn native(config: &Config) -> Result<String, String> {
+    let config_error = |m: String| explain(&EngineError::Config(m), None);
     let name = config
         .agents
         .provider_for(AgentName::Coder)
@@ -79,10 +79,13 @@ fn native(config: &Config) -> Result<String, (EngineError, Option<ProviderRef>)>
             "native engine: provider `{name}` replays a cassette (nothing to reach)"
         ));
     }
-    let endpoint = settings.base_url.clone().unwrap_or_else(|| match settings.kind {
-        ProviderKind::Anthropic => "https://api.anthropic.com".into(),
-        _ => "https://api.openai.com".into(),
-    });
+    let endpoint = settings
+        .base_url
+        .clone()
+        .unwrap_or_else(|| match settings.kind {
+            ProviderKind::Anthropic => "https://api.anthropic.com".into(),
+            _ => "https://api.openai.com".into(),
+        });
     let provider_ref = ProviderRef {
         key_env: settings.api_key_env.clone(),
         endpoint: endpoint.clone(),
@@ -93,7 +96,7 @@ fn native(config: &Config) -> Result<String, (EngineError, Option<ProviderRef>)>
         overall: PREFLIGHT_TIMEOUT,
     };
     let client = build_http_provider(name, settings, &config.secrets, timeouts)
-        .map_err(|e| (EngineError::Model(e), Some(provider_ref.clone())))?;
+        .map_err(|e| explain(&EngineError::Model(e), Some(provider_ref.clone())))?;
     let request = Request {
         agent: AgentName::Coder,
         job: Some("doctor".into()),
@@ -109,7 +112,7 @@ fn native(config: &Config) -> Result<String, (EngineError, Option<ProviderRef>)>
     client
         .complete(&request)
         .map(|_| format!("native engine reached provider `{name}` at {endpoint} (one request)"))
-        .map_err(|e| (EngineError::Model(e), Some(provider_ref)))
+        .map_err(|e| explain(&EngineError::Model(e), Some(provider_ref)))
 }
 
 /// A command engine's tool runs (`<program> --version`).
