@@ -210,7 +210,7 @@ pub fn headline(error: &EngineError) -> String {
 }
 
 /// The tool's error message in `text`: the last line that names an error, with its wrapped
-/// continuation lines; else the last non-empty line.
+/// continuation lines; else the end of the text on one line (up to [`MESSAGE_CAP`]).
 pub fn message_of(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let is_error = |l: &&str| {
@@ -226,11 +226,17 @@ pub fn message_of(text: &str) -> String {
             }
             message_at(text, start)
         }
-        None => lines
-            .iter()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .map_or(String::new(), |l| cap(l.trim(), MESSAGE_CAP)),
+        None => {
+            // no error line: the end of what it said, on one line
+            let all = one_line_uncapped(text);
+            let count = all.chars().count();
+            if count <= MESSAGE_CAP {
+                all
+            } else {
+                let end: String = all.chars().skip(count + 1 - MESSAGE_CAP).collect();
+                format!("…{}", end.trim_start())
+            }
+        }
     }
 }
 
@@ -266,13 +272,15 @@ fn continues(prev: &str, next: &str) -> bool {
 
 /// `text` on one line (line breaks become spaces), capped at [`MESSAGE_CAP`].
 pub fn one_line(text: &str) -> String {
-    let joined = text
-        .lines()
+    cap(&one_line_uncapped(text), MESSAGE_CAP)
+}
+
+fn one_line_uncapped(text: &str) -> String {
+    text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
-        .join(" ");
-    cap(&joined, MESSAGE_CAP)
+        .join(" ")
 }
 
 /// `text` cut to `max` characters with an ellipsis, on a character boundary.
@@ -343,7 +351,18 @@ mod tests {
             capped.ends_with('…') && capped.chars().count() == MESSAGE_CAP,
             "{capped}"
         );
-        assert_eq!(message_of("no problem here\nlast words\n\n"), "last words");
+        assert_eq!(
+            message_of("no problem here\nlast words\n\n"),
+            "no problem here last words"
+        );
+        let chatty = format!("{}\nthe end\n", "word ".repeat(500));
+        let end = message_of(&chatty);
+        assert!(
+            end.starts_with('…')
+                && end.ends_with("word the end")
+                && end.chars().count() <= MESSAGE_CAP,
+            "{end}"
+        );
     }
 
     #[test]
