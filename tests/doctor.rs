@@ -2,6 +2,8 @@
 //! home is ready. Git runs with a HOME of the test's own, so the machine's config is not used.
 
 mod common;
+#[path = "common/fake_model.rs"]
+mod fake_model;
 
 use std::path::Path;
 use std::process::Command;
@@ -47,7 +49,7 @@ fn a_ready_home_passes_every_check() {
     let out = doctor(&home, git.path());
     assert!(out.status.success(), "{}", stdout(&out));
     assert!(
-        stdout(&out).contains("all 8 checks passed"),
+        stdout(&out).contains("all 9 checks passed"),
         "{}",
         stdout(&out)
     );
@@ -163,4 +165,126 @@ fn a_misnamed_config_file_fails_with_the_name_meant() {
         "{}",
         common::stderr(&status)
     );
+}
+
+/// A ready home (a target, git identity) whose coder is `agents`.
+fn ready_home(agents: &str, env: &str) -> TestHome {
+    use std::os::unix::fs::PermissionsExt;
+    let home = TestHome::new();
+    let target = home.path("target-repo");
+    let status = Command::new("git")
+        .args(["init", "-q"])
+        .arg(&target)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    home.write(
+        "config/target.yaml",
+        "repo: target-repo\nbase_branch: main\n",
+    );
+    home.write("config/agents.yaml", agents);
+    home.write("config/.env", env);
+    std::fs::set_permissions(
+        home.path("config/.env"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    home
+}
+
+fn preflight_line(text: &str) -> &str {
+    text.lines()
+        .find(|l| l.contains("engine preflight"))
+        .unwrap_or_else(|| panic!("a preflight line: {text}"))
+}
+
+/// The native engine's preflight is one tiny request through dayshift's client: it passes
+/// against a server that answers, and a refused key is named by its variable, not its value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_native_engine_preflight_sends_one_request_and_names_a_refused_key() {
+    use wiremock::matchers::{header, method};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    const SECRET: &str = "sk-doctor-preflight-canary-777";
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(header("authorization", format!("Bearer {SECRET}").as_str()))
+        .respond_with(fake_model::sse(fake_model::openai_sse(
+            "ok",
+            dayshift::llm::Usage::default(),
+            "stop",
+            true,
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(serde_json::json!(
+            {"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}}
+        )))
+        .with_priority(10)
+        .mount(&server)
+        .await;
+    let agents = format!(
+        "providers:\n  local: {{kind: openai, base_url: \"{}/v1\", model: m, api_key_env: LOCAL_MODEL_KEY}}\nagents:\n  coder: {{engine: native, provider: local}}\n",
+        server.uri()
+    );
+    let git = git_home(true);
+    for (env, passes) in [(SECRET, true), ("sk-wrong-one", false)] {
+        let home = ready_home(&agents, &format!("LOCAL_MODEL_KEY={env}\n"));
+        let (path, git) = (home.root.clone(), git.path().to_path_buf());
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_dayshift"))
+                .arg("--home")
+                .arg(path)
+                .arg("doctor")
+                .env("HOME", git)
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        let text = stdout(&out);
+        assert_eq!(out.status.success(), passes, "{text}");
+        let line = preflight_line(&text);
+        if passes {
+            assert!(
+                line.starts_with("ok    engine preflight: native engine reached provider `local`"),
+                "{line}"
+            );
+        } else {
+            assert!(
+                line.starts_with("FAIL  engine preflight:")
+                    && line.contains("check LOCAL_MODEL_KEY in config/.env"),
+                "{line}"
+            );
+            assert!(!text.contains("sk-wrong-one"), "{text}");
+        }
+    }
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        2,
+        "one request per doctor"
+    );
+}
+
+/// A command engine's tool is only started (`--version`): a missing one fails doctor with
+/// the fix.
+#[test]
+fn a_command_engines_missing_tool_fails_the_preflight() {
+    let git = git_home(true);
+    let home = ready_home(
+        "agents:\n  coder: {engine: command, command: [\"/nonexistent/coding-tool\"]}\n",
+        "",
+    );
+    let out = doctor(&home, git.path());
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let line = preflight_line(&text);
+    assert!(
+        line.contains("/nonexistent/coding-tool") && line.contains("not installed"),
+        "{line}"
+    );
+    let home = ready_home("agents:\n  coder: {engine: command, command: [git]}\n", "");
+    let out = doctor(&home, git.path());
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(preflight_line(&stdout(&out)).contains("`git --version`: git version"));
 }

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use dayshift::engine::command::{CommandEngine, preset};
+use dayshift::engine::failure::{self, FailureClass};
 use dayshift::engine::native::NativeEngine;
 use dayshift::engine::{Assignment, Engine, EngineError};
 use dayshift::llm::Usage;
@@ -179,6 +180,30 @@ fn the_command_engine_reports_crashes_timeouts_and_claude_errors() {
     assert!(
         claude.to_string().contains("Credit balance too low"),
         "{claude}"
+    );
+    // the environment's fault, not the task's: the loop stops instead of retrying
+    assert!(
+        matches!(
+            failure::classify(&claude, None),
+            FailureClass::Environment(ref why) if why.contains("quota or billing")
+        ),
+        "{claude}"
+    );
+    // the whole output is carried, for logs/runs/ (not only the tail the message shows)
+    let long = run(
+        "for i in $(seq 1 3000); do echo \"line $i of the tool's output\"; done; exit 2",
+        20,
+    )
+    .unwrap_err();
+    let output = long.output().unwrap();
+    assert!(
+        output.starts_with("line 1 of") && output.contains("line 3000 of"),
+        "{} bytes",
+        output.len()
+    );
+    assert!(
+        long.to_string().len() < 2000,
+        "the message shows the end only"
     );
     let ok = run(r#"echo '{"type":"result","is_error":false,"result":"Done.","total_cost_usd":0.012,"usage":{"input_tokens":900,"output_tokens":40}}'"#, 20).unwrap();
     assert_eq!(

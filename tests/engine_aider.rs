@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use dayshift::engine::aider::AiderEngine;
+use dayshift::engine::failure::{self, FailureClass};
 use dayshift::engine::{Assignment, Engine, EngineError};
 use dayshift::sandbox::Confinement;
 use dayshift::tasks::{Task, TaskMeta, TaskState};
 use serde_json::json;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const KEY: &str = "sk-aider-canary-0123456789";
@@ -82,6 +83,7 @@ fn engine(uri: &str, state: &Path) -> AiderEngine {
         model: "openai/fake-coder".into(),
         api_base: Some(format!("{uri}/v1")),
         api_key: Some(("OPENAI_API_KEY".into(), KEY.into())),
+        key_env: Some("FAKE_MODEL_KEY".into()),
         edit_format: "diff".into(),
         state_dir: state.to_path_buf(),
         timeout: Duration::from_secs(120),
@@ -163,7 +165,11 @@ async fn aider_applies_the_model_edit_and_reports_its_tokens() {
             .unwrap(),
         format!("Bearer {KEY}")
     );
-    assert!(!report.output_tail.contains(KEY));
+    assert!(
+        report.output.contains("Applied edit to settings.py") && !report.output.contains(KEY),
+        "the whole output is carried, for logs/runs/: {}",
+        report.output
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -195,23 +201,94 @@ async fn an_answer_aider_cannot_apply_is_a_failure_though_aider_exits_0() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refused_key_is_read_from_aiders_output() {
+async fn a_refused_key_is_read_from_aiders_output_whole_and_named() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(
-            json!({"error": {"message": "Incorrect API key", "type": "invalid_request_error"}}),
-        ))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": {
+            "message": "Incorrect API key provided: sk-wrong. You can find your API key at https://platform.openai.com/account/api-keys.",
+            "type": "invalid_request_error", "code": "invalid_api_key"
+        }})))
         .mount(&server)
         .await;
     let (result, _tree) = run(&server).await;
     let err = result.unwrap_err();
+    let EngineError::Reported {
+        ref message,
+        ref output,
+        ..
+    } = err
+    else {
+        panic!("a reported error: {err}")
+    };
+    // Aider wraps the message over lines; the reason is all of it, on one line
     assert!(
-        err.to_string().contains("litellm.") && err.to_string().contains("Error"),
-        "{err}"
+        message.starts_with("litellm.AuthenticationError")
+            && message.contains("You can find your API key")
+            && !message.contains('\n'),
+        "{message}\n--- output:\n{output}"
     );
     assert!(
         !err.to_string().contains(KEY),
         "the key is not in the error"
+    );
+    let provider = Engine::provider(&engine(&server.uri(), Path::new("/x")));
+    let FailureClass::Environment(why) = failure::classify(&err, provider.as_ref()) else {
+        panic!("a refused key is the environment's: {err}")
+    };
+    assert!(
+        why.starts_with(&format!(
+            "FAKE_MODEL_KEY was refused by {}/v1",
+            server.uri()
+        )),
+        "{why}"
+    );
+}
+
+/// `dayshift doctor`'s preflight: one tiny request the way work runs Aider; a model the
+/// server does not have is named as such.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_preflight_reaches_the_model_once_or_names_what_is_wrong() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(body_string_contains("the one word: ok"))
+        .respond_with(completion("ok"))
+        .mount(&server)
+        .await;
+    let state = tempfile::tempdir().unwrap();
+    let (uri, dir) = (server.uri(), state.path().to_path_buf());
+    let said =
+        tokio::task::spawn_blocking(move || engine(&uri, &dir).preflight(Duration::from_secs(60)))
+            .await
+            .unwrap();
+    assert!(
+        said.as_ref()
+            .is_ok_and(|s| s.contains("aider reached openai/fake-coder")),
+        "{said:?}"
+    );
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "one request"
+    );
+
+    let missing = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"error": {
+            "message": "The model `fake-coder` does not exist or you do not have access to it.",
+            "type": "invalid_request_error", "code": "model_not_found"
+        }})))
+        .mount(&missing)
+        .await;
+    let (uri, dir) = (missing.uri(), state.path().to_path_buf());
+    let err =
+        tokio::task::spawn_blocking(move || engine(&uri, &dir).preflight(Duration::from_secs(60)))
+            .await
+            .unwrap()
+            .unwrap_err();
+    assert!(
+        matches!(failure::classify(&err, None), FailureClass::Environment(ref w) if w.contains("the model was not found")),
+        "{err}"
     );
 }
 

@@ -509,3 +509,220 @@ async fn aider_retry_hears_the_new_failure_though_the_base_fails_many_tests_afte
         "the base's failures are counted, never shown: {heard_part}"
     );
 }
+
+// --- keys and keyless local servers (issue 9, items 2 and 3) ---
+
+/// Run dayshift with the repo's Aider first on PATH, whatever its exit.
+fn dayshift_any(home: &TestHome, args: &[&str]) -> Output {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin");
+    let path = std::env::join_paths(std::iter::once(venv).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+    home.cmd().args(args).env("PATH", path).output().unwrap()
+}
+
+/// The one-word request `dayshift doctor`'s preflight sends, answered.
+async fn answer_preflight(server: &MockServer) {
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(body_string_contains("the one word: ok"))
+        .respond_with(
+            Answer {
+                edit: "ok",
+                prompt_tokens: 10,
+                completion_tokens: 1,
+            }
+            .response(),
+        )
+        .with_priority(1)
+        .mount(server)
+        .await;
+}
+
+/// A local model server with no key (Ollama, llama.cpp, vLLM): Aider starts with the
+/// placeholder key, the task merges; doctor's preflight passes against the server, and
+/// fails naming the problem when the server does not have the model.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyless_local_server_works_and_doctor_tries_it() {
+    let server = fake_model().await;
+    answer_preflight(&server).await;
+    let (home, remote) = home_with_target(&server);
+    let keyless = |uri: &str| {
+        format!(
+            "providers:\n  local: {{kind: openai, base_url: \"{uri}/v1\", model: fake-coder}}\nagents:\n  coder: {{engine: aider, provider: local, attempts: 3, timeout_minutes: 3}}\n"
+        )
+    };
+    home.write("config/agents.yaml", &keyless(&server.uri()));
+    home.write("config/.env", "");
+    let env = home.path("config/.env");
+    std::fs::set_permissions(&env, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    home.add_task(1, "Fix add", "backlog", "");
+
+    let doctor = dayshift_any(&home, &["doctor"]);
+    assert!(
+        doctor.status.success(),
+        "doctor passes against the keyless server:\n{}",
+        stdout(&doctor)
+    );
+    assert!(
+        stdout(&doctor).contains("ok    engine preflight: aider reached openai/fake-coder"),
+        "{}",
+        stdout(&doctor)
+    );
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "the preflight costs one request"
+    );
+
+    let day = chrono::Utc::now().date_naive().to_string();
+    dayshift(&home, &["run", "work", "--date", &day]);
+    assert_eq!(
+        home.task("T-0001")["state"],
+        "completed",
+        "{}",
+        task_file(&home, "T-0001")
+    );
+    assert!(git(&remote, &["log", "main", "--format=%B"]).contains("Task: T-0001"));
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 2, "the preflight and one attempt");
+    for r in &requests {
+        assert_eq!(
+            r.headers.get("authorization").unwrap().to_str().unwrap(),
+            "Bearer dayshift-no-key",
+            "Aider got the documented placeholder"
+        );
+    }
+
+    // the same home pointed at a server that does not have the model
+    let missing = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"error": {
+            "message": "The model `fake-coder` does not exist or you do not have access to it.",
+            "type": "invalid_request_error", "code": "model_not_found"
+        }})))
+        .mount(&missing)
+        .await;
+    home.write("config/agents.yaml", &keyless(&missing.uri()));
+    let doctor = dayshift_any(&home, &["doctor"]);
+    let text = stdout(&doctor);
+    assert_eq!(doctor.status.code(), Some(1), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("FAIL  engine preflight:"))
+        .unwrap_or_else(|| panic!("one line for the preflight:\n{text}"));
+    assert!(
+        line.contains(&format!("the model was not found at {}/v1", missing.uri()))
+            && line.contains("check `model`"),
+        "{line}"
+    );
+    assert_eq!(missing.received_requests().await.unwrap().len(), 1);
+    // and --offline sends nothing
+    let offline = dayshift_any(&home, &["doctor", "--offline"]);
+    assert!(offline.status.success(), "{}", stdout(&offline));
+    assert!(stdout(&offline).contains("skip  engine preflight: --offline"));
+    assert_eq!(missing.received_requests().await.unwrap().len(), 1);
+}
+
+/// A wrong key stops the loop after the first run with one message naming the variable;
+/// no task is failed, no attempt is used; fixed, the next run resumes and merges them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_key_stops_the_loop_at_once_and_the_fix_resumes_it() {
+    const WRONG: &str = "sk-wrong-but-configured-31337";
+    let server = fake_model().await;
+    // the provider refuses every request without the right key
+    let good = format!("Bearer {KEY}");
+    Mock::given(method("POST"))
+        .and(move |r: &wiremock::Request| {
+            r.headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(good.as_str())
+        })
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": {
+            "message": "Incorrect API key provided", "type": "invalid_request_error", "code": "invalid_api_key"
+        }})))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let (home, remote) = home_with_target(&server);
+    home.write("config/.env", &format!("FAKE_MODEL_KEY={WRONG}\n"));
+    home.add_task(1, "Fix add", "backlog", "");
+    home.add_task(2, "Fix sub", "backlog", "");
+    let day = chrono::Utc::now().date_naive().to_string();
+
+    let out = dayshift_any(&home, &["run", "work", "--date", &day]);
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(
+        !out.status.success(),
+        "a stopped loop is not a success:\n{said}"
+    );
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "stopped after the first tool run:\n{said}"
+    );
+    let fix = format!(
+        "FAKE_MODEL_KEY was refused by {}/v1: check it in config/.env",
+        server.uri()
+    );
+    assert!(
+        said.contains(&fix),
+        "one message naming the variable:\n{said}"
+    );
+    assert!(!said.contains(WRONG), "never the key:\n{said}");
+    // nothing failed; the first task waits at the attempt it was on, the second untouched
+    let first = home.task("T-0001");
+    assert_eq!(
+        first["state"],
+        "in_progress",
+        "{}",
+        task_file(&home, "T-0001")
+    );
+    let text = task_file(&home, "T-0001");
+    assert!(
+        text.contains("next_attempt: 1"),
+        "the attempt was not used:\n{text}"
+    );
+    assert!(text.contains("FAKE_MODEL_KEY was refused"), "{text}");
+    assert_eq!(home.task("T-0002")["state"], "backlog");
+    // the run's whole output is kept, redacted, and the task log names it
+    assert!(
+        text.contains("the tool's whole output is in logs/runs/T-0001/attempt-1.log"),
+        "{text}"
+    );
+    let kept = home.read("logs/runs/T-0001/attempt-1.log");
+    assert!(
+        kept.contains("litellm.AuthenticationError") && !kept.contains(WRONG),
+        "{kept}"
+    );
+    // the report says what stopped work and what to do
+    dayshift(&home, &["run", "wrapup", "--date", &day]);
+    let report = home.read(&format!("reports/daily/{day}.md"));
+    let stopped = section(&report, "Work stopped: the setup needs a fix");
+    assert!(
+        stopped.iter().any(|l| l.contains(&fix)),
+        "the report names the fix:\n{report}"
+    );
+
+    // fixed: the next run resumes T-0001 at attempt 1 and merges both
+    home.write("config/.env", &format!("FAKE_MODEL_KEY={KEY}\n"));
+    dayshift(&home, &["run", "work", "--date", &day]);
+    for id in ["T-0001", "T-0002"] {
+        assert_eq!(
+            home.task(id)["state"],
+            "completed",
+            "{}",
+            task_file(&home, id)
+        );
+    }
+    let first = task_file(&home, "T-0001");
+    assert!(
+        first.contains("resumed after an interruption, at attempt 1")
+            && !first.contains("attempt 2 started"),
+        "{first}"
+    );
+    let log = git(&remote, &["log", "main", "--format=%B"]);
+    assert!(
+        log.contains("Task: T-0001") && log.contains("Task: T-0002"),
+        "{log}"
+    );
+}

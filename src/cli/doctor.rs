@@ -1,4 +1,6 @@
-//! `dayshift doctor`: every problem with the home on one line, with its fix.
+//! `dayshift doctor`: every problem with the home on one line, with its fix. The last check
+//! tries the coding engine once against its provider ([`crate::engine::preflight`]): at most
+//! one tiny request, skipped with `--offline`.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -27,6 +29,9 @@ struct Check {
     /// Not failures, but a person should know (e.g. agents run unconfined).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     warnings: Vec<String>,
+    /// Why it was skipped, when not for the config.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped_because: Option<String>,
 }
 
 impl Check {
@@ -37,6 +42,15 @@ impl Check {
             problems,
             detail: None,
             warnings: vec![],
+            skipped_because: None,
+        }
+    }
+
+    fn skipped(check: &'static str, because: String) -> Self {
+        Self {
+            skipped: true,
+            skipped_because: Some(because),
+            ..Self::new(check, vec![])
         }
     }
 
@@ -56,11 +70,11 @@ impl Check {
     }
 }
 
-pub fn doctor(home_dir: &Path, json: bool) -> Result<ExitCode> {
+pub fn doctor(home_dir: &Path, json: bool, offline: bool) -> Result<ExitCode> {
     let home = Home::open(home_dir)?;
     let config = Config::load(&home).ok();
     let config = config.as_ref();
-    let checks = vec![
+    let mut checks = vec![
         Check::new(
             "config",
             Config::problems(&home)
@@ -76,16 +90,31 @@ pub fn doctor(home_dir: &Path, json: bool) -> Result<ExitCode> {
         Check::needing_config("coding tool", &home, config, tool_problems),
         sandbox_check(&home, config),
     ];
+    // after the tool check: a missing binary is named there once
+    let ready = checks
+        .iter()
+        .filter(|c| c.check == "coding tool")
+        .all(|c| !c.skipped && c.problems.is_empty());
+    checks.push(match config {
+        None => Check::needing_config(PREFLIGHT, &home, None, |_, _| vec![]),
+        Some(_) if offline => Check::skipped(PREFLIGHT, "--offline".into()),
+        Some(_) if !ready => Check::skipped(
+            PREFLIGHT,
+            "needs the coding tool (fix the line above first)".into(),
+        ),
+        Some(config) => preflight_check(&home, config),
+    });
     let failed = checks.iter().map(|c| c.problems.len()).sum::<usize>();
     if json {
         print_json(&serde_json::json!({"ok": failed == 0, "checks": checks}));
     } else {
         for check in &checks {
             if check.skipped {
-                println!(
-                    "skip  {}: needs a valid config (fix the config lines above first)",
-                    check.check
-                );
+                let because = check
+                    .skipped_because
+                    .as_deref()
+                    .unwrap_or("needs a valid config (fix the config lines above first)");
+                println!("skip  {}: {because}", check.check);
             } else if check.problems.is_empty() {
                 println!("ok    {}", check.detail.as_deref().unwrap_or(check.check));
             }
@@ -96,8 +125,11 @@ pub fn doctor(home_dir: &Path, json: bool) -> Result<ExitCode> {
                 println!("FAIL  {problem}");
             }
         }
-        if failed == 0 && checks.iter().all(|c| !c.skipped) {
+        let skipped = checks.iter().filter(|c| c.skipped).count();
+        if failed == 0 && skipped == 0 {
             println!("all {} checks passed", checks.len());
+        } else if failed == 0 {
+            println!("no problem found; {skipped} check(s) skipped");
         } else {
             println!("{failed} problem(s); each line says what to do");
         }
@@ -260,8 +292,29 @@ fn tool_problems(home: &Home, config: &Config) -> Vec<String> {
         vec![]
     } else {
         vec![
-            "aider: not found in .venv/bin or on PATH; `make setup` installs it into .venv/".into(),
+            "aider: not found in .venv/bin or on PATH; `dayshift setup` installs it into .venv/ of the home".into(),
         ]
+    }
+}
+
+const PREFLIGHT: &str = "engine preflight";
+
+/// The coder's engine tried once against its provider; nothing to try without a coder.
+fn preflight_check(home: &Home, config: &Config) -> Check {
+    if !config.agents.agents.contains_key(&AgentName::Coder) {
+        let mut check = Check::new(PREFLIGHT, vec![]);
+        check.detail = Some(format!(
+            "{PREFLIGHT}: no coder in config/agents.yaml (nothing to try)"
+        ));
+        return check;
+    }
+    match crate::engine::preflight::preflight(home, config) {
+        Ok(reached) => {
+            let mut check = Check::new(PREFLIGHT, vec![]);
+            check.detail = Some(format!("{PREFLIGHT}: {reached}"));
+            check
+        }
+        Err(problem) => Check::new(PREFLIGHT, vec![format!("{PREFLIGHT}: {problem}")]),
     }
 }
 

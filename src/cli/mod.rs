@@ -65,12 +65,25 @@ enum Command {
         /// Where to create it (default: the current directory).
         dir: Option<PathBuf>,
     },
-    /// Check config, keys, git identity and target; one line per problem with its fix.
-    #[command(after_help = "Examples:\n  dayshift doctor\n  dayshift doctor --json")]
+    /// Check config, keys, git identity and target, and try the coding engine once against
+    /// its provider; one line per problem with its fix.
+    #[command(
+        after_help = "The engine preflight costs at most one tiny model request (Aider asked for one word; the
+native engine one short chat request; a command engine's tool only runs `--version`).
+Without network, or to spend nothing, skip it with --offline.
+
+Examples:
+  dayshift doctor
+  dayshift doctor --offline
+  dayshift doctor --json"
+    )]
     Doctor {
         /// JSON for scripts: every check with its problems.
         #[arg(long)]
         json: bool,
+        /// Skip the engine preflight (the one request to the coder's model).
+        #[arg(long)]
+        offline: bool,
     },
     /// Clone or update the target into workspace/, and install Aider into .venv/ if missing.
     #[command(
@@ -225,7 +238,7 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
         }
         Command::Init { dir } => run::init(dir.or(cli.home).unwrap_or_else(|| PathBuf::from("."))),
         Command::Demo { dir, dir_flag } => demo::demo(dir.or(dir_flag)),
-        Command::Doctor { json } => doctor::doctor(&home_dir, json),
+        Command::Doctor { json, offline } => doctor::doctor(&home_dir, json, offline),
         Command::Setup { no_aider } => run::setup(Home::open(&home_dir)?, no_aider),
         Command::Start { foreground } => {
             let home = Home::open(&home_dir)?;

@@ -7,17 +7,25 @@
 //! work tree's diff. Aider gets a HOME of its own, a model-metadata file (so it never
 //! downloads a price list), no auto-commits, a closed stdin, the task in a message file
 //! (`--message-file`, in a private directory removed after the run) and the API key only
-//! through its environment — never on the command line, where `ps` would show it. Confined,
+//! through its environment — never on the command line, where `ps` would show it. A keyless
+//! local server (Ollama, llama.cpp, vLLM, LM Studio: a `base_url` and no `api_key_env`)
+//! still needs a key for Aider to start (litellm's OpenAI client refuses to run without
+//! one): it gets [`PLACEHOLDER_KEY`], which such a server ignores. Confined,
 //! it may write the worktree and its own state directory, and reaches its model's endpoint
 //! (the provider's base URL) and nothing else.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{Assignment, Engine, EngineError, EngineReport, Spent, tail, task_prompt};
+use super::failure::{message_at, message_of};
+use super::{Assignment, Engine, EngineError, EngineReport, ProviderRef, Spent, task_prompt};
 use crate::llm::Usage;
 use crate::process::{self, Spec};
 use crate::sandbox::Scratch;
+
+/// The key Aider gets for a keyless OpenAI-compatible server: its client will not start
+/// without one, and a local server ignores it.
+pub const PLACEHOLDER_KEY: &str = "dayshift-no-key";
 
 #[derive(Clone)]
 pub struct AiderEngine {
@@ -29,6 +37,9 @@ pub struct AiderEngine {
     pub api_base: Option<String>,
     /// The environment variable Aider reads the key from, and the key.
     pub api_key: Option<(String, String)>,
+    /// The variable the key comes from in config/.env (`api_key_env`, or the kind's
+    /// default), to name it when the key is refused; `None` for a keyless server.
+    pub key_env: Option<String>,
     /// `diff` (search/replace) or `whole`.
     pub edit_format: String,
     /// Aider's own HOME and metadata file live here (e.g. `.dayshift/aider/`).
@@ -60,13 +71,15 @@ pub struct AiderOutput {
 impl AiderOutput {
     pub fn parse(output: &str) -> Self {
         let mut out = Self::default();
-        for line in output.lines().map(str::trim) {
+        for (at, line) in output.lines().enumerate() {
+            let line = line.trim();
             if let Some(file) = line.strip_prefix("Applied edit to ") {
                 out.applied.push(file.trim().to_string());
             } else if line.contains("did not conform to the edit format") {
                 out.nonconforming = true;
             } else if line.contains("litellm.") && line.contains("Error") {
-                out.errors.push(line.to_string());
+                // litellm's messages run over several of Aider's wrapped lines
+                out.errors.push(message_at(output, at));
             } else if let Some(rest) = line.strip_prefix("Tokens: ") {
                 let (tokens, cost) = rest
                     .split_once("Cost:")
@@ -159,13 +172,19 @@ impl AiderEngine {
     /// Where Aider talks to its model: the provider's base URL, else the API its model
     /// prefix names. Confined, it may connect nowhere else.
     pub fn endpoints(&self) -> Vec<crate::sandbox::Endpoint> {
-        let url = self.api_base.clone().unwrap_or_else(|| {
+        crate::sandbox::Endpoint::of_url(&self.base_url())
+            .into_iter()
+            .collect()
+    }
+
+    /// The provider's base URL, else the API its model prefix names.
+    pub fn base_url(&self) -> String {
+        self.api_base.clone().unwrap_or_else(|| {
             match self.model.split_once('/').map(|(prefix, _)| prefix) {
                 Some("anthropic") => "https://api.anthropic.com".into(),
                 _ => "https://api.openai.com".into(),
             }
-        });
-        crate::sandbox::Endpoint::of_url(&url).into_iter().collect()
+        })
     }
 
     fn metadata_file(&self) -> PathBuf {
@@ -175,6 +194,19 @@ impl AiderEngine {
     fn prepare(&self) -> std::io::Result<PathBuf> {
         let home = self.state_dir.join("home");
         std::fs::create_dir_all(&home)?;
+        self.write_metadata(&self.metadata_file())?;
+        // Aider writes a placeholder identity into the repository's config when git has
+        // none — for a worktree, the clone's shared config, outside the task's tree. Its
+        // own HOME gets one (it never commits: --no-auto-commits).
+        crate::fsx::write_atomic(
+            &home.join(".gitconfig"),
+            b"[user]\n\tname = dayshift coder\n\temail = coder@dayshift.invalid\n",
+        )?;
+        Ok(home)
+    }
+
+    /// The model metadata Aider needs so that it never downloads a price list.
+    fn write_metadata(&self, path: &Path) -> std::io::Result<()> {
         let bare = self
             .model
             .split_once('/')
@@ -186,15 +218,108 @@ impl AiderEngine {
             "litellm_provider": provider, "mode": "chat"
         });
         let metadata = serde_json::json!({ self.model.clone(): entry.clone(), bare: entry });
-        crate::fsx::write_atomic(&self.metadata_file(), metadata.to_string().as_bytes())?;
-        // Aider writes a placeholder identity into the repository's config when git has
-        // none — for a worktree, the clone's shared config, outside the task's tree. Its
-        // own HOME gets one (it never commits: --no-auto-commits).
-        crate::fsx::write_atomic(
-            &home.join(".gitconfig"),
-            b"[user]\n\tname = dayshift coder\n\temail = coder@dayshift.invalid\n",
-        )?;
-        Ok(home)
+        crate::fsx::write_atomic(path, metadata.to_string().as_bytes())
+    }
+
+    /// The environment of an Aider run: its own HOME, no price-list download, no browser, no
+    /// analytics, and the key (never on the command line).
+    fn env(&self, spec: &mut Spec, home: &Path) {
+        spec.env.insert("HOME".into(), home.display().to_string());
+        spec.env
+            .insert("LITELLM_LOCAL_MODEL_COST_MAP".into(), "True".into());
+        spec.env.insert("BROWSER".into(), "true".into());
+        spec.env.insert("AIDER_ANALYTICS".into(), "false".into());
+        if let Some((var, key)) = &self.api_key {
+            spec.env.insert(var.clone(), key.clone());
+        }
+    }
+
+    /// `dayshift doctor`'s preflight: Aider run once the way work runs it — same model,
+    /// base URL, key and environment — on a throwaway directory outside any repository
+    /// (`--no-git`, its own HOME), asking for one word: one tiny request. `Ok` with what it
+    /// reached; the error is classified like a work run's ([`super::failure::classify`]).
+    pub fn preflight(&self, timeout: Duration) -> Result<String, EngineError> {
+        let scratch = Scratch::create("preflight").map_err(|e| {
+            EngineError::Config(format!(
+                "aider: cannot make a directory in {}: {e}",
+                std::env::temp_dir().display()
+            ))
+        })?;
+        let dir = scratch.path();
+        let home = dir.join("home");
+        let (metadata, message) = (dir.join("model-metadata.json"), dir.join("message.md"));
+        std::fs::create_dir_all(&home)
+            .and_then(|()| self.write_metadata(&metadata))
+            .and_then(|()| crate::fsx::write_atomic(&message, b"Answer with the one word: ok"))
+            .map_err(|e| {
+                EngineError::Config(format!("aider: cannot prepare the preflight: {e}"))
+            })?;
+        let mut args: Vec<String> = vec!["--model".into(), self.model.clone()];
+        if let Some(base) = &self.api_base {
+            args.extend(["--openai-api-base".into(), base.clone()]);
+        }
+        args.extend([
+            "--model-metadata-file".into(),
+            metadata.display().to_string(),
+        ]);
+        for flag in [
+            "--no-git",
+            "--yes-always",
+            "--no-auto-commits",
+            "--no-check-update",
+            "--no-show-release-notes",
+            "--no-show-model-warnings",
+            "--analytics-disable",
+            "--no-pretty",
+            "--no-stream",
+        ] {
+            args.push(flag.into());
+        }
+        for (flag, value) in [
+            ("--map-tokens", "0".to_string()),
+            ("--chat-history-file", "/dev/null".into()),
+            ("--input-history-file", "/dev/null".into()),
+            ("--message-file", message.display().to_string()),
+        ] {
+            args.extend([flag.into(), value]);
+        }
+        let mut spec = Spec::new(&self.program, &[]).cwd(dir).timeout(timeout);
+        spec.args = args;
+        self.env(&mut spec, &home);
+        let out = process::run(&spec).map_err(|e| EngineError::Spawn {
+            engine: "aider".into(),
+            program: self.program.display().to_string(),
+            detail: e.source.to_string(),
+        })?;
+        let text = format!("{}{}", out.stdout, out.stderr);
+        let said = AiderOutput::parse(&text);
+        if let Some(message) = said.errors.first() {
+            return Err(EngineError::Reported {
+                engine: "aider".into(),
+                message: message.clone(),
+                output: text,
+            });
+        }
+        if out.timed_out() {
+            return Err(EngineError::TimedOut {
+                engine: "aider".into(),
+                after: timeout,
+                output: text,
+            });
+        }
+        if !out.success() {
+            return Err(EngineError::Crashed {
+                engine: "aider".into(),
+                code: out.status.and_then(|s| s.code()),
+                tail: message_of(&text),
+                output: text,
+            });
+        }
+        Ok(format!(
+            "aider reached {} at {} (one request)",
+            self.model,
+            self.base_url()
+        ))
     }
 }
 
@@ -210,6 +335,13 @@ impl Engine for AiderEngine {
                 .split_once('/')
                 .map_or(self.model.as_str(), |(_, m)| m),
         )
+    }
+
+    fn provider(&self) -> Option<ProviderRef> {
+        Some(ProviderRef {
+            key_env: self.key_env.clone(),
+            endpoint: self.base_url(),
+        })
     }
 
     fn run(&self, job: &Assignment) -> Result<EngineReport, EngineError> {
@@ -233,14 +365,7 @@ impl Engine for AiderEngine {
             .cwd(job.workdir)
             .timeout(self.timeout);
         spec.args = self.args(job, &message_file);
-        spec.env.insert("HOME".into(), home.display().to_string());
-        spec.env
-            .insert("LITELLM_LOCAL_MODEL_COST_MAP".into(), "True".into());
-        spec.env.insert("BROWSER".into(), "true".into());
-        spec.env.insert("AIDER_ANALYTICS".into(), "false".into());
-        if let Some((var, key)) = &self.api_key {
-            spec.env.insert(var.clone(), key.clone());
-        }
+        self.env(&mut spec, &home);
         let (spec, tool_run) = job
             .tool_confinement()
             .with_egress(self.endpoints())
@@ -267,6 +392,7 @@ impl Engine for AiderEngine {
             return Err(EngineError::TimedOut {
                 engine: "aider".into(),
                 after: self.timeout,
+                output: text,
             });
         }
         if !out.success() {
@@ -274,7 +400,8 @@ impl Engine for AiderEngine {
             return Err(EngineError::Crashed {
                 engine: "aider".into(),
                 code,
-                tail: tail(&text, 1500).to_string(),
+                tail: message_of(&text),
+                output: text,
             });
         }
         let said = AiderOutput::parse(&text);
@@ -287,19 +414,20 @@ impl Engine for AiderEngine {
                 Some(message) => EngineError::Reported {
                     engine: "aider".into(),
                     message,
+                    output: text,
                 },
                 None => EngineError::NoChange {
                     engine: "aider".into(),
-                    said: tail(&text, 600).trim().to_string(),
                     spent: said.spent(),
+                    output: text,
                 },
             });
         }
         let summary = format!("applied edits to {}", said.applied.join(", "));
         Ok(EngineReport {
             summary,
-            output_tail: tail(&text, 4000).to_string(),
             spent: said.spent(),
+            output: text,
             elapsed: out.elapsed,
         })
     }
@@ -325,6 +453,15 @@ mod tests {
         );
         assert!(bad.nonconforming && bad.applied.is_empty());
         assert_eq!(bad.errors, ["litellm.AuthenticationError: bad key"]);
+        let wrapped = AiderOutput::parse(
+            "litellm.AuthenticationError: AuthenticationError: OpenAIException - The api_key \nclient option must be set\nThe API provider is not able to authenticate you.\n",
+        );
+        assert_eq!(
+            wrapped.errors,
+            [
+                "litellm.AuthenticationError: AuthenticationError: OpenAIException - The api_key client option must be set"
+            ]
+        );
         assert_eq!(
             AiderOutput::parse("garbage\n\u{0}\n"),
             AiderOutput::default()

@@ -7,7 +7,8 @@
 //! coder: {engine: native, provider: local}
 //! ```
 //!
-//! Aider gets its model, base URL and key from the coder's provider. A command engine sees
+//! Aider gets its model, base URL and key from the coder's provider (a keyless local server
+//! gets [`PLACEHOLDER_KEY`]). A command engine sees
 //! only PATH, HOME, LANG and the variables listed under `env`. The native engine needs the
 //! coder's model client, which the work loop pairs with it.
 
@@ -16,7 +17,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::EngineError;
-use super::aider::AiderEngine;
+use super::aider::{AiderEngine, PLACEHOLDER_KEY};
 use super::command::{CommandEngine, preset, preset_egress};
 use crate::config::agents::{EngineKind, ProviderKind};
 use crate::config::{AgentName, Config};
@@ -139,10 +140,20 @@ pub fn coder_engine(home: &Home, config: &Config) -> Result<CoderEngine, EngineE
                     )));
                 }
             };
+            // a local OpenAI-compatible server (Ollama, llama.cpp, vLLM, LM Studio) needs
+            // no key unless one is named; Aider still wants one to start: a placeholder
+            let keyless = provider.kind == ProviderKind::Openai
+                && provider.base_url.is_some()
+                && provider.api_key_env.is_none();
             let key_env = provider
                 .api_key_env
                 .clone()
                 .unwrap_or_else(|| key_var.to_string());
+            let api_key = match config.secrets.get(&key_env) {
+                Some(key) => Some((key_var.to_string(), key)),
+                None if keyless => Some((key_var.to_string(), PLACEHOLDER_KEY.to_string())),
+                None => None,
+            };
             let api_base = provider.base_url.as_ref().map(|b| match provider.kind {
                 ProviderKind::Openai => b.trim_end_matches('/').to_string(),
                 _ => b.clone(),
@@ -156,10 +167,8 @@ pub fn coder_engine(home: &Home, config: &Config) -> Result<CoderEngine, EngineE
                 },
                 model: format!("{prefix}/{model}"),
                 api_base,
-                api_key: config
-                    .secrets
-                    .get(&key_env)
-                    .map(|key| (key_var.to_string(), key)),
+                api_key,
+                key_env: (!keyless).then_some(key_env),
                 edit_format: coder.edit_format.clone().unwrap_or_else(|| "diff".into()),
                 state_dir: home.state_dir().join("aider"),
                 timeout,
@@ -204,6 +213,32 @@ mod tests {
             ("whole", Duration::from_secs(180))
         );
         assert!(!format!("{aider:?}").contains("abc123secret"));
+    }
+
+    #[test]
+    fn a_keyless_local_server_gets_a_placeholder_key() {
+        let (_d, home, config) = home_with(
+            "providers:\n  local: {kind: openai, base_url: \"http://127.0.0.1:11434/v1\", model: qwen}\nagents:\n  coder: {engine: aider, provider: local}\n",
+            "",
+        );
+        let Ok(CoderEngine::Aider(aider)) = coder_engine(&home, &config) else {
+            panic!("an aider engine")
+        };
+        assert_eq!(
+            aider.api_key,
+            Some(("OPENAI_API_KEY".to_string(), PLACEHOLDER_KEY.to_string()))
+        );
+        assert_eq!(aider.key_env, None);
+        // a hosted provider with no key gets none (Aider says so, and `doctor` before it)
+        let (_d, home, config) = home_with(
+            "providers:\n  claude: {kind: anthropic, model: claude-sonnet-4-5, api_key_env: NOT_SET_ANYWHERE_KEY}\nagents:\n  coder: {engine: aider, provider: claude}\n",
+            "",
+        );
+        let Ok(CoderEngine::Aider(aider)) = coder_engine(&home, &config) else {
+            panic!("an aider engine")
+        };
+        assert_eq!(aider.api_key, None);
+        assert_eq!(aider.key_env.as_deref(), Some("NOT_SET_ANYWHERE_KEY"));
     }
 
     #[test]

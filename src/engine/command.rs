@@ -179,7 +179,6 @@ impl Engine for CommandEngine {
             detail: e.source.to_string(),
         })?;
         let combined = format!("{}{}", out.stdout, out.stderr);
-        let output_tail = tail(&combined, 4000).to_string();
         if out.cancelled {
             return Err(EngineError::Cancelled {
                 engine: self.name.clone(),
@@ -189,6 +188,7 @@ impl Engine for CommandEngine {
             return Err(EngineError::TimedOut {
                 engine: self.name.clone(),
                 after: self.timeout,
+                output: combined,
             });
         }
         if !out.success() {
@@ -197,18 +197,22 @@ impl Engine for CommandEngine {
                 engine: self.name.clone(),
                 code,
                 tail: tail(&combined, 1500).to_string(),
+                output: combined,
             });
         }
         let mut report = EngineReport {
             summary: format!("{} finished", self.name),
-            output_tail,
             elapsed: out.elapsed,
             ..Default::default()
         };
-        read_claude_result(&out.stdout, &mut report).map_err(|message| EngineError::Reported {
-            engine: self.name.clone(),
-            message,
-        })?;
+        if let Err(message) = read_claude_result(&out.stdout, &mut report) {
+            return Err(EngineError::Reported {
+                engine: self.name.clone(),
+                message: super::failure::one_line(&message),
+                output: combined,
+            });
+        }
+        report.output = combined;
         Ok(report)
     }
 }

@@ -13,7 +13,9 @@ pub mod aider;
 pub mod build;
 pub mod command;
 pub mod edits;
+pub mod failure;
 pub mod native;
+pub mod preflight;
 
 use std::path::Path;
 use std::time::Duration;
@@ -56,8 +58,10 @@ impl Assignment<'_> {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EngineReport {
     pub summary: String,
-    /// The end of the tool's output.
-    pub output_tail: String,
+    /// The tool's whole output as captured (stdout then stderr, each within the process
+    /// helper's cap), or the model's answers for the native engine: kept per attempt in
+    /// `logs/runs/`, redacted.
+    pub output: String,
     pub spent: Spent,
     pub elapsed: Duration,
 }
@@ -81,23 +85,35 @@ pub enum EngineError {
         detail: String,
     },
     #[error("{engine}: still running after {after:?}; its whole process group was killed")]
-    TimedOut { engine: String, after: Duration },
+    TimedOut {
+        engine: String,
+        after: Duration,
+        output: String,
+    },
     #[error("{engine}: stopped because dayshift is stopping (a signal, or `dayshift stop`)")]
     Cancelled { engine: String },
     #[error("{engine}: exited with {}: {tail}", code.map_or("a signal".to_string(), |c| format!("code {c}")))]
     Crashed {
         engine: String,
         code: Option<i32>,
+        /// What to show: the tool's error message when one is found, else its output's end.
         tail: String,
+        output: String,
     },
     #[error("{engine}: reported an error: {message}")]
-    Reported { engine: String, message: String },
-    #[error("{engine}: finished without changing any file: {said}")]
+    Reported {
+        engine: String,
+        /// The tool's whole error message, its wrapped lines joined ([`failure::message_at`]).
+        message: String,
+        output: String,
+    },
+    #[error("{engine}: finished without changing any file: {}", tail(output, 600).trim())]
     NoChange {
         engine: String,
-        said: String,
         /// What the tool spent on the way (Aider answers in prose and still bills).
         spent: Spent,
+        /// What it said (its whole output; the message shows the end).
+        output: String,
     },
     #[error("{engine}: its edits were refused: {error}")]
     Edits {
@@ -118,6 +134,28 @@ impl EngineError {
             _ => Spent::default(),
         }
     }
+
+    /// The tool's whole output, where the run got as far as producing one.
+    pub fn output(&self) -> Option<&str> {
+        match self {
+            EngineError::TimedOut { output, .. }
+            | EngineError::Crashed { output, .. }
+            | EngineError::Reported { output, .. }
+            | EngineError::NoChange { output, .. } => Some(output),
+            _ => None,
+        }
+    }
+}
+
+/// Where an engine's model lives and which variable holds its key, so a refused key can be
+/// named in the stop message (never its value).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProviderRef {
+    /// The configured variable (`api_key_env`, or the kind's default) — `None` for a keyless
+    /// local server.
+    pub key_env: Option<String>,
+    /// The base URL, or the API the model's kind talks to.
+    pub endpoint: String,
 }
 
 /// A coding tool driven on one task's work tree.
@@ -125,6 +163,11 @@ pub trait Engine: Send + Sync {
     fn name(&self) -> &str;
     /// The model the tool runs, when dayshift knows it (to price its tokens).
     fn model(&self) -> Option<&str> {
+        None
+    }
+    /// The provider the engine talks to, when dayshift configured it (not for a command
+    /// engine: the tool reads its own).
+    fn provider(&self) -> Option<ProviderRef> {
         None
     }
     fn run(&self, job: &Assignment) -> Result<EngineReport, EngineError>;

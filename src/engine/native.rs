@@ -70,14 +70,17 @@ impl Engine for NativeEngine<'_> {
             temperature: None,
         };
         let mut usage = Usage::default();
+        // the model's answers: the run's output, kept in logs/runs/
+        let mut answers = Vec::new();
         for attempt in 0..2 {
             let answer = (self.call)(&request)?;
             add(&mut usage, &answer.usage);
+            answers.push(answer.text.clone());
             match edits::parse(&answer.text).and_then(|blocks| edits::apply(job.workdir, &blocks)) {
                 Ok(written) => {
                     return Ok(EngineReport {
                         summary: format!("applied edits to {}", written.join(", ")),
-                        output_tail: super::tail(&answer.text, 4000).to_string(),
+                        output: answers.join("\n\n"),
                         spent: Spent {
                             usage,
                             cost_usd: None,

@@ -82,7 +82,8 @@ pub fn day(
 }
 
 /// Whether an error stops the day but leaves the wrap-up to report it: the daily budget
-/// running out, or work halted because the model provider is down.
+/// running out, or work halted because the model provider is down or the coding tool's
+/// setup needs a fix (a refused key, a missing model).
 pub fn stops_the_day(e: &Error) -> bool {
     use crate::llm::LlmError;
     use crate::llm::structured::StructuredError;

@@ -236,6 +236,7 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
     };
     let budget_stops = stop_lines(|e| e.starts_with("budget:"));
     let outages = stop_lines(|e| e.contains(crate::jobs::work::PROVIDER_DOWN));
+    let setup_stops = stop_lines(|e| e.contains(crate::jobs::work::SETUP_NEEDS_FIX));
     if !budget_stops.is_empty() {
         out.push_str("## Stopped early\n\nThe daily budget ran out; the rest of the day waits for tomorrow.\n\n");
         out.push_str(&budget_stops.join("\n"));
@@ -244,6 +245,11 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
     if !outages.is_empty() {
         out.push_str("## Work stopped: the model provider was unavailable\n\nNo task was failed for it; the tasks stay where they were and the next work run resumes them.\n\n");
         out.push_str(&outages.join("\n"));
+        out.push_str("\n\n");
+    }
+    if !setup_stops.is_empty() {
+        out.push_str("## Work stopped: the setup needs a fix\n\nThe coding tool could not reach a working model (the line says what to fix; `dayshift doctor` checks it). No task was failed and no attempt was used; the next work run after the fix resumes them.\n\n");
+        out.push_str(&setup_stops.join("\n"));
         out.push_str("\n\n");
     }
     out.push_str("## Jobs\n\n");

@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use super::home_guard::{HomeGuard, Tampered};
 use super::{ACTOR, DEFAULT_ATTEMPTS, Ended, Limits, Stop};
-use super::{finish, outage, recover};
+use super::{finish, recover};
 use crate::config::AgentName;
 use crate::context::Ctx;
+use crate::engine::failure::{self, FailureClass};
 use crate::engine::{Assignment, Engine, EngineError, Spent};
 use crate::error::{Error, Result};
 use crate::fsx;
@@ -228,7 +229,20 @@ impl TaskRun<'_> {
                 "task.attempt",
                 serde_json::json!({"attempt": attempt, "engine": engine, "sandbox": self.sandbox}),
             )?;
-            match self.once(task, feedback.as_deref(), attempt, meter) {
+            let result = self.once(task, feedback.as_deref(), attempt, meter);
+            let kept = self.run_log(task, attempt);
+            if kept.is_file() {
+                let shown = kept.strip_prefix(ctx.home.root()).unwrap_or(&kept);
+                task.log(
+                    ctx.now(),
+                    ACTOR,
+                    &format!(
+                        "attempt {attempt}: the tool's whole output is in {}",
+                        shown.display()
+                    ),
+                );
+            }
+            match result {
                 Ok((changes, escalate)) => {
                     return finish::commit(ctx, task, self.worktree, &changes, escalate);
                 }
@@ -319,8 +333,18 @@ impl TaskRun<'_> {
             confine: Some(self.confine),
         };
         let clock = Instant::now();
+        let run_log = self.run_log(task, attempt);
+        // an earlier run of the same attempt (resumed after a stop) left its own
+        let _ = std::fs::remove_file(&run_log);
         let ran = self.engine.run(&job);
         meter.engine += clock.elapsed();
+        let output = match &ran {
+            Ok(report) => Some(report.output.as_str()),
+            Err(e) => e.output(),
+        };
+        if let Some(output) = output {
+            self.keep_output(&run_log, output);
+        }
         // whatever the tool wrote into the clone's git metadata or the home is put back now,
         // however it ended
         let git_intact = git_meta.verify();
@@ -353,10 +377,19 @@ impl TaskRun<'_> {
                     return Err(Miss::Stop(Stop::Cancelled));
                 }
                 git_intact.map_err(|v| retry(&v))?;
-                return Err(match outage::provider_down(&e) {
-                    Some(why) => Miss::Stop(Stop::ProviderDown(why)),
-                    None => retry(&e),
-                });
+                // a setup problem or an outage fails every attempt at every task alike:
+                // stop, burning nothing; only a task's own failure is retried
+                return Err(
+                    match failure::classify(&e, self.engine.provider().as_ref()) {
+                        FailureClass::Environment(why) => {
+                            Miss::Stop(Stop::Environment(ctx.redact(&why)))
+                        }
+                        FailureClass::ProviderDown(why) => {
+                            Miss::Stop(Stop::ProviderDown(ctx.redact(&why)))
+                        }
+                        FailureClass::Task => Miss::Retry(engine_reason(&e)),
+                    },
+                );
             }
         };
         git_intact.map_err(|v| retry(&v))?;
@@ -447,6 +480,29 @@ impl TaskRun<'_> {
         ))
     }
 
+    /// Where attempt `attempt`'s whole tool output is kept: `logs/runs/<ID>/attempt-<N>.log`.
+    fn run_log(&self, task: &Task, attempt: u32) -> PathBuf {
+        self.ctx
+            .home
+            .logs_dir()
+            .join("runs")
+            .join(task.meta.id.to_string())
+            .join(format!("attempt-{attempt}.log"))
+    }
+
+    /// Keep a run's output, redacted (a tool may echo a key), written atomically. A failure
+    /// to keep it is warned about, never fatal to the attempt.
+    fn keep_output(&self, path: &std::path::Path, output: &str) {
+        let clean = self.ctx.redact(output);
+        let kept = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| fsx::write_atomic(path, clean.as_bytes()));
+        if let Err(e) = kept {
+            tracing::warn!("cannot keep the tool's output in {}: {e}", path.display());
+        }
+    }
+
     /// Count the run's tokens for the task, and record a coding tool's spend in the budget
     /// (the native engine's calls were recorded by the model client already). A claim over
     /// the per-run limit is recorded in full (never under-billed) and returned as the
@@ -496,6 +552,18 @@ impl TaskRun<'_> {
             .get(&AgentName::Coder)
             .and_then(|c| c.max_cost_per_run_usd)
             .or_else(|| config.budget.as_ref().and_then(|b| b.value.daily_usd))
+    }
+}
+
+/// A failed run's reason for the task log and the next attempt: its whole message on the
+/// first line ([`failure::headline`]), then the rest of what it said when there is more.
+fn engine_reason(error: &EngineError) -> String {
+    let head = failure::headline(error);
+    let said = error.to_string();
+    if failure::one_line(&said) == head {
+        head
+    } else {
+        format!("{head}\n{said}")
     }
 }
 

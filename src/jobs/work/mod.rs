@@ -16,8 +16,9 @@
 //! the work window ends ([`crate::config::Schedules::work_ends`]). Those are checked before
 //! every task and every attempt; a task stopped between attempts stays in progress and the
 //! next run resumes it where it stopped (`next_attempt` in its front matter). It also stops
-//! at once when an attempt shows the model provider is down ([`outage`]) or a tool claims
-//! more than a run may cost: neither fails the task.
+//! at once when an attempt shows the setup needs a fix (a refused key, a missing model or
+//! binary) or the model provider is down ([`crate::engine::failure`]), or a tool claims more
+//! than a run may cost: none of these fails the task or burns its attempt.
 //!
 //! Every run starts by putting right what a crash left between the commit, the verdict,
 //! the merge and the move ([`recover`]).
@@ -26,7 +27,6 @@ mod attempt;
 mod finish;
 mod home_guard;
 mod message;
-mod outage;
 mod recover;
 
 use std::fmt;
@@ -67,11 +67,14 @@ enum Stop {
     WindowEnded(DateTime<FixedOffset>),
     Budget(String),
     /// The model provider is down, refusing or its circuit is open: no task can be worked,
-    /// and none is failed for it ([`outage`]).
+    /// and none is failed for it ([`crate::engine::failure`]).
     ProviderDown(String),
     /// A merge could not be pushed (or origin fetched): every later merge would fail the
     /// same way, so no more work starts; the task waits in review, untouched.
     PublishFailed(String),
+    /// The setup needs a person (a key refused, a model or binary missing): the why names
+    /// the fix; no task is failed for it.
+    Environment(String),
     /// A signal, or the daemon stopping.
     Cancelled,
 }
@@ -85,6 +88,7 @@ impl fmt::Display for Stop {
             Stop::Budget(why) => write!(f, "the daily budget is spent ({why})"),
             Stop::ProviderDown(why) => write!(f, "{PROVIDER_DOWN} ({why})"),
             Stop::PublishFailed(why) => write!(f, "{why}"),
+            Stop::Environment(why) => write!(f, "{SETUP_NEEDS_FIX}: {why}"),
             Stop::Cancelled => write!(f, "dayshift is stopping (a signal, or `dayshift stop`)"),
         }
     }
@@ -92,6 +96,9 @@ impl fmt::Display for Stop {
 
 /// How a provider outage reads in a run's error (the wrap-up looks for it).
 pub const PROVIDER_DOWN: &str = "the model provider is unavailable";
+
+/// How an environment stop reads in a run's error (the wrap-up looks for it).
+pub const SETUP_NEEDS_FIX: &str = "the coding tool's setup needs a fix";
 
 #[derive(Debug, Default)]
 struct Tally {
@@ -223,7 +230,7 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, engine: &dyn Engine) -> Result<JobOutc
             "work stopped: {stop}; {tally}; {resumes}"
         )));
     }
-    if let Stop::ProviderDown(_) | Stop::PublishFailed(_) = &stop {
+    if let Stop::ProviderDown(_) | Stop::PublishFailed(_) | Stop::Environment(_) = &stop {
         return Err(Error::Halted(format!(
             "work stopped: {stop}; {tally}; {resumes}"
         )));
