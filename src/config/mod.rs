@@ -119,6 +119,9 @@ impl Config {
         let mut secrets = Secrets::load(&home.env_file())?;
         secrets.name(secret_names(&agents).iter().map(String::as_str));
         redact::install(secrets.redactor());
+        for problem in unknown_files(home) {
+            tracing::warn!("{problem}");
+        }
         let config = Self {
             target: or_default(
                 read(&home.config_file("target.yaml"), TargetConfig::parse),
