@@ -207,11 +207,18 @@ fn a_seven_field_cron() {
     );
     refuses(
         &home,
-        &["status"],
+        &["run", "morning", "--date", D1],
         "config/schedules.yaml",
         Some(3),
         "has 7 fields",
     );
+    // a command that only reads goes on, and says what is wrong
+    let out = home.run(&["status"]);
+    assert!(out.status.success());
+    assert!(stderr(&out).starts_with(&format!(
+        "warning: {}:3:",
+        home.path("config/schedules.yaml").display()
+    )));
 }
 
 #[test]
