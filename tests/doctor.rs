@@ -288,3 +288,29 @@ fn a_command_engines_missing_tool_fails_the_preflight() {
     assert!(out.status.success(), "{}", stdout(&out));
     assert!(preflight_line(&stdout(&out)).contains("`git --version`: git version"));
 }
+
+#[test]
+fn a_missing_aider_is_installed_by_dayshift_setup() {
+    let git = git_home(true);
+    let home = ready_home(
+        "providers:\n  local: {kind: openai, base_url: \"http://127.0.0.1:9/v1\", model: m}\nagents:\n  coder: {engine: aider, provider: local}\n",
+        "",
+    );
+    let out = home
+        .cmd()
+        .args(["doctor", "--offline"])
+        .env("HOME", git.path())
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("FAIL") && l.contains("aider"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.contains("`dayshift setup` installs it") && !line.contains("make setup"),
+        "{line}"
+    );
+}
