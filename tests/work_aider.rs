@@ -228,7 +228,7 @@ async fn aider_fixes_one_task_at_once_and_one_after_the_failing_test_is_fed_back
     );
     let second = task_file(&home, "T-0002");
     assert!(
-        second.contains("attempt 1 failed: new test failures:") && second.contains("test_mul"),
+        second.contains("attempt 1 failed: new test failures (1): test_calc.Calc.test_mul"),
         "the first attempt broke test_mul:\n{second}"
     );
     assert!(
@@ -461,7 +461,7 @@ async fn aider_retry_hears_the_new_failure_though_the_base_fails_many_tests_afte
     assert_eq!(home.task("T-0001")["state"], "completed", "{log}");
     assert!(
         log.contains(&format!(
-            "attempt 1 failed: new test failures: {BROKEN_BASE_NEW_FAILURE}\n"
+            "attempt 1 failed: new test failures (1): {BROKEN_BASE_NEW_FAILURE}\n"
         )),
         "the log line names the new failure, on one line:\n{log}"
     );

@@ -86,7 +86,7 @@ fn tasks_are_fixed_tested_against_the_base_and_merged() {
     );
     let second = home.read(home.task("T-0002")["path"].as_str().unwrap());
     assert!(
-        second.contains("attempt 1 failed: new test failures:") && second.contains("test_mul"),
+        second.contains("attempt 1 failed: new test failures (1): test_calc.Calc.test_mul"),
         "{second}"
     );
     assert!(
@@ -335,7 +335,10 @@ fn a_local_checkout_as_repo_keeps_merges_in_the_clone_and_says_so() {
             stderr(&out)
         );
         assert!(
-            file.contains("not pushed: merges stay in `main` of the clone"),
+            file.contains(&format!(
+                "kept in the clone, not pushed: {} has `main` checked out",
+                theirs.display()
+            )),
             "{file}"
         );
         assert!(

@@ -183,7 +183,7 @@ fn command_head(run: &CommandRun) -> String {
 }
 
 /// `label (N): a, b, …` in about `max` bytes; the ids that do not fit are counted.
-fn list<'a>(label: &str, ids: impl ExactSizeIterator<Item = &'a String>, max: usize) -> String {
+pub fn list<'a>(label: &str, ids: impl ExactSizeIterator<Item = &'a String>, max: usize) -> String {
     let total = ids.len();
     let mut out = format!("{label} ({total}): ");
     let mut shown = 0;

@@ -52,7 +52,7 @@ use std::time::Duration;
 
 pub use baseline::{Baseline, new_failures, removed_tests};
 pub use coverage::parse_total_percent;
-pub use feedback::FEEDBACK_BUDGET;
+pub use feedback::{FEEDBACK_BUDGET, list as name_list};
 pub use junit::parse_junit;
 pub use parse::parse_output;
 pub use report::{ReportSource, TestReport};

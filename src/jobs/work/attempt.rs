@@ -432,11 +432,15 @@ impl TaskRun<'_> {
             // a declared removal is the one failure a person may accept
             let only_declared = declared && verdict.lint_ok && verdict.new_failures.is_empty();
             if !verdict.passed && !only_declared {
-                let new: Vec<&str> = verdict.new_failures.iter().map(String::as_str).collect();
-                let mut broken = new.clone();
-                broken.extend(&removed);
+                let broken: Vec<String> = verdict
+                    .new_failures
+                    .iter()
+                    .chain(&verdict.removed)
+                    .cloned()
+                    .collect();
+                // one line for the task log: a change that breaks 160 tests names a few
                 let head = if verdict.lint_ok {
-                    format!("new test failures: {}", broken.join(", "))
+                    qa::name_list("new test failures", broken.iter(), 300)
                 } else {
                     "lint failed".to_string()
                 };

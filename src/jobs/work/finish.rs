@@ -159,7 +159,10 @@ pub(super) fn merge(ctx: &Ctx, task: &mut Task, branch: &str, why: &str) -> Resu
     };
     let _ = target::remove(&clone, task.meta.id);
     let kept = match &merged.publish {
-        target::Publish::KeepInClone { .. } => Some(merged.publish.describe(&clone, base)),
+        target::Publish::KeepInClone { origin, .. } => Some(format!(
+            "kept in the clone, not pushed: {} has `{base}` checked out (the report says how to take it)",
+            origin.display()
+        )),
         _ => None,
     };
     let mut event = Event::new(ctx.now(), ACTOR, "task.merged").task(task.meta.id);
@@ -171,7 +174,7 @@ pub(super) fn merge(ctx: &Ctx, task: &mut Task, branch: &str, why: &str) -> Resu
     })))?;
     let mut line = format!("merged into {base} at {} ({why})", short(&merged.head));
     if let Some(kept) = kept {
-        line.push_str(&format!("; not pushed: {kept}"));
+        line.push_str(&format!("; {kept}"));
     }
     ctx.move_task(task, TaskState::Completed, ACTOR, &line)?;
     Ok(Ended::Completed)
