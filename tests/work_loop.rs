@@ -1050,3 +1050,23 @@ fn random_sigkills_during_work_leave_no_task_stuck_lost_or_merged_twice() {
         failed.join("\n")
     );
 }
+
+#[test]
+fn a_failed_task_retried_since_says_where_it_is_now_in_the_report() {
+    let (home, _remote) = home_with_target(1, 1.0);
+    home.add_task(1, "Crash now", "backlog", "");
+    home.ok(&["run", "work"]);
+    home.ok(&["tasks", "retry", "T-0001"]);
+    home.ok(&["run", "wrapup"]);
+    let day = chrono::Utc::now().date_naive();
+    let report = home.read(&format!("reports/daily/{day}.md"));
+    let failed = section(&report, "## Failed");
+    assert!(
+        failed.contains("| T-0001 |") && failed.contains("(now backlog)"),
+        "{report}"
+    );
+    assert!(
+        section(&report, "## Queue").contains("| backlog | 1 |"),
+        "{report}"
+    );
+}

@@ -124,7 +124,14 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
         ("Failed", TaskState::Failed),
     ] {
         out.push_str(&format!("## {heading}\n\n"));
-        let rows = moved_to(state);
+        let mut rows = moved_to(state);
+        // a task moved on since (a failed task retried, a completed one reopened by hand)
+        // says where it is now, so this table and the Queue agree
+        for row in &mut rows {
+            if let Some(now) = by_id.get(&row[0]).map(|t| t.state).filter(|s| *s != state) {
+                row[5].push_str(&format!(" (now {now})"));
+            }
+        }
         if rows.is_empty() {
             out.push_str("None.\n\n");
         } else {
