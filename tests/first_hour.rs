@@ -267,3 +267,33 @@ fn init_says_how_to_run_what_comes_next() {
     }
     assert!(text.contains("cargo install --path ."), "{text}");
 }
+
+#[test]
+fn budget_shows_the_cap_a_bar_per_day_the_costliest_tasks_and_totals() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("demo");
+    let out = Command::new(BIN).arg("demo").arg(&home).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = Command::new(BIN)
+        .args(["--home", home.to_str().unwrap(), "budget"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // the demo ran on a fixed date: today is empty and that is said, not left a puzzle
+    assert!(
+        text.contains("nothing spent today (") && text.contains("the latest spend was on "),
+        "{text}"
+    );
+    for part in ["per day", "OF CAP", "per agent", "by task", "T-0001", "total "] {
+        assert!(text.contains(part), "{part}:\n{text}");
+    }
+    assert!(text.contains('▌') || text.contains('█') || text.contains('▏'), "a bar: {text}");
+    let json = Command::new(BIN)
+        .args(["--home", home.to_str().unwrap(), "budget", "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(v["per_day"][0]["of_cap"].as_f64().unwrap() > 0.0, "{v}");
+    assert_eq!(v["top_tasks"].as_array().unwrap().len(), 3, "{v}");
+}

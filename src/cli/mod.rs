@@ -3,6 +3,7 @@
 //! stdout carries results (tables, or JSON with `--json`); progress and errors go to
 //! stderr. Exit codes: 0 ok, 1 a failure the message explains, 2 bad usage.
 
+mod budget;
 pub mod demo;
 mod doctor;
 mod logs;
@@ -142,7 +143,8 @@ Examples:
     /// The task queue.
     #[command(subcommand)]
     Tasks(tasks::TasksCommand),
-    /// Spend per day and agent (tokens and money) against the cap.
+    /// Spend against the daily cap: today, a bar per day, per agent, the costliest tasks,
+    /// the totals.
     #[command(
         after_help = "Examples:\n  dayshift budget\n  dayshift budget --days 30\n  dayshift budget --json"
     )]
@@ -263,7 +265,7 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
         Command::Run { job, options } => run::job(Home::open(&home_dir)?, job, options, verbose),
         Command::Day { options } => run::day(Home::open(&home_dir)?, options, verbose),
         Command::Tasks(command) => tasks::tasks(Home::open(&home_dir)?, command),
-        Command::Budget { days, json } => status::budget(Home::open(&home_dir)?, days, json),
+        Command::Budget { days, json } => budget::budget(Home::open(&home_dir)?, days, json),
         Command::Logs(args) => logs::logs(&Home::open(&home_dir)?, args),
         Command::Audit { limit, json } => status::audit(Home::open(&home_dir)?, limit, json),
     }

@@ -98,50 +98,6 @@ pub fn status(home: &Home, json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn budget(home: Home, days: u32, json: bool) -> Result<ExitCode> {
-    let ctx = Ctx::open_read_only(home)?;
-    let today = ctx.today();
-    let rows = ctx.store.usage_by_agent(today, days.max(1))?;
-    let cap = ctx.config.agents.budget.as_ref().map(|b| b.value.clone());
-    if json {
-        print_json(&serde_json::json!({
-            "days": days,
-            "cap_usd": cap.as_ref().and_then(|b| b.daily_usd),
-            "cap_tokens": cap.as_ref().and_then(|b| b.daily_tokens),
-            "rows": rows,
-        }));
-        return Ok(ExitCode::SUCCESS);
-    }
-    println!("budget    {}", crate::jobs::budget_line(&ctx, today)?);
-    if rows.is_empty() {
-        println!("no model calls recorded in the last {days} day(s)");
-        return Ok(ExitCode::SUCCESS);
-    }
-    let table_rows: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            vec![
-                r.day.clone(),
-                r.agent.clone(),
-                r.calls.to_string(),
-                r.input_tokens.to_string(),
-                r.output_tokens.to_string(),
-                r.cache_tokens.to_string(),
-                format!("${:.4}", r.cost_usd),
-            ]
-        })
-        .collect();
-    print!(
-        "{}",
-        table::render(
-            &["DAY", "AGENT", "CALLS", "INPUT", "OUTPUT", "CACHE", "COST"],
-            &table_rows,
-            30
-        )
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
 pub fn audit(home: Home, limit: u32, json: bool) -> Result<ExitCode> {
     let ctx = Ctx::open_read_only(home)?;
     let events = ctx.store.recent_events(limit)?;
