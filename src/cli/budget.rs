@@ -231,7 +231,7 @@ mod tests {
             format!("{}{}  50.0%", "█".repeat(10), " ".repeat(10))
         );
         assert!(bar(1.5).contains('!') && bar(1.5).ends_with("150.0%"));
-        assert!(bar(0.03).starts_with('▌'), "{}", bar(0.03));
+        assert!(bar(0.025).starts_with('▌'), "{}", bar(0.025));
     }
 
     #[test]
