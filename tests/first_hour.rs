@@ -285,10 +285,20 @@ fn budget_shows_the_cap_a_bar_per_day_the_costliest_tasks_and_totals() {
         text.contains("nothing spent today (") && text.contains("the latest spend was on "),
         "{text}"
     );
-    for part in ["per day", "OF CAP", "per agent", "by task", "T-0001", "total "] {
+    for part in [
+        "per day",
+        "OF CAP",
+        "per agent",
+        "by task",
+        "T-0001",
+        "total ",
+    ] {
         assert!(text.contains(part), "{part}:\n{text}");
     }
-    assert!(text.contains('▌') || text.contains('█') || text.contains('▏'), "a bar: {text}");
+    assert!(
+        text.contains('▌') || text.contains('█') || text.contains('▏'),
+        "a bar: {text}"
+    );
     let json = Command::new(BIN)
         .args(["--home", home.to_str().unwrap(), "budget", "--json"])
         .output()

@@ -1070,3 +1070,49 @@ fn a_failed_task_retried_since_says_where_it_is_now_in_the_report() {
         "{report}"
     );
 }
+
+#[test]
+fn progress_shows_the_task_attempt_and_step_and_status_names_the_task() {
+    let (home, _remote) = home_with_target(1, 0.05);
+    home.add_task(1, "Hang forever", "backlog", "");
+    let child = home.spawn(&["run", "work"]);
+    // while the tool runs, `status` in another terminal names the task and the attempt
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut seen = String::new();
+    while std::time::Instant::now() < deadline {
+        seen = stdout(&home.ok(&["status"]));
+        if seen.contains("working   T-0001 attempt 1/1 · running command · Hang forever") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(
+        seen.contains("working   T-0001 attempt 1/1 · running command"),
+        "{seen}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&home.ok(&["status", "--json"]).stdout).unwrap();
+    assert_eq!(json["working"]["task"], "T-0001", "{json}");
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    // not a terminal: plain lines, each with the elapsed time
+    assert!(
+        err.contains("T-0001 attempt 1/1 · running command · Hang forever · 0s"),
+        "{err}"
+    );
+    assert!(err.contains("T-0001 failed after 1 attempt(s)"), "{err}");
+    let day = chrono::Utc::now().date_naive();
+    let log = std::fs::read_dir(home.path("logs"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("work."))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect::<String>();
+    assert!(
+        log.contains("T-0001 attempt 1/1 · running command"),
+        "{day}: {log}"
+    );
+    // the run is over: status no longer says it works
+    assert!(!stdout(&home.ok(&["status"])).contains("working"));
+    assert!(!home.path(".dayshift/work-now.json").exists());
+}

@@ -7,6 +7,7 @@ use super::{print_json, table};
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::home::Home;
+use crate::jobs::WorkNow;
 use crate::tasks::TaskState;
 
 pub fn status(home: &Home, json: bool) -> Result<ExitCode> {
@@ -23,6 +24,8 @@ pub fn status(home: &Home, json: bool) -> Result<ExitCode> {
     let spent = ctx.store.usage_total(today)?;
     let budget = crate::jobs::budget_line(&ctx, today)?;
     let paused = ctx.home.stop_file().exists();
+    // what a work run is doing now (in this terminal's home, from any process)
+    let working = WorkNow::read(&ctx.home);
     if json {
         let cap = ctx.config.agents.budget.as_ref().map(|b| &b.value);
         print_json(&serde_json::json!({
@@ -40,6 +43,7 @@ pub fn status(home: &Home, json: bool) -> Result<ExitCode> {
                 "cap_tokens": cap.and_then(|b| b.daily_tokens),
             },
             "problems": found.problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "working": working,
         }));
         return Ok(ExitCode::SUCCESS);
     }
@@ -57,6 +61,15 @@ pub fn status(home: &Home, json: bool) -> Result<ExitCode> {
     let per_state: Vec<String> = counts.iter().map(|(s, n)| format!("{s} {n}")).collect();
     println!("tasks     {}", per_state.join(" · "));
     println!("spend     {budget}");
+    if let Some(now) = &working {
+        let since = chrono::DateTime::parse_from_rfc3339(&now.since)
+            .map(|t| {
+                let secs = (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_seconds();
+                format!(" (this attempt for {}m{:02}s)", secs / 60, secs % 60)
+            })
+            .unwrap_or_default();
+        println!("working   {}{since}", now.line());
+    }
     println!();
     let rows: Vec<Vec<String>> =
         crate::jobs::JobName::ALL

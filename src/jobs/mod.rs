@@ -20,6 +20,7 @@ use chrono::NaiveDate;
 pub use morning::budget_line;
 pub use name::JobName;
 pub use runner::{JobOutcome, refusal, run_job};
+pub use work::WorkNow;
 
 use crate::context::Ctx;
 use crate::error::{Error, Result};

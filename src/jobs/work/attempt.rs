@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::home_guard::{HomeGuard, Tampered};
+use super::progress::Progress;
 use super::{ACTOR, DEFAULT_ATTEMPTS, Ended, Limits, Stop};
 use super::{finish, recover};
 use crate::config::AgentName;
@@ -51,10 +52,12 @@ pub(super) fn work_task(
     limits: &Limits,
     engine: &dyn Engine,
     task: &mut Task,
+    progress: &mut Progress,
 ) -> Result<Ended> {
     let started = Instant::now();
     let mut meter = Meter::default();
-    let ended = work(ctx, limits, engine, task, &mut meter)?;
+    let ended = work(ctx, limits, engine, task, &mut meter, progress)?;
+    progress.ended(&ended.to_string());
     finish::record_worked(ctx, task, &ended, &meter, started.elapsed())?;
     Ok(ended)
 }
@@ -65,6 +68,7 @@ fn work(
     engine: &dyn Engine,
     task: &mut Task,
     meter: &mut Meter,
+    progress: &mut Progress,
 ) -> Result<Ended> {
     let attempts = ctx
         .config
@@ -121,6 +125,7 @@ fn work(
     };
     let commands = QaCommands::from_target(&ctx.config.target);
     let baseline = if commands.lint.is_some() || commands.test.is_some() {
+        progress.attempt(task, first, attempts, "the base branch's checks");
         let cache = ctx.home.state_dir().join("qa");
         let clock = Instant::now();
         // the base's tests may be code an earlier task merged: they are held like a tool
@@ -167,6 +172,7 @@ fn work(
             .join("feedback")
             .join(format!("{}.txt", task.meta.id)),
         never_touch_refused: Cell::new(false),
+        progress: RefCell::new(progress),
     };
     let ended = run.attempts(task, first..=attempts, meter);
     if !matches!(ended, Ok(Ended::Interrupted(_))) {
@@ -192,6 +198,8 @@ struct TaskRun<'a> {
     feedback_file: PathBuf,
     /// An attempt was refused for a never-touch path already ([`TaskRun::refused`]).
     never_touch_refused: Cell<bool>,
+    /// What the people watching see.
+    progress: RefCell<&'a mut Progress>,
 }
 
 impl TaskRun<'_> {
@@ -229,6 +237,9 @@ impl TaskRun<'_> {
                 "task.attempt",
                 serde_json::json!({"attempt": attempt, "engine": engine, "sandbox": self.sandbox}),
             )?;
+            self.progress
+                .borrow_mut()
+                .attempt(task, attempt, last, &format!("running {engine}"));
             let result = self.once(task, feedback.as_deref(), attempt, meter);
             let kept = self.run_log(task, attempt);
             if kept.is_file() {
@@ -411,6 +422,7 @@ impl TaskRun<'_> {
         }
         if self.baseline.is_some() {
             let clock = Instant::now();
+            self.progress.borrow_mut().step("running the tests");
             let run =
                 qa::run_checks_confined(&worktree.path, self.commands, QA_TIMEOUT, self.confine);
             meter.checks += clock.elapsed();

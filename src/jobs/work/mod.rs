@@ -27,6 +27,8 @@ mod attempt;
 mod finish;
 mod home_guard;
 mod message;
+mod progress;
+pub use progress::WorkNow;
 mod recover;
 
 use std::fmt;
@@ -57,6 +59,17 @@ enum Ended {
     Failed,
     /// Left in progress to resume (its attempt rolled back): the loop has to stop.
     Interrupted(Stop),
+}
+
+impl fmt::Display for Ended {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ended::Completed => write!(f, "completed"),
+            Ended::WaitingForPerson => write!(f, "waits for a person"),
+            Ended::Failed => write!(f, "failed"),
+            Ended::Interrupted(stop) => write!(f, "stopped ({stop})"),
+        }
+    }
 }
 
 /// Why the loop stops taking work.
@@ -197,6 +210,7 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, engine: &dyn Engine) -> Result<JobOutc
     let mut tally = Tally::default();
     // what a crash left between the commit, the verdict, the merge and the move
     let recovered = recover::recover(ctx, &mut tally)?;
+    let mut progress = progress::Progress::new(&ctx.home);
     let stop = loop {
         if let Some(stop) = limits.stop(ctx)? {
             break stop;
@@ -211,7 +225,7 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, engine: &dyn Engine) -> Result<JobOutc
         let Some(mut task) = next_ready(ctx)? else {
             break Stop::NothingReady;
         };
-        match attempt::work_task(ctx, &limits, engine, &mut task)? {
+        match attempt::work_task(ctx, &limits, engine, &mut task, &mut progress)? {
             Ended::Completed => tally.completed += 1,
             Ended::WaitingForPerson => tally.waiting += 1,
             Ended::Failed => tally.failed += 1,
