@@ -60,6 +60,7 @@ pub(super) struct Progress {
     spinner: Option<ProgressBar>,
     now: Option<WorkNow>,
     attempt_started: Instant,
+    task_started: Instant,
 }
 
 impl Progress {
@@ -77,12 +78,16 @@ impl Progress {
             spinner,
             now: None,
             attempt_started: Instant::now(),
+            task_started: Instant::now(),
         }
     }
 
     /// Attempt `attempt` of `attempts` at `task` starts.
     pub(super) fn attempt(&mut self, task: &Task, attempt: u32, attempts: u32, step: &str) {
         self.attempt_started = Instant::now();
+        if self.now.is_none() {
+            self.task_started = self.attempt_started;
+        }
         if let Some(bar) = &self.spinner {
             bar.reset_elapsed();
         }
@@ -115,7 +120,7 @@ impl Progress {
             now.task,
             outcome,
             now.attempt,
-            elapsed(self.attempt_started.elapsed())
+            elapsed(self.task_started.elapsed())
         );
         tracing::info!(target: FILES_ONLY, "{line}");
         match &self.spinner {
