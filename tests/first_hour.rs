@@ -307,3 +307,43 @@ fn budget_shows_the_cap_a_bar_per_day_the_costliest_tasks_and_totals() {
     assert!(v["per_day"][0]["of_cap"].as_f64().unwrap() > 0.0, "{v}");
     assert_eq!(v["top_tasks"].as_array().unwrap().len(), 3, "{v}");
 }
+
+#[test]
+fn a_day_whose_morning_fails_still_reports_and_every_skip_says_why_everywhere() {
+    let home = TestHome::new();
+    // the orchestrator's model server is not there: the morning fails
+    home.write(
+        "config/agents.yaml",
+        "providers:\n  local: {kind: openai, base_url: \"http://127.0.0.1:9/v1\", model: m}\ndefault_provider: local\nagents:\n  orchestrator: {provider: local}\n",
+    );
+    let out = home.run(&["day"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("morning: FAILED — ") && err.contains("research: skipped — "),
+        "{err}"
+    );
+    let day = chrono::Utc::now().date_naive();
+    let report = home.read(&format!("reports/daily/{day}.md"));
+    let jobs = &report[report.find("## Jobs").expect("a Jobs section")..];
+    for line in [
+        "- morning: failed: ",
+        "- plan: skipped: the day stopped: ",
+        "- research: skipped: the `research` job needs the researcher agent",
+        "- work: skipped: the target is not cloned yet",
+    ] {
+        assert!(jobs.contains(line), "{line}\n{report}");
+    }
+    let audit = home.read("logs/audit.jsonl");
+    assert_eq!(audit.matches("\"job.skipped\"").count(), 3, "{audit}");
+    let research_log = std::fs::read_dir(home.path("logs"))
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("research."))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .unwrap_or_default();
+    assert!(
+        research_log.contains("research skipped: "),
+        "{research_log}"
+    );
+}

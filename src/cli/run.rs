@@ -170,6 +170,7 @@ pub fn day(home: Home, options: RunOptions, verbose: bool) -> Result<ExitCode> {
             .map(|s| match s {
                 DayStep::Ran(o) => serde_json::json!({"job": o.job, "ran": true, "summary": o.summary, "wrote": o.wrote}),
                 DayStep::Skipped(job, why) => serde_json::json!({"job": job, "ran": false, "skipped": why}),
+                DayStep::Failed(job, why) => serde_json::json!({"job": job, "ran": true, "failed": why}),
             })
             .collect();
         print_json(&value);
@@ -201,6 +202,7 @@ pub(super) fn run_day(
         match step {
             DayStep::Ran(o) => eprintln!("[{index}/{total}] {}: {}", o.job, o.summary),
             DayStep::Skipped(job, why) => eprintln!("[{index}/{total}] {job}: skipped — {why}"),
+            DayStep::Failed(job, why) => eprintln!("[{index}/{total}] {job}: FAILED — {why}"),
         }
     })?;
     Ok((logs, ctx, steps))

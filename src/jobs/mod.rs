@@ -39,10 +39,14 @@ pub const DAY: [JobName; 5] = [
 pub enum DayStep {
     Ran(JobOutcome),
     Skipped(JobName, String),
+    /// It ran and failed (or stopped the day): the error, in words.
+    Failed(JobName, String),
 }
 
 /// Run the whole day now, in order. A job that is not built yet is skipped and said so; a
-/// job that fails stops the day (the next jobs would build on its output).
+/// job that fails stops the day (the next jobs would build on its output) but for the
+/// wrap-up, which still writes the report saying what failed. Every skip is recorded
+/// ([`runner::record_skip`]).
 pub fn day(
     ctx: &mut Ctx,
     day: NaiveDate,
@@ -53,24 +57,28 @@ pub fn day(
     for job in DAY {
         let step = if let Some(why) = refusal(ctx, job) {
             // not built, or not possible here (e.g. `work` before `dayshift setup`)
+            runner::record_skip(ctx, job, day, &why)?;
             DayStep::Skipped(job, why)
         } else if let Some(why) = &stopped {
-            // the budget is spent or the provider is down: only the wrap-up runs, to say
-            // so in the day's report
+            // a job failed, the budget is spent or the provider is down: the jobs that
+            // would build on it wait, and the wrap-up runs to say so in the day's report
             if job != JobName::Wrapup {
-                DayStep::Skipped(job, format!("the day stopped: {why}"))
+                let why = format!("the day stopped: {why}");
+                runner::record_skip(ctx, job, day, &why)?;
+                DayStep::Skipped(job, why)
             } else {
                 DayStep::Ran(run_job(ctx, job, day)?)
             }
         } else {
             match run_job(ctx, job, day) {
                 Ok(outcome) => DayStep::Ran(outcome),
-                Err(e) if stops_the_day(&e) => {
-                    let step = DayStep::Skipped(job, format!("stopped: {e}"));
+                // Ctrl-C or `dayshift stop`: nothing more runs, the wrap-up neither
+                Err(e) if crate::process::cancelled() => return Err(e),
+                Err(e) => {
+                    let step = DayStep::Failed(job, e.to_string());
                     stopped = Some(e);
                     step
                 }
-                Err(e) => return Err(e),
             }
         };
         on_step(&step);

@@ -56,9 +56,26 @@ pub fn refusal(ctx: &Ctx, job: JobName) -> Option<String> {
     None
 }
 
+/// A job that did not run, and why: a run of outcome `skipped` (the report's Jobs section
+/// lists it), a `job.skipped` audit event and a line in the job's log.
+pub fn record_skip(ctx: &Ctx, job: JobName, day: NaiveDate, why: &str) -> Result<()> {
+    let span = info_span!("orchestrator", job = %job, %day);
+    let _enter = span.enter();
+    info!("{job} skipped: {why}");
+    let now = ctx.now();
+    let run = ctx.store.start_run(job.as_str(), day, now)?;
+    ctx.store
+        .finish_run(run, RunOutcome::Skipped, "", Some(&ctx.redact(why)), now)?;
+    ctx.audit(
+        Event::new(now, job.agent(), "job.skipped")
+            .detail(serde_json::json!({"job": job, "day": day, "why": why})),
+    )
+}
+
 /// Run `job` for `day` now. Waits for a job already running in another process.
 pub fn run_job(ctx: &mut Ctx, job: JobName, day: NaiveDate) -> Result<JobOutcome> {
     if let Some(why) = refusal(ctx, job) {
+        record_skip(ctx, job, day, &why)?;
         return Err(Error::Refused(why));
     }
     let lock_path = ctx.home.job_lock();
