@@ -192,7 +192,11 @@ impl Git {
     /// the system's), `None` when unset. In-process.
     pub fn config_value(&self, key: &str) -> Result<Option<String>, TargetError> {
         let repo = self.repository()?;
-        let config = repo.config().map_err(|e| self.unreadable(&e))?;
+        // libgit2 reads strings only from a snapshot of the config
+        let config = repo
+            .config()
+            .and_then(|mut c| c.snapshot())
+            .map_err(|e| self.unreadable(&e))?;
         match config.get_string(key) {
             Ok(value) => Ok(Some(value)),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),

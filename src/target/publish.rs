@@ -2,13 +2,12 @@
 //!
 //! The repository `repo:` names is the person's. When it is a URL or a bare repository,
 //! every merge is pushed to it. When it is a local checkout (a folder with a working tree),
-//! git itself refuses a push into the branch that checkout has out
-//! (`receive.denyCurrentBranch`, on by default) — and writing under a person's working
-//! tree is not dayshift's to do anyway. Then merges stay in the clone (`workspace/target`,
-//! where `git pull <home>/workspace/target <base>` fetches them) and the task log, the report
-//! and `doctor` say so. A checkout whose base branch is not checked out, or that says it
-//! accepts such pushes (`receive.denyCurrentBranch` = `updateInstead`, `ignore`, `warn`,
-//! `false`), is pushed to like any remote.
+//! it is the person's workspace: git itself refuses a push into the branch it has out
+//! (`receive.denyCurrentBranch`, on by default), and moving its other branches behind the
+//! person's back is no better. Then merges stay in the clone (`workspace/target`, where
+//! `git pull <home>/workspace/target <base>` fetches them) and the task log, the report and
+//! `doctor` say so. A checkout that asks for pushes (`receive.denyCurrentBranch =
+//! updateInstead`, which also updates its clean work tree) is pushed to like any remote.
 
 use std::path::{Path, PathBuf};
 
@@ -69,26 +68,26 @@ pub fn plan_for(url: &str, base: &str) -> Result<Publish, TargetError> {
     if theirs.is_bare()? {
         return Ok(Publish::Push);
     }
-    let branch = format!("refs/heads/{base}");
-    if !theirs.checked_out_branches()?.contains(&branch) {
-        return Ok(Publish::Push);
-    }
-    let accepts = theirs
+    // a person's working checkout takes pushes only when it says so
+    let opted_in = theirs
         .config_value("receive.denyCurrentBranch")?
-        .is_some_and(|v| {
-            ["updateinstead", "ignore", "warn", "false", "no", "off", "0"]
-                .contains(&v.to_lowercase().as_str())
-        });
-    if accepts {
+        .is_some_and(|v| v.eq_ignore_ascii_case("updateInstead"));
+    if opted_in {
         return Ok(Publish::Push);
     }
-    Ok(Publish::KeepInClone {
-        why: format!(
+    let branch = format!("refs/heads/{base}");
+    let why = if theirs.checked_out_branches()?.contains(&branch) {
+        format!(
             "{} is a checkout with `{base}` checked out, and git refuses pushes into a checked-out branch",
             origin.display()
-        ),
-        origin,
-    })
+        )
+    } else {
+        format!(
+            "{} is a working checkout, not a bare repository: dayshift does not move its branches",
+            origin.display()
+        )
+    };
+    Ok(Publish::KeepInClone { why, origin })
 }
 
 #[cfg(test)]
@@ -136,10 +135,14 @@ mod tests {
         );
         assert!(plan.describe(&clone, "main").contains("git -C"));
 
-        // another branch checked out there: pushing main is fine
+        // another branch checked out there: still a person's checkout, still not pushed to
         git(&theirs, &["checkout", "-q", "-b", "work"]);
-        assert_eq!(publish_plan(&clone, "main").unwrap(), Publish::Push);
-        // main checked out again, but the checkout says it takes pushes
+        let plan = publish_plan(&clone, "main").unwrap();
+        assert!(
+            matches!(&plan, Publish::KeepInClone { why, .. } if why.contains("not a bare repository")),
+            "{plan:?}"
+        );
+        // the checkout asks for pushes (and updates its work tree): pushed
         git(&theirs, &["checkout", "-q", "main"]);
         git(
             &theirs,
