@@ -10,6 +10,9 @@ use std::process::Command;
 
 use common::{TestHome, stdout};
 
+/// A coder whose tool is git itself: the engine preflight runs `git --version`.
+const CODER: &str = "agents:\n  coder: {engine: command, command: [git]}\n";
+
 fn doctor(home: &TestHome, git_home: &Path) -> std::process::Output {
     home.cmd()
         .args(["doctor"])
@@ -45,11 +48,12 @@ fn a_ready_home_passes_every_check() {
         "config/target.yaml",
         "repo: target-repo\nbase_branch: main\n",
     );
+    home.write("config/agents.yaml", CODER);
     let git = git_home(true);
     let out = doctor(&home, git.path());
     assert!(out.status.success(), "{}", stdout(&out));
     assert!(
-        stdout(&out).contains("all 9 checks passed"),
+        stdout(&out).contains("all 10 checks passed"),
         "{}",
         stdout(&out)
     );
@@ -146,6 +150,7 @@ fn a_misnamed_config_file_fails_with_the_name_meant() {
         "config/target.yaml",
         "repo: target-repo\nbase_branch: main\n",
     );
+    home.write("config/agents.yaml", CODER);
     // the person meant to forbid every merge; with the wrong extension it was never read
     home.write("config/policy.yml", "auto_merge: none\n");
     let git = git_home(true);
@@ -313,4 +318,70 @@ fn a_missing_aider_is_installed_by_dayshift_setup() {
         line.contains("`dayshift setup` installs it") && !line.contains("make setup"),
         "{line}"
     );
+}
+
+#[test]
+fn each_scheduled_job_is_checked_for_what_it_needs_and_skips_are_said() {
+    let git = git_home(true);
+    // no coder, and the orchestrator's and planner's own model server is down
+    let home = ready_home(
+        "providers:\n  local: {kind: openai, base_url: \"http://127.0.0.1:9/v1\", model: m}\ndefault_provider: local\nagents:\n  orchestrator: {provider: local}\n",
+        "",
+    );
+    let out = doctor(&home, git.path());
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let fails: Vec<&str> = text.lines().filter(|l| l.starts_with("FAIL")).collect();
+    assert!(
+        fails
+            .iter()
+            .any(|l| l.contains("`work` is scheduled") && l.contains("has no coder")),
+        "{text}"
+    );
+    for job in ["morning", "plan"] {
+        assert!(
+            fails
+                .iter()
+                .any(|l| l.contains(&format!("`{job}` is scheduled"))
+                    && l.contains("http://127.0.0.1:9/v1")
+                    && l.contains("accepts no connection")),
+            "{job}: {text}"
+        );
+    }
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("warn") && l.contains("`research` is scheduled")),
+        "what a day skips is said: {text}"
+    );
+    // offline, no connection is tried
+    let offline = home
+        .cmd()
+        .args(["doctor", "--offline"])
+        .env("HOME", git.path())
+        .output()
+        .unwrap();
+    assert!(
+        !stdout(&offline).contains("accepts no connection"),
+        "{}",
+        stdout(&offline)
+    );
+}
+
+#[test]
+fn the_demo_home_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let out = Command::new(common::BIN)
+        .arg("demo")
+        .arg(&demo)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let git = git_home(true);
+    let out = Command::new(common::BIN)
+        .args(["--home", demo.to_str().unwrap(), "doctor"])
+        .env("HOME", git.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stdout(&out));
 }

@@ -89,6 +89,7 @@ pub fn doctor(home_dir: &Path, json: bool, offline: bool) -> Result<ExitCode> {
         target_check(&home, config),
         Check::needing_config("coding tool", &home, config, tool_problems),
         sandbox_check(&home, config),
+        jobs_check(&home, config, offline),
     ];
     // after the tool check: a missing binary is named there once
     let ready = checks
@@ -254,6 +255,18 @@ fn target_check(home: &Home, config: Option<&Config>) -> Check {
         Err(e) => check.problems.push(format!("target: {e}")),
     }
     check
+}
+
+/// What each scheduled job needs ([`super::readiness`]), and what a day would skip.
+fn jobs_check(home: &Home, config: Option<&Config>, offline: bool) -> Check {
+    let Some(config) = config else {
+        return Check::needing_config("scheduled jobs", home, None, |_, _| vec![]);
+    };
+    let (problems, warnings) = super::readiness::scheduled_jobs(home, config, offline);
+    Check {
+        warnings,
+        ..Check::new("scheduled jobs", problems)
+    }
 }
 
 fn target_problems(home: &Home, config: &Config) -> Vec<String> {

@@ -7,6 +7,7 @@ mod budget;
 pub mod demo;
 mod doctor;
 mod logs;
+mod readiness;
 mod run;
 mod status;
 mod table;
