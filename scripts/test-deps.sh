@@ -1,9 +1,21 @@
 #!/usr/bin/env bash
 # What the tests need besides Rust, installed once into this checkout or the machine:
+# rustfmt and clippy (the lint step), a git identity (the tests make real commits),
 # bubblewrap (tests/sandbox.rs and tests/hostile.rs confine real tools with it) and Aider in
-# .venv/ (tests/engine_aider.rs drives the real one). `make test` and .ci/run call this.
+# .venv/ (tests/engine_aider.rs drives the real one). `make test` calls this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+echo "== toolchain: $(cargo --version)"
+cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+
+# dayshift commits as the person configured in git, and so do the tests' homes
+if ! git config --global user.email >/dev/null 2>&1; then
+  echo "git has no identity: setting user.name/user.email globally to \"dayshift tests\" (change them with git config --global)"
+  git config --global user.name >/dev/null 2>&1 || git config --global user.name "dayshift tests"
+  git config --global user.email "tests@dayshift.invalid"
+fi
 
 echo "== bubblewrap (confines the coding tool and the target's commands; the sandbox tests need it)"
 if ! command -v bwrap >/dev/null 2>&1; then
