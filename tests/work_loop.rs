@@ -1073,23 +1073,29 @@ fn a_failed_task_retried_since_says_where_it_is_now_in_the_report() {
 
 #[test]
 fn progress_shows_the_task_attempt_and_step_and_status_names_the_task() {
-    let (home, _remote) = home_with_target(1, 0.05);
+    // the tool hangs until its 12 s timeout: time enough to look, even on a loaded machine
+    let (home, _remote) = home_with_target(1, 0.2);
     home.add_task(1, "Hang forever", "backlog", "");
-    let child = home.spawn(&["run", "work"]);
+    let mut child = home.spawn(&["run", "work"]);
     // while the tool runs, `status` in another terminal names the task and the attempt
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let mut seen = String::new();
-    while std::time::Instant::now() < deadline {
-        seen = stdout(&home.ok(&["status"]));
+    while std::time::Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+        let out = home.run(&["status"]);
+        seen = format!("{}{}", stdout(&out), stderr(&out));
         if seen.contains("working   T-0001 attempt 1/1 · running command · Hang forever") {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    assert!(
-        seen.contains("working   T-0001 attempt 1/1 · running command"),
-        "{seen}"
-    );
+    if !seen.contains("working   T-0001 attempt 1/1 · running command") {
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        panic!(
+            "status:\n{seen}\nthe run said:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     let json: serde_json::Value =
         serde_json::from_slice(&home.ok(&["status", "--json"]).stdout).unwrap();
     assert_eq!(json["working"]["task"], "T-0001", "{json}");
