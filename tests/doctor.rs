@@ -14,8 +14,14 @@ use common::{TestHome, stdout};
 const CODER: &str = "agents:\n  coder: {engine: command, command: [git]}\n";
 
 fn doctor(home: &TestHome, git_home: &Path) -> std::process::Output {
+    doctor_with(home, git_home, &[])
+}
+
+/// `dayshift doctor <flags>` with `git_home` as HOME (its git identity, or none).
+fn doctor_with(home: &TestHome, git_home: &Path, flags: &[&str]) -> std::process::Output {
     home.cmd()
-        .args(["doctor"])
+        .arg("doctor")
+        .args(flags)
         .env("HOME", git_home)
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .output()
@@ -90,12 +96,7 @@ fn every_problem_is_one_line_with_its_fix() {
             .all(|l| l.contains("; ") || l.contains("run `") || l.contains(", ")),
         "each line says what to do: {text}"
     );
-    let json = home
-        .cmd()
-        .args(["doctor", "--json"])
-        .env("HOME", git.path())
-        .output()
-        .unwrap();
+    let json = doctor_with(&home, git.path(), &["--json"]);
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(value["ok"], false);
 }
@@ -301,6 +302,7 @@ fn a_missing_aider_is_installed_by_dayshift_setup() {
         "providers:\n  local: {kind: openai, base_url: \"http://127.0.0.1:9/v1\", model: m}\nagents:\n  coder: {engine: aider, provider: local}\n",
         "",
     );
+    // no Aider on this PATH
     let out = home
         .cmd()
         .args(["doctor", "--offline"])
@@ -354,12 +356,7 @@ fn each_scheduled_job_is_checked_for_what_it_needs_and_skips_are_said() {
         "what a day skips is said: {text}"
     );
     // offline, no connection is tried
-    let offline = home
-        .cmd()
-        .args(["doctor", "--offline"])
-        .env("HOME", git.path())
-        .output()
-        .unwrap();
+    let offline = doctor_with(&home, git.path(), &["--offline"]);
     assert!(
         !stdout(&offline).contains("accepts no connection"),
         "{}",

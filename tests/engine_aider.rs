@@ -14,6 +14,9 @@ use serde_json::json;
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+#[path = "common/fake_model.rs"]
+mod fake_model;
+
 const KEY: &str = "sk-aider-canary-0123456789";
 
 fn aider() -> PathBuf {
@@ -202,14 +205,7 @@ async fn an_answer_aider_cannot_apply_is_a_failure_though_aider_exits_0() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_key_is_read_from_aiders_output_whole_and_named() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": {
-            "message": "Incorrect API key provided: sk-wrong. You can find your API key at https://platform.openai.com/account/api-keys.",
-            "type": "invalid_request_error", "code": "invalid_api_key"
-        }})))
-        .mount(&server)
-        .await;
+    let server = fake_model::openai_refusing(401, "invalid_api_key").await;
     let (result, _tree) = run(&server).await;
     let err = result.unwrap_err();
     let EngineError::Reported {
@@ -272,14 +268,7 @@ async fn the_preflight_reaches_the_model_once_or_names_what_is_wrong() {
         "one request"
     );
 
-    let missing = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"error": {
-            "message": "The model `fake-coder` does not exist or you do not have access to it.",
-            "type": "invalid_request_error", "code": "model_not_found"
-        }})))
-        .mount(&missing)
-        .await;
+    let missing = fake_model::openai_refusing(404, "model_not_found").await;
     let (uri, dir) = (missing.uri(), state.path().to_path_buf());
     let err =
         tokio::task::spawn_blocking(move || engine(&uri, &dir).preflight(Duration::from_secs(60)))

@@ -14,6 +14,8 @@
 //! `Tokens: … sent, … received.` line gives the exact figures (it abbreviates from 1000 up).
 
 mod common;
+#[path = "common/fake_model.rs"]
+mod fake_model;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -76,6 +78,24 @@ const FIX_SUB: Answer = Answer {
     completion_tokens: 43,
 };
 
+/// Mount `answers` on `server`: (priority, words the request must contain, answer); the
+/// lowest priority number wins when several match.
+async fn mount_answers<const N: usize>(
+    server: &MockServer,
+    answers: [(u8, Vec<&str>, &Answer); N],
+) {
+    for (priority, words, answer) in answers {
+        let mut mock = Mock::given(method("POST")).and(path("/v1/chat/completions"));
+        for word in words {
+            mock = mock.and(body_string_contains(word));
+        }
+        mock.respond_with(answer.response())
+            .with_priority(priority)
+            .mount(server)
+            .await;
+    }
+}
+
 /// Words only a retry's prompt has (`engine::task_prompt`).
 const RETRY: &str = "the previous attempt failed";
 
@@ -87,33 +107,36 @@ async fn fake_model() -> MockServer {
         (2, vec!["Task T-0002: Fix sub"], &SUB_BREAKS_MUL),
         (3, vec!["Task T-0001: Fix add"], &FIX_ADD),
     ];
-    for (priority, words, answer) in answers {
-        let mut mock = Mock::given(method("POST")).and(path("/v1/chat/completions"));
-        for word in words {
-            mock = mock.and(body_string_contains(word));
-        }
-        mock.respond_with(answer.response())
-            .with_priority(priority)
-            .mount(&server)
-            .await;
-    }
+    mount_answers(&server, answers).await;
     server
 }
 
 /// A home whose target is a bare remote with calc.py, set up, with Aider as the coder,
 /// talking to `model`.
 fn home_with_target(model: &MockServer) -> (TestHome, PathBuf) {
-    let home = TestHome::new();
-    let outer = home.root.parent().unwrap().to_path_buf();
-    let remote = bare_remote(
-        &outer,
+    aider_home(
+        model,
         "calc",
         &[("calc.py", CALC), ("test_calc.py", TESTS)],
-    );
+        "python3 -m unittest -v",
+    )
+}
+
+/// A home whose target is a bare remote `name` holding `files`, set up, with Aider as the
+/// coder talking to `model` and `test_command` as the target's tests.
+fn aider_home(
+    model: &MockServer,
+    name: &str,
+    files: &[(&str, &str)],
+    test_command: &str,
+) -> (TestHome, PathBuf) {
+    let home = TestHome::new();
+    let outer = home.root.parent().unwrap().to_path_buf();
+    let remote = bare_remote(&outer, name, files);
     let bare = remote.to_str().unwrap();
     home.write(
         "config/target.yaml",
-        &format!("repo: {bare}\nbase_branch: main\ntest_command: python3 -m unittest -v\n"),
+        &format!("repo: {bare}\nbase_branch: main\ntest_command: {test_command}\n"),
     );
     home.write(
         "config/agents.yaml",
@@ -397,52 +420,23 @@ async fn broken_base_model() -> MockServer {
             &BROKEN_BASE_BREAKS_STATUS,
         ),
     ];
-    for (priority, words, answer) in answers {
-        let mut mock = Mock::given(method("POST")).and(path("/v1/chat/completions"));
-        for word in words {
-            mock = mock.and(body_string_contains(word));
-        }
-        mock.respond_with(answer.response())
-            .with_priority(priority)
-            .mount(&server)
-            .await;
-    }
+    mount_answers(&server, answers).await;
     server
 }
 
 /// A home whose target's base fails 13 tests (the 12 legacy ones and `test_version`).
 fn broken_base_home(model: &MockServer) -> (TestHome, PathBuf) {
-    let home = TestHome::new();
-    let outer = home.root.parent().unwrap().to_path_buf();
     let legacy = broken_base_legacy_tests();
-    let remote = bare_remote(
-        &outer,
+    aider_home(
+        model,
         "api",
         &[
             ("api.py", BROKEN_BASE_API),
             ("test_a_api.py", BROKEN_BASE_API_TESTS),
             ("test_z_legacy.py", &legacy),
         ],
-    );
-    let bare = remote.to_str().unwrap();
-    home.write(
-        "config/target.yaml",
-        &format!("repo: {bare}\nbase_branch: main\ntest_command: python3 -m unittest\n"),
-    );
-    home.write(
-        "config/agents.yaml",
-        &format!(
-            "providers:\n  fake: {{kind: openai, base_url: \"{}/v1\", model: fake-coder, api_key_env: FAKE_MODEL_KEY}}\nagents:\n  coder: {{engine: aider, provider: fake, attempts: 3, timeout_minutes: 3}}\n",
-            model.uri()
-        ),
-    );
-    home.write("config/.env", &format!("FAKE_MODEL_KEY={KEY}\n"));
-    home.write(
-        "config/policy.yaml",
-        "auto_merge: low\nmax_files_changed: 20\nmax_lines_changed: 400\n",
-    );
-    home.ok(&["setup", "--no-aider"]);
-    (home, remote)
+        "python3 -m unittest",
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -596,14 +590,7 @@ async fn a_keyless_local_server_works_and_doctor_tries_it() {
     }
 
     // the same home pointed at a server that does not have the model
-    let missing = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"error": {
-            "message": "The model `fake-coder` does not exist or you do not have access to it.",
-            "type": "invalid_request_error", "code": "model_not_found"
-        }})))
-        .mount(&missing)
-        .await;
+    let missing = fake_model::openai_refusing(404, "model_not_found").await;
     home.write("config/agents.yaml", &keyless(&missing.uri()));
     let doctor = dayshift_any(&home, &["doctor"]);
     let text = stdout(&doctor);

@@ -294,3 +294,27 @@ pub fn closed_port_uri() -> String {
     drop(listener);
     uri
 }
+
+/// An OpenAI-compatible server refusing every POST with `status` and OpenAI's error body
+/// for `code` (`invalid_api_key`, `model_not_found`, …), in the words OpenAI uses.
+pub async fn openai_refusing(status: u16, code: &str) -> wiremock::MockServer {
+    let message = match code {
+        "invalid_api_key" => {
+            "Incorrect API key provided: sk-wrong. You can find your API key at https://platform.openai.com/account/api-keys."
+        }
+        "model_not_found" => {
+            "The model `fake-coder` does not exist or you do not have access to it."
+        }
+        _ => "refused",
+    };
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(
+            ResponseTemplate::new(status).set_body_json(json!({"error": {
+                "message": message, "type": "invalid_request_error", "code": code
+            }})),
+        )
+        .mount(&server)
+        .await;
+    server
+}
