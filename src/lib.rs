@@ -39,17 +39,22 @@
 //!   retries, a circuit breaker and fallback; the budget ledger; cassettes; prompt
 //!   templates; structured answers. [`llm::models`] builds an agent's client from config.
 //! - [`jobs`]: morning, plan and wrapup (model-free, or with the orchestrator and planner
-//!   models), work (the coder's loop), the day, and the runner.
-//! - [`engine`]: the coding engines (aider, command, native) behind one trait.
+//!   models), work (the coder's loop, with its progress line), the day (a failed job still
+//!   gets its report), and the runner.
+//! - [`engine`]: the coding engines (aider, command, native) behind one trait; what a failed
+//!   run means ([`engine::failure`]: the setup, the provider, or the task) and doctor's
+//!   preflight.
 //! - [`target`]: the target clone, task worktrees, guardrails, commit and merge (network
-//!   through the git command).
+//!   through the git command); where merges go ([`target::publish`]: never into a person's
+//!   working checkout) and the lock files a killed git left ([`target::locks`]).
 //! - [`qa`]: the target's lint, test and coverage commands, parsed, against the base branch.
 //! - [`sandbox`]: confinement (bubblewrap) of the coding tool and the target's commands.
 //! - [`daemon`]: lock, scheduler, catch-up, file watcher, signals, start/stop/status.
 //! - [`context`]: the home, config, store, queue and clock a job works with.
 //! - [`fsx`], [`lockfile`], [`process`]: crash-safe writes, flock locks, the one helper that
 //!   spawns programs (timeouts, process groups, capped output, cancellation).
-//! - [`logging`]: per-job log files and stderr; [`markdown`]: tables for what we write.
+//! - [`logging`]: per-job log files and stderr; [`markdown`]: tables for what we write;
+//!   [`suggest`]: "did you mean" for misspelt names.
 //! - [`error`]: one error enum per subsystem meeting in [`Error`]; user-file problems read
 //!   `file:line: problem; fix`.
 //!
