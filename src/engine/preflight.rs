@@ -3,7 +3,7 @@
 //! failing every task of the night.
 //!
 //! It costs at most one tiny request: Aider is run once as work runs it, on a throwaway
-//! directory, asked for one word ([`AiderEngine::preflight`]); the native engine sends one
+//! directory, asked for one word ([`crate::engine::aider::AiderEngine::preflight`]); the native engine sends one
 //! chat request of a few tokens through dayshift's own client (not recorded in the budget);
 //! a command engine's tool is only started with `--version` (it reaches no model: its
 //! provider is its own business). The result is classified like a work run's failure

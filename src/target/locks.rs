@@ -5,7 +5,7 @@
 //! mid-push, the machine losing power) leaves the `.lock`, and every later git call that
 //! needs that file fails — `! main -> origin/main (unable to update local ref)` on each
 //! fetch, so no task could ever merge again. The clone is dayshift's own and only touched
-//! under the job lock ([`crate::jobs::runner`]), so at the start of a work run no git of
+//! under the job lock ([`crate::jobs::run_job`]), so at the start of a work run no git of
 //! ours is alive and any lock in it is stale: [`clear_stale`] removes them, and says which.
 
 use std::path::{Path, PathBuf};
