@@ -141,17 +141,51 @@ pub struct Store {
     path: PathBuf,
 }
 
+/// How long opening the database keeps trying past a lock no busy handler waits for.
+const OPEN_PATIENCE: Duration = Duration::from_secs(10);
+
+/// SQLite's "database is locked" (or "table is locked"), whatever the extended code.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 impl Store {
     /// Open (or create) the database and bring its schema up to date.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        // Opening can meet a lock the busy handler does not wait for: another process's last
+        // connection closing (it checkpoints the WAL under an exclusive lock) while this one
+        // reads the journal mode. That is over in milliseconds: try again for a while.
+        let deadline = std::time::Instant::now() + OPEN_PATIENCE;
+        loop {
+            match Self::open_once(path) {
+                Err(StoreError::Sqlite { source, .. })
+                    if is_busy(&source) && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_once(path: &Path) -> Result<Self, StoreError> {
         let wrap = |source| StoreError::Sqlite {
             path: path.to_path_buf(),
             source,
         };
         let conn = Connection::open(path).map_err(wrap)?;
         conn.busy_timeout(Duration::from_secs(30)).map_err(wrap)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
+        // only a new database needs the switch (which takes an exclusive lock)
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .map_err(wrap)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            conn.pragma_update(None, "journal_mode", "WAL")
+                .map_err(wrap)?;
+        }
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(wrap)?;
         let mut store = Self {
