@@ -125,7 +125,7 @@ fn work(
     };
     let commands = QaCommands::from_target(&ctx.config.target);
     let baseline = if commands.lint.is_some() || commands.test.is_some() {
-        progress.attempt(task, first, attempts, "the base branch's checks");
+        progress.attempt(task, first, attempts, "running the base branch's checks");
         let cache = ctx.home.state_dir().join("qa");
         let clock = Instant::now();
         // the base's tests may be code an earlier task merged: they are held like a tool
