@@ -132,15 +132,20 @@ async fn run(
     (result, tree)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn aider_applies_the_model_edit_and_reports_its_tokens() {
+/// A fake OpenAI-compatible server answering every chat completion with `answer`.
+async fn answering(answer: &str) -> MockServer {
     let server = MockServer::start().await;
-    let answer = "settings.py\n```python\n<<<<<<< SEARCH\nORIGINS = os.environ['A'] + os.environ['B']\n=======\nORIGINS = [os.environ['A'], os.environ['B']]\n>>>>>>> REPLACE\n```\n";
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
         .respond_with(completion(answer))
         .mount(&server)
         .await;
+    server
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aider_applies_the_model_edit_and_reports_its_tokens() {
+    let server = answering("settings.py\n```python\n<<<<<<< SEARCH\nORIGINS = os.environ['A'] + os.environ['B']\n=======\nORIGINS = [os.environ['A'], os.environ['B']]\n>>>>>>> REPLACE\n```\n").await;
     let (result, tree) = run(&server).await;
     let report = result.unwrap();
     assert_eq!(report.summary, "applied edits to settings.py");
@@ -177,13 +182,7 @@ async fn aider_applies_the_model_edit_and_reports_its_tokens() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_aider_cannot_apply_is_a_failure_though_aider_exits_0() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(completion(
-            "I would change the settings, but here is prose instead.",
-        ))
-        .mount(&server)
-        .await;
+    let server = answering("I would change the settings, but here is prose instead.").await;
     let (result, tree) = run(&server).await;
     let err = result.unwrap_err();
     assert!(matches!(err, EngineError::NoChange { .. }), "{err}");
@@ -283,13 +282,9 @@ async fn the_preflight_reaches_the_model_once_or_names_what_is_wrong() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aider_creates_a_new_file_though_git_metadata_is_read_only() {
-    let server = MockServer::start().await;
-    let answer = "origins.py\n```python\n<<<<<<< SEARCH\n=======\nORIGINS = ['a', 'b']\n>>>>>>> REPLACE\n```\n";
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(completion(answer))
-        .mount(&server)
-        .await;
+    let server =
+        answering("origins.py\n```python\n<<<<<<< SEARCH\n=======\nORIGINS = ['a', 'b']\n>>>>>>> REPLACE\n```\n")
+            .await;
     let (result, tree) = run(&server).await;
     let report = result.unwrap();
     assert_eq!(report.summary, "applied edits to origins.py");

@@ -178,13 +178,7 @@ async fn day_with_a_model(protocol: Protocol) {
         plan.contains("## Reasoning (orchestrator)\n\nThe CSRF bug breaks logins"),
         "{plan}"
     );
-    let today = plan
-        .split("## Today")
-        .nth(1)
-        .unwrap()
-        .split("\n## ")
-        .next()
-        .unwrap();
+    let today = today_section(&plan);
     let csrf_at = today.find("CSRF_TRUSTED_ORIGINS").expect("CSRF is today");
     let pagination_at = today.find("Add pagination").expect("pagination is today");
     assert!(csrf_at < pagination_at, "in the model's order: {today}");
@@ -679,13 +673,7 @@ async fn a_second_day_on_one_date_asks_nothing_and_an_edited_vision_asks_only_ab
     assert_eq!(bodies.len(), 4, "one planner request, for the new goal");
     assert!(bodies[3].contains(&planner_marker(HEALTH)));
     let plan = home.read("DAILY_PLAN.md");
-    let today = plan
-        .split("## Today")
-        .nth(1)
-        .unwrap()
-        .split("\n## ")
-        .next()
-        .unwrap();
+    let today = today_section(&plan);
     let at = |text: &str| {
         today
             .find(text)
@@ -703,4 +691,14 @@ async fn a_second_day_on_one_date_asks_nothing_and_an_edited_vision_asks_only_ab
         .collect();
     assert_eq!(titles.len(), 4, "{titles:?}");
     assert!(titles.iter().any(|t| t == "Serve /health"), "{titles:?}");
+}
+
+/// DAILY_PLAN.md's "Today" section.
+fn today_section(plan: &str) -> &str {
+    plan.split("## Today")
+        .nth(1)
+        .expect("a Today section")
+        .split("\n## ")
+        .next()
+        .unwrap_or("")
 }
