@@ -87,6 +87,7 @@ pub mod logging;
 pub mod markdown;
 pub mod process;
 pub mod qa;
+pub mod review;
 pub mod sandbox;
 pub mod store;
 pub mod suggest;
