@@ -286,7 +286,7 @@ fn a_protected_change_waits_for_approval_and_the_next_run_merges_it() {
     );
     assert!(
         home.read(waiting["path"].as_str().unwrap())
-            .contains("it touches protected paths: calc.py")
+            .contains("calc.py: it touches a protected path")
     );
     assert!(!git(&remote, &["log", "main", "--format=%B"]).contains("Task: T-0001"));
 
@@ -324,7 +324,7 @@ fn a_local_checkout_as_repo_keeps_merges_in_the_clone_and_says_so() {
     );
 
     home.add_task(1, "Fix add", "backlog", "");
-    home.add_task(2, "Add note 2", "backlog", "");
+    home.add_task(2, "Add note 2", "backlog", "files: [note-2.txt]\n");
     let out = home.ok(&["day"]);
     for id in ["T-0001", "T-0002"] {
         let file = home.read(home.task(id)["path"].as_str().unwrap());
@@ -371,7 +371,7 @@ fn a_refused_push_stops_the_loop_needs_no_person_and_the_next_run_merges() {
     std::fs::write(&hook, "#!/bin/sh\necho 'main is protected' >&2\nexit 1\n").unwrap();
     std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
     home.add_task(1, "Fix add", "backlog", "");
-    home.add_task(2, "Add note 2", "backlog", "");
+    home.add_task(2, "Add note 2", "backlog", "files: [note-2.txt]\n");
     let out = home.run(&["run", "work"]);
     assert!(!out.status.success(), "the run says it stopped");
     let err = stderr(&out);
@@ -831,7 +831,7 @@ fn after_a_crash_a_merged_task_completes_and_an_unjudged_commit_is_judged_again(
     home.write("config/policy.yaml", "auto_merge: none\n");
     home.add_task(1, "Fix add", "backlog", "");
     home.add_task(2, "Fix sub and test_mul", "backlog", "");
-    home.add_task(3, "Add note 3", "backlog", "");
+    home.add_task(3, "Add note 3", "backlog", "files: [note-3.txt]\n");
     home.ok(&["run", "work"]);
     for id in ["T-0001", "T-0002", "T-0003"] {
         let t = home.task(id);
@@ -904,7 +904,7 @@ fn lock_files_a_killed_git_left_in_the_clone_do_not_block_later_merges() {
     for lock in [".git/refs/remotes/origin/main.lock", ".git/index.lock"] {
         std::fs::write(clone.join(lock), "").unwrap();
     }
-    home.add_task(2, "Add note 2", "backlog", "");
+    home.add_task(2, "Add note 2", "backlog", "files: [note-2.txt]\n");
     let out = home.ok(&["run", "work"]);
     assert_eq!(
         home.task("T-0002")["state"],
@@ -924,7 +924,7 @@ fn an_unjudged_commit_is_judged_from_its_branch_not_from_the_task_file() {
     let (home, remote) = home_with_target(1, 1.0);
     home.write("config/policy.yaml", "auto_merge: none\n");
     home.add_task(1, "Fix add", "backlog", "");
-    home.add_task(2, "Add note 2", "backlog", "");
+    home.add_task(2, "Add note 2", "backlog", "files: [note-2.txt]\n");
     home.ok(&["run", "work"]);
     assert!(
         home.read(home.task("T-0001")["path"].as_str().unwrap())
@@ -989,7 +989,12 @@ fn random_sigkills_during_work_leave_no_task_stuck_lost_or_merged_twice() {
     const KILLS: u64 = 25;
     let (home, remote) = home_with_target(2, 1.0);
     for n in 1..=TASKS {
-        home.add_task(n, &format!("Add note {n}"), "backlog", "");
+        home.add_task(
+            n,
+            &format!("Add note {n}"),
+            "backlog",
+            &format!("files: [note-{n}.txt]\n"),
+        );
     }
     let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ u64::from(std::process::id());
     for _ in 0..KILLS {

@@ -152,6 +152,10 @@ pub struct AgentConfig {
     /// full and stops the attempt. Default: the daily `budget.daily_usd`.
     #[serde(default)]
     pub max_cost_per_run_usd: Option<f64>,
+    /// `reviewer`: how many times the model may send a change back to the coder before a
+    /// person decides (default 2; 0: its first request for changes goes to a person).
+    #[serde(default)]
+    pub review_rounds: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

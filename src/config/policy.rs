@@ -32,6 +32,8 @@ struct RawPolicy {
     max_lines_changed: u32,
     #[serde(default)]
     sandbox: RawSandbox,
+    #[serde(default = "default_coverage_drop")]
+    max_coverage_drop: Option<f64>,
 }
 
 impl Default for RawPolicy {
@@ -43,12 +45,16 @@ impl Default for RawPolicy {
             max_files_changed: default_max_files(),
             max_lines_changed: default_max_lines(),
             sandbox: RawSandbox::default(),
+            max_coverage_drop: default_coverage_drop(),
         }
     }
 }
 
 fn default_auto_merge() -> AutoMerge {
     AutoMerge::Low
+}
+fn default_coverage_drop() -> Option<f64> {
+    Some(1.0)
 }
 fn default_max_files() -> u32 {
     20
@@ -74,6 +80,8 @@ pub struct Policy {
     pub max_files_changed: u32,
     pub max_lines_changed: u32,
     pub sandbox: SandboxPolicy,
+    /// The most total coverage may drop, in percentage points (LEAD PLACEHOLDER: h3's).
+    pub max_coverage_drop: Option<f64>,
 }
 
 /// A list of glob patterns over paths relative to the target's root.
@@ -121,6 +129,7 @@ impl Policy {
             max_files_changed: raw.max_files_changed,
             max_lines_changed: raw.max_lines_changed,
             sandbox: SandboxPolicy::from_raw(file, raw.sandbox)?,
+            max_coverage_drop: raw.max_coverage_drop,
         })
     }
 }

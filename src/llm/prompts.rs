@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::error::{At, FileProblem};
 
 /// The built-in templates, by name.
-pub const BUILT_IN: [(&str, &str); 7] = [
+pub const BUILT_IN: [(&str, &str); 9] = [
     (
         "orchestrator.system.j2",
         include_str!("../../templates/orchestrator.system.j2"),
@@ -37,6 +37,14 @@ pub const BUILT_IN: [(&str, &str); 7] = [
     (
         "coder.user.j2",
         include_str!("../../templates/coder.user.j2"),
+    ),
+    (
+        "reviewer.system.j2",
+        include_str!("../../templates/reviewer.system.j2"),
+    ),
+    (
+        "reviewer.user.j2",
+        include_str!("../../templates/reviewer.user.j2"),
     ),
 ];
 

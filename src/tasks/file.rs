@@ -69,6 +69,13 @@ pub struct TaskMeta {
     /// the last one, so it is not consumed).
     #[serde(default)]
     pub next_attempt: Option<u32>,
+    /// The reviewer model's last verdict on the change (absent: no model reviewed it).
+    #[serde(default)]
+    pub reviewer: Option<crate::review::model::ModelDecision>,
+    /// How many times the reviewer sent the change back (`review_rounds` in agents.yaml
+    /// is the most; then a person decides).
+    #[serde(default)]
+    pub review_rounds: u32,
 }
 
 /// Where a task in progress stood when it was last written.
@@ -238,6 +245,44 @@ impl Task {
         ));
     }
 
+    /// Replace the body's `## <heading>` section with `content` (it goes before `## Log`
+    /// when it is new). Only a line that is exactly the heading starts the section.
+    pub fn set_section(&mut self, heading: &str, content: &str) {
+        let head = format!("## {heading}");
+        let section = format!("{head}\n\n{}\n", content.trim_end());
+        let lines: Vec<&str> = self.body.split_inclusive('\n').collect();
+        let start = lines.iter().position(|l| l.trim_end() == head);
+        let mut out = String::new();
+        match start {
+            Some(start) => {
+                let end = lines[start + 1..]
+                    .iter()
+                    .position(|l| l.starts_with("## "))
+                    .map_or(lines.len(), |i| start + 1 + i);
+                out.extend(lines[..start].iter().copied());
+                out.push_str(&section);
+                if end < lines.len() {
+                    out.push('\n');
+                }
+                out.extend(lines[end..].iter().copied());
+            }
+            None => {
+                let log = lines.iter().position(|l| l.trim_end() == "## Log");
+                let at = log.unwrap_or(lines.len());
+                out.extend(lines[..at].iter().copied());
+                if !out.is_empty() && !out.ends_with("\n\n") {
+                    out.push_str(if out.ends_with('\n') { "\n" } else { "\n\n" });
+                }
+                out.push_str(&section);
+                if at < lines.len() {
+                    out.push('\n');
+                }
+                out.extend(lines[at..].iter().copied());
+            }
+        }
+        self.body = out;
+    }
+
     /// Whether the log already has this entry (at any time), so re-runs do not repeat it.
     pub fn has_log(&self, actor: &str, message: &str) -> bool {
         let tail = format!(" {actor}: {message}");
@@ -334,6 +379,12 @@ fn render_front(m: &TaskMeta) -> String {
     }
     if let Some(n) = m.next_attempt {
         field("next_attempt", n.to_string());
+    }
+    if let Some(r) = &m.reviewer {
+        field("reviewer", enum_word(r));
+    }
+    if m.review_rounds > 0 {
+        field("review_rounds", m.review_rounds.to_string());
     }
     out
 }

@@ -290,6 +290,8 @@ impl Queue {
                 stage: None,
                 commit: None,
                 next_attempt: None,
+                reviewer: None,
+                review_rounds: 0,
             };
             let body = format!("## Description\n{}\n", draft.description.trim_end());
             let mut task = Task::new(meta, body, TaskState::Backlog, path);

@@ -112,12 +112,18 @@ impl TestHome {
 
     /// Task T-000n in `tasks/<state>/`, high priority, on calc.py, with `extra` front matter
     /// lines (each ending in a newline).
+    /// A task naming calc.py, unless `extra` names its own `files:`.
     pub fn add_task(&self, n: u32, title: &str, state: &str, extra: &str) {
         let id = format!("T-{n:04}");
+        let files = if extra.contains("files:") {
+            ""
+        } else {
+            "files: [calc.py]\n"
+        };
         let slug = dayshift::tasks::id::slugify(title);
         self.write(
             &format!("tasks/{state}/{id}-{slug}.md"),
-            &format!("---\nid: {id}\ntitle: \"{title}\"\npriority: high\nfiles: [calc.py]\nacceptance: [\"the tests pass\"]\n{extra}created: 2026-11-22T07:46:02+00:00\n---\n## Description\n{title} in calc.py.\n\n## Log\n"),
+            &format!("---\nid: {id}\ntitle: \"{title}\"\npriority: high\n{files}acceptance: [\"the tests pass\"]\n{extra}created: 2026-11-22T07:46:02+00:00\n---\n## Description\n{title} in calc.py.\n\n## Log\n"),
         );
     }
 

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::home_guard::{HomeGuard, Tampered};
 use super::progress::Progress;
+use super::review::Reviewer;
 use super::{ACTOR, DEFAULT_ATTEMPTS, Ended, Limits, Stop};
 use super::{finish, recover};
 use crate::config::AgentName;
@@ -20,6 +21,7 @@ use crate::llm::LlmError;
 use crate::llm::budget::ExternalSpend;
 use crate::process;
 use crate::qa::{self, Baseline, QaCommands};
+use crate::review::Review;
 use crate::sandbox::{Confinement, Sandbox};
 use crate::store::Event;
 use crate::target::{self, ChangeSet, Snapshot, Violation, Worktree};
@@ -50,13 +52,14 @@ enum Miss {
 pub(super) fn work_task(
     ctx: &Ctx,
     limits: &Limits,
+    reviewer: &Reviewer,
     engine: &dyn Engine,
     task: &mut Task,
     progress: &mut Progress,
 ) -> Result<Ended> {
     let started = Instant::now();
     let mut meter = Meter::default();
-    let ended = work(ctx, limits, engine, task, &mut meter, progress)?;
+    let ended = work(ctx, limits, reviewer, engine, task, &mut meter, progress)?;
     progress.ended(&ended.to_string());
     finish::record_worked(ctx, task, &ended, &meter, started.elapsed())?;
     Ok(ended)
@@ -65,6 +68,7 @@ pub(super) fn work_task(
 fn work(
     ctx: &Ctx,
     limits: &Limits,
+    reviewer: &Reviewer,
     engine: &dyn Engine,
     task: &mut Task,
     meter: &mut Meter,
@@ -85,7 +89,7 @@ fn work(
         task.log(ctx.now(), ACTOR, &line);
     }
     if task.state == TaskState::InProgress
-        && let Some(ended) = recover::committed_in_progress(ctx, task)?
+        && let Some(ended) = recover::committed_in_progress(ctx, reviewer, task)?
     {
         return Ok(ended);
     }
@@ -95,12 +99,14 @@ fn work(
         if killed > 0 {
             tracing::warn!("killed {killed} process(es) left by an interrupted run");
         }
-        let first = finish::resumes_at(task).clamp(1, attempts);
-        task.log(
-            ctx.now(),
-            ACTOR,
-            &format!("resumed after an interruption, at attempt {first}"),
-        );
+        // each round the reviewer sent it back adds an attempt
+        let first = finish::resumes_at(task).clamp(1, attempts + task.meta.review_rounds);
+        let why = if task.meta.review_rounds > 0 && task.meta.stage.is_none() {
+            "taken up again after the reviewer's comments"
+        } else {
+            "resumed after an interruption"
+        };
+        task.log(ctx.now(), ACTOR, &format!("{why}, at attempt {first}"));
         ctx.save_task(task, ACTOR, "task.resumed", serde_json::Value::Null)?;
         first
     } else {
@@ -166,15 +172,12 @@ fn work(
         baseline: baseline.as_ref(),
         confine: &confine,
         sandbox: sandbox.state().describe(),
-        feedback_file: ctx
-            .home
-            .state_dir()
-            .join("feedback")
-            .join(format!("{}.txt", task.meta.id)),
+        feedback_file: finish::feedback_file(ctx, task),
+        reviewer,
         never_touch_refused: Cell::new(false),
         progress: RefCell::new(progress),
     };
-    let ended = run.attempts(task, first..=attempts, meter);
+    let ended = run.attempts(task, first..=attempts + task.meta.review_rounds, meter);
     if !matches!(ended, Ok(Ended::Interrupted(_))) {
         let _ = std::fs::remove_file(&run.feedback_file);
     }
@@ -200,6 +203,8 @@ struct TaskRun<'a> {
     never_touch_refused: Cell<bool>,
     /// What the people watching see.
     progress: RefCell<&'a mut Progress>,
+    /// The reviewer's layers, notes and model.
+    reviewer: &'a Reviewer<'a>,
 }
 
 impl TaskRun<'_> {
@@ -210,13 +215,14 @@ impl TaskRun<'_> {
         meter: &mut Meter,
     ) -> Result<Ended> {
         let ctx = self.ctx;
-        let (first, last) = (*range.start(), *range.end());
+        let (first, mut last) = (*range.start(), *range.end());
         let mut feedback = if first > 1 {
             std::fs::read_to_string(&self.feedback_file).ok()
         } else {
             None
         };
-        for attempt in range {
+        let mut attempt = first;
+        while attempt <= last {
             if attempt > first
                 && let Some(stop) = self.limits.stop(ctx)?
             {
@@ -254,8 +260,15 @@ impl TaskRun<'_> {
                 );
             }
             match result {
-                Ok((changes, escalate)) => {
-                    return finish::commit(ctx, task, self.worktree, &changes, escalate);
+                Ok((changes, review)) => {
+                    let ended =
+                        finish::commit(ctx, self.reviewer, task, self.worktree, &changes, review)?;
+                    let Ended::SentBack(comments) = ended else {
+                        return Ok(ended);
+                    };
+                    // a round of review: one more attempt, with the comments
+                    last += 1;
+                    feedback = Some(comments);
                 }
                 Err(Miss::Stop(stop)) => {
                     let _ = target::rollback(self.worktree);
@@ -294,6 +307,7 @@ impl TaskRun<'_> {
                     feedback = Some(why);
                 }
             }
+            attempt += 1;
         }
         let why = feedback
             .as_deref()
@@ -314,7 +328,7 @@ impl TaskRun<'_> {
         feedback: Option<&str>,
         attempt: u32,
         meter: &mut Meter,
-    ) -> std::result::Result<(ChangeSet, Option<String>), Miss> {
+    ) -> std::result::Result<(ChangeSet, Review), Miss> {
         let retry = |e: &dyn std::fmt::Display| Miss::Retry(e.to_string());
         let (ctx, worktree) = (self.ctx, self.worktree);
         let before = Snapshot::around(worktree, &ctx.home.workspace()).map_err(|e| retry(&e))?;
@@ -326,21 +340,13 @@ impl TaskRun<'_> {
             .record(&ctx.home)
             .map_err(|e| retry(&e))?;
         let home_guard = self.home_guard.borrow();
-        let description = task
-            .body
-            .split("\n## ")
-            .next()
-            .unwrap_or("")
-            .trim_start_matches("## Description")
-            .trim();
-        let notes = Vec::new();
         let job = Assignment {
             task: &task.meta,
-            description,
+            description: super::review::description(task),
             workdir: &worktree.path,
             feedback,
             attempt,
-            notes: &notes,
+            notes: &self.reviewer.notes,
             confine: Some(self.confine),
         };
         let clock = Instant::now();
@@ -420,6 +426,32 @@ impl TaskRun<'_> {
                 report.summary
             )));
         }
+        // the reviewer's deterministic layers, before the tests: a secret, a note's path or
+        // a change that cannot parse never runs
+        let mut review = super::review::deterministic(
+            ctx,
+            self.reviewer,
+            task,
+            &worktree.path,
+            &worktree.base_commit,
+            &changes.tree,
+            &patch,
+        )
+        .map_err(Miss::Retry)?;
+        if let Some(block) = review.final_block() {
+            return Err(Miss::Fail(format!(
+                "the {} layer: {}; no attempt may add this: a person does this change, or changes the task",
+                block.layer.name(),
+                block.located()
+            )));
+        }
+        if review.blocked() {
+            return Err(Miss::Retry(format!(
+                "{}\n{}",
+                review.headline(),
+                review.feedback()
+            )));
+        }
         if self.baseline.is_some() {
             let clock = Instant::now();
             self.progress.borrow_mut().step("running the tests");
@@ -458,15 +490,18 @@ impl TaskRun<'_> {
                 };
                 return Err(Miss::Retry(format!("{head}\n{}", verdict.feedback)));
             }
-            if declared {
-                let why = format!(
-                    "it removes tests, as the task says it may (removes_tests): {}",
-                    removed.join(", ")
-                );
-                return Ok((changes, Some(why)));
-            }
+            super::review::add_qa(ctx, task, &mut review, Some(&verdict));
+        } else {
+            super::review::add_qa(ctx, task, &mut review, None);
         }
-        Ok((changes, None))
+        if review.blocked() {
+            return Err(Miss::Retry(format!(
+                "{}\n{}",
+                review.headline(),
+                review.feedback()
+            )));
+        }
+        Ok((changes, review))
     }
 
     /// What a policy refusal of the change means for the task. A never-touch path cannot be

@@ -5,26 +5,27 @@
 use std::time::Duration;
 
 use super::attempt::Meter;
+use super::review::Reviewer;
 use super::{ACTOR, Ended, Stop};
 use crate::config::policy::AutoMerge;
 use crate::context::Ctx;
 use crate::error::Result;
+use crate::review::{Finding, Layer, LayerReport, Review};
 use crate::store::Event;
 use crate::target::{self, ChangeSet, Worktree};
 use crate::tasks::{Approval, Risk, Stage, Task, TaskState};
 
-/// Commit the attempt's change, then merge it when policy allows that without a person.
-/// `escalate` is a reason a person must look whatever the policy (the change removes tests
-/// the task said it would remove).
+/// Commit the attempt's change (the deterministic and QA layers passed: `review`), move it
+/// to in_review, and have the model review it ([`super::review::judge_with_model`]).
 pub(super) fn commit(
     ctx: &Ctx,
+    reviewer: &Reviewer,
     task: &mut Task,
     worktree: &Worktree,
     changes: &ChangeSet,
-    escalate: Option<String>,
+    review: Review,
 ) -> Result<Ended> {
     let message = super::message::commit_message(task);
-    let protected = &changes.protected;
     if !changes.staged_elsewhere.is_empty() {
         let what = changes.staged_elsewhere.join(", ");
         let line = format!("the tool staged {what} in git's index; only its files were judged");
@@ -34,16 +35,14 @@ pub(super) fn commit(
         Ok(sha) => sha,
         Err(e) => return fail(ctx, task, &format!("the commit failed: {e}")),
     };
-    let risk = if protected.is_empty() && escalate.is_none() {
-        Risk::Low
-    } else {
-        Risk::High
-    };
+    let risk = review.risk;
     task.meta.risk = Some(risk);
+    task.meta.reviewer = None;
     task.meta.branch = Some(worktree.branch.clone());
     task.meta.stage = Some(Stage::Committed);
     task.meta.commit = Some(sha.clone());
     task.meta.next_attempt = None;
+    task.set_section("Review", &review.markdown());
     // written before the move: a crash between the two resumes at the verdict, not the engine
     ctx.save_task(
         task,
@@ -55,14 +54,105 @@ pub(super) fn commit(
         task,
         TaskState::InReview,
         ACTOR,
-        &format!("committed {} on {}", short(&sha), worktree.branch),
+        &format!(
+            "committed {} on {} (risk {})",
+            short(&sha),
+            worktree.branch,
+            crate::review::risk_word(risk)
+        ),
     )?;
-    let why = match escalate {
-        Some(why) => why,
-        None if protected.is_empty() => "policy merges nothing without a person".to_string(),
-        None => format!("it touches protected paths: {}", protected.join(", ")),
+    super::review::judge_with_model(ctx, reviewer, task, &worktree.branch, review)
+}
+
+/// The end of a reviewed change: merged when nothing asks for a person (`escalate`) and
+/// policy allows its risk without one, else waiting for a person with every reason. The
+/// review (each layer, the risk and why) is written into the task file and the audit.
+pub(super) fn judge_review(
+    ctx: &Ctx,
+    task: &mut Task,
+    branch: &str,
+    review: &Review,
+    escalate: Option<String>,
+) -> Result<Ended> {
+    let risk = review.risk.max(task.meta.risk.unwrap_or(Risk::Low));
+    task.meta.risk = Some(risk);
+    task.set_section("Review", &review.markdown());
+    record_review(ctx, task, review)?;
+    if let Some(why) = escalate {
+        return wait(ctx, task, &why);
+    }
+    let why = if risk == Risk::Low {
+        "policy merges nothing without a person".to_string()
+    } else {
+        format!(
+            "risk {}: {}",
+            crate::review::risk_word(risk),
+            review.reasons.join("; ")
+        )
     };
-    judge(ctx, task, &worktree.branch, risk, &why)
+    judge(ctx, task, branch, risk, &why)
+}
+
+/// The `review.done` event: each layer's verdict and the risk.
+fn record_review(ctx: &Ctx, task: &Task, review: &Review) -> Result<()> {
+    let layers: Vec<_> = review
+        .layers
+        .iter()
+        .map(|l| {
+            serde_json::json!({
+                "layer": l.layer,
+                "verdict": if l.skipped.is_some() { "skipped".into() } else { serde_json::json!(l.verdict) },
+                "findings": l.findings.iter().map(|f| ctx.redact(&f.located())).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    ctx.audit(
+        Event::new(ctx.now(), "reviewer", "review.done")
+            .task(task.meta.id)
+            .detail(serde_json::json!({
+                "risk": review.risk,
+                "reviewer": task.meta.reviewer,
+                "layers": layers,
+                "reasons": review.reasons.iter().map(|r| ctx.redact(r)).collect::<Vec<_>>(),
+            })),
+    )
+}
+
+/// The reviewer asks for changes: the task goes back to in_progress with the comments as
+/// the coder's next feedback (`.dayshift/feedback/<ID>.txt`), its committed change kept on
+/// the branch for the next attempt to build on.
+pub(super) fn send_back(ctx: &Ctx, task: &mut Task, review: &Review) -> Result<Ended> {
+    task.meta.review_rounds += 1;
+    task.meta.stage = None;
+    task.meta.commit = None;
+    task.meta.next_attempt = Some(task.meta.attempts + 1);
+    task.set_section("Review", &review.markdown());
+    record_review(ctx, task, review)?;
+    let feedback = ctx.redact(&review.feedback());
+    let path = feedback_file(ctx, task);
+    let saved = path.parent().map_or(Ok(()), std::fs::create_dir_all);
+    if let Err(e) = saved.and_then(|()| crate::fsx::write_atomic(&path, feedback.as_bytes())) {
+        tracing::warn!("{}: {e}", path.display());
+    }
+    ctx.move_task(
+        task,
+        TaskState::InProgress,
+        "reviewer",
+        &format!(
+            "sent back to the coder (review round {}): {}",
+            task.meta.review_rounds,
+            review.headline()
+        ),
+    )?;
+    Ok(Ended::SentBack(feedback))
+}
+
+/// Where the feedback for a task's next attempt is kept, so a resumed task still hears it.
+pub(super) fn feedback_file(ctx: &Ctx, task: &Task) -> std::path::PathBuf {
+    ctx.home
+        .state_dir()
+        .join("feedback")
+        .join(format!("{}.txt", task.meta.id))
 }
 
 /// Merge a committed task when policy allows its risk without a person, else wait for one
@@ -74,8 +164,16 @@ fn judge(ctx: &Ctx, task: &mut Task, branch: &str, risk: Risk, why: &str) -> Res
         AutoMerge::Medium => risk <= Risk::Medium,
     };
     if allowed {
-        return merge(ctx, task, branch, "policy allows low risk");
+        let why = format!(
+            "risk {}, which policy's auto_merge allows",
+            crate::review::risk_word(risk)
+        );
+        return merge(ctx, task, branch, &why);
     }
+    wait(ctx, task, why)
+}
+
+fn wait(ctx: &Ctx, task: &mut Task, why: &str) -> Result<Ended> {
     wait_for_person(
         ctx,
         task,
@@ -91,6 +189,7 @@ fn judge(ctx: &Ctx, task: &mut Task, branch: &str, risk: Risk, why: &str) -> Res
 /// without running the engine again.
 pub(super) fn review_committed(
     ctx: &Ctx,
+    reviewer: &Reviewer,
     task: &mut Task,
     branch: &str,
     doubts: &[String],
@@ -105,31 +204,50 @@ pub(super) fn review_committed(
             short(&sha)
         ),
     )?;
-    rejudge(ctx, task, branch, doubts)
+    rejudge(ctx, reviewer, task, branch, doubts)
 }
 
-/// A committed task a crash left before it was merged or set to wait (no approval
-/// recorded): judged again as if just committed. The risk written at the commit counts
-/// only when nothing casts doubt on it (`doubts`: what the branch itself shows — protected
-/// paths, a branch moved since, a declared test removal, an unknown risk); any doubt makes
-/// it high, so a person decides.
+/// A committed task a crash (or a stop during its model review) left before it was merged
+/// or set to wait (no approval recorded): judged again as if just committed. The risk
+/// written at the commit counts only when nothing casts doubt on it (`doubts`: what the
+/// branch itself shows — protected paths, a branch moved since, a declared test removal,
+/// an unknown risk); any doubt makes it high, so a person decides. The model reviews it
+/// again when it has not yet.
 pub(super) fn rejudge(
     ctx: &Ctx,
+    reviewer: &Reviewer,
     task: &mut Task,
     branch: &str,
     doubts: &[String],
 ) -> Result<Ended> {
     let written = task.meta.risk.unwrap_or(Risk::High);
-    let (risk, why) = if doubts.is_empty() {
-        (
-            written,
-            "policy merges nothing without a person".to_string(),
-        )
+    let risk = if doubts.is_empty() {
+        written
     } else {
-        (Risk::High, doubts.join("; "))
+        Risk::High
     };
     task.meta.risk = Some(risk);
-    judge(ctx, task, branch, risk, &why)
+    let mut findings: Vec<Finding> = doubts
+        .iter()
+        .map(|d| Finding::warn(Layer::Policy, "recovery.doubt", Risk::High, d.clone()))
+        .collect();
+    if written > Risk::Low {
+        findings.push(Finding::warn(
+            Layer::Policy,
+            "recovery.written_risk",
+            written,
+            "the risk written when it was committed",
+        ));
+    }
+    let review = Review::new(vec![LayerReport::new(
+        Layer::Policy,
+        "judged again after an interruption",
+        findings,
+    )]);
+    if task.meta.reviewer.is_none() {
+        return super::review::judge_with_model(ctx, reviewer, task, branch, review);
+    }
+    judge_review(ctx, task, branch, &review, None)
 }
 
 /// Merge the task's branch into the base branch, pushed when origin takes it
@@ -291,6 +409,7 @@ pub(super) fn record_worked(
         Ended::Completed => "completed".to_string(),
         Ended::WaitingForPerson => "waiting".to_string(),
         Ended::Failed => "failed".to_string(),
+        Ended::SentBack(_) => "sent back by the reviewer".to_string(),
         Ended::Interrupted(stop) => format!("interrupted: {stop}"),
     };
     ctx.audit(

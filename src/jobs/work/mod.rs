@@ -30,6 +30,7 @@ mod message;
 mod progress;
 pub use progress::WorkNow;
 mod recover;
+mod review;
 
 use std::fmt;
 
@@ -37,11 +38,15 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 
 use super::JobName;
 use super::runner::JobOutcome;
+use crate::config::AgentName;
 use crate::context::{Ctx, Verdict};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::jobs::orchestrate::Model;
 use crate::llm::LlmError;
+use crate::llm::Request;
 use crate::llm::budget::Budget;
+use crate::llm::models::Models;
 use crate::process;
 use crate::target;
 use crate::tasks::deps;
@@ -57,6 +62,8 @@ enum Ended {
     Completed,
     WaitingForPerson,
     Failed,
+    /// The reviewer asked for changes: back in progress, with this feedback for the coder.
+    SentBack(String),
     /// Left in progress to resume (its attempt rolled back): the loop has to stop.
     Interrupted(Stop),
 }
@@ -67,6 +74,7 @@ impl fmt::Display for Ended {
             Ended::Completed => write!(f, "completed"),
             Ended::WaitingForPerson => write!(f, "waits for a person"),
             Ended::Failed => write!(f, "failed"),
+            Ended::SentBack(_) => write!(f, "sent back to the coder by the reviewer"),
             Ended::Interrupted(stop) => write!(f, "stopped ({stop})"),
         }
     }
@@ -207,9 +215,33 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, engine: &dyn Engine) -> Result<JobOutc
         tracing::info!("removed {} orphan work tree(s)", removed.len());
     }
     let limits = Limits::new(ctx, day)?;
+    let models = Models::build(
+        &ctx.home,
+        &ctx.config,
+        ctx.clock,
+        &[AgentName::Reviewer],
+        &ctx.model_options,
+    )?;
+    let client = models.client(AgentName::Reviewer);
+    let call = |request: &Request| match client {
+        Some(client) => client.call(request),
+        None => Err(LlmError::Config("the reviewer has no model".into())),
+    };
+    let model = client.map(|_| Model {
+        call: &call,
+        prompts: &models.prompts,
+        max_tokens: models.max_tokens(AgentName::Reviewer),
+    });
+    let (notes, note_rules) = review::notes_and_rules(ctx);
+    let reviewer = review::Reviewer {
+        model: model.as_ref(),
+        notes,
+        note_rules,
+        rounds: review::Reviewer::rounds(ctx),
+    };
     let mut tally = Tally::default();
     // what a crash left between the commit, the verdict, the merge and the move
-    let recovered = recover::recover(ctx, &mut tally)?;
+    let recovered = recover::recover(ctx, &reviewer, &mut tally)?;
     let mut progress = progress::Progress::new(&ctx.home);
     let stop = loop {
         if let Some(stop) = limits.stop(ctx)? {
@@ -225,10 +257,12 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, engine: &dyn Engine) -> Result<JobOutc
         let Some(mut task) = next_ready(ctx)? else {
             break Stop::NothingReady;
         };
-        match attempt::work_task(ctx, &limits, engine, &mut task, &mut progress)? {
+        match attempt::work_task(ctx, &limits, &reviewer, engine, &mut task, &mut progress)? {
             Ended::Completed => tally.completed += 1,
             Ended::WaitingForPerson => tally.waiting += 1,
             Ended::Failed => tally.failed += 1,
+            // back in progress: the next pass takes it first
+            Ended::SentBack(_) => {}
             Ended::Interrupted(stop) => break stop,
         }
     };

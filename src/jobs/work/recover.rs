@@ -17,6 +17,7 @@
 //!
 //! Every recovery is an audit event `task.recovered`.
 
+use super::review::Reviewer;
 use super::{ACTOR, Ended, Stop, Tally, finish};
 use crate::context::Ctx;
 use crate::error::Result;
@@ -25,7 +26,7 @@ use crate::target::Git;
 use crate::tasks::{Stage, Task, TaskState};
 
 /// `Some(stop)` when a merge found to do could not be pushed: no more work may start.
-pub(super) fn recover(ctx: &Ctx, tally: &mut Tally) -> Result<Option<Stop>> {
+pub(super) fn recover(ctx: &Ctx, reviewer: &Reviewer, tally: &mut Tally) -> Result<Option<Stop>> {
     let in_review: Vec<_> = ctx
         .store
         .tasks()?
@@ -53,11 +54,12 @@ pub(super) fn recover(ctx: &Ctx, tally: &mut Tally) -> Result<Option<Stop>> {
             Found::Unjudged => {
                 audit(ctx, &task, "committed, never judged")?;
                 let doubts = doubts(ctx, &task, &branch);
-                finish::rejudge(ctx, &mut task, &branch, &doubts)?
+                finish::rejudge(ctx, reviewer, &mut task, &branch, &doubts)?
             }
         };
         match ended {
             Ended::Completed => tally.completed += 1,
+            Ended::SentBack(_) => {}
             Ended::Interrupted(stop) => return Ok(Some(stop)),
             _ => tally.waiting += 1,
         }
@@ -67,7 +69,11 @@ pub(super) fn recover(ctx: &Ctx, tally: &mut Tally) -> Result<Option<Stop>> {
 
 /// A task in progress whose commit is already made: judged instead of worked again, when
 /// its branch still points at the commit its front matter names. `None`: work it.
-pub(super) fn committed_in_progress(ctx: &Ctx, task: &mut Task) -> Result<Option<Ended>> {
+pub(super) fn committed_in_progress(
+    ctx: &Ctx,
+    reviewer: &Reviewer,
+    task: &mut Task,
+) -> Result<Option<Ended>> {
     let (Some(Stage::Committed), Some(commit), Some(branch)) = (
         task.meta.stage,
         task.meta.commit.clone(),
@@ -91,7 +97,7 @@ pub(super) fn committed_in_progress(ctx: &Ctx, task: &mut Task) -> Result<Option
     }
     audit(ctx, task, "committed, still in progress")?;
     let doubts = doubts(ctx, task, &branch);
-    finish::review_committed(ctx, task, &branch, &doubts).map(Some)
+    finish::review_committed(ctx, reviewer, task, &branch, &doubts).map(Some)
 }
 
 enum Found {
