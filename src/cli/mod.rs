@@ -12,6 +12,7 @@ mod run;
 mod status;
 mod table;
 mod tasks;
+mod validate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -157,6 +158,21 @@ Examples:
         #[arg(long)]
         json: bool,
     },
+    /// The reviewer's layers on a change: each layer's verdict, the risk and the reasons;
+    /// exit 0 when nothing blocks, 1 when something does.
+    #[command(
+        after_help = "The deterministic layers (policy, secrets, dangerous patterns, syntax) take milliseconds and
+cost nothing; the model layer runs only with --model. Without a home, a diff is judged
+against policy.yaml's defaults.
+
+Examples:
+  dayshift validate T-0003                   # a task's branch in the target clone
+  dayshift validate --branch feature/login   # any branch of the target clone
+  git diff main | dayshift validate --diff - # any change, in any repository
+  dayshift validate --diff fix.patch --repo ~/src/shop --json
+  dayshift validate T-0003 --model           # ask the reviewer's model too"
+    )]
+    Validate(validate::ValidateArgs),
     /// Show the logs (today's, or follow them with -f).
     Logs(logs::LogsArgs),
     /// The audit trail: who did what, to which task.
@@ -223,6 +239,7 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
             | Command::Tasks(_)
             | Command::Budget { .. }
             | Command::Audit { .. }
+            | Command::Validate(_)
     ) {
         // `dayshift status | head -1` ends quietly with exit 0
         crate::process::exit_quietly_on_broken_pipe();
@@ -268,6 +285,7 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
         Command::Tasks(command) => tasks::tasks(Home::open(&home_dir)?, command),
         Command::Budget { days, json } => budget::budget(Home::open(&home_dir)?, days, json),
         Command::Logs(args) => logs::logs(&Home::open(&home_dir)?, args),
+        Command::Validate(args) => validate::validate(&home_dir, args),
         Command::Audit { limit, json } => status::audit(Home::open(&home_dir)?, limit, json),
     }
 }

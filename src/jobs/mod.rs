@@ -20,7 +20,7 @@ use chrono::NaiveDate;
 pub use morning::budget_line;
 pub use name::JobName;
 pub use runner::{JobOutcome, refusal, run_job};
-pub use work::WorkNow;
+pub use work::{WorkNow, notes_and_rules, task_description};
 
 use crate::context::Ctx;
 use crate::error::{Error, Result};

@@ -48,10 +48,27 @@ impl Contents for GitRevisions {
     }
 }
 
-/// Files as they are now under a directory (a diff given as a file, already applied);
-/// nothing before.
+/// Files as they are now under a directory, for a diff given as a file: a file counts only
+/// when the diff is applied there (each added line is where the diff puts it), else the
+/// syntax layer would judge the file as it was; nothing before.
 pub struct OnDisk {
-    pub root: PathBuf,
+    root: PathBuf,
+    /// path → its added lines (number, text).
+    added: std::collections::HashMap<String, Vec<(u32, String)>>,
+}
+
+impl OnDisk {
+    pub fn new(root: PathBuf, diff: &super::Diff) -> Self {
+        let added = diff
+            .files
+            .iter()
+            .map(|f| {
+                let lines = f.added.iter().map(|l| (l.number, l.text.clone())).collect();
+                (f.path.clone(), lines)
+            })
+            .collect();
+        Self { root, added }
+    }
 }
 
 impl Contents for OnDisk {
@@ -68,6 +85,15 @@ impl Contents for OnDisk {
         if !meta.is_file() || meta.len() as usize > MAX_BYTES {
             return None;
         }
-        std::fs::read_to_string(full).ok()
+        let text = std::fs::read_to_string(full).ok()?;
+        let lines: Vec<&str> = text.lines().collect();
+        let applied = self.added.get(path).is_none_or(|added| {
+            added.iter().all(|(n, line)| {
+                lines
+                    .get((*n as usize).wrapping_sub(1))
+                    .is_some_and(|l| l.trim_end() == line.trim_end())
+            })
+        });
+        applied.then_some(text)
     }
 }

@@ -207,6 +207,46 @@ pub fn patch(worktree: &Worktree, changes: &ChangeSet) -> Result<String, Violati
     .map_err(unverifiable)
 }
 
+/// A branch's change against the base branch, read in `repo` (the clone, or any
+/// repository): the commit they diverged at and the patch from it to the branch, as
+/// [`patch`] writes it. The base is `origin/<base>` when the repository has it (the local
+/// one may lag behind what was fetched).
+pub fn branch_change(
+    repo: &Path,
+    base: &str,
+    branch: &str,
+) -> Result<(String, String), TargetError> {
+    let git = Git::new(repo);
+    let remote = format!("refs/remotes/origin/{base}");
+    let base_ref = match git.commit_of(&remote)? {
+        Some(_) => remote,
+        None => base.to_string(),
+    };
+    let fork = git
+        .run(
+            &["merge-base", &base_ref, branch],
+            "check that both branches exist",
+        )?
+        .trim()
+        .to_string();
+    let patch = git.run(
+        &[
+            "diff-tree",
+            "-p",
+            "-r",
+            "--text",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--no-color",
+            "--no-renames",
+            &fork,
+            branch,
+        ],
+        "",
+    )?;
+    Ok((fork, patch))
+}
+
 /// The worktree's canonical path and the tree of its files now, once its `.git` is the
 /// file git wrote for it.
 fn tree_now(worktree: &Worktree) -> Result<(PathBuf, String), Violation> {

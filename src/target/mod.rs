@@ -53,7 +53,8 @@ use std::path::PathBuf;
 pub use clone::{SetupOutcome, setup};
 pub use git::Git;
 pub use guard::{
-    ChangeSet, ChangedFile, FileStatus, Violation, inspect, patch, rollback, unchanged_since,
+    ChangeSet, ChangedFile, FileStatus, Violation, branch_change, inspect, patch, rollback,
+    unchanged_since,
 };
 pub use merge::{Merged, commit, merge_into_base};
 pub use meta::GitMeta;

@@ -88,6 +88,39 @@ pub enum Stage {
     Committed,
 }
 
+impl TaskMeta {
+    /// A stand-in for a change that is no task (`dayshift validate --diff`): what the
+    /// reviewer's model is told it is.
+    pub fn for_review(what: &str, now: DateTime<FixedOffset>) -> Self {
+        Self {
+            id: TaskId::new(0),
+            title: format!("review the change {what}"),
+            priority: Priority::Medium,
+            goal: None,
+            source: Some("validate".into()),
+            kind: TaskKind::Code,
+            files: Vec::new(),
+            depends_on: Vec::new(),
+            acceptance: Vec::new(),
+            difficulty: None,
+            risk: None,
+            attempts: 0,
+            branch: None,
+            pr: None,
+            approval: None,
+            created: now,
+            reason: None,
+            plan_key: None,
+            removes_tests: false,
+            stage: None,
+            commit: None,
+            next_attempt: None,
+            reviewer: None,
+            review_rounds: 0,
+        }
+    }
+}
+
 fn default_kind() -> TaskKind {
     TaskKind::Code
 }

@@ -272,7 +272,8 @@ pub struct ToolHome<'a> {
     pub tool: &'a str,
     /// More keys of the coder, e.g. `attempts: 1, timeout_minutes: 1`.
     pub coder: &'a str,
-    /// More of agents.yaml after the agents, e.g. `budget: {daily_usd: 5.0}\n`.
+    /// More of agents.yaml after the agents, e.g. `budget: {daily_usd: 5.0}\n`; when it
+    /// has `providers:`, it replaces the empty list.
     pub agents_tail: &'a str,
     pub policy: &'a str,
 }
@@ -298,7 +299,13 @@ pub fn home_with_tool(setup: ToolHome) -> (TestHome, PathBuf) {
     home.write(
         "config/agents.yaml",
         &format!(
-            "providers: {{}}\nagents:\n  coder: {{engine: command, command: [\"{}\"], {}}}\n{}",
+            "{}agents:\n  coder: {{engine: command, command: [\"{}\"], {}}}\n{}",
+            // a tail that names providers (a reviewer's model) replaces the empty list
+            if setup.agents_tail.contains("providers:") {
+                ""
+            } else {
+                "providers: {}\n"
+            },
             tool.display(),
             setup.coder,
             setup.agents_tail

@@ -31,6 +31,7 @@ mod progress;
 pub use progress::WorkNow;
 mod recover;
 mod review;
+pub use review::{description as task_description, notes_and_rules};
 
 use std::fmt;
 

@@ -15,7 +15,7 @@ use crate::qa::QaVerdict;
 use crate::review::contents::GitRevisions;
 use crate::review::model::{self, ModelDecision, ModelInput};
 use crate::review::{self, Layer, LayerReport, NoteRules, PolicyInput, Review, Subject};
-use crate::target::Git;
+use crate::target;
 use crate::tasks::Task;
 
 /// Rounds of "request changes" when agents.yaml does not say.
@@ -45,13 +45,13 @@ impl Reviewer<'_> {
 }
 
 /// Today's VISION.md notes and the never-touch rules they ask for.
-pub(super) fn notes_and_rules(_ctx: &Ctx) -> (Vec<String>, NoteRules) {
+pub fn notes_and_rules(_ctx: &Ctx) -> (Vec<String>, NoteRules) {
     // LEAD: wired to h3's vision::rules at merge
     (Vec::new(), NoteRules::default())
 }
 
 /// The task's description: its body up to the first section after `## Description`.
-pub(super) fn description(task: &Task) -> &str {
+pub fn description(task: &Task) -> &str {
     task.body
         .split("\n## ")
         .next()
@@ -122,8 +122,9 @@ pub(super) fn judge_with_model(
         // never reached: a blocked change is not committed; kept as a guard
         return finish::judge_review(ctx, task, branch, &review, None);
     }
-    let patch = match branch_patch(ctx, branch) {
-        Ok(p) => p,
+    let clone = ctx.home.target_clone();
+    let patch = match target::branch_change(&clone, &ctx.config.target.base_branch, branch) {
+        Ok((_, patch)) => patch,
         Err(e) => {
             let why = format!("the reviewer cannot read the change: {e}");
             return finish::judge_review(ctx, task, branch, &review, Some(why));
@@ -151,7 +152,12 @@ pub(super) fn judge_with_model(
     for f in &mut findings {
         f.message = clean(&f.message);
     }
-    let summary = clean(&verdict.summary);
+    let word = match verdict.verdict {
+        ModelDecision::Approve => "approve",
+        ModelDecision::RequestChanges => "request changes",
+        ModelDecision::Escalate => "escalate",
+    };
+    let summary = format!("{word}: {}", clean(&verdict.summary));
     review.push(LayerReport::new(Layer::Model, summary, findings));
     task.meta.reviewer = Some(verdict.verdict);
     match verdict.verdict {
@@ -218,30 +224,4 @@ fn model_failed(
     let why = ctx.redact(&format!("the reviewer's answer could not be used: {e}"));
     review.push(LayerReport::skipped(Layer::Model, why.clone()));
     finish::judge_review(ctx, task, branch, &review, Some(why))
-}
-
-/// The change on `branch` against the base branch, as text (from the clone).
-fn branch_patch(ctx: &Ctx, branch: &str) -> std::result::Result<String, String> {
-    let base = &ctx.config.target.base_branch;
-    let git = Git::new(ctx.home.target_clone());
-    // the fetched base when there is a remote: the local one may lag behind it
-    let remote = format!("refs/remotes/origin/{base}");
-    let base_ref = match git.commit_of(&remote) {
-        Ok(Some(_)) => remote,
-        _ => format!("refs/heads/{base}"),
-    };
-    let range = format!("{base_ref}...refs/heads/{branch}");
-    git.run(
-        &[
-            "diff",
-            "--text",
-            "--no-ext-diff",
-            "--no-textconv",
-            "--no-color",
-            "--no-renames",
-            &range,
-        ],
-        "",
-    )
-    .map_err(|e| e.to_string())
 }
