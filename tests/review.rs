@@ -148,6 +148,21 @@ async fn a_wrong_fix_the_tests_miss_is_sent_back_by_the_model_and_fixed_at_the_n
     assert!(!log.is_empty());
     let audit = home.read("logs/audit.jsonl");
     assert_eq!(audit.matches("\"review.done\"").count(), 2, "{audit}");
+    // the report and PROGRESS.md say what was reviewed, sent back and merged
+    home.ok(&["run", "wrapup"]);
+    let day = chrono::Utc::now().date_naive();
+    let report = home.read(&format!("reports/daily/{day}.md"));
+    assert!(
+        report.contains("## Reviewed")
+            && report.contains("2 review(s): 1 merged by policy, 1 sent back to the coder"),
+        "{report}"
+    );
+    assert!(report.contains("| T-0001 | Add double | medium | request changes | sent back | model: calc.py:6: double(2) returns 5"), "{report}");
+    let progress = home.read("PROGRESS.md");
+    assert!(
+        progress.contains("2 change(s) reviewed: 1 merged by policy, 1 sent back to the coder"),
+        "{progress}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -172,6 +172,7 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
         out.push('\n');
     }
 
+    out.push_str(&reviewed(&events, &by_id));
     out.push_str(&unpushed(ctx, tasks)?);
     out.push_str(&where_merges_are(ctx));
 
@@ -337,6 +338,55 @@ fn where_merges_are(ctx: &Ctx) -> String {
     }
 }
 
+/// The day's reviews (`review.done` events): each change's risk, the reviewer model's
+/// verdict, what came of it and why, newest review of a task last.
+fn reviewed(events: &[Event], by_id: &BTreeMap<String, &TaskRow>) -> String {
+    let rows: Vec<Vec<String>> = events
+        .iter()
+        .filter(|e| e.action == "review.done")
+        .filter_map(|e| {
+            let id = e.task?.to_string();
+            let d = &e.detail;
+            let word = |v: &serde_json::Value| v.as_str().unwrap_or("—").replace('_', " ");
+            let reasons: Vec<&str> = d["reasons"]
+                .as_array()
+                .map(|r| r.iter().filter_map(|x| x.as_str()).take(3).collect())
+                .unwrap_or_default();
+            Some(vec![
+                id.clone(),
+                by_id.get(&id).map_or(String::new(), |t| t.title.clone()),
+                word(&d["risk"]),
+                word(&d["reviewer"]),
+                match d["outcome"].as_str() {
+                    Some("merge") => "merged by policy",
+                    Some("sent_back") => "sent back",
+                    Some("waiting") => "waits for a person",
+                    Some("escalated") => "escalated",
+                    _ => "—",
+                }
+                .to_string(),
+                reasons.join("; "),
+            ])
+        })
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let count = |what: &str| rows.iter().filter(|r| r[4] == what).count();
+    format!(
+        "## Reviewed\n\n{} review(s): {} merged by policy, {} sent back to the coder, {} waiting for a person, {} escalated by the reviewer.\n\n{}\n",
+        rows.len(),
+        count("merged by policy"),
+        count("sent back"),
+        count("waits for a person"),
+        count("escalated"),
+        table(
+            &["task", "title", "risk", "reviewer", "outcome", "why"],
+            &rows
+        )
+    )
+}
+
 /// Why an open task waits for a person: the `why` of its last `task.escalated` event (the
 /// work loop writes one each time it hands a task to a person), else its recorded reason —
 /// and, when an approval written into the file was set back to pending since, that too.
@@ -418,6 +468,18 @@ fn render_progress(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<Strin
             .collect();
         out.push_str(&table(&["goal", "priority", "state", "tasks"], &rows));
         out.push('\n');
+    }
+    let outcomes = ctx.store.review_outcomes()?;
+    if !outcomes.is_empty() {
+        let n = |k: &str| outcomes.get(k).copied().unwrap_or(0);
+        out.push_str(&format!(
+            "## Review\n\n{} change(s) reviewed: {} merged by policy, {} sent back to the coder, {} left to a person by risk, {} escalated.\n\n",
+            outcomes.values().sum::<u64>(),
+            n("merge"),
+            n("sent_back"),
+            n("waiting"),
+            n("escalated"),
+        ));
     }
     let known: std::collections::BTreeSet<&str> = goals.iter().map(|g| g.id.as_str()).collect();
     let others: Vec<Vec<String>> = tasks

@@ -111,6 +111,21 @@ impl Store {
         )
     }
 
+    /// How many `review.done` events each outcome has (merge, waiting, escalated,
+    /// sent_back), over every day.
+    pub fn review_outcomes(&self) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
+        let mut stmt = self.q(self.conn.prepare(
+            "SELECT json_extract(detail, '$.outcome'), COUNT(*) FROM events WHERE action = 'review.done' GROUP BY 1",
+        ))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                r.get::<_, u64>(1)?,
+            ))
+        });
+        self.q(rows.and_then(|rows| rows.collect()))
+    }
+
     /// The newest `limit` events, oldest first.
     pub fn recent_events(&self, limit: u32) -> Result<Vec<Event>, StoreError> {
         let mut events = self.select_events("ORDER BY id DESC LIMIT ?1", params![limit])?;

@@ -77,10 +77,16 @@ pub(super) fn judge_review(
     let risk = review.risk.max(task.meta.risk.unwrap_or(Risk::Low));
     task.meta.risk = Some(risk);
     task.set_section("Review", &review.markdown());
-    record_review(ctx, task, review)?;
     if let Some(why) = escalate {
+        record_review(ctx, task, review, "escalated")?;
         return wait(ctx, task, &why);
     }
+    let outcome = if merge_allowed(ctx, risk) {
+        "merge"
+    } else {
+        "waiting"
+    };
+    record_review(ctx, task, review, outcome)?;
     let why = if risk == Risk::Low {
         "policy merges nothing without a person".to_string()
     } else {
@@ -93,8 +99,9 @@ pub(super) fn judge_review(
     judge(ctx, task, branch, risk, &why)
 }
 
-/// The `review.done` event: each layer's verdict and the risk.
-fn record_review(ctx: &Ctx, task: &Task, review: &Review) -> Result<()> {
+/// The `review.done` event: each layer's verdict, the risk and what came of it (`outcome`:
+/// merge, waiting, escalated, sent_back) — what the report and PROGRESS.md count.
+fn record_review(ctx: &Ctx, task: &Task, review: &Review, outcome: &str) -> Result<()> {
     let layers: Vec<_> = review
         .layers
         .iter()
@@ -112,6 +119,7 @@ fn record_review(ctx: &Ctx, task: &Task, review: &Review) -> Result<()> {
             .detail(serde_json::json!({
                 "risk": review.risk,
                 "reviewer": task.meta.reviewer,
+                "outcome": outcome,
                 "layers": layers,
                 "reasons": review.reasons.iter().map(|r| ctx.redact(r)).collect::<Vec<_>>(),
             })),
@@ -127,7 +135,7 @@ pub(super) fn send_back(ctx: &Ctx, task: &mut Task, review: &Review) -> Result<E
     task.meta.commit = None;
     task.meta.next_attempt = Some(task.meta.attempts + 1);
     task.set_section("Review", &review.markdown());
-    record_review(ctx, task, review)?;
+    record_review(ctx, task, review, "sent_back")?;
     let feedback = ctx.redact(&review.feedback());
     let path = feedback_file(ctx, task);
     let saved = path.parent().map_or(Ok(()), std::fs::create_dir_all);
@@ -158,12 +166,7 @@ pub(super) fn feedback_file(ctx: &Ctx, task: &Task) -> std::path::PathBuf {
 /// Merge a committed task when policy allows its risk without a person, else wait for one
 /// (`why` says what a person must look at).
 fn judge(ctx: &Ctx, task: &mut Task, branch: &str, risk: Risk, why: &str) -> Result<Ended> {
-    let allowed = match ctx.config.policy.auto_merge {
-        AutoMerge::None => false,
-        AutoMerge::Low => risk <= Risk::Low,
-        AutoMerge::Medium => risk <= Risk::Medium,
-    };
-    if allowed {
+    if merge_allowed(ctx, risk) {
         let why = format!(
             "risk {}, which policy's auto_merge allows",
             crate::review::risk_word(risk)
@@ -171,6 +174,15 @@ fn judge(ctx: &Ctx, task: &mut Task, branch: &str, risk: Risk, why: &str) -> Res
         return merge(ctx, task, branch, &why);
     }
     wait(ctx, task, why)
+}
+
+/// Policy's `auto_merge` allows a change of `risk` without a person.
+fn merge_allowed(ctx: &Ctx, risk: Risk) -> bool {
+    match ctx.config.policy.auto_merge {
+        AutoMerge::None => false,
+        AutoMerge::Low => risk <= Risk::Low,
+        AutoMerge::Medium => risk <= Risk::Medium,
+    }
 }
 
 fn wait(ctx: &Ctx, task: &mut Task, why: &str) -> Result<Ended> {
