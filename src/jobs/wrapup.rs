@@ -256,7 +256,7 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
         out.push_str("\n\n");
     }
     if !setup_stops.is_empty() {
-        out.push_str("## Work stopped: the setup needs a fix\n\nThe coding tool could not reach a working model (the line says what to fix; `dayshift doctor` checks it). No task was failed and no attempt was used; the next work run after the fix resumes them.\n\n");
+        out.push_str("## Work stopped: the setup needs a fix\n\nA model the agents need (the coding tool's, or the reviewer's) could not be used (the line says what to fix; `dayshift doctor` checks it). No task was failed and no attempt was used; the next work run after the fix resumes them.\n\n");
         out.push_str(&setup_stops.join("\n"));
         out.push_str("\n\n");
     }

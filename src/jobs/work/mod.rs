@@ -120,7 +120,7 @@ impl fmt::Display for Stop {
 pub const PROVIDER_DOWN: &str = "the model provider is unavailable";
 
 /// How an environment stop reads in a run's error (the wrap-up looks for it).
-pub const SETUP_NEEDS_FIX: &str = "the coding tool's setup needs a fix";
+pub const SETUP_NEEDS_FIX: &str = "the setup needs a fix";
 
 #[derive(Debug, Default)]
 struct Tally {
