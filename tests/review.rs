@@ -286,3 +286,185 @@ fn a_small_clean_change_is_low_risk_and_merged() {
     assert!(file.contains("Risk: **low**"), "{file}");
     assert!(on_main(&remote, "calc.py").contains("THREE = 3"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewer_that_cannot_be_used_stops_the_loop_and_the_next_run_reviews_the_change() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(401)
+                .set_body_string("{\"error\": {\"message\": \"invalid key\"}}"),
+        )
+        .mount(&server)
+        .await;
+    let (home, remote) = home(Some(&server), "auto_merge: low\n", "");
+    home.add_task(1, "Add three lines", "backlog", "");
+    let out = home.run(&["run", "work"]);
+    assert!(!out.status.success());
+    let err = common::stderr(&out);
+    assert!(
+        err.contains("the setup needs a fix: the reviewer's model"),
+        "{err}"
+    );
+    let task = home.task("T-0001");
+    assert_eq!(task["state"], "in_review", "{task}");
+    assert!(task["approval"].is_null(), "nobody is asked: {task}");
+    assert!(!on_main(&remote, "calc.py").contains("THREE"));
+
+    server.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(sse(openai_sse(
+            &verdict("approve", ""),
+            Usage::default(),
+            "stop",
+            true,
+        )))
+        .mount(&server)
+        .await;
+    home.ok(&["run", "work"]);
+    let task = home.task("T-0001");
+    assert_eq!(task["state"], "completed", "{task}");
+    assert!(
+        home.read(task["path"].as_str().unwrap())
+            .contains("reviewer: approve")
+    );
+    assert!(on_main(&remote, "calc.py").contains("THREE = 3"));
+}
+
+#[test]
+fn a_coverage_drop_beyond_the_policy_is_sent_back_and_the_task_fails_with_the_reason() {
+    let (home, _remote) = home(None, "auto_merge: low\nmax_coverage_drop: 2\n", "");
+    // the base measures 90%; the tool's change makes the coverage command report 80%
+    let target = home.read("config/target.yaml");
+    home.write(
+        "config/target.yaml",
+        &format!("{target}coverage_command: python3 -c \"import pathlib; print('TOTAL 10 1 ' + ('80%' if 'THREE' in pathlib.Path('calc.py').read_text() else '90%'))\"\n"),
+    );
+    home.add_task(1, "Add three lines", "backlog", "");
+    home.ok(&["run", "work"]);
+    let task = home.task("T-0001");
+    assert_eq!(task["state"], "failed", "{task}");
+    let file = home.read(task["path"].as_str().unwrap());
+    assert!(file.contains("coverage drops 10.0 points (90.0% → 80.0%), more than policy.yaml's max_coverage_drop of 2.0"), "{file}");
+}
+
+fn repo_with_change(files: &[(&str, &str)], change: &[(&str, Option<&str>)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git(root, &["init", "-q", "-b", "main"]);
+    for (name, text) in files {
+        let path = root.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-qm", "base"]);
+    git(root, &["checkout", "-qb", "change"]);
+    for (name, text) in change {
+        let path = root.join(name);
+        match text {
+            Some(text) => {
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, text).unwrap();
+            }
+            None => std::fs::remove_file(path).unwrap(),
+        }
+    }
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-qm", "change"]);
+    dir
+}
+
+fn validate(args: &[&str], cwd: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_dayshift"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn validate_a_clean_branch_passes_low_and_a_protected_one_is_high() {
+    let repo = repo_with_change(
+        &[("app/calc.py", CALC)],
+        &[("app/calc.py", Some("def add(a, b):\n    return b + a\n"))],
+    );
+    let root = repo.path();
+    let out = validate(&["validate", "--branch", "change", "--repo", "."], root);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let text = common::stdout(&out);
+    assert!(
+        text.contains("risk: low") && text.contains("passes: nothing blocks it"),
+        "{text}"
+    );
+    for layer in ["policy", "secrets", "patterns", "syntax", "qa", "model"] {
+        assert!(
+            text.contains(&format!("\n{layer} ")),
+            "{layer} row in:\n{text}"
+        );
+    }
+
+    let repo = repo_with_change(
+        &[("app/settings.py", SETTINGS)],
+        &[("app/settings.py", Some("DEBUG = True\n"))],
+    );
+    let out = validate(
+        &["validate", "--branch", "change", "--repo", ".", "--json"],
+        repo.path(),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["risk"], "high");
+    assert_eq!(json["blocked"], false);
+    assert_eq!(json["layers"][0]["findings"][0]["rule"], "policy.protected");
+}
+
+#[test]
+fn validate_reads_a_diff_from_stdin_and_a_damaged_one_names_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dayshift"))
+        .args(["validate", "--diff", "-"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"--- a/x.py\n+++ b/x.py\n@@ -1,2 +1,2 @@\n-a = 1\n*b\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = common::stderr(&out);
+    assert!(
+        err.contains("the diff on stdin: line 5:") && err.contains("give a unified diff"),
+        "{err}"
+    );
+
+    let out = validate(&["validate", "--diff", "missing.patch"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr(&out).contains("cannot read missing.patch"));
+    let out = validate(&["validate"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr(&out).contains("say what to validate"));
+}
+
+#[test]
+fn validate_a_task_uses_the_homes_policy_and_the_tasks_files() {
+    let (home, _remote) = home(None, "auto_merge: none\n", "");
+    home.add_task(1, "Add three lines", "backlog", "");
+    home.ok(&["run", "work"]);
+    let out = home.run(&["validate", "T-0001"]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let text = common::stdout(&out);
+    assert!(
+        text.contains("T-0001 (agent/T-0001-add-three-lines against main)"),
+        "{text}"
+    );
+    let out = home.run(&["validate", "T-0009"]);
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+}

@@ -43,6 +43,13 @@ pub(super) fn scheduled_jobs(
                         "{when}, but the target is not cloned yet: work is skipped until `dayshift setup` clones it"
                     ));
                 }
+                if config.agents.provider_for(AgentName::Reviewer).is_none() {
+                    warnings.push(format!(
+                        "{when} with no reviewer model: changes are judged by the deterministic layers and policy only; give `agents.reviewer` a provider for the model review (docs/review.md)"
+                    ));
+                } else if !offline && let Some(problem) = unreachable(config, AgentName::Reviewer) {
+                    problems.push(format!("{when}: {problem}"));
+                }
             }
             JobName::Morning | JobName::Plan => {
                 let agent = if *job == JobName::Morning {

@@ -274,9 +274,9 @@ fn header_path(raw: &str) -> Option<String> {
 
 /// The new path of `a/x b/x` (a file with no hunk: binary, a mode change, empty).
 fn git_header_path(rest: &str) -> Option<String> {
-    if rest.starts_with('"') {
-        let end = rest[1..].find("\" ")? + 1;
-        return header_path(rest[end + 2..].trim());
+    if let Some(quoted) = rest.strip_prefix('"') {
+        let end = quoted.find("\" ")?;
+        return header_path(quoted[end + 2..].trim());
     }
     let half = rest.find(" b/")?;
     header_path(&rest[half + 1..])
