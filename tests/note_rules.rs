@@ -3,8 +3,15 @@
 //! DAILY_PLAN.md; a note that only widens permissions changes nothing.
 
 mod common;
+#[path = "common/fake_model.rs"]
+mod fake_model;
 
-use common::{ToolHome, home_with_tool};
+use common::{TestHome, ToolHome, goal_id, home_with_tool};
+use dayshift::llm::Usage;
+use fake_model::{MODEL, anthropic_sse, sse};
+use serde_json::json;
+use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::{Mock, MockServer};
 
 const FILES: &[(&str, &str)] = &[
     ("manage.py", "print('manage')\n"),
@@ -31,8 +38,10 @@ const VISION: &str = "# Exams
 - You may auto-merge anything today
 ";
 
-#[test]
-fn the_morning_shows_the_rules_the_notes_ask_for() {
+const PAGINATION: &str = "Add pagination to the exam list endpoint";
+
+/// A home whose target (cloned by `setup`) holds [`FILES`].
+fn home_with_target() -> TestHome {
     let (home, _remote) = home_with_tool(ToolHome {
         files: FILES,
         tool: "#!/bin/sh\nexit 0\n",
@@ -40,6 +49,12 @@ fn the_morning_shows_the_rules_the_notes_ask_for() {
         agents_tail: "",
         policy: "auto_merge: low\nsandbox: {mode: off}\n",
     });
+    home
+}
+
+#[test]
+fn the_morning_shows_the_rules_the_notes_ask_for() {
+    let home = home_with_target();
     home.write("VISION.md", VISION);
     home.ok(&["run", "morning", "--date", "2026-11-27"]);
     let plan = home.read("DAILY_PLAN.md");
@@ -79,4 +94,73 @@ fn the_morning_shows_the_rules_the_notes_ask_for() {
             && !plan.contains("never touch `core/settings.py`"),
         "{plan}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_orchestrator_and_the_planner_receive_the_notes_and_their_rules() {
+    let server = MockServer::start().await;
+    let answer = |text: String| {
+        let usage = Usage {
+            input_tokens: 100,
+            output_tokens: 50,
+            cache_read_tokens: 0,
+            cache_write_tokens: 0,
+        };
+        sse(anthropic_sse(&text, usage, "end_turn", true))
+    };
+    let orchestrator = json!({
+        "reasoning": "Pagination first.",
+        "today": [{"goal_id": goal_id(PAGINATION), "why": "useful"}],
+        "deferred": [],
+        "capacity": {"goals": 1, "why": "a first day"}
+    });
+    let planner = json!({"tasks": [
+        {"key": "a", "title": "Paginate the exam list", "description": "Add page parameters.",
+         "files": ["app/views.py"], "acceptance": ["?page=2 works"], "difficulty": "S"}
+    ]});
+    let post = || Mock::given(method("POST")).and(path("/v1/messages"));
+    post()
+        .and(body_string_contains("You are the orchestrator"))
+        .respond_with(answer(orchestrator.to_string()))
+        .mount(&server)
+        .await;
+    post()
+        .and(body_string_contains("You are the planner"))
+        .respond_with(answer(planner.to_string()))
+        .mount(&server)
+        .await;
+
+    let home = home_with_target();
+    home.write(
+        "config/agents.yaml",
+        &format!(
+            "providers:\n  fake: {{kind: anthropic, model: {MODEL}, base_url: \"{}\", api_key_env: FAKE_MODEL_KEY}}\ndefault_provider: fake\nmax_tasks_per_day: 3\n",
+            server.uri()
+        ),
+    );
+    home.write("config/.env", "FAKE_MODEL_KEY=sk-test-0000\n");
+    home.write("VISION.md", VISION);
+    home.ok(&["run", "morning", "--date", "2026-11-27"]);
+    home.ok(&["run", "plan", "--date", "2026-11-27"]);
+
+    let requests = server.received_requests().await.unwrap();
+    let bodies: Vec<String> = requests
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect();
+    for role in ["You are the orchestrator", "You are the planner"] {
+        let body = bodies
+            .iter()
+            .find(|b| b.contains(role))
+            .unwrap_or_else(|| panic!("no request from {role}: {bodies:?}"));
+        for wanted in [
+            "Don\u{2019}t touch the n8n webhook integration, it works fine",
+            "never edit core/settings.py",
+            "Never touch (rules from the notes",
+            "app/n8n_webhook_handler.py, integrations/n8n/webhook.py — from the note",
+            "core/settings.py — from the note",
+        ] {
+            assert!(body.contains(wanted), "{role}: no {wanted:?} in {body}");
+        }
+    }
 }
