@@ -85,7 +85,10 @@ fn the_morning_shows_the_rules_the_notes_ask_for() {
     assert_eq!(home.read("DAILY_PLAN.md"), before);
     home.write(
         "VISION.md",
-        &VISION.replace("- never edit core/settings.py\n", "- hands off core/urls.py\n"),
+        &VISION.replace(
+            "- never edit core/settings.py\n",
+            "- hands off core/urls.py\n",
+        ),
     );
     home.ok(&["run", "morning", "--date", "2026-11-27"]);
     let plan = home.read("DAILY_PLAN.md");

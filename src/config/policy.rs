@@ -363,7 +363,8 @@ mod tests {
             assert_eq!(err.at.line, Some(2), "{yaml}: {err}");
             assert!(err.at.file.ends_with("config/policy.yaml"));
             assert!(
-                err.problem.contains("max_coverage_drop") && err.problem.contains("between 0 and 100"),
+                err.problem.contains("max_coverage_drop")
+                    && err.problem.contains("between 0 and 100"),
                 "{err}"
             );
         }

@@ -536,7 +536,9 @@ mod tests {
         let md = stored.render(&[], now);
         let section = md.split("## Rules from your notes\n\n").nth(1).expect(&md);
         assert!(
-            section.contains("Reword the note in VISION.md, or write `never_touch` in config/policy.yaml"),
+            section.contains(
+                "Reword the note in VISION.md, or write `never_touch` in config/policy.yaml"
+            ),
             "{section}"
         );
         assert!(
@@ -553,7 +555,9 @@ mod tests {
         );
         assert!(!section.contains("auto-merge"), "{section}");
         assert!(
-            !plan(vec![], vec![], "x").render(&[], now).contains("Rules from your notes"),
+            !plan(vec![], vec![], "x")
+                .render(&[], now)
+                .contains("Rules from your notes"),
             "no prohibitive note, no section"
         );
     }

@@ -77,7 +77,8 @@ pub fn dirs_named_in(text: &str, tracked: &[String]) -> Vec<String> {
             let dir = if path.starts_with(&top) {
                 Some(name.to_string())
             } else {
-                path.find(&inner).map(|i| path[..i + inner.len() - 1].to_string())
+                path.find(&inner)
+                    .map(|i| path[..i + inner.len() - 1].to_string())
             };
             if let Some(dir) = dir
                 && !found.contains(&dir)

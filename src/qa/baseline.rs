@@ -312,12 +312,13 @@ mod tests {
         };
         let commit = "0123456789abcdef0123456789abcdef01234567";
         let output = "a.py:1:1: F401 `os` imported but unused\na.py:9:1: F401 `os` imported but unused\nFound 2 errors.\n";
-        let first = Baseline::get_or_run(dir.path(), commit, &commands, || {
-            Ok(lint_run(output, 1))
-        })
-        .unwrap();
+        let first = Baseline::get_or_run(dir.path(), commit, &commands, || Ok(lint_run(output, 1)))
+            .unwrap();
         let counts = first.lint_warnings.clone().expect("parsed");
-        assert_eq!(counts.0.get("a.py: F401 `os` imported but unused"), Some(&2));
+        assert_eq!(
+            counts.0.get("a.py: F401 `os` imported but unused"),
+            Some(&2)
+        );
         let again = Baseline::get_or_run(dir.path(), commit, &commands, || {
             panic!("the cache answers")
         })
@@ -337,7 +338,10 @@ mod tests {
         })
         .unwrap();
         assert!(ran, "an old cache file is a miss");
-        assert_eq!(rebuilt.lint_warnings, None, "a passing lint has no warnings to keep");
+        assert_eq!(
+            rebuilt.lint_warnings, None,
+            "a passing lint has no warnings to keep"
+        );
 
         // unreadable output keeps nothing: the change's lint must then pass
         let other = "fedcba9876543210fedcba9876543210fedcba98";

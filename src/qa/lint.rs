@@ -135,9 +135,7 @@ fn located_line(line: &str) -> Option<Warning> {
     let number: u64 = number.parse().ok()?;
     // an optional column
     let rest = match rest.split_once(':') {
-        Some((col, after)) if !col.is_empty() && col.chars().all(|c| c.is_ascii_digit()) => {
-            after
-        }
+        Some((col, after)) if !col.is_empty() && col.chars().all(|c| c.is_ascii_digit()) => after,
         _ => rest,
     };
     let text = rest.trim();
@@ -246,7 +244,12 @@ legacy/old.py:9:1: E402 Module level import not at top of file
         let new = new_warnings(&base, &parse(&twice));
         assert_eq!(new.len(), 1, "a multiset: one more of a key is new");
         assert_eq!(new[0].line, 50);
-        let flake8 = |n: u32| format!("a.py:{n}:1: F811 redefinition of unused 'x' from line {}\n", n - 2);
+        let flake8 = |n: u32| {
+            format!(
+                "a.py:{n}:1: F811 redefinition of unused 'x' from line {}\n",
+                n - 2
+            )
+        };
         let base = LintCounts::of(&parse(&flake8(5)));
         assert!(new_warnings(&base, &parse(&flake8(25))).is_empty());
     }

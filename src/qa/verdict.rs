@@ -168,9 +168,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("lint.txt"), output).unwrap();
         // absolute paths (eslint prints them) are made relative to the worktree
-        let line = format!(
-            "sed \"s|^WT/|$(pwd)/|\" lint.txt; exit {code}"
-        );
+        let line = format!("sed \"s|^WT/|$(pwd)/|\" lint.txt; exit {code}");
         let commands = QaCommands {
             lint: Some(line),
             ..Default::default()
@@ -203,7 +201,9 @@ Found 3 errors.
         assert!(v.lint_ok && v.passed && v.new_lint.is_empty(), "{v:?}");
         assert!(v.feedback.is_empty());
 
-        let added = format!("{moved}WT/app/views.py:25:5: F841 Local variable `x` is assigned to but never used\n");
+        let added = format!(
+            "{moved}WT/app/views.py:25:5: F841 Local variable `x` is assigned to but never used\n"
+        );
         let v = verdict(Some(&base), &lint_run(&added, 1));
         assert!(!v.lint_ok && !v.passed);
         assert_eq!(
@@ -211,7 +211,8 @@ Found 3 errors.
             ["app/views.py:25: F841 Local variable `x` is assigned to but never used"]
         );
         assert!(
-            v.feedback.contains("new lint warnings, not on the base (1):\napp/views.py:25: F841"),
+            v.feedback
+                .contains("new lint warnings, not on the base (1):\napp/views.py:25: F841"),
             "{}",
             v.feedback
         );
@@ -222,7 +223,11 @@ Found 3 errors.
         let base = base_of(&lint_run(BASE, 1));
         let v = verdict(Some(&base), &lint_run("ruff failed: bad config\n", 2));
         assert!(!v.lint_ok && v.new_lint.is_empty(), "{v:?}");
-        assert!(v.feedback.contains("ruff failed: bad config"), "{}", v.feedback);
+        assert!(
+            v.feedback.contains("ruff failed: bad config"),
+            "{}",
+            v.feedback
+        );
 
         let unreadable_base = base_of(&lint_run("Segmentation fault\n", 139));
         assert!(unreadable_base.lint_warnings.is_none());
@@ -241,7 +246,10 @@ Found 3 errors.
         assert!(!v.lint_ok);
         assert_eq!(v.new_lint.len(), 3, "{v:?}");
         let v = verdict(Some(&clean), &lint_run("Warning: something odd\n", 1));
-        assert!(!v.lint_ok, "a failing change on a clean base fails, read or not");
+        assert!(
+            !v.lint_ok,
+            "a failing change on a clean base fails, read or not"
+        );
         let failing_base = base_of(&lint_run(BASE, 1));
         let v = verdict(Some(&failing_base), &lint_run("", 0));
         assert!(v.lint_ok && v.new_lint.is_empty());

@@ -137,7 +137,13 @@ const CLAUSE_WORDS: [&str; 8] = [
 fn object_of(note: &str) -> Option<String> {
     let text: String = note
         .chars()
-        .map(|c| if matches!(c, '\u{2018}' | '\u{2019}') { '\'' } else { c })
+        .map(|c| {
+            if matches!(c, '\u{2018}' | '\u{2019}') {
+                '\''
+            } else {
+                c
+            }
+        })
         .collect();
     // ASCII lower case keeps byte offsets, so a match in `lower` cuts `text` at the same place
     let lower = text.to_ascii_lowercase();
@@ -178,7 +184,7 @@ fn object_of(note: &str) -> Option<String> {
             // the clause before it: from the last clause break
             let head = &text[..at];
             let start = head
-                .rfind(|c: char| matches!(c, ',' | ';' | ':' | '(' | '!' | '?'))
+                .rfind([',', ';', ':', '(', '!', '?'])
                 .or_else(|| head.rfind(". "))
                 .map_or(0, |i| i + 1);
             return nonempty(head[start..].trim());
@@ -261,7 +267,10 @@ fn resolve(object: &str, tracked: &[String]) -> Result<(Vec<String>, Vec<String>
             }
             globs.push(escape(file));
         }
-        return Ok((globs, covered.into_iter().take(MAX_FILES_PER_NOTE).collect()));
+        return Ok((
+            globs,
+            covered.into_iter().take(MAX_FILES_PER_NOTE).collect(),
+        ));
     }
     let words = significant_words(object);
     if words.is_empty() {
@@ -353,10 +362,42 @@ fn escape(path: &str) -> String {
 
 /// Words that say nothing about which files: articles, pronouns, fillers.
 const STOP_WORDS: [&str; 36] = [
-    "the", "a", "an", "this", "that", "these", "those", "our", "my", "your", "its", "their",
-    "any", "all", "of", "for", "in", "on", "at", "to", "and", "or", "with", "from", "by", "it",
-    "them", "anything", "everything", "please", "whole", "entire", "existing", "current",
-    "old", "ever",
+    "the",
+    "a",
+    "an",
+    "this",
+    "that",
+    "these",
+    "those",
+    "our",
+    "my",
+    "your",
+    "its",
+    "their",
+    "any",
+    "all",
+    "of",
+    "for",
+    "in",
+    "on",
+    "at",
+    "to",
+    "and",
+    "or",
+    "with",
+    "from",
+    "by",
+    "it",
+    "them",
+    "anything",
+    "everything",
+    "please",
+    "whole",
+    "entire",
+    "existing",
+    "current",
+    "old",
+    "ever",
 ];
 
 /// Words that name a kind of thing, not which one.
@@ -492,8 +533,10 @@ mod tests {
             builder.add(globset::Glob::new(g).unwrap());
         }
         let set = builder.build().unwrap();
-        let mut covered: Vec<&String> =
-            tracked.iter().filter(|t| set.is_match(t.as_str())).collect();
+        let mut covered: Vec<&String> = tracked
+            .iter()
+            .filter(|t| set.is_match(t.as_str()))
+            .collect();
         covered.sort();
         assert_eq!(covered, rule.files.iter().collect::<Vec<_>>(), "{rule:?}");
     }
@@ -505,7 +548,10 @@ mod tests {
             "Don't touch the n8n webhook integration, it works fine",
             &tracked,
         );
-        assert_eq!(rule.note, "Don't touch the n8n webhook integration, it works fine");
+        assert_eq!(
+            rule.note,
+            "Don't touch the n8n webhook integration, it works fine"
+        );
         assert_eq!(
             rule.files,
             ["app/n8n_webhook_handler.py", "integrations/n8n/webhook.py"],
@@ -526,7 +572,11 @@ mod tests {
         check_globs(&rule, &tracked);
 
         let rule = one("Hands off the PaymentForm", &tracked);
-        assert_eq!(rule.files, ["frontend/src/PaymentForm.tsx"], "camelCase splits");
+        assert_eq!(
+            rule.files,
+            ["frontend/src/PaymentForm.tsx"],
+            "camelCase splits"
+        );
         let rule = one("The stripe webhooks are off limits.", &tracked);
         assert_eq!(rule.files, ["app/webhooks/stripe.py"], "plurals fold");
     }
@@ -537,7 +587,10 @@ mod tests {
         let rule = one("never edit core/settings.py.", &tracked);
         assert_eq!(rule.globs, ["core/settings.py"]);
         assert_eq!(rule.files, ["core/settings.py"]);
-        let rule = one("Do not modify `exams/migrations/` — they are applied", &tracked);
+        let rule = one(
+            "Do not modify `exams/migrations/` — they are applied",
+            &tracked,
+        );
         assert_eq!(rule.globs, ["exams/migrations/**"]);
         assert_eq!(rule.files, ["exams/migrations/0001_initial.py"]);
         check_globs(&rule, &tracked);
@@ -581,8 +634,14 @@ mod tests {
         let resolved = resolve_notes(&notes, &tracked);
         assert!(resolved.rules.is_empty(), "{resolved:?}");
         assert_eq!(resolved.unresolved.len(), 2);
-        assert_eq!(resolved.unresolved[0].why, "no file matches 'the billing engine'");
-        assert_eq!(resolved.unresolved[1].why, "'anything' names no file or component");
+        assert_eq!(
+            resolved.unresolved[0].why,
+            "no file matches 'the billing engine'"
+        );
+        assert_eq!(
+            resolved.unresolved[1].why,
+            "'anything' names no file or component"
+        );
     }
 
     #[test]
@@ -592,7 +651,10 @@ mod tests {
         tracked.push("b/other.py".into());
         let resolved = resolve_notes(&["Don't touch the util code".into()], &tracked);
         assert!(resolved.rules.is_empty());
-        assert!(resolved.unresolved[0].why.contains("too broad"), "{resolved:?}");
+        assert!(
+            resolved.unresolved[0].why.contains("too broad"),
+            "{resolved:?}"
+        );
         tracked.pop();
         let rule = one("Don't touch the util code", &tracked);
         assert_eq!(rule.globs, ["a/**", "b/**"]);
