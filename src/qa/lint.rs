@@ -12,8 +12,9 @@
 //!   (`path:line: [C0114(…), ] message`), eslint `--format unix`, mypy, golangci-lint,
 //!   shellcheck `--format gcc`;
 //! - `path:line: message`;
-//! - clippy / rustc: a `warning: message` or `error[E…]: message` header, then
-//!   ` --> path:line:col` on one of the following lines.
+//! - clippy / rustc, and ruff's `full` format: a header (`warning: message`,
+//!   `error[E0308]: message`, `F401 message`), then ` --> path:line:col` on one of the
+//!   following lines.
 //!
 //! Output with no warning in it (a crash, a configuration error, an unknown format) is
 //! not read at all: [`super::verdict`] falls back to the exit code rule (the change's lint
@@ -149,22 +150,17 @@ fn located_line(line: &str) -> Option<Warning> {
     })
 }
 
-/// `warning: msg`, `error: msg` or `error[E0308]: msg` (rustc and clippy), not the
-/// summary lines (`warning: `x` (lib) generated 3 warnings`, `error: could not compile`).
+/// A line that can head a rustc-style diagnostic: not indented, not blank. Whether it is
+/// one is decided by the ` --> path:line:col` under it ([`rustc_location`]), so summary
+/// lines (`warning: `x` (lib) generated 3 warnings`, `error: could not compile`, `Found 3
+/// errors.`) are never warnings.
 fn rustc_header(line: &str) -> Option<&str> {
     let line = line.trim_end();
-    let is_header = line.starts_with("warning: ")
-        || line.starts_with("warning[")
-        || line.starts_with("error: ")
-        || line.starts_with("error[");
-    let summary = line.contains(" generated ") && line.ends_with("warnings")
-        || line.contains(" generated 1 warning")
-        || line.starts_with("error: could not compile")
-        || line.starts_with("error: aborting");
-    (is_header && !summary).then_some(line)
+    let indented = line.starts_with(char::is_whitespace);
+    (!indented && !line.is_empty() && !line.starts_with("-->")).then_some(line)
 }
 
-/// The ` --> path:line:col` under a rustc header, before the next header.
+/// The ` --> path:line:col` under a header, before the next header.
 fn rustc_location(after: &[&str], header: &str) -> Option<Warning> {
     for line in after.iter().take(ARROW_WITHIN) {
         if rustc_header(line).is_some() {
@@ -174,7 +170,7 @@ fn rustc_location(after: &[&str], header: &str) -> Option<Warning> {
             let mut parts = at.trim().rsplitn(3, ':');
             let (_col, number, path) = (parts.next()?, parts.next()?, parts.next()?);
             return Some(Warning {
-                path: path.to_string(),
+                path: path.trim_start_matches("./").to_string(),
                 line: number.parse().ok()?,
                 text: header.to_string(),
             });
@@ -329,5 +325,26 @@ error: could not compile `demo` (bin \"demo\") due to 1 previous error
         let new = new_warnings(&LintCounts::of(&base), &parse(change));
         let located: Vec<String> = new.iter().map(Warning::located).collect();
         assert_eq!(located, ["src/main.rs:12: error[E0308]: mismatched types"]);
+    }
+
+    #[test]
+    fn ruff_full_format_reads_like_rustc() {
+        let output = "\
+F401 [*] `os` imported but unused
+ --> app/views.py:1:8
+  |
+1 | import os
+  |        ^^
+  |
+help: Remove unused import: `os`
+
+Found 1 error.
+[*] 1 fixable with the `--fix` option.
+";
+        let located: Vec<String> = parse(output).iter().map(Warning::located).collect();
+        assert_eq!(
+            located,
+            ["app/views.py:1: F401 [*] `os` imported but unused"]
+        );
     }
 }

@@ -121,7 +121,7 @@ const NEGATIONS: [&str; 4] = ["don't", "dont", "do not", "never"];
 /// Prohibitions whose object follows.
 const OPENERS: [&str; 3] = ["hands off", "stay away from", "keep away from"];
 /// Words that end a note's object: the reason or the condition that follows.
-const CLAUSE_WORDS: [&str; 8] = [
+const CLAUSE_WORDS: [&str; 13] = [
     " because ",
     " since ",
     " unless ",
@@ -130,6 +130,11 @@ const CLAUSE_WORDS: [&str; 8] = [
     " it works",
     " for now",
     " which ",
+    " without ",
+    " except ",
+    " if ",
+    " when ",
+    " before ",
 ];
 
 /// The words a prohibitive note names (from the note, case kept), or `None` when the note
@@ -162,10 +167,11 @@ fn object_of(note: &str) -> Option<String> {
             return nonempty(clause(&text[end..]));
         }
     }
-    if let Some(end) = find_phrase(&lower, "leave")
-        && let Some(alone) = lower[end..].find(" alone")
+    // the "leave" nearest before "alone": "leave a comment and leave X alone"
+    if let Some(alone) = lower.find(" alone")
+        && let Some(end) = last_phrase(&lower[..alone], "leave")
     {
-        return nonempty(text[end..end + alone].trim());
+        return nonempty(text[end..alone].trim());
     }
     if let Some(end) = find_phrase(&lower, "keep") {
         for tail in [" as is", " as-is"] {
@@ -213,6 +219,17 @@ fn find_phrase(lower: &str, phrase: &str) -> Option<usize> {
         from = end;
     }
     None
+}
+
+/// [`find_phrase`]'s last match.
+fn last_phrase(lower: &str, phrase: &str) -> Option<usize> {
+    let mut last = None;
+    let mut from = 0;
+    while let Some(end) = find_phrase(&lower[from..], phrase) {
+        last = Some(from + end);
+        from += end;
+    }
+    last
 }
 
 /// `rest` up to the end of its clause: a comma, semicolon, colon or dash, a full stop
@@ -600,12 +617,36 @@ mod tests {
         let rule = one("Stay away from frontend/src/pages/[id].tsx", &tracked);
         assert_eq!(rule.globs, ["frontend/src/pages/[[]id[]].tsx"]);
         check_globs(&rule, &tracked);
+        let rule = one("Leave a comment, and leave `core/urls.py` alone", &tracked);
+        assert_eq!(rule.globs, ["core/urls.py"]);
+        let rule = one(
+            "Don't change the n8n webhook without asking Alice",
+            &tracked,
+        );
+        assert_eq!(
+            rule.files.len(),
+            2,
+            "the condition is not part of what it names"
+        );
         let rule = one("never change config/prod.yaml", &tracked);
         assert_eq!(
             (rule.globs, rule.files),
             (vec!["config/prod.yaml".to_string()], vec![]),
             "a path nobody tracks yet is still a rule: the person named it"
         );
+    }
+
+    #[test]
+    fn file_names_with_glob_characters_match_only_themselves() {
+        let tracked: Vec<String> = ["odd\\name.py", "a{b,c}.py", "x*y?.py", "xay1.py", "ab.py"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        for file in &tracked[..3] {
+            let rule = one(&format!("never edit `{file}`"), &tracked);
+            check_globs(&rule, &tracked);
+            assert_eq!(rule.files, [file.clone()]);
+        }
     }
 
     #[test]
