@@ -645,7 +645,7 @@ mod tests {
         for file in &tracked[..3] {
             let rule = one(&format!("never edit `{file}`"), &tracked);
             check_globs(&rule, &tracked);
-            assert_eq!(rule.files, [file.clone()]);
+            assert_eq!(&rule.files, std::slice::from_ref(file));
         }
     }
 
