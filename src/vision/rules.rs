@@ -747,6 +747,27 @@ mod tests {
         let (notes, rules) = notes_and_rules(&home, &dir.path().join("no-clone"));
         assert_eq!(notes, ["never edit core/settings.py"]);
         assert_eq!(rules[0].globs, ["core/settings.py"]);
+        assert!(rules[0].files.is_empty(), "no clone: nothing tracked");
+
+        // a real clone: the files come from `git ls-files`
+        let clone = dir.path().join("clone");
+        std::fs::create_dir_all(clone.join("core")).unwrap();
+        std::fs::write(clone.join("core/settings.py"), "X = 1\n").unwrap();
+        for args in [
+            &["init", "-q"][..],
+            &["add", "."],
+            &["commit", "-q", "-m", "seed"],
+        ] {
+            let out = crate::process::run(
+                &crate::process::Spec::new("git", args)
+                    .own_tool()
+                    .cwd(&clone),
+            )
+            .unwrap();
+            assert!(out.status.is_some_and(|s| s.success()), "{}", out.stderr);
+        }
+        let (_, rules) = notes_and_rules(&home, &clone);
+        assert_eq!(rules[0].files, ["core/settings.py"]);
         std::fs::remove_file(home.vision()).unwrap();
         assert_eq!(notes_and_rules(&home, dir.path()), (vec![], vec![]));
         std::fs::write(home.vision(), "## Priority: SOMEDAY\n- x\n").unwrap();
