@@ -296,7 +296,7 @@ fn budget_shows_the_cap_a_bar_per_day_the_costliest_tasks_and_totals() {
         assert!(text.contains(part), "{part}:\n{text}");
     }
     assert!(
-        text.contains('▌') || text.contains('█') || text.contains('▏'),
+        text.contains(['▏', '▎', '▍', '▌', '▋', '▊', '▉', '█']),
         "a bar: {text}"
     );
     let json = Command::new(BIN)

@@ -30,6 +30,8 @@ struct RawPolicy {
     max_files_changed: u32,
     #[serde(default = "default_max_lines")]
     max_lines_changed: u32,
+    #[serde(default = "default_max_coverage_drop")]
+    max_coverage_drop: Spanned<Option<f64>>,
     #[serde(default)]
     sandbox: RawSandbox,
     #[serde(default = "default_coverage_drop")]
@@ -44,6 +46,7 @@ impl Default for RawPolicy {
             never_touch: Vec::new(),
             max_files_changed: default_max_files(),
             max_lines_changed: default_max_lines(),
+            max_coverage_drop: default_max_coverage_drop(),
             sandbox: RawSandbox::default(),
             max_coverage_drop: default_coverage_drop(),
         }
@@ -62,6 +65,15 @@ fn default_max_files() -> u32 {
 fn default_max_lines() -> u32 {
     400
 }
+/// Percentage points of total coverage a change may lose before review holds it.
+pub const DEFAULT_MAX_COVERAGE_DROP: f64 = 1.0;
+fn default_max_coverage_drop() -> Spanned<Option<f64>> {
+    Spanned::new(
+        Some(DEFAULT_MAX_COVERAGE_DROP),
+        serde_saphyr::Location::UNKNOWN,
+        serde_saphyr::Location::UNKNOWN,
+    )
+}
 
 /// Paths that are protected when policy.yaml does not say otherwise.
 pub const DEFAULT_PROTECTED: [&str; 4] = [
@@ -79,6 +91,9 @@ pub struct Policy {
     pub never_touch: PathRules,
     pub max_files_changed: u32,
     pub max_lines_changed: u32,
+    /// The most total coverage a change may lose, in percentage points (0–100), when QA
+    /// measures coverage; `None` (`max_coverage_drop: null`) checks no drop.
+    pub max_coverage_drop: Option<f64>,
     pub sandbox: SandboxPolicy,
     /// The most total coverage may drop, in percentage points (LEAD PLACEHOLDER: h3's).
     pub max_coverage_drop: Option<f64>,
@@ -128,6 +143,7 @@ impl Policy {
             never_touch: compile(file, "never_touch", &raw.never_touch)?,
             max_files_changed: raw.max_files_changed,
             max_lines_changed: raw.max_lines_changed,
+            max_coverage_drop: coverage_drop(file, &raw.max_coverage_drop)?,
             sandbox: SandboxPolicy::from_raw(file, raw.sandbox)?,
             max_coverage_drop: raw.max_coverage_drop,
         })
@@ -137,6 +153,21 @@ impl Policy {
 impl Default for Policy {
     fn default() -> Self {
         Self::parse(Path::new("config/policy.yaml"), "").expect("defaults are valid")
+    }
+}
+
+/// `max_coverage_drop`: percentage points between 0 and 100.
+fn coverage_drop(file: &Path, entry: &Spanned<Option<f64>>) -> Result<Option<f64>, FileProblem> {
+    match entry.value {
+        Some(points) if !(0.0..=100.0).contains(&points) => Err(FileProblem::new(
+            At {
+                file: file.to_path_buf(),
+                line: yaml::line_of(&entry.referenced, 0),
+            },
+            format!("`max_coverage_drop` is {points}; it is percentage points between 0 and 100"),
+            "write e.g. `max_coverage_drop: 1.0` (the most coverage a change may lose), or `null` to check no drop",
+        )),
+        value => Ok(value),
     }
 }
 
@@ -321,6 +352,33 @@ mod tests {
             assert_eq!(err.at.line, Some(line), "{yaml}: {err}");
             assert!(err.to_string().contains(words), "{yaml}: {err}");
         }
+    }
+
+    #[test]
+    fn max_coverage_drop_is_percentage_points_between_0_and_100() {
+        assert_eq!(Policy::default().max_coverage_drop, Some(1.0));
+        let p = Policy::parse(Path::new("p.yaml"), "max_coverage_drop: 2.5\n").unwrap();
+        assert_eq!(p.max_coverage_drop, Some(2.5));
+        let p = Policy::parse(Path::new("p.yaml"), "max_coverage_drop: 0\n").unwrap();
+        assert_eq!(p.max_coverage_drop, Some(0.0));
+        let p = Policy::parse(Path::new("p.yaml"), "max_coverage_drop: null\n").unwrap();
+        assert_eq!(p.max_coverage_drop, None);
+        for yaml in [
+            "auto_merge: low\nmax_coverage_drop: -3\n",
+            "auto_merge: low\nmax_coverage_drop: 101\n",
+            "auto_merge: low\nmax_coverage_drop: .nan\n",
+        ] {
+            let err = Policy::parse(Path::new("config/policy.yaml"), yaml).unwrap_err();
+            assert_eq!(err.at.line, Some(2), "{yaml}: {err}");
+            assert!(err.at.file.ends_with("config/policy.yaml"));
+            assert!(
+                err.problem.contains("max_coverage_drop")
+                    && err.problem.contains("between 0 and 100"),
+                "{err}"
+            );
+        }
+        let err = Policy::parse(Path::new("p.yaml"), "max_coverage_drop: lots\n").unwrap_err();
+        assert_eq!(err.at.line, Some(1), "{err}");
     }
 
     #[test]

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::markdown::{stamp, table};
 use crate::store::TaskRow;
 use crate::tasks::TaskState;
+use crate::vision::rules::{MAX_FILES_PER_NOTE, NoteRules};
 use crate::vision::{Change, Goal, GoalKind, Priority, Understood, VisionDiff};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +37,11 @@ pub struct DailyPlan {
     /// Goals whose tasks are all completed.
     pub done: Vec<PlannedGoal>,
     pub notes: Vec<String>,
+    /// The never-touch rules the notes ask for, and the prohibitive notes that resolved to
+    /// nothing, as of the morning ([`crate::vision::rules`]); the work loop resolves them
+    /// again against the clone it works on.
+    #[serde(default)]
+    pub note_rules: NoteRules,
     pub capacity: u32,
     /// One line about money and tokens.
     pub budget: String,
@@ -83,13 +89,15 @@ impl From<&Goal> for PlannedGoal {
 
 impl DailyPlan {
     /// Decide the day: open goals by priority (then their order in VISION.md), capped by
-    /// `capacity`; ideas likewise; goals with only failed tasks wait on a person.
+    /// `capacity`; ideas likewise; goals with only failed tasks wait on a person. The notes'
+    /// rules are resolved against `tracked` (the target's tracked files).
     pub fn build(
         day: NaiveDate,
         vision: &Understood,
         tasks: &[TaskRow],
         capacity: u32,
         budget: String,
+        tracked: &[String],
     ) -> Self {
         let by_goal = tasks_by_goal(tasks);
         let mut plan = DailyPlan {
@@ -102,6 +110,7 @@ impl DailyPlan {
             waiting: vec![],
             done: vec![],
             notes: vision.vision.notes.clone(),
+            note_rules: crate::vision::rules::resolve_notes(&vision.vision.notes, tracked),
             capacity,
             budget,
             reasoning: None,
@@ -150,7 +159,7 @@ impl DailyPlan {
     /// would make now): every goal planned earlier stays in its list, and goals new to the
     /// plan are appended — code goals to today while the day's capacity lasts (goals done
     /// earlier today count against it), then to deferred; ideas to research likewise. The
-    /// title, notes, diff, budget line and VISION.md hash are `fresh`'s. Returns the ids
+    /// title, notes and their rules, diff, budget line and VISION.md hash are `fresh`'s. Returns the ids
     /// appended. The orchestrator is not asked again: the model chose the day once.
     pub fn amend(&mut self, fresh: DailyPlan) -> Vec<String> {
         let known: std::collections::BTreeSet<String> =
@@ -185,6 +194,7 @@ impl DailyPlan {
         self.title = fresh.title;
         self.diff = fresh.diff;
         self.notes = fresh.notes;
+        self.note_rules = fresh.note_rules;
         self.budget = fresh.budget;
         self.vision_sha256 = fresh.vision_sha256;
         added
@@ -306,8 +316,42 @@ impl DailyPlan {
             }
             out.push('\n');
         }
+        out.push_str(&render_rules(&self.note_rules));
         out
     }
+}
+
+/// "Rules from your notes": each rule's note quoted, then its globs; then the notes that
+/// asked for something to be left alone but matched no file. Empty without either.
+fn render_rules(rules: &NoteRules) -> String {
+    if rules.rules.is_empty() && rules.unresolved.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "## Rules from your notes\n\n\
+         _No change may touch these files. Wrong? Reword the note in VISION.md, or write \
+         `never_touch` in config/policy.yaml._\n\n",
+    );
+    for rule in &rules.rules {
+        let globs: Vec<String> = rule.globs.iter().map(|g| format!("`{g}`")).collect();
+        let files = match rule.files.len() {
+            n if n >= MAX_FILES_PER_NOTE => format!("{n} or more tracked files now"),
+            n => format!("{n} tracked file(s) now"),
+        };
+        out.push_str(&format!(
+            "- \"{}\" → never touch {} ({files})\n",
+            rule.note,
+            globs.join(", "),
+        ));
+    }
+    for unresolved in &rules.unresolved {
+        out.push_str(&format!(
+            "- \"{}\" → no rule: {}\n",
+            unresolved.note, unresolved.why
+        ));
+    }
+    out.push('\n');
+    out
 }
 
 /// The hash a plan records of the VISION.md text it was made from.
@@ -420,6 +464,7 @@ mod tests {
             waiting: vec![],
             done,
             notes: vec![],
+            note_rules: NoteRules::default(),
             capacity: 3,
             budget: String::new(),
             reasoning: None,
@@ -467,5 +512,53 @@ mod tests {
         let fresh = again.clone();
         assert!(stored.amend(fresh).is_empty(), "nothing new: nothing added");
         assert_eq!(stored, again);
+    }
+
+    #[test]
+    fn the_plan_shows_the_rules_from_the_notes_and_the_notes_that_gave_none() {
+        let tracked: Vec<String> = ["integrations/n8n/webhook.py", "core/settings.py"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let notes = vec![
+            "Don't touch the n8n webhook integration, it works fine".to_string(),
+            "Leave the billing engine alone".to_string(),
+            "You may auto-merge anything today".to_string(),
+        ];
+        let mut stored = plan(vec![], vec![], "old");
+        let fresh = DailyPlan {
+            notes: notes.clone(),
+            note_rules: crate::vision::rules::resolve_notes(&notes, &tracked),
+            ..plan(vec![], vec![], "new")
+        };
+        stored.amend(fresh);
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-27T07:00:00+00:00").unwrap();
+        let md = stored.render(&[], now);
+        let section = md.split("## Rules from your notes\n\n").nth(1).expect(&md);
+        assert!(
+            section.contains(
+                "Reword the note in VISION.md, or write `never_touch` in config/policy.yaml"
+            ),
+            "{section}"
+        );
+        assert!(
+            section.contains(
+                "- \"Don't touch the n8n webhook integration, it works fine\" → never touch `integrations/n8n/webhook.py` (1 tracked file(s) now)\n"
+            ),
+            "{section}"
+        );
+        assert!(
+            section.contains(
+                "- \"Leave the billing engine alone\" → no rule: no file matches 'the billing engine'\n"
+            ),
+            "{section}"
+        );
+        assert!(!section.contains("auto-merge"), "{section}");
+        assert!(
+            !plan(vec![], vec![], "x")
+                .render(&[], now)
+                .contains("Rules from your notes"),
+            "no prohibitive note, no section"
+        );
     }
 }

@@ -39,6 +39,8 @@ struct Context<'a> {
     goal: &'a PlannedGoal,
     max_tasks: usize,
     notes: &'a [String],
+    /// The never-touch rules the notes ask for, resolved against the target's files.
+    rules: Vec<crate::vision::NoteRule>,
     open_tasks: Vec<OpenTask>,
     files: Vec<String>,
     files_truncated: bool,
@@ -65,7 +67,9 @@ pub fn answer_for(
     if let Some(saved) = load_saved(&path)? {
         return Ok(saved);
     }
-    let (files, files_truncated) = target_files(&ctx.home.target_clone());
+    let tracked = super::files_named::tracked_files(&ctx.home.target_clone());
+    let rules = crate::vision::rules_from_notes(notes, &tracked);
+    let (files, files_truncated) = capped(tracked);
     let open_titles: Vec<String> = tasks
         .iter()
         .filter(|t| t.state.is_open())
@@ -75,6 +79,7 @@ pub fn answer_for(
         goal,
         max_tasks: MAX_TASKS_PER_GOAL,
         notes,
+        rules,
         open_tasks: tasks
             .iter()
             .filter(|t| t.state.is_open())
@@ -202,8 +207,7 @@ fn load_saved(path: &Path) -> Result<Option<PlannerAnswer>> {
 }
 
 /// The target's tracked files (`git ls-files`), capped; empty when it is not cloned.
-fn target_files(clone: &Path) -> (Vec<String>, bool) {
-    let mut files = super::files_named::tracked_files(clone);
+fn capped(mut files: Vec<String>) -> (Vec<String>, bool) {
     let truncated = files.len() > MAX_FILES;
     files.truncate(MAX_FILES);
     (files, truncated)

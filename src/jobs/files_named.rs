@@ -59,6 +59,45 @@ pub fn files_named_in(text: &str, tracked: &[String]) -> Vec<String> {
     out
 }
 
+/// The tracked directories `text` names, in the order it names them, each once, without a
+/// trailing slash: a word with a slash (`integrations/n8n`, `docs/`) that is a directory of
+/// tracked files, or the tail of one (`n8n/` → `integrations/n8n`, at most
+/// [`MAX_SAME_NAME`]); a bare name only when backticked (`` `migrations` ``).
+pub fn dirs_named_in(text: &str, tracked: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (token, backticked) in candidates(text) {
+        let name = token.trim_end_matches('/');
+        if name.is_empty() || !(backticked || token.contains('/')) {
+            continue;
+        }
+        let top = format!("{name}/");
+        let inner = format!("/{name}/");
+        let mut found: Vec<String> = Vec::new();
+        for path in tracked {
+            let dir = if path.starts_with(&top) {
+                Some(name.to_string())
+            } else {
+                path.find(&inner)
+                    .map(|i| path[..i + inner.len() - 1].to_string())
+            };
+            if let Some(dir) = dir
+                && !found.contains(&dir)
+            {
+                found.push(dir);
+            }
+        }
+        if found.iter().any(|d| d == name) {
+            found.retain(|d| d == name);
+        }
+        for dir in found.into_iter().take(MAX_SAME_NAME) {
+            if !out.contains(&dir) {
+                out.push(dir);
+            }
+        }
+    }
+    out
+}
+
 /// Words and backticked spans (each word of a span with spaces), punctuation trimmed;
 /// `true` for those inside backticks.
 fn candidates(text: &str) -> Vec<(&str, bool)> {

@@ -29,6 +29,7 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOu
         &tasks,
         ctx.config.agents.max_tasks_per_day,
         budget_line(ctx, day)?,
+        &super::files_named::tracked_files(&ctx.home.target_clone()),
     );
     let (plan, amended) = match stored_plan(ctx, day)? {
         Some(stored) if stored.vision_sha256.as_deref() == fresh.vision_sha256.as_deref() => {

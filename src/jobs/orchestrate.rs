@@ -45,6 +45,8 @@ struct Context<'a> {
     changes: Vec<ChangeLine>,
     goals: Vec<OpenGoal>,
     notes: &'a [String],
+    /// The never-touch rules the notes ask for (the morning resolved them).
+    rules: &'a [crate::vision::NoteRule],
     context: &'a [ContextSection],
     progress: String,
     yesterday: String,
@@ -108,6 +110,7 @@ pub fn choose(
             })
             .collect(),
         notes: &understood.vision.notes,
+        rules: &plan.note_rules.rules,
         context: &understood.vision.context,
         progress: excerpt(&std::fs::read_to_string(ctx.home.progress()).unwrap_or_default()),
         yesterday: excerpt(

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::lint::{LintCounts, readable_warnings};
 use super::report::{ReportSource, TestReport};
 use super::{QaCommands, QaError, QaRun};
 use crate::error::IoError;
@@ -77,6 +78,12 @@ pub struct Baseline {
     pub commit: String,
     pub report: TestReport,
     pub lint_ok: bool,
+    /// The base's lint warnings, when its lint failed and its output could be read
+    /// ([`super::lint`]); `None` when no lint ran, it passed, or its output was not
+    /// readable (then the change's lint must pass). Required in the cache file (a file
+    /// written before lint was baselined lacks it and is a miss).
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub lint_warnings: Option<LintCounts>,
     pub coverage: Option<f64>,
 }
 
@@ -91,6 +98,12 @@ impl Baseline {
                 ..run.report.clone()
             },
             lint_ok: run.lint_ok(),
+            lint_warnings: run
+                .lint
+                .as_ref()
+                .filter(|l| !l.outcome.success())
+                .and_then(readable_warnings)
+                .map(|w| LintCounts::of(&w)),
             coverage: run.coverage,
         }
     }
@@ -272,5 +285,70 @@ mod tests {
             ..Default::default()
         };
         assert_ne!(cache_path(dir, "ABCDEF0123", &test).unwrap(), ok);
+    }
+
+    fn lint_run(output: &str, code: i32) -> QaRun {
+        QaRun {
+            lint: Some(super::super::CommandRun {
+                command: "ruff check .".into(),
+                outcome: super::super::Outcome::Exited(code),
+                output: output.into(),
+                truncated: false,
+                elapsed: std::time::Duration::ZERO,
+            }),
+            test: None,
+            report: TestReport::empty(ReportSource::ExitCode),
+            coverage_run: None,
+            coverage: Some(81.5),
+        }
+    }
+
+    #[test]
+    fn the_base_lint_warnings_round_trip_through_the_cache_and_old_files_are_a_miss() {
+        let dir = tempfile::tempdir().unwrap();
+        let commands = QaCommands {
+            lint: Some("ruff check .".into()),
+            ..Default::default()
+        };
+        let commit = "0123456789abcdef0123456789abcdef01234567";
+        let output = "a.py:1:1: F401 `os` imported but unused\na.py:9:1: F401 `os` imported but unused\nFound 2 errors.\n";
+        let first = Baseline::get_or_run(dir.path(), commit, &commands, || Ok(lint_run(output, 1)))
+            .unwrap();
+        let counts = first.lint_warnings.clone().expect("parsed");
+        assert_eq!(
+            counts.0.get("a.py: F401 `os` imported but unused"),
+            Some(&2)
+        );
+        let again = Baseline::get_or_run(dir.path(), commit, &commands, || {
+            panic!("the cache answers")
+        })
+        .unwrap();
+        assert_eq!(again, first);
+
+        // a cache file written before lint was baselined: no `lint_warnings` → run again
+        let path = cache_path(dir.path(), commit, &commands).unwrap();
+        let mut old: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        old.as_object_mut().unwrap().remove("lint_warnings");
+        fs::write(&path, old.to_string()).unwrap();
+        let mut ran = false;
+        let rebuilt = Baseline::get_or_run(dir.path(), commit, &commands, || {
+            ran = true;
+            Ok(lint_run("", 0))
+        })
+        .unwrap();
+        assert!(ran, "an old cache file is a miss");
+        assert_eq!(
+            rebuilt.lint_warnings, None,
+            "a passing lint has no warnings to keep"
+        );
+
+        // unreadable output keeps nothing: the change's lint must then pass
+        let other = "fedcba9876543210fedcba9876543210fedcba98";
+        let crashed = Baseline::get_or_run(dir.path(), other, &commands, || {
+            Ok(lint_run("ruff failed: cannot parse pyproject.toml\n", 2))
+        })
+        .unwrap();
+        assert!(!crashed.lint_ok && crashed.lint_warnings.is_none());
     }
 }

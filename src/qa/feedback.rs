@@ -26,8 +26,8 @@
 //! rest of the budget go to the output itself, cut to its head, its error lines and its
 //! end. The base's own failures are counted in one line, never shown.
 //!
-//! Lint is not baselined: its feedback leads with the lines naming a file the change
-//! touched, then the rest.
+//! Lint's feedback leads with the warnings the base does not have (when both outputs could
+//! be read, [`super::lint`]), then the lines naming a file the change touched, then the rest.
 
 use std::collections::BTreeSet;
 
@@ -149,10 +149,18 @@ pub(crate) fn tests(failed: &TestFailures, budget: usize) -> String {
     out
 }
 
-/// The feedback for a failed lint command: the lines naming a file the change touched
-/// first, then the rest of its output, in at most `budget` bytes.
-pub(crate) fn lint(run: &CommandRun, touched: &[String], budget: usize) -> String {
+/// The feedback for a failed lint command: its new warnings (`new`, located), then the
+/// lines naming a file the change touched, then the rest of its output, in at most `budget`
+/// bytes.
+pub(crate) fn lint(run: &CommandRun, new: &[String], touched: &[String], budget: usize) -> String {
     let mut out = command_head(run);
+    if !new.is_empty() {
+        let head = format!("new lint warnings, not on the base ({}):\n", new.len());
+        let room = (budget / 2).saturating_sub(out.len() + head.len());
+        out.push_str(&head);
+        out.push_str(&block::cut(&new.join("\n"), room));
+        out.push('\n');
+    }
     let names_touched = |line: &str| touched.iter().any(|p| !p.is_empty() && line.contains(p));
     let (mine, rest): (Vec<&str>, Vec<&str>) = run.output.lines().partition(|l| names_touched(l));
     let room = budget.saturating_sub(out.len());
@@ -405,16 +413,23 @@ mod tests {
         }
         output.push_str("app/views.py:12:80: E501 line too long (91 > 79 characters)\n");
         let r = run("flake8", &output);
-        let text = lint(&r, &["app/views.py".to_string()], 1500);
+        let text = lint(&r, &[], &["app/views.py".to_string()], 1500);
         assert!(text.len() <= 1500, "{}", text.len());
         assert!(
             text.starts_with("$ flake8\n[exit code 1]\nabout the files this change touched:\napp/views.py:12:80: E501"),
             "{text}"
         );
         assert!(text.contains("the rest:\nlegacy/old_0.py"), "{text}");
-        let text = lint(&r, &[], 1500);
+        let text = lint(&r, &[], &[], 1500);
         assert!(
             text.starts_with("$ flake8\n[exit code 1]\nlegacy/old_0.py"),
+            "{text}"
+        );
+        let new = ["app/views.py:12: E501 line too long (91 > 79 characters)".to_string()];
+        let text = lint(&r, &new, &["app/views.py".to_string()], 1500);
+        assert!(text.len() <= 1500, "{}", text.len());
+        assert!(
+            text.starts_with("$ flake8\n[exit code 1]\nnew lint warnings, not on the base (1):\napp/views.py:12: E501 line too long (91 > 79 characters)\nabout the files this change touched:\n"),
             "{text}"
         );
     }

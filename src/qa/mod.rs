@@ -14,7 +14,8 @@
 //!   └─ coverage (optional) ─▶ a total percentage (coverage.rs)
 //!        = QaRun
 //! Baseline::get_or_run(cache, base_commit, commands, || run_checks(base…))   (once per commit and commands)
-//! verdict_for(&base, &change, touched) ─▶ QaVerdict { passed, new_failures, lint_ok, feedback, … }
+//! verdict_for(&base, &change, touched) ─▶ QaVerdict { passed, new_failures, lint_ok, new_lint, feedback, … }
+//!                      (lint.rs: the change's lint warnings against the base's, by key)
 //!                      (feedback.rs: the new failures' own blocks first, within a budget)
 //! ```
 //!
@@ -34,14 +35,18 @@
 //!   so nothing lands in the task's commit.
 //! - A failing test command that reports no failing test (a compile error, a crash, a
 //!   coverage threshold) still fails: its failure id is the command line itself.
-//! - Lint is not baselined: a lint command must pass on the change (a target whose base is
-//!   not lint-clean should fix that or not configure lint).
+//! - Lint is baselined the way tests are ([`lint`]): its output is read into warnings keyed
+//!   without line numbers (moved code is not new), and a change whose lint fails passes
+//!   when the base's lint failed too and the change has no warning the base has not. When
+//!   either output cannot be read (no warning in it, cut at the cap), the old rule holds:
+//!   the change's lint must exit 0.
 
 mod baseline;
 mod block;
 mod coverage;
 mod feedback;
 mod junit;
+pub mod lint;
 mod parse;
 mod report;
 mod run;
@@ -64,7 +69,7 @@ use crate::config::target::TargetConfig;
 /// The shell lines QA runs, from config/target.yaml.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QaCommands {
-    /// Runs first; must exit 0 on the change.
+    /// Runs first; on the change it must exit 0 or add no warning to the base's.
     pub lint: Option<String>,
     /// Its failures are compared with the base branch's.
     pub test: Option<String>,
@@ -150,7 +155,8 @@ pub struct QaRun {
 }
 
 impl QaRun {
-    /// True when no lint command is set or it exited 0.
+    /// True when no lint command is set or it exited 0 (the exit code alone; the verdict
+    /// compares warnings with the base).
     pub fn lint_ok(&self) -> bool {
         self.lint.as_ref().is_none_or(|l| l.outcome.success())
     }

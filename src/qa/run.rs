@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::report::{ReportSource, TestReport};
-use super::{CommandRun, Outcome, QaCommands, QaError, QaRun, coverage, junit, parse};
+use super::{CommandRun, Outcome, QaCommands, QaError, QaRun, coverage, junit, lint, parse};
 use crate::error::IoContext;
 use crate::process::{self, Spec};
 use crate::sandbox::{Confinement, Scratch};
@@ -50,10 +50,12 @@ pub fn run_checks_confined(
     if commands.lint.is_none() && commands.test.is_none() {
         return Err(QaError::NothingToRun);
     }
-    let lint = commands
-        .lint
-        .as_deref()
-        .map(|c| run_one(dir, c, timeout, confine, None));
+    let lint = commands.lint.as_deref().map(|c| {
+        let mut run = run_one(dir, c, timeout, confine, None);
+        // the base and the change run in different worktrees: compare relative paths
+        run.output = lint::relative_paths(&run.output, dir);
+        run
+    });
     let (test, report) = match commands.test.as_deref() {
         Some(command) => {
             let junit_dir = Scratch::create("junit")

@@ -3,10 +3,12 @@
 //! [`parse`] reads the markdown into sections and bullets with their line numbers;
 //! [`identity`] gives every goal a stable id by matching it against the last snapshot
 //! (identical text keeps its id, a close rewording in the same section keeps it too) and
-//! says what changed; [`snapshot`] stores one snapshot per day in `.dayshift/snapshots/`.
+//! says what changed; [`snapshot`] stores one snapshot per day in `.dayshift/snapshots/`;
+//! [`rules`] turns the notes that ask for files to be left alone into never-touch globs.
 
 pub mod identity;
 pub mod parse;
+pub mod rules;
 pub mod snapshot;
 
 use std::fmt;
@@ -14,6 +16,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use identity::{Change, DiffEntry, VisionDiff};
+pub use rules::{NoteRule, notes_and_rules, rules_from_notes};
 pub use snapshot::Snapshot;
 
 use crate::error::{FileProblem, IoError};
