@@ -34,8 +34,6 @@ struct RawPolicy {
     max_coverage_drop: Spanned<Option<f64>>,
     #[serde(default)]
     sandbox: RawSandbox,
-    #[serde(default = "default_coverage_drop")]
-    max_coverage_drop: Option<f64>,
 }
 
 impl Default for RawPolicy {
@@ -48,16 +46,12 @@ impl Default for RawPolicy {
             max_lines_changed: default_max_lines(),
             max_coverage_drop: default_max_coverage_drop(),
             sandbox: RawSandbox::default(),
-            max_coverage_drop: default_coverage_drop(),
         }
     }
 }
 
 fn default_auto_merge() -> AutoMerge {
     AutoMerge::Low
-}
-fn default_coverage_drop() -> Option<f64> {
-    Some(1.0)
 }
 fn default_max_files() -> u32 {
     20
@@ -95,8 +89,6 @@ pub struct Policy {
     /// measures coverage; `None` (`max_coverage_drop: null`) checks no drop.
     pub max_coverage_drop: Option<f64>,
     pub sandbox: SandboxPolicy,
-    /// The most total coverage may drop, in percentage points (LEAD PLACEHOLDER: h3's).
-    pub max_coverage_drop: Option<f64>,
 }
 
 /// A list of glob patterns over paths relative to the target's root.
@@ -145,7 +137,6 @@ impl Policy {
             max_lines_changed: raw.max_lines_changed,
             max_coverage_drop: coverage_drop(file, &raw.max_coverage_drop)?,
             sandbox: SandboxPolicy::from_raw(file, raw.sandbox)?,
-            max_coverage_drop: raw.max_coverage_drop,
         })
     }
 }

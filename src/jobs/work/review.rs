@@ -44,10 +44,14 @@ impl Reviewer<'_> {
     }
 }
 
-/// Today's VISION.md notes and the never-touch rules they ask for.
-pub fn notes_and_rules(_ctx: &Ctx) -> (Vec<String>, NoteRules) {
-    // LEAD: wired to h3's vision::rules at merge
-    (Vec::new(), NoteRules::default())
+/// Today's VISION.md notes (every agent hears them) and the never-touch rules they ask
+/// for, resolved against the target's tracked files ([`crate::vision::rules`]).
+pub fn notes_and_rules(ctx: &Ctx) -> (Vec<String>, NoteRules) {
+    let (notes, rules) = crate::vision::notes_and_rules(&ctx.home, &ctx.home.target_clone());
+    let pairs = rules
+        .into_iter()
+        .flat_map(|r| r.globs.into_iter().map(move |g| (g, r.note.clone())));
+    (notes, NoteRules::new(pairs))
 }
 
 /// The task's description: its body up to the first section after `## Description`.
