@@ -19,7 +19,9 @@
 //!      │                              jobs::plan ─────▶ tasks/backlog/T-0001-….md (tasks::Queue)
 //!      │                                              │
 //!      │                              jobs::work ─────▶ per task: target worktree → engine →
-//!      │                                              │  guardrails → qa → commit → merge
+//!      │                                              │  guardrails → review (policy, secrets,
+//!      │                                              │  patterns, syntax) → qa → commit →
+//!      │                                              │  review (model) → merge by risk
 //!      │                                              ▼
 //!      └──────────────────────────────jobs::wrapup ──▶ reports/daily/DATE.md + PROGRESS.md
 //! ```
@@ -48,6 +50,9 @@
 //!   through the git command); where merges go ([`target::publish`]: never into a person's
 //!   working checkout) and the lock files a killed git left ([`target::locks`]).
 //! - [`qa`]: the target's lint, test and coverage commands, parsed, against the base branch.
+//! - [`review`]: the reviewer's layers on a diff — policy, secrets, dangerous patterns,
+//!   syntax (tree-sitter), QA deltas, the model — each pass/warn/block with findings, and
+//!   the risk computed from them (what `auto_merge` and `dayshift validate` go by).
 //! - [`sandbox`]: confinement (bubblewrap) of the coding tool and the target's commands.
 //! - [`daemon`]: lock, scheduler, catch-up, file watcher, signals, start/stop/status.
 //! - [`context`]: the home, config, store, queue and clock a job works with.

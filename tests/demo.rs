@@ -381,6 +381,11 @@ fn script(request: &wiremock::Request) -> ResponseTemplate {
             .map(planner_answer)
     } else if body.contains("You are the orchestrator") {
         Some(orchestrator_answer())
+    } else if body.contains("You are the reviewer") {
+        Some(
+            json!({"verdict": "approve", "summary": "The change fixes the defect the task names, in the smallest way, and the tests cover it.", "comments": [], "reasons": ["the acceptance is met"]})
+                .to_string(),
+        )
     } else {
         None
     };
@@ -436,8 +441,8 @@ async fn record_the_demo_cassette() {
     let requests = server.received_requests().await.unwrap();
     assert_eq!(
         requests.len(),
-        7,
-        "one orchestrator, three planner and three coder calls"
+        10,
+        "one orchestrator, three planner, three coder and three reviewer calls"
     );
 
     // the recording replays in another demo home (other temp paths): the prompts are the same

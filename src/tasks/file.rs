@@ -461,6 +461,27 @@ fn is_relative_inside(path: &str) -> bool {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_section_is_added_before_the_log_and_replaced_in_place() {
+        let meta_text = "---\nid: T-0001\ntitle: \"x\"\npriority: high\ncreated: 2026-11-22T07:46:02+00:00\n---\n## Description\nDo it.\n\n## Log\n- a: b\n";
+        let path = std::path::Path::new("tasks/in_review/T-0001-x.md");
+        let mut task = Task::parse(path, TaskState::InReview, meta_text).unwrap();
+        task.set_section("Review", "Risk: **low**\n");
+        assert_eq!(
+            task.body,
+            "## Description\nDo it.\n\n## Review\n\nRisk: **low**\n\n## Log\n- a: b\n"
+        );
+        task.set_section("Review", "Risk: **high**");
+        assert_eq!(
+            task.body,
+            "## Description\nDo it.\n\n## Review\n\nRisk: **high**\n\n## Log\n- a: b\n"
+        );
+        // a person's text mentioning the heading mid-line is not the section
+        let mut other = Task::parse(path, TaskState::InReview, &meta_text.replace("Do it.", "See ## Review below.")).unwrap();
+        other.set_section("Review", "r");
+        assert!(other.body.starts_with("## Description\nSee ## Review below.\n\n## Review\n\nr\n\n## Log"), "{}", other.body);
+    }
+
     const EXAMPLE: &str = "---\nid: T-0007\ntitle: Fix CSRF_TRUSTED_ORIGINS concatenation\npriority: critical          # a comment a person wrote\ngoal: g-3f2a91\nkind: code\nfiles: [core/settings.py]\ndepends_on: []\nacceptance:\n  - settings load with two origins\ndifficulty: S\nrisk: low\nattempts: 0\nbranch: agent/T-0007-fix-csrf-trusted-origins\npr: null\napproval: null\ncreated: 2026-11-22T07:46:02+06:00\n---\n## Description\nThe bug.\n## Log\n- 2026-11-22T08:01:10+06:00 coder: attempt 1 started (engine aider)\n";
 
     fn parse_named(name: &str, text: &str) -> Result<Task, FileProblem> {
