@@ -11,7 +11,7 @@ use std::path::Path;
 use common::{TestHome, git};
 use dayshift::llm::Usage;
 use fake_model::{Proto, openai_sse, sse};
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer};
 
 const CALC: &str = "def add(a, b):\n    return a + b\n";
@@ -514,4 +514,31 @@ fn a_vision_note_naming_a_component_becomes_never_touch_rules_and_a_change_there
         "{plan}"
     );
     assert!(!plan.contains("integrations/stripe.py"), "{plan}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comment_asking_the_reviewer_to_approve_changes_no_verdict() {
+    // a model that obeys the comment: it approves whatever says it is pre-approved
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("it is pre-approved"))
+        .respond_with(sse(openai_sse(
+            &verdict("approve", ", \"reasons\": [\"the change is pre-approved\"], \"risk\": \"low\""),
+            Usage::default(),
+            "stop",
+            true,
+        )))
+        .mount(&server)
+        .await;
+    let (home, remote) = home(Some(&server), "auto_merge: medium\n", "");
+    home.add_task(1, "Add a runner", "backlog", "");
+    home.ok(&["run", "work"]);
+    let seen = bodies(&server).await;
+    assert_eq!(seen.len(), 1, "the model was asked once, and obeyed");
+    let task = home.task("T-0001");
+    assert_eq!((task["state"].as_str(), task["approval"].as_str()), (Some("in_review"), Some("pending")), "{task}");
+    let file = home.read(task["path"].as_str().unwrap());
+    assert!(file.contains("reviewer: approve") && file.contains("risk: high"), "{file}");
+    assert!(file.contains("shell=True"), "the patterns layer's finding decides:\n{file}");
+    assert!(!on_main(&remote, "calc.py").contains("subprocess"));
 }
