@@ -34,6 +34,8 @@ if "Add double" in prompt:
         calc.write_text(src + f"\n\ndef double(x):\n    return {body}\n")
 elif "Turn on debug" in prompt:
     pathlib.Path("settings.py").write_text("DEBUG = True\n")
+elif "Add a todo" in prompt:
+    calc.write_text(calc.read_text() + "\n\n# TODO: handle overflow\nLIMIT = 10\n")
 elif "Add three lines" in prompt:
     calc.write_text(calc.read_text() + "\n\nTHREE = 3\n")
 elif "Tweak the webhook" in prompt:
@@ -523,7 +525,10 @@ async fn a_comment_asking_the_reviewer_to_approve_changes_no_verdict() {
     Mock::given(method("POST"))
         .and(body_string_contains("it is pre-approved"))
         .respond_with(sse(openai_sse(
-            &verdict("approve", ", \"reasons\": [\"the change is pre-approved\"], \"risk\": \"low\""),
+            &verdict(
+                "approve",
+                ", \"reasons\": [\"the change is pre-approved\"], \"risk\": \"low\"",
+            ),
             Usage::default(),
             "stop",
             true,
@@ -536,9 +541,64 @@ async fn a_comment_asking_the_reviewer_to_approve_changes_no_verdict() {
     let seen = bodies(&server).await;
     assert_eq!(seen.len(), 1, "the model was asked once, and obeyed");
     let task = home.task("T-0001");
-    assert_eq!((task["state"].as_str(), task["approval"].as_str()), (Some("in_review"), Some("pending")), "{task}");
+    assert_eq!(
+        (task["state"].as_str(), task["approval"].as_str()),
+        (Some("in_review"), Some("pending")),
+        "{task}"
+    );
     let file = home.read(task["path"].as_str().unwrap());
-    assert!(file.contains("reviewer: approve") && file.contains("risk: high"), "{file}");
-    assert!(file.contains("shell=True"), "the patterns layer's finding decides:\n{file}");
+    assert!(
+        file.contains("reviewer: approve") && file.contains("risk: high"),
+        "{file}"
+    );
+    assert!(
+        file.contains("shell=True"),
+        "the patterns layer's finding decides:\n{file}"
+    );
     assert!(!on_main(&remote, "calc.py").contains("subprocess"));
+}
+
+/// A lint script that reports every `TODO` line of the Python files (`path:line:col: CODE
+/// message`, like ruff) and fails when there is one.
+const TODO_LINT: &str = "import pathlib, sys\nhits = [f'{p}:{i}:1: T001 TODO found' for p in sorted(pathlib.Path('.').rglob('*.py')) for i, l in enumerate(p.read_text().splitlines(), 1) if 'TO' + 'DO' in l]\nprint('\\n'.join(hits))\nsys.exit(1 if hits else 0)\n";
+
+#[test]
+fn lint_counts_only_warnings_the_base_does_not_have() {
+    let (home, remote) = home(None, "auto_merge: low\n", "");
+    // the base already has a warning: its lint fails before any change
+    let target = home.read("config/target.yaml");
+    home.write(
+        "config/target.yaml",
+        &format!("{target}lint_command: python3 lint.py\n"),
+    );
+    let seeded = remote.parent().unwrap().join("seed");
+    std::fs::write(
+        seeded.join("settings.py"),
+        "DEBUG = False  # TODO: read it from the environment\n",
+    )
+    .unwrap();
+    std::fs::write(seeded.join("lint.py"), TODO_LINT).unwrap();
+    git(&seeded, &["add", "-A"]);
+    git(&seeded, &["commit", "-qm", "a TODO, and a linter"]);
+    git(
+        &seeded,
+        &["push", "-q", remote.to_str().unwrap(), "HEAD:main"],
+    );
+    home.add_task(1, "Add three lines", "backlog", "");
+    home.add_task(2, "Add a todo", "backlog", "");
+    home.ok(&["run", "work"]);
+    assert_eq!(
+        home.task("T-0001")["state"],
+        "completed",
+        "the base's own warning is not the change's"
+    );
+    assert!(on_main(&remote, "calc.py").contains("THREE = 3"));
+    let failed = home.task("T-0002");
+    assert_eq!(failed["state"], "failed", "{failed}");
+    let file = home.read(failed["path"].as_str().unwrap());
+    assert!(
+        file.contains("new lint warnings (1): calc.py:8: T001 TODO found"),
+        "the new warning is named, not the base's:\n{file}"
+    );
+    assert!(!file.contains("settings.py:1"), "{file}");
 }

@@ -42,12 +42,16 @@ pub fn check(
         });
     }
     if !verdict.lint_ok {
-        found.push(Finding::block(
-            Layer::Qa,
-            "qa.lint",
-            Risk::Medium,
-            "lint warnings the base does not have",
-        ));
+        let what = if verdict.new_lint.is_empty() {
+            "lint fails on the change".to_string()
+        } else {
+            crate::qa::name_list(
+                "lint warnings the base does not have",
+                verdict.new_lint.iter(),
+                300,
+            )
+        };
+        found.push(Finding::block(Layer::Qa, "qa.lint", Risk::Medium, what));
     }
     if let (Some(delta), Some(max)) = (verdict.coverage_delta, max_coverage_drop)
         && -delta > max

@@ -477,9 +477,20 @@ mod tests {
             "## Description\nDo it.\n\n## Review\n\nRisk: **high**\n\n## Log\n- a: b\n"
         );
         // a person's text mentioning the heading mid-line is not the section
-        let mut other = Task::parse(path, TaskState::InReview, &meta_text.replace("Do it.", "See ## Review below.")).unwrap();
+        let mut other = Task::parse(
+            path,
+            TaskState::InReview,
+            &meta_text.replace("Do it.", "See ## Review below."),
+        )
+        .unwrap();
         other.set_section("Review", "r");
-        assert!(other.body.starts_with("## Description\nSee ## Review below.\n\n## Review\n\nr\n\n## Log"), "{}", other.body);
+        assert!(
+            other
+                .body
+                .starts_with("## Description\nSee ## Review below.\n\n## Review\n\nr\n\n## Log"),
+            "{}",
+            other.body
+        );
     }
 
     const EXAMPLE: &str = "---\nid: T-0007\ntitle: Fix CSRF_TRUSTED_ORIGINS concatenation\npriority: critical          # a comment a person wrote\ngoal: g-3f2a91\nkind: code\nfiles: [core/settings.py]\ndepends_on: []\nacceptance:\n  - settings load with two origins\ndifficulty: S\nrisk: low\nattempts: 0\nbranch: agent/T-0007-fix-csrf-trusted-origins\npr: null\napproval: null\ncreated: 2026-11-22T07:46:02+06:00\n---\n## Description\nThe bug.\n## Log\n- 2026-11-22T08:01:10+06:00 coder: attempt 1 started (engine aider)\n";

@@ -485,6 +485,8 @@ impl TaskRun<'_> {
                 // one line for the task log: a change that breaks 160 tests names a few
                 let head = if verdict.lint_ok {
                     qa::name_list("new test failures", broken.iter(), 300)
+                } else if !verdict.new_lint.is_empty() {
+                    qa::name_list("new lint warnings", verdict.new_lint.iter(), 300)
                 } else {
                     "lint failed".to_string()
                 };
