@@ -577,7 +577,7 @@ fn the_report_lists_a_failed_task_once_and_says_why_a_task_waits() {
     );
     assert!(
         waiting[0].contains("T-0003")
-            && waiting[0].contains("protected paths: note-1.txt")
+            && waiting[0].contains("note-1.txt: it touches a protected path")
             && waiting[0].contains("dayshift tasks approve T-0003"),
         "the row says why it waits and what to do: {}",
         waiting[0]
@@ -618,7 +618,7 @@ fn the_report_lists_a_failed_task_once_and_says_why_a_task_waits() {
     let waiting = section_rows(&the_report(&home), "Waiting on a person");
     assert_eq!(waiting.len(), 1, "{waiting:#?}");
     assert!(
-        waiting[0].contains("protected paths: note-1.txt")
+        waiting[0].contains("note-1.txt: it touches a protected path")
             && waiting[0]
                 .contains("was written into the file, not given through `dayshift tasks approve`"),
         "{}",
