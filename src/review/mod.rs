@@ -15,6 +15,7 @@
 //! that can only lower confidence ([`risk`]).
 
 pub mod diff;
+pub mod secrets;
 
 use serde::Serialize;
 
