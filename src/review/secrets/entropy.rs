@@ -75,13 +75,16 @@ fn token_byte(b: u8) -> bool {
 
 /// Quoted (`"…"`, `'…'`, `` `…` ``) or assigned (`= …`, `: …`), and ending there.
 fn framed(bytes: &[u8], start: usize, end: usize) -> bool {
-    let before = bytes[..start]
+    let mut left = bytes[..start]
         .iter()
         .rev()
-        .find(|b| !b.is_ascii_whitespace())
-        .copied();
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace());
+    let before = left.next();
     let after = bytes.get(end).copied();
-    let opens = matches!(before, Some(b'"' | b'\'' | b'`' | b'=' | b':'));
+    // `Type::Variant` is a path, not an assignment
+    let path = before == Some(b':') && left.next() == Some(b':');
+    let opens = matches!(before, Some(b'"' | b'\'' | b'`' | b'=' | b':')) && !path;
     let closes = matches!(
         after,
         None | Some(b'"' | b'\'' | b'`' | b' ' | b'\t' | b';' | b',' | b')' | b'}' | b'\r')
@@ -126,6 +129,23 @@ fn judge(bytes: &[u8], start: usize, end: usize) -> Option<Token> {
     if body.iter().filter(|&&b| b == b'/').count() >= 3 && longest_word(body) >= 5 {
         return None;
     }
+    // a character set spelled out (`ABCDEFGH…0123456789`), not a random draw
+    if ["abcdefgh", "ABCDEFGH", "01234567"]
+        .iter()
+        .any(|run| memmem(body, run.as_bytes()))
+    {
+        return None;
+    }
+    // identifiers (`X509AuthorityKeyIDExtension`: a change in 4) are runs of one class —
+    // words — where a random draw changes between upper, lower and digit at about two
+    // pairs in three
+    let changes = body
+        .windows(2)
+        .filter(|w| class(w[0]) != class(w[1]))
+        .count();
+    if changes * 5 < (body.len() - 1) * 2 {
+        return None;
+    }
     let entropy = shannon(body);
     (entropy >= threshold(body.len())).then_some(Token {
         start,
@@ -140,6 +160,19 @@ fn judge(bytes: &[u8], start: usize, end: usize) -> Option<Token> {
 fn threshold(len: usize) -> f64 {
     let max = (len.min(64) as f64).log2();
     (0.85 * max).min(4.5)
+}
+
+fn class(b: u8) -> u8 {
+    match b {
+        b'A'..=b'Z' => 0,
+        b'a'..=b'z' => 1,
+        b'0'..=b'9' => 2,
+        _ => 3,
+    }
+}
+
+fn memmem(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// The longest run of lowercase letters: an English word in a path.
@@ -185,9 +218,12 @@ mod tests {
             "\"integrity\": \"sha512-Zn5s2Pk8n7wGqYyW2s0l9r0ZkqXHx1J3Vd5fHq8v0qJ0kNq7x3o5l0v8Yc2kJb1Q==\",",
             "path = \"src/components/Button2/index3.tsx\"",
             "name = \"getUserAccountSettingsByIdentifier\"",
+            "exports.X509AuthorityKeyIDExtension = X509AuthorityKeyIDExtension;",
+            "    PeerIncompatible::Tls12NotOfferedOrEnabled,",
             "url: https://example.com/some/path/to/a/resource",
             "x = \"aGVsbG8gd29ybGQ=\"",
             "const LONG = \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"",
+            "const ALPHABET: &str = \"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/\";",
         ] {
             assert_eq!(find(line), None, "{line}");
         }

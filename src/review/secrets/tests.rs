@@ -289,3 +289,57 @@ fn through_real_git_only_the_added_token_is_found() {
     assert!(f.final_block);
     assert!(!f.message.contains(&new[8..]), "{}", f.message);
 }
+
+/// Tuning aid, not a test: `SECRETS_CORPUS=<dir> cargo test --lib corpus_scan -- --ignored
+/// --nocapture` prints what the layer finds in every text file under a directory.
+#[test]
+#[ignore]
+fn corpus_scan() {
+    let Ok(dir) = std::env::var("SECRETS_CORPUS") else {
+        return;
+    };
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(Path::new(&dir), &mut files);
+    let (mut lines, mut found) = (0, 0);
+    for path in files {
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let all: Vec<String> = text.lines().map(str::to_string).collect();
+        lines += all.len();
+        let name = path.to_string_lossy().replace(&dir, "src");
+        for f in check(&diff_of(&name, &all, &[])) {
+            found += 1;
+            let n = f.line.unwrap() as usize;
+            println!("{} | {}", f.rule, f.located().split(": ").next().unwrap());
+            println!("    {}", all[n - 1].chars().take(160).collect::<String>());
+        }
+    }
+    println!("{found} findings in {lines} lines");
+}
+
+/// The entropy check's thresholds against chance: random 40-character base64 tokens are
+/// found (nearly) always, random 24-character ones mostly.
+#[test]
+fn the_entropy_check_finds_random_tokens_reliably() {
+    let scanner = Scanner::new();
+    let rate = |len: usize| {
+        (0..200u64)
+            .filter(|&seed| {
+                let line = format!("signing = \"{}\"", random(1_000 + seed, len, BASE64));
+                scanner.scan_line(&line).iter().any(|h| h.rule == ENTROPY_RULE)
+            })
+            .count()
+    };
+    let (long, short) = (rate(40), rate(24));
+    assert!(long >= 194, "40 characters: {long} of 200 found");
+    assert!(short >= 150, "24 characters: {short} of 200 found");
+}
