@@ -146,6 +146,9 @@ fn judge(bytes: &[u8], start: usize, end: usize) -> Option<Token> {
     if changes * 5 < (body.len() - 1) * 2 {
         return None;
     }
+    if wordy(body) {
+        return None;
+    }
     let entropy = shannon(body);
     (entropy >= threshold(body.len())).then_some(Token {
         start,
@@ -160,6 +163,56 @@ fn judge(bytes: &[u8], start: usize, end: usize) -> Option<Token> {
 fn threshold(len: usize) -> f64 {
     let max = (len.min(64) as f64).log2();
     (0.85 * max).min(4.5)
+}
+
+/// Made of words (`bigIntAndBufferInt64Check`, `SuperSecretToken`): three quarters of it in
+/// runs like `Word` or `word`, and at least three such runs when it has digits. A name, not a random value — a random base64 string has
+/// about a third of its characters in such runs.
+pub fn wordy(text: &[u8]) -> bool {
+    let (mut in_words, mut words) = (0, 0);
+    let mut at = 0;
+    while at < text.len() {
+        let start = at;
+        if text[at].is_ascii_uppercase() {
+            at += 1;
+        }
+        let lower_start = at;
+        while at < text.len() && text[at].is_ascii_lowercase() {
+            at += 1;
+        }
+        let lower = at - lower_start;
+        if lower >= 3 || (lower == 2 && lower_start > start) {
+            in_words += at - start;
+            words += 1;
+        }
+        if at == start {
+            at += 1;
+        }
+    }
+    // with digits, a name has several words (`obj1KeysLength`); `hunter2hunter2` is a password
+    let several = words >= 3 || !text.iter().any(u8::is_ascii_digit);
+    in_words * 4 >= text.len() * 3 && several
+}
+
+/// A dotted chain of identifiers (`obj1Keys.length`, `settings.api_key`): code, not a value.
+pub fn dotted_name(text: &[u8]) -> bool {
+    let ident = |part: &[u8]| {
+        part.first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_' || *b == b'$')
+            && part
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$')
+    };
+    let mut parts = text.split(|&b| b == b'.');
+    let first = parts.next().is_some_and(ident);
+    let mut rest = 0;
+    for part in parts {
+        if !ident(part) {
+            return false;
+        }
+        rest += 1;
+    }
+    first && rest > 0
 }
 
 fn class(b: u8) -> u8 {
@@ -220,6 +273,7 @@ mod tests {
             "name = \"getUserAccountSettingsByIdentifier\"",
             "exports.X509AuthorityKeyIDExtension = X509AuthorityKeyIDExtension;",
             "    PeerIncompatible::Tls12NotOfferedOrEnabled,",
+            "exports.bigIntAndBufferInt64Check = bigIntAndBufferInt64Check;",
             "url: https://example.com/some/path/to/a/resource",
             "x = \"aGVsbG8gd29ybGQ=\"",
             "const LONG = \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"",
@@ -227,6 +281,18 @@ mod tests {
         ] {
             assert_eq!(find(line), None, "{line}");
         }
+    }
+
+    #[test]
+    fn words_and_dotted_names_are_names() {
+        for name in ["SuperSecretToken", "bigIntAndBufferInt64Check", "shared_secret_value"] {
+            assert!(wordy(name.as_bytes()), "{name}");
+        }
+        for value in ["Summer2024!x", "q8Zt3VbN0xLr7YwKp2Hs", "hunter2hunter2"] {
+            assert!(!wordy(value.as_bytes()), "{value}");
+        }
+        assert!(dotted_name(b"obj1Keys.length") && dotted_name(b"self.config.api_key"));
+        assert!(!dotted_name(b"length") && !dotted_name(b"a1b2.c3d4!") && !dotted_name(b"1.2.3"));
     }
 
     #[test]

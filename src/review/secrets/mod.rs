@@ -137,9 +137,12 @@ impl Scanner {
                 generic: true,
             });
         }
-        // a known format explains the line: the generic rules would repeat it
+        // a known format explains the line: the generic rules would repeat it; and one
+        // generic rule says enough (gitleaks' first, the entropy check last)
         if hits.iter().any(|h| !h.generic) {
             hits.retain(|h| !h.generic);
+        } else {
+            hits.truncate(1);
         }
         hits
     }
@@ -178,6 +181,10 @@ impl Scanner {
                 {
                     continue;
                 }
+            }
+            // a generic rule's value that is a name or an expression, not a literal
+            if rule.generic() && (entropy::wordy(secret) || entropy::dotted_name(secret)) {
+                continue;
             }
             let secret = String::from_utf8_lossy(secret);
             if allow::placeholder(&secret) {
