@@ -26,6 +26,9 @@ fn main() {
         .map(|l| l.text.len() + 1)
         .sum();
 
+    let load = Instant::now();
+    let rules = secrets::Scanner::new().rule_count();
+    let load = load.elapsed();
     let cold = Instant::now();
     let expected = secrets::check(&diff).len();
     let cold = cold.elapsed();
@@ -41,9 +44,13 @@ fn main() {
     let median = times[RUNS / 2];
     let mb = bytes as f64 / 1e6;
     println!(
-        "secrets layer: {LINES} lines, {mb:.1} MB in {:.0} ms = {:.0} MB/s  (goal > 50 MB/s; median of {RUNS}; {expected} findings; first scan with rule loading {:.0} ms)",
+        "secrets layer: {LINES} lines, {mb:.1} MB in {:.0} ms = {:.0} MB/s  (goal > 50 MB/s; median of {RUNS}; {expected} findings)",
         median.as_secs_f64() * 1e3,
         mb / median.as_secs_f64(),
+    );
+    println!(
+        "secrets layer, cold: loading its {rules} rules {:.1} ms; the first scan, compiling the regexes it needs, {:.0} ms",
+        load.as_secs_f64() * 1e3,
         cold.as_secs_f64() * 1e3,
     );
 }

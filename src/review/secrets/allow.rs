@@ -43,13 +43,22 @@ const PLACEHOLDER_WORDS: &[&str] = &[
 
 /// Text that means the value is read from somewhere else at run time.
 const INDIRECTIONS: &[&str] = &[
-    "${", "{{", "$(", "<%", "os.environ", "process.env", "getenv", "env(", "env::var",
+    "${",
+    "{{",
+    "$(",
+    "<%",
+    "os.environ",
+    "process.env",
+    "getenv",
+    "env(",
+    "env::var",
 ];
 
 /// The secret is a documented example or a placeholder (quotes around it aside: some
 /// gitleaks rules' matches end with the closing quote).
 pub fn placeholder(secret: &str) -> bool {
-    let secret = secret.trim_matches(|c: char| matches!(c, '"' | '\'' | '`' | ';' | '|') || c.is_whitespace());
+    let secret = secret
+        .trim_matches(|c: char| matches!(c, '"' | '\'' | '`' | ';' | '|') || c.is_whitespace());
     if DOCUMENTED.contains(&secret) {
         return true;
     }
@@ -66,7 +75,9 @@ pub fn placeholder(secret: &str) -> bool {
     }
     // an environment variable's name (`SECRET_KEY`), not its value
     if secret.len() >= 2
-        && secret.bytes().all(|b| b.is_ascii_uppercase() || b == b'_' || b.is_ascii_digit())
+        && secret
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b == b'_' || b.is_ascii_digit())
         && secret.bytes().any(|b| b == b'_')
     {
         return true;

@@ -111,9 +111,11 @@ fn judge(bytes: &[u8], start: usize, end: usize) -> Option<Token> {
     }
     // subresource integrity and other labelled digests
     let lower = body.to_ascii_lowercase();
-    if ["sha1-", "sha256-", "sha384-", "sha512-", "md5-", "sha256:", "sha512:"]
-        .iter()
-        .any(|p| lower.starts_with(p.as_bytes()))
+    if [
+        "sha1-", "sha256-", "sha384-", "sha512-", "md5-", "sha256:", "sha512:",
+    ]
+    .iter()
+    .any(|p| lower.starts_with(p.as_bytes()))
     {
         return None;
     }
@@ -285,7 +287,11 @@ mod tests {
 
     #[test]
     fn words_and_dotted_names_are_names() {
-        for name in ["SuperSecretToken", "bigIntAndBufferInt64Check", "shared_secret_value"] {
+        for name in [
+            "SuperSecretToken",
+            "bigIntAndBufferInt64Check",
+            "shared_secret_value",
+        ] {
             assert!(wordy(name.as_bytes()), "{name}");
         }
         for value in ["Summer2024!x", "q8Zt3VbN0xLr7YwKp2Hs", "hunter2hunter2"] {

@@ -241,7 +241,10 @@ impl Scanner {
 /// vendored path is a high-risk warning a person must look at.
 pub fn check(diff: &Diff) -> Vec<Finding> {
     let scanner = Scanner::shared();
-    diff.files.iter().flat_map(|f| scanner.scan_file(f)).collect()
+    diff.files
+        .iter()
+        .flat_map(|f| scanner.scan_file(f))
+        .collect()
 }
 
 fn finding(hit: &Hit, relaxed: Option<&str>) -> Finding {
@@ -287,8 +290,14 @@ fn prefix(rule: &Rule, secret: &str) -> Option<String> {
 }
 
 fn trim_newlines(bytes: &[u8]) -> &[u8] {
-    let start = bytes.iter().position(|&b| b != b'\n').unwrap_or(bytes.len());
-    let end = bytes.iter().rposition(|&b| b != b'\n').map_or(start, |e| e + 1);
+    let start = bytes
+        .iter()
+        .position(|&b| b != b'\n')
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|&b| b != b'\n')
+        .map_or(start, |e| e + 1);
     &bytes[start..end]
 }
 

@@ -64,9 +64,7 @@ impl Allowlist {
 
     pub fn stopword_in(&self, secret: &[u8]) -> bool {
         let lower = secret.to_ascii_lowercase();
-        self.stopwords
-            .iter()
-            .any(|w| memfind(&lower, w.as_bytes()))
+        self.stopwords.iter().any(|w| memfind(&lower, w.as_bytes()))
     }
 
     /// The allow-list's regexes against the secret, the whole match or the line.
@@ -202,7 +200,8 @@ fn load(
     text: &str,
     source: Source,
 ) -> Result<(), RulesError> {
-    let config: ConfigFile = toml::from_str(text).map_err(|source| RulesError::Toml { file, source })?;
+    let config: ConfigFile =
+        toml::from_str(text).map_err(|source| RulesError::Toml { file, source })?;
     if let Some(global) = config.allowlist {
         let global = allowlist(file, "(global)", global)?;
         set.global.regexes.extend(global.regexes);
@@ -213,8 +212,10 @@ fn load(
     for rule in config.rules {
         let id = rule.id.trim().replace(' ', "-");
         let (Some(pattern), None) = (rule.regex, &rule.path) else {
-            set.unsupported
-                .push((id, "a rule on file paths: the layer reads lines".to_string()));
+            set.unsupported.push((
+                id,
+                "a rule on file paths: the layer reads lines".to_string(),
+            ));
             continue;
         };
         let allowlist = match rule.allowlist {
@@ -299,9 +300,16 @@ mod tests {
             .collect();
         assert_eq!(failing, Vec::<&str>::new(), "rules that do not compile");
         assert!(set.unsupported.is_empty(), "{:?}", set.unsupported);
-        let gitleaks = set.rules.iter().filter(|r| r.source == Source::Gitleaks).count();
+        let gitleaks = set
+            .rules
+            .iter()
+            .filter(|r| r.source == Source::Gitleaks)
+            .count();
         assert_eq!(gitleaks, 147, "gitleaks {GITLEAKS_VERSION} ships 147 rules");
-        assert!(set.rules.iter().all(|r| !r.keywords.is_empty()), "a rule with no keyword would run on every line");
+        assert!(
+            set.rules.iter().all(|r| !r.keywords.is_empty()),
+            "a rule with no keyword would run on every line"
+        );
     }
 
     #[test]
@@ -313,7 +321,11 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), before, "two rules share an id");
         assert!(set.global.path_allowed("web/package-lock.json"));
-        let generic = set.rules.iter().find(|r| r.id == "generic-api-key").unwrap();
+        let generic = set
+            .rules
+            .iter()
+            .find(|r| r.id == "generic-api-key")
+            .unwrap();
         assert!(generic.generic() && generic.allowlist.stopword_in(b"MyClientName1"));
         assert!(set.rules.iter().any(|r| r.id == "age-secret-key"));
     }

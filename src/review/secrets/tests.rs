@@ -12,7 +12,9 @@ use crate::review::diff::{self, Line, Status};
 /// `len` characters of `alphabet`, the same for the same seed.
 fn random(seed: u64, len: usize, alphabet: &str) -> String {
     let alphabet = alphabet.as_bytes();
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     (0..len)
         .map(|_| {
             state = state
@@ -33,8 +35,22 @@ fn families() -> Vec<(&'static str, String, String)> {
     let aws_id = format!("{}{}", "AKIA", random(1, 16, UPPER_DIGITS));
     let aws_secret = random(2, 40, BASE64);
     let gh = |prefix: &str, seed| format!("{prefix}{}", random(seed, 36, ALNUM));
-    let pat = format!("{}{}", "github_pat_", random(9, 82, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"));
-    let slack = format!("{}-{}-{}-{}", "xoxb", random(10, 12, "0123456789"), random(11, 13, "0123456789"), random(12, 24, ALNUM));
+    let pat = format!(
+        "{}{}",
+        "github_pat_",
+        random(
+            9,
+            82,
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
+        )
+    );
+    let slack = format!(
+        "{}-{}-{}-{}",
+        "xoxb",
+        random(10, 12, "0123456789"),
+        random(11, 13, "0123456789"),
+        random(12, 24, ALNUM)
+    );
     let webhook = format!(
         "https://hooks.slack.com/services/T{}/B{}/{}",
         random(13, 8, UPPER_DIGITS),
@@ -46,7 +62,7 @@ fn families() -> Vec<(&'static str, String, String)> {
     let jwt = format!(
         "{}.{}.{}",
         "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",
-        format!("{}{}", "eyJzdWIiOi", random(18, 60, ALNUM)),
+        ["eyJzdWIiOi", &random(18, 60, ALNUM)].concat(),
         random(19, 43, URL_SAFE)
     );
     let generic = random(20, 32, "abcdef0123456789");
@@ -54,23 +70,83 @@ fn families() -> Vec<(&'static str, String, String)> {
     let entropy = random(23, 40, BASE64);
     let pem = format!("-----BEGIN {} PRIVATE KEY-----", "RSA");
     vec![
-        ("aws-access-token", aws_id.clone(), format!("AWS_ACCESS_KEY_ID = \"{aws_id}\"")),
-        ("aws-secret-access-key", aws_secret.clone(), format!("aws_secret_access_key = {aws_secret}")),
-        ("github-pat", gh("ghp_", 3), format!("GITHUB_TOKEN=\"{}\"", gh("ghp_", 3))),
-        ("github-oauth", gh("gho_", 4), format!("auth = '{}'", gh("gho_", 4))),
-        ("github-app-token", gh("ghu_", 5), format!("headers['Authorization'] = 'token {}'", gh("ghu_", 5))),
-        ("github-app-token", gh("ghs_", 6), format!("let t = \"{}\";", gh("ghs_", 6))),
-        ("github-refresh-token", gh("ghr_", 7), format!("refresh: {}", gh("ghr_", 7))),
-        ("github-fine-grained-pat", pat.clone(), format!("const pat = `{pat}`")),
-        ("slack-access-token", slack.clone(), format!("SLACK_BOT=\"{slack}\"")),
-        ("slack-web-hook", webhook.clone(), format!("requests.post(\"{webhook}\", json=msg)")),
-        ("stripe-access-token", stripe.clone(), format!("stripe.api_key = \"{stripe}\"")),
-        ("stripe-restricted-key", restricted.clone(), format!("STRIPE_KEY: {restricted}")),
+        (
+            "aws-access-token",
+            aws_id.clone(),
+            format!("AWS_ACCESS_KEY_ID = \"{aws_id}\""),
+        ),
+        (
+            "aws-secret-access-key",
+            aws_secret.clone(),
+            format!("aws_secret_access_key = {aws_secret}"),
+        ),
+        (
+            "github-pat",
+            gh("ghp_", 3),
+            format!("GITHUB_TOKEN=\"{}\"", gh("ghp_", 3)),
+        ),
+        (
+            "github-oauth",
+            gh("gho_", 4),
+            format!("auth = '{}'", gh("gho_", 4)),
+        ),
+        (
+            "github-app-token",
+            gh("ghu_", 5),
+            format!("headers['Authorization'] = 'token {}'", gh("ghu_", 5)),
+        ),
+        (
+            "github-app-token",
+            gh("ghs_", 6),
+            format!("let t = \"{}\";", gh("ghs_", 6)),
+        ),
+        (
+            "github-refresh-token",
+            gh("ghr_", 7),
+            format!("refresh: {}", gh("ghr_", 7)),
+        ),
+        (
+            "github-fine-grained-pat",
+            pat.clone(),
+            format!("const pat = `{pat}`"),
+        ),
+        (
+            "slack-access-token",
+            slack.clone(),
+            format!("SLACK_BOT=\"{slack}\""),
+        ),
+        (
+            "slack-web-hook",
+            webhook.clone(),
+            format!("requests.post(\"{webhook}\", json=msg)"),
+        ),
+        (
+            "stripe-access-token",
+            stripe.clone(),
+            format!("stripe.api_key = \"{stripe}\""),
+        ),
+        (
+            "stripe-restricted-key",
+            restricted.clone(),
+            format!("STRIPE_KEY: {restricted}"),
+        ),
         ("private-key-header", pem.clone(), pem),
         ("jwt", jwt.clone(), format!("Authorization: Bearer {jwt}")),
-        ("generic-api-key", generic.clone(), format!("api_key = \"{generic}\"")),
-        ("generic-password", password.clone(), format!("DB_PASSWORD = \"{password}\"")),
-        (ENTROPY_RULE, entropy.clone(), format!("token = \"{entropy}\"")),
+        (
+            "generic-api-key",
+            generic.clone(),
+            format!("api_key = \"{generic}\""),
+        ),
+        (
+            "generic-password",
+            password.clone(),
+            format!("DB_PASSWORD = \"{password}\""),
+        ),
+        (
+            ENTROPY_RULE,
+            entropy.clone(),
+            format!("token = \"{entropy}\""),
+        ),
     ]
 }
 
@@ -99,7 +175,11 @@ fn diff_of(path: &str, added: &[String], removed: &[String]) -> Diff {
 #[test]
 fn each_family_is_caught_in_an_added_line_as_a_final_block() {
     for (rule, secret, line) in families() {
-        let findings = check(&diff_of("app/settings.py", &[line.clone()], &[]));
+        let findings = check(&diff_of(
+            "app/settings.py",
+            std::slice::from_ref(&line),
+            &[],
+        ));
         let expected = format!("secrets.{rule}");
         assert_eq!(findings.len(), 1, "{rule}: {line}: {findings:#?}");
         let f = &findings[0];
@@ -110,11 +190,19 @@ fn each_family_is_caught_in_an_added_line_as_a_final_block() {
         assert!(f.final_block, "{rule}");
         assert_eq!(f.file.as_deref(), Some("app/settings.py"));
         assert_eq!(f.line, Some(1));
-        assert!(f.message.contains("rules") || f.message.contains("entropy check"), "{}", f.message);
+        assert!(
+            f.message.contains("rules") || f.message.contains("entropy check"),
+            "{}",
+            f.message
+        );
         // never the value: no 5 characters of it past a 4-character prefix
         for window in secret.as_bytes().windows(5).skip(4) {
             let window = String::from_utf8_lossy(window);
-            assert!(!f.message.contains(window.as_ref()), "{rule}: `{}` leaks {window}", f.message);
+            assert!(
+                !f.message.contains(window.as_ref()),
+                "{rule}: `{}` leaks {window}",
+                f.message
+            );
         }
     }
 }
@@ -145,7 +233,10 @@ fn one_finding_per_line_and_rule_and_the_known_format_wins() {
     let at: Vec<_> = findings.iter().map(|f| (f.line, f.rule.as_str())).collect();
     assert_eq!(
         at,
-        [(Some(1), "secrets.aws-access-token"), (Some(3), "secrets.aws-access-token")],
+        [
+            (Some(1), "secrets.aws-access-token"),
+            (Some(3), "secrets.aws-access-token")
+        ],
         "the generic rule is not repeated beside the known format"
     );
 }
@@ -155,8 +246,13 @@ fn a_real_format_token_in_a_test_fixture_is_still_a_warning() {
     // an attacker who reads the allow-list puts the key under tests/ with a friendly comment
     let key = format!("{}{}", "AKIA", random(40, 16, UPPER_DIGITS));
     let line = format!("KEY = \"{key}\"  # example, fake, dummy key for tests: gitleaks:allow");
-    for path in ["tests/fixtures/aws.py", "src/test_upload.py", "web/vendor/sdk.js", "package-lock.json"] {
-        let findings = check(&diff_of(path, &[line.clone()], &[]));
+    for path in [
+        "tests/fixtures/aws.py",
+        "src/test_upload.py",
+        "web/vendor/sdk.js",
+        "package-lock.json",
+    ] {
+        let findings = check(&diff_of(path, std::slice::from_ref(&line), &[]));
         assert_eq!(findings.len(), 1, "{path}: {findings:?}");
         let f = &findings[0];
         assert_eq!(f.rule, "secrets.aws-access-token");
@@ -207,7 +303,10 @@ fn documented_examples_and_placeholders_pass_anywhere() {
 #[test]
 fn clean_real_python_and_javascript_have_no_finding() {
     for (path, text) in [
-        ("more_itertools/recipes.py", include_str!("testdata/recipes.py")),
+        (
+            "more_itertools/recipes.py",
+            include_str!("testdata/recipes.py"),
+        ),
         ("lib/auth.js", include_str!("testdata/auth.js")),
         ("src/review/secrets/mod.rs", include_str!("mod.rs")),
         ("src/review/secrets/entropy.rs", include_str!("entropy.rs")),
@@ -223,7 +322,13 @@ fn clean_real_python_and_javascript_have_no_finding() {
 fn lockfile_integrity_lines_have_no_finding_even_outside_a_lockfile() {
     let text = include_str!("testdata/package-lock.json");
     let lines: Vec<String> = text.lines().map(str::to_string).collect();
-    assert!(lines.iter().filter(|l| l.contains("\"integrity\": \"sha512-")).count() >= 5);
+    assert!(
+        lines
+            .iter()
+            .filter(|l| l.contains("\"integrity\": \"sha512-"))
+            .count()
+            >= 5
+    );
     for path in ["package-lock.json", "web/deps.json"] {
         let findings = check(&diff_of(path, &lines, &[]));
         assert!(findings.is_empty(), "{path}: {findings:#?}");
@@ -243,7 +348,11 @@ fn binary_files_and_empty_diffs_have_no_finding() {
 fn the_scanner_reports_hits_per_line() {
     let scanner = Scanner::new();
     assert!(scanner.rule_count() > 147);
-    assert!(scanner.scan_line("let total = items.iter().sum::<u32>();").is_empty());
+    assert!(
+        scanner
+            .scan_line("let total = items.iter().sum::<u32>();")
+            .is_empty()
+    );
     let (_, _, line) = families().remove(2);
     let hits = scanner.scan_line(&line);
     assert_eq!(hits.len(), 1);
@@ -253,8 +362,16 @@ fn the_scanner_reports_hits_per_line() {
 }
 
 fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git").current_dir(dir).args(args).output().unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -266,10 +383,18 @@ fn through_real_git_only_the_added_token_is_found() {
     let root = dir.path();
     git(root, &["init", "-q", "-b", "main"]);
     let old = format!("{}{}", "ghp_", random(50, 36, ALNUM));
-    std::fs::write(root.join("old.py"), format!("import os\nTOKEN = \"{old}\"\n")).unwrap();
+    std::fs::write(
+        root.join("old.py"),
+        format!("import os\nTOKEN = \"{old}\"\n"),
+    )
+    .unwrap();
     git(root, &["add", "-A"]);
     git(root, &["commit", "-q", "-m", "base"]);
-    std::fs::write(root.join("old.py"), "import os\nTOKEN = os.environ[\"TOKEN\"]\n").unwrap();
+    std::fs::write(
+        root.join("old.py"),
+        "import os\nTOKEN = os.environ[\"TOKEN\"]\n",
+    )
+    .unwrap();
     let new = format!("{}{}", "sk_live_", random(51, 24, ALNUM));
     std::fs::create_dir_all(root.join("billing")).unwrap();
     std::fs::write(
@@ -312,7 +437,9 @@ fn corpus_scan() {
     walk(Path::new(&dir), &mut files);
     let (mut lines, mut found) = (0, 0);
     for path in files {
-        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
         let all: Vec<String> = text.lines().map(str::to_string).collect();
         lines += all.len();
         let name = path.to_string_lossy().replace(&dir, "src");
@@ -335,7 +462,10 @@ fn the_entropy_check_finds_random_tokens_reliably() {
         (0..200u64)
             .filter(|&seed| {
                 let line = format!("signing = \"{}\"", random(1_000 + seed, len, BASE64));
-                scanner.scan_line(&line).iter().any(|h| h.rule == ENTROPY_RULE)
+                scanner
+                    .scan_line(&line)
+                    .iter()
+                    .any(|h| h.rule == ENTROPY_RULE)
             })
             .count()
     };
