@@ -5,6 +5,10 @@
 //! credential every 5,000 lines so the rule regexes run too; goal over 50 MB/s once the
 //! rules are loaded (the first scan's extra cost, loading and compiling the rules it
 //! needs, is printed beside it).
+//!
+//! `SECRETS_CORPUS=<dir> cargo bench --bench review` instead prints what the secrets
+//! layer finds in every text file under `<dir>`, each as if added under `src/` — how its
+//! thresholds were tuned on real code.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -17,6 +21,9 @@ const FILE_LINES: usize = 500;
 const RUNS: usize = 5;
 
 fn main() {
+    if let Ok(dir) = std::env::var("SECRETS_CORPUS") {
+        return scan_corpus(Path::new(&dir));
+    }
     let corpus = corpus();
     let diff = added_diff(&corpus);
     let bytes: usize = diff
@@ -117,4 +124,58 @@ fn added_diff(corpus: &[String]) -> Diff {
         });
     }
     Diff { files }
+}
+
+/// Every text file under `dir` as an added file: the findings and the line each is on.
+fn scan_corpus(dir: &Path) {
+    let mut files = Vec::new();
+    walk(dir, &mut files);
+    let (mut lines, mut found) = (0, 0);
+    for path in files {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let name = Path::new("src").join(path.strip_prefix(dir).unwrap_or(&path));
+        let file = FileDiff {
+            path: name.to_string_lossy().into_owned(),
+            status: Status::Added,
+            binary: false,
+            added: text
+                .lines()
+                .enumerate()
+                .map(|(i, t)| Line {
+                    number: i as u32 + 1,
+                    text: t.to_string(),
+                })
+                .collect(),
+            removed: Vec::new(),
+        };
+        lines += file.added.len();
+        for f in secrets::check(&Diff {
+            files: vec![file.clone()],
+        }) {
+            found += 1;
+            let text = &file.added[f.line.unwrap_or(1) as usize - 1].text;
+            println!(
+                "{}\n    {}",
+                f.located(),
+                text.chars().take(160).collect::<String>()
+            );
+        }
+    }
+    println!(
+        "secrets layer: {found} findings in {lines} lines under {}",
+        dir.display()
+    );
+}
+
+fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read a corpus dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            walk(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
 }

@@ -39,7 +39,8 @@ pub struct Hit {
     /// Which rule set, for the message.
     pub source: String,
     /// The format's own prefix when the secret starts with one of the rule's keywords
-    /// (`AKIA`, `ghp_`, `xoxb`), at most 4 characters; never part of the random body.
+    /// (`AKIA`, `ghp_`, `xoxb`), at most 4 characters; never part of the random body, and
+    /// none for a generic rule (whose keywords are names, not formats).
     pub prefix: Option<String>,
     /// A generic or entropy rule: not run on test and vendored paths, and dropped on a
     /// line where a rule for a known format fired.
@@ -127,12 +128,12 @@ impl Scanner {
         {
             hits.push(Hit {
                 rule: ENTROPY_RULE.to_string(),
-                description: format!(
-                    "High-entropy string ({:.1} bits per character over {} characters)",
+                description: "High-entropy string".to_string(),
+                source: format!(
+                    "dayshift's entropy check: {:.1} bits per character over {} characters",
                     token.entropy,
                     token.end - token.start
                 ),
-                source: "dayshift's entropy check".to_string(),
                 prefix: None,
                 generic: true,
             });
@@ -194,7 +195,7 @@ impl Scanner {
                 rule: rule.id.clone(),
                 description: rule.description.clone(),
                 source: rule.source.describe(),
-                prefix: prefix(rule, &secret),
+                prefix: (!rule.generic()).then(|| prefix(rule, &secret)).flatten(),
                 generic: rule.generic(),
             });
         }
@@ -282,7 +283,11 @@ fn prefix(rule: &Rule, secret: &str) -> Option<String> {
     let lower = secret.to_ascii_lowercase();
     rule.keywords
         .iter()
-        .filter(|k| k.len() >= 3 && lower.starts_with(k.as_str()))
+        .filter(|k| {
+            k.len() >= 3
+                && k.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && lower.starts_with(k.as_str())
+        })
         .map(|k| k.len().min(4))
         .max()
         .and_then(|n| secret.get(..n))

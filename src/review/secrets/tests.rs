@@ -215,6 +215,14 @@ fn the_message_names_the_kind_the_rule_set_and_only_the_prefix() {
     assert!(f.message.contains("`AKIA…`"), "{}", f.message);
     assert!(f.message.contains("gitleaks 8.16.0 rules"), "{}", f.message);
     assert!(f.located().starts_with("deploy.sh:1: "), "{}", f.located());
+    let pem = format!("-----BEGIN {} PRIVATE KEY-----", "EC");
+    let f = &check(&diff_of("key.pem", &[pem], &[]))[0];
+    assert!(
+        f.message
+            .starts_with("Private Key (PEM header) (found by dayshift's rules)"),
+        "{}",
+        f.message
+    );
 }
 
 #[test]
@@ -413,44 +421,6 @@ fn through_real_git_only_the_added_token_is_found() {
     assert_eq!(f.line, Some(4));
     assert!(f.final_block);
     assert!(!f.message.contains(&new[8..]), "{}", f.message);
-}
-
-/// Tuning aid, not a test: `SECRETS_CORPUS=<dir> cargo test --lib corpus_scan -- --ignored
-/// --nocapture` prints what the layer finds in every text file under a directory.
-#[test]
-#[ignore]
-fn corpus_scan() {
-    let Ok(dir) = std::env::var("SECRETS_CORPUS") else {
-        return;
-    };
-    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-        for e in std::fs::read_dir(dir).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(Path::new(&dir), &mut files);
-    let (mut lines, mut found) = (0, 0);
-    for path in files {
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            continue;
-        };
-        let all: Vec<String> = text.lines().map(str::to_string).collect();
-        lines += all.len();
-        let name = path.to_string_lossy().replace(&dir, "src");
-        for f in check(&diff_of(&name, &all, &[])) {
-            found += 1;
-            let n = f.line.unwrap() as usize;
-            println!("{} | {}", f.rule, f.located().split(": ").next().unwrap());
-            println!("    {}", all[n - 1].chars().take(160).collect::<String>());
-        }
-    }
-    println!("{found} findings in {lines} lines");
 }
 
 /// The entropy check's thresholds against chance: random 40-character base64 tokens are
