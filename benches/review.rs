@@ -36,9 +36,21 @@ fn main() {
     let load = Instant::now();
     let rules = secrets::Scanner::new().rule_count();
     let load = load.elapsed();
+    // what `dayshift validate` pays once: the shared scanner's rules and the regexes a
+    // small change needs
+    let small = Diff {
+        files: diff.files[..20]
+            .iter()
+            .map(|f| FileDiff {
+                added: f.added[..20].to_vec(),
+                ..f.clone()
+            })
+            .collect(),
+    };
     let cold = Instant::now();
-    let expected = secrets::check(&diff).len();
+    secrets::check(&small);
     let cold = cold.elapsed();
+    let expected = secrets::check(&diff).len();
     let mut times: Vec<Duration> = (0..RUNS)
         .map(|_| {
             let start = Instant::now();
@@ -56,7 +68,7 @@ fn main() {
         mb / median.as_secs_f64(),
     );
     println!(
-        "secrets layer, cold: loading its {rules} rules {:.1} ms; the first scan, compiling the regexes it needs, {:.0} ms",
+        "secrets layer, cold: loading its {rules} rules {:.1} ms; a first 400-line, 20-file diff, rules loaded and the regexes it needs compiled, {:.0} ms",
         load.as_secs_f64() * 1e3,
         cold.as_secs_f64() * 1e3,
     );
