@@ -9,7 +9,10 @@
 //!   token in a known format is still reported, as a warning a person must look at.
 //!
 //! Gitleaks' inline `gitleaks:allow` comment is deliberately not honoured: the coder
-//! writes the lines under review, so it could write that comment too.
+//! writes the lines under review, so it could write that comment too. Nor are gitleaks'
+//! path allow-lists: they are unanchored patterns (`vendor`, `node_modules`,
+//! `…(bin|doc)$`) that `src/vendor_keys.py` or `robin.py` would match; the paths here match
+//! whole components.
 
 /// Credentials that vendors publish in their documentation, exactly.
 const DOCUMENTED: &[&str] = &[

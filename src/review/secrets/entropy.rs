@@ -42,25 +42,35 @@ pub struct Token {
 
 /// The first high-entropy token of `line` that is quoted or assigned, if any.
 pub fn find(line: &str) -> Option<Token> {
+    tokens(line).next()
+}
+
+/// Every high-entropy token of `line` that is quoted or assigned, left to right.
+pub fn tokens(line: &str) -> impl Iterator<Item = Token> + '_ {
     let bytes = line.as_bytes();
     let mut at = 0;
-    while at < bytes.len() {
-        if !token_byte(bytes[at]) {
-            at += 1;
+    std::iter::from_fn(move || next_token(bytes, &mut at))
+}
+
+fn next_token(bytes: &[u8], at: &mut usize) -> Option<Token> {
+    while *at < bytes.len() {
+        if !token_byte(bytes[*at]) {
+            *at += 1;
             continue;
         }
-        let start = at;
-        while at < bytes.len() && token_byte(bytes[at]) {
-            at += 1;
+        let start = *at;
+        while *at < bytes.len() && token_byte(bytes[*at]) {
+            *at += 1;
         }
         // base64's padding ends a token; an `=` before more text is an assignment
-        while at < bytes.len() && bytes[at] == b'=' {
-            at += 1;
+        while *at < bytes.len() && bytes[*at] == b'=' {
+            *at += 1;
         }
-        if at - start >= MIN_LEN
-            && at - start <= MAX_LEN
-            && framed(bytes, start, at)
-            && let Some(token) = judge(bytes, start, at)
+        let end = *at;
+        if end - start >= MIN_LEN
+            && end - start <= MAX_LEN
+            && framed(bytes, start, end)
+            && let Some(token) = judge(bytes, start, end)
         {
             return Some(token);
         }

@@ -8,7 +8,7 @@
 //! 2. the regexes of the rules whose keyword appeared — gitleaks' default rule set
 //!    (vendored, [`rules::GITLEAKS_VERSION`]) and dayshift's supplement, each compiled the
 //!    first time it is needed — with gitleaks' semantics: secret group, entropy floor,
-//!    stop words, allow-lists;
+//!    stop words, allow-list regexes (its path allow-lists aside: see [`allow`]);
 //! 3. a high-entropy check on quoted or assigned tokens ([`entropy`]);
 //! 4. the allow-list of documented examples and placeholders ([`allow`]).
 //!
@@ -106,6 +106,11 @@ impl Scanner {
         self.set.rules.len()
     }
 
+    /// How many rules' regexes have been compiled so far (each is, on its first keyword).
+    pub fn compiled_count(&self) -> usize {
+        self.set.rules.iter().filter(|r| r.compiled()).count()
+    }
+
     /// Every secret on one line, before any path policy.
     pub fn scan_line(&self, line: &str) -> Vec<Hit> {
         let mut hits = Vec::new();
@@ -123,8 +128,8 @@ impl Scanner {
                 }
             }
         }
-        if let Some(token) = entropy::find(line)
-            && !allow::placeholder(&line[token.start..token.end])
+        if let Some(token) =
+            entropy::tokens(line).find(|t| !allow::placeholder(&line[t.start..t.end]))
         {
             hits.push(Hit {
                 rule: ENTROPY_RULE.to_string(),
@@ -207,23 +212,13 @@ impl Scanner {
         if file.binary {
             return Vec::new();
         }
-        let relaxed = allow::relaxed_path(&file.path).or_else(|| {
-            self.set
-                .global
-                .path_allowed(&file.path)
-                .then_some("a path gitleaks' rules allow")
-        });
+        // gitleaks' own path allow-lists are not used: they are unanchored patterns
+        // (`vendor`, `node_modules`) that a file named `vendor_keys.py` would match
+        let relaxed = allow::relaxed_path(&file.path);
         let mut seen = BTreeSet::new();
         let mut findings = Vec::new();
         for line in &file.added {
             for hit in self.scan_line(&line.text) {
-                let rule_allows_path = self
-                    .set
-                    .rules
-                    .iter()
-                    .find(|r| r.id == hit.rule)
-                    .is_some_and(|r| r.allowlist.path_allowed(&file.path));
-                let relaxed = relaxed.or(rule_allows_path.then_some("a path this rule allows"));
                 if relaxed.is_some() && hit.generic {
                     continue;
                 }

@@ -103,6 +103,11 @@ impl Rule {
         self.id.starts_with("generic") || self.entropy > 0.0
     }
 
+    /// Whether the regex has been compiled (or tried) yet.
+    pub fn compiled(&self) -> bool {
+        self.regex.get().is_some()
+    }
+
     /// The compiled regex, compiled on first use; `None` when the `regex` crate cannot
     /// read the pattern (logged once).
     pub fn regex(&self) -> Option<&Regex> {

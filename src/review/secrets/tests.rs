@@ -284,7 +284,31 @@ fn generic_and_entropy_rules_are_relaxed_on_test_paths_only() {
         .collect();
     assert_eq!(relaxable.len(), 3);
     assert!(check(&diff_of("tests/test_client.py", &relaxable, &[])).is_empty());
-    assert_eq!(check(&diff_of("client.py", &relaxable, &[])).len(), 3);
+    // names that only look like relaxed paths (gitleaks' own path list would match some)
+    for path in [
+        "client.py",
+        "src/vendor_keys.py",
+        "robin",
+        "latest/tests.md.py",
+    ] {
+        let findings = check(&diff_of(path, &relaxable, &[]));
+        assert_eq!(findings.len(), 3, "{path}: {findings:#?}");
+        assert!(findings.iter().all(|f| f.final_block), "{path}");
+    }
+}
+
+#[test]
+fn a_placeholder_first_does_not_hide_a_random_token_after_it() {
+    let line = format!(
+        "creds = (\"{}\", \"{}\")",
+        "Xx9Kq2Lm7Pz4Rt6Vw8Ny3Bc5EXAMPLE1",
+        random(60, 40, BASE64)
+    );
+    let first = entropy::find(&line).expect("the placeholder is a high-entropy token too");
+    assert!(allow::placeholder(&line[first.start..first.end]));
+    let findings = check(&diff_of("src/creds.py", &[line], &[]));
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0].rule, format!("secrets.{ENTROPY_RULE}"));
 }
 
 #[test]
@@ -367,6 +391,21 @@ fn the_scanner_reports_hits_per_line() {
     assert_eq!(hits[0].rule, "github-pat");
     assert_eq!(hits[0].prefix.as_deref(), Some("ghp_"));
     assert!(!hits[0].generic);
+}
+
+#[test]
+fn a_rule_is_compiled_only_when_its_keyword_appears() {
+    let scanner = Scanner::new();
+    assert_eq!(scanner.compiled_count(), 0, "loading compiles nothing");
+    scanner.scan_line("fn main() { println!(\"{}\", 1 + 2); }");
+    assert_eq!(scanner.compiled_count(), 0, "no keyword, no regex");
+    let (_, _, line) = families().remove(2);
+    assert_eq!(scanner.scan_line(&line).len(), 1);
+    let compiled = scanner.compiled_count();
+    assert!(
+        (1..=6).contains(&compiled),
+        "{compiled} rules compiled for one GitHub token"
+    );
 }
 
 fn git(dir: &Path, args: &[&str]) -> String {
