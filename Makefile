@@ -37,6 +37,7 @@ lint:
 bench:           ## print the performance figures (tasks list, run plan, daemon memory, work loop)
 	$(CARGO) bench --bench spine
 	$(CARGO) bench --bench work
+	$(CARGO) bench --bench review
 
 build:
 	$(CARGO) build --release
