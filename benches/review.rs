@@ -1,5 +1,10 @@
 //! `cargo bench --bench review`: the reviewer's layers on realistic diffs (issue 11).
 //!
+//! Deterministic layers: a change of 400 lines over 20 files of real code (more-itertools'
+//! Python, dayshift's Rust) in a real git repository, read the way the work loop and
+//! `dayshift validate` read it — the diff parsed, policy, secrets, patterns and syntax
+//! (tree-sitter parses of every changed file, from git) — goal under 50 ms, median of runs.
+//!
 //! Secrets layer: 100,000 added lines of real code — dayshift's own Rust sources and the
 //! Python and JavaScript files the secrets tests read — in 500-line files, with a
 //! credential every 5,000 lines so the rule regexes run too; goal over 50 MB/s once the
@@ -72,6 +77,115 @@ fn main() {
         load.as_secs_f64() * 1e3,
         cold.as_secs_f64() * 1e3,
     );
+    deterministic_layers(&corpus);
+}
+
+/// The four deterministic layers on a 400-line, 20-file change in a real git repository.
+fn deterministic_layers(corpus: &[String]) {
+    use dayshift::config::policy::Policy;
+    use dayshift::review::contents::GitRevisions;
+    use dayshift::review::{self, NoteRules, PolicyInput, Subject};
+
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let repo = dir.path();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(repo)
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    git(&["init", "-q", "-b", "main"]);
+    let commit = |message: &str| {
+        git(&["add", "-A"]);
+        git(&[
+            "-c",
+            "user.name=b",
+            "-c",
+            "user.email=b@b",
+            "commit",
+            "-qm",
+            message,
+        ]);
+    };
+    let python = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/review/secrets/testdata/recipes.py"),
+    )
+    .expect("the more-itertools sample");
+    // 10 Python files (more-itertools' recipes.py) and 10 Rust files (dayshift's own
+    // sources), 20 lines added to each
+    let rust: String = corpus.iter().take(400).map(|l| format!("{l}\n")).collect();
+    for i in 0..10 {
+        std::fs::write(repo.join(format!("pkg_{i}.py")), &python).unwrap();
+        std::fs::write(repo.join(format!("mod_{i}.rs")), &rust).unwrap();
+    }
+    commit("base");
+    let base = git(&["rev-parse", "HEAD"]).trim().to_string();
+    let added_py: String = (0..5)
+        .map(|n| format!("\n\ndef helper_{n}(items):\n    return [x for x in items if x]\n"))
+        .collect();
+    for i in 0..10 {
+        let py = repo.join(format!("pkg_{i}.py"));
+        let text = std::fs::read_to_string(&py).unwrap();
+        std::fs::write(&py, format!("{text}{added_py}")).unwrap();
+        let added_rs: String = (0..20)
+            .map(|n| format!("pub fn helper_{i}_{n}(x: u32) -> u32 {{ x.wrapping_mul({n}) }}\n"))
+            .collect();
+        std::fs::write(
+            repo.join(format!("mod_{i}.rs")),
+            format!("{rust}{added_rs}"),
+        )
+        .unwrap();
+    }
+    commit("change");
+    let patch = git(&["diff", &base, "HEAD"]);
+    let policy = Policy::default();
+    let notes = NoteRules::default();
+    let mut shape = (0, 0);
+    let mut run = || {
+        let start = Instant::now();
+        let diff = review::diff::parse(&patch).expect("git's diff parses");
+        let contents = GitRevisions::open(repo, Some(&base), "HEAD").expect("the repo opens");
+        let layers = review::deterministic(&Subject {
+            diff: &diff,
+            contents: &contents,
+            policy: PolicyInput {
+                policy: &policy,
+                notes: &notes,
+                named: &[],
+            },
+            removes_tests: false,
+        });
+        let took = start.elapsed();
+        shape = (diff.files.len(), diff.lines_changed());
+        (took, layers)
+    };
+    let (cold, _) = run();
+    let mut runs: Vec<(Duration, Vec<review::LayerReport>)> =
+        (0..RUNS * 2).map(|_| run()).collect();
+    runs.sort_by_key(|(t, _)| *t);
+    let (median, layers) = &runs[runs.len() / 2];
+    let (files, lines) = shape;
+    println!(
+        "deterministic layers: {files} files, {lines} lines changed in {:.1} ms  (goal < 50 ms; median of {}; the first run {:.1} ms)",
+        median.as_secs_f64() * 1e3,
+        runs.len(),
+        cold.as_secs_f64() * 1e3,
+    );
+    for l in layers {
+        println!(
+            "    {:<9} {:>7.2} ms  {}",
+            l.layer.name(),
+            l.micros as f64 / 1e3,
+            l.summary
+        );
+    }
 }
 
 /// Real code: every `.rs` file under src/ and the secrets tests' Python and JavaScript.
@@ -120,22 +234,29 @@ fn added_diff(corpus: &[String]) -> Diff {
         .chunks(FILE_LINES)
         .enumerate()
     {
-        files.push(FileDiff {
-            path: format!("src/module_{n}.rs"),
-            status: Status::Added,
-            binary: false,
-            added: chunk
-                .iter()
-                .enumerate()
-                .map(|(i, text)| Line {
-                    number: i as u32 + 1,
-                    text: text.clone(),
-                })
-                .collect(),
-            removed: Vec::new(),
-        });
+        files.push(added_file(
+            format!("src/module_{n}.rs"),
+            chunk.iter().cloned(),
+        ));
     }
     Diff { files }
+}
+
+/// A new file of `lines`.
+fn added_file(path: String, lines: impl Iterator<Item = String>) -> FileDiff {
+    FileDiff {
+        path,
+        status: Status::Added,
+        binary: false,
+        added: lines
+            .enumerate()
+            .map(|(i, text)| Line {
+                number: i as u32 + 1,
+                text,
+            })
+            .collect(),
+        removed: Vec::new(),
+    }
 }
 
 /// Every text file under `dir` as an added file: the findings and the line each is on.
@@ -148,20 +269,10 @@ fn scan_corpus(dir: &Path) {
             continue;
         };
         let name = Path::new("src").join(path.strip_prefix(dir).unwrap_or(&path));
-        let file = FileDiff {
-            path: name.to_string_lossy().into_owned(),
-            status: Status::Added,
-            binary: false,
-            added: text
-                .lines()
-                .enumerate()
-                .map(|(i, t)| Line {
-                    number: i as u32 + 1,
-                    text: t.to_string(),
-                })
-                .collect(),
-            removed: Vec::new(),
-        };
+        let file = added_file(
+            name.to_string_lossy().into_owned(),
+            text.lines().map(str::to_string),
+        );
         lines += file.added.len();
         for f in secrets::check(&Diff {
             files: vec![file.clone()],

@@ -56,6 +56,20 @@ impl Ctx {
 
     /// For commands that only read: [`Config::load_lenient`], each config problem printed
     /// as a warning on stderr, and the command goes on with that file's defaults.
+    /// The clients of `agents` that agents.yaml gives a model ([`Models::build`]).
+    pub fn models(
+        &self,
+        agents: &[crate::config::AgentName],
+    ) -> Result<crate::llm::models::Models> {
+        crate::llm::models::Models::build(
+            &self.home,
+            &self.config,
+            self.clock,
+            agents,
+            &self.model_options,
+        )
+    }
+
     pub fn open_read_only(home: Home) -> Result<Self> {
         let (config, problems) = Config::load_lenient(&home)?;
         for problem in &problems {

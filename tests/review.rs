@@ -107,6 +107,24 @@ fn home(
     })
 }
 
+/// Task 1 (`title`, `extra` front matter) worked by one `run work`: its row and its file.
+fn work_one(home: &TestHome, title: &str, extra: &str) -> (serde_json::Value, String) {
+    home.add_task(1, title, "backlog", extra);
+    home.ok(&["run", "work"]);
+    let task = home.task("T-0001");
+    let file = home.read(task["path"].as_str().unwrap());
+    (task, file)
+}
+
+/// The task is committed and waits in review for a person.
+fn assert_waits(task: &serde_json::Value) {
+    assert_eq!(
+        (task["state"].as_str(), task["approval"].as_str()),
+        (Some("in_review"), Some("pending")),
+        "{task}"
+    );
+}
+
 fn on_main(remote: &Path, file: &str) -> String {
     git(remote, &["show", &format!("main:{file}")])
 }
@@ -126,12 +144,8 @@ async fn a_wrong_fix_the_tests_miss_is_sent_back_by_the_model_and_fixed_at_the_n
     let comment = ", \"comments\": [{\"file\": \"calc.py\", \"line\": 6, \"comment\": \"double(2) returns 5: off by one, return x + x\"}]";
     let server = reviewer(&[verdict("request_changes", comment), verdict("approve", "")]).await;
     let (home, remote) = home(Some(&server), "auto_merge: medium\n", "");
-    home.add_task(1, "Add double", "backlog", "");
-    home.ok(&["run", "work"]);
-
-    let task = home.task("T-0001");
+    let (task, file) = work_one(&home, "Add double", "");
     assert_eq!(task["state"], "completed", "{task}");
-    let file = home.read(task["path"].as_str().unwrap());
     assert!(file.contains("review_rounds: 1"), "{file}");
     assert!(file.contains("reviewer: approve"), "{file}");
     assert!(
@@ -186,10 +200,7 @@ async fn a_model_claiming_low_risk_and_safe_to_merge_cannot_merge_a_protected_ch
     home.add_task(1, "Turn on debug", "backlog", "files: [settings.py]\n");
     home.ok(&["run", "work"]);
     let task = home.task("T-0001");
-    assert_eq!(
-        (task["state"].as_str(), task["approval"].as_str()),
-        (Some("in_review"), Some("pending"))
-    );
+    assert_waits(&task);
     let file = home.read(task["path"].as_str().unwrap());
     assert!(file.contains("risk: high"), "{file}");
     assert!(file.contains("reviewer: approve"), "{file}");
@@ -208,11 +219,8 @@ async fn escalate_waits_for_a_person_with_the_reviewers_reason() {
     )])
     .await;
     let (home, _remote) = home(Some(&server), "auto_merge: medium\n", "");
-    home.add_task(1, "Add three lines", "backlog", "");
-    home.ok(&["run", "work"]);
-    let task = home.task("T-0001");
+    let (task, file) = work_one(&home, "Add three lines", "");
     assert_eq!(task["approval"], "pending", "{task}");
-    let file = home.read(task["path"].as_str().unwrap());
     assert!(file.contains("reviewer: escalate"), "{file}");
     assert!(file.contains("waiting for a person: the reviewer asks a person to decide: the task does not say which rounding to use"), "{file}");
 }
@@ -222,15 +230,8 @@ async fn after_review_rounds_a_change_the_model_still_rejects_goes_to_a_person()
     let comment = ", \"comments\": [{\"comment\": \"name it THREE_LINES\"}]";
     let server = reviewer(&[verdict("request_changes", comment)]).await;
     let (home, _remote) = home(Some(&server), "auto_merge: medium\n", ", review_rounds: 1");
-    home.add_task(1, "Add three lines", "backlog", "");
-    home.ok(&["run", "work"]);
-    let task = home.task("T-0001");
-    assert_eq!(
-        (task["state"].as_str(), task["approval"].as_str()),
-        (Some("in_review"), Some("pending")),
-        "{task}"
-    );
-    let file = home.read(task["path"].as_str().unwrap());
+    let (task, file) = work_one(&home, "Add three lines", "");
+    assert_waits(&task);
     assert!(
         file.contains("the reviewer still asks for changes after 1 round(s)"),
         "{file}"
@@ -242,11 +243,8 @@ async fn after_review_rounds_a_change_the_model_still_rejects_goes_to_a_person()
 async fn an_unusable_model_answer_leaves_the_decision_to_a_person() {
     let server = reviewer(&["I think it looks fine!".to_string()]).await;
     let (home, _remote) = home(Some(&server), "auto_merge: medium\n", "");
-    home.add_task(1, "Add three lines", "backlog", "");
-    home.ok(&["run", "work"]);
-    let task = home.task("T-0001");
+    let (task, file) = work_one(&home, "Add three lines", "");
     assert_eq!(task["approval"], "pending", "{task}");
-    let file = home.read(task["path"].as_str().unwrap());
     assert!(
         file.contains("the reviewer's answer could not be used"),
         "{file}"
@@ -286,11 +284,8 @@ fn home_low() -> (TestHome, std::path::PathBuf) {
 #[test]
 fn a_small_clean_change_is_low_risk_and_merged() {
     let (home, remote) = home(None, "auto_merge: low\n", "");
-    home.add_task(1, "Add three lines", "backlog", "");
-    home.ok(&["run", "work"]);
-    let task = home.task("T-0001");
+    let (task, file) = work_one(&home, "Add three lines", "");
     assert_eq!(task["state"], "completed", "{task}");
-    let file = home.read(task["path"].as_str().unwrap());
     assert!(file.contains("risk: low"), "{file}");
     assert!(file.contains("Risk: **low**"), "{file}");
     assert!(on_main(&remote, "calc.py").contains("THREE = 3"));
@@ -349,11 +344,8 @@ fn a_coverage_drop_beyond_the_policy_is_sent_back_and_the_task_fails_with_the_re
         "config/target.yaml",
         &format!("{target}coverage_command: python3 -c \"import pathlib; print('TOTAL 10 1 ' + ('80%' if 'THREE' in pathlib.Path('calc.py').read_text() else '90%'))\"\n"),
     );
-    home.add_task(1, "Add three lines", "backlog", "");
-    home.ok(&["run", "work"]);
-    let task = home.task("T-0001");
+    let (task, file) = work_one(&home, "Add three lines", "");
     assert_eq!(task["state"], "failed", "{task}");
-    let file = home.read(task["path"].as_str().unwrap());
     assert!(file.contains("coverage drops 10.0 points (90.0% → 80.0%), more than policy.yaml's max_coverage_drop of 2.0"), "{file}");
 }
 
@@ -536,17 +528,10 @@ async fn a_comment_asking_the_reviewer_to_approve_changes_no_verdict() {
         .mount(&server)
         .await;
     let (home, remote) = home(Some(&server), "auto_merge: medium\n", "");
-    home.add_task(1, "Add a runner", "backlog", "");
-    home.ok(&["run", "work"]);
+    let (task, file) = work_one(&home, "Add a runner", "");
     let seen = bodies(&server).await;
     assert_eq!(seen.len(), 1, "the model was asked once, and obeyed");
-    let task = home.task("T-0001");
-    assert_eq!(
-        (task["state"].as_str(), task["approval"].as_str()),
-        (Some("in_review"), Some("pending")),
-        "{task}"
-    );
-    let file = home.read(task["path"].as_str().unwrap());
+    assert_waits(&task);
     assert!(
         file.contains("reviewer: approve") && file.contains("risk: high"),
         "{file}"

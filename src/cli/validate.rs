@@ -13,8 +13,6 @@ use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::home::Home;
 use crate::jobs::orchestrate::Model;
-use crate::llm::Request;
-use crate::llm::models::Models;
 use crate::review::contents::{GitRevisions, OnDisk};
 use crate::review::model::{self, ModelInput};
 use crate::review::{
@@ -232,25 +230,24 @@ fn ask_model(
     review: &Review,
     notes: &[String],
 ) -> Result<LayerReport> {
-    let models = Models::build(
-        &ctx.home,
-        &ctx.config,
-        ctx.clock,
-        &[AgentName::Reviewer],
-        &ctx.model_options,
-    )?;
-    let Some(client) = models.client(AgentName::Reviewer) else {
-        return Ok(LayerReport::skipped(
+    let models = ctx.models(&[AgentName::Reviewer])?;
+    models.with_model(AgentName::Reviewer, |model| match model {
+        Some(model) => model_layer(ctx, model, change, diff, review, notes),
+        None => Ok(LayerReport::skipped(
             Layer::Model,
             "no reviewer model is configured (agents.yaml: agents.reviewer.provider)",
-        ));
-    };
-    let call = |request: &Request| client.call(request);
-    let model = Model {
-        call: &call,
-        prompts: &models.prompts,
-        max_tokens: models.max_tokens(AgentName::Reviewer),
-    };
+        )),
+    })
+}
+
+fn model_layer(
+    ctx: &Ctx,
+    model: &Model,
+    change: &Change,
+    diff: &Diff,
+    review: &Review,
+    notes: &[String],
+) -> Result<LayerReport> {
     let placeholder;
     let task = match &change.task {
         Some(t) => t,
@@ -260,7 +257,7 @@ fn ask_model(
         }
     };
     let verdict = model::review(
-        &model,
+        model,
         &ModelInput {
             task,
             description: &change.description,

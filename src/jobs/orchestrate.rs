@@ -15,20 +15,13 @@ use crate::config::AgentName;
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::llm::answers::OrchestratorAnswer;
-use crate::llm::prompts::Prompts;
 use crate::llm::structured::{self, Structured};
-use crate::llm::{Answer, LlmError, Message, Request, Role};
+use crate::llm::{Message, Request, Role};
 use crate::store::TaskRow;
 use crate::tasks::TaskState;
 use crate::vision::{Change, ContextSection, Understood};
 
-/// How a job reaches its model: the call (budget, retries and recording included) and
-/// the prompts.
-pub struct Model<'a> {
-    pub call: &'a (dyn Fn(&Request) -> std::result::Result<Answer, LlmError> + Sync),
-    pub prompts: &'a Prompts,
-    pub max_tokens: u32,
-}
+pub use crate::llm::models::Model;
 
 /// Longest excerpt of PROGRESS.md or a report handed to the model.
 const EXCERPT: usize = 6000;

@@ -12,8 +12,6 @@ use super::{JobName, morning, plan, work, wrapup};
 use crate::config::AgentName;
 use crate::context::Ctx;
 use crate::error::{Error, IoContext, Result};
-use crate::llm::Request;
-use crate::llm::models::Models;
 use crate::lockfile::FileLock;
 use crate::store::{Event, RunOutcome};
 
@@ -146,23 +144,8 @@ fn with_model(
     agent: AgentName,
     job: impl FnOnce(&mut Ctx, Option<&Model>) -> Result<JobOutcome>,
 ) -> Result<JobOutcome> {
-    let models = Models::build(
-        &ctx.home,
-        &ctx.config,
-        ctx.clock,
-        &[agent],
-        &ctx.model_options,
-    )?;
-    let Some(client) = models.client(agent) else {
-        return job(ctx, None);
-    };
-    let call = |request: &Request| client.call(request);
-    let model = Model {
-        call: &call,
-        prompts: &models.prompts,
-        max_tokens: models.max_tokens(agent),
-    };
-    job(ctx, Some(&model))
+    let models = ctx.models(&[agent])?;
+    models.with_model(agent, |model| job(ctx, model))
 }
 
 /// The work loop with the coder's configured engine (the native one uses the coder's model).

@@ -22,7 +22,7 @@ use super::client::LlmClient;
 use super::http::Timeouts;
 use super::prompts::Prompts;
 use super::reliable::Reliable;
-use super::{LlmError, Provider};
+use super::{Answer, LlmError, Provider, Request};
 use crate::config::agents::{ProviderKind, TimeoutSettings};
 use crate::config::{AgentName, Config};
 use crate::context::Clock;
@@ -38,6 +38,14 @@ pub struct ModelOptions {
     /// Record every exchange to this cassette (JSON lines).
     pub record: Option<PathBuf>,
     pub timeouts: Timeouts,
+}
+
+/// How a job reaches its model: the call (budget, retries and recording included) and
+/// the prompts.
+pub struct Model<'a> {
+    pub call: &'a (dyn Fn(&Request) -> std::result::Result<Answer, LlmError> + Sync),
+    pub prompts: &'a Prompts,
+    pub max_tokens: u32,
 }
 
 pub struct Models {
@@ -112,6 +120,21 @@ impl Models {
 
     pub fn client(&self, agent: AgentName) -> Option<&LlmClient> {
         self.clients.get(&agent)
+    }
+
+    /// Run `f` with `agent`'s model, or with `None` when agents.yaml gives it none.
+    pub fn with_model<R>(&self, agent: AgentName, f: impl FnOnce(Option<&Model>) -> R) -> R {
+        let client = self.client(agent);
+        let call = |request: &Request| match client {
+            Some(client) => client.call(request),
+            None => Err(LlmError::Config(format!("the {agent} has no model"))),
+        };
+        let model = client.map(|_| Model {
+            call: &call,
+            prompts: &self.prompts,
+            max_tokens: self.max_tokens(agent),
+        });
+        f(model.as_ref())
     }
 
     pub fn max_tokens(&self, agent: AgentName) -> u32 {

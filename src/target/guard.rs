@@ -188,21 +188,10 @@ pub fn unchanged_since(worktree: &Worktree, changes: &ChangeSet) -> Result<(), V
 /// The patch from the base to the judged tree, every file as text whatever
 /// `.gitattributes` says (no external diff, no textconv): what the secret scan reads.
 pub fn patch(worktree: &Worktree, changes: &ChangeSet) -> Result<String, Violation> {
-    let git = Git::new(&worktree.path);
-    git.run(
-        &[
-            "diff-tree",
-            "-p",
-            "-r",
-            "--text",
-            "--no-ext-diff",
-            "--no-textconv",
-            "--no-color",
-            "--no-renames",
-            &worktree.base_commit,
-            &changes.tree,
-        ],
-        "",
+    patch_between(
+        &Git::new(&worktree.path),
+        &worktree.base_commit,
+        &changes.tree,
     )
     .map_err(unverifiable)
 }
@@ -229,7 +218,14 @@ pub fn branch_change(
         )?
         .trim()
         .to_string();
-    let patch = git.run(
+    let patch = patch_between(&git, &fork, branch)?;
+    Ok((fork, patch))
+}
+
+/// The patch from `from` to `to` (commits or trees), every file as text whatever
+/// `.gitattributes` says: no external diff, no textconv, no renames.
+fn patch_between(git: &Git, from: &str, to: &str) -> Result<String, TargetError> {
+    git.run(
         &[
             "diff-tree",
             "-p",
@@ -239,12 +235,11 @@ pub fn branch_change(
             "--no-textconv",
             "--no-color",
             "--no-renames",
-            &fork,
-            branch,
+            from,
+            to,
         ],
         "",
-    )?;
-    Ok((fork, patch))
+    )
 }
 
 /// The worktree's canonical path and the tree of its files now, once its `.git` is the

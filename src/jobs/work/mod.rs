@@ -43,11 +43,8 @@ use crate::config::AgentName;
 use crate::context::{Ctx, Verdict};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::jobs::orchestrate::Model;
 use crate::llm::LlmError;
-use crate::llm::Request;
 use crate::llm::budget::Budget;
-use crate::llm::models::Models;
 use crate::process;
 use crate::target;
 use crate::tasks::deps;
@@ -216,33 +213,31 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, engine: &dyn Engine) -> Result<JobOutc
         tracing::info!("removed {} orphan work tree(s)", removed.len());
     }
     let limits = Limits::new(ctx, day)?;
-    let models = Models::build(
-        &ctx.home,
-        &ctx.config,
-        ctx.clock,
-        &[AgentName::Reviewer],
-        &ctx.model_options,
-    )?;
-    let client = models.client(AgentName::Reviewer);
-    let call = |request: &Request| match client {
-        Some(client) => client.call(request),
-        None => Err(LlmError::Config("the reviewer has no model".into())),
-    };
-    let model = client.map(|_| Model {
-        call: &call,
-        prompts: &models.prompts,
-        max_tokens: models.max_tokens(AgentName::Reviewer),
-    });
+    let models = ctx.models(&[AgentName::Reviewer])?;
     let (notes, note_rules) = review::notes_and_rules(ctx);
-    let reviewer = review::Reviewer {
-        model: model.as_ref(),
-        notes,
-        note_rules,
-        rounds: review::Reviewer::rounds(ctx),
-    };
+    models.with_model(AgentName::Reviewer, |model| {
+        let reviewer = review::Reviewer {
+            model,
+            notes,
+            note_rules,
+            rounds: review::Reviewer::rounds(ctx),
+        };
+        work_loop(ctx, day, engine, &limits, &reviewer)
+    })
+}
+
+/// Take ready tasks one by one until something stops the loop.
+fn work_loop(
+    ctx: &mut Ctx,
+    day: NaiveDate,
+    engine: &dyn Engine,
+    limits: &Limits,
+    reviewer: &review::Reviewer,
+) -> Result<JobOutcome> {
+    let clone = ctx.home.target_clone();
     let mut tally = Tally::default();
     // what a crash left between the commit, the verdict, the merge and the move
-    let recovered = recover::recover(ctx, &reviewer, &mut tally)?;
+    let recovered = recover::recover(ctx, reviewer, &mut tally)?;
     let mut progress = progress::Progress::new(&ctx.home);
     let stop = loop {
         if let Some(stop) = limits.stop(ctx)? {
@@ -258,7 +253,7 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, engine: &dyn Engine) -> Result<JobOutc
         let Some(mut task) = next_ready(ctx)? else {
             break Stop::NothingReady;
         };
-        match attempt::work_task(ctx, &limits, &reviewer, engine, &mut task, &mut progress)? {
+        match attempt::work_task(ctx, limits, reviewer, engine, &mut task, &mut progress)? {
             Ended::Completed => tally.completed += 1,
             Ended::WaitingForPerson => tally.waiting += 1,
             Ended::Failed => tally.failed += 1,
