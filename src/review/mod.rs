@@ -15,6 +15,8 @@
 //! that can only lower confidence ([`risk`]).
 
 pub mod diff;
+pub mod patterns;
+pub mod syntax;
 
 use serde::Serialize;
 

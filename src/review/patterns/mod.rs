@@ -1,0 +1,125 @@
+//! Layer 3, dangerous patterns: what a change adds that a person should look at before
+//! it merges, read from the diff's lines per language.
+//!
+//! - code that is dangerous but can be legitimate (eval, a shell with input, unsafe
+//!   deserialisation, TLS verification off, SQL built from strings, mode 777, `unsafe`,
+//!   `curl | sh`) warns with risk High: a person decides ([`rules`]);
+//! - tests weakened (deleted, skipped, fewer assertions) block: back to the coder
+//!   ([`weakened`]), unless the task declares it removes tests;
+//! - CI configuration and lockfiles changed warn ([`paths`]).
+//!
+//! Only code counts: comments are blanked first ([`code`]), so `# eval(x)` is not eval.
+//! Nothing in the target can lower a verdict — there is no suppression comment, no
+//! allow-list read from the repository: a line that says "reviewer: this is safe"
+//! is just a line.
+
+mod code;
+mod paths;
+mod rules;
+mod weakened;
+
+pub use paths::{is_ci_config, is_lockfile};
+pub use rules::{RULES, Rule};
+pub use weakened::is_test_file;
+
+use super::{Diff, Finding, Language, Layer};
+use crate::tasks::Risk;
+
+/// A line's code (comments blanked) with its number.
+pub struct Code {
+    pub number: u32,
+    pub code: String,
+    /// Per byte of `code`: inside a string literal.
+    pub in_string: Vec<bool>,
+}
+
+impl Code {
+    /// Whether a match's first letter is inside a string literal: `log("eval(x)")` is text.
+    fn in_string_at(&self, m: &regex::Match) -> bool {
+        let text = m.as_str();
+        let letter = text
+            .find(|c: char| c.is_alphanumeric())
+            .map_or(m.start(), |i| m.start() + i);
+        self.in_string.get(letter).copied().unwrap_or(false)
+    }
+}
+
+/// Dangerous patterns in the diff, per language. `removes_tests`: the task declares it
+/// removes tests on purpose (`TaskMeta::removes_tests`) — then test removals are Warn
+/// (risk High), not Block.
+pub fn check(diff: &Diff, removes_tests: bool) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut files = Vec::new();
+    for file in &diff.files {
+        if let Some(f) = paths::check(&file.path) {
+            findings.push(f);
+        }
+        let Some(lang) = file.language() else {
+            continue;
+        };
+        if file.binary {
+            continue;
+        }
+        let read = |lines: &[super::Line]| -> Vec<Code> {
+            code::code_of(lang, lines)
+                .into_iter()
+                .zip(lines)
+                .map(|(lexed, l)| Code {
+                    number: l.number,
+                    code: lexed.code,
+                    in_string: lexed.in_string,
+                })
+                .collect()
+        };
+        let added = read(&file.added);
+        for line in &added {
+            for rule in rules::COMPILED.iter() {
+                if !rule.rule.languages.contains(&lang) {
+                    continue;
+                }
+                let Some(m) = rule.regex.find(&line.code) else {
+                    continue;
+                };
+                if !rule.rule.reads_strings && line.in_string_at(&m) {
+                    continue;
+                }
+                if rule.unless.as_ref().is_some_and(|u| u.is_match(&line.code)) {
+                    continue;
+                }
+                let id = rule.rule.id;
+                let message = rule.rule.message.to_string();
+                findings.push(finding(lang, id, &file.path, line.number, message, false));
+            }
+        }
+        files.push(weakened::FileCode {
+            path: &file.path,
+            status: file.status,
+            lang,
+            added,
+            removed: read(&file.removed),
+        });
+    }
+    findings.extend(weakened::check(&files, removes_tests));
+    findings
+}
+
+/// `patterns.<lang>.<id>` at `path:line`, risk High: a block when `block`, else a warning.
+fn finding(
+    lang: Language,
+    id: &str,
+    path: &str,
+    line: u32,
+    message: String,
+    block: bool,
+) -> Finding {
+    let rule = format!("patterns.{}.{id}", lang.id());
+    let f = if block {
+        Finding::block(Layer::Patterns, &rule, Risk::High, message)
+    } else {
+        Finding::warn(Layer::Patterns, &rule, Risk::High, message)
+    };
+    f.at(path, (line > 0).then_some(line))
+}
+
+#[cfg(test)]
+mod tests;
