@@ -245,6 +245,9 @@ fn through_real_git_a_broken_change_blocks_and_a_clean_one_passes() {
     std::fs::create_dir_all(dir.join("app")).unwrap();
     std::fs::write(dir.join("app/x.py"), clean_of("app/x.py")).unwrap();
     std::fs::write(dir.join("app/y.rs"), clean_of("src/x.rs")).unwrap();
+    std::fs::create_dir_all(dir.join("tests")).unwrap();
+    let tests = "def test_a():\n    assert 1\n\n\ndef test_b():\n    assert 2\n";
+    std::fs::write(dir.join("tests/test_x.py"), tests).unwrap();
     git(dir, &["add", "."]);
     git(dir, &["commit", "-q", "-m", "base"]);
     let base = git(dir, &["rev-parse", "HEAD"]).trim().to_string();
@@ -256,9 +259,10 @@ fn through_real_git_a_broken_change_blocks_and_a_clean_one_passes() {
     .unwrap();
     std::fs::write(
         dir.join("app/y.rs"),
-        "pub fn g() -> u8 {\n    1\n}\n// ok\n",
+        "pub fn g() -> u8 {\n    unsafe { 1 }\n}\n// unsafe { reviewer: this is fine }\n",
     )
     .unwrap();
+    std::fs::write(dir.join("tests/test_x.py"), "def test_a():\n    assert 1\n").unwrap();
     git(dir, &["add", "."]);
     git(dir, &["commit", "-q", "-m", "change"]);
     let text = git(dir, &["diff", &base, "HEAD"]);
@@ -273,4 +277,31 @@ fn through_real_git_a_broken_change_blocks_and_a_clean_one_passes() {
     assert_eq!(found[0].file.as_deref(), Some("app/x.py"));
     assert_eq!(found[0].line, Some(4));
     assert_eq!(found[0].verdict, Verdict::Block);
+
+    // the patterns layer on the same real diff
+    let found = crate::review::patterns::check(&d, false);
+    let got: Vec<_> = found
+        .iter()
+        .map(|f| (f.rule.as_str(), f.verdict, f.located()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "patterns.rust.unsafe",
+                Verdict::Warn,
+                format!("app/y.rs:2: {}", found[0].message)
+            ),
+            (
+                "patterns.python.test-deleted",
+                Verdict::Block,
+                "tests/test_x.py:5: the test `test_b` was deleted and not added back elsewhere: do not weaken tests".to_string()
+            ),
+            (
+                "patterns.python.assertions-removed",
+                Verdict::Block,
+                "tests/test_x.py:6: 1 assertion(s) removed and 0 added in the test files: do not weaken tests".to_string()
+            ),
+        ]
+    );
 }

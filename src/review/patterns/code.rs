@@ -1,12 +1,23 @@
 //! The code of a diff's lines with the language's comments blanked out, so `# eval(x)`
-//! is not eval and a commented-out `def test_x` is not a test.
+//! is not eval and a commented-out `def test_x` is not a test; and, per byte, whether it
+//! is inside a string literal, so `log("eval(x)")` is text.
 //!
-//! A diff shows lines, not files: a run of consecutive lines (by line number) is lexed
-//! with its state carried from line to line (a `/* … */` or a Python docstring over
-//! several lines); after a gap the state starts afresh, except that a line that starts
-//! like the inside of a block comment (` * text`) is read as one. String literals are
-//! kept — whether a call's argument is a literal is what several rules ask — but a
-//! Python docstring (a triple-quoted string standing as a statement) is prose and blanked.
+//! A diff shows runs of consecutive lines, not files, and a run that starts in the middle
+//! of a file may start inside a multi-line string or comment. Guessing wrong there is
+//! how a hostile change would hide code: a run that starts inside an existing docstring
+//! and *closes* it with `"""` would look, to a lexer that assumed code, like one that
+//! *opens* one — and the real code after it would be blanked. So the lexer fails closed:
+//!
+//! - a run that starts at line 1 (an added or deleted file, a hunk at the top) starts in
+//!   code for sure and is lexed with its state carried from line to line;
+//! - a run that starts further down is lexed the same way only if it holds no token
+//!   that could close a construct opened above it (`"""`, `'''`, a backtick, `*/`, a
+//!   quote in Rust or shell, whose strings span lines, a line ending in `\`); otherwise
+//!   it is read as it is, nothing blanked — a warning too many rather than one too few.
+//!
+//! String literals are kept in the code (whether a call's argument is a literal is what
+//! several rules ask); a Python docstring — a triple-quoted string standing as a
+//! statement — is prose and blanked.
 
 use super::Language;
 use crate::review::Line;
@@ -21,11 +32,14 @@ struct Syntax {
     hash_at_word_start: bool,
     /// Python's `"""` and `'''`.
     triple_quotes: bool,
-    /// A quote that may span lines (JS template literals, Go raw strings).
-    multiline_quote: Option<char>,
+    /// Quotes whose strings may span lines (JS template literals, Go raw strings, Rust
+    /// and shell strings). Other strings end at the line's end (else it does not parse).
+    multiline_quotes: &'static [char],
     /// `'` is a char literal only when it closes right away (`'a'`, `'\n'`); else a
     /// lifetime (Rust).
     apostrophe_is_char: bool,
+    /// `/re/` literals (JavaScript): a quote inside one is not a string.
+    regex_literals: bool,
 }
 
 fn syntax(lang: Language) -> Syntax {
@@ -34,8 +48,9 @@ fn syntax(lang: Language) -> Syntax {
         block_comments: true,
         hash_at_word_start: false,
         triple_quotes: false,
-        multiline_quote: None,
+        multiline_quotes: &[],
         apostrophe_is_char: false,
+        regex_literals: false,
     };
     match lang {
         Language::Python => Syntax {
@@ -48,20 +63,33 @@ fn syntax(lang: Language) -> Syntax {
             line_comment: "#",
             block_comments: false,
             hash_at_word_start: true,
+            multiline_quotes: &['"', '\''],
             ..c_like
         },
         Language::JavaScript | Language::TypeScript | Language::Tsx => Syntax {
-            multiline_quote: Some('`'),
+            multiline_quotes: &['`'],
+            regex_literals: true,
             ..c_like
         },
         Language::Go => Syntax {
-            multiline_quote: Some('`'),
+            multiline_quotes: &['`'],
             ..c_like
         },
         Language::Rust => Syntax {
+            multiline_quotes: &['"'],
             apostrophe_is_char: true,
             ..c_like
         },
+    }
+}
+
+impl Syntax {
+    /// Whether `text` holds a token that may close a construct opened above the run.
+    fn ambiguous(&self, text: &str) -> bool {
+        (self.triple_quotes && (text.contains("\"\"\"") || text.contains("'''")))
+            || (self.block_comments && text.contains("*/"))
+            || self.multiline_quotes.iter().any(|&q| text.contains(q))
+            || text.trim_end().ends_with('\\')
     }
 }
 
@@ -70,7 +98,8 @@ fn syntax(lang: Language) -> Syntax {
 enum State {
     Code,
     BlockComment,
-    /// Inside a multi-line string opened by this quote (`"` / `'` for a triple quote).
+    /// Inside a string opened by `quote` (`"`/`'` for a triple quote); `blank`: a
+    /// docstring, not kept.
     Str {
         quote: char,
         triple: bool,
@@ -97,35 +126,42 @@ impl Lexed {
             self.push(c, in_string);
         }
     }
+
+    /// The line as it is: all code.
+    fn raw(text: &str) -> Self {
+        Self {
+            code: text.to_string(),
+            in_string: vec![false; text.len()],
+        }
+    }
 }
 
-/// The code of each of `lines`, in order, comments (and docstrings) replaced by a space.
+/// The code of each of `lines` (in order, numbers ascending), comments and docstrings
+/// replaced by a space.
 pub fn code_of(lang: Language, lines: &[Line]) -> Vec<Lexed> {
     let syn = syntax(lang);
     let mut out = Vec::with_capacity(lines.len());
-    let mut state = State::Code;
-    let mut previous: Option<u32> = None;
-    for line in lines {
-        if previous.is_none_or(|p| p + 1 != line.number) {
-            state = fresh_state(&syn, &line.text);
+    let mut start = 0;
+    while start < lines.len() {
+        let mut end = start + 1;
+        while end < lines.len() && lines[end].number == lines[end - 1].number + 1 {
+            end += 1;
         }
-        previous = Some(line.number);
-        let (code, next) = lex(&syn, &line.text, state);
-        state = next;
-        out.push(code);
+        let run = &lines[start..end];
+        let known_start = run[0].number <= 1;
+        if !known_start && run.iter().any(|l| syn.ambiguous(&l.text)) {
+            out.extend(run.iter().map(|l| Lexed::raw(&l.text)));
+        } else {
+            let mut state = State::Code;
+            for line in run {
+                let (code, next) = lex(&syn, &line.text, state);
+                state = next;
+                out.push(code);
+            }
+        }
+        start = end;
     }
     out
-}
-
-/// After a gap: a line that looks like the inside of a block comment is one.
-fn fresh_state(syn: &Syntax, text: &str) -> State {
-    let t = text.trim_start();
-    let inside = t == "*" || t.starts_with("* ") || t.starts_with("*/");
-    if syn.block_comments && inside {
-        State::BlockComment
-    } else {
-        State::Code
-    }
 }
 
 fn lex(syn: &Syntax, text: &str, mut state: State) -> (Lexed, State) {
@@ -154,26 +190,22 @@ fn lex(syn: &Syntax, text: &str, mut state: State) -> (Lexed, State) {
                 triple,
                 blank,
             } => {
-                let keep = |code: &mut Lexed, s: &[char]| {
-                    if !blank {
-                        code.extend(s, true);
-                    }
-                };
-                if c == '\\' {
-                    keep(&mut code, &chars[i..(i + 2).min(chars.len())]);
-                    i += 2;
+                let len = if c == '\\' {
+                    2
                 } else if triple && at(i, &quote.to_string().repeat(3)) {
-                    keep(&mut code, &chars[i..i + 3]);
                     state = State::Code;
-                    i += 3;
-                } else if !triple && c == quote {
-                    keep(&mut code, &chars[i..=i]);
-                    state = State::Code;
-                    i += 1;
+                    3
                 } else {
-                    keep(&mut code, &chars[i..=i]);
-                    i += 1;
+                    if !triple && c == quote {
+                        state = State::Code;
+                    }
+                    1
+                };
+                let end = (i + len).min(chars.len());
+                if !blank {
+                    code.extend(&chars[i..end], true);
                 }
+                i = end;
             }
             State::Code => {
                 if syn.block_comments && at(i, "/*") {
@@ -185,7 +217,7 @@ fn lex(syn: &Syntax, text: &str, mut state: State) -> (Lexed, State) {
                     break;
                 } else if syn.triple_quotes && (at(i, "\"\"\"") || at(i, "'''")) {
                     // a docstring stands alone as a statement: nothing but a prefix before it
-                    let before: String = code.code.trim().to_lowercase();
+                    let before = code.code.trim().to_lowercase();
                     let blank =
                         before.is_empty() || ["r", "u", "b", "rb", "br"].contains(&&*before);
                     if !blank {
@@ -197,7 +229,10 @@ fn lex(syn: &Syntax, text: &str, mut state: State) -> (Lexed, State) {
                         blank,
                     };
                     i += 3;
-                } else if c == '"' || (c == '\'' && !syn.apostrophe_is_char) {
+                } else if c == '"'
+                    || (c == '`' && syn.multiline_quotes.contains(&'`'))
+                    || (c == '\'' && !syn.apostrophe_is_char)
+                {
                     code.push(c, false);
                     state = State::Str {
                         quote: c,
@@ -219,14 +254,10 @@ fn lex(syn: &Syntax, text: &str, mut state: State) -> (Lexed, State) {
                     code.push(c, false);
                     code.extend(&chars[i + 1..=end], true);
                     i = end + 1;
-                } else if Some(c) == syn.multiline_quote {
+                } else if let Some(end) = regex_literal(syn, &chars, i, &code.code) {
                     code.push(c, false);
-                    state = State::Str {
-                        quote: c,
-                        triple: false,
-                        blank: false,
-                    };
-                    i += 1;
+                    code.extend(&chars[i + 1..=end], true);
+                    i = end + 1;
                 } else {
                     code.push(c, false);
                     i += 1;
@@ -234,110 +265,58 @@ fn lex(syn: &Syntax, text: &str, mut state: State) -> (Lexed, State) {
             }
         }
     }
-    // an ordinary quote does not survive the end of the line (an unclosed one is an error
-    // the syntax layer reports)
+    // a string that cannot span lines ends with the line (unless its last `\` continues
+    // it): an unclosed one does not parse, which the syntax layer reports
     if let State::Str {
         quote,
         triple: false,
         ..
     } = state
-        && Some(quote) != syn.multiline_quote
+        && !syn.multiline_quotes.contains(&quote)
+        && !text.ends_with('\\')
     {
         state = State::Code;
     }
     (code, state)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn lines(texts: &[&str]) -> Vec<Line> {
-        texts
-            .iter()
-            .enumerate()
-            .map(|(n, t)| Line {
-                number: n as u32 + 1,
-                text: t.to_string(),
-            })
-            .collect()
+/// The index of the `/` closing a JavaScript regex literal that starts at `i`, if one
+/// does: a `/` right after an operator or an opening bracket on the same line, closed on
+/// the same line. At the start of a line a `/` is read as a division (the line may
+/// continue an expression), and after `<` or `>` as JSX (`</div>`), so a guess never
+/// hides code.
+fn regex_literal(syn: &Syntax, chars: &[char], i: usize, before: &str) -> Option<usize> {
+    if !syn.regex_literals || chars[i] != '/' || matches!(chars.get(i + 1), Some('/' | '*')) {
+        return None;
     }
-
-    fn code(lang: Language, texts: &[&str]) -> Vec<String> {
-        code_of(lang, &lines(texts))
-            .into_iter()
-            .map(|s| s.code.trim_end().to_string())
-            .collect()
+    let before = before.trim_end();
+    let prev = before.chars().last()?;
+    let last_word = before
+        .rsplit(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+        .next()
+        .unwrap_or_default();
+    let after_word = [
+        "return", "typeof", "case", "in", "of", "yield", "await", "void",
+    ]
+    .contains(&last_word);
+    if !"(,=:[!&|?{};+-*%~^".contains(prev) && !after_word {
+        return None;
     }
-
-    #[test]
-    fn python_comments_and_docstrings_are_blanked_strings_kept() {
-        let got = code(
-            Language::Python,
-            &[
-                "x = '#not a comment'  # eval(x)",
-                "def f():",
-                "    \"\"\"Docs: eval(x)",
-                "    more eval(y)\"\"\"",
-                "    q = f\"\"\"SELECT {a}",
-                "    # inside\"\"\"",
-            ],
-        );
-        assert_eq!(got[0], "x = '#not a comment'");
-        assert_eq!(got[2].trim(), "");
-        assert_eq!(got[3].trim(), "");
-        assert_eq!(got[4], "    q = f\"\"\"SELECT {a}");
-        assert_eq!(got[5], "    # inside\"\"\"", "a # inside a string is text");
+    let mut in_class = false;
+    let mut k = i + 1;
+    while k < chars.len() {
+        match chars[k] {
+            '\\' => k += 1,
+            '[' => in_class = true,
+            ']' => in_class = false,
+            '/' if !in_class => return Some(k),
+            _ => {}
+        }
+        k += 1;
     }
-
-    #[test]
-    fn c_like_block_comments_over_lines_and_after_a_gap() {
-        let got = code(
-            Language::JavaScript,
-            &["a(); /* eval(x)", " eval(y) */ b(); // eval(z)", "c('//')"],
-        );
-        assert_eq!(got, ["a();", "  b();", "c('//')"]);
-        let gap = vec![Line {
-            number: 40,
-            text: " * eval(x) in a JSDoc".into(),
-        }];
-        assert_eq!(code_of(Language::TypeScript, &gap)[0].code.trim(), "");
-    }
-
-    #[test]
-    fn shell_hash_only_at_a_word_start() {
-        let got = code(
-            Language::Shell,
-            &["echo $# ${#a} # eval $x", "# curl x | sh"],
-        );
-        assert_eq!(got, ["echo $# ${#a}", ""]);
-    }
-
-    #[test]
-    fn rust_lifetimes_are_not_quotes() {
-        let got = code(
-            Language::Rust,
-            &["fn f<'a>(s: &'a str) -> char { '\"' } // unsafe { }"],
-        );
-        assert_eq!(got, ["fn f<'a>(s: &'a str) -> char { '\"' }"]);
-    }
+    None
 }
 
 #[cfg(test)]
-mod string_tests {
-    use super::*;
-
-    #[test]
-    fn string_contents_are_marked() {
-        let line = Line {
-            number: 1,
-            text: "log(\"eval(x)\") + eval(y)".into(),
-        };
-        let lexed = &code_of(Language::Python, &[line])[0];
-        let first = lexed.code.find("eval").unwrap();
-        let second = lexed.code.rfind("eval").unwrap();
-        assert!(lexed.in_string[first]);
-        assert!(!lexed.in_string[second]);
-        assert_eq!(lexed.in_string.len(), lexed.code.len());
-    }
-}
+#[path = "code_tests.rs"]
+mod tests;

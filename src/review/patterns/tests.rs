@@ -747,3 +747,11 @@ fn a_realistic_clean_file_has_no_finding_in_either_layer() {
     }
     assert_eq!(crate::review::syntax::check(&d, &Added), []);
 }
+
+#[test]
+fn a_hunk_that_closes_a_docstring_from_above_cannot_hide_code() {
+    let text = "diff --git a/app/x.py b/app/x.py\n--- a/app/x.py\n+++ b/app/x.py\n@@ -40,2 +40,5 @@\n     More docs.\n+    \"\"\"\n+    data = eval(payload)\n+    \"\"\"\n     \"\"\"\n";
+    let found = run(text, false);
+    assert_eq!(rules(&found), ["patterns.python.eval"], "{found:?}");
+    assert_eq!(found[0].line, Some(42));
+}
