@@ -203,7 +203,8 @@ fn lex(syn: &Syntax, text: &str, mut state: State) -> (Lexed, State) {
                 };
                 let end = (i + len).min(chars.len());
                 if !blank {
-                    code.extend(&chars[i..end], true);
+                    // the closing quote is code, like the opening one
+                    code.extend(&chars[i..end], state != State::Code);
                 }
                 i = end;
             }

@@ -34,13 +34,16 @@ pub struct Code {
 }
 
 impl Code {
-    /// Whether a match's first letter is inside a string literal: `log("eval(x)")` is text.
+    /// Whether a match is text in a string literal — its first letter and its last
+    /// character both inside one: `log("eval(x)")` is text; `{ 'rejectUnauthorized':
+    /// false }` is not.
     fn in_string_at(&self, m: &regex::Match) -> bool {
-        let text = m.as_str();
-        let letter = text
+        let letter = m
+            .as_str()
             .find(|c: char| c.is_alphanumeric())
             .map_or(m.start(), |i| m.start() + i);
-        self.in_string.get(letter).copied().unwrap_or(false)
+        let inside = |at: usize| self.in_string.get(at).copied().unwrap_or(false);
+        inside(letter) && inside(m.end().saturating_sub(1))
     }
 }
 

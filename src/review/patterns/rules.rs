@@ -83,8 +83,11 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: "child-process-exec",
         languages: JS,
-        regex: r"(?:^|[^.\w]|\bchild_process\.|\bcp\.)exec(?:Sync)?\s*\(\s*[^\s)'\x22]|(?:^|[^.\w]|\bchild_process\.|\bcp\.)exec(?:Sync)?\s*\(\s*['\x22][^'\x22]*['\x22]\s*\+|\bshell\s*:\s*true\b",
-        unless: None,
+        regex: r"(?:^|[^.\w#]|\bchild_process\.|\bcp\.)exec(?:Sync)?\s*\(\s*[^\s)'\x22]|(?:^|[^.\w#]|\bchild_process\.|\bcp\.)exec(?:Sync)?\s*\(\s*['\x22][^'\x22]*['\x22]\s*\+|\bshell\s*:\s*true\b",
+        // a method named exec (`async exec (args) {`) is a definition, not a call
+        unless: Some(
+            r"^\s*(?:(?:async|static|public|private|protected)\s+)*exec(?:Sync)?\s*\([^)]*\)\s*(?::[^{]*)?\{|\bfunction\s*\*?\s*exec(?:Sync)?\s*\(",
+        ),
         message: "`child_process.exec` (or `shell: true`) with a non-literal command runs it through a shell: use execFile/spawn with an argument array",
         reads_strings: false,
     },
@@ -135,7 +138,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: "tls-off",
         languages: &[Python],
-        regex: r"\bverify\s*=\s*False\b|\b_create_unverified_context\b|\bCERT_NONE\b|\bcheck_hostname\s*=\s*False\b",
+        regex: r"\bverify\s*=\s*False\b|\b_create_unverified_context\s*\(|\b(?:verify_mode|cert_reqs)\s*=\s*(?:ssl\.)?CERT_NONE\b|\bcheck_hostname\s*=\s*False\b",
         unless: None,
         message: "TLS certificate verification turned off (verify=False, CERT_NONE): keep it on; point it at a CA bundle if needed",
         reads_strings: false,
@@ -143,7 +146,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: "tls-off",
         languages: JS,
-        regex: r"\brejectUnauthorized\s*:\s*false\b|NODE_TLS_REJECT_UNAUTHORIZED\b[^=]*=\s*['\x22`]?0",
+        regex: r"(?:^|[^.\w])['\x22]?rejectUnauthorized['\x22]?\s*:\s*false\b|NODE_TLS_REJECT_UNAUTHORIZED\b[^=]*=\s*['\x22`]?0",
         unless: None,
         message: "TLS certificate verification turned off (rejectUnauthorized: false): keep it on; pass the CA with `ca:` if needed",
         reads_strings: false,

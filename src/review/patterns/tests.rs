@@ -63,6 +63,16 @@ const DANGEROUS: &[(&str, &str, &str)] = &[
         "patterns.python.eval",
     ),
     ("app/x.py", "exec(code, {})", "patterns.python.eval"),
+    (
+        "app/x.py",
+        "ctx.verify_mode = ssl.CERT_NONE",
+        "patterns.python.tls-off",
+    ),
+    (
+        "web/x.js",
+        "const o = { 'rejectUnauthorized': false };",
+        "patterns.javascript.tls-off",
+    ),
     ("app/x.py", "eval(\"a\" + x)", "patterns.python.eval"),
     (
         "app/x.py",
@@ -321,6 +331,14 @@ fn safe_forms_of_the_same_calls_pass() {
         ("app/x.py", "os.chmod(p, 0o755)"),
         ("app/x.py", "log(\"eval(x) is not called here\")"),
         ("web/x.js", "const m = re.exec(str);"),
+        ("web/x.js", "  async exec (args) {"),
+        ("web/x.js", "    return this.#exec(cmd, args)"),
+        ("web/x.ts", "  exec(cmd: string): Promise<void> {"),
+        (
+            "web/x.js",
+            "strictSsl: secure ? !!options.rejectUnauthorized : false,",
+        ),
+        ("app/x.py", "elif context.verify_mode != CERT_NONE:"),
         (
             "web/x.js",
             "db.query(\"SELECT * FROM t WHERE a = $1\", [a]);",
