@@ -134,6 +134,17 @@ fn clean_of(path: &str) -> &'static str {
 }
 
 #[test]
+fn a_shell_parse_error_only_warns() {
+    let files = Files::default().with("bin/x.sh", None, Some("if [ -f x ]; then\n  echo y\n"));
+    let found = check(&changed(&["bin/x.sh"]), &files);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].verdict, Verdict::Warn);
+    assert_eq!(found[0].risk, Risk::Medium);
+    assert_eq!(found[0].rule, "syntax.shell");
+    assert!(found[0].message.contains("bash -n"), "{}", found[0].message);
+}
+
+#[test]
 fn a_missing_token_is_named() {
     let files = Files::default().with("a.py", None, Some("print((1, 2)\n"));
     let found = check(&changed(&["a.py"]), &files);
