@@ -468,6 +468,18 @@ fn a_deleted_test_in_each_language() {
 }
 
 #[test]
+fn a_test_named_function_outside_the_tests_is_not_a_test() {
+    let removed = ["def test_connection(db):", "    return db.ping()"];
+    assert_eq!(run(&change("app/db.py", &removed, &[]), false), []);
+    let js = ["function test(s) {", "  return /a/.test(s);", "}"];
+    assert_eq!(run(&change("web/util.js", &js, &[]), false), []);
+    // a Rust unit test lives beside the code
+    let rs = ["    #[test]", "    fn parses() {}"];
+    let found = run(&change("src/parse.rs", &rs, &[]), false);
+    assert_eq!(rules(&found), ["patterns.rust.test-deleted"]);
+}
+
+#[test]
 fn a_moved_test_is_no_finding() {
     let test = [
         "def test_parse():",
