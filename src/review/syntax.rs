@@ -19,6 +19,7 @@ use tree_sitter::{Node, ParseOptions, Parser, Tree};
 
 use super::diff::Status;
 use super::{Contents, Diff, Finding, Language, Layer};
+use crate::config::redact::redact_global;
 use crate::tasks::Risk;
 
 /// Files larger than this are not parsed (a generated bundle, a data file with a code
@@ -232,7 +233,8 @@ fn describe(node: Node, text: &str) -> SyntaxError {
             if snippet.chars().count() > QUOTE_CHARS {
                 quoted.push('…');
             }
-            format!("unexpected `{quoted}`")
+            // the quote ends up in task files and prompts: a known secret never does
+            format!("unexpected `{}`", redact_global(&quoted))
         }
     };
     SyntaxError { line, what }
