@@ -80,13 +80,19 @@ pub fn check(diff: &Diff, removes_tests: bool) -> Vec<Finding> {
                 if !rule.rule.languages.contains(&lang) {
                     continue;
                 }
-                let Some(m) = rule.regex.find(&line.code) else {
-                    continue;
+                // any match in code counts, unless an exemption covers that very match:
+                // `log("eval(x)"); eval(y)` and `eval("1"); eval(x)` are eval
+                let exempt = |m: &regex::Match| {
+                    rule.unless.as_ref().is_some_and(|u| {
+                        u.find_iter(&line.code)
+                            .any(|e| e.start() < m.end() && e.end() > m.start())
+                    })
                 };
-                if !rule.rule.reads_strings && line.in_string_at(&m) {
-                    continue;
-                }
-                if rule.unless.as_ref().is_some_and(|u| u.is_match(&line.code)) {
+                let hit = rule
+                    .regex
+                    .find_iter(&line.code)
+                    .any(|m| (rule.rule.reads_strings || !line.in_string_at(&m)) && !exempt(&m));
+                if !hit {
                     continue;
                 }
                 let id = rule.rule.id;

@@ -20,7 +20,7 @@ pub struct Rule {
     pub languages: &'static [Language],
     /// Matches the code of a line.
     pub regex: &'static str,
-    /// A line this matches is exempt even when `regex` matches (a literal argument).
+    /// A match of `regex` that a match of this overlaps is exempt (a literal argument).
     pub unless: Option<&'static str>,
     pub message: &'static str,
     /// Whether a match may start inside a string literal. Only the rules about what a

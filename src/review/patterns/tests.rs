@@ -63,6 +63,12 @@ const DANGEROUS: &[(&str, &str, &str)] = &[
         "patterns.python.eval",
     ),
     ("app/x.py", "exec(code, {})", "patterns.python.eval"),
+    ("app/x.py", "eval(\"1\"); eval(x)", "patterns.python.eval"),
+    (
+        "app/x.py",
+        "log(\"eval(x)\"); eval(y)",
+        "patterns.python.eval",
+    ),
     (
         "app/x.py",
         "ctx.verify_mode = ssl.CERT_NONE",

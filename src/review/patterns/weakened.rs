@@ -217,7 +217,7 @@ pub fn check(files: &[FileCode], removes_tests: bool) -> Vec<Finding> {
                 continue;
             }
             for line in &file.added {
-                if let Some(m) = regex.find(&line.code).filter(|m| !line.in_string_at(m)) {
+                if let Some(m) = regex.find_iter(&line.code).find(|m| !line.in_string_at(m)) {
                     let what = m
                         .as_str()
                         .trim_start_matches(|c: char| !c.is_alphanumeric() && c != '@' && c != '#');
