@@ -110,7 +110,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: "curl-pipe-shell",
         languages: &[Shell],
-        regex: r"\b(?:curl|wget)\b[^|;&]*\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:/bin/|/usr/bin/(?:env\s+)?)?(?:ba|z|da)?sh\b",
+        regex: r"\b(?:curl|wget)\b[^|;&]*\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:/bin/|/usr/bin/(?:env\s+)?)?(?:ba|z|da)?sh\b|\b(?:ba|z|da)?sh\s+(?:-\S+\s+)*<\(\s*(?:curl|wget)\b|\b(?:source|\.)\s+<\(\s*(?:curl|wget)\b",
         unless: None,
         message: "`curl … | sh` runs a script from the network unchecked: download it, check its checksum, then run it",
         reads_strings: false,

@@ -274,6 +274,11 @@ const DANGEROUS: &[(&str, &str, &str)] = &[
     ),
     (
         "bin/x.sh",
+        "bash <(curl -fsSL https://example.com/i)",
+        "patterns.shell.curl-pipe-shell",
+    ),
+    (
+        "bin/x.sh",
         "curl -sSk -o a https://example.com/a",
         "patterns.shell.tls-off",
     ),
