@@ -38,8 +38,9 @@ const QUOTE_CHARS: usize = 40;
 /// that already failed to parse before the change and has no more errors now warns
 /// (risk Medium). Shell only ever warns (risk Medium): tree-sitter's bash grammar
 /// rejects some valid bash (about one script in twenty on a Debian system: extglob
-/// patterns, `{` blocks after `()`), and a false block would send a correct change back. Files with no `after` contents are skipped silently; files over
-/// [`MAX_BYTES`] warn "not parsed: too large".
+/// patterns, some `{ … }` forms), and a false block would send a correct change back.
+/// Files with no `after` contents are skipped silently; files over [`MAX_BYTES`] warn
+/// "not parsed: too large".
 pub fn check(diff: &Diff, contents: &dyn Contents) -> Vec<Finding> {
     let mut findings = Vec::new();
     for file in &diff.files {
@@ -90,19 +91,23 @@ pub fn check(diff: &Diff, contents: &dyn Contents) -> Vec<Finding> {
             "does not parse as {lang} at line {}: {}",
             first.line, first.what
         );
+        if lang == Language::Shell {
+            findings.push(
+                Finding::warn(
+                    Layer::Syntax,
+                    &rule,
+                    Risk::Medium,
+                    format!("{what} (tree-sitter's bash grammar rejects some valid bash: check it with `bash -n`)"),
+                )
+                .at(&file.path, Some(first.line)),
+            );
+            continue;
+        }
         let before = contents
             .before(&file.path)
             .filter(|b| b.len() <= MAX_BYTES)
             .and_then(|b| parse(lang, &b));
         let finding = match before {
-            _ if lang == Language::Shell => Finding::warn(
-                Layer::Syntax,
-                &rule,
-                Risk::Medium,
-                format!(
-                    "{what} (tree-sitter's bash grammar rejects some valid bash: check it with `bash -n`)"
-                ),
-            ),
             Some(was) if was.errors > 0 && now.errors <= was.errors => Finding::warn(
                 Layer::Syntax,
                 &rule,
