@@ -22,7 +22,7 @@ pub use paths::{is_ci_config, is_lockfile};
 pub use rules::{RULES, Rule};
 pub use weakened::is_test_file;
 
-use super::{Diff, Finding, Language, Layer};
+use super::{Diff, Finding, Language, Layer, Verdict};
 use crate::tasks::Risk;
 
 /// A line's code (comments blanked) with its number.
@@ -95,9 +95,17 @@ pub fn check(diff: &Diff, removes_tests: bool) -> Vec<Finding> {
                 if !hit {
                     continue;
                 }
-                let id = rule.rule.id;
-                let message = rule.rule.message.to_string();
-                findings.push(finding(lang, id, &file.path, line.number, message, false));
+                let r = rule.rule;
+                let message = r.message.to_string();
+                findings.push(finding(
+                    lang,
+                    r.id,
+                    &file.path,
+                    line.number,
+                    message,
+                    r.verdict,
+                    r.risk,
+                ));
             }
         }
         files.push(weakened::FileCode {
@@ -112,20 +120,21 @@ pub fn check(diff: &Diff, removes_tests: bool) -> Vec<Finding> {
     findings
 }
 
-/// `patterns.<lang>.<id>` at `path:line`, risk High: a block when `block`, else a warning.
+/// `patterns.<lang>.<id>` at `path:line` (no line for 0).
 fn finding(
     lang: Language,
     id: &str,
     path: &str,
     line: u32,
     message: String,
-    block: bool,
+    verdict: Verdict,
+    risk: Risk,
 ) -> Finding {
     let rule = format!("patterns.{}.{id}", lang.id());
-    let f = if block {
-        Finding::block(Layer::Patterns, &rule, Risk::High, message)
+    let f = if verdict == Verdict::Block {
+        Finding::block(Layer::Patterns, &rule, risk, message)
     } else {
-        Finding::warn(Layer::Patterns, &rule, Risk::High, message)
+        Finding::warn(Layer::Patterns, &rule, risk, message)
     };
     f.at(path, (line > 0).then_some(line))
 }

@@ -1,7 +1,8 @@
 //! The dangerous-pattern rules, as data: each is a regex over the code of one added line
 //! (comments blanked, [`super::code`]), for some languages, with the message a person and
-//! the coder read. They all warn with risk High: each can be legitimate (a build script
-//! may need `shell=True`), so a person decides — but never silently.
+//! the coder read, its verdict and its risk. Today they all warn with risk High
+//! ([`WARN_HIGH`]): each can be legitimate (a build script may need `shell=True`), so a
+//! person decides — but never without seeing it.
 //!
 //! "Non-literal" is approximated on the line: the argument does not start with a string
 //! quote (`eval("1+1")` passes, `eval(x)`, `eval(f"…")` and `eval("a" + x)` do not — the
@@ -12,6 +13,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::Language::{self, Go, JavaScript, Python, Rust, Shell, Tsx, TypeScript};
+use crate::review::Verdict;
+use crate::tasks::Risk;
 
 /// One rule of the table.
 pub struct Rule {
@@ -23,10 +26,26 @@ pub struct Rule {
     /// A match of `regex` that a match of this overlaps is exempt (a literal argument).
     pub unless: Option<&'static str>,
     pub message: &'static str,
-    /// Whether a match may start inside a string literal. Only the rules about what a
+    /// Whether a match may lie inside a string literal. Only the rules about what a
     /// string holds (SQL) do; for the others `log("eval(x)")` is text, not a call.
     pub reads_strings: bool,
+    pub verdict: Verdict,
+    /// The least risk the change has when the rule matches.
+    pub risk: Risk,
 }
+
+/// What every rule of the table is unless it says otherwise: a warning with risk High —
+/// each pattern can be legitimate, so a person decides.
+const WARN_HIGH: Rule = Rule {
+    id: "",
+    languages: &[],
+    regex: "",
+    unless: None,
+    message: "",
+    reads_strings: false,
+    verdict: Verdict::Warn,
+    risk: Risk::High,
+};
 
 const JS: &[Language] = &[JavaScript, TypeScript, Tsx];
 
@@ -45,7 +64,7 @@ pub const RULES: &[Rule] = &[
         regex: r"(?:^|[^.\w])(?:eval|exec)\s*\(\s*[^\s)]",
         unless: Some(r#"(?:eval|exec)\s*\(\s*(?:"[^"]*"|'[^']*')\s*[,)]"#),
         message: "`eval`/`exec` of a value that is not a literal runs whatever it holds: parse the data instead (ast.literal_eval, json)",
-        reads_strings: false,
+        ..WARN_HIGH
     },
     Rule {
         id: "eval",
@@ -53,15 +72,14 @@ pub const RULES: &[Rule] = &[
         regex: r"(?:^|[^.\w])eval\s*\(\s*[^\s)]|\bnew\s+Function\s*\(|\b(?:setTimeout|setInterval)\s*\(\s*[`'\x22]",
         unless: Some(r#"(?:^|[^.\w])eval\s*\(\s*(?:"[^"]*"|'[^']*')\s*\)"#),
         message: "`eval`/`new Function`/a string timer runs code built at run time: call a function instead",
-        reads_strings: false,
+        ..WARN_HIGH
     },
     Rule {
         id: "eval",
         languages: &[Shell],
         regex: r#"(?:^|[;&|(\s])eval\s+[^\s'"]*\$|(?:^|[;&|(\s])eval\s+"[^"]*\$"#,
-        unless: None,
         message: "`eval` of an expanded variable runs whatever it holds: build the command as an array",
-        reads_strings: false,
+        ..WARN_HIGH
     },
     // ---- commands through a shell, with input
     Rule {
@@ -70,15 +88,14 @@ pub const RULES: &[Rule] = &[
         regex: r"\bshell\s*=\s*True\b",
         unless: Some(r#"\(\s*(?:"[^"]*"|'[^']*')\s*,[^()]*\bshell\s*=\s*True"#),
         message: "`subprocess…(…, shell=True)` with a non-literal command: pass a list of arguments without shell=True",
-        reads_strings: false,
+        ..WARN_HIGH
     },
     Rule {
         id: "os-system",
         languages: &[Python],
         regex: r"\bos\.(?:system|popen)\s*\(\s*[^\s)'\x22]|\bos\.(?:system|popen)\s*\(\s*(?:f['\x22]|['\x22][^'\x22]*['\x22]\s*(?:%|\+|\.format))|\bcommands\.getoutput\s*\(",
-        unless: None,
         message: "`os.system`/`os.popen` with a non-literal command runs it through a shell: use subprocess.run with a list",
-        reads_strings: false,
+        ..WARN_HIGH
     },
     Rule {
         id: "child-process-exec",
@@ -89,31 +106,28 @@ pub const RULES: &[Rule] = &[
             r"^\s*(?:(?:async|static|public|private|protected)\s+)*exec(?:Sync)?\s*\([^)]*\)\s*(?::[^{]*)?\{|\bfunction\s*\*?\s*exec(?:Sync)?\s*\(",
         ),
         message: "`child_process.exec` (or `shell: true`) with a non-literal command runs it through a shell: use execFile/spawn with an argument array",
-        reads_strings: false,
+        ..WARN_HIGH
     },
     Rule {
         id: "sh-c",
         languages: &[Go],
         regex: r#"\bexec\.Command(?:Context)?\s*\(.*"(?:/bin/)?(?:ba|z|da)?sh"\s*,\s*"-c""#,
-        unless: None,
         message: "`exec.Command(\"sh\", \"-c\", …)` runs a command line through a shell: pass the program and its arguments",
-        reads_strings: false,
+        ..WARN_HIGH
     },
     Rule {
         id: "sh-c",
         languages: &[Rust],
         regex: r#"\bCommand::new\s*\(\s*"(?:/bin/)?(?:ba|z|da)?sh"\s*\)"#,
-        unless: None,
         message: "`Command::new(\"sh\")` runs a command line through a shell: run the program with `.arg`s",
-        reads_strings: false,
+        ..WARN_HIGH
     },
     Rule {
         id: "curl-pipe-shell",
         languages: &[Shell],
         regex: r"\b(?:curl|wget)\b[^|;&]*\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:/bin/|/usr/bin/(?:env\s+)?)?(?:ba|z|da)?sh\b|\b(?:ba|z|da)?sh\s+(?:-\S+\s+)*<\(\s*(?:curl|wget)\b|\b(?:source|\.)\s+<\(\s*(?:curl|wget)\b",
-        unless: None,
         message: "`curl … | sh` runs a script from the network unchecked: download it, check its checksum, then run it",
-        reads_strings: false,
+        ..WARN_HIGH
     },
     // ---- unsafe deserialisation
     Rule {
@@ -124,56 +138,50 @@ pub const RULES: &[Rule] = &[
             r"\byaml\.load(?:_all)?\s*\(.*Loader\s*=\s*(?:yaml\.)?(?:C?Safe|Base)Loader\b",
         ),
         message: "pickle/marshal/`yaml.load` without SafeLoader runs code hidden in the data: use json or yaml.safe_load",
-        reads_strings: false,
+        ..WARN_HIGH
     },
     Rule {
         id: "unsafe-load",
         languages: JS,
         regex: r"\bunserialize\s*\(|\brequire\s*\(\s*['\x22]node-serialize['\x22]\s*\)",
-        unless: None,
         message: "node-serialize's `unserialize` runs functions hidden in the data: use JSON.parse",
-        reads_strings: false,
+        ..WARN_HIGH
     },
     // ---- TLS verification off
     Rule {
         id: "tls-off",
         languages: &[Python],
         regex: r"\bverify\s*=\s*False\b|\b_create_unverified_context\s*\(|\b(?:verify_mode|cert_reqs)\s*=\s*(?:ssl\.)?CERT_NONE\b|\bcheck_hostname\s*=\s*False\b",
-        unless: None,
         message: "TLS certificate verification turned off (verify=False, CERT_NONE): keep it on; point it at a CA bundle if needed",
-        reads_strings: false,
+        ..WARN_HIGH
     },
     Rule {
         id: "tls-off",
         languages: JS,
         regex: r"(?:^|[^.\w])['\x22]?rejectUnauthorized['\x22]?\s*:\s*false\b|NODE_TLS_REJECT_UNAUTHORIZED\b[^=]*=\s*['\x22`]?0",
-        unless: None,
         message: "TLS certificate verification turned off (rejectUnauthorized: false): keep it on; pass the CA with `ca:` if needed",
-        reads_strings: false,
+        ..WARN_HIGH
     },
     Rule {
         id: "tls-off",
         languages: &[Go],
         regex: r"\bInsecureSkipVerify\s*:\s*true\b",
-        unless: None,
         message: "TLS certificate verification turned off (InsecureSkipVerify: true): keep it on; set RootCAs if needed",
-        reads_strings: false,
+        ..WARN_HIGH
     },
     Rule {
         id: "tls-off",
         languages: &[Rust],
         regex: r"\bdanger_accept_invalid_(?:certs|hostnames)\s*\(\s*true\s*\)",
-        unless: None,
         message: "TLS certificate verification turned off (danger_accept_invalid_certs(true)): keep it on; add the CA as a root certificate if needed",
-        reads_strings: false,
+        ..WARN_HIGH
     },
     Rule {
         id: "tls-off",
         languages: &[Shell],
         regex: r"\bcurl\b.*\s(?:--insecure\b|-[a-zA-Z]*k[a-zA-Z]*(?:\s|$))|\bwget\b.*--no-check-certificate\b|\bNODE_TLS_REJECT_UNAUTHORIZED=['\x22]?0|\bGIT_SSL_NO_VERIFY=['\x22]?(?:1|true)",
-        unless: None,
         message: "TLS certificate verification turned off (curl -k/--insecure): keep it on; pass --cacert if needed",
-        reads_strings: false,
+        ..WARN_HIGH
     },
     // ---- SQL built from pieces
     Rule {
@@ -186,9 +194,9 @@ pub const RULES: &[Rule] = &[
             sql!(),
             r"[^'\x22]*(?:'|\x22)\s*(?:%\s*[\w(]|\+\s*[\w(]|\.format\s*\()"
         ),
-        unless: None,
         message: "SQL built from a formatted string (f-string, %, +, .format): pass the values as query parameters",
         reads_strings: true,
+        ..WARN_HIGH
     },
     Rule {
         id: "sql-built",
@@ -200,9 +208,9 @@ pub const RULES: &[Rule] = &[
             sql!(),
             r"[^'\x22]*(?:'|\x22)\s*\+\s*[\w(]"
         ),
-        unless: None,
         message: "SQL built from a template literal or `+`: pass the values as query parameters (placeholders)",
         reads_strings: true,
+        ..WARN_HIGH
     },
     Rule {
         id: "sql-built",
@@ -214,67 +222,61 @@ pub const RULES: &[Rule] = &[
             sql!(),
             r"[^\x22]*\x22\s*\+\s*\w"
         ),
-        unless: None,
         message: "SQL built with fmt.Sprintf or `+`: pass the values as query arguments ($1, ?)",
         reads_strings: true,
+        ..WARN_HIGH
     },
     Rule {
         id: "sql-built",
         languages: &[Rust],
         regex: concat!(r"\bformat!\s*\(\s*r?#*\x22[^\x22]*", sql!(), r"[^\x22]*\{"),
-        unless: None,
         message: "SQL built with format!: bind the values as query parameters",
         reads_strings: true,
+        ..WARN_HIGH
     },
     // ---- world-writable files
     Rule {
         id: "chmod-777",
         languages: &[Python],
         regex: r"\bos\.(?:f|l)?chmod\s*\(.*\b0o?777\b|\bos\.makedirs\s*\(.*\b0o?777\b",
-        unless: None,
         message: "mode 0o777 makes the file writable by every user: use 0o755 or 0o644",
-        reads_strings: false,
+        ..WARN_HIGH
     },
     Rule {
         id: "chmod-777",
         languages: JS,
         regex: r"\b(?:chmod|chmodSync|mkdir|mkdirSync|writeFile|writeFileSync)\s*\(.*(?:\b0o?777\b|['\x22]777['\x22])",
-        unless: None,
         message: "mode 0o777 makes the file writable by every user: use 0o755 or 0o644",
-        reads_strings: false,
+        ..WARN_HIGH
     },
     Rule {
         id: "chmod-777",
         languages: &[Go],
         regex: r"\bos\.(?:Chmod|Mkdir|MkdirAll|WriteFile|OpenFile)\s*\(.*\b0o?777\b",
-        unless: None,
         message: "mode 0777 makes the file writable by every user: use 0755 or 0644",
-        reads_strings: false,
+        ..WARN_HIGH
     },
     Rule {
         id: "chmod-777",
         languages: &[Rust],
         regex: r"\b(?:from_mode|set_mode|mode)\s*\(\s*0o777\s*\)",
-        unless: None,
         message: "mode 0o777 makes the file writable by every user: use 0o755 or 0o644",
-        reads_strings: false,
+        ..WARN_HIGH
     },
     Rule {
         id: "chmod-777",
         languages: &[Shell],
         regex: r"\bchmod\s+(?:-\S+\s+)*(?:0?777|a\+rwx|ugo\+rwx)\b",
-        unless: None,
         message: "`chmod 777` makes the file writable by every user: use 755 or 644",
-        reads_strings: false,
+        ..WARN_HIGH
     },
     // ---- Rust
     Rule {
         id: "unsafe",
         languages: &[Rust],
         regex: r"(?:^|[^\w])unsafe\s*(?:\{|fn\b|impl\b|extern\b|trait\b)",
-        unless: None,
         message: "`unsafe` added: a person checks the invariants it relies on (or find a safe API)",
-        reads_strings: false,
+        ..WARN_HIGH
     },
 ];
 

@@ -14,8 +14,9 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::{Code, Language, finding};
-use crate::review::Finding;
 use crate::review::diff::Status;
+use crate::review::{Finding, Verdict};
+use crate::tasks::Risk;
 
 /// Test definitions: the first non-empty group is the test's name.
 fn definition(lang: Language) -> &'static Regex {
@@ -159,7 +160,12 @@ pub fn check(files: &[FileCode], removes_tests: bool) -> Vec<Finding> {
         } else {
             message
         };
-        finding(lang, id, path, line, message, !removes_tests)
+        let verdict = if removes_tests {
+            Verdict::Warn
+        } else {
+            Verdict::Block
+        };
+        finding(lang, id, path, line, message, verdict, Risk::High)
     };
 
     // deleted tests: names removed and not added back anywhere
