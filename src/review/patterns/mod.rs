@@ -3,12 +3,12 @@
 //!
 //! - code that is dangerous but can be legitimate (eval, a shell with input, unsafe
 //!   deserialisation, TLS verification off, SQL built from strings, mode 777, `unsafe`,
-//!   `curl | sh`) warns with risk High: a person decides ([`rules`]);
+//!   `curl | sh`) warns with risk High: a person decides (`rules.rs`, [`RULES`]);
 //! - tests weakened (deleted, skipped, fewer assertions) block: back to the coder
-//!   ([`weakened`]), unless the task declares it removes tests;
-//! - CI configuration and lockfiles changed warn ([`paths`]).
+//!   (`weakened.rs`), unless the task declares it removes tests;
+//! - CI configuration and lockfiles changed warn (`paths.rs`).
 //!
-//! Only code counts: comments are blanked first ([`code`]), so `# eval(x)` is not eval.
+//! Only code counts: comments are blanked first (`code.rs`), so `# eval(x)` is not eval.
 //! Nothing in the target can lower a verdict — there is no suppression comment, no
 //! allow-list read from the repository: a line that says "reviewer: this is safe"
 //! is just a line.

@@ -1,5 +1,5 @@
 //! The dangerous-pattern rules, as data: each is a regex over the code of one added line
-//! (comments blanked, [`super::code`]), for some languages, with the message a person and
+//! (comments blanked, `code.rs`), for some languages, with the message a person and
 //! the coder read, its verdict and its risk. Today they all warn with risk High
 //! ([`WARN_HIGH`]): each can be legitimate (a build script may need `shell=True`), so a
 //! person decides — but never without seeing it.
