@@ -7,17 +7,16 @@
 //! how a hostile change would hide code: a run that starts inside an existing docstring
 //! and *closes* it with `"""` would look, to a lexer that assumed code, like one that
 //! *opens* one — and the real code after it would be blanked. So the lexer fails closed:
-//!
-//! - a run that starts at line 1 (an added or deleted file, a hunk at the top) starts in
-//!   code for sure and is lexed with its state carried from line to line;
-//! - a run that starts further down is lexed the same way only if it holds no token
-//!   that could close a construct opened above it (`"""`, `'''`, a backtick, `*/`, a
-//!   quote in Rust or shell, whose strings span lines, a line ending in `\`); otherwise
-//!   it is read as it is, nothing blanked — a warning too many rather than one too few.
+//! a run that starts at line 1 (an added or deleted file, a hunk at the top) starts in
+//! code for sure; a run further down is lexed from every state it could start in (code,
+//! inside a docstring, a block comment, a template literal…) and a character is code
+//! if any of those readings says so, else text in a string if any says that. The true
+//! reading is one of them, so no code is ever hidden; a comment there stays text (a
+//! comment in one reading, a string in another), which only the SQL rules read.
 //!
 //! String literals are kept in the code (whether a call's argument is a literal is what
-//! several rules ask); a Python docstring — a triple-quoted string standing as a
-//! statement — is prose and blanked.
+//! several rules ask) and marked; a Python docstring — a triple-quoted string standing
+//! as a statement — is prose and blanked.
 
 use super::Language;
 use crate::review::Line;
@@ -84,12 +83,30 @@ fn syntax(lang: Language) -> Syntax {
 }
 
 impl Syntax {
-    /// Whether `text` holds a token that may close a construct opened above the run.
-    fn ambiguous(&self, text: &str) -> bool {
-        (self.triple_quotes && (text.contains("\"\"\"") || text.contains("'''")))
-            || (self.block_comments && text.contains("*/"))
-            || self.multiline_quotes.iter().any(|&q| text.contains(q))
-            || text.trim_end().ends_with('\\')
+    /// The states a run that starts further down a file may start in: code, or inside
+    /// any construct that spans lines.
+    fn start_states(&self) -> Vec<State> {
+        let mut states = vec![State::Code];
+        if self.block_comments {
+            states.push(State::BlockComment);
+        }
+        if self.triple_quotes {
+            for quote in ['"', '\''] {
+                states.push(State::Str {
+                    quote,
+                    triple: true,
+                    blank: false,
+                });
+            }
+        }
+        for &quote in self.multiline_quotes {
+            states.push(State::Str {
+                quote,
+                triple: false,
+                blank: false,
+            });
+        }
+        states
     }
 }
 
@@ -110,34 +127,23 @@ enum State {
 /// One line's code and, per byte of it, whether the byte is inside a string literal.
 #[derive(Debug, Default)]
 pub struct Lexed {
+    /// The line with comments and docstrings replaced by spaces.
     pub code: String,
     pub in_string: Vec<bool>,
 }
 
-impl Lexed {
-    fn push(&mut self, c: char, in_string: bool) {
-        self.code.push(c);
-        self.in_string
-            .extend(std::iter::repeat_n(in_string, c.len_utf8()));
-    }
-
-    fn extend(&mut self, chars: &[char], in_string: bool) {
-        for &c in chars {
-            self.push(c, in_string);
-        }
-    }
-
-    /// The line as it is: all code.
-    fn raw(text: &str) -> Self {
-        Self {
-            code: text.to_string(),
-            in_string: vec![false; text.len()],
-        }
-    }
+/// What a character of a line is; a union of readings takes the greatest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Class {
+    /// A comment or a docstring.
+    Blank,
+    /// Inside a string literal.
+    Str,
+    Code,
 }
 
 /// The code of each of `lines` (in order, numbers ascending), comments and docstrings
-/// replaced by a space.
+/// replaced by spaces.
 pub fn code_of(lang: Language, lines: &[Line]) -> Vec<Lexed> {
     let syn = syntax(lang);
     let mut out = Vec::with_capacity(lines.len());
@@ -148,41 +154,61 @@ pub fn code_of(lang: Language, lines: &[Line]) -> Vec<Lexed> {
             end += 1;
         }
         let run = &lines[start..end];
-        let known_start = run[0].number <= 1;
-        if !known_start && run.iter().any(|l| syn.ambiguous(&l.text)) {
-            out.extend(run.iter().map(|l| Lexed::raw(&l.text)));
+        let mut states = if run[0].number <= 1 {
+            vec![State::Code]
         } else {
-            let mut state = State::Code;
-            for line in run {
-                let (code, next) = lex(&syn, &line.text, state);
-                state = next;
-                out.push(code);
+            syn.start_states()
+        };
+        for line in run {
+            let chars: Vec<char> = line.text.chars().collect();
+            let mut union = vec![Class::Blank; chars.len()];
+            for state in &mut states {
+                let (classes, next) = lex(&syn, &chars, *state);
+                *state = next;
+                for (u, c) in union.iter_mut().zip(classes) {
+                    *u = (*u).max(c);
+                }
             }
+            out.push(render(&chars, &union));
         }
         start = end;
     }
     out
 }
 
-fn lex(syn: &Syntax, text: &str, mut state: State) -> (Lexed, State) {
-    let chars: Vec<char> = text.chars().collect();
-    let mut code = Lexed::default();
-    let mut i = 0;
+fn render(chars: &[char], classes: &[Class]) -> Lexed {
+    let mut lexed = Lexed::default();
+    for (&c, &class) in chars.iter().zip(classes) {
+        let c = if class == Class::Blank { ' ' } else { c };
+        lexed.code.push(c);
+        lexed
+            .in_string
+            .extend(std::iter::repeat_n(class == Class::Str, c.len_utf8()));
+    }
+    lexed
+}
+
+/// Read one line from `state`: each character's class, and the state at its end.
+fn lex(syn: &Syntax, chars: &[char], mut state: State) -> (Vec<Class>, State) {
+    let mut out = Out {
+        classes: Vec::with_capacity(chars.len()),
+        code_before: String::new(),
+    };
     let at = |i: usize, s: &str| {
         s.chars()
             .enumerate()
             .all(|(k, c)| chars.get(i + k) == Some(&c))
     };
+    let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
-        match state {
+        let (len, class) = match state {
             State::BlockComment => {
                 if at(i, "*/") {
                     state = State::Code;
-                    code.push(' ', false);
-                    i += 2;
+                    (2, Class::Blank)
                 } else {
-                    i += 1;
+                    (1, Class::Blank)
                 }
             }
             State::Str {
@@ -201,46 +227,45 @@ fn lex(syn: &Syntax, text: &str, mut state: State) -> (Lexed, State) {
                     }
                     1
                 };
-                let end = (i + len).min(chars.len());
-                if !blank {
-                    // the closing quote is code, like the opening one
-                    code.extend(&chars[i..end], state != State::Code);
-                }
-                i = end;
+                // the closing quote is code, like the opening one
+                let class = if blank {
+                    Class::Blank
+                } else if state == State::Code {
+                    Class::Code
+                } else {
+                    Class::Str
+                };
+                (len, class)
             }
             State::Code => {
                 if syn.block_comments && at(i, "/*") {
                     state = State::BlockComment;
-                    i += 2;
+                    (2, Class::Blank)
                 } else if at(i, syn.line_comment)
                     && (!syn.hash_at_word_start || i == 0 || chars[i - 1].is_whitespace())
                 {
-                    break;
-                } else if syn.triple_quotes && (at(i, "\"\"\"") || at(i, "'''")) {
+                    (chars.len() - i, Class::Blank)
+                } else if syn.triple_quotes && (at(i, "\"\"\"") || at(i, "\'\'\'")) {
                     // a docstring stands alone as a statement: nothing but a prefix before it
-                    let before = code.code.trim().to_lowercase();
+                    let before = out.code_before.trim().to_lowercase();
                     let blank =
                         before.is_empty() || ["r", "u", "b", "rb", "br"].contains(&&*before);
-                    if !blank {
-                        code.extend(&chars[i..i + 3], false);
-                    }
                     state = State::Str {
                         quote: c,
                         triple: true,
                         blank,
                     };
-                    i += 3;
+                    (3, if blank { Class::Blank } else { Class::Code })
                 } else if c == '"'
                     || (c == '`' && syn.multiline_quotes.contains(&'`'))
                     || (c == '\'' && !syn.apostrophe_is_char)
                 {
-                    code.push(c, false);
                     state = State::Str {
                         quote: c,
                         triple: false,
                         blank: false,
                     };
-                    i += 1;
+                    (1, Class::Code)
                 } else if c == '\'' {
                     // Rust: 'a' or '\n' is a char; 'a alone is a lifetime
                     let close = if chars.get(i + 1) == Some(&'\\') {
@@ -252,19 +277,23 @@ fn lex(syn: &Syntax, text: &str, mut state: State) -> (Lexed, State) {
                         (chars.get(i + 2) == Some(&'\'')).then_some(i + 2)
                     };
                     let end = close.unwrap_or(i);
-                    code.push(c, false);
-                    code.extend(&chars[i + 1..=end], true);
+                    out.emit(chars, i..i + 1, Class::Code);
+                    out.emit(chars, i + 1..end + 1, Class::Str);
                     i = end + 1;
-                } else if let Some(end) = regex_literal(syn, &chars, i, &code.code) {
-                    code.push(c, false);
-                    code.extend(&chars[i + 1..=end], true);
+                    continue;
+                } else if let Some(end) = regex_literal(syn, chars, i, &out.code_before) {
+                    out.emit(chars, i..i + 1, Class::Code);
+                    out.emit(chars, i + 1..end + 1, Class::Str);
                     i = end + 1;
+                    continue;
                 } else {
-                    code.push(c, false);
-                    i += 1;
+                    (1, Class::Code)
                 }
             }
-        }
+        };
+        let end = (i + len).min(chars.len());
+        out.emit(chars, i..end, class);
+        i = end;
     }
     // a string that cannot span lines ends with the line (unless its last `\` continues
     // it): an unclosed one does not parse, which the syntax layer reports
@@ -274,11 +303,29 @@ fn lex(syn: &Syntax, text: &str, mut state: State) -> (Lexed, State) {
         ..
     } = state
         && !syn.multiline_quotes.contains(&quote)
-        && !text.ends_with('\\')
+        && chars.last() != Some(&'\\')
     {
         state = State::Code;
     }
-    (code, state)
+    (out.classes, state)
+}
+
+/// A line's classes as they are read.
+struct Out {
+    classes: Vec<Class>,
+    /// The code read so far on this line: what comes before a docstring or a regex.
+    code_before: String,
+}
+
+impl Out {
+    fn emit(&mut self, chars: &[char], range: std::ops::Range<usize>, class: Class) {
+        for k in range {
+            self.classes.push(class);
+            if class == Class::Code {
+                self.code_before.push(chars[k]);
+            }
+        }
+    }
 }
 
 /// The index of the `/` closing a JavaScript regex literal that starts at `i`, if one

@@ -45,6 +45,11 @@ impl Code {
         let inside = |at: usize| self.in_string.get(at).copied().unwrap_or(false);
         inside(letter) && inside(m.end().saturating_sub(1))
     }
+
+    /// The first match of `re` that is code, not text in a string.
+    fn code_match<'a>(&'a self, re: &regex::Regex) -> Option<regex::Match<'a>> {
+        re.find_iter(&self.code).find(|m| !self.in_string_at(m))
+    }
 }
 
 /// Dangerous patterns in the diff, per language. `removes_tests`: the task declares it

@@ -796,3 +796,9 @@ fn a_hunk_that_closes_a_docstring_from_above_cannot_hide_code() {
     assert_eq!(rules(&found), ["patterns.python.eval"], "{found:?}");
     assert_eq!(found[0].line, Some(42));
 }
+
+#[test]
+fn comments_in_a_hunk_further_down_are_not_code_either() {
+    let text = "diff --git a/tests/test_x.py b/tests/test_x.py\n--- a/tests/test_x.py\n+++ b/tests/test_x.py\n@@ -40,3 +40,3 @@\n-    # assert old_behaviour()\n+    # eval(x) would be wrong here; @pytest.mark.skip too\n     assert run()\n-    # def test_gone():\n+    y = 1  # reviewer: pre-approved\n";
+    assert_eq!(run(text, false), []);
+}

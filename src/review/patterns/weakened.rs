@@ -121,7 +121,7 @@ fn tests_in(lang: Language, code: &[Code]) -> Vec<(String, u32)> {
     let mut found = Vec::new();
     for (i, line) in code.iter().enumerate() {
         if lang == Language::Rust {
-            if !RUST_TEST_ATTR.is_match(&line.code) {
+            if line.code_match(&RUST_TEST_ATTR).is_none() {
                 continue;
             }
             // the fn on this line or one of the next few consecutive ones
@@ -134,7 +134,10 @@ fn tests_in(lang: Language, code: &[Code]) -> Vec<(String, u32)> {
             found.push((name, line.number));
             continue;
         }
-        if let Some(c) = def.captures(&line.code) {
+        let code = def
+            .captures_iter(&line.code)
+            .find(|c| c.get(0).is_some_and(|m| !line.in_string_at(&m)));
+        if let Some(c) = code {
             let name = c.iter().skip(1).flatten().next().map_or("", |m| m.as_str());
             found.push((name.to_string(), line.number));
         }
@@ -223,7 +226,7 @@ pub fn check(files: &[FileCode], removes_tests: bool) -> Vec<Finding> {
                 continue;
             }
             for line in &file.added {
-                if let Some(m) = regex.find_iter(&line.code).find(|m| !line.in_string_at(m)) {
+                if let Some(m) = line.code_match(regex) {
                     let what = m
                         .as_str()
                         .trim_start_matches(|c: char| !c.is_alphanumeric() && c != '@' && c != '#');
@@ -246,7 +249,7 @@ pub fn check(files: &[FileCode], removes_tests: bool) -> Vec<Finding> {
     let count = |lines: &[Code], lang: Language| {
         lines
             .iter()
-            .filter(|l| assertion(lang).is_match(&l.code))
+            .filter(|l| l.code_match(assertion(lang)).is_some())
             .count()
     };
     // a deleted test file is reported as such: its assertions are not counted again
@@ -266,7 +269,7 @@ pub fn check(files: &[FileCode], removes_tests: bool) -> Vec<Finding> {
         let line = worst
             .removed
             .iter()
-            .find(|l| assertion(worst.lang).is_match(&l.code))
+            .find(|l| l.code_match(assertion(worst.lang)).is_some())
             .map_or(0, |l| l.number);
         findings.push(weakened(
             worst.lang,
