@@ -218,7 +218,7 @@ fn lex(syn: &Syntax, chars: &[char], mut state: State) -> (Vec<Class>, State) {
             } => {
                 let len = if c == '\\' {
                     2
-                } else if triple && at(i, &quote.to_string().repeat(3)) {
+                } else if triple && chars.get(i..i + 3) == Some(&[quote; 3][..]) {
                     state = State::Code;
                     3
                 } else {
