@@ -83,6 +83,17 @@ fn syntax(lang: Language) -> Syntax {
 }
 
 impl Syntax {
+    /// Whether a line holds code inside a string (`${…}` in a template literal, `{…}` in
+    /// a Python f-string), where quotes nest in ways this lexer does not follow
+    /// (`` `${"`"}` ``, `f"{d["k"]}"`): such a line is all code, and the lines after it
+    /// may start in code too.
+    fn interpolates(&self, text: &str) -> bool {
+        if self.regex_literals || self.multiline_quotes.contains(&'`') {
+            return text.contains("${");
+        }
+        self.triple_quotes && text.contains('{') && fstring_prefix(text)
+    }
+
     /// The states a run that starts further down a file may start in: code, or inside
     /// any construct that spans lines.
     fn start_states(&self) -> Vec<State> {
@@ -167,6 +178,13 @@ pub fn code_of(lang: Language, lines: &[Line]) -> Vec<Lexed> {
                 *state = next;
                 for (u, c) in union.iter_mut().zip(classes) {
                     *u = (*u).max(c);
+                }
+            }
+            // looked for in the code and strings read, not in a comment
+            if syn.interpolates(&render(&chars, &union).code) {
+                union.fill(Class::Code);
+                if !states.contains(&State::Code) {
+                    states.push(State::Code);
                 }
             }
             out.push(render(&chars, &union));
@@ -326,6 +344,23 @@ impl Out {
             }
         }
     }
+}
+
+/// Whether `text` has a Python f-string: `f"`, `rf'`, `F"""`…
+fn fstring_prefix(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| {
+        if !matches!(b, b'"' | b'\'') || i == 0 {
+            return false;
+        }
+        // up to two prefix letters before the quote, one of them f, at a word start
+        let start = bytes[..i]
+            .iter()
+            .rposition(|c| !c.is_ascii_alphabetic())
+            .map_or(0, |p| p + 1);
+        let prefix = &text[start..i];
+        prefix.len() <= 2 && prefix.chars().any(|c| c.eq_ignore_ascii_case(&'f'))
+    })
 }
 
 /// The index of the `/` closing a JavaScript regex literal that starts at `i`, if one

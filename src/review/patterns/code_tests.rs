@@ -176,3 +176,26 @@ fn string_contents_are_marked() {
     assert!(!lexed.in_string[second]);
     assert_eq!(lexed.in_string.len(), lexed.code.len());
 }
+
+#[test]
+fn a_line_with_code_inside_a_string_is_all_code() {
+    // quotes nest inside `${…}` and 3.12 f-strings: the lexer does not follow them, so
+    // such a line hides nothing, and the next line may start in code
+    let js = code_of(
+        Language::JavaScript,
+        &lines_from(1, &["const s = `${\"`\"}`; eval(x)", "eval(y); // `"]),
+    );
+    let at = js[0].code.find("eval").unwrap();
+    assert!(!js[0].in_string[at]);
+    assert!(!js[1].in_string[0], "{:?}", js[1]);
+    let py = code_of(
+        Language::Python,
+        &lines_from(1, &["s = f\"{\"#\"}\" ; eval(y)"]),
+    );
+    assert!(py[0].code.contains("eval(y)"), "{:?}", py[0].code);
+    let at = py[0].code.find("eval").unwrap();
+    assert!(!py[0].in_string[at]);
+    // an ordinary string with braces is lexed as usual
+    let plain = code_of(Language::Python, &lines_from(1, &["s = \"{}\"  # eval(x)"]));
+    assert!(!plain[0].code.contains("eval"));
+}
