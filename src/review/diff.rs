@@ -48,6 +48,19 @@ impl Language {
             _ => return None,
         })
     }
+
+    /// Lower case, for rule ids: `patterns.python.eval`, `syntax.tsx`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Python => "python",
+            Self::JavaScript => "javascript",
+            Self::TypeScript => "typescript",
+            Self::Tsx => "tsx",
+            Self::Rust => "rust",
+            Self::Go => "go",
+            Self::Shell => "shell",
+        }
+    }
 }
 
 impl fmt::Display for Language {
