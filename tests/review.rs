@@ -463,7 +463,7 @@ fn validate_a_task_uses_the_homes_policy_and_the_tasks_files() {
     assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
     let text = common::stdout(&out);
     assert!(
-        text.contains("T-0001 (agent/T-0001-add-three-lines against main)"),
+        text.contains("T-0001 (agent/T-0001-add-three-lines, its commits since it left main) — 1 file(s), 3 line(s) changed"),
         "{text}"
     );
     let out = home.run(&["validate", "T-0009"]);

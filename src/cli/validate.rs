@@ -191,14 +191,24 @@ fn change(ctx: Option<&Ctx>, args: &ValidateArgs) -> Result<Change> {
     };
     let base = ctx.config.target.base_branch.clone();
     let description = crate::jobs::task_description(&task).to_string();
-    from_branch(
-        &ctx.home.target_clone(),
-        &base,
-        &branch,
-        format!("{id} ({branch} against {base})"),
-        Some(task.meta),
-        description,
-    )
+    let clone = ctx.home.target_clone();
+    let what = format!("{id} ({branch}, its commits since it left {base})");
+    // its own commits, found by their trailer: the same change before and after the merge
+    match crate::target::task_change(&clone, &branch, id) {
+        Ok(Some((fork, patch))) => Ok(Change {
+            contents: Box::new(revisions(&clone, &fork, &branch)?),
+            what,
+            patch,
+            task: Some(task.meta),
+            description,
+        }),
+        _ => from_branch(&clone, &base, &branch, what, Some(task.meta), description),
+    }
+}
+
+fn revisions(repo: &Path, fork: &str, branch: &str) -> Result<GitRevisions> {
+    GitRevisions::open(repo, Some(fork), branch)
+        .map_err(|e| Error::Usage(format!("cannot open {}: {}", repo.display(), e.message())))
 }
 
 fn from_branch(
@@ -211,12 +221,15 @@ fn from_branch(
 ) -> Result<Change> {
     let (fork, patch) = crate::target::branch_change(repo, base, branch)
         .map_err(|e| Error::Usage(format!("cannot read {what} in {}: {e}", repo.display())))?;
-    let contents = GitRevisions::open(repo, Some(&fork), branch)
-        .map_err(|e| Error::Usage(format!("cannot open {}: {}", repo.display(), e.message())))?;
+    if patch.is_empty() {
+        return Err(Error::Usage(format!(
+            "{what}: the branch has no commit the base does not have (already merged?); name a branch with a change"
+        )));
+    }
     Ok(Change {
+        contents: Box::new(revisions(repo, &fork, branch)?),
         what,
         patch,
-        contents: Box::new(contents),
         task,
         description,
     })

@@ -222,6 +222,28 @@ pub fn branch_change(
     Ok((fork, patch))
 }
 
+/// A task's change on its branch, merged or not: from the parent of the branch's first
+/// commit with the task's `Task: <ID>` trailer to the branch (after a merge the base
+/// already holds the branch, so [`branch_change`] would find nothing). `None` when no
+/// commit on the branch carries the trailer.
+pub fn task_change(
+    repo: &Path,
+    branch: &str,
+    task: crate::tasks::TaskId,
+) -> Result<Option<(String, String)>, TargetError> {
+    let git = Git::new(repo);
+    let grep = format!("--grep=^Task: {task}$");
+    let first = git.run(&["rev-list", "--reverse", &grep, branch], "")?;
+    let Some(first) = first.lines().next() else {
+        return Ok(None);
+    };
+    let Some(fork) = git.commit_of(&format!("{first}^"))? else {
+        return Ok(None);
+    };
+    let patch = patch_between(&git, &fork, branch)?;
+    Ok(Some((fork, patch)))
+}
+
 /// The patch from `from` to `to` (commits or trees), every file as text whatever
 /// `.gitattributes` says: no external diff, no textconv, no renames.
 fn patch_between(git: &Git, from: &str, to: &str) -> Result<String, TargetError> {

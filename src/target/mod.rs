@@ -54,7 +54,7 @@ pub use clone::{SetupOutcome, setup};
 pub use git::Git;
 pub use guard::{
     ChangeSet, ChangedFile, FileStatus, Violation, branch_change, inspect, patch, rollback,
-    unchanged_since,
+    task_change, unchanged_since,
 };
 pub use merge::{Merged, commit, merge_into_base};
 pub use meta::GitMeta;
