@@ -286,7 +286,7 @@ fn model_layer(
     }
     Ok(LayerReport::new(
         Layer::Model,
-        ctx.redact(&verdict.summary),
+        ctx.redact(&verdict.summary_line()),
         findings,
     ))
 }

@@ -55,6 +55,16 @@ pub struct ModelVerdict {
 }
 
 impl ModelVerdict {
+    /// `approve: <summary>` — the model layer's row.
+    pub fn summary_line(&self) -> String {
+        let word = match self.verdict {
+            ModelDecision::Approve => "approve",
+            ModelDecision::RequestChanges => "request changes",
+            ModelDecision::Escalate => "escalate",
+        };
+        format!("{word}: {}", self.summary)
+    }
+
     fn check(&self) -> Result<(), String> {
         if self.verdict == ModelDecision::RequestChanges
             && self.comments.iter().all(|c| c.comment.trim().is_empty())

@@ -156,12 +156,7 @@ pub(super) fn judge_with_model(
     for f in &mut findings {
         f.message = clean(&f.message);
     }
-    let word = match verdict.verdict {
-        ModelDecision::Approve => "approve",
-        ModelDecision::RequestChanges => "request changes",
-        ModelDecision::Escalate => "escalate",
-    };
-    let summary = format!("{word}: {}", clean(&verdict.summary));
+    let summary = clean(&verdict.summary_line());
     review.push(LayerReport::new(Layer::Model, summary, findings));
     task.meta.reviewer = Some(verdict.verdict);
     match verdict.verdict {
