@@ -1,7 +1,7 @@
 //! `cargo bench --bench review`: the reviewer's layers on realistic diffs (issue 11).
 //!
-//! Deterministic layers: a change of 400 lines over 20 files of real code (more-itertools'
-//! Python, dayshift's Rust) in a real git repository, read the way the work loop and
+//! Deterministic layers: a change of 400 lines over 20 whole files of real code
+//! (more-itertools' Python, dayshift's Rust) in a real git repository, read the way the work loop and
 //! `dayshift validate` read it — the diff parsed, policy, secrets, patterns and syntax
 //! (tree-sitter parses of every changed file, from git) — goal under 50 ms, median of runs.
 //!
@@ -77,11 +77,11 @@ fn main() {
         load.as_secs_f64() * 1e3,
         cold.as_secs_f64() * 1e3,
     );
-    deterministic_layers(&corpus);
+    deterministic_layers();
 }
 
 /// The four deterministic layers on a 400-line, 20-file change in a real git repository.
-fn deterministic_layers(corpus: &[String]) {
+fn deterministic_layers() {
     use dayshift::config::policy::Policy;
     use dayshift::review::contents::GitRevisions;
     use dayshift::review::{self, NoteRules, PolicyInput, Subject};
@@ -114,16 +114,24 @@ fn deterministic_layers(corpus: &[String]) {
             message,
         ]);
     };
-    let python = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/review/secrets/testdata/recipes.py"),
-    )
-    .expect("the more-itertools sample");
-    // 10 Python files (more-itertools' recipes.py) and 10 Rust files (dayshift's own
-    // sources), 20 lines added to each
-    let rust: String = corpus.iter().take(400).map(|l| format!("{l}\n")).collect();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python =
+        std::fs::read_to_string(root.join("tests/fixtures/review/more_itertools_recipes.py"))
+            .expect("the more-itertools sample");
+    // 10 Python files (more-itertools' recipes.py, 461 lines) and 10 whole Rust files of
+    // dayshift's own (src/qa), 20 lines added to each
+    let mut sources = Vec::new();
+    collect(&root.join("src/qa"), &mut sources);
+    sources.retain(|p| p.extension().is_some_and(|e| e == "rs"));
+    sources.sort();
+    assert!(sources.len() >= 10, "src/qa has ten Rust files");
+    let rust: Vec<String> = sources[..10]
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("a Rust source"))
+        .collect();
     for i in 0..10 {
         std::fs::write(repo.join(format!("pkg_{i}.py")), &python).unwrap();
-        std::fs::write(repo.join(format!("mod_{i}.rs")), &rust).unwrap();
+        std::fs::write(repo.join(format!("mod_{i}.rs")), &rust[i]).unwrap();
     }
     commit("base");
     let base = git(&["rev-parse", "HEAD"]).trim().to_string();
@@ -139,7 +147,7 @@ fn deterministic_layers(corpus: &[String]) {
             .collect();
         std::fs::write(
             repo.join(format!("mod_{i}.rs")),
-            format!("{rust}{added_rs}"),
+            format!("{}{added_rs}", rust[i]),
         )
         .unwrap();
     }
@@ -180,10 +188,11 @@ fn deterministic_layers(corpus: &[String]) {
     );
     for l in layers {
         println!(
-            "    {:<9} {:>7.2} ms  {}",
+            "    {:<9} {:>7.2} ms  {}; {} finding(s)",
             l.layer.name(),
             l.micros as f64 / 1e3,
-            l.summary
+            l.summary,
+            l.findings.len()
         );
     }
 }

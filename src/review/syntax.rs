@@ -43,6 +43,9 @@ const QUOTE_CHARS: usize = 40;
 /// "not parsed: too large".
 pub fn check(diff: &Diff, contents: &dyn Contents) -> Vec<Finding> {
     let mut findings = Vec::new();
+    // the texts are read here (a repository handle is not shared across threads), the
+    // parses run on every core
+    let mut texts = Vec::new();
     for file in &diff.files {
         if file.status == Status::Deleted || file.binary {
             continue;
@@ -53,12 +56,11 @@ pub fn check(diff: &Diff, contents: &dyn Contents) -> Vec<Finding> {
         let Some(after) = contents.after(&file.path) else {
             continue;
         };
-        let rule = format!("syntax.{}", lang.id());
         if after.len() > MAX_BYTES {
             findings.push(
                 Finding::warn(
                     Layer::Syntax,
-                    &format!("{rule}.too-large"),
+                    &format!("syntax.{}.too-large", lang.id()),
                     Risk::Medium,
                     format!(
                         "not parsed: too large ({} bytes, the limit is {MAX_BYTES})",
@@ -69,7 +71,13 @@ pub fn check(diff: &Diff, contents: &dyn Contents) -> Vec<Finding> {
             );
             continue;
         }
-        let Some(now) = parse(lang, &after) else {
+        texts.push((file, lang, after));
+    }
+    let parsed = parse_all(&texts);
+    for ((file, lang, _), now) in texts.iter().zip(parsed) {
+        let (file, lang) = (*file, *lang);
+        let rule = format!("syntax.{}", lang.id());
+        let Some(now) = now else {
             findings.push(
                 Finding::warn(
                     Layer::Syntax,
@@ -122,6 +130,43 @@ pub fn check(diff: &Diff, contents: &dyn Contents) -> Vec<Finding> {
         findings.push(finding.at(&file.path, Some(first.line)));
     }
     findings
+}
+
+/// Parse each `(file, language, text)`, on as many threads as there are cores (each with
+/// its own parsers), keeping the order.
+fn parse_all(texts: &[(&super::FileDiff, Language, String)]) -> Vec<Option<Parsed>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(texts.len());
+    if threads <= 1 {
+        return texts
+            .iter()
+            .map(|(_, lang, text)| parse(*lang, text))
+            .collect();
+    }
+    let per_thread = texts.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = texts
+            .chunks(per_thread)
+            .map(|chunk| {
+                let handle = scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|(_, lang, text)| parse(*lang, text))
+                        .collect::<Vec<_>>()
+                });
+                (chunk.len(), handle)
+            })
+            .collect();
+        // a parser that panicked leaves its files "not parsed" (a warning), never skipped
+        handles
+            .into_iter()
+            .flat_map(|(len, h)| {
+                h.join()
+                    .unwrap_or_else(|_| (0..len).map(|_| None).collect())
+            })
+            .collect()
+    })
 }
 
 /// What a parse found.
