@@ -129,16 +129,16 @@ fn deterministic_layers() {
         .iter()
         .map(|p| std::fs::read_to_string(p).expect("a Rust source"))
         .collect();
-    for i in 0..10 {
+    for (i, source) in rust.iter().enumerate() {
         std::fs::write(repo.join(format!("pkg_{i}.py")), &python).unwrap();
-        std::fs::write(repo.join(format!("mod_{i}.rs")), &rust[i]).unwrap();
+        std::fs::write(repo.join(format!("mod_{i}.rs")), source).unwrap();
     }
     commit("base");
     let base = git(&["rev-parse", "HEAD"]).trim().to_string();
     let added_py: String = (0..5)
         .map(|n| format!("\n\ndef helper_{n}(items):\n    return [x for x in items if x]\n"))
         .collect();
-    for i in 0..10 {
+    for (i, source) in rust.iter().enumerate() {
         let py = repo.join(format!("pkg_{i}.py"));
         let text = std::fs::read_to_string(&py).unwrap();
         std::fs::write(&py, format!("{text}{added_py}")).unwrap();
@@ -147,7 +147,7 @@ fn deterministic_layers() {
             .collect();
         std::fs::write(
             repo.join(format!("mod_{i}.rs")),
-            format!("{}{added_rs}", rust[i]),
+            format!("{source}{added_rs}"),
         )
         .unwrap();
     }
