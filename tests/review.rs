@@ -587,3 +587,75 @@ fn lint_counts_only_warnings_the_base_does_not_have() {
     );
     assert!(!file.contains("settings.py:1"), "{file}");
 }
+
+#[test]
+fn validate_blocks_a_secret_a_syntax_error_and_weakened_tests_in_a_real_repository() {
+    let test_file = "import pytest\n\n\ndef test_add():\n    assert 1 + 1 == 2\n\n\ndef test_sub():\n    assert 2 - 1 == 1\n";
+    // built here: no credential-shaped literal lives in the source
+    let key = format!("AKIA{}", "Q7ZP4XK2M9WD3BRT");
+    let repo = repo_with_change(
+        &[
+            ("app/calc.py", CALC),
+            ("web/app.js", "export const a = 1;\n"),
+            ("tests/test_calc.py", test_file),
+        ],
+        &[
+            (
+                "app/config.py",
+                Some(&format!("AWS_ACCESS_KEY_ID = \"{key}\"\n")),
+            ),
+            ("web/app.js", Some("export const a = (1;\n")),
+            (
+                "tests/test_calc.py",
+                Some(
+                    "import pytest\n\n\n@pytest.mark.skip(reason=\"flaky\")\ndef test_add():\n    assert 1 + 1 == 2\n",
+                ),
+            ),
+        ],
+    );
+    let out = validate(
+        &["validate", "--branch", "change", "--repo", ".", "--json"],
+        repo.path(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    let text = common::stdout(&out);
+    assert!(!text.contains(&key), "the value is never printed");
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["risk"], "critical");
+    let rules: Vec<String> = json["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|l| l["findings"].as_array().unwrap().iter())
+        .map(|f| {
+            format!(
+                "{} {}:{}",
+                f["rule"].as_str().unwrap(),
+                f["file"].as_str().unwrap_or("-"),
+                f["line"]
+            )
+        })
+        .collect();
+    for expected in [
+        "app/config.py:1",
+        "syntax.javascript web/app.js:1",
+        "tests/test_calc.py",
+    ] {
+        assert!(
+            rules.iter().any(|r| r.contains(expected)),
+            "{expected} in {rules:#?}"
+        );
+    }
+    assert!(
+        rules.iter().any(|r| r.starts_with("secrets.")),
+        "{rules:#?}"
+    );
+    assert!(
+        rules
+            .iter()
+            .filter(|r| r.starts_with("patterns.") && r.contains("tests/test_calc.py"))
+            .count()
+            >= 2,
+        "a deleted test and a new skip: {rules:#?}"
+    );
+}
