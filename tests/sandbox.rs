@@ -548,9 +548,11 @@ fn a_hostile_tool_and_its_test_file_change_nothing_outside_the_worktree() {
             tool.display()
         ),
     );
+    // medium: the (empty) leaked.txt the tool's failed `cat` leaves is a file the task does
+    // not name, which the reviewer rates medium risk
     home.write(
         "config/policy.yaml",
-        "auto_merge: low\nsandbox: {mode: required}\n",
+        "auto_merge: medium\nsandbox: {mode: required}\n",
     );
     std::fs::write(
         home.path("config/.env"),
