@@ -24,6 +24,25 @@ pub mod risk;
 pub mod secrets;
 pub mod syntax;
 
+#[cfg(test)]
+pub(crate) mod test_git {
+    /// Run git in `dir` for a test; its stdout, or a panic naming the command.
+    pub(crate) fn git(dir: &std::path::Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
 use serde::Serialize;
 
 use crate::tasks::Risk;

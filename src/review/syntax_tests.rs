@@ -233,20 +233,7 @@ impl Contents for GitContents {
     }
 }
 
-pub(crate) fn git(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+pub(crate) use crate::review::test_git::git;
 
 #[test]
 fn through_real_git_a_broken_change_blocks_and_a_clean_one_passes() {

@@ -262,7 +262,9 @@ impl TaskRun<'_> {
             match result {
                 Ok((changes, review)) => {
                     if self.reviewer.model.is_some() {
-                        self.progress.borrow_mut().step("asking the reviewer's model");
+                        self.progress
+                            .borrow_mut()
+                            .step("asking the reviewer's model");
                     }
                     let ended =
                         finish::commit(ctx, self.reviewer, task, self.worktree, &changes, review)?;

@@ -2,12 +2,10 @@
 //! each token is built at run time from its format's prefix and a pseudo-random body, so
 //! the layer (or anyone's scanner) reviewing this repository finds nothing here.
 
-use std::path::Path;
-use std::process::Command;
-
 use super::*;
 use crate::review::Verdict;
 use crate::review::diff::{self, Line, Status};
+use crate::review::test_git::git;
 
 /// `len` characters of `alphabet`, the same for the same seed.
 fn random(seed: u64, len: usize, alphabet: &str) -> String {
@@ -337,7 +335,7 @@ fn clean_real_python_and_javascript_have_no_finding() {
     for (path, text) in [
         (
             "more_itertools/recipes.py",
-            include_str!("testdata/recipes.py"),
+            include_str!("../../../tests/fixtures/review/more_itertools_recipes.py"),
         ),
         ("lib/auth.js", include_str!("testdata/auth.js")),
         ("src/review/secrets/mod.rs", include_str!("mod.rs")),
@@ -406,20 +404,6 @@ fn a_rule_is_compiled_only_when_its_keyword_appears() {
         (1..=6).contains(&compiled),
         "{compiled} rules compiled for one GitHub token"
     );
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// Through real git: a base commit holding one token, a change that removes it and adds
