@@ -137,11 +137,7 @@ pub(super) fn send_back(ctx: &Ctx, task: &mut Task, review: &Review) -> Result<E
     task.set_section("Review", &review.markdown());
     record_review(ctx, task, review, "sent_back")?;
     let feedback = ctx.redact(&review.feedback());
-    let path = feedback_file(ctx, task);
-    let saved = path.parent().map_or(Ok(()), std::fs::create_dir_all);
-    if let Err(e) = saved.and_then(|()| crate::fsx::write_atomic(&path, feedback.as_bytes())) {
-        tracing::warn!("{}: {e}", path.display());
-    }
+    save_feedback(&feedback_file(ctx, task), &feedback);
     ctx.move_task(
         task,
         TaskState::InProgress,
@@ -153,6 +149,15 @@ pub(super) fn send_back(ctx: &Ctx, task: &mut Task, review: &Review) -> Result<E
         ),
     )?;
     Ok(Ended::SentBack(feedback))
+}
+
+/// Keep the next attempt's feedback (a resumed task still hears it). A failure to keep it
+/// is warned about, never fatal: this run passes it on in memory.
+pub(super) fn save_feedback(path: &std::path::Path, feedback: &str) {
+    let saved = path.parent().map_or(Ok(()), std::fs::create_dir_all);
+    if let Err(e) = saved.and_then(|()| crate::fsx::write_atomic(path, feedback.as_bytes())) {
+        tracing::warn!("{}: {e}", path.display());
+    }
 }
 
 /// Where the feedback for a task's next attempt is kept, so a resumed task still hears it.

@@ -6,6 +6,9 @@ use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+mod output;
+mod spend;
+
 use super::home_guard::{HomeGuard, Tampered};
 use super::progress::Progress;
 use super::review::Reviewer;
@@ -14,16 +17,13 @@ use super::{finish, recover};
 use crate::config::AgentName;
 use crate::context::Ctx;
 use crate::engine::failure::{self, FailureClass};
-use crate::engine::{Assignment, Engine, EngineError, Spent};
+use crate::engine::{Assignment, Engine, EngineError};
 use crate::error::{Error, Result};
-use crate::fsx;
 use crate::llm::LlmError;
-use crate::llm::budget::ExternalSpend;
 use crate::process;
 use crate::qa::{self, Baseline, QaCommands};
 use crate::review::Review;
 use crate::sandbox::{Confinement, Sandbox};
-use crate::store::Event;
 use crate::target::{self, ChangeSet, Snapshot, Violation, Worktree};
 use crate::tasks::{Stage, Task, TaskState};
 
@@ -300,15 +300,7 @@ impl TaskRun<'_> {
                         "task.attempt_failed",
                         serde_json::json!({"attempt": attempt, "why": line}),
                     )?;
-                    let saved = self
-                        .feedback_file
-                        .parent()
-                        .map_or(Ok(()), std::fs::create_dir_all);
-                    if let Err(e) =
-                        saved.and_then(|()| fsx::write_atomic(&self.feedback_file, why.as_bytes()))
-                    {
-                        tracing::warn!("{}: {e}", self.feedback_file.display());
-                    }
+                    finish::save_feedback(&self.feedback_file, &why);
                     feedback = Some(why);
                 }
             }
@@ -536,80 +528,6 @@ impl TaskRun<'_> {
         Miss::Retry(format!(
             "{violation}. Make the change without touching `{path}` or anything matching `{rule}`; if the task cannot be done without it, change nothing."
         ))
-    }
-
-    /// Where attempt `attempt`'s whole tool output is kept: `logs/runs/<ID>/attempt-<N>.log`.
-    fn run_log(&self, task: &Task, attempt: u32) -> PathBuf {
-        self.ctx
-            .home
-            .logs_dir()
-            .join("runs")
-            .join(task.meta.id.to_string())
-            .join(format!("attempt-{attempt}.log"))
-    }
-
-    /// Keep a run's output, redacted (a tool may echo a key), written atomically. A failure
-    /// to keep it is warned about, never fatal to the attempt.
-    fn keep_output(&self, path: &std::path::Path, output: &str) {
-        let clean = self.ctx.redact(output);
-        let kept = path
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| fsx::write_atomic(path, clean.as_bytes()));
-        if let Err(e) = kept {
-            tracing::warn!("cannot keep the tool's output in {}: {e}", path.display());
-        }
-    }
-
-    /// Count the run's tokens for the task, and record a coding tool's spend in the budget
-    /// (the native engine's calls were recorded by the model client already). A claim over
-    /// the per-run limit is recorded in full (never under-billed) and returned as the
-    /// reason to stop the attempt.
-    fn bill(&self, task: &Task, spent: Spent, meter: &mut Meter) -> Result<Option<String>> {
-        meter.tokens += spent.usage.total();
-        if spent.billed || (spent.usage.total() == 0 && spent.cost_usd.is_none()) {
-            return Ok(None);
-        }
-        let model = self.engine.model().unwrap_or("unknown");
-        let settled = self.limits.budget.record_external(&ExternalSpend {
-            agent: "coder",
-            job: "work",
-            task: Some(task.meta.id.to_string()),
-            provider: self.engine.name(),
-            model,
-            usage: spent.usage,
-            cost_usd: spent.cost_usd,
-        })?;
-        meter.cost_usd += settled.cost_usd;
-        if let Some(alert) = settled.alert {
-            tracing::warn!("{alert}");
-        }
-        let Some(limit) = self.max_cost_per_run().filter(|l| settled.cost_usd > *l) else {
-            return Ok(None);
-        };
-        let why = format!(
-            "{} reported ${:.2} for one run, over the per-run limit of ${limit:.2} \
-             (agents.coder.max_cost_per_run_usd); recorded in full",
-            self.engine.name(),
-            settled.cost_usd
-        );
-        self.ctx.audit(
-            Event::new(self.ctx.now(), ACTOR, "budget.overrun")
-                .task(task.meta.id)
-                .detail(serde_json::json!({"cost_usd": settled.cost_usd, "limit_usd": limit})),
-        )?;
-        Ok(Some(why))
-    }
-
-    /// `agents.coder.max_cost_per_run_usd`, else the daily USD cap (no single run may claim
-    /// a whole day), else none (a token cap is checked before each run instead).
-    fn max_cost_per_run(&self) -> Option<f64> {
-        let config = &self.ctx.config.agents;
-        config
-            .agents
-            .get(&AgentName::Coder)
-            .and_then(|c| c.max_cost_per_run_usd)
-            .or_else(|| config.budget.as_ref().and_then(|b| b.value.daily_usd))
     }
 }
 
