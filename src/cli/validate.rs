@@ -23,14 +23,16 @@ use crate::tasks::{TaskId, TaskMeta};
 /// What to validate.
 #[derive(Debug, clap::Args)]
 pub struct ValidateArgs {
-    /// A task of the queue: its branch in the target clone against the base branch.
+    /// A task of the queue: its own commits on its branch in the target clone (merged or
+    /// not).
     #[arg(value_name = "TASK-ID", conflicts_with_all = ["diff", "branch"])]
     pub task: Option<String>,
     /// A unified diff (`git diff` output; `-` reads stdin). Files are read from --repo
     /// (default: the current folder) when the diff is applied there.
     #[arg(long, value_name = "FILE", conflicts_with = "branch")]
     pub diff: Option<PathBuf>,
-    /// A branch of --repo (default: the home's target clone) against the base branch.
+    /// A branch of --repo (default: the home's target clone) against the base branch
+    /// (target.yaml's, or `main` outside a home).
     #[arg(long, value_name = "B")]
     pub branch: Option<String>,
     /// The repository --diff and --branch read (default: the current folder for --diff,
