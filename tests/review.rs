@@ -659,3 +659,29 @@ fn validate_blocks_a_secret_a_syntax_error_and_weakened_tests_in_a_real_reposito
         "a deleted test and a new skip: {rules:#?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_in_the_task_never_reaches_the_reviewer_model() {
+    let server = reviewer(&[verdict("approve", "")]).await;
+    let (home, _remote) = home(Some(&server), "auto_merge: low\n", "");
+    home.write("config/.env", "STAGING_TOKEN=zq-canary-55aa11-token\n");
+    home.add_task(1, "Add three lines", "backlog", "");
+    let path = home.task("T-0001")["path"].as_str().unwrap().to_string();
+    let text = home.read(&path);
+    home.write(
+        &path,
+        &text.replace(
+            "## Description\n",
+            "## Description\nThe staging token is zq-canary-55aa11-token.\n",
+        ),
+    );
+    home.ok(&["run", "work"]);
+    let seen = bodies(&server).await;
+    assert_eq!(seen.len(), 1);
+    assert!(!seen[0].contains("zq-canary-55aa11-token"), "{}", seen[0]);
+    assert!(
+        seen[0].contains("The staging token is [redacted:STAGING_TOKEN]"),
+        "{}",
+        seen[0]
+    );
+}

@@ -119,7 +119,11 @@ pub fn review(model: &Model, input: &ModelInput) -> crate::Result<ModelVerdict> 
             .render("reviewer.system.j2", &serde_json::json!({}))?,
         messages: vec![Message {
             role: Role::User,
-            content: model.prompts.render("reviewer.user.j2", &context)?,
+            // a key the change (or a note) carries never reaches the model
+            content: crate::config::redact::redact_global(
+                &model.prompts.render("reviewer.user.j2", &context)?,
+            )
+            .into_owned(),
         }],
         max_tokens: model.max_tokens,
         temperature: None,
