@@ -206,7 +206,8 @@ pub fn task_prompt(job: &Assignment) -> String {
         ));
     }
     out.push_str("\nChange only what the task needs. Do not commit.\n");
-    out
+    // a key pasted into the task or a note never reaches the tool
+    crate::config::redact::redact_global(&out).into_owned()
 }
 
 /// Bytes of a previous attempt's feedback a prompt carries at most. QA's feedback is
@@ -279,5 +280,31 @@ mod tests {
             !prompt.contains("the end") && prompt.contains("[… the rest of the feedback was cut]")
         );
         assert!(prompt.len() < FEEDBACK_CAP + 1000);
+    }
+
+    #[test]
+    fn a_key_in_the_task_or_a_note_never_reaches_the_tool() {
+        crate::config::redact::install(&crate::config::redact::Redactor::new([(
+            "PROMPT_TEST_TOKEN".to_string(),
+            "prompt-canary-90817263".to_string(),
+        )]));
+        let meta: TaskMeta = serde_json::from_value(serde_json::json!({
+            "id": "T-0001", "title": "Fix it", "priority": "medium",
+            "created": "2026-01-01T00:00:00Z",
+        }))
+        .unwrap();
+        let notes = ["the staging token is prompt-canary-90817263".to_string()];
+        let job = Assignment {
+            task: &meta,
+            description: "use prompt-canary-90817263",
+            workdir: std::path::Path::new("/nonexistent"),
+            feedback: None,
+            attempt: 1,
+            notes: &notes,
+            confine: None,
+        };
+        let prompt = task_prompt(&job);
+        assert!(!prompt.contains("prompt-canary-90817263"), "{prompt}");
+        assert!(prompt.contains("the staging token is [redacted:PROMPT_TEST_TOKEN]"));
     }
 }
