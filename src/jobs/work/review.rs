@@ -123,8 +123,9 @@ pub(super) fn judge_with_model(
         return finish::judge_review(ctx, task, branch, &review, None);
     };
     if review.blocked() {
-        // never reached: a blocked change is not committed; kept as a guard
-        return finish::judge_review(ctx, task, branch, &review, None);
+        // a blocked change is never committed; should one be, a person decides
+        let why = review.headline();
+        return finish::judge_review(ctx, task, branch, &review, Some(why));
     }
     let clone = ctx.home.target_clone();
     let patch = match target::branch_change(&clone, &ctx.config.target.base_branch, branch) {
