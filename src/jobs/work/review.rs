@@ -115,6 +115,11 @@ pub(super) fn judge_with_model(
     branch: &str,
     mut review: Review,
 ) -> Result<Ended> {
+    if review.blocked() {
+        // a blocked change is never committed; should one be, a person decides
+        let why = review.headline();
+        return finish::judge_review(ctx, task, branch, &review, Some(why));
+    }
     let Some(model) = reviewer.model else {
         review.push(LayerReport::skipped(
             Layer::Model,
@@ -122,11 +127,6 @@ pub(super) fn judge_with_model(
         ));
         return finish::judge_review(ctx, task, branch, &review, None);
     };
-    if review.blocked() {
-        // a blocked change is never committed; should one be, a person decides
-        let why = review.headline();
-        return finish::judge_review(ctx, task, branch, &review, Some(why));
-    }
     let clone = ctx.home.target_clone();
     let patch = match target::branch_change(&clone, &ctx.config.target.base_branch, branch) {
         Ok((_, patch)) => patch,
