@@ -89,15 +89,19 @@ pub enum Stage {
 }
 
 impl TaskMeta {
-    /// A stand-in for a change that is no task (`dayshift validate --diff`): what the
-    /// reviewer's model is told it is.
-    pub fn for_review(what: &str, now: DateTime<FixedOffset>) -> Self {
+    /// A new task's front matter: everything but these four at its default.
+    pub fn new(
+        id: TaskId,
+        title: String,
+        priority: Priority,
+        created: DateTime<FixedOffset>,
+    ) -> Self {
         Self {
-            id: TaskId::new(0),
-            title: format!("review the change {what}"),
-            priority: Priority::Medium,
+            id,
+            title,
+            priority,
             goal: None,
-            source: Some("validate".into()),
+            source: None,
             kind: TaskKind::Code,
             files: Vec::new(),
             depends_on: Vec::new(),
@@ -108,7 +112,7 @@ impl TaskMeta {
             branch: None,
             pr: None,
             approval: None,
-            created: now,
+            created,
             reason: None,
             plan_key: None,
             removes_tests: false,
@@ -117,6 +121,20 @@ impl TaskMeta {
             next_attempt: None,
             reviewer: None,
             review_rounds: 0,
+        }
+    }
+
+    /// A stand-in for a change that is no task (`dayshift validate --diff`): what the
+    /// reviewer's model is told it is.
+    pub fn for_review(what: &str, now: DateTime<FixedOffset>) -> Self {
+        Self {
+            source: Some("validate".into()),
+            ..Self::new(
+                TaskId::new(0),
+                format!("review the change {what}"),
+                Priority::Medium,
+                now,
+            )
         }
     }
 }

@@ -268,9 +268,6 @@ impl Queue {
                 (None, None) => "created".to_string(),
             };
             let meta = TaskMeta {
-                id,
-                title: draft.title,
-                priority: draft.priority,
                 goal: draft.goal,
                 source: draft.source,
                 kind: draft.kind,
@@ -278,20 +275,9 @@ impl Queue {
                 depends_on: draft.depends_on,
                 acceptance: draft.acceptance,
                 difficulty: draft.difficulty,
-                risk: None,
-                attempts: 0,
                 branch: Some(format!("agent/{id}-{slug}")),
-                pr: None,
-                approval: None,
-                created: now,
-                reason: None,
                 plan_key: draft.plan_key,
-                removes_tests: false,
-                stage: None,
-                commit: None,
-                next_attempt: None,
-                reviewer: None,
-                review_rounds: 0,
+                ..TaskMeta::new(id, draft.title, draft.priority, now)
             };
             let body = format!("## Description\n{}\n", draft.description.trim_end());
             let mut task = Task::new(meta, body, TaskState::Backlog, path);
