@@ -22,7 +22,17 @@ pub fn budget(home: Home, days: u32, json: bool) -> Result<ExitCode> {
     let ctx = Ctx::open_read_only(home)?;
     let today = ctx.today();
     let days = days.max(1);
-    let rows = ctx.store.usage_by_agent(today, days)?;
+    let mut rows = ctx.store.usage_by_agent(today, days)?;
+    // nothing in the window but spend before it (e.g. the demo's home, whose day ran on a
+    // fixed date): show the window that ends with the latest spend, and say so
+    let mut window_end = today;
+    if rows.is_empty()
+        && let Some(latest) = ctx.store.latest_usage_day()?
+        && latest < today
+    {
+        window_end = latest;
+        rows = ctx.store.usage_by_agent(latest, days)?;
+    }
     let cap = ctx.config.agents.budget.as_ref().map(|b| b.value.clone());
     let per_day = per_day(&rows);
     // the latest day with spend (today, or the demo's fixed date)
@@ -35,6 +45,7 @@ pub fn budget(home: Home, days: u32, json: bool) -> Result<ExitCode> {
     if json {
         print_json(&serde_json::json!({
             "days": days,
+            "window_end": window_end,
             "cap_usd": cap.as_ref().and_then(|b| b.daily_usd),
             "cap_tokens": cap.as_ref().and_then(|b| b.daily_tokens),
             "rows": rows,
@@ -69,6 +80,11 @@ pub fn budget(home: Home, days: u32, json: bool) -> Result<ExitCode> {
     {
         // e.g. the demo's home, whose day ran on a fixed date
         println!("          nothing spent today ({today}); the latest spend was on {last}");
+        if window_end != today {
+            println!(
+                "          nothing in the last {days} day(s) either: showing the {days} day(s) up to {window_end}"
+            );
+        }
     }
     println!("\nper day");
     let widest = per_day.values().map(|s| s.cost_usd).fold(0.0, f64::max);

@@ -21,9 +21,20 @@ pub struct Schedules {
     pub timezone: Tz,
     /// Jobs with a schedule; a job not listed here only runs on demand.
     pub jobs: BTreeMap<JobName, CronSchedule>,
-    /// Local time after which the work loop takes no new task or attempt; `None`: the
-    /// wrap-up's time, or the end of the day when the wrap-up is not scheduled.
-    pub work_until: Option<NaiveTime>,
+    /// When the work loop takes no new task or attempt.
+    pub work_until: WorkUntil,
+}
+
+/// `work_until` in schedules.yaml.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WorkUntil {
+    /// Not set: the wrap-up's time, or the end of the day when the wrap-up is not scheduled.
+    #[default]
+    Wrapup,
+    /// `"HH:MM"`: this local time.
+    At(NaiveTime),
+    /// `"24:00"`: midnight, whenever the wrap-up runs.
+    EndOfDay,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -80,13 +91,14 @@ impl Schedules {
                 .collect::<Result<_, _>>()?,
         };
         let work_until = match raw.work_until {
-            None => None,
-            Some(t) => Some(
+            None => WorkUntil::Wrapup,
+            Some(t) if t.value.trim() == "24:00" => WorkUntil::EndOfDay,
+            Some(t) => WorkUntil::At(
                 NaiveTime::parse_from_str(t.value.trim(), "%H:%M").map_err(|_| {
                     FileProblem::new(
                         at(file, &t.referenced),
                         format!("`work_until: {}` is not a time of day", t.value),
-                        "write it as HH:MM on a 24-hour clock, e.g. work_until: \"22:00\"",
+                        "write it as HH:MM on a 24-hour clock, e.g. work_until: \"22:00\" (\"24:00\": until midnight)",
                     )
                 })?,
             ),
@@ -100,6 +112,7 @@ impl Schedules {
 
     /// When the work loop started on `day` stops taking work: `work_until` on that day,
     /// else the wrap-up's first time that day, else midnight after it — in the home's zone.
+    /// `work_until: "24:00"` is midnight whatever the wrap-up.
     pub fn work_ends(&self, day: NaiveDate) -> Option<DateTime<Tz>> {
         let tz = self.timezone;
         let start = tz
@@ -109,8 +122,9 @@ impl Schedules {
             .from_local_datetime(&(day + chrono::Days::new(1)).and_time(NaiveTime::MIN))
             .earliest()?;
         let end = match self.work_until {
-            Some(until) => tz.from_local_datetime(&day.and_time(until)).earliest()?,
-            None => self
+            WorkUntil::At(until) => tz.from_local_datetime(&day.and_time(until)).earliest()?,
+            WorkUntil::EndOfDay => midnight,
+            WorkUntil::Wrapup => self
                 .jobs
                 .get(&JobName::Wrapup)
                 .and_then(|cron| cron.next_after(&(start - chrono::Duration::seconds(1))))
@@ -331,6 +345,10 @@ mod tests {
             "2026-11-22T21:30:00+06:00"
         );
         assert_eq!(end("timezone: Asia/Dhaka\n"), "2026-11-22T23:00:00+06:00");
+        assert_eq!(
+            end("timezone: Asia/Dhaka\nwork_until: \"24:00\"\n"),
+            "2026-11-23T00:00:00+06:00"
+        );
         assert_eq!(
             end("timezone: UTC\njobs: {work: \"0 8-22 * * *\"}\n"),
             "2026-11-23T00:00:00+00:00"

@@ -67,6 +67,13 @@ impl Store {
         self.q(rows.and_then(|rows| rows.collect()))
     }
 
+    /// The latest day any model call was recorded on, if any.
+    pub fn latest_usage_day(&self) -> Result<Option<NaiveDate>, StoreError> {
+        let day: Option<String> =
+            self.q(self.conn.query_row("SELECT MAX(day) FROM usage", [], |r| r.get(0)))?;
+        Ok(day.and_then(|d| d.parse().ok()))
+    }
+
     pub fn usage_total(&self, day: NaiveDate) -> Result<UsageTotals, StoreError> {
         self.q(self.conn.query_row(
             "SELECT COALESCE(SUM(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens), 0), COALESCE(SUM(cost_usd), 0) FROM usage WHERE day = ?1",

@@ -31,6 +31,12 @@ impl TestHome {
             "init failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        // a test's `run work` must not depend on the hour it runs at: the default window
+        // ends at the wrap-up (23:00), so work until midnight instead
+        let schedules = root.join("config/schedules.yaml");
+        let mut text = fs::read_to_string(&schedules).expect("schedules.yaml");
+        text.push_str("work_until: \"24:00\"\n");
+        fs::write(&schedules, text).expect("write schedules.yaml");
         Self { _dir: dir, root }
     }
 
