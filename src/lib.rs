@@ -83,6 +83,7 @@ pub mod context;
 pub mod daemon;
 pub mod engine;
 pub mod error;
+pub mod forge;
 pub mod fsx;
 pub mod home;
 pub mod jobs;

@@ -3,11 +3,13 @@
 //! stdout carries results (tables, or JSON with `--json`); progress and errors go to
 //! stderr. Exit codes: 0 ok, 1 a failure the message explains, 2 bad usage.
 
+pub mod askpass;
 mod budget;
 pub mod demo;
 mod doctor;
 mod logs;
 mod readiness;
+mod rollback;
 mod run;
 mod status;
 mod table;
@@ -175,6 +177,12 @@ Examples:
     Validate(validate::ValidateArgs),
     /// Show the logs (today's, or follow them with -f).
     Logs(logs::LogsArgs),
+    /// Undo an agent's merge: a revert (a revert pull request with GitHub, through the
+    /// same checks; local-only a revert on the base, pushed), recorded as your act.
+    #[command(
+        after_help = "Examples:\n  dayshift rollback T-0007\n  dayshift rollback --last --by alice\n  dayshift rollback T-0007 --json"
+    )]
+    Rollback(rollback::RollbackArgs),
     /// The audit trail: who did what, to which task.
     #[command(
         after_help = "Examples:\n  dayshift audit\n  dayshift audit --limit 500 --json | jq '.[] | select(.task == \"T-0007\")'"
@@ -204,6 +212,12 @@ Examples:
 
 /// Parse the command line, run the command, map errors to exit codes.
 pub fn main() -> ExitCode {
+    // started by git as its askpass ([`askpass`]): answer the prompt and nothing else
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(answer) = askpass::answer(&args, |k| std::env::var(k).ok()) {
+        println!("{answer}");
+        return ExitCode::SUCCESS;
+    }
     let cli = Cli::parse();
     // a confined coding tool reaches its model through this binary (`sandbox-relay`)
     if let Ok(exe) = std::env::current_exe() {
@@ -286,6 +300,7 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
         Command::Budget { days, json } => budget::budget(Home::open(&home_dir)?, days, json),
         Command::Logs(args) => logs::logs(&Home::open(&home_dir)?, args),
         Command::Validate(args) => validate::validate(&home_dir, args),
+        Command::Rollback(args) => rollback::rollback(Home::open(&home_dir)?, args),
         Command::Audit { limit, json } => status::audit(Home::open(&home_dir)?, limit, json),
     }
 }

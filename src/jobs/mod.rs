@@ -7,10 +7,12 @@
 pub mod daily_plan;
 pub mod decompose;
 pub mod files_named;
+pub mod issues;
 mod morning;
 mod name;
 pub mod orchestrate;
 mod plan;
+pub mod rollback;
 mod runner;
 mod work;
 mod wrapup;

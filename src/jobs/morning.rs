@@ -22,6 +22,14 @@ use crate::store::Event;
 
 pub fn run(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOutcome> {
     let understood = ctx.read_vision(day)?;
+    // labelled GitHub issues become backlog tasks first: the plan sees them
+    let issues = match crate::forge::from_config(ctx).and_then(|f| super::issues::sync(ctx, f.as_ref())) {
+        Ok(synced) => synced.summary(),
+        Err(e) => {
+            tracing::warn!("GitHub issues could not be read: {e}");
+            Some(format!("GitHub issues could not be read ({e}); the plan goes on without them"))
+        }
+    };
     let tasks = ctx.store.tasks()?;
     let fresh = DailyPlan::build(
         day,
@@ -81,6 +89,10 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOu
         }
     };
     ctx.audit(Event::new(ctx.now(), JobName::Morning.agent(), action).detail(detail))?;
+    let summary = match issues {
+        Some(issues) => format!("{summary}; {issues}"),
+        None => summary,
+    };
     Ok(JobOutcome {
         job: JobName::Morning,
         day,

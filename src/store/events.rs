@@ -111,6 +111,16 @@ impl Store {
         )
     }
 
+    /// The newest event with `action` (any task), if any.
+    pub fn last_event(&self, action: &str) -> Result<Option<Event>, StoreError> {
+        Ok(self
+            .select_events(
+                "WHERE action = ?1 ORDER BY id DESC LIMIT 1",
+                params![action],
+            )?
+            .pop())
+    }
+
     /// How many `review.done` events each outcome has (merge, waiting, escalated,
     /// sent_back), over every day.
     pub fn review_outcomes(&self) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {

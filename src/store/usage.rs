@@ -74,6 +74,15 @@ impl Store {
         Ok(day.and_then(|d| d.parse().ok()))
     }
 
+    /// Tokens and money spent on one task, every agent and every day.
+    pub fn usage_of_task(&self, task: crate::tasks::TaskId) -> Result<UsageTotals, StoreError> {
+        self.q(self.conn.query_row(
+            "SELECT COALESCE(SUM(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens), 0), COALESCE(SUM(cost_usd), 0) FROM usage WHERE task_id = ?1",
+            [task.to_string()],
+            |r| Ok(UsageTotals { tokens: r.get::<_, i64>(0)? as u64, cost_usd: r.get(1)? }),
+        ))
+    }
+
     pub fn usage_total(&self, day: NaiveDate) -> Result<UsageTotals, StoreError> {
         self.q(self.conn.query_row(
             "SELECT COALESCE(SUM(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens), 0), COALESCE(SUM(cost_usd), 0) FROM usage WHERE day = ?1",

@@ -59,6 +59,10 @@ pub struct Git {
     dir: PathBuf,
     /// `GIT_INDEX_FILE`: an index of dayshift's own instead of the repository's.
     index: Option<PathBuf>,
+    /// A token network commands may answer git's password prompt with: (the variable's
+    /// name, its value), handed to dayshift's own askpass (`crate::cli::askpass`) through
+    /// the environment — never in a URL, an argument or git's config.
+    askpass: Option<(String, String)>,
 }
 
 impl Git {
@@ -66,6 +70,16 @@ impl Git {
         Self {
             dir: dir.into(),
             index: None,
+            askpass: None,
+        }
+    }
+
+    /// git in `dir` whose network commands answer an HTTPS password prompt with the token
+    /// in variable `name` (its `value`), through dayshift's askpass.
+    pub fn with_token(dir: impl Into<PathBuf>, name: &str, value: &str) -> Self {
+        Self {
+            askpass: Some((name.to_string(), value.to_string())),
+            ..Self::new(dir)
         }
     }
 
@@ -73,8 +87,8 @@ impl Git {
     /// the repository's own index is read or changed.
     pub fn with_index(dir: impl Into<PathBuf>, index: &Path) -> Self {
         Self {
-            dir: dir.into(),
             index: Some(index.to_path_buf()),
+            ..Self::new(dir)
         }
     }
 
@@ -325,6 +339,9 @@ impl Git {
             .cwd(&self.dir)
             .timeout(timeout);
         spec.env = environment(network, |k| std::env::var(k).ok());
+        if network && let Some((name, token)) = &self.askpass {
+            spec.env.extend(askpass_env(name, token));
+        }
         if let Some(index) = &self.index {
             spec.env.insert(
                 "GIT_INDEX_FILE".into(),
@@ -369,6 +386,22 @@ pub fn environment(
     }
     env.insert("GIT_CONFIG_COUNT".into(), SAFE_CONFIG.len().to_string());
     env
+}
+
+/// The variable naming, for dayshift run as git's askpass, which variable holds the token.
+pub const ASKPASS_VAR: &str = "DAYSHIFT_ASKPASS_TOKEN_VAR";
+
+/// What a git child needs to ask dayshift (its own executable) for the token in `name`:
+/// git runs `$GIT_ASKPASS "Password for 'https://…': "` and reads the answer.
+fn askpass_env(name: &str, token: &str) -> BTreeMap<String, String> {
+    let exe = std::env::current_exe()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| "dayshift".into());
+    BTreeMap::from([
+        ("GIT_ASKPASS".to_string(), exe),
+        (ASKPASS_VAR.to_string(), name.to_string()),
+        (name.to_string(), token.to_string()),
+    ])
 }
 
 fn command_line(args: &[&str]) -> String {

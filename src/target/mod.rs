@@ -43,6 +43,7 @@ pub mod locks;
 pub mod merge;
 pub mod meta;
 pub mod publish;
+pub mod revert;
 pub mod snapshot;
 pub mod stamp;
 pub mod tree;

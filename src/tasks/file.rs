@@ -76,6 +76,23 @@ pub struct TaskMeta {
     /// is the most; then a person decides).
     #[serde(default)]
     pub review_rounds: u32,
+    /// The checks on the pull request's head while its merge waits for them (GitHub).
+    #[serde(default)]
+    pub checks: Option<Checks>,
+    /// Since when the checks have been pending: past `checks_timeout_minutes` a person
+    /// is asked.
+    #[serde(default)]
+    pub checks_since: Option<DateTime<FixedOffset>>,
+}
+
+/// Where the required checks on a task's pull request stand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Checks {
+    /// Not all reported yet, or still running: the merge waits, other tasks are worked.
+    Pending,
+    /// A required check failed: the task went back to the coder.
+    Failed,
 }
 
 /// Where a task in progress stood when it was last written.
@@ -121,6 +138,8 @@ impl TaskMeta {
             next_attempt: None,
             reviewer: None,
             review_rounds: 0,
+            checks: None,
+            checks_since: None,
         }
     }
 
@@ -296,6 +315,19 @@ impl Task {
         ));
     }
 
+    /// The text of the body's `## <heading>` section, if it has one (up to the next `## `).
+    pub fn section(&self, heading: &str) -> Option<&str> {
+        let head = format!("## {heading}\n");
+        let start = if self.body.starts_with(&head) {
+            head.len()
+        } else {
+            self.body.find(&format!("\n{head}"))? + head.len() + 1
+        };
+        let rest = &self.body[start..];
+        let end = rest.find("\n## ").map_or(rest.len(), |i| i + 1);
+        Some(&rest[..end])
+    }
+
     /// Replace the body's `## <heading>` section with `content` (it goes before `## Log`
     /// when it is new). Only a line that is exactly the heading starts the section.
     pub fn set_section(&mut self, heading: &str, content: &str) {
@@ -437,6 +469,15 @@ fn render_front(m: &TaskMeta) -> String {
     if m.review_rounds > 0 {
         field("review_rounds", m.review_rounds.to_string());
     }
+    if let Some(checks) = &m.checks {
+        field("checks", enum_word(checks));
+    }
+    if let Some(since) = &m.checks_since {
+        field(
+            "checks_since",
+            since.format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+        );
+    }
     out
 }
 
@@ -485,6 +526,8 @@ mod tests {
         let path = std::path::Path::new("tasks/in_review/T-0001-x.md");
         let mut task = Task::parse(path, TaskState::InReview, meta_text).unwrap();
         task.set_section("Review", "Risk: **low**\n");
+        assert_eq!(task.section("Review").map(str::trim), Some("Risk: **low**"));
+        assert_eq!(task.section("Nothing"), None);
         assert_eq!(
             task.body,
             "## Description\nDo it.\n\n## Review\n\nRisk: **low**\n\n## Log\n- a: b\n"

@@ -17,7 +17,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use file::{Stage, Task, TaskMeta};
+pub use file::{Checks, Stage, Task, TaskMeta};
 pub use id::TaskId;
 pub use queue::Queue;
 

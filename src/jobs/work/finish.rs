@@ -12,6 +12,7 @@ use crate::context::Ctx;
 use crate::error::Result;
 use crate::review::{Finding, Layer, LayerReport, Review};
 use crate::store::Event;
+use crate::forge::Landing;
 use crate::target::{self, ChangeSet, Worktree};
 use crate::tasks::{Approval, Risk, Stage, Task, TaskState};
 
@@ -69,6 +70,7 @@ pub(super) fn commit(
 /// review (each layer, the risk and why) is written into the task file and the audit.
 pub(super) fn judge_review(
     ctx: &Ctx,
+    reviewer: &Reviewer,
     task: &mut Task,
     branch: &str,
     review: &Review,
@@ -77,6 +79,10 @@ pub(super) fn judge_review(
     let risk = review.risk.max(task.meta.risk.unwrap_or(Risk::Low));
     task.meta.risk = Some(risk);
     task.set_section("Review", &review.markdown());
+    // people see the change where they work (a pull request) before it merges or waits
+    if let Err(e) = reviewer.forge.offer(ctx, task, branch, review) {
+        return offer_failed(ctx, task, &e.to_string());
+    }
     if let Some(why) = escalate {
         record_review(ctx, task, review, "escalated")?;
         return wait(ctx, task, &why);
@@ -96,7 +102,7 @@ pub(super) fn judge_review(
             review.reasons.join("; ")
         )
     };
-    judge(ctx, task, branch, risk, &why)
+    judge(ctx, reviewer, task, branch, risk, &why)
 }
 
 /// The `review.done` event: each layer's verdict, the risk and what came of it (`outcome`:
@@ -170,13 +176,20 @@ pub(super) fn feedback_file(ctx: &Ctx, task: &Task) -> std::path::PathBuf {
 
 /// Merge a committed task when policy allows its risk without a person, else wait for one
 /// (`why` says what a person must look at).
-fn judge(ctx: &Ctx, task: &mut Task, branch: &str, risk: Risk, why: &str) -> Result<Ended> {
+fn judge(
+    ctx: &Ctx,
+    reviewer: &Reviewer,
+    task: &mut Task,
+    branch: &str,
+    risk: Risk,
+    why: &str,
+) -> Result<Ended> {
     if merge_allowed(ctx, risk) {
         let why = format!(
             "risk {}, which policy's auto_merge allows",
             crate::review::risk_word(risk)
         );
-        return merge(ctx, task, branch, &why);
+        return merge(ctx, reviewer, task, branch, &why);
     }
     wait(ctx, task, why)
 }
@@ -264,55 +277,105 @@ pub(super) fn rejudge(
     if task.meta.reviewer.is_none() {
         return super::review::judge_with_model(ctx, reviewer, task, branch, review);
     }
-    judge_review(ctx, task, branch, &review, None)
+    judge_review(ctx, reviewer, task, branch, &review, None)
 }
 
-/// Merge the task's branch into the base branch, pushed when origin takes it
-/// ([`target::Publish`]), and complete it. A merge that needs a person (a conflict, a base
-/// that diverged, a dirty clone, a branch gone) waits for one with that reason; a fetch or
-/// push that failed
-/// (the network, credentials, push rights) needs no decision: the task stays in review as
-/// it was and the loop stops, saying what failed and what to do, and the next work run
-/// merges it again.
-pub(super) fn merge(ctx: &Ctx, task: &mut Task, branch: &str, why: &str) -> Result<Ended> {
+/// Land the task's change through the forge ([`crate::forge::Forge::land`]: the clone's
+/// base branch, pushed when origin takes it, or the pull request on green checks) and
+/// complete it. Checks still running leave it in review (`checks: pending`) for a later
+/// pass; a failed check sends it back to the coder with the failure (or fails it after
+/// its last attempt); a merge that needs a person (a conflict, a base that diverged, a
+/// dirty clone, a branch gone) waits for one with that reason; a remote or API that could
+/// not be reached needs no decision: the task stays in review as it was and the loop
+/// stops, saying what failed and what to do, and the next work run merges it again.
+pub(super) fn merge(
+    ctx: &Ctx,
+    reviewer: &Reviewer,
+    task: &mut Task,
+    branch: &str,
+    why: &str,
+) -> Result<Ended> {
     recover_git(ctx).map_err(crate::Error::Refused)?;
-    let clone = ctx.home.target_clone();
     let base = &ctx.config.target.base_branch;
     let message = super::message::merge_subject(task);
-    let merged = match target::merge_into_base(&clone, branch, base, &message) {
-        Ok(merged) => merged,
-        Err(target::TargetError::Unpublished(e)) => {
-            return publish_failed(ctx, task, base, &e.to_string());
-        }
-        Err(e) => {
-            return wait_for_person(
-                ctx,
-                task,
-                &format!("waiting for a person: the merge into {base} cannot be made: {e}"),
-            );
-        }
+    let landing = match reviewer.forge.land(ctx, task, branch, &message) {
+        Ok(landing) => landing,
+        Err(e) => Landing::Unreachable(e.to_string()),
     };
-    let _ = target::remove(&clone, task.meta.id);
-    let kept = match &merged.publish {
-        target::Publish::KeepInClone { origin, .. } => Some(format!(
-            "kept in the clone, not pushed: {} has `{base}` checked out (the report says how to take it)",
-            origin.display()
-        )),
-        _ => None,
+    let (head, pushed, note) = match landing {
+        Landing::Merged { head, pushed, note } => (head, pushed, note),
+        Landing::Unreachable(e) => return publish_failed(ctx, task, base, &e),
+        Landing::NeedsPerson(e) => {
+            return wait_for_person(ctx, task, &format!("waiting for a person: {e}"));
+        }
+        Landing::Pending(e) => return checks_pending(ctx, task, &e),
+        Landing::ChecksFailed(feedback) => return checks_failed(ctx, task, &feedback),
+        Landing::Closed(e) => return fail(ctx, task, &format!("rejected: {e}")),
     };
+    let _ = target::remove(&ctx.home.target_clone(), task.meta.id);
     let mut event = Event::new(ctx.now(), ACTOR, "task.merged").task(task.meta.id);
-    event.commit = Some(merged.head.clone());
+    event.commit = Some(head.clone());
     ctx.audit(event.detail(serde_json::json!({
         "why": why,
-        "pushed": merged.publish == target::Publish::Push,
-        "kept_in_clone": kept,
+        "pushed": pushed,
+        "note": note,
     })))?;
-    let mut line = format!("merged into {base} at {} ({why})", short(&merged.head));
-    if let Some(kept) = kept {
-        line.push_str(&format!("; {kept}"));
+    let mut line = format!("merged into {base} at {} ({why})", short(&head));
+    if let Some(note) = note {
+        line.push_str(&format!("; {note}"));
     }
     ctx.move_task(task, TaskState::Completed, ACTOR, &line)?;
     Ok(Ended::Completed)
+}
+
+/// The change could not be offered (the branch not pushed, the PR not opened): like a
+/// push that failed, the task stays in review unjudged and the loop stops; the next work
+/// run judges it again ([`super::recover`]).
+fn offer_failed(ctx: &Ctx, task: &mut Task, error: &str) -> Result<Ended> {
+    let why = format!("the change could not be offered for review: {error}");
+    task.log(
+        ctx.now(),
+        ACTOR,
+        &format!("{why}; the task stays in review and the next work run tries again"),
+    );
+    ctx.save_task(task, ACTOR, "task.offer_failed", serde_json::json!({"why": why}))?;
+    Ok(Ended::Interrupted(Stop::PublishFailed(why)))
+}
+
+/// Checks still run on the pull request's head: the task waits in review (`checks:
+/// pending` in its file) while other tasks are worked; a later pass lands it.
+fn checks_pending(ctx: &Ctx, task: &mut Task, why: &str) -> Result<Ended> {
+    let first = !task.body.contains(why);
+    if first {
+        task.log(ctx.now(), ACTOR, why);
+    }
+    ctx.save_task(task, ACTOR, "task.checks_pending", serde_json::json!({"why": why}))?;
+    Ok(Ended::ChecksPending)
+}
+
+/// A required check failed on the pull request: its failure is the coder's next
+/// feedback, as a failed test would be; after the last attempt the task fails with it.
+fn checks_failed(ctx: &Ctx, task: &mut Task, feedback: &str) -> Result<Ended> {
+    let attempts = super::coder_attempts(ctx) + task.meta.review_rounds;
+    let headline = feedback.lines().find(|l| l.starts_with("- check")).unwrap_or("a check failed");
+    if task.meta.attempts >= attempts {
+        return fail(
+            ctx,
+            task,
+            &format!("the pull request's checks failed after the last attempt: {}", headline.trim_start_matches("- ")),
+        );
+    }
+    task.meta.stage = None;
+    task.meta.commit = None;
+    task.meta.next_attempt = Some(task.meta.attempts + 1);
+    save_feedback(&feedback_file(ctx, task), feedback);
+    ctx.move_task(
+        task,
+        TaskState::InProgress,
+        ACTOR,
+        &format!("back to the coder: {}", headline.trim_start_matches("- ")),
+    )?;
+    Ok(Ended::SentBack(feedback.to_string()))
 }
 
 /// The merge was made but could not reach origin (or origin could not be fetched): the
@@ -426,7 +489,8 @@ pub(super) fn record_worked(
         Ended::Completed => "completed".to_string(),
         Ended::WaitingForPerson => "waiting".to_string(),
         Ended::Failed => "failed".to_string(),
-        Ended::SentBack(_) => "sent back by the reviewer".to_string(),
+        Ended::SentBack(_) => "sent back to the coder".to_string(),
+        Ended::ChecksPending => "waiting for the pull request's checks".to_string(),
         Ended::Interrupted(stop) => format!("interrupted: {stop}"),
     };
     ctx.audit(

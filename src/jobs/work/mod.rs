@@ -29,6 +29,7 @@ mod home_guard;
 mod message;
 mod progress;
 pub use progress::WorkNow;
+mod people;
 mod recover;
 mod review;
 pub use review::{description as task_description, notes_and_rules};
@@ -54,14 +55,28 @@ const ACTOR: &str = "coder";
 /// Attempts per task when agents.yaml does not say.
 pub const DEFAULT_ATTEMPTS: u32 = 3;
 
+/// Attempts per task: agents.yaml's `coder.attempts`, else [`DEFAULT_ATTEMPTS`].
+fn coder_attempts(ctx: &Ctx) -> u32 {
+    ctx.config
+        .agents
+        .agents
+        .get(&AgentName::Coder)
+        .and_then(|c| c.attempts)
+        .unwrap_or(DEFAULT_ATTEMPTS)
+}
+
 /// How one task ended.
 #[derive(Debug, Clone, PartialEq)]
 enum Ended {
     Completed,
     WaitingForPerson,
     Failed,
-    /// The reviewer asked for changes: back in progress, with this feedback for the coder.
+    /// The reviewer, a person on the PR or a failed check asked for changes: back in
+    /// progress, with this feedback for the coder.
     SentBack(String),
+    /// Committed and allowed to merge, but the pull request's checks still run: it waits
+    /// in review and a later pass lands it.
+    ChecksPending,
     /// Left in progress to resume (its attempt rolled back): the loop has to stop.
     Interrupted(Stop),
 }
@@ -72,7 +87,8 @@ impl fmt::Display for Ended {
             Ended::Completed => write!(f, "completed"),
             Ended::WaitingForPerson => write!(f, "waits for a person"),
             Ended::Failed => write!(f, "failed"),
-            Ended::SentBack(_) => write!(f, "sent back to the coder by the reviewer"),
+            Ended::SentBack(_) => write!(f, "sent back to the coder"),
+            Ended::ChecksPending => write!(f, "waits for its pull request's checks"),
             Ended::Interrupted(stop) => write!(f, "stopped ({stop})"),
         }
     }
@@ -124,6 +140,19 @@ struct Tally {
     completed: usize,
     waiting: usize,
     failed: usize,
+    checks: usize,
+}
+
+impl Tally {
+    fn count(&mut self, ended: &Ended) {
+        match ended {
+            Ended::Completed => self.completed += 1,
+            Ended::WaitingForPerson => self.waiting += 1,
+            Ended::Failed => self.failed += 1,
+            Ended::ChecksPending => self.checks += 1,
+            Ended::SentBack(_) | Ended::Interrupted(_) => {}
+        }
+    }
 }
 
 impl fmt::Display for Tally {
@@ -132,7 +161,11 @@ impl fmt::Display for Tally {
             f,
             "{} task(s) completed, {} waiting for a person, {} failed",
             self.completed, self.waiting, self.failed
-        )
+        )?;
+        if self.checks > 0 {
+            write!(f, ", {} waiting for their checks", self.checks)?;
+        }
+        Ok(())
     }
 }
 
@@ -215,14 +248,40 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, engine: &dyn Engine) -> Result<JobOutc
     let limits = Limits::new(ctx, day)?;
     let models = ctx.models(&[AgentName::Reviewer])?;
     let (notes, note_rules) = review::notes_and_rules(ctx);
+    let forge = crate::forge::from_config(ctx)?;
     models.with_model(AgentName::Reviewer, |model| {
         let reviewer = review::Reviewer {
             model,
             notes,
             note_rules,
             rounds: review::Reviewer::rounds(ctx),
+            forge: forge.as_ref(),
         };
         work_loop(ctx, day, engine, &limits, &reviewer)
+    })
+}
+
+/// Offer and land one committed task a person approved right now (`dayshift rollback`),
+/// through the forge the config names: local-only merged at once; with GitHub its pull
+/// request opened and merged when its checks are green, else left for the next work pass.
+/// Returns what came of it, in words.
+pub fn land_now(ctx: &Ctx, task: &mut Task, review: &crate::review::Review, why: &str) -> Result<String> {
+    let forge = crate::forge::from_config(ctx)?;
+    let (notes, note_rules) = review::notes_and_rules(ctx);
+    let reviewer = review::Reviewer {
+        model: None,
+        notes,
+        note_rules,
+        rounds: 0,
+        forge: forge.as_ref(),
+    };
+    let branch = task.meta.branch.clone().unwrap_or_default();
+    forge.offer(ctx, task, &branch, review)?;
+    let ended = finish::merge(ctx, &reviewer, task, &branch, why)?;
+    Ok(match ended {
+        Ended::Completed => "merged".to_string(),
+        Ended::Interrupted(stop) => return Err(Error::Halted(stop.to_string())),
+        other => other.to_string(),
     })
 }
 
@@ -239,6 +298,8 @@ fn work_loop(
     // what a crash left between the commit, the verdict, the merge and the move
     let recovered = recover::recover(ctx, reviewer, &mut tally)?;
     let mut progress = progress::Progress::new(&ctx.home);
+    // what people decided on the forge is read once per run for each task in review
+    let mut asked = std::collections::BTreeSet::new();
     let stop = loop {
         if let Some(stop) = limits.stop(ctx)? {
             break stop;
@@ -247,19 +308,16 @@ fn work_loop(
             break stop;
         }
         ctx.reconcile()?;
-        if let Some(stop) = merge_approved(ctx, &mut tally)? {
+        if let Some(stop) = land_reviewed(ctx, reviewer, &mut tally, &mut asked)? {
             break stop;
         }
         let Some(mut task) = next_ready(ctx)? else {
             break Stop::NothingReady;
         };
         match attempt::work_task(ctx, limits, reviewer, engine, &mut task, &mut progress)? {
-            Ended::Completed => tally.completed += 1,
-            Ended::WaitingForPerson => tally.waiting += 1,
-            Ended::Failed => tally.failed += 1,
-            // back in progress: the next pass takes it first
-            Ended::SentBack(_) => {}
             Ended::Interrupted(stop) => break stop,
+            // back in progress (SentBack): the next pass takes it first
+            ended => tally.count(&ended),
         }
     };
     if let Err(e) = prune_finished(ctx) {
@@ -355,41 +413,79 @@ fn next_ready(ctx: &Ctx) -> Result<Option<Task>> {
     })
 }
 
-/// Merge the committed tasks a person approved. `approval: approved` in the file is only a
-/// claim (a tool in the home can write it): a task merges only when the store records a
-/// person's approval of the commit its branch points at now, and the merge is logged as
-/// approved by who and when that record says. A claim without one is flagged and set back
-/// to pending, never merged. `Some(stop)` when a merge could not be pushed.
-fn merge_approved(ctx: &Ctx, tally: &mut Tally) -> Result<Option<Stop>> {
-    let approved: Vec<_> = ctx
+/// The tasks in review, on each pass: what people decided where the change was offered
+/// ([`crate::forge::Forge::decisions`]: approved, closed, changes asked for), then the
+/// merges that can go ahead — those a person approved, and those policy allowed whose
+/// checks were pending. `Some(stop)` when a merge could not be pushed or GitHub could not
+/// be reached.
+///
+/// `approval: approved` in the file is only a claim (a tool in the home can write it): a
+/// task merges only when the store records a person's approval of the commit its branch
+/// points at now, and the merge is logged as approved by who and when that record says. A
+/// claim without one is flagged and set back to pending, never merged.
+fn land_reviewed(
+    ctx: &Ctx,
+    reviewer: &review::Reviewer,
+    tally: &mut Tally,
+    asked: &mut std::collections::BTreeSet<crate::tasks::TaskId>,
+) -> Result<Option<Stop>> {
+    let in_review: Vec<_> = ctx
         .store
         .tasks()?
         .into_iter()
-        .filter(|t| t.state == TaskState::InReview && t.approval == Some(Approval::Approved))
+        .filter(|t| t.state == TaskState::InReview)
         .collect();
-    for row in approved {
+    for row in in_review {
         let mut task = ctx.queue.find(row.id)?;
         let Some(branch) = task.meta.branch.clone() else {
             continue;
         };
-        match ctx.verify_approval(&task)? {
+        let decided = if asked.insert(task.meta.id) {
+            people::apply(ctx, reviewer, &mut task)
+        } else {
+            Ok(None)
+        };
+        let ended = match decided {
+            Ok(Some(ended)) => Some(ended),
+            Ok(None) => land_one(ctx, reviewer, &mut task, &branch)?,
+            Err(e) => Some(Ended::Interrupted(Stop::PublishFailed(e.to_string()))),
+        };
+        match ended {
+            Some(Ended::Interrupted(stop)) => return Ok(Some(stop)),
+            Some(ended) => tally.count(&ended),
+            None => {}
+        }
+    }
+    Ok(None)
+}
+
+/// Merge one task in review when it may: approved by a person (verified), or allowed by
+/// policy with its checks pending. `None`: it still waits for a person.
+fn land_one(
+    ctx: &Ctx,
+    reviewer: &review::Reviewer,
+    task: &mut Task,
+    branch: &str,
+) -> Result<Option<Ended>> {
+    if task.meta.approval == Some(Approval::Approved) {
+        return Ok(Some(match ctx.verify_approval(task)? {
             Verdict::Granted { by, at } => {
                 let why = format!("approved by {by} at {at}");
-                match finish::merge(ctx, &mut task, &branch, &why)? {
-                    Ended::Completed => tally.completed += 1,
-                    Ended::Interrupted(stop) => return Ok(Some(stop)),
-                    _ => tally.waiting += 1,
-                }
+                finish::merge(ctx, reviewer, task, branch, &why)?
             }
             Verdict::Unverified => {
                 ctx.flag_unverified(
-                    &mut task,
+                    task,
                     ACTOR,
                     "no record of a person approving the commit its branch points at",
                 )?;
-                tally.waiting += 1;
+                Ended::WaitingForPerson
             }
-        }
+        }));
+    }
+    if task.meta.checks == Some(crate::tasks::Checks::Pending) && task.meta.approval.is_none() {
+        let why = "policy allowed it; its checks were pending";
+        return Ok(Some(finish::merge(ctx, reviewer, task, branch, why)?));
     }
     Ok(None)
 }

@@ -46,6 +46,7 @@ pub(super) fn recover(ctx: &Ctx, reviewer: &Reviewer, tally: &mut Tally) -> Resu
                 audit(ctx, &task, "merged into the base branch before the crash")?;
                 finish::merge(
                     ctx,
+                    reviewer,
                     &mut task,
                     &branch,
                     "found merged after an interruption",
@@ -58,10 +59,8 @@ pub(super) fn recover(ctx: &Ctx, reviewer: &Reviewer, tally: &mut Tally) -> Resu
             }
         };
         match ended {
-            Ended::Completed => tally.completed += 1,
-            Ended::SentBack(_) => {}
             Ended::Interrupted(stop) => return Ok(Some(stop)),
-            _ => tally.waiting += 1,
+            ended => tally.count(&ended),
         }
     }
     Ok(None)
@@ -130,6 +129,8 @@ fn found(ctx: &Ctx, task: &Task, branch: &str) -> Option<Found> {
     ]);
     match merged {
         Ok(true) => Some(Found::Merged),
+        // judged, its pull request's checks awaited: the loop's pass lands it
+        Ok(false) if task.meta.checks.is_some() => None,
         Ok(false) if task.meta.approval.is_none() => Some(Found::Unjudged),
         Ok(false) => None,
         Err(e) => {

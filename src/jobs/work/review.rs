@@ -8,6 +8,7 @@ use super::{ACTOR, Ended, Stop, finish};
 use crate::config::AgentName;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::forge::Forge;
 use crate::jobs::orchestrate::Model;
 use crate::llm::LlmError;
 use crate::llm::structured::StructuredError;
@@ -31,6 +32,8 @@ pub(super) struct Reviewer<'a> {
     pub note_rules: NoteRules,
     /// The most times a change is sent back before a person decides.
     pub rounds: u32,
+    /// Where its verdicts land: a pull request, or the clone's base branch.
+    pub forge: &'a dyn Forge,
 }
 
 impl Reviewer<'_> {
@@ -118,21 +121,21 @@ pub(super) fn judge_with_model(
     if review.blocked() {
         // a blocked change is never committed; should one be, a person decides
         let why = review.headline();
-        return finish::judge_review(ctx, task, branch, &review, Some(why));
+        return finish::judge_review(ctx, reviewer, task, branch, &review, Some(why));
     }
     let Some(model) = reviewer.model else {
         review.push(LayerReport::skipped(
             Layer::Model,
             "no reviewer model is configured (agents.yaml: agents.reviewer.provider)",
         ));
-        return finish::judge_review(ctx, task, branch, &review, None);
+        return finish::judge_review(ctx, reviewer, task, branch, &review, None);
     };
     let clone = ctx.home.target_clone();
     let patch = match target::branch_change(&clone, &ctx.config.target.base_branch, branch) {
         Ok((_, patch)) => patch,
         Err(e) => {
             let why = format!("the reviewer cannot read the change: {e}");
-            return finish::judge_review(ctx, task, branch, &review, Some(why));
+            return finish::judge_review(ctx, reviewer, task, branch, &review, Some(why));
         }
     };
     let diff = review::diff::parse(&patch).unwrap_or_default();
@@ -150,7 +153,7 @@ pub(super) fn judge_with_model(
     );
     let verdict = match answer {
         Ok(v) => v,
-        Err(e) => return model_failed(ctx, task, branch, review, e),
+        Err(e) => return model_failed(ctx, reviewer, task, branch, review, e),
     };
     let clean = |s: &str| ctx.redact(s);
     let mut findings = model::findings(&verdict);
@@ -170,7 +173,7 @@ pub(super) fn judge_with_model(
                 task.meta.review_rounds,
                 review.headline()
             );
-            finish::judge_review(ctx, task, branch, &review, Some(why))
+            finish::judge_review(ctx, reviewer, task, branch, &review, Some(why))
         }
         ModelDecision::Escalate => {
             let why = review
@@ -178,9 +181,9 @@ pub(super) fn judge_with_model(
                 .find(|f| f.layer == Layer::Model)
                 .map(|f| f.message.clone())
                 .unwrap_or_else(|| "the reviewer asks a person to decide".into());
-            finish::judge_review(ctx, task, branch, &review, Some(why))
+            finish::judge_review(ctx, reviewer, task, branch, &review, Some(why))
         }
-        ModelDecision::Approve => finish::judge_review(ctx, task, branch, &review, None),
+        ModelDecision::Approve => finish::judge_review(ctx, reviewer, task, branch, &review, None),
     }
 }
 
@@ -189,6 +192,7 @@ pub(super) fn judge_with_model(
 /// that was unusable twice leaves the decision to a person.
 fn model_failed(
     ctx: &Ctx,
+    reviewer: &Reviewer,
     task: &mut Task,
     branch: &str,
     mut review: Review,
@@ -223,5 +227,5 @@ fn model_failed(
     }
     let why = ctx.redact(&format!("the reviewer's answer could not be used: {e}"));
     review.push(LayerReport::skipped(Layer::Model, why.clone()));
-    finish::judge_review(ctx, task, branch, &review, Some(why))
+    finish::judge_review(ctx, reviewer, task, branch, &review, Some(why))
 }

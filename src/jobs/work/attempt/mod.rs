@@ -12,9 +12,8 @@ mod spend;
 use super::home_guard::{HomeGuard, Tampered};
 use super::progress::Progress;
 use super::review::Reviewer;
-use super::{ACTOR, DEFAULT_ATTEMPTS, Ended, Limits, Stop};
+use super::{ACTOR, Ended, Limits, Stop};
 use super::{finish, recover};
-use crate::config::AgentName;
 use crate::context::Ctx;
 use crate::engine::failure::{self, FailureClass};
 use crate::engine::{Assignment, Engine, EngineError};
@@ -74,13 +73,7 @@ fn work(
     meter: &mut Meter,
     progress: &mut Progress,
 ) -> Result<Ended> {
-    let attempts = ctx
-        .config
-        .agents
-        .agents
-        .get(&AgentName::Coder)
-        .and_then(|c| c.attempts)
-        .unwrap_or(DEFAULT_ATTEMPTS);
+    let attempts = super::coder_attempts(ctx);
     // `sandbox.mode: required` without a working sandbox refuses before the task is taken
     let sandbox = Sandbox::new(&ctx.config.policy.sandbox, ctx.home.root())
         .map_err(|e| crate::Error::Refused(e.to_string()))?;

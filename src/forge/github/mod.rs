@@ -1,0 +1,360 @@
+//! GitHub: every change goes through one pull request per task, and merges through the API
+//! only when policy allows its risk and every required check is green on the tested head.
+//!
+//! - [`Forge::offer`]: push the task branch (the git command; the token reaches git only
+//!   through dayshift's askpass), find the task's open PR by its head or open one (a crash
+//!   between the push and the create, or a rerun, finds the first), update its body,
+//!   label it (`dayshift`, `risk:<level>`) and post the review as a COMMENT review.
+//! - [`Forge::land`]: the PR's head must be the commit dayshift tested; the required
+//!   checks ([`gate`]) green → merge with `sha` = that head (compare-and-swap) and
+//!   `merge_method`; pending → wait in review (`checks: pending`), escalated after
+//!   `checks_timeout_minutes`; failed → the coder's next attempt gets the failure. After
+//!   the merge the clone's base is fetched and the remote branch deleted.
+//! - [`Forge::decisions`]: reviews and comments from people with write access
+//!   ([`people`]) and a PR a person closed.
+
+pub mod body;
+pub mod gate;
+pub mod people;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, OnceLock};
+
+use super::{Decision, Forge, Landing};
+use crate::config::target::MergeMethod;
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+use crate::github::{Api, GithubError, GithubSettings, MergeOutcome, NewPull, Pull};
+use crate::review::Review;
+use crate::target::Git;
+use crate::tasks::{Checks, Task};
+use gate::Gate;
+
+/// Pull requests on one repository.
+pub struct GitHubForge {
+    api: Api,
+    /// The variable holding the token, and its value, for `git push` over HTTPS.
+    token: (String, String),
+    merge_method: MergeMethod,
+    required: Vec<String>,
+    checks_timeout: chrono::Duration,
+    draft: bool,
+    issue_label: String,
+    /// The token's own login (its reviews and comments are not a person's), asked once.
+    bot: OnceLock<String>,
+    /// Review and comment ids read by [`Forge::decisions`], saved by [`Forge::acted_on`].
+    read: Mutex<BTreeMap<String, people::SeenIds>>,
+}
+
+impl GitHubForge {
+    /// `None` when target.yaml has no `github:`.
+    pub fn from_config(ctx: &Ctx) -> Result<Option<Self>> {
+        let Some(github) = &ctx.config.target.github else {
+            return Ok(None);
+        };
+        let settings = GithubSettings::from_config(&ctx.config)
+            .map_err(|e| Error::Refused(e.to_string()))?
+            .expect("`github:` is set");
+        let token = (github.token_env.clone(), settings.token.clone());
+        let api = Api::new(settings).map_err(github_error)?;
+        Ok(Some(Self {
+            api,
+            token,
+            merge_method: github.merge_method,
+            required: github.required_checks.clone(),
+            checks_timeout: chrono::Duration::minutes(i64::from(github.checks_timeout_minutes)),
+            draft: github.draft,
+            issue_label: github.issue_label.clone(),
+            bot: OnceLock::new(),
+            read: Mutex::default(),
+        }))
+    }
+
+    /// Requests sent so far (the benchmark's calls per task).
+    pub fn calls(&self) -> u32 {
+        self.api.calls()
+    }
+
+    fn bot(&self) -> Result<&str> {
+        if let Some(login) = self.bot.get() {
+            return Ok(login);
+        }
+        let login = self.api.user().map_err(github_error)?.login;
+        Ok(self.bot.get_or_init(|| login))
+    }
+
+    /// The task's PR: the number in its file, else the open one whose head is its branch.
+    fn pull_of(&self, task: &Task, branch: &str) -> Result<Option<Pull>> {
+        match task.meta.pr {
+            Some(number) => Ok(Some(self.api.pull(number).map_err(github_error)?)),
+            None => self.api.open_pull_for_head(branch).map_err(github_error),
+        }
+    }
+
+    fn push(&self, ctx: &Ctx, branch: &str) -> Result<()> {
+        let (name, value) = &self.token;
+        let spec = format!("+refs/heads/{branch}:refs/heads/{branch}");
+        Git::with_token(ctx.home.target_clone(), name, value)
+            .network(
+                &["push", "--quiet", "origin", &spec],
+                "check that the token may push to the repository (docs/github.md)",
+            )
+            .map(drop)
+            .map_err(|e| Error::Halted(format!("the task branch could not be pushed: {e}")))
+    }
+
+    fn required_checks(&self, base: &str) -> Result<BTreeSet<String>> {
+        if !self.required.is_empty() {
+            return Ok(self.required.iter().cloned().collect());
+        }
+        Ok(self.api.required_checks(base).map_err(github_error)?.names)
+    }
+
+    /// After a merge: the clone's base fetched, the PR's branch gone from GitHub.
+    fn tidy_after_merge(&self, ctx: &Ctx, branch: &str) {
+        let (name, value) = &self.token;
+        let fetched = Git::with_token(ctx.home.target_clone(), name, value)
+            .network(&["fetch", "--quiet", "--prune", "origin"], "");
+        if let Err(e) = fetched {
+            tracing::warn!("fetching the base after the merge: {e}");
+        }
+        if let Err(e) = self.api.delete_branch(branch) {
+            tracing::warn!("deleting {branch} on GitHub after the merge: {e}");
+        }
+    }
+
+    /// Whether pending checks have waited past `checks_timeout_minutes`.
+    fn waited_too_long(&self, ctx: &Ctx, task: &mut Task) -> bool {
+        let since = *task.meta.checks_since.get_or_insert_with(|| ctx.now());
+        ctx.now() - since > self.checks_timeout
+    }
+}
+
+impl Forge for GitHubForge {
+    fn describe(&self) -> String {
+        "GitHub: one pull request per task, merged through the API on green checks".into()
+    }
+
+    fn offer(&self, ctx: &Ctx, task: &mut Task, branch: &str, review: &Review) -> Result<()> {
+        self.push(ctx, branch)?;
+        let base = ctx.config.target.base_branch.clone();
+        let diffstat = Git::new(ctx.home.target_clone())
+            .run(&["diff", "--stat", &format!("{base}...{branch}")], "")
+            .unwrap_or_default();
+        let title = body::title(task);
+        let text = body::body(ctx, task, review, &diffstat);
+        let pull = match self.pull_of(task, branch)?.filter(|p| p.state == "open") {
+            Some(open) => self.api.update_pull(open.number, &title, &text),
+            None => self.api.create_pull(&NewPull {
+                title: title.clone(),
+                head: branch.to_string(),
+                base,
+                body: text,
+                draft: self.draft,
+            }),
+        }
+        .map_err(github_error)?;
+        let new = task.meta.pr != Some(pull.number);
+        task.meta.pr = Some(pull.number);
+        task.meta.checks = None;
+        task.meta.checks_since = None;
+        self.api
+            .set_labels(pull.number, &body::labels(task))
+            .map_err(github_error)?;
+        self.api
+            .comment_review(pull.number, &pull.head_sha, &body::review_comment(ctx, review))
+            .map_err(github_error)?;
+        let line = if new {
+            format!("pull request #{} opened: {}", pull.number, pull.html_url)
+        } else {
+            format!("pull request #{} updated: {}", pull.number, pull.html_url)
+        };
+        ctx.save_task(
+            task,
+            "coder",
+            "github.pr",
+            serde_json::json!({"pr": pull.number, "url": pull.html_url, "head": pull.head_sha}),
+        )?;
+        task.log(ctx.now(), "coder", &line);
+        Ok(())
+    }
+
+    fn land(&self, ctx: &Ctx, task: &mut Task, branch: &str, title: &str) -> Result<Landing> {
+        let Some(pull) = self.pull_of(task, branch)? else {
+            return Ok(Landing::NeedsPerson(format!(
+                "no pull request found for {branch}; the next work run opens one"
+            )));
+        };
+        if pull.merged {
+            return Ok(Landing::Merged {
+                head: pull.merge_commit_sha.clone().unwrap_or_default(),
+                pushed: true,
+                note: Some(format!("#{} was merged on GitHub", pull.number)),
+            });
+        }
+        if pull.state != "open" {
+            let by = self
+                .api
+                .issue(pull.number)
+                .ok()
+                .and_then(|i| i.closed_by)
+                .map_or("someone".into(), |l| format!("@{l}"));
+            return Ok(Landing::Closed(format!("#{} closed by {by}", pull.number)));
+        }
+        let tested = task.meta.commit.clone().unwrap_or_default();
+        if !tested.is_empty() && pull.head_sha != tested {
+            return Ok(Landing::NeedsPerson(format!(
+                "#{}'s head is {}, not the commit dayshift tested ({}): someone pushed to {branch}",
+                pull.number,
+                short(&pull.head_sha),
+                short(&tested)
+            )));
+        }
+        let required = self.required_checks(&ctx.config.target.base_branch)?;
+        let checks = self.api.checks(&pull.head_sha).map_err(github_error)?;
+        match gate::judge(&required, &checks) {
+            Gate::Red(feedback) => {
+                task.meta.checks = Some(Checks::Failed);
+                task.meta.checks_since = None;
+                return Ok(Landing::ChecksFailed(ctx.redact(&feedback)));
+            }
+            Gate::Pending(names) => return Ok(self.pending(ctx, task, &pull, &names)),
+            Gate::Green => {}
+        }
+        match self
+            .api
+            .merge(pull.number, &pull.head_sha, self.merge_method, title)
+            .map_err(github_error)?
+        {
+            MergeOutcome::Merged { sha } => {
+                task.meta.checks = None;
+                task.meta.checks_since = None;
+                self.tidy_after_merge(ctx, branch);
+                Ok(Landing::Merged {
+                    head: sha,
+                    pushed: true,
+                    note: Some(format!("pull request #{}: {}", pull.number, pull.html_url)),
+                })
+            }
+            // a check turned pending, the base moved, or GitHub is still computing whether
+            // it can merge: a later pass tries again (escalated past the checks timeout)
+            MergeOutcome::NotMergeable(why) => {
+                let again = self.api.checks(&pull.head_sha).map_err(github_error)?;
+                let names = match gate::judge(&required, &again) {
+                    Gate::Pending(names) => names,
+                    _ => vec![format!("GitHub said: {why}")],
+                };
+                Ok(self.pending(ctx, task, &pull, &names))
+            }
+            // the head moved under the merge: someone pushed; when it did not, try again
+            MergeOutcome::HeadMoved(why) => {
+                let now = self.api.pull(pull.number).map_err(github_error)?;
+                if now.head_sha == pull.head_sha {
+                    return Ok(self.pending(ctx, task, &pull, &[format!("GitHub said: {why}")]));
+                }
+                Ok(Landing::NeedsPerson(format!(
+                    "#{}'s head moved while it was merged ({why}): someone pushed to {branch}",
+                    pull.number
+                )))
+            }
+        }
+    }
+
+    fn decisions(&self, ctx: &Ctx, task: &mut Task) -> Result<Vec<Decision>> {
+        let Some(number) = task.meta.pr else {
+            return Ok(Vec::new());
+        };
+        let pull = self.api.pull(number).map_err(github_error)?;
+        if pull.state != "open" && !pull.merged {
+            let by = self
+                .api
+                .issue(number)
+                .ok()
+                .and_then(|i| i.closed_by)
+                .map_or("someone".into(), |l| format!("@{l}"));
+            return Ok(vec![Decision::Close { by }]);
+        }
+        let bot = self.bot()?.to_string();
+        let reviews = self.api.reviews(number).map_err(github_error)?;
+        let comments = self.api.comments(number).map_err(github_error)?;
+        let key = task.meta.id.to_string();
+        let before = people::Seen::load(&seen_file(ctx))
+            .tasks
+            .get(&key)
+            .copied()
+            .unwrap_or_default();
+        let (decisions, now) = people::decisions(&bot, &reviews, &comments, before);
+        if now != before {
+            self.read.lock().expect("not poisoned").insert(key, now);
+        }
+        Ok(decisions)
+    }
+
+    fn labelled_issues(&self) -> Result<Vec<super::Issue>> {
+        let issues = self
+            .api
+            .labelled_issues(&self.issue_label)
+            .map_err(github_error)?;
+        Ok(issues
+            .into_iter()
+            .filter(|i| !i.is_pull)
+            .map(|i| super::Issue {
+                number: i.number,
+                title: i.title,
+                body: i.body,
+                url: i.html_url,
+            })
+            .collect())
+    }
+
+    fn issue_open(&self, number: u64) -> Result<Option<bool>> {
+        let issue = self.api.issue(number).map_err(github_error)?;
+        Ok(Some(issue.state == "open"))
+    }
+
+    fn acted_on(&self, ctx: &Ctx, task: &Task) -> Result<()> {
+        let key = task.meta.id.to_string();
+        let Some(now) = self.read.lock().expect("not poisoned").remove(&key) else {
+            return Ok(());
+        };
+        let path = seen_file(ctx);
+        let mut seen = people::Seen::load(&path);
+        seen.tasks.insert(key, now);
+        seen.save(&path)
+            .map_err(|e| Error::Refused(format!("{}: {e}", path.display())))
+    }
+}
+
+/// Where the review and comment ids already acted on are kept.
+fn seen_file(ctx: &Ctx) -> std::path::PathBuf {
+    ctx.home.state_dir().join("github-seen.json")
+}
+
+impl GitHubForge {
+    fn pending(&self, ctx: &Ctx, task: &mut Task, pull: &Pull, names: &[String]) -> Landing {
+        task.meta.checks = Some(Checks::Pending);
+        if self.waited_too_long(ctx, task) {
+            return Landing::NeedsPerson(format!(
+                "the checks of #{} ({}) have been pending for over {} minutes",
+                pull.number,
+                names.join(", "),
+                self.checks_timeout.num_minutes()
+            ));
+        }
+        Landing::Pending(format!(
+            "#{} waits for its checks: {}",
+            pull.number,
+            names.join(", ")
+        ))
+    }
+}
+
+/// A GitHub error as the work loop's: the network or a refusal stops the loop (nothing
+/// changed; the next run goes on where this one stopped).
+fn github_error(e: GithubError) -> Error {
+    Error::Halted(format!("GitHub: {e}"))
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(10)]
+}
