@@ -1,0 +1,511 @@
+//! Tests of the fake GitHub itself (tests/common/fake_github.rs), through plain HTTP: it
+//! must refuse and merge as GitHub does, and really change the bare repository, or the
+//! pull-request tests built on it prove nothing.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::fake_github::FakeGithub;
+use common::{bare_remote, git};
+use reqwest::blocking::Client;
+use serde_json::{Value, json};
+
+const TOKEN: &str = "ghp_test_token_for_the_fake";
+
+/// A bare repository holding calc.py on main, served by a fake GitHub as acme/calc.
+struct Fixture {
+    dir: tempfile::TempDir,
+    bare: PathBuf,
+    fake: FakeGithub,
+    http: Client,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let bare = bare_remote(
+            dir.path(),
+            "calc",
+            &[("calc.py", "def add(a, b):\n    return a + b\n")],
+        );
+        let fake = FakeGithub::start(&bare, "acme", "calc", TOKEN);
+        Fixture {
+            dir,
+            bare,
+            fake,
+            http: Client::new(),
+        }
+    }
+
+    /// Push branch `name` (from main) with one commit per `(file, text)`; returns its SHA.
+    fn push_branch(&self, name: &str, commits: &[(&str, &str)]) -> String {
+        let work = self
+            .dir
+            .path()
+            .join(format!("work-{}", name.replace('/', "-")));
+        if !work.exists() {
+            git(
+                self.dir.path(),
+                &[
+                    "clone",
+                    "-q",
+                    self.bare.to_str().unwrap(),
+                    work.to_str().unwrap(),
+                ],
+            );
+            git(&work, &["checkout", "-q", "-b", name]);
+        }
+        for (file, text) in commits {
+            std::fs::write(work.join(file), text).unwrap();
+            git(&work, &["add", file]);
+            git(&work, &["commit", "-q", "-m", &format!("change {file}")]);
+        }
+        git(&work, &["push", "-q", "origin", name]);
+        git(&work, &["rev-parse", "HEAD"]).trim().to_string()
+    }
+
+    /// `method path` with `body` and the good token: (status, JSON body or Null).
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.call_as(&format!("Bearer {TOKEN}"), method, path, body)
+    }
+
+    fn call_as(
+        &self,
+        authorization: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let url = format!("{}{path}", self.fake.uri());
+        let mut request = self
+            .http
+            .request(method.parse().unwrap(), url)
+            .header("authorization", authorization);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().unwrap_or(Value::Null))
+    }
+
+    /// Open a PR for `head` into main; returns its number.
+    fn open_pr(&self, head: &str, title: &str) -> u64 {
+        let body = json!({"title": title, "head": format!("acme:{head}"), "base": "main", "body": "why", "draft": false});
+        let (status, pr) = self.call("POST", "/repos/acme/calc/pulls", Some(body));
+        assert_eq!(status, 201, "{pr}");
+        pr["number"].as_u64().unwrap()
+    }
+
+    fn merge(&self, pr: u64, body: Value) -> (u16, Value) {
+        self.call(
+            "PUT",
+            &format!("/repos/acme/calc/pulls/{pr}/merge"),
+            Some(body),
+        )
+    }
+
+    fn main_sha(&self) -> String {
+        self.fake.base_sha("main").unwrap()
+    }
+}
+
+/// `git log` of `rev` in `repo`: one line per commit, `<parents> <subject>`.
+fn history(repo: &Path, range: &str) -> Vec<String> {
+    git(repo, &["log", "--format=%P|%s", range])
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_pr_is_created_once_per_head_and_only_for_a_pushed_branch() {
+    let f = Fixture::new();
+    let sha = f.push_branch(
+        "dayshift/T-0001-add",
+        &[("calc.py", "def add(a, b):\n    return b + a\n")],
+    );
+    let number = f.open_pr("dayshift/T-0001-add", "Add");
+    let (status, pr) = f.call("GET", &format!("/repos/acme/calc/pulls/{number}"), None);
+    assert_eq!(
+        (status, pr["head"]["sha"].as_str(), pr["state"].as_str()),
+        (200, Some(sha.as_str()), Some("open"))
+    );
+
+    let again = json!({"title": "Add", "head": "acme:dayshift/T-0001-add", "base": "main"});
+    let (status, refusal) = f.call("POST", "/repos/acme/calc/pulls", Some(again));
+    assert_eq!(status, 422);
+    assert_eq!(
+        refusal["errors"][0]["message"],
+        "A pull request already exists for acme:dayshift/T-0001-add."
+    );
+
+    let missing = json!({"title": "Nope", "head": "acme:never-pushed", "base": "main"});
+    assert_eq!(
+        f.call("POST", "/repos/acme/calc/pulls", Some(missing)).0,
+        422
+    );
+
+    let (_, listed) = f.call(
+        "GET",
+        "/repos/acme/calc/pulls?head=acme:dayshift/T-0001-add&state=open",
+        None,
+    );
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(f.call("GET", "/repos/acme/calc/pulls/99", None).0, 404);
+    assert_eq!(f.fake.prs().len(), 1);
+}
+
+#[test]
+fn a_merge_lands_a_merge_commit_on_the_bare_base_and_closes_the_pr() {
+    let f = Fixture::new();
+    let head = f.push_branch("feature", &[("notes.txt", "one\n")]);
+    let before = f.main_sha();
+    let number = f.open_pr("feature", "Notes");
+    let (status, merged) = f.merge(number, json!({"sha": head, "merge_method": "merge"}));
+    assert_eq!((status, &merged["merged"]), (200, &json!(true)), "{merged}");
+
+    let after = f.main_sha();
+    assert_eq!(merged["sha"], after.as_str());
+    let top = &history(&f.bare, "main")[0];
+    assert_eq!(
+        top,
+        &format!("{before} {head}|Merge pull request #{number} from acme/feature")
+    );
+    let (_, pr) = f.call("GET", &format!("/repos/acme/calc/pulls/{number}"), None);
+    assert_eq!(
+        (pr["state"].as_str(), pr["merged"].as_bool()),
+        (Some("closed"), Some(true))
+    );
+    assert_eq!(pr["merge_commit_sha"], after.as_str());
+    assert_eq!(
+        f.merge(number, json!({})).0,
+        405,
+        "a merged PR merges no more"
+    );
+}
+
+#[test]
+fn a_stale_sha_gets_409_and_leaves_the_base_alone() {
+    let f = Fixture::new();
+    let old = f.push_branch("feature", &[("notes.txt", "one\n")]);
+    let number = f.open_pr("feature", "Notes");
+    let new = f.fake.move_head(number);
+    assert_ne!(old, new);
+    let before = f.main_sha();
+    let (status, refusal) = f.merge(number, json!({"sha": old}));
+    assert_eq!(
+        (status, refusal["message"].as_str()),
+        (
+            409,
+            Some("Head branch was modified. Review and try the merge again.")
+        )
+    );
+    assert_eq!(f.main_sha(), before);
+    assert_eq!(f.merge(number, json!({"sha": new})).0, 200);
+}
+
+#[test]
+fn a_required_check_that_fails_or_is_held_blocks_the_merge() {
+    let f = Fixture::new();
+    f.fake.ci(
+        "tests",
+        "echo checking; test -f ok.txt || { echo 'ok.txt is missing'; exit 3; }",
+    );
+    f.fake.protect(&["tests"], false);
+    let (_, protection) = f.call(
+        "GET",
+        "/repos/acme/calc/branches/main/protection/required_status_checks",
+        None,
+    );
+    assert_eq!(protection["contexts"], json!(["tests"]));
+
+    let failing = f.push_branch("bad", &[("notes.txt", "one\n")]);
+    let bad = f.open_pr("bad", "Bad");
+    let (_, checks) = f.call(
+        "GET",
+        &format!("/repos/acme/calc/commits/{failing}/check-runs"),
+        None,
+    );
+    let run = &checks["check_runs"][0];
+    assert_eq!(
+        (run["status"].as_str(), run["conclusion"].as_str()),
+        (Some("completed"), Some("failure"))
+    );
+    assert!(
+        run["output"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("ok.txt is missing"),
+        "{run}"
+    );
+    let before = f.main_sha();
+    assert_eq!(f.merge(bad, json!({"sha": failing})).0, 405);
+
+    f.fake.hold_checks(true);
+    let passing = f.push_branch("good", &[("ok.txt", "fine\n")]);
+    let good = f.open_pr("good", "Good");
+    let (_, checks) = f.call("GET", "/repos/acme/calc/commits/good/check-runs", None);
+    assert_eq!(checks["check_runs"][0]["status"], "queued");
+    assert_eq!(f.merge(good, json!({"sha": passing})).0, 405);
+    assert_eq!(
+        f.main_sha(),
+        before,
+        "nothing merged while checks fail or wait"
+    );
+
+    f.fake.hold_checks(false);
+    let (_, checks) = f.call(
+        "GET",
+        &format!("/repos/acme/calc/commits/{passing}/check-runs"),
+        None,
+    );
+    assert_eq!(checks["check_runs"][0]["conclusion"], "success");
+    assert_eq!(f.merge(good, json!({"sha": passing})).0, 200);
+}
+
+#[test]
+fn a_ruleset_requires_commit_statuses_too() {
+    let f = Fixture::new();
+    f.fake.ruleset(&["lint"]);
+    let (_, rules) = f.call("GET", "/repos/acme/calc/rules/branches/main", None);
+    assert_eq!(
+        rules[0]["parameters"]["required_status_checks"][0]["context"],
+        "lint"
+    );
+    let (status, _) = f.call(
+        "GET",
+        "/repos/acme/calc/branches/main/protection/required_status_checks",
+        None,
+    );
+    assert_eq!(status, 404);
+
+    let head = f.push_branch("feature", &[("notes.txt", "one\n")]);
+    let number = f.open_pr("feature", "Notes");
+    f.fake.status("lint", "pending");
+    let (_, combined) = f.call(
+        "GET",
+        &format!("/repos/acme/calc/commits/{head}/status"),
+        None,
+    );
+    assert_eq!(combined["state"], "pending");
+    assert_eq!(f.merge(number, json!({"sha": head})).0, 405);
+    f.fake.status("lint", "success");
+    assert_eq!(f.merge(number, json!({"sha": head})).0, 200);
+}
+
+#[test]
+fn squash_makes_one_commit_and_rebase_replays_each() {
+    let f = Fixture::new();
+    let three = [("a.txt", "a\n"), ("b.txt", "b\n"), ("c.txt", "c\n")];
+    let squash_head = f.push_branch("squashed", &three);
+    let squashed = f.open_pr("squashed", "Three files");
+    let before = f.main_sha();
+    let (status, _) = f.merge(
+        squashed,
+        json!({"sha": squash_head, "merge_method": "squash"}),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        history(&f.bare, &format!("{before}..main")),
+        vec![format!("{before}|Three files (#{squashed})")]
+    );
+    let tree = |rev: &str| git(&f.bare, &["rev-parse", &format!("{rev}^{{tree}}")]);
+    assert_eq!(tree("main"), tree(&squash_head));
+
+    let rebase_head = f.push_branch("rebased", &[("d.txt", "d\n"), ("e.txt", "e\n")]);
+    let rebased = f.open_pr("rebased", "Two files");
+    let before = f.main_sha();
+    assert_eq!(
+        f.merge(
+            rebased,
+            json!({"sha": rebase_head, "merge_method": "rebase"})
+        )
+        .0,
+        200
+    );
+    let landed = history(&f.bare, &format!("{before}..main"));
+    assert_eq!(landed.len(), 2, "{landed:?}");
+    assert!(
+        landed
+            .iter()
+            .all(|line| line.split('|').next().unwrap().split(' ').count() == 1)
+    );
+    assert!(f.fake.prs().iter().all(|pr| pr.merged));
+}
+
+#[test]
+fn a_queued_fault_answers_once_then_the_fake_behaves() {
+    let f = Fixture::new();
+    f.push_branch("feature", &[("notes.txt", "one\n")]);
+    let limit = json!({"message": "You have exceeded a secondary rate limit"});
+    f.fake
+        .fail_next("POST", "/pulls", 403, &[("retry-after", "1")], limit);
+    let url = format!("{}/repos/acme/calc/pulls", f.fake.uri());
+    let body = json!({"title": "Notes", "head": "feature", "base": "main"});
+    let first = f
+        .http
+        .post(&url)
+        .bearer_auth(TOKEN)
+        .json(&body)
+        .send()
+        .unwrap();
+    assert_eq!(first.status().as_u16(), 403);
+    assert_eq!(first.headers()["retry-after"], "1");
+    assert!(f.fake.prs().is_empty(), "the refused call created nothing");
+    let second = f
+        .http
+        .post(&url)
+        .bearer_auth(TOKEN)
+        .json(&body)
+        .send()
+        .unwrap();
+    assert_eq!(second.status().as_u16(), 201);
+    assert_eq!(f.fake.count("POST", "/repos/acme/calc/pulls"), 2);
+}
+
+#[test]
+fn a_wrong_or_missing_token_gets_401_and_is_still_recorded() {
+    let f = Fixture::new();
+    let (status, body) = f.call_as("Bearer not-the-token", "GET", "/user", None);
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (401, Some("Bad credentials"))
+    );
+    assert_eq!(f.call_as("", "GET", "/repos/acme/calc", None).0, 401);
+
+    let user = f
+        .http
+        .get(format!("{}/user", f.fake.uri()))
+        .header("authorization", format!("token {TOKEN}"))
+        .send()
+        .unwrap();
+    assert_eq!(user.headers()["x-oauth-scopes"], "repo");
+    assert_eq!(user.json::<Value>().unwrap()["login"], "dayshift-bot");
+    let (_, repo) = f.call("GET", "/repos/acme/calc", None);
+    assert_eq!(
+        (
+            repo["default_branch"].as_str(),
+            &repo["permissions"]["push"]
+        ),
+        (Some("main"), &json!(true))
+    );
+    assert_eq!(f.call("GET", "/repos/acme/calc/actions/runs", None).0, 404);
+    let paths: Vec<String> = f.fake.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(
+        paths,
+        [
+            "/user",
+            "/repos/acme/calc",
+            "/user",
+            "/repos/acme/calc",
+            "/repos/acme/calc/actions/runs"
+        ]
+    );
+}
+
+#[test]
+fn issues_by_label_include_prs_and_the_bot_cannot_approve_its_own_pr() {
+    let f = Fixture::new();
+    let issue = f.fake.issue("Crash on empty input", "steps", &["dayshift"]);
+    f.fake.issue("Unrelated", "", &["other"]);
+    f.push_branch("feature", &[("notes.txt", "one\n")]);
+    let pr = f.open_pr("feature", "Notes");
+    let (status, labels) = f.call(
+        "PUT",
+        &format!("/repos/acme/calc/issues/{pr}/labels"),
+        Some(json!({"labels": ["dayshift"]})),
+    );
+    assert_eq!((status, &labels[0]["name"]), (200, &json!("dayshift")));
+
+    let (_, listed) = f.call(
+        "GET",
+        "/repos/acme/calc/issues?labels=dayshift&state=all",
+        None,
+    );
+    let numbers: Vec<(u64, bool)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["number"].as_u64().unwrap(),
+                i.get("pull_request").is_some(),
+            )
+        })
+        .collect();
+    assert_eq!(numbers, [(pr, true), (issue, false)]);
+
+    let approve = json!({"body": "lgtm", "event": "APPROVE"});
+    let (status, refusal) = f.call(
+        "POST",
+        &format!("/repos/acme/calc/pulls/{pr}/reviews"),
+        Some(approve),
+    );
+    assert_eq!(
+        (status, &refusal["errors"][0]),
+        (422, &json!("Can not approve your own pull request"))
+    );
+    f.fake
+        .review(pr, "alice", "OWNER", "CHANGES_REQUESTED", "rename it");
+    f.fake.comment(issue, "alice", "OWNER", "any news?");
+    f.fake.close(issue, "alice");
+    let (_, reviews) = f.call("GET", &format!("/repos/acme/calc/pulls/{pr}/reviews"), None);
+    assert_eq!(
+        (&reviews[0]["user"]["login"], &reviews[0]["state"]),
+        (&json!("alice"), &json!("CHANGES_REQUESTED"))
+    );
+    let (_, closed) = f.call("GET", &format!("/repos/acme/calc/issues/{issue}"), None);
+    assert_eq!(
+        (&closed["state"], &closed["closed_by"]["login"]),
+        (&json!("closed"), &json!("alice"))
+    );
+    let (_, comments) = f.call(
+        "GET",
+        &format!("/repos/acme/calc/issues/{issue}/comments"),
+        None,
+    );
+    assert_eq!(comments[0]["body"], "any news?");
+}
+
+#[test]
+fn update_branch_merges_the_base_into_the_head_and_a_branch_can_be_deleted() {
+    let f = Fixture::new();
+    let old_head = f.push_branch("feature", &[("notes.txt", "one\n")]);
+    let number = f.open_pr("feature", "Notes");
+    f.push_branch("other", &[("other.txt", "x\n")]);
+    let other = f.open_pr("other", "Other");
+    assert_eq!(f.merge(other, json!({})).0, 200);
+
+    let path = format!("/repos/acme/calc/pulls/{number}/update-branch");
+    assert_eq!(
+        f.call(
+            "PUT",
+            &path,
+            Some(json!({"expected_head_sha": "0".repeat(40)}))
+        )
+        .0,
+        422
+    );
+    assert_eq!(
+        f.call("PUT", &path, Some(json!({"expected_head_sha": old_head})))
+            .0,
+        202
+    );
+    let new_head = f.fake.base_sha("feature").unwrap();
+    assert_ne!(new_head, old_head);
+    git(&f.bare, &["merge-base", "--is-ancestor", "main", "feature"]);
+
+    assert_eq!(
+        f.call("DELETE", "/repos/acme/calc/git/refs/heads/feature", None)
+            .0,
+        204
+    );
+    assert_eq!(f.fake.base_sha("feature"), None);
+    assert_eq!(
+        f.call("DELETE", "/repos/acme/calc/git/refs/heads/feature", None)
+            .0,
+        422
+    );
+}
