@@ -168,23 +168,19 @@ fn a_queued_fault_answers_once_then_the_fake_behaves() {
         .fail_next("POST", "/pulls", 403, &[("retry-after", "1")], limit);
     let url = format!("{}/repos/acme/calc/pulls", f.fake.uri());
     let body = json!({"title": "Notes", "head": "feature", "base": "main"});
-    let first = f
-        .http
-        .post(&url)
-        .bearer_auth(TOKEN)
-        .json(&body)
-        .send()
-        .unwrap();
+    let create = || {
+        f.http
+            .post(&url)
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .unwrap()
+    };
+    let first = create();
     assert_eq!(first.status().as_u16(), 403);
     assert_eq!(first.headers()["retry-after"], "1");
     assert!(f.fake.prs().is_empty(), "the refused call created nothing");
-    let second = f
-        .http
-        .post(&url)
-        .bearer_auth(TOKEN)
-        .json(&body)
-        .send()
-        .unwrap();
+    let second = create();
     assert_eq!(second.status().as_u16(), 201);
     assert_eq!(f.fake.count("POST", "/repos/acme/calc/pulls"), 2);
 }

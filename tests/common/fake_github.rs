@@ -24,7 +24,7 @@ use wiremock::{Mock, MockServer, matchers::any};
 
 pub use state::{Comment, Fault, RepoSettings, Req, Review};
 
-/// A pull request as the fake holds it.
+/// A pull request as the fake holds it (its comments are in [`FakeGithub::issues`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PrView {
     pub number: u64,
@@ -39,7 +39,6 @@ pub struct PrView {
     pub labels: Vec<String>,
     pub draft: bool,
     pub reviews: Vec<Review>,
-    pub comments: Vec<Comment>,
 }
 
 /// An issue (or a pull request, `is_pull_request`) as the fake holds it.
@@ -176,12 +175,7 @@ impl FakeGithub {
     /// Someone else pushes a commit onto pull request `pr`'s head; returns the new head SHA.
     pub fn move_head(&self, pr: u64) -> String {
         let fake = self.lock();
-        let head = fake
-            .items
-            .get(&pr)
-            .and_then(|i| i.pull.as_ref())
-            .map(|p| p.head.clone());
-        let head = head.unwrap_or_else(|| panic!("#{pr} is not a pull request"));
+        let head = head_branch(&fake, pr);
         git::push_commit(&fake.bare, &head)
             .unwrap_or_else(|e| panic!("move the head of #{pr}: {e:?}"))
     }
@@ -190,12 +184,7 @@ impl FakeGithub {
     /// COMMENTED, DISMISSED) on its current head.
     pub fn review(&self, pr: u64, login: &str, association: &str, state: &str, body: &str) {
         let mut fake = self.lock();
-        let head = fake
-            .items
-            .get(&pr)
-            .and_then(|i| i.pull.as_ref())
-            .map(|p| p.head.clone());
-        let head = head.unwrap_or_else(|| panic!("#{pr} is not a pull request"));
+        let head = head_branch(&fake, pr);
         let sha = git::branch_sha(&fake.bare, &head).unwrap_or_default();
         pulls::add(&mut fake, pr, login, association, state, body, &sha);
     }
@@ -263,7 +252,6 @@ impl FakeGithub {
                 labels: item.labels.clone(),
                 draft: pull.draft,
                 reviews: pull.reviews.clone(),
-                comments: item.comments.clone(),
             })
             .collect()
     }
@@ -291,4 +279,11 @@ impl FakeGithub {
     pub fn base_sha(&self, branch: &str) -> Option<String> {
         git::branch_sha(&self.lock().bare, branch)
     }
+}
+
+/// The head branch of pull request `pr`; panics when there is no such pull request.
+fn head_branch(fake: &state::State, pr: u64) -> String {
+    let pull = fake.items.get(&pr).and_then(|item| item.pull.as_ref());
+    pull.map(|p| p.head.clone())
+        .unwrap_or_else(|| panic!("#{pr} is not a pull request"))
 }
