@@ -8,6 +8,8 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
+pub mod fake_github;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_dayshift");
 
 /// A fresh home made by `dayshift init` in a temp dir.
