@@ -84,6 +84,7 @@ pub mod daemon;
 pub mod engine;
 pub mod error;
 pub mod fsx;
+pub mod github;
 pub mod home;
 pub mod jobs;
 pub mod llm;
