@@ -80,3 +80,48 @@ impl std::fmt::Debug for GithubSettings {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::home::Home;
+
+    fn load(target: &str, env: &str) -> (tempfile::TempDir, Config) {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::init(dir.path().join("h"), "UTC").unwrap();
+        std::fs::write(home.config_file("target.yaml"), target).unwrap();
+        std::fs::write(home.env_file(), env).unwrap();
+        let config = Config::load(&home).unwrap();
+        (dir, config)
+    }
+
+    #[test]
+    fn the_token_comes_from_the_named_variable_and_is_redacted() {
+        let target = "github: {owner: acme, repo: shop, token_env: ACME_GH_CRED, api_url: \"http://127.0.0.1:9\"}\n";
+        let (_dir, config) = load(target, "ACME_GH_CRED=gh-canary-5566778899\n");
+        let settings = GithubSettings::from_config(&config).unwrap().unwrap();
+        assert_eq!(settings.token, "gh-canary-5566778899");
+        assert_eq!(settings.api_url, "http://127.0.0.1:9");
+        assert_eq!(
+            config.secrets.redact("t=gh-canary-5566778899"),
+            "t=[redacted:ACME_GH_CRED]"
+        );
+        assert!(!format!("{settings:?}").contains("gh-canary"));
+    }
+
+    #[test]
+    fn no_github_block_is_none_and_a_missing_token_says_what_to_set() {
+        let (_dir, config) = load("base_branch: main\n", "");
+        assert!(GithubSettings::from_config(&config).unwrap().is_none());
+        let (_dir, config) = load(
+            "github: {owner: acme, repo: shop, token_env: DAYSHIFT_TEST_UNSET_TOKEN}\n",
+            "",
+        );
+        let err = GithubSettings::from_config(&config).unwrap_err().to_string();
+        assert!(
+            err.starts_with("$DAYSHIFT_TEST_UNSET_TOKEN is not set"),
+            "{err}"
+        );
+        assert!(err.contains("DAYSHIFT_TEST_UNSET_TOKEN=<token> in config/.env"), "{err}");
+    }
+}
