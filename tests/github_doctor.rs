@@ -19,7 +19,14 @@ const CODER: &str = "agents:\n  coder: {engine: command, command: [git]}\n";
 fn ready_home(api_url: &str, env: &str) -> (TestHome, tempfile::TempDir) {
     let home = TestHome::new();
     let target = home.path("target-repo");
-    assert!(Command::new("git").args(["init", "-q"]).arg(&target).status().unwrap().success());
+    assert!(
+        Command::new("git")
+            .args(["init", "-q"])
+            .arg(&target)
+            .status()
+            .unwrap()
+            .success()
+    );
     home.write(
         "config/target.yaml",
         &format!(
@@ -28,8 +35,11 @@ fn ready_home(api_url: &str, env: &str) -> (TestHome, tempfile::TempDir) {
     );
     home.write("config/agents.yaml", CODER);
     home.write("config/.env", env);
-    std::fs::set_permissions(home.path("config/.env"), std::fs::Permissions::from_mode(0o600))
-        .unwrap();
+    std::fs::set_permissions(
+        home.path("config/.env"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
     let git_home = tempfile::tempdir().unwrap();
     std::fs::write(
         git_home.path().join(".gitconfig"),
@@ -58,7 +68,11 @@ fn repository(push: bool, squash: bool) -> serde_json::Value {
 
 async fn github(user: ResponseTemplate, repo: serde_json::Value, protected: bool) -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("GET")).and(path("/user")).respond_with(user).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/user"))
+        .respond_with(user)
+        .mount(&server)
+        .await;
     Mock::given(method("GET"))
         .and(path("/repos/acme/shop"))
         .respond_with(ResponseTemplate::new(200).set_body_json(repo))
@@ -71,7 +85,9 @@ async fn github(user: ResponseTemplate, repo: serde_json::Value, protected: bool
         ResponseTemplate::new(404).set_body_json(json!({"message": "Branch not protected"}))
     };
     Mock::given(method("GET"))
-        .and(path("/repos/acme/shop/branches/main/protection/required_status_checks"))
+        .and(path(
+            "/repos/acme/shop/branches/main/protection/required_status_checks",
+        ))
         .respond_with(classic)
         .mount(&server)
         .await;
@@ -108,7 +124,10 @@ async fn a_working_token_and_repository_pass_and_an_unprotected_base_is_warned_a
     }
     assert!(!text.contains(TOKEN));
     let sent = server.received_requests().await.unwrap();
-    assert!(sent.iter().all(|r| r.method.as_str() == "GET"), "doctor only reads");
+    assert!(
+        sent.iter().all(|r| r.method.as_str() == "GET"),
+        "doctor only reads"
+    );
 }
 
 #[tokio::test]
@@ -142,14 +161,19 @@ async fn no_push_and_a_disallowed_merge_method_fail_with_their_fixes() {
         "{text}"
     );
     assert!(
-        text.contains("github.merge_method is squash but acme/shop does not allow it; use one of: merge"),
+        text.contains(
+            "github.merge_method is squash but acme/shop does not allow it; use one of: merge"
+        ),
         "{text}"
     );
     assert!(
         text.contains("needs Contents, Pull requests and Issues: read and write; Checks, Commit statuses and Metadata: read"),
         "{text}"
     );
-    assert!(text.contains("ok    github: `main` requires test (up to date with the base)"), "{text}");
+    assert!(
+        text.contains("ok    github: `main` requires test (up to date with the base)"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -163,6 +187,9 @@ fn a_missing_token_fails_and_offline_skips_the_api() {
     let (home, git) = ready_home("http://127.0.0.1:9", &format!("DOCTOR_GH_TOKEN={TOKEN}\n"));
     let out = doctor(&home, &git, &["--offline"]);
     let text = stdout(&out);
-    assert!(text.contains("ok    github: $DOCTOR_GH_TOKEN is set"), "{text}");
+    assert!(
+        text.contains("ok    github: $DOCTOR_GH_TOKEN is set"),
+        "{text}"
+    );
     assert!(text.contains("skip  github: --offline"), "{text}");
 }

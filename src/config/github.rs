@@ -113,7 +113,10 @@ impl GithubTarget {
         if label.is_empty() || label.chars().count() > 50 || label.contains(',') {
             return Err(problem(
                 "issue_label",
-                format!("`github.issue_label: {}` is not a usable label", self.issue_label),
+                format!(
+                    "`github.issue_label: {}` is not a usable label",
+                    self.issue_label
+                ),
                 "use a label of 1 to 50 characters without a comma, e.g. dayshift",
             ));
         }
@@ -191,7 +194,9 @@ fn line_of_key(text: &str, key: &str) -> Option<u64> {
         .skip(start)
         .find(|(_, line)| {
             line.match_indices(&pattern).any(|(i, _)| {
-                i == 0 || !line.as_bytes()[i - 1].is_ascii_alphanumeric() && line.as_bytes()[i - 1] != b'_'
+                i == 0
+                    || !line.as_bytes()[i - 1].is_ascii_alphanumeric()
+                        && line.as_bytes()[i - 1] != b'_'
             })
         })
         .map(|(i, _)| i as u64 + 1)
@@ -219,7 +224,11 @@ mod tests {
         assert_eq!(github.merge_method, super::MergeMethod::Squash);
         assert!(github.required_checks.is_empty());
         assert_eq!(
-            (github.checks_timeout_minutes, github.pr_hourly_limit, github.pr_concurrent_limit),
+            (
+                github.checks_timeout_minutes,
+                github.pr_hourly_limit,
+                github.pr_concurrent_limit
+            ),
             (60, 2, 5)
         );
         assert!(!github.draft && !github.dashboard);
@@ -240,14 +249,54 @@ mod tests {
     #[test]
     fn bad_values_name_the_line_and_the_fix() {
         let cases = [
-            ("  api_url: ftp://x\n", 5, "not an http(s) URL", "api.github.com"),
-            ("  api_url: http://github.example.com\n", 5, "plain http", "127.0.0.1"),
-            ("  api_url: \"https://user:tok@api.github.com\"\n", 5, "credentials", "GitHub Enterprise"),
-            ("  token_env: GITHUB-TOKEN\n", 5, "not an environment variable", "GITHUB_TOKEN"),
-            ("  issue_label: \"a,b\"\n", 5, "not a usable label", "without a comma"),
-            ("  required_checks: [test, \"\"]\n", 5, "empty name", "check names"),
-            ("  checks_timeout_minutes: 0\n", 5, "gives checks no time", "at least 1"),
-            ("  merge_method: fast-forward\n", 5, "unknown variant", "listed values"),
+            (
+                "  api_url: ftp://x\n",
+                5,
+                "not an http(s) URL",
+                "api.github.com",
+            ),
+            (
+                "  api_url: http://github.example.com\n",
+                5,
+                "plain http",
+                "127.0.0.1",
+            ),
+            (
+                "  api_url: \"https://user:tok@api.github.com\"\n",
+                5,
+                "credentials",
+                "GitHub Enterprise",
+            ),
+            (
+                "  token_env: GITHUB-TOKEN\n",
+                5,
+                "not an environment variable",
+                "GITHUB_TOKEN",
+            ),
+            (
+                "  issue_label: \"a,b\"\n",
+                5,
+                "not a usable label",
+                "without a comma",
+            ),
+            (
+                "  required_checks: [test, \"\"]\n",
+                5,
+                "empty name",
+                "check names",
+            ),
+            (
+                "  checks_timeout_minutes: 0\n",
+                5,
+                "gives checks no time",
+                "at least 1",
+            ),
+            (
+                "  merge_method: fast-forward\n",
+                5,
+                "unknown variant",
+                "listed values",
+            ),
             ("  pr_hourly_limit: -1\n", 5, "", "fix the YAML"),
             ("  colour: blue\n", 5, "unknown field `colour`", "spelling"),
         ];
@@ -257,8 +306,11 @@ mod tests {
             assert!(err.problem.contains(problem), "{yaml}: {err}");
             assert!(err.fix.contains(fix), "{yaml}: {err}");
         }
-        let err = TargetConfig::parse(Path::new("t.yaml"), "github:\n  owner: \"ac me\"\n  repo: shop\n")
-            .unwrap_err();
+        let err = TargetConfig::parse(
+            Path::new("t.yaml"),
+            "github:\n  owner: \"ac me\"\n  repo: shop\n",
+        )
+        .unwrap_err();
         assert_eq!(err.at.line, Some(2), "{err}");
         assert!(err.problem.contains("not a GitHub owner name"), "{err}");
         let err = TargetConfig::parse(Path::new("t.yaml"), "github:\n  owner: acme\n").unwrap_err();
@@ -267,7 +319,11 @@ mod tests {
 
     #[test]
     fn local_http_is_allowed() {
-        for url in ["http://127.0.0.1:8080", "http://localhost:1/api/v3", "https://api.github.com/"] {
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1/api/v3",
+            "https://api.github.com/",
+        ] {
             assert!(parse(&format!("  api_url: \"{url}\"\n")).is_ok(), "{url}");
         }
     }

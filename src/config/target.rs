@@ -5,9 +5,9 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+pub use super::github::GithubTarget;
 use super::yaml;
 use crate::error::{At, FileProblem};
-pub use super::github::GithubTarget;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -109,7 +109,10 @@ pub fn permission_for(method: &str, path: &str) -> &'static str {
         "Checks: read"
     } else if path.contains("/status") {
         "Commit statuses: read"
-    } else if path.contains("/git/refs") || path.ends_with("/merge") || path.ends_with("/update-branch") {
+    } else if path.contains("/git/refs")
+        || path.ends_with("/merge")
+        || path.ends_with("/update-branch")
+    {
         "Contents: read and write"
     } else if path.contains("/pulls") {
         if write {

@@ -94,7 +94,11 @@ impl Answer {
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|e| e.as_str().or_else(|| e["message"].as_str()).map(str::to_string))
+            .filter_map(|e| {
+                e.as_str()
+                    .or_else(|| e["message"].as_str())
+                    .map(str::to_string)
+            })
             .collect();
         if !details.is_empty() {
             message = format!("{message}: {}", details.join("; "));
@@ -264,7 +268,12 @@ impl Transport {
     }
 
     /// The answer if it is a success, else the error its status means.
-    pub fn success(&self, answer: Answer, method: Method, path: &str) -> Result<Answer, GithubError> {
+    pub fn success(
+        &self,
+        answer: Answer,
+        method: Method,
+        path: &str,
+    ) -> Result<Answer, GithubError> {
         if answer.ok() {
             return Ok(answer);
         }
@@ -317,7 +326,10 @@ impl Transport {
             items.extend(parse::<Vec<T>>(&answer, Method::Get, &page)?);
             pages += 1;
             if pages >= MAX_PAGES {
-                tracing::warn!("{}: stopped after {MAX_PAGES} pages", what(Method::Get, path));
+                tracing::warn!(
+                    "{}: stopped after {MAX_PAGES} pages",
+                    what(Method::Get, path)
+                );
                 break;
             }
             next = answer
@@ -342,7 +354,7 @@ impl Transport {
         Duration::from_secs(1u64 << attempt.min(6)).min(self.max_wait)
     }
 
-    fn redact(&self, text: &str) -> String {
+    pub fn redact(&self, text: &str) -> String {
         if self.token.is_empty() {
             text.to_string()
         } else {
@@ -429,7 +441,11 @@ pub(crate) fn parse<T: DeserializeOwned>(
 }
 
 /// How long to wait before sending again, when `answer` is a rate-limit refusal.
-pub(crate) fn rate_limit_wait(answer: &Answer, attempt: u32, max_wait: Duration) -> Option<Duration> {
+pub(crate) fn rate_limit_wait(
+    answer: &Answer,
+    attempt: u32,
+    max_wait: Duration,
+) -> Option<Duration> {
     let exhausted = answer.headers.remaining == Some(0);
     let limited = answer.status == 429
         || (answer.status == 403

@@ -29,8 +29,8 @@ use serde::Deserialize;
 pub use checks::overall_state;
 pub use error::GithubError;
 pub use models::{
-    Check, CheckState, CommentItem, Issue, MergeMethod, MergeMethods, MergeOutcome, NewPull,
-    Pull, Repository, RequiredChecks, ReviewItem, User, has_write_access,
+    Check, CheckState, CommentItem, Issue, MergeMethod, MergeMethods, MergeOutcome, NewPull, Pull,
+    Repository, RequiredChecks, ReviewItem, User, has_write_access,
 };
 pub use settings::{DEFAULT_MAX_WAIT, GithubSettings};
 

@@ -277,17 +277,36 @@ impl From<RawPull> for Pull {
     }
 }
 
+/// What reviews and comments share: who wrote what, as whom.
 #[derive(Debug, Deserialize)]
-pub(crate) struct RawReview {
+pub(crate) struct RawAuthored {
     pub id: u64,
     #[serde(default)]
     pub user: Option<RawLogin>,
     #[serde(default)]
     pub author_association: String,
     #[serde(default)]
-    pub state: String,
-    #[serde(default)]
     pub body: Option<String>,
+}
+
+impl RawAuthored {
+    /// (id, login, association, body)
+    fn into_parts(self) -> (u64, String, String, String) {
+        (
+            self.id,
+            self.user.map(|u| u.login).unwrap_or_default(),
+            self.author_association,
+            self.body.unwrap_or_default(),
+        )
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct RawReview {
+    #[serde(flatten)]
+    pub authored: RawAuthored,
+    #[serde(default)]
+    pub state: String,
     #[serde(default)]
     pub submitted_at: Option<String>,
     #[serde(default)]
@@ -296,12 +315,13 @@ pub(crate) struct RawReview {
 
 impl From<RawReview> for ReviewItem {
     fn from(raw: RawReview) -> Self {
+        let (id, login, association, body) = raw.authored.into_parts();
         ReviewItem {
-            id: raw.id,
-            login: raw.user.map(|u| u.login).unwrap_or_default(),
-            association: raw.author_association,
+            id,
+            login,
+            association,
             state: raw.state,
-            body: raw.body.unwrap_or_default(),
+            body,
             submitted_at: raw.submitted_at,
             commit_id: raw.commit_id,
         }
@@ -310,24 +330,20 @@ impl From<RawReview> for ReviewItem {
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct RawComment {
-    pub id: u64,
-    #[serde(default)]
-    pub user: Option<RawLogin>,
-    #[serde(default)]
-    pub author_association: String,
-    #[serde(default)]
-    pub body: Option<String>,
+    #[serde(flatten)]
+    pub authored: RawAuthored,
     #[serde(default)]
     pub created_at: String,
 }
 
 impl From<RawComment> for CommentItem {
     fn from(raw: RawComment) -> Self {
+        let (id, login, association, body) = raw.authored.into_parts();
         CommentItem {
-            id: raw.id,
-            login: raw.user.map(|u| u.login).unwrap_or_default(),
-            association: raw.author_association,
-            body: raw.body.unwrap_or_default(),
+            id,
+            login,
+            association,
+            body,
             created_at: raw.created_at,
         }
     }

@@ -23,7 +23,9 @@ impl Api {
     }
 
     pub fn pull(&self, number: u64) -> Result<Pull> {
-        let raw: RawPull = self.transport.get(&self.path(&format!("/pulls/{number}")))?;
+        let raw: RawPull = self
+            .transport
+            .get(&self.path(&format!("/pulls/{number}")))?;
         Ok(raw.into())
     }
 
@@ -69,16 +71,17 @@ impl Api {
         head: &str,
     ) -> Result<Pull> {
         let answer = sent.map_err(|e| self.transport.transport_error(Method::Post, path, e))?;
-        if answer.status == 422 && answer.message().contains("already exists") {
-            if let Some(pull) = self.open_pull_for_head(head)? {
-                return Ok(pull);
-            }
+        if answer.status == 422
+            && answer.message().contains("already exists")
+            && let Some(pull) = self.open_pull_for_head(head)?
+        {
+            return Ok(pull);
         }
         if rate_limit_wait(&answer, 0, self.transport.max_wait).is_some() {
             return Err(GithubError::RateLimited {
                 what: http::what(Method::Post, path),
                 retries: 1,
-                message: answer.message(),
+                message: self.transport.redact(&answer.message()),
             });
         }
         let answer = self.transport.success(answer, Method::Post, path)?;
@@ -134,9 +137,9 @@ impl Api {
     ) -> Result<MergeOutcome> {
         let path = self.path(&format!("/pulls/{number}/merge"));
         let body = json!({"sha": sha, "merge_method": method.as_str(), "commit_title": title});
-        let answer = self
-            .transport
-            .request(Retry::AfterRateLimit, Method::Put, &path, Some(&body))?;
+        let answer =
+            self.transport
+                .request(Retry::AfterRateLimit, Method::Put, &path, Some(&body))?;
         match answer.status {
             405 => Ok(MergeOutcome::NotMergeable(answer.message())),
             409 => Ok(MergeOutcome::HeadMoved(answer.message())),

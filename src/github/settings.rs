@@ -117,11 +117,16 @@ mod tests {
             "github: {owner: acme, repo: shop, token_env: DAYSHIFT_TEST_UNSET_TOKEN}\n",
             "",
         );
-        let err = GithubSettings::from_config(&config).unwrap_err().to_string();
+        let err = GithubSettings::from_config(&config)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.starts_with("$DAYSHIFT_TEST_UNSET_TOKEN is not set"),
             "{err}"
         );
-        assert!(err.contains("DAYSHIFT_TEST_UNSET_TOKEN=<token> in config/.env"), "{err}");
+        assert!(
+            err.contains("DAYSHIFT_TEST_UNSET_TOKEN=<token> in config/.env"),
+            "{err}"
+        );
     }
 }

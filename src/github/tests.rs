@@ -88,7 +88,10 @@ fn user_sends_the_version_agent_and_token_and_reads_scopes() {
     assert_eq!(user.login, "bot");
     assert_eq!(user.scopes, Some(vec!["repo".into(), "workflow".into()]));
     assert_eq!(api.calls(), 1);
-    let received = fake.runtime.block_on(fake.server.received_requests()).unwrap();
+    let received = fake
+        .runtime
+        .block_on(fake.server.received_requests())
+        .unwrap();
     let agents: Vec<&str> = received[0]
         .headers
         .get_all("user-agent")
@@ -144,7 +147,9 @@ fn a_rate_limited_or_failing_read_is_retried() {
     let fake = Fake::start();
     fake.mount(
         get("/repos/acme/shop")
-            .respond_with(answer(429, json!({"message": "slow down"})).insert_header("retry-after", "1"))
+            .respond_with(
+                answer(429, json!({"message": "slow down"})).insert_header("retry-after", "1"),
+            )
             .up_to_n_times(1)
             .with_priority(1),
     );
@@ -167,7 +172,10 @@ fn a_rate_limited_or_failing_read_is_retried() {
     let api = fake.api();
     let started = Instant::now();
     let repository = api.repository().unwrap();
-    assert!(started.elapsed() >= Duration::from_secs(1), "waited retry-after");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited retry-after"
+    );
     assert_eq!(api.calls(), 3);
     assert!(repository.can_push && !repository.is_admin);
     assert!(!repository.merge_methods.allows(MergeMethod::Merge));
@@ -177,12 +185,20 @@ fn a_rate_limited_or_failing_read_is_retried() {
 #[test]
 fn a_read_still_limited_after_three_retries_is_an_error() {
     let fake = Fake::start();
-    fake.mount(get("/user").respond_with(
-        answer(403, json!({"message": "You have exceeded a secondary rate limit"}))
+    fake.mount(
+        get("/user").respond_with(
+            answer(
+                403,
+                json!({"message": "You have exceeded a secondary rate limit"}),
+            )
             .insert_header("retry-after", "0"),
-    ));
+        ),
+    );
     let err = fake.api().user().unwrap_err();
-    assert!(matches!(err, GithubError::RateLimited { retries: 3, .. }), "{err}");
+    assert!(
+        matches!(err, GithubError::RateLimited { retries: 3, .. }),
+        "{err}"
+    );
     assert_eq!(fake.count("GET", "/user"), 4);
 }
 
@@ -194,13 +210,15 @@ fn required_checks_join_classic_protection_and_rulesets() {
             answer(200, json!({"strict": false, "contexts": ["ci"], "checks": [{"context": "lint", "app_id": null}]})),
         ),
     );
-    fake.mount(get("/repos/acme/shop/rules/branches/main").respond_with(answer(
-        200,
-        json!([{"type": "deletion"},
+    fake.mount(
+        get("/repos/acme/shop/rules/branches/main").respond_with(answer(
+            200,
+            json!([{"type": "deletion"},
                {"type": "required_status_checks", "parameters": {
                    "strict_required_status_checks_policy": true,
                    "required_status_checks": [{"context": "e2e"}, {"context": "ci"}]}}]),
-    )));
+        )),
+    );
     fake.mount(
         get("/repos/acme/shop/branches/dev/protection/required_status_checks")
             .respond_with(answer(404, json!({"message": "Branch not protected"}))),
@@ -211,7 +229,10 @@ fn required_checks_join_classic_protection_and_rulesets() {
     let names: Vec<&str> = main.names.iter().map(String::as_str).collect();
     assert_eq!(names, ["ci", "e2e", "lint"]);
     assert!(main.protected && main.strict);
-    assert_eq!(api.required_checks("dev").unwrap(), RequiredChecks::default());
+    assert_eq!(
+        api.required_checks("dev").unwrap(),
+        RequiredChecks::default()
+    );
 }
 
 #[test]
@@ -240,7 +261,10 @@ fn labelled_issues_follow_pages_and_skip_pulls() {
         get("/repos/acme/shop/issues")
             .and(query_param("labels", "dayshift"))
             .and(query_param("state", "open"))
-            .respond_with(answer(200, json!([issue(1, false), issue(2, true)])).insert_header("link", next.as_str()))
+            .respond_with(
+                answer(200, json!([issue(1, false), issue(2, true)]))
+                    .insert_header("link", next.as_str()),
+            )
             .with_priority(2),
     );
     let api = fake.api();
@@ -283,7 +307,10 @@ fn checks_read_check_runs_and_commit_statuses() {
     assert_eq!(checks[0].summary, "2 failed\ntest_a failed");
     let legacy: std::collections::BTreeSet<String> = ["legacy-ci".to_string()].into();
     assert_eq!(overall_state(&checks, &legacy), CheckState::Success);
-    assert_eq!(overall_state(&checks, &Default::default()), CheckState::Failure);
+    assert_eq!(
+        overall_state(&checks, &Default::default()),
+        CheckState::Failure
+    );
 }
 
 #[test]
@@ -292,17 +319,27 @@ fn a_long_body_is_cut_at_a_line_with_a_note() {
     let long = vec![line.as_str(); 1000].join("\n");
     let cut = cut_body(&long);
     assert!(cut.chars().count() <= MAX_BODY_CHARS);
-    assert!(cut.ends_with("… (cut: the whole text is in the task file)"), "{}", &cut[cut.len() - 80..]);
+    assert!(
+        cut.ends_with("… (cut: the whole text is in the task file)"),
+        "{}",
+        &cut[cut.len() - 80..]
+    );
     let kept = cut.split("\n\n").next().unwrap();
     assert!(kept.lines().all(|l| l == line), "cut at a line boundary");
     assert_eq!(cut_body("short"), "short");
 
     let fake = Fake::start();
-    fake.mount(Mock::given(method("POST")).and(path("/repos/acme/shop/issues")).respond_with(answer(
-        201,
-        json!({"number": 9, "state": "open", "title": "t", "body": "b", "labels": []}),
-    )));
-    fake.api().create_issue("t", &long, &["dayshift".into()]).unwrap();
+    fake.mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/acme/shop/issues"))
+            .respond_with(answer(
+                201,
+                json!({"number": 9, "state": "open", "title": "t", "body": "b", "labels": []}),
+            )),
+    );
+    fake.api()
+        .create_issue("t", &long, &["dayshift".into()])
+        .unwrap();
     let sent: serde_json::Value = serde_json::from_str(&fake.requests()[0].3).unwrap();
     assert_eq!(sent["body"].as_str().unwrap(), cut);
     assert_eq!(sent["labels"], json!(["dayshift"]));
@@ -316,18 +353,23 @@ fn an_exhausted_limit_pauses_the_next_request_until_the_reset() {
         .unwrap()
         .as_secs()
         + 30;
-    fake.mount(get("/user").respond_with(
-        answer(200, json!({"login": "bot"}))
-            .insert_header("x-ratelimit-remaining", "0")
-            .insert_header("x-ratelimit-reset", reset.to_string().as_str()),
-    ));
+    fake.mount(
+        get("/user").respond_with(
+            answer(200, json!({"login": "bot"}))
+                .insert_header("x-ratelimit-remaining", "0")
+                .insert_header("x-ratelimit-reset", reset.to_string().as_str()),
+        ),
+    );
     let api = fake.api();
     api.user().unwrap();
     let started = Instant::now();
     api.user().unwrap();
     let waited = started.elapsed();
     assert!(waited >= Duration::from_millis(900), "{waited:?}");
-    assert!(waited < Duration::from_secs(10), "capped at max_wait: {waited:?}");
+    assert!(
+        waited < Duration::from_secs(10),
+        "capped at max_wait: {waited:?}"
+    );
 }
 
 #[test]
@@ -348,7 +390,10 @@ fn calls_from_inside_a_tokio_runtime_work() {
         .login;
     assert_eq!(login, "bot");
     let in_async = api.clone();
-    let login = runtime.block_on(async move { in_async.user() }).unwrap().login;
+    let login = runtime
+        .block_on(async move { in_async.user() })
+        .unwrap()
+        .login;
     assert_eq!(login, "bot");
     // Dropped inside a runtime: must not panic either.
     runtime.block_on(async move { drop(api) });

@@ -56,8 +56,11 @@ fn create_fake(first: wiremock::ResponseTemplate, existing: Vec<serde_json::Valu
 }
 
 fn secondary_limit() -> wiremock::ResponseTemplate {
-    answer(403, json!({"message": "You have exceeded a secondary rate limit"}))
-        .insert_header("retry-after", "1")
+    answer(
+        403,
+        json!({"message": "You have exceeded a secondary rate limit"}),
+    )
+    .insert_header("retry-after", "1")
 }
 
 #[test]
@@ -65,7 +68,10 @@ fn a_rate_limited_create_that_happened_is_found_not_sent_again() {
     let fake = create_fake(secondary_limit(), vec![pull_json(7, "dayshift/T-0001")]);
     let started = Instant::now();
     let pull = fake.api().create_pull(&new_pull()).unwrap();
-    assert!(started.elapsed() >= Duration::from_secs(1), "waited retry-after");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited retry-after"
+    );
     assert_eq!(pull.number, 7);
     assert_eq!(fake.count("POST", PULLS), 1);
     assert_eq!(fake.count("GET", PULLS), 1);
@@ -98,8 +104,11 @@ fn a_failed_create_is_looked_up_first() {
 #[test]
 fn an_existing_pull_answers_a_duplicate_create() {
     let fake = create_fake(
-        answer(422, json!({"message": "Validation Failed",
-            "errors": [{"message": "A pull request already exists for acme:dayshift/T-0001."}]})),
+        answer(
+            422,
+            json!({"message": "Validation Failed",
+            "errors": [{"message": "A pull request already exists for acme:dayshift/T-0001."}]}),
+        ),
         vec![pull_json(7, "dayshift/T-0001")],
     );
     assert_eq!(fake.api().create_pull(&new_pull()).unwrap().number, 7);
@@ -112,17 +121,39 @@ fn merge_outcomes_follow_the_status() {
     let merge = |number: u64, status: u16, body: serde_json::Value| {
         Mock::given(method("PUT"))
             .and(path(format!("{PULLS}/{number}/merge")))
-            .and(body_partial_json(json!({"sha": "h1", "merge_method": "squash"})))
+            .and(body_partial_json(
+                json!({"sha": "h1", "merge_method": "squash"}),
+            ))
             .respond_with(answer(status, body))
     };
-    fake.mount(merge(1, 200, json!({"sha": "m1", "merged": true, "message": "Pull Request successfully merged"})));
-    fake.mount(merge(2, 405, json!({"message": "Pull Request is not mergeable"})));
-    fake.mount(merge(3, 409, json!({"message": "Head branch was modified. Review and try the merge again."})));
+    fake.mount(merge(
+        1,
+        200,
+        json!({"sha": "m1", "merged": true, "message": "Pull Request successfully merged"}),
+    ));
+    fake.mount(merge(
+        2,
+        405,
+        json!({"message": "Pull Request is not mergeable"}),
+    ));
+    fake.mount(merge(
+        3,
+        409,
+        json!({"message": "Head branch was modified. Review and try the merge again."}),
+    ));
     let api = fake.api();
-    let outcome = |n| api.merge(n, "h1", MergeMethod::Squash, "T-0001 (#1)").unwrap();
+    let outcome = |n| {
+        api.merge(n, "h1", MergeMethod::Squash, "T-0001 (#1)")
+            .unwrap()
+    };
     assert_eq!(outcome(1), MergeOutcome::Merged { sha: "m1".into() });
-    assert_eq!(outcome(2), MergeOutcome::NotMergeable("Pull Request is not mergeable".into()));
-    assert!(matches!(outcome(3), MergeOutcome::HeadMoved(m) if m.starts_with("Head branch was modified")));
+    assert_eq!(
+        outcome(2),
+        MergeOutcome::NotMergeable("Pull Request is not mergeable".into())
+    );
+    assert!(
+        matches!(outcome(3), MergeOutcome::HeadMoved(m) if m.starts_with("Head branch was modified"))
+    );
     assert_eq!(api.calls(), 3);
 }
 
@@ -158,7 +189,11 @@ fn writes_are_retried_only_where_twice_is_once() {
     assert_eq!(fake.count("PUT", "/repos/acme/shop/issues/5/labels"), 2);
     let err = api.comment(5, "hello").unwrap_err();
     assert_eq!(err.status(), Some(500), "{err}");
-    assert_eq!(fake.count("POST", "/repos/acme/shop/issues/5/comments"), 1, "never sent twice");
+    assert_eq!(
+        fake.count("POST", "/repos/acme/shop/issues/5/comments"),
+        1,
+        "never sent twice"
+    );
     api.delete_branch("dayshift/T-0001").unwrap();
 }
 
@@ -168,9 +203,12 @@ fn reviews_and_comments_are_read_with_their_authors() {
     fake.mount(
         Mock::given(method("GET"))
             .and(path(format!("{PULLS}/4/reviews")))
-            .respond_with(answer(200, json!([{"id": 1, "user": {"login": "ann", "type": "User"},
+            .respond_with(answer(
+                200,
+                json!([{"id": 1, "user": {"login": "ann", "type": "User"},
                 "author_association": "MEMBER", "state": "CHANGES_REQUESTED", "body": "fix x",
-                "submitted_at": "2026-01-01T00:00:00Z", "commit_id": "h1"}]))),
+                "submitted_at": "2026-01-01T00:00:00Z", "commit_id": "h1"}]),
+            )),
     );
     fake.mount(
         Mock::given(method("GET"))
@@ -180,7 +218,10 @@ fn reviews_and_comments_are_read_with_their_authors() {
     );
     let api = fake.api();
     let review = &api.reviews(4).unwrap()[0];
-    assert_eq!((review.login.as_str(), review.state.as_str()), ("ann", "CHANGES_REQUESTED"));
+    assert_eq!(
+        (review.login.as_str(), review.state.as_str()),
+        ("ann", "CHANGES_REQUESTED")
+    );
     assert!(has_write_access(&review.association));
     let comment = &api.comments(4).unwrap()[0];
     assert_eq!(comment.body, "/dayshift merge");

@@ -66,7 +66,10 @@ pub(super) fn checks(home: &Home, config: Option<&Config>, offline: bool) -> Vec
     checks.push(if repository.can_push {
         passed(
             "github repository",
-            format!("github: {} is reachable and the token can push", repository.full_name),
+            format!(
+                "github: {} is reachable and the token can push",
+                repository.full_name
+            ),
         )
     } else {
         Check::new(
@@ -130,7 +133,11 @@ fn scopes_check(scopes: Option<&[String]>) -> Check {
             vec![format!(
                 "github: the classic token's scopes ({}) lack `repo`; add the repo scope, or \
                  use a fine-grained token with {FINE_GRAINED} (docs/github.md)",
-                if scopes.is_empty() { "none".to_string() } else { scopes.join(", ") }
+                if scopes.is_empty() {
+                    "none".to_string()
+                } else {
+                    scopes.join(", ")
+                }
             )],
         ),
         None => passed(
@@ -176,7 +183,11 @@ fn protection_check(api: &Api, config: &Config, base: &str) -> Check {
         format!(
             "github: `{base}` requires {}{}",
             names.join(", "),
-            if required.strict { " (up to date with the base)" } else { "" }
+            if required.strict {
+                " (up to date with the base)"
+            } else {
+                ""
+            }
         ),
     )
 }
