@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::http::{self, Method, Retry, encode};
-use super::models::RawIssue;
+use super::raw::RawIssue;
 use super::{Api, Issue, Result, cut_body};
 
 impl Api {

@@ -16,11 +16,15 @@ mod http;
 mod issues;
 mod models;
 mod pulls;
+mod raw;
 mod settings;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_content;
+#[cfg(test)]
 mod tests_pulls;
+mod wire;
 
 use std::collections::BTreeSet;
 
@@ -35,7 +39,7 @@ pub use models::{
 pub use settings::{DEFAULT_MAX_WAIT, GithubSettings};
 
 use http::{Method, Retry, Transport, encode};
-use models::{RawLogin, RawRepository};
+use raw::{RawLogin, RawRepository};
 
 pub type Result<T, E = GithubError> = std::result::Result<T, E>;
 

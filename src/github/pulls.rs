@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::http::{self, Method, Retry, encode, rate_limit_wait};
-use super::models::{RawComment, RawPull, RawReview};
+use super::raw::{RawComment, RawPull, RawReview};
 use super::{
     Api, CommentItem, GithubError, MergeMethod, MergeOutcome, NewPull, Pull, Result, ReviewItem,
     cut_body,
