@@ -49,6 +49,10 @@
 //! - [`target`]: the target clone, task worktrees, guardrails, commit and merge (network
 //!   through the git command); where merges go ([`target::publish`]: never into a person's
 //!   working checkout) and the lock files a killed git left ([`target::locks`]).
+//! - [`github`]: a small sync GitHub REST client (octocrab's raw requests): pull requests,
+//!   check runs and statuses, required checks, merges as a compare-and-swap, issues; it
+//!   decides what is retried (reads yes, creates only after a look-up) and keeps the token
+//!   out of every message.
 //! - [`qa`]: the target's lint, test and coverage commands, parsed, against the base branch.
 //! - [`review`]: the reviewer's layers on a diff — policy, secrets, dangerous patterns,
 //!   syntax (tree-sitter), QA deltas, the model — each pass/warn/block with findings, and
@@ -85,6 +89,7 @@ pub mod engine;
 pub mod error;
 pub mod forge;
 pub mod fsx;
+pub mod github;
 pub mod home;
 pub mod jobs;
 pub mod llm;

@@ -12,6 +12,7 @@
 //! [`Config::problems`] names with the file meant, never silently ignored.
 
 pub mod agents;
+pub mod github;
 pub mod policy;
 pub mod redact;
 pub mod schedules;
@@ -91,7 +92,7 @@ impl Config {
         let policy = parse(home, "policy.yaml", parsed("policy.yaml")?, Policy::parse)?;
         parsed(".env")?;
         let mut secrets = Secrets::load(&home.env_file())?;
-        secrets.name(secret_names(&agents).iter().map(String::as_str));
+        secrets.name(secret_names(&agents, &target).iter().map(String::as_str));
         redact::install(secrets.redactor());
         for problem in unknown_files(home) {
             tracing::warn!("{problem}");
@@ -116,17 +117,18 @@ impl Config {
             read(&home.config_file("agents.yaml"), AgentsConfig::parse),
             &mut problems,
         );
+        let target = or_default(
+            read(&home.config_file("target.yaml"), TargetConfig::parse),
+            &mut problems,
+        );
         let mut secrets = Secrets::load(&home.env_file())?;
-        secrets.name(secret_names(&agents).iter().map(String::as_str));
+        secrets.name(secret_names(&agents, &target).iter().map(String::as_str));
         redact::install(secrets.redactor());
         for problem in unknown_files(home) {
             tracing::warn!("{problem}");
         }
         let config = Self {
-            target: or_default(
-                read(&home.config_file("target.yaml"), TargetConfig::parse),
-                &mut problems,
-            ),
+            target,
             agents,
             schedules: or_default(
                 read(&home.config_file("schedules.yaml"), Schedules::parse),
@@ -190,9 +192,9 @@ impl Fingerprint {
     }
 }
 
-/// Names the config gives to secrets: each provider's key variable and every
-/// secret-named variable passed to the coding tool.
-fn secret_names(agents: &AgentsConfig) -> Vec<String> {
+/// Names the config gives to secrets: each provider's key variable, every secret-named
+/// variable passed to the coding tool, and the GitHub token's variable.
+fn secret_names(agents: &AgentsConfig, target: &TargetConfig) -> Vec<String> {
     let mut names: Vec<String> = agents
         .providers
         .values()
@@ -206,6 +208,7 @@ fn secret_names(agents: &AgentsConfig) -> Vec<String> {
             .filter(|n| redact::is_secret_name(n))
             .cloned(),
     );
+    names.extend(target.github.iter().map(|g| g.token_env.clone()));
     names
 }
 

@@ -5,6 +5,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+pub use super::github::GithubTarget;
 use super::yaml;
 use crate::error::{At, FileProblem};
 
@@ -60,13 +61,6 @@ impl Default for TargetConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GithubTarget {
-    pub owner: String,
-    pub repo: String,
-}
-
 impl TargetConfig {
     pub fn parse(file: &Path, text: &str) -> Result<Self, FileProblem> {
         let config: Self = yaml::parse(file, text, 0)?;
@@ -95,6 +89,9 @@ impl TargetConfig {
                 "`repo` is empty",
                 "set it to a git URL or a local path, or remove the key",
             ));
+        }
+        if let Some(github) = &config.github {
+            github.validate(file, text)?;
         }
         Ok(config)
     }

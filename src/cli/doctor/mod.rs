@@ -1,6 +1,9 @@
 //! `dayshift doctor`: every problem with the home on one line, with its fix. The last check
 //! tries the coding engine once against its provider ([`crate::engine::preflight`]): at most
-//! one tiny request, skipped with `--offline`.
+//! one tiny request, skipped with `--offline`. With `github:` set, [`github`] checks the
+//! token, the repository and its protection against the API.
+
+mod github;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -32,6 +35,9 @@ struct Check {
     /// Why it was skipped, when not for the config.
     #[serde(skip_serializing_if = "Option::is_none")]
     skipped_because: Option<String>,
+    /// Skipped because the person chose so (no `github:`): not a gap, not counted.
+    #[serde(skip)]
+    by_choice: bool,
 }
 
 impl Check {
@@ -43,6 +49,7 @@ impl Check {
             detail: None,
             warnings: vec![],
             skipped_because: None,
+            by_choice: false,
         }
     }
 
@@ -105,6 +112,7 @@ pub fn doctor(home_dir: &Path, json: bool, offline: bool) -> Result<ExitCode> {
         ),
         Some(config) => preflight_check(&home, config),
     });
+    checks.extend(github::checks(&home, config, offline));
     let failed = checks.iter().map(|c| c.problems.len()).sum::<usize>();
     if json {
         print_json(&serde_json::json!({"ok": failed == 0, "checks": checks}));
@@ -126,9 +134,10 @@ pub fn doctor(home_dir: &Path, json: bool, offline: bool) -> Result<ExitCode> {
                 println!("FAIL  {problem}");
             }
         }
-        let skipped = checks.iter().filter(|c| c.skipped).count();
+        let skipped = checks.iter().filter(|c| c.skipped && !c.by_choice).count();
         if failed == 0 && skipped == 0 {
-            println!("all {} checks passed", checks.len());
+            let run = checks.iter().filter(|c| !c.by_choice).count();
+            println!("all {run} checks passed");
         } else if failed == 0 {
             println!("no problem found; {skipped} check(s) skipped");
         } else {
@@ -193,12 +202,6 @@ fn key_problems(home: &Home, config: &Config) -> Vec<String> {
                 agents_file.display()
             ));
         }
-    }
-    if config.target.github.is_some() && config.secrets.get("GITHUB_TOKEN").is_none() {
-        problems.push(format!(
-            "{}: `github:` is set but GITHUB_TOKEN is missing; put it in config/.env or remove `github:` to work local-only",
-            home.config_file("target.yaml").display()
-        ));
     }
     if let Ok(meta) = std::fs::metadata(home.env_file())
         && meta.permissions().mode() & 0o077 != 0
