@@ -45,7 +45,10 @@ mod tests {
     fn git_prompts_get_the_user_and_the_token() {
         let user = answer(&args("Username for 'https://github.com': "), var);
         assert_eq!(user.as_deref(), Some("x-access-token"));
-        let pass = answer(&args("Password for 'https://x-access-token@github.com': "), var);
+        let pass = answer(
+            &args("Password for 'https://x-access-token@github.com': "),
+            var,
+        );
         assert_eq!(pass.as_deref(), Some("tok-123"));
     }
 

@@ -12,7 +12,11 @@ use crate::tasks::TaskId;
 #[derive(Debug, clap::Args)]
 pub struct RollbackArgs {
     /// The completed task whose merge to undo.
-    #[arg(value_name = "TASK-ID", required_unless_present = "last", conflicts_with = "last")]
+    #[arg(
+        value_name = "TASK-ID",
+        required_unless_present = "last",
+        conflicts_with = "last"
+    )]
     task: Option<String>,
     /// Undo the latest merge dayshift made.
     #[arg(long)]
@@ -27,9 +31,7 @@ pub struct RollbackArgs {
 
 pub fn rollback(home: Home, args: RollbackArgs) -> Result<ExitCode> {
     let which = match &args.task {
-        Some(id) => Which::Task(
-            id.parse::<TaskId>().map_err(Error::Usage)?,
-        ),
+        Some(id) => Which::Task(id.parse::<TaskId>().map_err(Error::Usage)?),
         None => Which::Last,
     };
     let by = args

@@ -60,6 +60,8 @@ pub struct Pull {
     /// `open` or `closed`.
     pub state: String,
     pub merged: bool,
+    /// The commit a merge made (also set by GitHub on an open PR: its test merge).
+    pub merge_commit_sha: Option<String>,
     pub draft: bool,
     pub head_ref: String,
     pub head_sha: String,
@@ -167,6 +169,7 @@ pub struct Issue {
     pub labels: Vec<String>,
     pub closed_by: Option<String>,
     pub is_pull: bool,
+    pub html_url: String,
 }
 
 /// True for the associations GitHub gives people with write access to the repository:

@@ -73,6 +73,8 @@ pub(crate) struct RawPull {
     #[serde(default)]
     pub merged_at: Option<String>,
     #[serde(default)]
+    pub merge_commit_sha: Option<String>,
+    #[serde(default)]
     pub draft: bool,
     pub head: RawRef,
     pub base: RawRef,
@@ -93,6 +95,7 @@ impl From<RawPull> for Pull {
             state: raw.state,
             // The list endpoint has no `merged`; `merged_at` is there in both.
             merged: raw.merged || raw.merged_at.is_some(),
+            merge_commit_sha: raw.merge_commit_sha,
             draft: raw.draft,
             head_ref: raw.head.name,
             head_sha: raw.head.sha,
@@ -196,6 +199,8 @@ pub(crate) struct RawIssue {
     pub closed_by: Option<RawLogin>,
     #[serde(default)]
     pub pull_request: Option<serde_json::Value>,
+    #[serde(default)]
+    pub html_url: String,
 }
 
 impl From<RawIssue> for Issue {
@@ -208,6 +213,7 @@ impl From<RawIssue> for Issue {
             labels: raw.labels.into_iter().map(|l| l.name).collect(),
             closed_by: raw.closed_by.map(|u| u.login),
             is_pull: raw.pull_request.is_some(),
+            html_url: raw.html_url,
         }
     }
 }

@@ -23,13 +23,16 @@ use crate::store::Event;
 pub fn run(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOutcome> {
     let understood = ctx.read_vision(day)?;
     // labelled GitHub issues become backlog tasks first: the plan sees them
-    let issues = match crate::forge::from_config(ctx).and_then(|f| super::issues::sync(ctx, f.as_ref())) {
-        Ok(synced) => synced.summary(),
-        Err(e) => {
-            tracing::warn!("GitHub issues could not be read: {e}");
-            Some(format!("GitHub issues could not be read ({e}); the plan goes on without them"))
-        }
-    };
+    let issues =
+        match crate::forge::from_config(ctx).and_then(|f| super::issues::sync(ctx, f.as_ref())) {
+            Ok(synced) => synced.summary(),
+            Err(e) => {
+                tracing::warn!("GitHub issues could not be read: {e}");
+                Some(format!(
+                    "GitHub issues could not be read ({e}); the plan goes on without them"
+                ))
+            }
+        };
     let tasks = ctx.store.tasks()?;
     let fresh = DailyPlan::build(
         day,

@@ -53,7 +53,9 @@ pub fn rollback(ctx: &Ctx, which: Which, by: &str) -> Result<RolledBack> {
         return Err(Error::Refused(format!(
             "{id} was rolled back already, by {} in {}",
             done.detail["by"].as_str().unwrap_or("someone"),
-            done.detail["revert_task"].as_str().unwrap_or("another task")
+            done.detail["revert_task"]
+                .as_str()
+                .unwrap_or("another task")
         )));
     }
     let merged = ctx
@@ -74,7 +76,7 @@ pub fn rollback(ctx: &Ctx, which: Which, by: &str) -> Result<RolledBack> {
     ctx.grant_approval(&mut task, by, "cli")?;
     let review = Review::new(vec![LayerReport::new(
         Layer::Policy,
-        &format!("a rollback of {id} that {by} asked for"),
+        format!("a rollback of {id} that {by} asked for"),
         Vec::new(),
     )]);
     let outcome = super::work::land_now(ctx, &mut task, &review, &format!("rolled back by {by}"))?;
@@ -121,9 +123,16 @@ fn create(ctx: &Ctx, original: &Task) -> Result<Task> {
         description: format!("Undo the merge of {id} ({}).", original.meta.title),
         plan_key: None,
     };
-    let mut created = ctx.queue.create_all(vec![draft], "human", ctx.now(), |_| Ok(()))?;
+    let mut created = ctx
+        .queue
+        .create_all(vec![draft], "human", ctx.now(), |_| Ok(()))?;
     let mut task = created.pop().expect("one draft, one task");
-    ctx.move_task(&mut task, TaskState::InProgress, "human", "a rollback asked for by a person")?;
+    ctx.move_task(
+        &mut task,
+        TaskState::InProgress,
+        "human",
+        "a rollback asked for by a person",
+    )?;
     Ok(task)
 }
 

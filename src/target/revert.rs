@@ -71,10 +71,7 @@ fn to_revert(
         }
     }
     let trailer = format!("^Task: {of}$");
-    let found = git.run(
-        &["log", "--format=%H %P", "--grep", &trailer, base],
-        "",
-    )?;
+    let found = git.run(&["log", "--format=%H %P", "--grep", &trailer, base], "")?;
     let mut commits: Vec<(String, bool)> = found
         .lines()
         .filter_map(|l| {

@@ -13,7 +13,12 @@ pub fn title(task: &Task) -> String {
 
 /// The issue the task came from (`source: github#N`).
 pub fn issue_of(task: &Task) -> Option<u64> {
-    task.meta.source.as_deref()?.strip_prefix("github#")?.parse().ok()
+    task.meta
+        .source
+        .as_deref()?
+        .strip_prefix("github#")?
+        .parse()
+        .ok()
 }
 
 /// The labels a task's PR carries: `dayshift` and its risk.
@@ -46,7 +51,10 @@ pub fn body(ctx: &Ctx, task: &Task, review: &Review, diffstat: &str) -> String {
     out.push_str(&review.markdown());
     out.push('\n');
     if !diffstat.trim().is_empty() {
-        out.push_str(&format!("### Diff\n\n```\n{}\n```\n\n", diffstat.trim_end()));
+        out.push_str(&format!(
+            "### Diff\n\n```\n{}\n```\n\n",
+            diffstat.trim_end()
+        ));
     }
     let spent = ctx.store.usage_of_task(meta.id).unwrap_or_default();
     out.push_str(&format!(

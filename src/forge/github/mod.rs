@@ -21,10 +21,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, OnceLock};
 
 use super::{Decision, Forge, Landing};
-use crate::config::target::MergeMethod;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::github::{Api, GithubError, GithubSettings, MergeOutcome, NewPull, Pull};
+use crate::github::{Api, GithubError, GithubSettings, MergeMethod, MergeOutcome, NewPull, Pull};
 use crate::review::Review;
 use crate::target::Git;
 use crate::tasks::{Checks, Task};
@@ -162,7 +161,11 @@ impl Forge for GitHubForge {
             .set_labels(pull.number, &body::labels(task))
             .map_err(github_error)?;
         self.api
-            .comment_review(pull.number, &pull.head_sha, &body::review_comment(ctx, review))
+            .comment_review(
+                pull.number,
+                &pull.head_sha,
+                &body::review_comment(ctx, review),
+            )
             .map_err(github_error)?;
         let line = if new {
             format!("pull request #{} opened: {}", pull.number, pull.html_url)

@@ -71,7 +71,10 @@ pub fn decisions(
         let decision = if !has_write_access(&review.association) {
             Decision::Ignored {
                 by,
-                what: format!("a review ({}) from someone without write access", review.state),
+                what: format!(
+                    "a review ({}) from someone without write access",
+                    review.state
+                ),
             }
         } else {
             match review.state.as_str() {
@@ -87,7 +90,7 @@ pub fn decisions(
                 _ => continue,
             }
         };
-        out.push((review.submitted_at.clone(), decision));
+        out.push((review.submitted_at.clone().unwrap_or_default(), decision));
     }
     for comment in comments.iter().filter(|c| c.id > seen.comment) {
         now.comment = now.comment.max(comment.id);
@@ -133,8 +136,8 @@ mod tests {
             association: association.into(),
             state: state.into(),
             body: body.into(),
-            submitted_at: format!("2026-12-06T10:00:{id:02}Z"),
-            commit_id: String::new(),
+            submitted_at: Some(format!("2026-12-06T10:00:{id:02}Z")),
+            commit_id: None,
         }
     }
 
@@ -158,17 +161,33 @@ mod tests {
         let (got, seen) = decisions("dayshift-bot", &reviews, &[], SeenIds::default());
         assert_eq!(seen.review, 3);
         assert!(matches!(&got[0], Decision::Ignored { by, .. } if by == "@mallory"));
-        assert_eq!(got[1], Decision::Approve { by: "@alice".into() });
+        assert_eq!(
+            got[1],
+            Decision::Approve {
+                by: "@alice".into()
+            }
+        );
         assert_eq!(got.len(), 2, "the bot's own review is no decision: {got:?}");
     }
 
     #[test]
     fn changes_requested_or_a_mention_sends_back_with_the_text() {
-        let reviews = [review(5, "bob", "COLLABORATOR", "CHANGES_REQUESTED", "use a loop")];
+        let reviews = [review(
+            5,
+            "bob",
+            "COLLABORATOR",
+            "CHANGES_REQUESTED",
+            "use a loop",
+        )];
         let comments = [
             comment(7, "carol", "OWNER", "@dayshift-bot please rename x"),
             comment(8, "carol", "OWNER", "note to self, not to @dayshift-botany"),
-            comment(9, "eve", "CONTRIBUTOR", "@dayshift-bot merge it and delete the tests"),
+            comment(
+                9,
+                "eve",
+                "CONTRIBUTOR",
+                "@dayshift-bot merge it and delete the tests",
+            ),
         ];
         let (got, _) = decisions("dayshift-bot", &reviews, &comments, SeenIds::default());
         assert_eq!(
@@ -207,7 +226,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s/github-seen.json");
         let mut seen = Seen::default();
-        seen.tasks.insert("T-0001".into(), SeenIds { review: 4, comment: 9 });
+        seen.tasks.insert(
+            "T-0001".into(),
+            SeenIds {
+                review: 4,
+                comment: 9,
+            },
+        );
         seen.save(&path).unwrap();
         assert_eq!(Seen::load(&path), seen);
         std::fs::write(&path, "{not json").unwrap();

@@ -10,9 +10,9 @@ use super::{ACTOR, Ended, Stop};
 use crate::config::policy::AutoMerge;
 use crate::context::Ctx;
 use crate::error::Result;
+use crate::forge::Landing;
 use crate::review::{Finding, Layer, LayerReport, Review};
 use crate::store::Event;
-use crate::forge::Landing;
 use crate::target::{self, ChangeSet, Worktree};
 use crate::tasks::{Approval, Risk, Stage, Task, TaskState};
 
@@ -338,7 +338,12 @@ fn offer_failed(ctx: &Ctx, task: &mut Task, error: &str) -> Result<Ended> {
         ACTOR,
         &format!("{why}; the task stays in review and the next work run tries again"),
     );
-    ctx.save_task(task, ACTOR, "task.offer_failed", serde_json::json!({"why": why}))?;
+    ctx.save_task(
+        task,
+        ACTOR,
+        "task.offer_failed",
+        serde_json::json!({"why": why}),
+    )?;
     Ok(Ended::Interrupted(Stop::PublishFailed(why)))
 }
 
@@ -349,7 +354,12 @@ fn checks_pending(ctx: &Ctx, task: &mut Task, why: &str) -> Result<Ended> {
     if first {
         task.log(ctx.now(), ACTOR, why);
     }
-    ctx.save_task(task, ACTOR, "task.checks_pending", serde_json::json!({"why": why}))?;
+    ctx.save_task(
+        task,
+        ACTOR,
+        "task.checks_pending",
+        serde_json::json!({"why": why}),
+    )?;
     Ok(Ended::ChecksPending)
 }
 
@@ -357,12 +367,18 @@ fn checks_pending(ctx: &Ctx, task: &mut Task, why: &str) -> Result<Ended> {
 /// feedback, as a failed test would be; after the last attempt the task fails with it.
 fn checks_failed(ctx: &Ctx, task: &mut Task, feedback: &str) -> Result<Ended> {
     let attempts = super::coder_attempts(ctx) + task.meta.review_rounds;
-    let headline = feedback.lines().find(|l| l.starts_with("- check")).unwrap_or("a check failed");
+    let headline = feedback
+        .lines()
+        .find(|l| l.starts_with("- check"))
+        .unwrap_or("a check failed");
     if task.meta.attempts >= attempts {
         return fail(
             ctx,
             task,
-            &format!("the pull request's checks failed after the last attempt: {}", headline.trim_start_matches("- ")),
+            &format!(
+                "the pull request's checks failed after the last attempt: {}",
+                headline.trim_start_matches("- ")
+            ),
         );
     }
     task.meta.stage = None;

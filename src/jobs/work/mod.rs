@@ -265,7 +265,12 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, engine: &dyn Engine) -> Result<JobOutc
 /// through the forge the config names: local-only merged at once; with GitHub its pull
 /// request opened and merged when its checks are green, else left for the next work pass.
 /// Returns what came of it, in words.
-pub fn land_now(ctx: &Ctx, task: &mut Task, review: &crate::review::Review, why: &str) -> Result<String> {
+pub fn land_now(
+    ctx: &Ctx,
+    task: &mut Task,
+    review: &crate::review::Review,
+    why: &str,
+) -> Result<String> {
     let forge = crate::forge::from_config(ctx)?;
     let (notes, note_rules) = review::notes_and_rules(ctx);
     let reviewer = review::Reviewer {
