@@ -307,7 +307,8 @@ fn pending_checks_never_block_the_loop_and_merge_at_a_later_pass() {
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("2 waiting for their checks")
             || stderr(&out).contains("2 waiting for their checks"),
-        "{}",
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
         stderr(&out)
     );
     arena.github.hold_checks(false);

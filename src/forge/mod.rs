@@ -105,6 +105,13 @@ pub trait Forge {
     fn issue_open(&self, _number: u64) -> Result<Option<bool>> {
         Ok(None)
     }
+
+    /// Keep the dashboard people read where they work current (GitHub with `dashboard:
+    /// true`: one issue, like Renovate's Dependency Dashboard). Returns where it is, when
+    /// there is one.
+    fn update_dashboard(&self, _ctx: &Ctx, _day: chrono::NaiveDate) -> Result<Option<String>> {
+        Ok(None)
+    }
 }
 
 /// The forge target.yaml asks for: GitHub when `github:` is set, else local-only.

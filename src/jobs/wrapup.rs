@@ -36,13 +36,23 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate) -> Result<JobOutcome> {
         serde_json::json!({"day": day, "report": ctx.home.display_path(&report_path).to_string()});
     ctx.audit(Event::new(ctx.now(), JobName::Wrapup.agent(), "report.written").detail(detail))?;
     let open = tasks.iter().filter(|t| t.state.is_open()).count();
+    let mut summary = format!(
+        "report for {day} written; {open} task(s) open, {} in total",
+        tasks.len()
+    );
+    // the dashboard where people work; the report stands whatever happens to it
+    match crate::forge::from_config(ctx).and_then(|f| f.update_dashboard(ctx, day)) {
+        Ok(Some(at)) => summary.push_str(&format!("; dashboard updated: {at}")),
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!("the dashboard could not be updated: {e}");
+            summary.push_str(&format!("; the dashboard could not be updated ({e})"));
+        }
+    }
     Ok(JobOutcome {
         job: JobName::Wrapup,
         day,
-        summary: format!(
-            "report for {day} written; {open} task(s) open, {} in total",
-            tasks.len()
-        ),
+        summary,
         wrote: vec![report_path, progress_path],
     })
 }

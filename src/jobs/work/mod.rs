@@ -140,16 +140,23 @@ struct Tally {
     completed: usize,
     waiting: usize,
     failed: usize,
-    checks: usize,
+    /// Tasks whose pull request's checks are still running when last looked at (a task
+    /// looked at again on each pass counts once).
+    checks: std::collections::BTreeSet<crate::tasks::TaskId>,
 }
 
 impl Tally {
-    fn count(&mut self, ended: &Ended) {
+    fn count(&mut self, task: crate::tasks::TaskId, ended: &Ended) {
+        if !matches!(ended, Ended::ChecksPending) {
+            self.checks.remove(&task);
+        }
         match ended {
             Ended::Completed => self.completed += 1,
             Ended::WaitingForPerson => self.waiting += 1,
             Ended::Failed => self.failed += 1,
-            Ended::ChecksPending => self.checks += 1,
+            Ended::ChecksPending => {
+                self.checks.insert(task);
+            }
             Ended::SentBack(_) | Ended::Interrupted(_) => {}
         }
     }
@@ -162,8 +169,8 @@ impl fmt::Display for Tally {
             "{} task(s) completed, {} waiting for a person, {} failed",
             self.completed, self.waiting, self.failed
         )?;
-        if self.checks > 0 {
-            write!(f, ", {} waiting for their checks", self.checks)?;
+        if !self.checks.is_empty() {
+            write!(f, ", {} waiting for their checks", self.checks.len())?;
         }
         Ok(())
     }
@@ -322,7 +329,7 @@ fn work_loop(
         match attempt::work_task(ctx, limits, reviewer, engine, &mut task, &mut progress)? {
             Ended::Interrupted(stop) => break stop,
             // back in progress (SentBack): the next pass takes it first
-            ended => tally.count(&ended),
+            ended => tally.count(task.meta.id, &ended),
         }
     };
     if let Err(e) = prune_finished(ctx) {
@@ -457,7 +464,7 @@ fn land_reviewed(
         };
         match ended {
             Some(Ended::Interrupted(stop)) => return Ok(Some(stop)),
-            Some(ended) => tally.count(&ended),
+            Some(ended) => tally.count(task.meta.id, &ended),
             None => {}
         }
     }

@@ -60,7 +60,7 @@ pub(super) fn recover(ctx: &Ctx, reviewer: &Reviewer, tally: &mut Tally) -> Resu
         };
         match ended {
             Ended::Interrupted(stop) => return Ok(Some(stop)),
-            ended => tally.count(&ended),
+            ended => tally.count(task.meta.id, &ended),
         }
     }
     Ok(None)
