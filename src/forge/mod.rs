@@ -40,7 +40,11 @@ pub enum Landing {
     /// A required check failed on the head: its name, conclusion and output, for the
     /// coder's next attempt.
     ChecksFailed(String),
-    /// A person has to decide: a conflict, a diverged base, checks pending too long.
+    /// The base moved since the change was made and conflicts with it: the task is done
+    /// again on the new base (an attempt), saying why.
+    Conflict(String),
+    /// A person has to decide: a diverged base, checks pending too long, a head someone
+    /// else pushed to.
     NeedsPerson(String),
     /// The remote or the API could not be reached (network, credentials): nothing changed,
     /// the loop stops and the next run lands it again.

@@ -59,10 +59,19 @@ pub struct Git {
     dir: PathBuf,
     /// `GIT_INDEX_FILE`: an index of dayshift's own instead of the repository's.
     index: Option<PathBuf>,
-    /// A token network commands may answer git's password prompt with: (the variable's
-    /// name, its value), handed to dayshift's own askpass (`crate::cli::askpass`) through
-    /// the environment — never in a URL, an argument or git's config.
-    askpass: Option<(String, String)>,
+}
+
+/// The token network commands answer git's password prompt with, for this process: (the
+/// variable's name, its value), set once from the config ([`use_token`]).
+static TOKEN: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+
+/// Let every network command of this process (clone, fetch, push) answer an HTTPS
+/// password prompt with the token in variable `name`: handed to dayshift's own askpass
+/// (`crate::cli::askpass`) through the child's environment — never in a URL, an argument
+/// or git's config. A credential helper or SSH agent of the user's still works as before
+/// (git asks them first). The first call wins.
+pub fn use_token(name: &str, value: &str) {
+    let _ = TOKEN.set((name.to_string(), value.to_string()));
 }
 
 impl Git {
@@ -70,16 +79,6 @@ impl Git {
         Self {
             dir: dir.into(),
             index: None,
-            askpass: None,
-        }
-    }
-
-    /// git in `dir` whose network commands answer an HTTPS password prompt with the token
-    /// in variable `name` (its `value`), through dayshift's askpass.
-    pub fn with_token(dir: impl Into<PathBuf>, name: &str, value: &str) -> Self {
-        Self {
-            askpass: Some((name.to_string(), value.to_string())),
-            ..Self::new(dir)
         }
     }
 
@@ -339,7 +338,7 @@ impl Git {
             .cwd(&self.dir)
             .timeout(timeout);
         spec.env = environment(network, |k| std::env::var(k).ok());
-        if network && let Some((name, token)) = &self.askpass {
+        if network && let Some((name, token)) = TOKEN.get() {
             spec.env.extend(askpass_env(name, token));
         }
         if let Some(index) = &self.index {

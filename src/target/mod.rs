@@ -47,6 +47,7 @@ pub mod revert;
 pub mod snapshot;
 pub mod stamp;
 pub mod tree;
+pub mod update;
 pub mod worktree;
 
 use std::path::PathBuf;

@@ -25,15 +25,13 @@ use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::github::{Api, GithubError, GithubSettings, MergeMethod, MergeOutcome, NewPull, Pull};
 use crate::review::Review;
-use crate::target::Git;
+use crate::target::{self, Git, update::Updated};
 use crate::tasks::{Checks, Task};
 use gate::Gate;
 
 /// Pull requests on one repository.
 pub struct GitHubForge {
     api: Api,
-    /// The variable holding the token, and its value, for `git push` over HTTPS.
-    token: (String, String),
     merge_method: MergeMethod,
     required: Vec<String>,
     checks_timeout: chrono::Duration,
@@ -54,11 +52,11 @@ impl GitHubForge {
         let settings = GithubSettings::from_config(&ctx.config)
             .map_err(|e| Error::Refused(e.to_string()))?
             .expect("`github:` is set");
-        let token = (github.token_env.clone(), settings.token.clone());
+        // git's network commands answer an HTTPS password prompt with it (askpass)
+        crate::target::git::use_token(&github.token_env, &settings.token);
         let api = Api::new(settings).map_err(github_error)?;
         Ok(Some(Self {
             api,
-            token,
             merge_method: github.merge_method,
             required: github.required_checks.clone(),
             checks_timeout: chrono::Duration::minutes(i64::from(github.checks_timeout_minutes)),
@@ -91,9 +89,8 @@ impl GitHubForge {
     }
 
     fn push(&self, ctx: &Ctx, branch: &str) -> Result<()> {
-        let (name, value) = &self.token;
         let spec = format!("+refs/heads/{branch}:refs/heads/{branch}");
-        Git::with_token(ctx.home.target_clone(), name, value)
+        Git::new(ctx.home.target_clone())
             .network(
                 &["push", "--quiet", "origin", &spec],
                 "check that the token may push to the repository (docs/github.md)",
@@ -111,8 +108,7 @@ impl GitHubForge {
 
     /// After a merge: the clone's base fetched, the PR's branch gone from GitHub.
     fn tidy_after_merge(&self, ctx: &Ctx, branch: &str) {
-        let (name, value) = &self.token;
-        let fetched = Git::with_token(ctx.home.target_clone(), name, value)
+        let fetched = Git::new(ctx.home.target_clone())
             .network(&["fetch", "--quiet", "--prune", "origin"], "");
         if let Err(e) = fetched {
             tracing::warn!("fetching the base after the merge: {e}");
@@ -243,11 +239,10 @@ impl Forge for GitHubForge {
             // it can merge: a later pass tries again (escalated past the checks timeout)
             MergeOutcome::NotMergeable(why) => {
                 let again = self.api.checks(&pull.head_sha).map_err(github_error)?;
-                let names = match gate::judge(&required, &again) {
-                    Gate::Pending(names) => names,
-                    _ => vec![format!("GitHub said: {why}")],
-                };
-                Ok(self.pending(ctx, task, &pull, &names))
+                if let Gate::Pending(names) = gate::judge(&required, &again) {
+                    return Ok(self.pending(ctx, task, &pull, &names));
+                }
+                self.bring_up_to_date(ctx, task, &pull, branch, &why)
             }
             // the head moved under the merge: someone pushed; when it did not, try again
             MergeOutcome::HeadMoved(why) => {
@@ -334,6 +329,48 @@ fn seen_file(ctx: &Ctx) -> std::path::PathBuf {
 }
 
 impl GitHubForge {
+    /// GitHub would not merge a PR whose checks are green: when the base moved, merge it
+    /// into the branch (pushed: the checks run again on the new head, a later pass merges
+    /// it) or, when they conflict, have the task done again on the new base.
+    fn bring_up_to_date(
+        &self,
+        ctx: &Ctx,
+        task: &mut Task,
+        pull: &Pull,
+        branch: &str,
+        why: &str,
+    ) -> Result<Landing> {
+        let base = &ctx.config.target.base_branch;
+        let message = format!("merge {base} into {branch}");
+        let clone = ctx.home.target_clone();
+        match target::update::update_from_base(&clone, base, task.meta.id, branch, &message) {
+            Ok(Updated::Merged(head)) => {
+                self.push(ctx, branch)?;
+                task.meta.commit = Some(head);
+                task.meta.checks_since = None;
+                let names = [format!(
+                    "{base} moved: {branch} was brought up to date, its checks run again"
+                )];
+                Ok(self.pending(ctx, task, pull, &names))
+            }
+            Ok(Updated::Conflict(files)) => Ok(Landing::Conflict(format!(
+                "{base} moved since this change was made and conflicts with it in {}",
+                if files.is_empty() {
+                    "some files".into()
+                } else {
+                    files.join(", ")
+                }
+            ))),
+            Ok(Updated::UpToDate) => {
+                Ok(self.pending(ctx, task, pull, &[format!("GitHub said: {why}")]))
+            }
+            Err(e) => Ok(Landing::NeedsPerson(format!(
+                "GitHub refused to merge #{} ({why}) and {branch} could not be brought up to date: {e}",
+                pull.number
+            ))),
+        }
+    }
+
     fn pending(&self, ctx: &Ctx, task: &mut Task, pull: &Pull, names: &[String]) -> Landing {
         task.meta.checks = Some(Checks::Pending);
         if self.waited_too_long(ctx, task) {

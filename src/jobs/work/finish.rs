@@ -310,6 +310,7 @@ pub(super) fn merge(
         }
         Landing::Pending(e) => return checks_pending(ctx, task, &e),
         Landing::ChecksFailed(feedback) => return checks_failed(ctx, task, &feedback),
+        Landing::Conflict(why) => return start_over(ctx, task, branch, &why),
         Landing::Closed(e) => return fail(ctx, task, &format!("rejected: {e}")),
     };
     let _ = target::remove(&ctx.home.target_clone(), task.meta.id);
@@ -363,33 +364,53 @@ fn checks_pending(ctx: &Ctx, task: &mut Task, why: &str) -> Result<Ended> {
     Ok(Ended::ChecksPending)
 }
 
+/// The base moved and conflicts with the change: the branch is set back to the new base
+/// and the task done again on it (an attempt), the conflict its feedback.
+fn start_over(ctx: &Ctx, task: &mut Task, branch: &str, why: &str) -> Result<Ended> {
+    let clone = ctx.home.target_clone();
+    let base = &ctx.config.target.base_branch;
+    if let Err(e) = target::update::restart_on_base(&clone, base, task.meta.id, branch) {
+        return wait_for_person(
+            ctx,
+            task,
+            &format!("waiting for a person: {why}, and the branch could not be set back: {e}"),
+        );
+    }
+    let feedback = format!(
+        "{why}. The branch now starts from the current {base}: make the change again on top of it."
+    );
+    back_to_coder(ctx, task, &feedback, why)
+}
+
 /// A required check failed on the pull request: its failure is the coder's next
 /// feedback, as a failed test would be; after the last attempt the task fails with it.
 fn checks_failed(ctx: &Ctx, task: &mut Task, feedback: &str) -> Result<Ended> {
-    let attempts = super::coder_attempts(ctx) + task.meta.review_rounds;
     let headline = feedback
         .lines()
         .find(|l| l.starts_with("- check"))
-        .unwrap_or("a check failed");
+        .unwrap_or("a check failed")
+        .trim_start_matches("- ");
+    back_to_coder(ctx, task, feedback, headline)
+}
+
+/// Back to the coder for the next attempt with `feedback` (`headline` in the log), or
+/// failed with it after the last attempt.
+fn back_to_coder(ctx: &Ctx, task: &mut Task, feedback: &str, headline: &str) -> Result<Ended> {
+    let attempts = super::coder_attempts(ctx) + task.meta.review_rounds;
     if task.meta.attempts >= attempts {
-        return fail(
-            ctx,
-            task,
-            &format!(
-                "the pull request's checks failed after the last attempt: {}",
-                headline.trim_start_matches("- ")
-            ),
-        );
+        return fail(ctx, task, &format!("after the last attempt: {headline}"));
     }
     task.meta.stage = None;
     task.meta.commit = None;
+    task.meta.checks = None;
+    task.meta.checks_since = None;
     task.meta.next_attempt = Some(task.meta.attempts + 1);
     save_feedback(&feedback_file(ctx, task), feedback);
     ctx.move_task(
         task,
         TaskState::InProgress,
         ACTOR,
-        &format!("back to the coder: {}", headline.trim_start_matches("- ")),
+        &format!("back to the coder: {headline}"),
     )?;
     Ok(Ended::SentBack(feedback.to_string()))
 }
