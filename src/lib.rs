@@ -90,6 +90,7 @@ pub mod llm;
 pub mod lockfile;
 pub mod logging;
 pub mod markdown;
+pub mod problem;
 pub mod process;
 pub mod qa;
 pub mod review;

@@ -30,7 +30,7 @@ pub use schedules::{CronSchedule, Schedules};
 pub use secrets::Secrets;
 pub use target::TargetConfig;
 
-use crate::error::{At, FileProblem};
+use crate::problem::{At, FileProblem};
 use crate::home::Home;
 
 #[derive(Debug, thiserror::Error)]

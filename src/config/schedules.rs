@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::yaml;
-use crate::error::{At, FileProblem};
+use crate::problem::{At, FileProblem};
 use crate::jobs::JobName;
 
 /// The validated schedule of the daemon.

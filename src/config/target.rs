@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::yaml;
-use crate::error::{At, FileProblem};
+use crate::problem::{At, FileProblem};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

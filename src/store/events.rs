@@ -7,7 +7,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use rusqlite::params;
 
 use super::{Store, StoreError};
-use crate::error::{IoContext, IoError};
+use crate::problem::{IoContext, IoError};
 use crate::fsx;
 use crate::tasks::TaskId;
 

@@ -11,7 +11,7 @@ use std::path::Path;
 use rusqlite::params;
 
 use super::{Store, StoreError, from_word, word};
-use crate::error::{At, FileProblem};
+use crate::problem::{At, FileProblem};
 use crate::home::Home;
 use crate::tasks::queue::TaskFile;
 use crate::tasks::{Approval, Queue, Risk, Task, TaskError, TaskId, TaskKind, TaskState};
@@ -131,7 +131,7 @@ impl Store {
 
     /// Record a task dayshift itself just wrote, so the mirror need not re-read it.
     pub fn mirror_task(&self, home: &Home, task: &Task) -> Result<(), TaskError> {
-        let meta = std::fs::metadata(&task.path).map_err(|source| crate::error::IoError {
+        let meta = std::fs::metadata(&task.path).map_err(|source| crate::problem::IoError {
             path: task.path.clone(),
             source,
         })?;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::id::TaskId;
 use super::{Approval, Difficulty, Risk, TaskKind, TaskState};
 use crate::config::yaml;
-use crate::error::{At, FileProblem};
+use crate::problem::{At, FileProblem};
 use crate::vision::Priority;
 
 /// The front matter of a task file (DESIGN §4).

@@ -15,7 +15,7 @@ use chrono::{DateTime, FixedOffset};
 use super::file::{Task, TaskMeta};
 use super::id::{TaskId, slugify};
 use super::{Difficulty, TaskError, TaskKind, TaskState};
-use crate::error::{At, FileProblem, IoContext, IoError};
+use crate::problem::{At, FileProblem, IoContext, IoError};
 use crate::fsx;
 use crate::home::Home;
 use crate::lockfile::FileLock;

@@ -19,7 +19,7 @@ pub use identity::{Change, DiffEntry, VisionDiff};
 pub use rules::{NoteRule, notes_and_rules, rules_from_notes};
 pub use snapshot::Snapshot;
 
-use crate::error::{FileProblem, IoError};
+use crate::problem::{FileProblem, IoError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum VisionError {
@@ -142,7 +142,7 @@ pub fn understand(
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(FileProblem::new(
-                crate::error::At::file(path),
+                crate::problem::At::file(path),
                 "VISION.md does not exist",
                 "write one (`dayshift init` creates an example)",
             )

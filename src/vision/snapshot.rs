@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{Goal, GoalKind, Priority, VisionError};
-use crate::error::{At, FileProblem, IoContext, IoError};
+use crate::problem::{At, FileProblem, IoContext, IoError};
 use crate::fsx;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
