@@ -33,7 +33,7 @@ use tracing_subscriber::{Layer, fmt};
 use crate::config::Schedules;
 use crate::config::schedules::local_timezone;
 use crate::home::Home;
-use crate::jobs::JobName;
+use crate::config::JobName;
 
 mod by_job;
 mod redacting;

@@ -12,6 +12,7 @@
 //! [`Config::problems`] names with the file meant, never silently ignored.
 
 pub mod agents;
+mod job_name;
 pub mod policy;
 pub mod redact;
 pub mod schedules;
@@ -25,6 +26,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 pub use agents::{AgentName, AgentsConfig};
+pub use job_name::JobName;
 pub use policy::Policy;
 pub use schedules::{CronSchedule, Schedules};
 pub use secrets::Secrets;

@@ -12,7 +12,7 @@ use serde_saphyr::Spanned;
 
 use super::yaml;
 use crate::problem::{At, FileProblem};
-use crate::jobs::JobName;
+use super::JobName;
 
 /// The validated schedule of the daemon.
 #[derive(Debug, Clone)]

@@ -8,7 +8,6 @@ pub mod daily_plan;
 pub mod decompose;
 pub mod files_named;
 mod morning;
-mod name;
 pub mod orchestrate;
 mod plan;
 mod runner;
@@ -18,7 +17,7 @@ mod wrapup;
 use chrono::NaiveDate;
 
 pub use morning::budget_line;
-pub use name::JobName;
+pub use crate::config::JobName;
 pub use runner::{JobOutcome, refusal, run_job};
 pub use work::{WorkNow, notes_and_rules, task_description};
 
