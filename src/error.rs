@@ -8,9 +8,9 @@
 pub use crate::config::ConfigError;
 pub use crate::daemon::DaemonError;
 pub use crate::home::HomeError;
+pub use crate::problem::{At, FileProblem, IoContext, IoError};
 pub use crate::store::StoreError;
 pub use crate::tasks::TaskError;
-pub use crate::problem::{At, FileProblem, IoContext, IoError};
 pub use crate::vision::VisionError;
 
 /// Every error a dayshift command can end with.

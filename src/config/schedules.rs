@@ -10,9 +10,9 @@ use croner::parser::{CronParser, Seconds};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use super::JobName;
 use super::yaml;
 use crate::problem::{At, FileProblem};
-use super::JobName;
 
 /// The validated schedule of the daemon.
 #[derive(Debug, Clone)]

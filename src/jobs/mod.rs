@@ -16,8 +16,8 @@ mod wrapup;
 
 use chrono::NaiveDate;
 
-pub use morning::budget_line;
 pub use crate::config::JobName;
+pub use morning::budget_line;
 pub use runner::{JobOutcome, refusal, run_job};
 pub use work::{WorkNow, notes_and_rules, task_description};
 

@@ -11,8 +11,8 @@ use std::path::Path;
 use rusqlite::params;
 
 use super::{Store, StoreError, from_word, word};
-use crate::problem::{At, FileProblem};
 use crate::home::Home;
+use crate::problem::{At, FileProblem};
 use crate::tasks::queue::TaskFile;
 use crate::tasks::{Approval, Queue, Risk, Task, TaskError, TaskId, TaskKind, TaskState};
 use crate::vision::Priority;

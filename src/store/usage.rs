@@ -70,7 +70,9 @@ impl Store {
     /// The latest day any model call was recorded on, if any.
     pub fn latest_usage_day(&self) -> Result<Option<NaiveDate>, StoreError> {
         let day: Option<String> =
-            self.q(self.conn.query_row("SELECT MAX(day) FROM usage", [], |r| r.get(0)))?;
+            self.q(self
+                .conn
+                .query_row("SELECT MAX(day) FROM usage", [], |r| r.get(0)))?;
         Ok(day.and_then(|d| d.parse().ok()))
     }
 

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 use super::{Git, TargetError};
 use crate::config::target::{TargetConfig, is_local_path};
-use crate::problem::IoContext;
 use crate::home::Home;
+use crate::problem::IoContext;
 
 /// Lines setup keeps in `.git/info/exclude`.
 const EXCLUDES: [&str; 1] = [".aider*"];
