@@ -17,7 +17,7 @@ mod scan;
 
 use std::path::Path;
 
-use graph::{cycles, describe, Crate, Edge};
+use graph::{Crate, Edge, cycles, describe};
 
 fn sources_under(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
@@ -147,7 +147,10 @@ fn a_bound_module_name_and_a_macro_body_are_followed() {
     let krate = fixture(&[
         ("src/lib.rs", "pub mod a;\npub mod b;\n"),
         ("src/a.rs", "use crate::b;\nfn f() { b::run(); }\n"),
-        ("src/b.rs", "fn g() { assert!(matches!(x, crate::a::Kind::One)); }\n"),
+        (
+            "src/b.rs",
+            "fn g() { assert!(matches!(x, crate::a::Kind::One)); }\n",
+        ),
     ]);
     let edges = krate.edges(&[]);
     assert_eq!(edges.len(), 2, "{edges:?}");

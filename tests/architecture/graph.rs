@@ -40,7 +40,10 @@ impl Crate {
         let test_only: Vec<Module> = files
             .iter()
             .flat_map(|(module, (_, found))| {
-                found.test_modules.iter().map(move |name| child(module, name))
+                found
+                    .test_modules
+                    .iter()
+                    .map(move |name| child(module, name))
             })
             .collect();
         files.retain(|module, _| !test_only.iter().any(|t| module.starts_with(t)));
@@ -94,7 +97,10 @@ impl Crate {
         let mut found: BTreeMap<(String, String), String> = BTreeMap::new();
         for (path, file) in self.files.values() {
             for raw in &file.paths {
-                let Some(from) = raw.module.get(scope.len()).filter(|_| raw.module.starts_with(scope))
+                let Some(from) = raw
+                    .module
+                    .get(scope.len())
+                    .filter(|_| raw.module.starts_with(scope))
                 else {
                     continue;
                 };
@@ -151,7 +157,11 @@ pub fn cycles(edges: &[Edge]) -> Vec<Vec<Edge>> {
         let mut circle = vec![edge.clone()];
         circle.extend(back);
         let mut key: Vec<String> = circle.iter().map(|e| e.from.clone()).collect();
-        let smallest = key.iter().enumerate().min_by_key(|(_, n)| *n).map_or(0, |(i, _)| i);
+        let smallest = key
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, n)| *n)
+            .map_or(0, |(i, _)| i);
         key.rotate_left(smallest);
         if seen.insert(key) {
             circle.rotate_left(smallest);

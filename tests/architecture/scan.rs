@@ -69,7 +69,10 @@ impl Scanner<'_> {
     }
 
     fn module(&self) -> Vec<String> {
-        self.modules.last().map(|(m, _)| m.clone()).unwrap_or_default()
+        self.modules
+            .last()
+            .map(|(m, _)| m.clone())
+            .unwrap_or_default()
     }
 
     fn run(&mut self) {
