@@ -71,7 +71,7 @@ pub struct TaskMeta {
     pub next_attempt: Option<u32>,
     /// The reviewer model's last verdict on the change (absent: no model reviewed it).
     #[serde(default)]
-    pub reviewer: Option<crate::review::model::ModelDecision>,
+    pub reviewer: Option<super::ModelDecision>,
     /// How many times the reviewer sent the change back (`review_rounds` in agents.yaml
     /// is the most; then a person decides).
     #[serde(default)]

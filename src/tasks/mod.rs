@@ -61,6 +61,16 @@ pub enum Difficulty {
     L,
 }
 
+/// The reviewer model's verdict on a change, kept in the task file
+/// ([`crate::review::model`] asks for it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelDecision {
+    Approve,
+    RequestChanges,
+    Escalate,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Risk {
