@@ -6,7 +6,6 @@
 
 pub mod daily_plan;
 pub mod decompose;
-pub mod files_named;
 mod morning;
 pub mod orchestrate;
 mod plan;
@@ -17,6 +16,7 @@ mod wrapup;
 use chrono::NaiveDate;
 
 pub use crate::config::JobName;
+pub use crate::vision::files_named;
 pub use morning::budget_line;
 pub use runner::{JobOutcome, refusal, run_job};
 pub use work::{WorkNow, notes_and_rules, task_description};

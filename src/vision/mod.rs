@@ -4,8 +4,10 @@
 //! [`identity`] gives every goal a stable id by matching it against the last snapshot
 //! (identical text keeps its id, a close rewording in the same section keeps it too) and
 //! says what changed; [`snapshot`] stores one snapshot per day in `.dayshift/snapshots/`;
-//! [`rules`] turns the notes that ask for files to be left alone into never-touch globs.
+//! [`rules`] turns the notes that ask for files to be left alone into never-touch globs;
+//! [`files_named`] finds the target's files a goal names (the rules and the planner use it).
 
+pub mod files_named;
 pub mod identity;
 pub mod parse;
 pub mod rules;
