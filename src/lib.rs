@@ -78,6 +78,7 @@
 //!   approvals only from a person's recorded act. docs/security.md has the threat model.
 
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod context;
 pub mod daemon;

@@ -24,7 +24,7 @@ use chrono::NaiveDate;
 
 use super::{Answer, LlmError, Request};
 use crate::config::agents::{BudgetConfig, Price};
-use crate::context::Clock;
+use crate::clock::Clock;
 use crate::fsx;
 use crate::store::{AlertCheck, Event, Ledger, NewReservation, Spend, Store, UsageRecord};
 

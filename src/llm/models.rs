@@ -25,7 +25,7 @@ use super::reliable::Reliable;
 use super::{Answer, LlmError, Provider, Request};
 use crate::config::agents::{ProviderKind, TimeoutSettings};
 use crate::config::{AgentName, Config};
-use crate::context::Clock;
+use crate::clock::Clock;
 use crate::error::Result;
 use crate::home::Home;
 
