@@ -15,7 +15,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use rusqlite::{Transaction, TransactionBehavior, params};
 
 use super::{Store, StoreError};
-use crate::llm::Usage;
+use super::Usage;
 
 /// A reservation older than this holds nothing any more.
 pub const STALE_AFTER: chrono::TimeDelta = chrono::TimeDelta::hours(2);

@@ -26,7 +26,7 @@ pub use budget::{AlertCheck, Ledger, NewReservation, Spend, UsageRecord};
 pub use events::{Event, RecordError};
 pub use mirror::{Reconciled, TaskRow};
 pub use runs::{RunOutcome, RunRow};
-pub use usage::{UsageRow, UsageTotals};
+pub use usage::{Usage, UsageRow, UsageTotals};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
