@@ -45,13 +45,13 @@ impl Ctx {
         &self,
         agents: &[crate::config::AgentName],
     ) -> Result<crate::llm::models::Models> {
-        crate::llm::models::Models::build(
+        Ok(crate::llm::models::Models::build(
             &self.home,
             &self.config,
             self.clock,
             agents,
             &self.model_options,
-        )
+        )?)
     }
 
     pub fn open_read_only(home: Home) -> Result<Self> {

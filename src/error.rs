@@ -8,6 +8,7 @@
 pub use crate::config::ConfigError;
 pub use crate::daemon::DaemonError;
 pub use crate::home::HomeError;
+pub use crate::llm::models::ModelsError;
 pub use crate::problem::{At, FileProblem, IoContext, IoError};
 pub use crate::store::StoreError;
 pub use crate::tasks::TaskError;
@@ -70,6 +71,15 @@ impl From<HomeError> for Error {
             HomeError::NotAHome(message) => Error::Usage(message),
             HomeError::AlreadyAHome(message) => Error::Refused(message),
             HomeError::Io(e) => Error::Io(e),
+        }
+    }
+}
+
+impl From<ModelsError> for Error {
+    fn from(e: ModelsError) -> Self {
+        match e {
+            ModelsError::Llm(e) => Error::Llm(e),
+            ModelsError::Prompts(e) => Error::File(e),
         }
     }
 }

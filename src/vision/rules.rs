@@ -30,8 +30,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::home::Home;
 use super::files_named;
+use crate::home::Home;
 
 /// The most tracked files one note may cover through per-file globs; more must sum up to
 /// directory globs, or the note is reported as too broad.
