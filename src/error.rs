@@ -10,7 +10,7 @@ pub use crate::daemon::DaemonError;
 pub use crate::home::HomeError;
 pub use crate::llm::models::ModelsError;
 pub use crate::problem::{At, FileProblem, IoContext, IoError};
-pub use crate::store::StoreError;
+pub use crate::store::{ReconcileError, StoreError};
 pub use crate::tasks::TaskError;
 pub use crate::vision::VisionError;
 
@@ -80,6 +80,15 @@ impl From<ModelsError> for Error {
         match e {
             ModelsError::Llm(e) => Error::Llm(e),
             ModelsError::Prompts(e) => Error::File(e),
+        }
+    }
+}
+
+impl From<ReconcileError> for Error {
+    fn from(e: ReconcileError) -> Self {
+        match e {
+            ReconcileError::Task(e) => Error::Task(e),
+            ReconcileError::Store(e) => Error::Store(e),
         }
     }
 }

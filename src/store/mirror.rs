@@ -50,13 +50,23 @@ pub struct Reconciled {
     pub problems: Vec<FileProblem>,
 }
 
+/// Why the mirror could not be brought in line: the folders could not be read, or the
+/// database refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error(transparent)]
+    Task(#[from] TaskError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 impl Store {
     /// Bring the mirror in line with the folders.
     pub fn reconcile(
         &mut self,
         home: &Home,
         queue: &Queue,
-    ) -> Result<Reconciled, crate::error::Error> {
+    ) -> Result<Reconciled, ReconcileError> {
         let files = queue.scan()?;
         let known = self.known_files()?;
         let mut out = Reconciled::default();

@@ -24,7 +24,7 @@ use rusqlite::Connection;
 
 pub use budget::{AlertCheck, Ledger, NewReservation, Spend, UsageRecord};
 pub use events::{Event, RecordError};
-pub use mirror::{Reconciled, TaskRow};
+pub use mirror::{ReconcileError, Reconciled, TaskRow};
 pub use runs::{RunOutcome, RunRow};
 pub use usage::{Usage, UsageRow, UsageTotals};
 
