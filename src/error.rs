@@ -3,10 +3,15 @@
 //! Each subsystem has its own `thiserror` enum (config, vision, tasks, store, daemon); they
 //! meet in [`Error`], which the CLI prints as one line and maps to an exit code. Problems in
 //! a user's file are a [`FileProblem`]: the file, the line when there is one, what is wrong
-//! and what to do, so every message reads `file:line: problem; fix`.
+//! and what to do, so every message reads `file:line: problem; fix`; a file problem and an
+//! I/O failure live below every subsystem, in [`crate::problem`]. The daemon's errors are
+//! defined here ([`daemon`]) because the daemon runs jobs and so returns `Error` itself.
+
+mod daemon;
+
+pub use daemon::DaemonError;
 
 pub use crate::config::ConfigError;
-pub use crate::daemon::DaemonError;
 pub use crate::home::HomeError;
 pub use crate::llm::models::ModelsError;
 pub use crate::problem::{At, FileProblem, IoContext, IoError};

@@ -62,11 +62,7 @@ pub enum ReconcileError {
 
 impl Store {
     /// Bring the mirror in line with the folders.
-    pub fn reconcile(
-        &mut self,
-        home: &Home,
-        queue: &Queue,
-    ) -> Result<Reconciled, ReconcileError> {
+    pub fn reconcile(&mut self, home: &Home, queue: &Queue) -> Result<Reconciled, ReconcileError> {
         let files = queue.scan()?;
         let known = self.known_files()?;
         let mut out = Reconciled::default();
