@@ -8,6 +8,7 @@ pub mod daily_plan;
 pub mod decompose;
 mod morning;
 pub mod orchestrate;
+mod outcome;
 mod plan;
 mod runner;
 mod work;
@@ -18,7 +19,8 @@ use chrono::NaiveDate;
 pub use crate::config::JobName;
 pub use crate::vision::files_named;
 pub use morning::budget_line;
-pub use runner::{JobOutcome, refusal, run_job};
+pub use outcome::JobOutcome;
+pub use runner::{refusal, run_job};
 pub use work::{WorkNow, notes_and_rules, task_description};
 
 use crate::context::Ctx;

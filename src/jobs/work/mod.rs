@@ -38,7 +38,7 @@ use std::fmt;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 
 use super::JobName;
-use super::runner::JobOutcome;
+use super::outcome::JobOutcome;
 use crate::config::AgentName;
 use crate::context::{Ctx, Verdict};
 use crate::engine::Engine;
