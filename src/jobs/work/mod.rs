@@ -24,9 +24,11 @@
 //! the merge and the move ([`recover`]).
 
 mod attempt;
+mod commit;
 mod finish;
 mod home_guard;
 mod message;
+mod meter;
 mod progress;
 pub use progress::WorkNow;
 mod recover;
