@@ -5,7 +5,7 @@
 //! a user's file are a [`FileProblem`]: the file, the line when there is one, what is wrong
 //! and what to do, so every message reads `file:line: problem; fix`; a file problem and an
 //! I/O failure live below every subsystem, in [`crate::problem`]. The daemon's errors are
-//! defined here ([`daemon`]) because the daemon runs jobs and so returns `Error` itself.
+//! defined here ([`DaemonError`]) because the daemon runs jobs and so returns `Error` itself.
 
 mod daemon;
 

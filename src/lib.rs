@@ -61,7 +61,11 @@
 //! - [`logging`]: per-job log files and stderr; [`markdown`]: tables for what we write;
 //!   [`suggest`]: "did you mean" for misspelt names.
 //! - [`error`]: one error enum per subsystem meeting in [`Error`]; user-file problems read
-//!   `file:line: problem; fix`.
+//!   `file:line: problem; fix` ([`problem`], below every subsystem); [`clock`]: today in
+//!   the configured zone.
+//!
+//! Imports flow one way, from the commands and jobs down to config, home and the leaves;
+//! tests/architecture.rs fails on any import circle between modules.
 //!
 //! # Invariants
 //!
