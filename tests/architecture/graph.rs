@@ -4,7 +4,8 @@
 //! `mod.rs` is its folder). Paths are resolved the way the compiler starts to: `crate::`,
 //! `super::`, `self::`, child modules and names a `use` bound; a name a parent module
 //! re-exports (`pub use runner::Outcome`) counts as the module that defines it. Paths
-//! into other crates resolve to nothing.
+//! into other crates resolve to nothing, and so does what a parent module defines itself:
+//! the graph of a scope is between its children only.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
