@@ -10,8 +10,9 @@ mod approval;
 
 pub use approval::{UNVERIFIED, Verdict};
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use chrono_tz::Tz;
+pub use crate::clock::Clock;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
 
 use crate::config::Config;
 use crate::error::{IoContext, Result};
@@ -19,23 +20,6 @@ use crate::home::Home;
 use crate::store::{Event, Reconciled, Store};
 use crate::tasks::{Queue, Task};
 use crate::vision::{self, VisionError};
-
-/// Today and now, in the configured zone. `day` pins "today" (for catch-up and tests).
-#[derive(Debug, Clone, Copy)]
-pub struct Clock {
-    pub tz: Tz,
-    pub day: Option<NaiveDate>,
-}
-
-impl Clock {
-    pub fn now(&self) -> DateTime<FixedOffset> {
-        Utc::now().with_timezone(&self.tz).fixed_offset()
-    }
-
-    pub fn today(&self) -> NaiveDate {
-        self.day.unwrap_or_else(|| self.now().date_naive())
-    }
-}
 
 pub struct Ctx {
     pub home: Home,
@@ -61,13 +45,13 @@ impl Ctx {
         &self,
         agents: &[crate::config::AgentName],
     ) -> Result<crate::llm::models::Models> {
-        crate::llm::models::Models::build(
+        Ok(crate::llm::models::Models::build(
             &self.home,
             &self.config,
             self.clock,
             agents,
             &self.model_options,
-        )
+        )?)
     }
 
     pub fn open_read_only(home: Home) -> Result<Self> {

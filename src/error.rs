@@ -3,91 +3,21 @@
 //! Each subsystem has its own `thiserror` enum (config, vision, tasks, store, daemon); they
 //! meet in [`Error`], which the CLI prints as one line and maps to an exit code. Problems in
 //! a user's file are a [`FileProblem`]: the file, the line when there is one, what is wrong
-//! and what to do, so every message reads `file:line: problem; fix`.
+//! and what to do, so every message reads `file:line: problem; fix`; a file problem and an
+//! I/O failure live below every subsystem, in [`crate::problem`]. The daemon's errors are
+//! defined here ([`DaemonError`]) because the daemon runs jobs and so returns `Error` itself.
 
-use std::fmt;
-use std::io;
-use std::path::{Path, PathBuf};
+mod daemon;
+
+pub use daemon::DaemonError;
 
 pub use crate::config::ConfigError;
-pub use crate::daemon::DaemonError;
-pub use crate::store::StoreError;
+pub use crate::home::HomeError;
+pub use crate::llm::models::ModelsError;
+pub use crate::problem::{At, FileProblem, IoContext, IoError};
+pub use crate::store::{ReconcileError, StoreError};
 pub use crate::tasks::TaskError;
 pub use crate::vision::VisionError;
-
-/// A place in a user's file: `path` or `path:line`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct At {
-    pub file: PathBuf,
-    pub line: Option<u64>,
-}
-
-impl At {
-    pub fn file(file: impl Into<PathBuf>) -> Self {
-        Self {
-            file: file.into(),
-            line: None,
-        }
-    }
-
-    pub fn line(file: impl Into<PathBuf>, line: u64) -> Self {
-        Self {
-            file: file.into(),
-            line: Some(line),
-        }
-    }
-}
-
-impl fmt::Display for At {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{}:{line}", self.file.display()),
-            None => write!(f, "{}", self.file.display()),
-        }
-    }
-}
-
-/// Something wrong in a file a person edits, with the fix.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, thiserror::Error)]
-#[error("{at}: {problem}; {fix}")]
-pub struct FileProblem {
-    pub at: At,
-    pub problem: String,
-    pub fix: String,
-}
-
-impl FileProblem {
-    pub fn new(at: At, problem: impl Into<String>, fix: impl Into<String>) -> Self {
-        Self {
-            at,
-            problem: problem.into(),
-            fix: fix.into(),
-        }
-    }
-}
-
-/// An I/O failure on a named path.
-#[derive(Debug, thiserror::Error)]
-#[error("{}: {source}", path.display())]
-pub struct IoError {
-    pub path: PathBuf,
-    #[source]
-    pub source: io::Error,
-}
-
-/// Attach the path to an `io::Result`.
-pub trait IoContext<T> {
-    fn at_path(self, path: &Path) -> Result<T, IoError>;
-}
-
-impl<T> IoContext<T> for io::Result<T> {
-    fn at_path(self, path: &Path) -> Result<T, IoError> {
-        self.map_err(|source| IoError {
-            path: path.to_path_buf(),
-            source,
-        })
-    }
-}
 
 /// Every error a dayshift command can end with.
 #[derive(Debug, thiserror::Error)]
@@ -138,24 +68,34 @@ impl Error {
     }
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn file_problem_reads_as_one_line_with_file_line_and_fix() {
-        let p = FileProblem::new(
-            At::line("VISION.md", 4),
-            "unknown priority `SOMEDAY`",
-            "use critical, high, medium or low",
-        );
-        assert_eq!(
-            p.to_string(),
-            "VISION.md:4: unknown priority `SOMEDAY`; use critical, high, medium or low"
-        );
-        let p = FileProblem::new(At::file("x.yaml"), "empty", "fill it");
-        assert_eq!(p.to_string(), "x.yaml: empty; fill it");
+/// A home that cannot be opened is bad usage (exit code 2); one `init` found already there
+/// is refused.
+impl From<HomeError> for Error {
+    fn from(e: HomeError) -> Self {
+        match e {
+            HomeError::NotAHome(message) => Error::Usage(message),
+            HomeError::AlreadyAHome(message) => Error::Refused(message),
+            HomeError::Io(e) => Error::Io(e),
+        }
     }
 }
+
+impl From<ModelsError> for Error {
+    fn from(e: ModelsError) -> Self {
+        match e {
+            ModelsError::Llm(e) => Error::Llm(e),
+            ModelsError::Prompts(e) => Error::File(e),
+        }
+    }
+}
+
+impl From<ReconcileError> for Error {
+    fn from(e: ReconcileError) -> Self {
+        match e {
+            ReconcileError::Task(e) => Error::Task(e),
+            ReconcileError::Store(e) => Error::Store(e),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -4,9 +4,27 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, IoContext, Result};
+mod task_state;
+
+pub use task_state::TaskState;
+
 use crate::fsx;
-use crate::tasks::TaskState;
+use crate::problem::{IoContext, IoError};
+
+/// Why a home could not be opened or made.
+#[derive(Debug, thiserror::Error)]
+pub enum HomeError {
+    /// The folder is not a home: the command line pointed at the wrong place.
+    #[error("{0}")]
+    NotAHome(String),
+    /// `init` found a home already there and changed nothing.
+    #[error("{0}")]
+    AlreadyAHome(String),
+    #[error(transparent)]
+    Io(#[from] IoError),
+}
+
+type Result<T, E = HomeError> = std::result::Result<T, E>;
 
 /// A dayshift home on disk.
 #[derive(Debug, Clone)]
@@ -53,7 +71,7 @@ impl Home {
     pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
         let root = absolute(root.into())?;
         if !root.join("VISION.md").is_file() && !root.join("config").is_dir() {
-            return Err(Error::Usage(format!(
+            return Err(HomeError::NotAHome(format!(
                 "{} is not a dayshift home (no VISION.md, no config/); create one with `dayshift init {}` or point --home at one",
                 root.display(),
                 root.display()
@@ -70,7 +88,7 @@ impl Home {
         let root = absolute(root.into())?;
         for (file, _) in TEMPLATES.iter().take(5) {
             if root.join(file).exists() {
-                return Err(Error::Refused(format!(
+                return Err(HomeError::AlreadyAHome(format!(
                     "{} already exists: {} is already a home, nothing was changed",
                     root.join(file).display(),
                     root.display()
@@ -202,10 +220,8 @@ impl Home {
 
 /// `root` made absolute against the current directory, so paths handed to programs that
 /// run elsewhere (git in `workspace/`, a coding tool in a work tree) still point here.
-pub fn absolute(root: PathBuf) -> Result<PathBuf> {
-    std::path::absolute(&root)
-        .at_path(&root)
-        .map_err(Error::from)
+pub fn absolute(root: PathBuf) -> Result<PathBuf, IoError> {
+    std::path::absolute(&root).at_path(&root)
 }
 
 #[cfg(test)]
@@ -229,7 +245,7 @@ mod tests {
     #[test]
     fn open_refuses_a_folder_that_is_not_a_home() {
         let dir = tempfile::tempdir().unwrap();
-        let err = Home::open(dir.path()).unwrap_err();
+        let err = crate::Error::from(Home::open(dir.path()).unwrap_err());
         assert!(err.to_string().contains("dayshift init"));
         assert_eq!(err.exit_code(), 2);
     }

@@ -65,7 +65,11 @@
 //! - [`logging`]: per-job log files and stderr; [`markdown`]: tables for what we write;
 //!   [`suggest`]: "did you mean" for misspelt names.
 //! - [`error`]: one error enum per subsystem meeting in [`Error`]; user-file problems read
-//!   `file:line: problem; fix`.
+//!   `file:line: problem; fix` ([`problem`], below every subsystem); [`clock`]: today in
+//!   the configured zone.
+//!
+//! Imports flow one way, from the commands and jobs down to config, home and the leaves;
+//! tests/architecture.rs fails on any import circle between modules.
 //!
 //! # Invariants
 //!
@@ -82,6 +86,7 @@
 //!   approvals only from a person's recorded act. docs/security.md has the threat model.
 
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod context;
 pub mod daemon;
@@ -96,6 +101,7 @@ pub mod llm;
 pub mod lockfile;
 pub mod logging;
 pub mod markdown;
+pub mod problem;
 pub mod process;
 pub mod qa;
 pub mod review;

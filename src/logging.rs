@@ -30,10 +30,10 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, fmt};
 
+use crate::config::JobName;
 use crate::config::Schedules;
 use crate::config::schedules::local_timezone;
 use crate::home::Home;
-use crate::jobs::JobName;
 
 mod by_job;
 mod redacting;

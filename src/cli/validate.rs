@@ -66,7 +66,7 @@ pub fn validate(home_dir: &Path, args: ValidateArgs) -> Result<ExitCode> {
                 || args.model
                 || (args.branch.is_some() && args.repo.is_none()) =>
         {
-            return Err(e);
+            return Err(e.into());
         }
         Err(_) => None,
     };

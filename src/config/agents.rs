@@ -10,7 +10,10 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::yaml;
-use crate::error::{At, FileProblem};
+use crate::problem::{At, FileProblem};
+
+/// Why `{prompt}` is not allowed in a command, and what to use instead.
+pub const PROMPT_ON_ARGV: &str = "`{prompt}` would put the task on the command line, where every process on the machine can read it (/proc/<pid>/cmdline); remove it: the prompt comes on stdin, or pass {prompt_file} for a file holding it";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -279,7 +282,7 @@ impl AgentsConfig {
                     "unknown preset `{p}`; presets are claude and codex"
                 )),
                 (_, _, Some(c)) if c.iter().any(|a| a.contains("{prompt}")) => {
-                    Some(crate::engine::command::PROMPT_ON_ARGV.to_string())
+                    Some(PROMPT_ON_ARGV.to_string())
                 }
                 _ if coder.env.iter().any(|v| {
                     v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -295,7 +298,7 @@ impl AgentsConfig {
                     Some("`edit_format` is diff or whole".to_string())
                 }
                 _ if coder.attempts == Some(0) => Some("`attempts` must be 1 or more".to_string()),
-                _ if coder.egress.iter().any(|e| crate::sandbox::Endpoint::of_config(e).is_none()) => {
+                _ if coder.egress.iter().any(|e| super::Endpoint::of_config(e).is_none()) => {
                     Some("`egress` lists something that is neither a URL (https://api.example.com) nor host:port".to_string())
                 }
                 _ if coder

@@ -6,8 +6,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::error::{At, FileProblem};
-pub use crate::github::MergeMethod;
+use crate::problem::{At, FileProblem};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -201,6 +200,26 @@ fn line_of_key(text: &str, key: &str) -> Option<u64> {
         })
         .map(|(i, _)| i as u64 + 1)
         .or(Some(start as u64 + 1))
+}
+
+/// How a pull request is merged (`github.merge_method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MergeMethod {
+    Merge,
+    #[default]
+    Squash,
+    Rebase,
+}
+
+impl MergeMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MergeMethod::Merge => "merge",
+            MergeMethod::Squash => "squash",
+            MergeMethod::Rebase => "rebase",
+        }
+    }
 }
 
 #[cfg(test)]

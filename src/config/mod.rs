@@ -12,7 +12,9 @@
 //! [`Config::problems`] names with the file meant, never silently ignored.
 
 pub mod agents;
+mod endpoint;
 pub mod github;
+mod job_name;
 pub mod policy;
 pub mod redact;
 pub mod schedules;
@@ -26,13 +28,15 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 pub use agents::{AgentName, AgentsConfig};
+pub use endpoint::Endpoint;
+pub use job_name::JobName;
 pub use policy::Policy;
 pub use schedules::{CronSchedule, Schedules};
 pub use secrets::Secrets;
 pub use target::TargetConfig;
 
-use crate::error::{At, FileProblem};
 use crate::home::Home;
+use crate::problem::{At, FileProblem};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

@@ -10,9 +10,9 @@ use croner::parser::{CronParser, Seconds};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use super::JobName;
 use super::yaml;
-use crate::error::{At, FileProblem};
-use crate::jobs::JobName;
+use crate::problem::{At, FileProblem};
 
 /// The validated schedule of the daemon.
 #[derive(Debug, Clone)]

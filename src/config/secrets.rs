@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::redact::{self, Redactor};
-use crate::error::{At, FileProblem};
+use crate::problem::{At, FileProblem};
 
 /// The names dayshift knows to be secrets (DESIGN §2).
 pub const KNOWN_SECRETS: [&str; 5] = [

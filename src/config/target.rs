@@ -7,7 +7,7 @@ use serde_saphyr::Spanned;
 
 pub use super::github::GithubTarget;
 use super::yaml;
-use crate::error::{At, FileProblem};
+use crate::problem::{At, FileProblem};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

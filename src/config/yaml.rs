@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 use serde_saphyr::Location;
 
-use crate::error::{At, FileProblem};
+use crate::problem::{At, FileProblem};
 
 /// Parse `text` (the contents of `file`) into `T`. An empty document yields `T::default()`.
 /// `line_offset` is added to reported lines (front matter starts below the `---` line).

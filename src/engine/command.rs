@@ -18,8 +18,7 @@ use crate::process::{self, Spec};
 use crate::sandbox::Endpoint;
 use crate::sandbox::Scratch;
 
-/// Why `{prompt}` is not allowed in a command, and what to use instead.
-pub const PROMPT_ON_ARGV: &str = "`{prompt}` would put the task on the command line, where every process on the machine can read it (/proc/<pid>/cmdline); remove it: the prompt comes on stdin, or pass {prompt_file} for a file holding it";
+pub use crate::config::agents::PROMPT_ON_ARGV;
 
 /// Argument templates for tools dayshift knows.
 pub fn preset(name: &str) -> Option<Vec<String>> {

@@ -3,8 +3,6 @@
 
 use std::collections::BTreeSet;
 
-use serde::Deserialize;
-
 /// The token's account (`GET /user`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -103,25 +101,7 @@ pub struct Check {
     pub url: String,
 }
 
-/// How a pull request is merged (`github.merge_method`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MergeMethod {
-    Merge,
-    #[default]
-    Squash,
-    Rebase,
-}
-
-impl MergeMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MergeMethod::Merge => "merge",
-            MergeMethod::Squash => "squash",
-            MergeMethod::Rebase => "rebase",
-        }
-    }
-}
+pub use crate::config::github::MergeMethod;
 
 /// What a merge request came to.
 #[derive(Debug, Clone, PartialEq, Eq)]

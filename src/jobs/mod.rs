@@ -6,11 +6,10 @@
 
 pub mod daily_plan;
 pub mod decompose;
-pub mod files_named;
 pub mod issues;
 mod morning;
-mod name;
 pub mod orchestrate;
+mod outcome;
 mod plan;
 pub mod rollback;
 mod runner;
@@ -19,9 +18,11 @@ mod wrapup;
 
 use chrono::NaiveDate;
 
+pub use crate::config::JobName;
+pub use crate::vision::files_named;
 pub use morning::budget_line;
-pub use name::JobName;
-pub use runner::{JobOutcome, refusal, run_job};
+pub use outcome::JobOutcome;
+pub use runner::{refusal, run_job};
 pub use work::{WorkNow, notes_and_rules, task_description};
 
 use crate::context::Ctx;

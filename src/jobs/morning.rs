@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use super::JobName;
 use super::daily_plan::DailyPlan;
 use super::orchestrate::{self, Model};
-use super::runner::JobOutcome;
+use super::outcome::JobOutcome;
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::store::Event;

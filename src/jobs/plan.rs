@@ -23,7 +23,7 @@ use super::daily_plan::{DailyPlan, PlannedGoal};
 use super::decompose;
 use super::files_named::{files_named_in, tracked_files};
 use super::orchestrate::Model;
-use super::runner::JobOutcome;
+use super::outcome::JobOutcome;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::store::{Event, TaskRow};

@@ -2,29 +2,16 @@
 //! processes too), close runs a crash left open, sync the mirror, record the run and its
 //! outcome, and audit it.
 
-use std::path::PathBuf;
-
 use chrono::NaiveDate;
 use tracing::{error, info, info_span};
 
 use super::orchestrate::Model;
-use super::{JobName, morning, plan, work, wrapup};
+use super::{JobName, JobOutcome, morning, plan, work, wrapup};
 use crate::config::AgentName;
 use crate::context::Ctx;
 use crate::error::{Error, IoContext, Result};
 use crate::lockfile::FileLock;
 use crate::store::{Event, RunOutcome};
-
-/// What a finished job did, for the person watching.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct JobOutcome {
-    pub job: JobName,
-    pub day: NaiveDate,
-    /// One line: what happened.
-    pub summary: String,
-    /// Files written, for "where is it" hints.
-    pub wrote: Vec<PathBuf>,
-}
 
 /// Why a job did not start.
 pub fn refusal(ctx: &Ctx, job: JobName) -> Option<String> {

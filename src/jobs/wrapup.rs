@@ -18,7 +18,7 @@ use chrono::NaiveDate;
 use super::JobName;
 use super::daily_plan::DailyPlan;
 use super::morning::budget_line;
-use super::runner::JobOutcome;
+use super::outcome::JobOutcome;
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::markdown::{stamp, table};

@@ -23,8 +23,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use chrono::NaiveDate;
 
 use super::{Answer, LlmError, Request};
+use crate::clock::Clock;
 use crate::config::agents::{BudgetConfig, Price};
-use crate::context::Clock;
 use crate::fsx;
 use crate::store::{AlertCheck, Event, Ledger, NewReservation, Spend, Store, UsageRecord};
 

@@ -28,6 +28,8 @@ use serde::{Deserialize, Serialize};
 use crate::config::AgentName;
 use crate::tasks::TaskId;
 
+pub use crate::store::Usage;
+
 /// Who a message is from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -57,21 +59,6 @@ pub struct Request {
     /// The most output tokens the answer may have; also the budget's worst case.
     pub max_tokens: u32,
     pub temperature: Option<f32>,
-}
-
-/// Tokens as the API reported them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Usage {
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub cache_read_tokens: u64,
-    pub cache_write_tokens: u64,
-}
-
-impl Usage {
-    pub fn total(&self) -> u64 {
-        self.input_tokens + self.output_tokens + self.cache_read_tokens + self.cache_write_tokens
-    }
 }
 
 /// A complete answer. A truncated or malformed one is never an `Answer` but an [`LlmError`].

@@ -23,11 +23,11 @@ use super::http::Timeouts;
 use super::prompts::Prompts;
 use super::reliable::Reliable;
 use super::{Answer, LlmError, Provider, Request};
+use crate::clock::Clock;
 use crate::config::agents::{ProviderKind, TimeoutSettings};
 use crate::config::{AgentName, Config};
-use crate::context::Clock;
-use crate::error::Result;
 use crate::home::Home;
+use crate::problem::FileProblem;
 
 /// Output tokens an agent may use per call when agents.yaml does not say.
 pub const DEFAULT_MAX_TOKENS: u32 = 4096;
@@ -54,6 +54,16 @@ pub struct Models {
     pub prompts: Prompts,
 }
 
+/// Why the models of a job could not be built: a provider or the budget ledger, or a prompt
+/// template a person overrode.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelsError {
+    #[error(transparent)]
+    Llm(#[from] LlmError),
+    #[error(transparent)]
+    Prompts(#[from] FileProblem),
+}
+
 impl Models {
     /// Clients for `agents` (only those with a provider).
     pub fn build(
@@ -62,7 +72,7 @@ impl Models {
         clock: Clock,
         agents: &[AgentName],
         options: &ModelOptions,
-    ) -> Result<Self> {
+    ) -> Result<Self, ModelsError> {
         let prompts = Prompts::load(Some(&home.config_file("prompts")))?;
         let breakers = Breakers::default();
         let mut clients = BTreeMap::new();
@@ -150,7 +160,7 @@ fn provider(
     config: &Config,
     name: &str,
     options: &ModelOptions,
-) -> Result<Arc<dyn Provider>> {
+) -> Result<Arc<dyn Provider>, LlmError> {
     let settings = config.agents.providers.get(name).ok_or_else(|| {
         LlmError::Config(format!(
             "provider `{name}` is not defined under `providers:` in config/agents.yaml"

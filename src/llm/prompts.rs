@@ -9,7 +9,7 @@ use std::path::Path;
 use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::Serialize;
 
-use crate::error::{At, FileProblem};
+use crate::problem::{At, FileProblem};
 
 /// The built-in templates, by name.
 pub const BUILT_IN: [(&str, &str); 9] = [

@@ -13,7 +13,7 @@ use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context, Filter};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::jobs::JobName;
+use crate::config::JobName;
 
 /// The job a span belongs to, kept in its extensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use super::lint::{LintCounts, readable_warnings};
 use super::report::{ReportSource, TestReport};
 use super::{QaCommands, QaError, QaRun};
-use crate::error::IoError;
+use crate::problem::IoError;
 
 /// Failures of `change` that are not failures of `base`.
 ///

@@ -183,6 +183,6 @@ pub enum QaError {
     Io {
         what: &'static str,
         #[source]
-        source: crate::error::IoError,
+        source: crate::problem::IoError,
     },
 }

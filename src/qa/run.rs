@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use super::report::{ReportSource, TestReport};
 use super::{CommandRun, Outcome, QaCommands, QaError, QaRun, coverage, junit, lint, parse};
-use crate::error::IoContext;
+use crate::problem::IoContext;
 use crate::process::{self, Spec};
 use crate::sandbox::{Confinement, Scratch};
 

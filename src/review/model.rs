@@ -12,10 +12,12 @@ use serde::{Deserialize, Serialize};
 use super::diff::Diff;
 use super::{Finding, Layer};
 use crate::config::AgentName;
-use crate::jobs::orchestrate::Model;
+use crate::llm::models::Model;
 use crate::llm::structured;
 use crate::llm::{Message, Request, Role};
 use crate::tasks::{Risk, TaskMeta};
+
+pub use crate::tasks::ModelDecision;
 
 /// The most of the diff the model sees.
 const MAX_DIFF_BYTES: usize = 60_000;
@@ -23,14 +25,6 @@ const MAX_DIFF_BYTES: usize = 60_000;
 const MAX_TEXT: usize = 1_000;
 /// The most comments kept.
 const MAX_COMMENTS: usize = 20;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ModelDecision {
-    Approve,
-    RequestChanges,
-    Escalate,
-}
 
 /// One review comment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

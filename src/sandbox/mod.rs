@@ -34,7 +34,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use confine::Confinement;
-pub use egress::{Egress, Endpoint};
+pub use egress::Egress;
+
+pub use crate::config::Endpoint;
 pub use scratch::Scratch;
 
 use crate::config::policy::{SandboxMode, SandboxPolicy};

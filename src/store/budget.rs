@@ -14,8 +14,8 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use rusqlite::{Transaction, TransactionBehavior, params};
 
+use super::Usage;
 use super::{Store, StoreError};
-use crate::llm::Usage;
 
 /// A reservation older than this holds nothing any more.
 pub const STALE_AFTER: chrono::TimeDelta = chrono::TimeDelta::hours(2);

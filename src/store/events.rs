@@ -7,8 +7,8 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use rusqlite::params;
 
 use super::{Store, StoreError};
-use crate::error::{IoContext, IoError};
 use crate::fsx;
+use crate::problem::{IoContext, IoError};
 use crate::tasks::TaskId;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -11,8 +11,8 @@ use std::path::Path;
 use rusqlite::params;
 
 use super::{Store, StoreError, from_word, word};
-use crate::error::{At, FileProblem};
 use crate::home::Home;
+use crate::problem::{At, FileProblem};
 use crate::tasks::queue::TaskFile;
 use crate::tasks::{Approval, Queue, Risk, Task, TaskError, TaskId, TaskKind, TaskState};
 use crate::vision::Priority;
@@ -50,13 +50,19 @@ pub struct Reconciled {
     pub problems: Vec<FileProblem>,
 }
 
+/// Why the mirror could not be brought in line: the folders could not be read, or the
+/// database refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error(transparent)]
+    Task(#[from] TaskError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 impl Store {
     /// Bring the mirror in line with the folders.
-    pub fn reconcile(
-        &mut self,
-        home: &Home,
-        queue: &Queue,
-    ) -> Result<Reconciled, crate::error::Error> {
+    pub fn reconcile(&mut self, home: &Home, queue: &Queue) -> Result<Reconciled, ReconcileError> {
         let files = queue.scan()?;
         let known = self.known_files()?;
         let mut out = Reconciled::default();
@@ -131,7 +137,7 @@ impl Store {
 
     /// Record a task dayshift itself just wrote, so the mirror need not re-read it.
     pub fn mirror_task(&self, home: &Home, task: &Task) -> Result<(), TaskError> {
-        let meta = std::fs::metadata(&task.path).map_err(|source| crate::error::IoError {
+        let meta = std::fs::metadata(&task.path).map_err(|source| crate::problem::IoError {
             path: task.path.clone(),
             source,
         })?;

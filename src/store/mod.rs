@@ -24,9 +24,9 @@ use rusqlite::Connection;
 
 pub use budget::{AlertCheck, Ledger, NewReservation, Spend, UsageRecord};
 pub use events::{Event, RecordError};
-pub use mirror::{Reconciled, TaskRow};
+pub use mirror::{ReconcileError, Reconciled, TaskRow};
 pub use runs::{RunOutcome, RunRow};
-pub use usage::{UsageRow, UsageTotals};
+pub use usage::{Usage, UsageRow, UsageTotals};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

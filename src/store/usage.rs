@@ -5,6 +5,21 @@ use rusqlite::params;
 
 use super::{Store, StoreError};
 
+/// Tokens as the API reported them (what a model call costs; [`crate::llm`] re-exports it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_read_tokens: u64,
+    pub cache_write_tokens: u64,
+}
+
+impl Usage {
+    pub fn total(&self) -> u64 {
+        self.input_tokens + self.output_tokens + self.cache_read_tokens + self.cache_write_tokens
+    }
+}
+
 /// Spend of one agent on one day.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct UsageRow {

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 use super::{Git, TargetError};
 use crate::config::target::{TargetConfig, is_local_path};
-use crate::error::IoContext;
 use crate::home::Home;
+use crate::problem::IoContext;
 
 /// Lines setup keeps in `.git/info/exclude`.
 const EXCLUDES: [&str; 1] = [".aider*"];
@@ -184,7 +184,7 @@ fn ensure_excludes(clone: &Path) -> Result<(), TargetError> {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(source) => {
-            return Err(crate::error::IoError {
+            return Err(crate::problem::IoError {
                 path: file.clone(),
                 source,
             }

@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use super::TargetError;
-use crate::error::IoContext;
+use crate::problem::IoContext;
 
 /// Remove every `*.lock` file under `clone`'s git dir (the worktrees' admin dirs included,
 /// the object store and symlinks skipped). The caller must hold the job lock. Returns the

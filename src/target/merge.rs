@@ -14,7 +14,7 @@
 
 use super::publish::{Publish, publish_plan};
 use super::{Git, TargetError, Worktree};
-use crate::error::IoContext;
+use crate::problem::IoContext;
 use crate::tasks::TaskId;
 
 const IDENTITY_HINT: &str =

@@ -64,7 +64,7 @@ pub use publish::{Publish, plan_for, publish_plan};
 pub use snapshot::{Snapshot, escaped};
 pub use worktree::{Worktree, clean_orphans, prune_branches, remove, start_task};
 
-use crate::error::IoError;
+use crate::problem::IoError;
 
 /// Everything that can go wrong with the target's git work. Each message names what failed
 /// and what to do.

@@ -16,7 +16,7 @@ use std::time::SystemTime;
 
 use super::guard::git_dirs;
 use super::{TargetError, Violation, Worktree};
-use crate::error::IoError;
+use crate::problem::IoError;
 
 /// Paths reported at most in one violation.
 const SHOWN: usize = 5;

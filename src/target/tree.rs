@@ -16,7 +16,7 @@
 use std::path::Path;
 
 use super::{Git, TargetError};
-use crate::error::IoError;
+use crate::problem::IoError;
 use crate::sandbox::Scratch;
 
 /// Pathspecs that keep caches out of every tree, at any depth, even in a target whose

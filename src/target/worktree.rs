@@ -13,7 +13,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::{Git, TargetError};
-use crate::error::{IoContext, IoError};
+use crate::problem::{IoContext, IoError};
 use crate::tasks::TaskId;
 use crate::tasks::id::is_valid_slug;
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::id::TaskId;
 use super::{Approval, Difficulty, Risk, TaskKind, TaskState};
 use crate::config::yaml;
-use crate::error::{At, FileProblem};
+use crate::problem::{At, FileProblem};
 use crate::vision::Priority;
 
 /// The front matter of a task file (DESIGN §4).
@@ -71,7 +71,7 @@ pub struct TaskMeta {
     pub next_attempt: Option<u32>,
     /// The reviewer model's last verdict on the change (absent: no model reviewed it).
     #[serde(default)]
-    pub reviewer: Option<crate::review::model::ModelDecision>,
+    pub reviewer: Option<super::ModelDecision>,
     /// How many times the reviewer sent the change back (`review_rounds` in agents.yaml
     /// is the most; then a person decides).
     #[serde(default)]

@@ -15,10 +15,10 @@ use chrono::{DateTime, FixedOffset};
 use super::file::{Task, TaskMeta};
 use super::id::{TaskId, slugify};
 use super::{Difficulty, TaskError, TaskKind, TaskState};
-use crate::error::{At, FileProblem, IoContext, IoError};
 use crate::fsx;
 use crate::home::Home;
 use crate::lockfile::FileLock;
+use crate::problem::{At, FileProblem, IoContext, IoError};
 use crate::vision::Priority;
 
 /// A task file found in a state folder, with what is needed to tell whether it changed.

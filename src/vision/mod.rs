@@ -4,8 +4,10 @@
 //! [`identity`] gives every goal a stable id by matching it against the last snapshot
 //! (identical text keeps its id, a close rewording in the same section keeps it too) and
 //! says what changed; [`snapshot`] stores one snapshot per day in `.dayshift/snapshots/`;
-//! [`rules`] turns the notes that ask for files to be left alone into never-touch globs.
+//! [`rules`] turns the notes that ask for files to be left alone into never-touch globs;
+//! [`files_named`] finds the target's files a goal names (the rules and the planner use it).
 
+pub mod files_named;
 pub mod identity;
 pub mod parse;
 pub mod rules;
@@ -19,7 +21,7 @@ pub use identity::{Change, DiffEntry, VisionDiff};
 pub use rules::{NoteRule, notes_and_rules, rules_from_notes};
 pub use snapshot::Snapshot;
 
-use crate::error::{FileProblem, IoError};
+use crate::problem::{FileProblem, IoError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum VisionError {
@@ -142,7 +144,7 @@ pub fn understand(
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(FileProblem::new(
-                crate::error::At::file(path),
+                crate::problem::At::file(path),
                 "VISION.md does not exist",
                 "write one (`dayshift init` creates an example)",
             )

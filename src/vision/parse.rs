@@ -6,7 +6,7 @@ use std::path::Path;
 use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
 
 use super::{ContextSection, GoalKind, Priority};
-use crate::error::{At, FileProblem};
+use crate::problem::{At, FileProblem};
 
 /// A goal as written, before it has an id.
 #[derive(Debug, Clone, PartialEq, Eq)]

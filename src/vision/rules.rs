@@ -13,7 +13,7 @@
 //!    "… is off limits", "keep … as is" — case-insensitive, straight or curly apostrophes.
 //!    The words it names (its *object*) run to the end of the clause.
 //! 2. The object's explicit paths are found the way a goal's files are
-//!    ([`crate::jobs::files_named`]): a tracked file → that path; a directory → `dir/**`; a
+//!    ([`super::files_named`]): a tracked file → that path; a directory → `dir/**`; a
 //!    path nobody tracks yet is kept as written (the person named it: fail closed).
 //! 3. Without an explicit path, the object names a component: its significant words (stop
 //!    words and generic words like "integration" or "module" dropped) must *all* appear
@@ -30,8 +30,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::files_named;
 use crate::home::Home;
-use crate::jobs::files_named;
 
 /// The most tracked files one note may cover through per-file globs; more must sum up to
 /// directory globs, or the note is reported as too broad.

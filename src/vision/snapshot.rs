@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{Goal, GoalKind, Priority, VisionError};
-use crate::error::{At, FileProblem, IoContext, IoError};
 use crate::fsx;
+use crate::problem::{At, FileProblem, IoContext, IoError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnapshotGoal {

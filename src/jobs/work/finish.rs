@@ -4,73 +4,23 @@
 
 use std::time::Duration;
 
-use super::attempt::Meter;
-use super::review::Reviewer;
+use super::meter::Meter;
 use super::{ACTOR, Ended, Stop};
 use crate::config::policy::AutoMerge;
 use crate::context::Ctx;
 use crate::error::Result;
-use crate::forge::Landing;
-use crate::review::{Finding, Layer, LayerReport, Review};
+use crate::forge::{Forge, Landing};
+use crate::review::Review;
 use crate::store::Event;
-use crate::target::{self, ChangeSet, Worktree};
-use crate::tasks::{Approval, Risk, Stage, Task, TaskState};
-
-/// Commit the attempt's change (the deterministic and QA layers passed: `review`), move it
-/// to in_review, and have the model review it ([`super::review::judge_with_model`]).
-pub(super) fn commit(
-    ctx: &Ctx,
-    reviewer: &Reviewer,
-    task: &mut Task,
-    worktree: &Worktree,
-    changes: &ChangeSet,
-    review: Review,
-) -> Result<Ended> {
-    let message = super::message::commit_message(task);
-    if !changes.staged_elsewhere.is_empty() {
-        let what = changes.staged_elsewhere.join(", ");
-        let line = format!("the tool staged {what} in git's index; only its files were judged");
-        task.log(ctx.now(), ACTOR, &line);
-    }
-    let sha = match target::commit(worktree, &message, task.meta.id, &changes.tree) {
-        Ok(sha) => sha,
-        Err(e) => return fail(ctx, task, &format!("the commit failed: {e}")),
-    };
-    let risk = review.risk;
-    task.meta.risk = Some(risk);
-    task.meta.reviewer = None;
-    task.meta.branch = Some(worktree.branch.clone());
-    task.meta.stage = Some(Stage::Committed);
-    task.meta.commit = Some(sha.clone());
-    task.meta.next_attempt = None;
-    task.set_section("Review", &review.markdown());
-    // written before the move: a crash between the two resumes at the verdict, not the engine
-    ctx.save_task(
-        task,
-        ACTOR,
-        "task.committed",
-        serde_json::json!({"commit": sha, "branch": worktree.branch, "risk": risk}),
-    )?;
-    ctx.move_task(
-        task,
-        TaskState::InReview,
-        ACTOR,
-        &format!(
-            "committed {} on {} (risk {})",
-            short(&sha),
-            worktree.branch,
-            crate::review::risk_word(risk)
-        ),
-    )?;
-    super::review::judge_with_model(ctx, reviewer, task, &worktree.branch, review)
-}
+use crate::target;
+use crate::tasks::{Approval, Risk, Task, TaskState};
 
 /// The end of a reviewed change: merged when nothing asks for a person (`escalate`) and
 /// policy allows its risk without one, else waiting for a person with every reason. The
 /// review (each layer, the risk and why) is written into the task file and the audit.
 pub(super) fn judge_review(
     ctx: &Ctx,
-    reviewer: &Reviewer,
+    forge: &dyn Forge,
     task: &mut Task,
     branch: &str,
     review: &Review,
@@ -80,7 +30,7 @@ pub(super) fn judge_review(
     task.meta.risk = Some(risk);
     task.set_section("Review", &review.markdown());
     // people see the change where they work (a pull request) before it merges or waits
-    if let Err(e) = reviewer.forge.offer(ctx, task, branch, review) {
+    if let Err(e) = forge.offer(ctx, task, branch, review) {
         return offer_failed(ctx, task, &e.to_string());
     }
     if let Some(why) = escalate {
@@ -102,7 +52,7 @@ pub(super) fn judge_review(
             review.reasons.join("; ")
         )
     };
-    judge(ctx, reviewer, task, branch, risk, &why)
+    judge(ctx, forge, task, branch, risk, &why)
 }
 
 /// The `review.done` event: each layer's verdict, the risk and what came of it (`outcome`:
@@ -178,7 +128,7 @@ pub(super) fn feedback_file(ctx: &Ctx, task: &Task) -> std::path::PathBuf {
 /// (`why` says what a person must look at).
 fn judge(
     ctx: &Ctx,
-    reviewer: &Reviewer,
+    forge: &dyn Forge,
     task: &mut Task,
     branch: &str,
     risk: Risk,
@@ -189,7 +139,7 @@ fn judge(
             "risk {}, which policy's auto_merge allows",
             crate::review::risk_word(risk)
         );
-        return merge(ctx, reviewer, task, branch, &why);
+        return merge(ctx, forge, task, branch, &why);
     }
     wait(ctx, task, why)
 }
@@ -214,72 +164,6 @@ fn wait(ctx: &Ctx, task: &mut Task, why: &str) -> Result<Ended> {
     )
 }
 
-/// A task a crash left committed but still in progress (killed between writing the commit
-/// into its front matter and the move): moved to in_review and judged like [`rejudge`],
-/// without running the engine again.
-pub(super) fn review_committed(
-    ctx: &Ctx,
-    reviewer: &Reviewer,
-    task: &mut Task,
-    branch: &str,
-    doubts: &[String],
-) -> Result<Ended> {
-    let sha = task.meta.commit.clone().unwrap_or_default();
-    ctx.move_task(
-        task,
-        TaskState::InReview,
-        ACTOR,
-        &format!(
-            "committed {} on {branch} (found after an interruption)",
-            short(&sha)
-        ),
-    )?;
-    rejudge(ctx, reviewer, task, branch, doubts)
-}
-
-/// A committed task a crash (or a stop during its model review) left before it was merged
-/// or set to wait (no approval recorded): judged again as if just committed. The risk
-/// written at the commit counts only when nothing casts doubt on it (`doubts`: what the
-/// branch itself shows — protected paths, a branch moved since, a declared test removal,
-/// an unknown risk); any doubt makes it high, so a person decides. The model reviews it
-/// again when it has not yet.
-pub(super) fn rejudge(
-    ctx: &Ctx,
-    reviewer: &Reviewer,
-    task: &mut Task,
-    branch: &str,
-    doubts: &[String],
-) -> Result<Ended> {
-    let written = task.meta.risk.unwrap_or(Risk::High);
-    let risk = if doubts.is_empty() {
-        written
-    } else {
-        Risk::High
-    };
-    task.meta.risk = Some(risk);
-    let mut findings: Vec<Finding> = doubts
-        .iter()
-        .map(|d| Finding::warn(Layer::Policy, "recovery.doubt", Risk::High, d.clone()))
-        .collect();
-    if written > Risk::Low {
-        findings.push(Finding::warn(
-            Layer::Policy,
-            "recovery.written_risk",
-            written,
-            "the risk written when it was committed",
-        ));
-    }
-    let review = Review::new(vec![LayerReport::new(
-        Layer::Policy,
-        "judged again after an interruption",
-        findings,
-    )]);
-    if task.meta.reviewer.is_none() {
-        return super::review::judge_with_model(ctx, reviewer, task, branch, review);
-    }
-    judge_review(ctx, reviewer, task, branch, &review, None)
-}
-
 /// Land the task's change through the forge ([`crate::forge::Forge::land`]: the clone's
 /// base branch, pushed when origin takes it, or the pull request on green checks) and
 /// complete it. Checks still running leave it in review (`checks: pending`) for a later
@@ -290,7 +174,7 @@ pub(super) fn rejudge(
 /// stops, saying what failed and what to do, and the next work run merges it again.
 pub(super) fn merge(
     ctx: &Ctx,
-    reviewer: &Reviewer,
+    forge: &dyn Forge,
     task: &mut Task,
     branch: &str,
     why: &str,
@@ -298,7 +182,7 @@ pub(super) fn merge(
     recover_git(ctx).map_err(crate::Error::Refused)?;
     let base = &ctx.config.target.base_branch;
     let message = super::message::merge_subject(task);
-    let landing = match reviewer.forge.land(ctx, task, branch, &message) {
+    let landing = match forge.land(ctx, task, branch, &message) {
         Ok(landing) => landing,
         Err(e) => Landing::Unreachable(e.to_string()),
     };
@@ -546,6 +430,6 @@ pub(super) fn record_worked(
     )
 }
 
-fn short(sha: &str) -> &str {
+pub(super) fn short(sha: &str) -> &str {
     &sha[..sha.len().min(10)]
 }

@@ -24,9 +24,11 @@
 //! the merge and the move ([`recover`]).
 
 mod attempt;
+mod commit;
 mod finish;
 mod home_guard;
 mod message;
+mod meter;
 mod progress;
 pub use progress::WorkNow;
 mod people;
@@ -39,7 +41,7 @@ use std::fmt;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 
 use super::JobName;
-use super::runner::JobOutcome;
+use super::outcome::JobOutcome;
 use crate::config::AgentName;
 use crate::context::{Ctx, Verdict};
 use crate::engine::Engine;
@@ -279,17 +281,9 @@ pub fn land_now(
     why: &str,
 ) -> Result<String> {
     let forge = crate::forge::from_config(ctx)?;
-    let (notes, note_rules) = review::notes_and_rules(ctx);
-    let reviewer = review::Reviewer {
-        model: None,
-        notes,
-        note_rules,
-        rounds: 0,
-        forge: forge.as_ref(),
-    };
     let branch = task.meta.branch.clone().unwrap_or_default();
     forge.offer(ctx, task, &branch, review)?;
-    let ended = finish::merge(ctx, &reviewer, task, &branch, why)?;
+    let ended = finish::merge(ctx, forge.as_ref(), task, &branch, why)?;
     Ok(match ended {
         Ended::Completed => "merged".to_string(),
         Ended::Interrupted(stop) => return Err(Error::Halted(stop.to_string())),
@@ -483,7 +477,7 @@ fn land_one(
         return Ok(Some(match ctx.verify_approval(task)? {
             Verdict::Granted { by, at } => {
                 let why = format!("approved by {by} at {at}");
-                finish::merge(ctx, reviewer, task, branch, &why)?
+                finish::merge(ctx, reviewer.forge, task, branch, &why)?
             }
             Verdict::Unverified => {
                 ctx.flag_unverified(
@@ -497,7 +491,7 @@ fn land_one(
     }
     if task.meta.checks == Some(crate::tasks::Checks::Pending) && task.meta.approval.is_none() {
         let why = "policy allowed it; its checks were pending";
-        return Ok(Some(finish::merge(ctx, reviewer, task, branch, why)?));
+        return Ok(Some(finish::merge(ctx, reviewer.forge, task, branch, why)?));
     }
     Ok(None)
 }

@@ -18,7 +18,7 @@
 //! Every recovery is an audit event `task.recovered`.
 
 use super::review::Reviewer;
-use super::{ACTOR, Ended, Stop, Tally, finish};
+use super::{ACTOR, Ended, Stop, Tally, commit, finish};
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::store::Event;
@@ -46,7 +46,7 @@ pub(super) fn recover(ctx: &Ctx, reviewer: &Reviewer, tally: &mut Tally) -> Resu
                 audit(ctx, &task, "merged into the base branch before the crash")?;
                 finish::merge(
                     ctx,
-                    reviewer,
+                    reviewer.forge,
                     &mut task,
                     &branch,
                     "found merged after an interruption",
@@ -55,7 +55,7 @@ pub(super) fn recover(ctx: &Ctx, reviewer: &Reviewer, tally: &mut Tally) -> Resu
             Found::Unjudged => {
                 audit(ctx, &task, "committed, never judged")?;
                 let doubts = doubts(ctx, &task, &branch);
-                finish::rejudge(ctx, reviewer, &mut task, &branch, &doubts)?
+                commit::rejudge(ctx, reviewer, &mut task, &branch, &doubts)?
             }
         };
         match ended {
@@ -96,7 +96,7 @@ pub(super) fn committed_in_progress(
     }
     audit(ctx, task, "committed, still in progress")?;
     let doubts = doubts(ctx, task, &branch);
-    finish::review_committed(ctx, reviewer, task, &branch, &doubts).map(Some)
+    commit::review_committed(ctx, reviewer, task, &branch, &doubts).map(Some)
 }
 
 enum Found {

@@ -121,21 +121,21 @@ pub(super) fn judge_with_model(
     if review.blocked() {
         // a blocked change is never committed; should one be, a person decides
         let why = review.headline();
-        return finish::judge_review(ctx, reviewer, task, branch, &review, Some(why));
+        return finish::judge_review(ctx, reviewer.forge, task, branch, &review, Some(why));
     }
     let Some(model) = reviewer.model else {
         review.push(LayerReport::skipped(
             Layer::Model,
             "no reviewer model is configured (agents.yaml: agents.reviewer.provider)",
         ));
-        return finish::judge_review(ctx, reviewer, task, branch, &review, None);
+        return finish::judge_review(ctx, reviewer.forge, task, branch, &review, None);
     };
     let clone = ctx.home.target_clone();
     let patch = match target::branch_change(&clone, &ctx.config.target.base_branch, branch) {
         Ok((_, patch)) => patch,
         Err(e) => {
             let why = format!("the reviewer cannot read the change: {e}");
-            return finish::judge_review(ctx, reviewer, task, branch, &review, Some(why));
+            return finish::judge_review(ctx, reviewer.forge, task, branch, &review, Some(why));
         }
     };
     let diff = review::diff::parse(&patch).unwrap_or_default();
@@ -173,7 +173,7 @@ pub(super) fn judge_with_model(
                 task.meta.review_rounds,
                 review.headline()
             );
-            finish::judge_review(ctx, reviewer, task, branch, &review, Some(why))
+            finish::judge_review(ctx, reviewer.forge, task, branch, &review, Some(why))
         }
         ModelDecision::Escalate => {
             let why = review
@@ -181,9 +181,11 @@ pub(super) fn judge_with_model(
                 .find(|f| f.layer == Layer::Model)
                 .map(|f| f.message.clone())
                 .unwrap_or_else(|| "the reviewer asks a person to decide".into());
-            finish::judge_review(ctx, reviewer, task, branch, &review, Some(why))
+            finish::judge_review(ctx, reviewer.forge, task, branch, &review, Some(why))
         }
-        ModelDecision::Approve => finish::judge_review(ctx, reviewer, task, branch, &review, None),
+        ModelDecision::Approve => {
+            finish::judge_review(ctx, reviewer.forge, task, branch, &review, None)
+        }
     }
 }
 
@@ -227,5 +229,5 @@ fn model_failed(
     }
     let why = ctx.redact(&format!("the reviewer's answer could not be used: {e}"));
     review.push(LayerReport::skipped(Layer::Model, why.clone()));
-    finish::judge_review(ctx, reviewer, task, branch, &review, Some(why))
+    finish::judge_review(ctx, reviewer.forge, task, branch, &review, Some(why))
 }

@@ -10,10 +10,11 @@ mod output;
 mod spend;
 
 use super::home_guard::{HomeGuard, Tampered};
+use super::meter::Meter;
 use super::progress::Progress;
 use super::review::Reviewer;
 use super::{ACTOR, Ended, Limits, Stop};
-use super::{finish, recover};
+use super::{commit, finish, recover};
 use crate::context::Ctx;
 use crate::engine::failure::{self, FailureClass};
 use crate::engine::{Assignment, Engine, EngineError};
@@ -28,16 +29,6 @@ use crate::tasks::{Stage, Task, TaskState};
 
 /// How long the target's checks may run.
 const QA_TIMEOUT: Duration = Duration::from_secs(20 * 60);
-
-/// Where one task's time and tokens went, for its `task.worked` event (and the benchmark
-/// of dayshift's own overhead: the elapsed time minus engine and checks).
-#[derive(Debug, Default)]
-pub(super) struct Meter {
-    pub engine: Duration,
-    pub checks: Duration,
-    pub tokens: u64,
-    pub cost_usd: f64,
-}
 
 /// A failed attempt: why (fed to the next attempt), a reason to fail the task at once (an
 /// agent wrote into the home, or its change carries a known secret: not retried), or a
@@ -260,7 +251,7 @@ impl TaskRun<'_> {
                             .step("asking the reviewer's model");
                     }
                     let ended =
-                        finish::commit(ctx, self.reviewer, task, self.worktree, &changes, review)?;
+                        commit::commit(ctx, self.reviewer, task, self.worktree, &changes, review)?;
                     let Ended::SentBack(comments) = ended else {
                         return Ok(ended);
                     };

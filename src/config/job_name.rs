@@ -1,4 +1,5 @@
-//! The jobs of the day (DESIGN §1).
+//! The jobs of the day (DESIGN §1), by name: what schedules.yaml and the command line call
+//! them. Below the jobs so config can name them; [`crate::jobs`] re-exports it.
 
 use std::fmt;
 
