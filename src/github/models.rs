@@ -150,6 +150,8 @@ pub struct Issue {
     pub closed_by: Option<String>,
     pub is_pull: bool,
     pub html_url: String,
+    /// Who opened it (`user.login`).
+    pub author: String,
 }
 
 /// True for the associations GitHub gives people with write access to the repository:

@@ -201,6 +201,8 @@ pub(crate) struct RawIssue {
     pub pull_request: Option<serde_json::Value>,
     #[serde(default)]
     pub html_url: String,
+    #[serde(default)]
+    pub user: Option<RawLogin>,
 }
 
 impl From<RawIssue> for Issue {
@@ -214,6 +216,7 @@ impl From<RawIssue> for Issue {
             closed_by: raw.closed_by.map(|u| u.login),
             is_pull: raw.pull_request.is_some(),
             html_url: raw.html_url,
+            author: raw.user.map(|u| u.login).unwrap_or_default(),
         }
     }
 }

@@ -197,25 +197,42 @@ impl FakeGithub {
 
     /// Person `login` closes issue or pull request `number`.
     pub fn close(&self, number: u64, login: &str) {
+        self.change_item(number, |item| item.close(login));
+    }
+
+    /// Change issue or pull request `number` as a person on the website would.
+    fn change_item(&self, number: u64, change: impl FnOnce(&mut state::Item)) {
         let mut fake = self.lock();
         let item = fake
             .items
             .get_mut(&number)
             .unwrap_or_else(|| panic!("#{number} does not exist"));
-        item.close(login);
+        change(item);
     }
 
     /// The repository's owner opens an issue; returns its number.
     pub fn issue(&self, title: &str, body: &str, labels: &[&str]) -> u64 {
-        let mut fake = self.lock();
-        let owner = fake.owner.clone();
-        fake.add_item(
+        let owner = self.lock().owner.clone();
+        self.issue_by(&owner, title, body, labels)
+    }
+
+    /// Person `login` opens an issue; returns its number.
+    pub fn issue_by(&self, login: &str, title: &str, body: &str, labels: &[&str]) -> u64 {
+        self.lock().add_item(
             title,
             body,
             labels.iter().map(|l| l.to_string()).collect(),
-            &owner,
+            login,
             None,
         )
+    }
+
+    /// A person edits the body of issue `number` on the website (ticks a box).
+    pub fn edit_body(&self, number: u64, body: &str) {
+        self.change_item(number, |item| {
+            item.body = body.to_string();
+            item.updated_at = state::now();
+        });
     }
 
     /// Every request received, in order.

@@ -11,9 +11,13 @@
 //!   `checks_timeout_minutes`; failed → the coder's next attempt gets the failure. After
 //!   the merge the clone's base is fetched and the remote branch deleted.
 //! - [`Forge::decisions`]: reviews and comments from people with write access
-//!   ([`people`]) and a PR a person closed.
+//!   ([`people`]), a PR a person closed, and a box a person ticked on the dashboard.
+//! - [`Forge::update_dashboard`] (`dashboard: true`): one issue kept current at wrap-up
+//!   ([`dashboard`], [`dashboard_issue`]).
 
 pub mod body;
+pub mod dashboard;
+pub mod dashboard_issue;
 pub mod gate;
 pub mod people;
 
@@ -26,7 +30,7 @@ use crate::error::{Error, Result};
 use crate::github::{Api, GithubError, GithubSettings, MergeMethod, MergeOutcome, NewPull, Pull};
 use crate::review::Review;
 use crate::target::{self, Git, update::Updated};
-use crate::tasks::{Checks, Task};
+use crate::tasks::{Checks, Task, TaskId};
 use gate::Gate;
 
 /// Pull requests on one repository.
@@ -41,6 +45,10 @@ pub struct GitHubForge {
     bot: OnceLock<String>,
     /// Review and comment ids read by [`Forge::decisions`], saved by [`Forge::acted_on`].
     read: Mutex<BTreeMap<String, people::SeenIds>>,
+    /// `dashboard: true`: keep the dashboard issue and read its ticks.
+    dashboard: bool,
+    /// The boxes ticked on the dashboard (task → the commit shown beside it), read once.
+    ticks: OnceLock<BTreeMap<TaskId, String>>,
 }
 
 impl GitHubForge {
@@ -64,6 +72,8 @@ impl GitHubForge {
             issue_label: github.issue_label.clone(),
             bot: OnceLock::new(),
             read: Mutex::default(),
+            dashboard: github.dashboard,
+            ticks: OnceLock::new(),
         }))
     }
 
@@ -259,6 +269,59 @@ impl Forge for GitHubForge {
     }
 
     fn decisions(&self, ctx: &Ctx, task: &mut Task) -> Result<Vec<Decision>> {
+        let mut decisions = self.pull_decisions(ctx, task)?;
+        if self.ticked_on_dashboard(ctx, task)? {
+            decisions.push(Decision::Approve {
+                by: dashboard::TICKED_BY.into(),
+            });
+        }
+        Ok(decisions)
+    }
+
+    fn labelled_issues(&self) -> Result<Vec<super::Issue>> {
+        let issues = self
+            .api
+            .labelled_issues(&self.issue_label)
+            .map_err(github_error)?;
+        Ok(issues
+            .into_iter()
+            // the dashboard carries the `dayshift` label too: it is no work
+            .filter(|i| !i.is_pull && !i.body.contains(dashboard::MARKER))
+            .map(|i| super::Issue {
+                number: i.number,
+                title: i.title,
+                body: i.body,
+                url: i.html_url,
+            })
+            .collect())
+    }
+
+    fn issue_open(&self, number: u64) -> Result<Option<bool>> {
+        let issue = self.api.issue(number).map_err(github_error)?;
+        Ok(Some(issue.state == "open"))
+    }
+
+    fn acted_on(&self, ctx: &Ctx, task: &Task) -> Result<()> {
+        self.dashboard_acted_on(ctx, task)?;
+        let key = task.meta.id.to_string();
+        let Some(now) = self.read.lock().expect("not poisoned").remove(&key) else {
+            return Ok(());
+        };
+        let path = seen_file(ctx);
+        let mut seen = people::Seen::load(&path);
+        seen.tasks.insert(key, now);
+        seen.save(&path)
+            .map_err(|e| Error::Refused(format!("{}: {e}", path.display())))
+    }
+
+    fn update_dashboard(&self, ctx: &Ctx, day: chrono::NaiveDate) -> Result<Option<String>> {
+        self.write_dashboard(ctx, day)
+    }
+}
+
+impl GitHubForge {
+    /// What people did on the task's pull request: closed it, reviewed it, commented.
+    fn pull_decisions(&self, ctx: &Ctx, task: &Task) -> Result<Vec<Decision>> {
         let Some(number) = task.meta.pr else {
             return Ok(Vec::new());
         };
@@ -286,40 +349,6 @@ impl Forge for GitHubForge {
             self.read.lock().expect("not poisoned").insert(key, now);
         }
         Ok(decisions)
-    }
-
-    fn labelled_issues(&self) -> Result<Vec<super::Issue>> {
-        let issues = self
-            .api
-            .labelled_issues(&self.issue_label)
-            .map_err(github_error)?;
-        Ok(issues
-            .into_iter()
-            .filter(|i| !i.is_pull)
-            .map(|i| super::Issue {
-                number: i.number,
-                title: i.title,
-                body: i.body,
-                url: i.html_url,
-            })
-            .collect())
-    }
-
-    fn issue_open(&self, number: u64) -> Result<Option<bool>> {
-        let issue = self.api.issue(number).map_err(github_error)?;
-        Ok(Some(issue.state == "open"))
-    }
-
-    fn acted_on(&self, ctx: &Ctx, task: &Task) -> Result<()> {
-        let key = task.meta.id.to_string();
-        let Some(now) = self.read.lock().expect("not poisoned").remove(&key) else {
-            return Ok(());
-        };
-        let path = seen_file(ctx);
-        let mut seen = people::Seen::load(&path);
-        seen.tasks.insert(key, now);
-        seen.save(&path)
-            .map_err(|e| Error::Refused(format!("{}: {e}", path.display())))
     }
 }
 
