@@ -56,6 +56,11 @@ struct Arena {
 
 impl Arena {
     fn new(policy: &str) -> Self {
+        Self::with(policy, "")
+    }
+
+    /// `github` holds more keys of the `github:` block, each line indented by two.
+    fn with(policy: &str, github: &str) -> Self {
         let (home, remote) = common::home_with_tool(common::ToolHome {
             files: &[
                 ("calc.py", CALC),
@@ -67,6 +72,7 @@ impl Arena {
             agents_tail: "",
             policy,
         });
+        let github_extra = github;
         let github = FakeGithub::start(&remote, "acme", "calc", TOKEN);
         github.ci("ci", CI);
         github.protect(&["ci"], false);
@@ -74,7 +80,7 @@ impl Arena {
         home.write(
             "config/target.yaml",
             &format!(
-                "{target}github:\n  owner: acme\n  repo: calc\n  api_url: \"{}\"\n  token_env: {TOKEN_ENV}\n  merge_method: squash\n",
+                "{target}github:\n  owner: acme\n  repo: calc\n  api_url: \"{}\"\n  token_env: {TOKEN_ENV}\n  merge_method: squash\n{github_extra}",
                 github.uri()
             ),
         );
@@ -490,4 +496,74 @@ fn the_token_appears_nowhere() {
             }
         }
     }
+}
+
+#[test]
+fn pull_request_limits_hold_new_tasks_and_the_report_says_so() {
+    // concurrent: one open PR waits for a person, so the next task is not taken
+    let arena = Arena::with(
+        "auto_merge: none\n",
+        "  pr_concurrent_limit: 1\n  pr_hourly_limit: 0\n",
+    );
+    arena.home.add_task(1, "Add triple", "backlog", "");
+    arena.home.add_task(2, "Add square", "backlog", "");
+    let out = arena.work();
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(
+        said.contains("pr_concurrent_limit: 1 pull request(s) open"),
+        "{said}"
+    );
+    assert_eq!(arena.home.task("T-0002")["state"], "backlog");
+    assert_eq!(arena.github.prs().len(), 1);
+    // closed by a person: a slot is free, the next task is taken
+    arena.github.close(1, "alice");
+    arena.work();
+    assert_eq!(arena.home.task("T-0001")["state"], "failed");
+    assert_eq!(arena.home.task("T-0002")["state"], "in_review");
+    assert_eq!(arena.github.prs().len(), 2);
+
+    // hourly: one PR opened this hour, the second task waits; the report says why
+    let arena = Arena::with("auto_merge: low\n", "  pr_hourly_limit: 1\n");
+    arena.home.add_task(1, "Add triple", "backlog", "");
+    arena.home.add_task(2, "Add square", "backlog", "");
+    arena.work();
+    assert_eq!(arena.home.task("T-0001")["state"], "completed");
+    assert_eq!(arena.home.task("T-0002")["state"], "backlog");
+    arena.home.ok(&["run", "wrapup"]);
+    let day = chrono::Utc::now().date_naive();
+    let report = arena.home.read(&format!("reports/daily/{day}.md"));
+    assert!(
+        report.contains("pr_hourly_limit: 1 pull request(s) opened in the last hour"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_rollback_with_github_is_a_revert_pull_request_through_the_same_gate() {
+    let arena = Arena::new("auto_merge: low\n");
+    arena.home.add_task(1, "Add triple", "backlog", "");
+    arena.work();
+    assert!(arena.on_main("calc.py").contains("def triple"));
+    let out = arena.home.ok(&["rollback", "T-0001", "--by", "alice"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("T-0001 rolled back by alice: T-0002 reverts it"),
+        "{text}"
+    );
+    let prs = arena.github.prs();
+    assert_eq!(prs.len(), 2, "{prs:#?}");
+    let revert = &prs[1];
+    assert!(
+        revert.title.contains("Roll back T-0001"),
+        "{}",
+        revert.title
+    );
+    assert!(
+        revert.merged,
+        "merged through the API once its checks passed"
+    );
+    assert!(!arena.on_main("calc.py").contains("def triple"));
+    assert!(arena.task_text("T-0001").contains("rolled back by alice"));
+    // merged through the gate: the CI check ran on the revert's head
+    assert!(arena.github.count("GET", "/check-runs") >= 2);
 }

@@ -110,6 +110,12 @@ pub trait Forge {
         Ok(None)
     }
 
+    /// Why no new change may be offered now (GitHub: `pr_hourly_limit` or
+    /// `pr_concurrent_limit` reached), or `None`. Local-only: never held.
+    fn held(&self, _ctx: &Ctx) -> Result<Option<String>> {
+        Ok(None)
+    }
+
     /// Keep the dashboard people read where they work current (GitHub with `dashboard:
     /// true`: one issue, like Renovate's Dependency Dashboard). Returns where it is, when
     /// there is one.

@@ -270,6 +270,20 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
         out.push_str(&setup_stops.join("\n"));
         out.push_str("\n\n");
     }
+    let held: Vec<String> = runs
+        .iter()
+        .filter_map(|r| {
+            let detail = r.detail.as_deref()?;
+            let why = detail.split("stopped: ").nth(1)?;
+            (why.starts_with("pr_hourly_limit") || why.starts_with("pr_concurrent_limit"))
+                .then(|| format!("- {}: {why}", r.job))
+        })
+        .collect();
+    if !held.is_empty() {
+        out.push_str("## New tasks held by the pull request limits\n\nTasks in the backlog waited: target.yaml's `pr_hourly_limit` / `pr_concurrent_limit` were reached. They are taken when a pull request merges or closes, or the hour passes.\n\n");
+        out.push_str(&held.join("\n"));
+        out.push_str("\n\n");
+    }
     out.push_str("## Jobs\n\n");
     for (job, line) in &job_lines {
         out.push_str(&format!("- {job}: {line}\n"));

@@ -19,6 +19,7 @@ pub mod body;
 pub mod dashboard;
 pub mod dashboard_issue;
 pub mod gate;
+pub mod limits;
 pub mod people;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -41,6 +42,8 @@ pub struct GitHubForge {
     checks_timeout: chrono::Duration,
     draft: bool,
     issue_label: String,
+    hourly_limit: u32,
+    concurrent_limit: u32,
     /// The token's own login (its reviews and comments are not a person's), asked once.
     bot: OnceLock<String>,
     /// Review and comment ids read by [`Forge::decisions`], saved by [`Forge::acted_on`].
@@ -70,6 +73,8 @@ impl GitHubForge {
             checks_timeout: chrono::Duration::minutes(i64::from(github.checks_timeout_minutes)),
             draft: github.draft,
             issue_label: github.issue_label.clone(),
+            hourly_limit: github.pr_hourly_limit,
+            concurrent_limit: github.pr_concurrent_limit,
             bot: OnceLock::new(),
             read: Mutex::default(),
             dashboard: github.dashboard,
@@ -182,7 +187,7 @@ impl Forge for GitHubForge {
             task,
             "coder",
             "github.pr",
-            serde_json::json!({"pr": pull.number, "url": pull.html_url, "head": pull.head_sha}),
+            serde_json::json!({"pr": pull.number, "url": pull.html_url, "head": pull.head_sha, "new": new}),
         )?;
         task.log(ctx.now(), "coder", &line);
         Ok(())
@@ -276,6 +281,10 @@ impl Forge for GitHubForge {
             });
         }
         Ok(decisions)
+    }
+
+    fn held(&self, ctx: &Ctx) -> Result<Option<String>> {
+        limits::held(ctx, self.hourly_limit, self.concurrent_limit)
     }
 
     fn labelled_issues(&self) -> Result<Vec<super::Issue>> {

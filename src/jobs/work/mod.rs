@@ -114,6 +114,8 @@ enum Stop {
     Environment(String),
     /// A signal, or the daemon stopping.
     Cancelled,
+    /// No new task is taken: a pull request limit of target.yaml is reached (the why).
+    Held(String),
 }
 
 impl fmt::Display for Stop {
@@ -127,6 +129,7 @@ impl fmt::Display for Stop {
             Stop::PublishFailed(why) => write!(f, "{why}"),
             Stop::Environment(why) => write!(f, "{SETUP_NEEDS_FIX}: {why}"),
             Stop::Cancelled => write!(f, "dayshift is stopping (a signal, or `dayshift stop`)"),
+            Stop::Held(why) => write!(f, "{why}"),
         }
     }
 }
@@ -320,6 +323,12 @@ fn work_loop(
         let Some(mut task) = next_ready(ctx)? else {
             break Stop::NothingReady;
         };
+        // a new task is taken only when its pull request could be opened
+        if task.state == TaskState::Backlog
+            && let Some(why) = reviewer.forge.held(ctx)?
+        {
+            break Stop::Held(why);
+        }
         match attempt::work_task(ctx, limits, reviewer, engine, &mut task, &mut progress)? {
             Ended::Interrupted(stop) => break stop,
             // back in progress (SentBack): the next pass takes it first
