@@ -34,10 +34,11 @@ lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets --quiet -- -D warnings
 
-bench:           ## print the performance figures (tasks list, run plan, daemon memory, work loop)
+bench:           ## print the performance figures (tasks list, run plan, daemon memory, work loop, review, GitHub calls per task)
 	$(CARGO) bench --bench spine
 	$(CARGO) bench --bench work
 	$(CARGO) bench --bench review
+	$(CARGO) bench --bench github
 
 build:
 	$(CARGO) build --release

@@ -46,6 +46,10 @@ pub struct GitHubForge {
     concurrent_limit: u32,
     /// The token's own login (its reviews and comments are not a person's), asked once.
     bot: OnceLock<String>,
+    /// The pull request each task was just offered on, for the landing that follows.
+    offered: Mutex<BTreeMap<TaskId, Pull>>,
+    /// The base branch's required checks, asked once per run.
+    protection: OnceLock<BTreeSet<String>>,
     /// Review and comment ids read by [`Forge::decisions`], saved by [`Forge::acted_on`].
     read: Mutex<BTreeMap<String, people::SeenIds>>,
     /// `dashboard: true`: keep the dashboard issue and read its ticks.
@@ -77,6 +81,8 @@ impl GitHubForge {
             concurrent_limit: github.pr_concurrent_limit,
             bot: OnceLock::new(),
             read: Mutex::default(),
+            offered: Mutex::default(),
+            protection: OnceLock::new(),
             dashboard: github.dashboard,
             ticks: OnceLock::new(),
         }))
@@ -97,28 +103,44 @@ impl GitHubForge {
 
     /// The task's PR: the number in its file, else the open one whose head is its branch.
     fn pull_of(&self, task: &Task, branch: &str) -> Result<Option<Pull>> {
-        match task.meta.pr {
-            Some(number) => Ok(Some(self.api.pull(number).map_err(github_error)?)),
-            None => self.api.open_pull_for_head(branch).map_err(github_error),
+        let offered = self
+            .offered
+            .lock()
+            .expect("not poisoned")
+            .remove(&task.meta.id);
+        match (task.meta.pr, offered) {
+            // just opened or updated by this process: nothing changed since
+            (Some(number), Some(pull)) if pull.number == number => Ok(Some(pull)),
+            (Some(number), _) => Ok(Some(self.api.pull(number).map_err(github_error)?)),
+            (None, _) => self.api.open_pull_for_head(branch).map_err(github_error),
         }
     }
 
-    fn push(&self, ctx: &Ctx, branch: &str) -> Result<()> {
+    /// Push the task branch; `true` when the push created it on GitHub (then no pull
+    /// request can have it as its head yet: the lookup before creating one is skipped).
+    fn push(&self, ctx: &Ctx, branch: &str) -> Result<bool> {
         let spec = format!("+refs/heads/{branch}:refs/heads/{branch}");
-        Git::new(ctx.home.target_clone())
+        let out = Git::new(ctx.home.target_clone())
             .network(
-                &["push", "--quiet", "origin", &spec],
+                &["push", "--porcelain", "origin", &spec],
                 "check that the token may push to the repository (docs/github.md)",
             )
-            .map(drop)
-            .map_err(|e| Error::Halted(format!("the task branch could not be pushed: {e}")))
+            .map_err(|e| Error::Halted(format!("the task branch could not be pushed: {e}")))?;
+        // porcelain: `<flag>\t<from>:<to>\t<summary>`, flag `*` for a new ref
+        Ok(out.lines().any(|l| l.starts_with("*\t")))
     }
 
+    /// Required checks: `required_checks` of target.yaml, else the base branch's
+    /// protection and rulesets (asked once per run).
     fn required_checks(&self, base: &str) -> Result<BTreeSet<String>> {
         if !self.required.is_empty() {
             return Ok(self.required.iter().cloned().collect());
         }
-        Ok(self.api.required_checks(base).map_err(github_error)?.names)
+        if let Some(names) = self.protection.get() {
+            return Ok(names.clone());
+        }
+        let names = self.api.required_checks(base).map_err(github_error)?.names;
+        Ok(self.protection.get_or_init(|| names).clone())
     }
 
     /// After a merge: the clone's base fetched, the PR's branch gone from GitHub.
@@ -146,14 +168,19 @@ impl Forge for GitHubForge {
     }
 
     fn offer(&self, ctx: &Ctx, task: &mut Task, branch: &str, review: &Review) -> Result<()> {
-        self.push(ctx, branch)?;
+        let created = self.push(ctx, branch)?;
         let base = ctx.config.target.base_branch.clone();
         let diffstat = Git::new(ctx.home.target_clone())
             .run(&["diff", "--stat", &format!("{base}...{branch}")], "")
             .unwrap_or_default();
         let title = body::title(task);
         let text = body::body(ctx, task, review, &diffstat);
-        let pull = match self.pull_of(task, branch)?.filter(|p| p.state == "open") {
+        let existing = if created && task.meta.pr.is_none() {
+            None
+        } else {
+            self.pull_of(task, branch)?.filter(|p| p.state == "open")
+        };
+        let pull = match existing {
             Some(open) => self.api.update_pull(open.number, &title, &text),
             None => self.api.create_pull(&NewPull {
                 title: title.clone(),
@@ -166,6 +193,10 @@ impl Forge for GitHubForge {
         .map_err(github_error)?;
         let new = task.meta.pr != Some(pull.number);
         task.meta.pr = Some(pull.number);
+        self.offered
+            .lock()
+            .expect("not poisoned")
+            .insert(task.meta.id, pull.clone());
         task.meta.checks = None;
         task.meta.checks_since = None;
         self.api
