@@ -21,7 +21,8 @@
 //!      │                              jobs::work ─────▶ per task: target worktree → engine →
 //!      │                                              │  guardrails → review (policy, secrets,
 //!      │                                              │  patterns, syntax) → qa → commit →
-//!      │                                              │  review (model) → merge by risk
+//!      │                                              │  review (model) → forge: offer (PR)
+//!      │                                              │  → land by risk (and green checks)
 //!      │                                              ▼
 //!      └──────────────────────────────jobs::wrapup ──▶ reports/daily/DATE.md + PROGRESS.md
 //! ```
@@ -54,6 +55,9 @@
 //!   decides what is retried (reads yes, creates only after a look-up) and keeps the token
 //!   out of every message.
 //! - [`qa`]: the target's lint, test and coverage commands, parsed, against the base branch.
+//! - [`forge`]: where a reviewed change lands, behind one trait: local-only (merged in the
+//!   clone, pushed) or GitHub (one pull request per task, merged on green checks; people's
+//!   reviews, closes and comments as decisions; labelled issues; the dashboard issue).
 //! - [`review`]: the reviewer's layers on a diff — policy, secrets, dangerous patterns,
 //!   syntax (tree-sitter), QA deltas, the model — each pass/warn/block with findings, and
 //!   the risk computed from them (what `auto_merge` and `dayshift validate` go by).

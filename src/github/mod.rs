@@ -2,10 +2,9 @@
 //! requests and read and keep issues, on octocrab's raw requests.
 //!
 //! [`Api`] is sync: the work loop calls it directly, or from a daemon's `spawn_blocking`
-//! thread (see [`http`] for how that never panics). It speaks exactly the paths in
-//! docs/github.md, sends `X-GitHub-Api-Version: 2022-11-28` and `User-Agent:
-//! dayshift/<version>`, counts every request ([`Api::calls`]) and decides itself what is
-//! retried: reads on rate limits, 5xx and transport errors; writes never blindly — a
+//! thread (the `http` module says how that never panics). It sends
+//! `X-GitHub-Api-Version: 2022-11-28` and `User-Agent: dayshift/<version>`, counts every
+//! request ([`Api::calls`]) and decides itself what is retried: reads on rate limits, 5xx and transport errors; writes never blindly — a
 //! create that may have happened is looked up before it is sent again
 //! ([`Api::create_pull`]). Bodies over 60,000 characters are cut ([`cut_body`]); GitHub
 //! refuses more than 65,536. The token is in no message, `Debug` output or log line.
