@@ -469,7 +469,22 @@ fn the_token_appears_nowhere() {
     arena
         .home
         .add_task(2, "Turn on debug", "backlog", "files: [settings.py]\n");
-    arena.work();
+    // while it works (pushes, fetches, API calls), no process has the token in its arguments
+    let mut run = arena.home.spawn(&["run", "work"]);
+    let mut seen = 0;
+    while run.try_wait().unwrap().is_none() {
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
+                seen += 1;
+                assert!(
+                    !cmdline.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()),
+                    "the token is in the arguments of {}",
+                    String::from_utf8_lossy(&cmdline).replace('\0', " ")
+                );
+            }
+        }
+    }
+    assert!(seen > 0);
     arena.home.ok(&["run", "wrapup"]);
     assert!(arena.github.prs().len() == 2);
     for pr in arena.github.prs() {
