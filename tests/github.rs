@@ -105,6 +105,27 @@ impl Arena {
         git(&self.remote, &["show", &format!("main:{file}")])
     }
 
+    fn assert_completed(&self, id: &str) {
+        assert_eq!(
+            self.home.task(id)["state"],
+            "completed",
+            "{}",
+            self.task_text(id)
+        );
+    }
+
+    /// [`Arena::assert_completed`], showing what the run `out` said when it is not.
+    fn assert_completed_after(&self, out: &std::process::Output, id: &str) {
+        let state = self.home.task(id)["state"].clone();
+        assert_eq!(
+            state,
+            "completed",
+            "{}\n{}",
+            stderr(out),
+            self.task_text(id)
+        );
+    }
+
     /// The one pull request dayshift opened.
     fn only_pr(&self) -> fake_github::PrView {
         let prs = self.github.prs();
@@ -184,13 +205,8 @@ fn a_change_that_fails_ci_is_not_merged_and_the_failure_reaches_the_next_attempt
     let arena = Arena::new("auto_merge: low\n");
     arena.home.add_task(1, "Add double", "backlog", "");
     let out = arena.work();
+    arena.assert_completed_after(&out, "T-0001");
     let file = arena.task_text("T-0001");
-    assert_eq!(
-        arena.home.task("T-0001")["state"],
-        "completed",
-        "{}\n{file}",
-        stderr(&out)
-    );
     assert!(
         file.contains("back to the coder: check `ci`: failure"),
         "{file}"
@@ -250,13 +266,8 @@ fn a_protected_change_waits_on_its_pr_until_a_member_approves_there() {
         .github
         .review(pr.number, "alice", "MEMBER", "APPROVED", "");
     let out = arena.work();
+    arena.assert_completed_after(&out, "T-0001");
     let file = arena.task_text("T-0001");
-    assert_eq!(
-        arena.home.task("T-0001")["state"],
-        "completed",
-        "{}\n{file}",
-        stderr(&out)
-    );
     assert!(file.contains("approved by @alice on GitHub"), "{file}");
     assert!(arena.on_main("settings.py").contains("DEBUG = True"));
 }
@@ -352,12 +363,7 @@ fn a_405_a_409_and_a_secondary_rate_limit_each_end_right_with_one_pr() {
     arena.home.add_task(1, "Add triple", "backlog", "");
     arena.work();
     arena.work();
-    assert_eq!(
-        arena.home.task("T-0001")["state"],
-        "completed",
-        "{}",
-        arena.task_text("T-0001")
-    );
+    arena.assert_completed("T-0001");
     assert!(arena.only_pr().merged);
     // 409: someone pushed to the head: a person decides, the PR untouched
     let arena = Arena::new("auto_merge: low\n");
@@ -389,12 +395,7 @@ fn a_kill_between_push_and_create_leaves_one_pr_after_the_rerun() {
     let _ = child.kill();
     let _ = child.wait();
     arena.work();
-    assert_eq!(
-        arena.home.task("T-0001")["state"],
-        "completed",
-        "{}",
-        arena.task_text("T-0001")
-    );
+    arena.assert_completed("T-0001");
     assert!(arena.only_pr().merged);
 }
 
