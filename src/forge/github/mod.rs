@@ -19,6 +19,7 @@ pub mod body;
 pub mod dashboard;
 pub mod dashboard_issue;
 pub mod gate;
+mod land;
 pub mod limits;
 pub mod people;
 
@@ -28,11 +29,10 @@ use std::sync::{Mutex, OnceLock};
 use super::{Decision, Forge, Landing};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::github::{Api, GithubError, GithubSettings, MergeMethod, MergeOutcome, NewPull, Pull};
+use crate::github::{Api, GithubError, GithubSettings, MergeMethod, NewPull, Pull};
 use crate::review::Review;
-use crate::target::{self, Git, update::Updated};
-use crate::tasks::{Checks, Task, TaskId};
-use gate::Gate;
+use crate::target::Git;
+use crate::tasks::{Task, TaskId};
 
 /// Pull requests on one repository.
 pub struct GitHubForge {
@@ -225,83 +225,7 @@ impl Forge for GitHubForge {
     }
 
     fn land(&self, ctx: &Ctx, task: &mut Task, branch: &str, title: &str) -> Result<Landing> {
-        let Some(pull) = self.pull_of(task, branch)? else {
-            return Ok(Landing::NeedsPerson(format!(
-                "no pull request found for {branch}; the next work run opens one"
-            )));
-        };
-        if pull.merged {
-            return Ok(Landing::Merged {
-                head: pull.merge_commit_sha.clone().unwrap_or_default(),
-                pushed: true,
-                note: Some(format!("#{} was merged on GitHub", pull.number)),
-            });
-        }
-        if pull.state != "open" {
-            let by = self
-                .api
-                .issue(pull.number)
-                .ok()
-                .and_then(|i| i.closed_by)
-                .map_or("someone".into(), |l| format!("@{l}"));
-            return Ok(Landing::Closed(format!("#{} closed by {by}", pull.number)));
-        }
-        let tested = task.meta.commit.clone().unwrap_or_default();
-        if !tested.is_empty() && pull.head_sha != tested {
-            return Ok(Landing::NeedsPerson(format!(
-                "#{}'s head is {}, not the commit dayshift tested ({}): someone pushed to {branch}",
-                pull.number,
-                short(&pull.head_sha),
-                short(&tested)
-            )));
-        }
-        let required = self.required_checks(&ctx.config.target.base_branch)?;
-        let checks = self.api.checks(&pull.head_sha).map_err(github_error)?;
-        match gate::judge(&required, &checks) {
-            Gate::Red(feedback) => {
-                task.meta.checks = Some(Checks::Failed);
-                task.meta.checks_since = None;
-                return Ok(Landing::ChecksFailed(ctx.redact(&feedback)));
-            }
-            Gate::Pending(names) => return Ok(self.pending(ctx, task, &pull, &names)),
-            Gate::Green => {}
-        }
-        match self
-            .api
-            .merge(pull.number, &pull.head_sha, self.merge_method, title)
-            .map_err(github_error)?
-        {
-            MergeOutcome::Merged { sha } => {
-                task.meta.checks = None;
-                task.meta.checks_since = None;
-                self.tidy_after_merge(ctx, branch);
-                Ok(Landing::Merged {
-                    head: sha,
-                    pushed: true,
-                    note: Some(format!("pull request #{}: {}", pull.number, pull.html_url)),
-                })
-            }
-            // a check turned pending, the base moved, or GitHub is still computing whether
-            // it can merge: a later pass tries again (escalated past the checks timeout)
-            MergeOutcome::NotMergeable(why) => {
-                let again = self.api.checks(&pull.head_sha).map_err(github_error)?;
-                if let Gate::Pending(names) = gate::judge(&required, &again) {
-                    return Ok(self.pending(ctx, task, &pull, &names));
-                }
-                self.bring_up_to_date(ctx, task, &pull, branch, &why)
-            }
-            // the head moved under the merge: someone pushed; when it did not, try again
-            MergeOutcome::HeadMoved(why) => {
-                let now = self.api.pull(pull.number).map_err(github_error)?;
-                if now.head_sha == pull.head_sha {
-                    return Ok(self.pending(ctx, task, &pull, &[format!("GitHub said: {why}")]));
-                }
-                Ok(Landing::NeedsPerson(format!(
-                    "#{}'s head moved while it was merged ({why}): someone pushed to {branch}",
-                    pull.number
-                )))
-            }
-        }
+        land::land(self, ctx, task, branch, title)
     }
 
     fn decisions(&self, ctx: &Ctx, task: &mut Task) -> Result<Vec<Decision>> {
@@ -395,67 +319,6 @@ impl GitHubForge {
 /// Where the review and comment ids already acted on are kept.
 fn seen_file(ctx: &Ctx) -> std::path::PathBuf {
     ctx.home.state_dir().join("github-seen.json")
-}
-
-impl GitHubForge {
-    /// GitHub would not merge a PR whose checks are green: when the base moved, merge it
-    /// into the branch (pushed: the checks run again on the new head, a later pass merges
-    /// it) or, when they conflict, have the task done again on the new base.
-    fn bring_up_to_date(
-        &self,
-        ctx: &Ctx,
-        task: &mut Task,
-        pull: &Pull,
-        branch: &str,
-        why: &str,
-    ) -> Result<Landing> {
-        let base = &ctx.config.target.base_branch;
-        let message = format!("merge {base} into {branch}");
-        let clone = ctx.home.target_clone();
-        match target::update::update_from_base(&clone, base, task.meta.id, branch, &message) {
-            Ok(Updated::Merged(head)) => {
-                self.push(ctx, branch)?;
-                task.meta.commit = Some(head);
-                task.meta.checks_since = None;
-                let names = [format!(
-                    "{base} moved: {branch} was brought up to date, its checks run again"
-                )];
-                Ok(self.pending(ctx, task, pull, &names))
-            }
-            Ok(Updated::Conflict(files)) => Ok(Landing::Conflict(format!(
-                "{base} moved since this change was made and conflicts with it in {}",
-                if files.is_empty() {
-                    "some files".into()
-                } else {
-                    files.join(", ")
-                }
-            ))),
-            Ok(Updated::UpToDate) => {
-                Ok(self.pending(ctx, task, pull, &[format!("GitHub said: {why}")]))
-            }
-            Err(e) => Ok(Landing::NeedsPerson(format!(
-                "GitHub refused to merge #{} ({why}) and {branch} could not be brought up to date: {e}",
-                pull.number
-            ))),
-        }
-    }
-
-    fn pending(&self, ctx: &Ctx, task: &mut Task, pull: &Pull, names: &[String]) -> Landing {
-        task.meta.checks = Some(Checks::Pending);
-        if self.waited_too_long(ctx, task) {
-            return Landing::NeedsPerson(format!(
-                "the checks of #{} ({}) have been pending for over {} minutes",
-                pull.number,
-                names.join(", "),
-                self.checks_timeout.num_minutes()
-            ));
-        }
-        Landing::Pending(format!(
-            "#{} waits for its checks: {}",
-            pull.number,
-            names.join(", ")
-        ))
-    }
 }
 
 /// A GitHub error as the work loop's: the network or a refusal stops the loop (nothing

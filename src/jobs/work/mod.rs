@@ -7,10 +7,13 @@
 //! commit with a `Task:` trailer. A failed attempt is rolled back and its reason (the
 //! engine's words, the guardrail, the failing tests' output) is fed to the next attempt.
 //! After the last attempt the task moves to failed with that reason and an escalation event
-//! ([`finish`]). A committed task goes to in_review; when it touches no protected path and
-//! policy's `auto_merge` allows low risk, it is merged into the base branch (pushed when the
-//! target has a remote) and completed, otherwise it waits for a person
-//! (`approval: pending`); once approved, the next loop merges it.
+//! ([`finish`]). A committed task goes to in_review and is offered through the forge
+//! ([`crate::forge`]: with GitHub its pull request); when policy's `auto_merge` allows the
+//! risk the reviewer computed, it is landed — merged into the base branch (pushed when the
+//! target has a remote), or on GitHub merged through its pull request on green checks —
+//! and completed, otherwise it waits for a person (`approval: pending`); once approved
+//! (`dayshift tasks approve`, or a review on the pull request), a later pass lands it
+//! ([`landing`]).
 //!
 //! The loop stops when no task is ready, a STOP file appears, the daily budget is spent or
 //! the work window ends ([`crate::config::Schedules::work_ends`]). Those are checked before
@@ -31,6 +34,8 @@ mod message;
 mod meter;
 mod progress;
 pub use progress::WorkNow;
+mod landing;
+pub use landing::land_now;
 mod people;
 mod recover;
 mod review;
@@ -43,7 +48,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use super::JobName;
 use super::outcome::JobOutcome;
 use crate::config::AgentName;
-use crate::context::{Ctx, Verdict};
+use crate::context::Ctx;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::llm::LlmError;
@@ -51,7 +56,7 @@ use crate::llm::budget::Budget;
 use crate::process;
 use crate::target;
 use crate::tasks::deps;
-use crate::tasks::{Approval, Task, TaskKind, TaskState};
+use crate::tasks::{Task, TaskKind, TaskState};
 
 const ACTOR: &str = "coder";
 /// Attempts per task when agents.yaml does not say.
@@ -273,27 +278,6 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, engine: &dyn Engine) -> Result<JobOutc
     })
 }
 
-/// Offer and land one committed task a person approved right now (`dayshift rollback`),
-/// through the forge the config names: local-only merged at once; with GitHub its pull
-/// request opened and merged when its checks are green, else left for the next work pass.
-/// Returns what came of it, in words.
-pub fn land_now(
-    ctx: &Ctx,
-    task: &mut Task,
-    review: &crate::review::Review,
-    why: &str,
-) -> Result<String> {
-    let forge = crate::forge::from_config(ctx)?;
-    let branch = task.meta.branch.clone().unwrap_or_default();
-    forge.offer(ctx, task, &branch, review)?;
-    let ended = finish::merge(ctx, forge.as_ref(), task, &branch, why)?;
-    Ok(match ended {
-        Ended::Completed => "merged".to_string(),
-        Ended::Interrupted(stop) => return Err(Error::Halted(stop.to_string())),
-        other => other.to_string(),
-    })
-}
-
 /// Take ready tasks one by one until something stops the loop.
 fn work_loop(
     ctx: &mut Ctx,
@@ -317,7 +301,7 @@ fn work_loop(
             break stop;
         }
         ctx.reconcile()?;
-        if let Some(stop) = land_reviewed(ctx, reviewer, &mut tally, &mut asked)? {
+        if let Some(stop) = landing::land_reviewed(ctx, reviewer, &mut tally, &mut asked)? {
             break stop;
         }
         let Some(mut task) = next_ready(ctx)? else {
@@ -426,81 +410,4 @@ fn next_ready(ctx: &Ctx) -> Result<Option<Task>> {
         Some(row) => Some(ctx.queue.find(row.id)?),
         None => None,
     })
-}
-
-/// The tasks in review, on each pass: what people decided where the change was offered
-/// ([`crate::forge::Forge::decisions`]: approved, closed, changes asked for), then the
-/// merges that can go ahead — those a person approved, and those policy allowed whose
-/// checks were pending. `Some(stop)` when a merge could not be pushed or GitHub could not
-/// be reached.
-///
-/// `approval: approved` in the file is only a claim (a tool in the home can write it): a
-/// task merges only when the store records a person's approval of the commit its branch
-/// points at now, and the merge is logged as approved by who and when that record says. A
-/// claim without one is flagged and set back to pending, never merged.
-fn land_reviewed(
-    ctx: &Ctx,
-    reviewer: &review::Reviewer,
-    tally: &mut Tally,
-    asked: &mut std::collections::BTreeSet<crate::tasks::TaskId>,
-) -> Result<Option<Stop>> {
-    let in_review: Vec<_> = ctx
-        .store
-        .tasks()?
-        .into_iter()
-        .filter(|t| t.state == TaskState::InReview)
-        .collect();
-    for row in in_review {
-        let mut task = ctx.queue.find(row.id)?;
-        let Some(branch) = task.meta.branch.clone() else {
-            continue;
-        };
-        let decided = if asked.insert(task.meta.id) {
-            people::apply(ctx, reviewer, &mut task)
-        } else {
-            Ok(None)
-        };
-        let ended = match decided {
-            Ok(Some(ended)) => Some(ended),
-            Ok(None) => land_one(ctx, reviewer, &mut task, &branch)?,
-            Err(e) => Some(Ended::Interrupted(Stop::PublishFailed(e.to_string()))),
-        };
-        match ended {
-            Some(Ended::Interrupted(stop)) => return Ok(Some(stop)),
-            Some(ended) => tally.count(task.meta.id, &ended),
-            None => {}
-        }
-    }
-    Ok(None)
-}
-
-/// Merge one task in review when it may: approved by a person (verified), or allowed by
-/// policy with its checks pending. `None`: it still waits for a person.
-fn land_one(
-    ctx: &Ctx,
-    reviewer: &review::Reviewer,
-    task: &mut Task,
-    branch: &str,
-) -> Result<Option<Ended>> {
-    if task.meta.approval == Some(Approval::Approved) {
-        return Ok(Some(match ctx.verify_approval(task)? {
-            Verdict::Granted { by, at } => {
-                let why = format!("approved by {by} at {at}");
-                finish::merge(ctx, reviewer.forge, task, branch, &why)?
-            }
-            Verdict::Unverified => {
-                ctx.flag_unverified(
-                    task,
-                    ACTOR,
-                    "no record of a person approving the commit its branch points at",
-                )?;
-                Ended::WaitingForPerson
-            }
-        }));
-    }
-    if task.meta.checks == Some(crate::tasks::Checks::Pending) && task.meta.approval.is_none() {
-        let why = "policy allowed it; its checks were pending";
-        return Ok(Some(finish::merge(ctx, reviewer.forge, task, branch, why)?));
-    }
-    Ok(None)
 }
