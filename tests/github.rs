@@ -352,13 +352,13 @@ fn a_405_a_409_and_a_secondary_rate_limit_each_end_right_with_one_pr() {
         &[("retry-after", "1")],
         json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}),
     );
-    // 405 on the first merge: tried again at a later pass
+    // 405 on the first merge (a check GitHub still expects): tried again at a later pass
     arena.github.fail_next(
         "PUT",
         "/merge",
         405,
         &[],
-        json!({"message": "Base branch was modified. Review and try the merge again."}),
+        json!({"message": "Required status check \"ci\" is expected."}),
     );
     arena.home.add_task(1, "Add triple", "backlog", "");
     arena.work();
@@ -377,6 +377,20 @@ fn a_405_a_409_and_a_secondary_rate_limit_each_end_right_with_one_pr() {
     let file = arena.task_text("T-0001");
     assert!(
         file.contains("approval: pending") && file.contains("someone pushed to"),
+        "{file}"
+    );
+    assert!(!arena.only_pr().merged);
+}
+
+#[test]
+fn a_merge_the_repository_does_not_allow_waits_for_a_person_at_once() {
+    let arena = Arena::new("auto_merge: low\n");
+    arena.github.configure(|s| s.allow_squash_merge = false);
+    arena.home.add_task(1, "Add triple", "backlog", "");
+    arena.work();
+    let file = arena.task_text("T-0001");
+    assert!(
+        file.contains("approval: pending") && file.contains("not allowed"),
         "{file}"
     );
     assert!(!arena.only_pr().merged);

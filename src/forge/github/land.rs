@@ -81,6 +81,13 @@ pub(super) fn land(
         // a check turned pending, the base moved, or GitHub is still computing whether
         // it can merge: a later pass tries again (escalated past the checks timeout)
         MergeOutcome::NotMergeable(why) => {
+            // a repository setting or a draft: waiting would change nothing
+            if why.contains("not allowed") || why.contains("draft") {
+                return Ok(Landing::NeedsPerson(format!(
+                    "GitHub refused to merge #{}: {why}",
+                    pull.number
+                )));
+            }
             let again = forge.api.checks(&pull.head_sha).map_err(github_error)?;
             if let Gate::Pending(names) = gate::judge(&required, &again) {
                 return Ok(pending(forge, ctx, task, &pull, &names));
