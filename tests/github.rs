@@ -383,6 +383,35 @@ fn a_405_a_409_and_a_secondary_rate_limit_each_end_right_with_one_pr() {
 }
 
 #[test]
+fn a_waiting_pr_a_person_merges_on_github_completes_its_task() {
+    let arena = Arena::new("auto_merge: none\n");
+    arena.home.add_task(1, "Add triple", "backlog", "");
+    arena.work();
+    assert_eq!(arena.home.task("T-0001")["approval"], "pending");
+    let pr = arena.only_pr();
+    // a person merges it in GitHub's web page (the same API call)
+    let merged = reqwest::blocking::Client::new()
+        .put(format!(
+            "{}/repos/acme/calc/pulls/{}/merge",
+            arena.github.uri(),
+            pr.number
+        ))
+        .bearer_auth(TOKEN)
+        .json(&json!({"merge_method": "merge"}))
+        .send()
+        .unwrap();
+    assert!(merged.status().is_success(), "{:?}", merged.text());
+    arena.work();
+    arena.assert_completed("T-0001");
+    let file = arena.task_text("T-0001");
+    assert!(
+        file.contains("approved by a person who merged it on GitHub"),
+        "{file}"
+    );
+    assert!(file.contains("was merged on GitHub"), "{file}");
+}
+
+#[test]
 fn a_merge_the_repository_does_not_allow_waits_for_a_person_at_once() {
     let arena = Arena::new("auto_merge: low\n");
     arena.github.configure(|s| s.allow_squash_merge = false);

@@ -290,7 +290,12 @@ impl GitHubForge {
             return Ok(Vec::new());
         };
         let pull = self.api.pull(number).map_err(github_error)?;
-        if pull.state != "open" && !pull.merged {
+        if pull.merged {
+            // merged by hand on GitHub, which only someone with write access can do
+            let by = "a person who merged it on GitHub".to_string();
+            return Ok(vec![Decision::Approve { by }]);
+        }
+        if pull.state != "open" {
             let by = self
                 .api
                 .issue(number)
