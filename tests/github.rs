@@ -626,3 +626,29 @@ fn a_rollback_with_github_is_a_revert_pull_request_through_the_same_gate() {
     // merged through the gate: the CI check ran on the revert's head
     assert!(arena.github.count("GET", "/check-runs") >= 2);
 }
+
+#[test]
+fn git_gets_the_token_from_dayshift_as_its_askpass_and_from_nowhere_else() {
+    // what a push over HTTPS asks for, answered by the dayshift binary itself
+    let mut git = std::process::Command::new("git")
+        .args(["credential", "fill"])
+        .env("GIT_ASKPASS", common::BIN)
+        .env("DAYSHIFT_ASKPASS_TOKEN_VAR", TOKEN_ENV)
+        .env(TOKEN_ENV, TOKEN)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    git.stdin
+        .take()
+        .unwrap()
+        .write_all(b"protocol=https\nhost=github.example\n\n")
+        .unwrap();
+    let out = git.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("username=x-access-token"), "{said}");
+    assert!(said.contains(&format!("password={TOKEN}")), "{said}");
+}

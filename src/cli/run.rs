@@ -96,6 +96,10 @@ pub fn setup(home: Home, no_aider: bool) -> Result<ExitCode> {
         "cloning or updating {repo} into {} …",
         home.display_path(&home.target_clone())
     );
+    // a private repository on GitHub clones with the token of `github:` (askpass)
+    if let Ok(Some(github)) = crate::github::GithubSettings::from_config(&config) {
+        crate::forge::github::hand_token_to_git(&github);
+    }
     let done = crate::target::setup(&home, &config.target)?;
     let verb = if done.cloned { "cloned" } else { "up to date" };
     println!(

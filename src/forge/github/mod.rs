@@ -67,8 +67,7 @@ impl GitHubForge {
         let settings = GithubSettings::from_config(&ctx.config)
             .map_err(|e| Error::Refused(e.to_string()))?
             .expect("`github:` is set");
-        // git's network commands answer an HTTPS password prompt with it (askpass)
-        crate::target::git::use_token(&github.token_env, &settings.token);
+        hand_token_to_git(&settings);
         let api = Api::new(settings).map_err(github_error)?;
         Ok(Some(Self {
             api,
@@ -319,6 +318,12 @@ impl GitHubForge {
         }
         Ok(decisions)
     }
+}
+
+/// Let git's network commands (clone, fetch, push) answer an HTTPS password prompt with
+/// the GitHub token, through dayshift's askpass ([`crate::target::git::use_token`]).
+pub fn hand_token_to_git(settings: &GithubSettings) {
+    crate::target::git::use_token(&settings.token_env, &settings.token);
 }
 
 /// Where the review and comment ids already acted on are kept.
