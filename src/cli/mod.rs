@@ -35,6 +35,7 @@ Examples:
   dayshift start                        run the scheduler in the background
   dayshift status                       daemon, next runs, tasks per state, spend
   dayshift day --record day.jsonl       run the day and record every model exchange
+  dayshift rollback T-0007              undo a merge (a revert pull request with GitHub)
   dayshift demo                         the whole day offline on a bundled example";
 
 /// dayshift: an AI team that works on your repository while you sleep.
