@@ -62,6 +62,7 @@
 //!   syntax (tree-sitter), QA deltas, the model — each pass/warn/block with findings, and
 //!   the risk computed from them (what `auto_merge` and `dayshift validate` go by).
 //! - [`sandbox`]: confinement (bubblewrap) of the coding tool and the target's commands.
+//! - [`notify`]: notifications (a channel-neutral notice; the Discord webhook channel).
 //! - [`daemon`]: lock, scheduler, catch-up, file watcher, signals, start/stop/status.
 //! - [`context`]: the home, config, store, queue and clock a job works with.
 //! - [`fsx`], [`lockfile`], [`process`]: crash-safe writes, flock locks, the one helper that
@@ -105,6 +106,7 @@ pub mod llm;
 pub mod lockfile;
 pub mod logging;
 pub mod markdown;
+pub mod notify;
 pub mod problem;
 pub mod process;
 pub mod qa;

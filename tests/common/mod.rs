@@ -8,6 +8,7 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
+pub mod fake_discord;
 pub mod fake_github;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_dayshift");
