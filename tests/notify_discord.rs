@@ -27,6 +27,12 @@ fn notice(kind: NoticeKind, title: &str, summary: &str) -> Notice {
     }
 }
 
+/// The one message of `dayshift notify test`.
+fn test_payload() -> serde_json::Value {
+    let test = notice(NoticeKind::Test, "test", "hello");
+    payloads(&test, &PayloadOptions::default()).remove(0)
+}
+
 fn webhook(fake: &FakeDiscord) -> DiscordWebhook {
     DiscordWebhook::new(&fake.url(), "DISCORD_WEBHOOK_URL", Duration::from_secs(5))
         .unwrap()
@@ -189,10 +195,7 @@ fn a_429_is_waited_out_and_resent() {
     let fake = FakeDiscord::start();
     fake.rate_limit(2, 0.2);
     let started = Instant::now();
-    let payload = &payloads(
-        &notice(NoticeKind::Test, "test", "hello"),
-        &PayloadOptions::default(),
-    )[0];
+    let payload = &test_payload();
     webhook(&fake).send(payload).unwrap();
     assert!(started.elapsed() >= Duration::from_millis(400));
     assert_eq!(fake.statuses(), [429, 429, 200]);
@@ -202,10 +205,7 @@ fn a_429_is_waited_out_and_resent() {
 fn a_rate_limit_longer_than_allowed_is_retryable() {
     let fake = FakeDiscord::start();
     fake.rate_limit(1, 30.0);
-    let payload = &payloads(
-        &notice(NoticeKind::Test, "test", "hello"),
-        &PayloadOptions::default(),
-    )[0];
+    let payload = &test_payload();
     let error = webhook(&fake).send(payload).unwrap_err();
     assert!(matches!(error, SendError::RateLimited { .. }), "{error:?}");
     assert!(error.is_retryable());
@@ -216,10 +216,7 @@ fn an_empty_bucket_is_waited_for_before_the_next_message() {
     let fake = FakeDiscord::start();
     fake.bucket(Duration::from_millis(300));
     let hook = webhook(&fake);
-    let payload = &payloads(
-        &notice(NoticeKind::Test, "test", "hello"),
-        &PayloadOptions::default(),
-    )[0];
+    let payload = &test_payload();
     for _ in 0..3 {
         hook.send(payload).unwrap();
     }
@@ -234,10 +231,7 @@ fn an_empty_bucket_is_waited_for_before_the_next_message() {
 fn server_errors_are_retried_then_reported_as_retryable() {
     let fake = FakeDiscord::start();
     let hook = webhook(&fake);
-    let payload = &payloads(
-        &notice(NoticeKind::Test, "test", "hello"),
-        &PayloadOptions::default(),
-    )[0];
+    let payload = &test_payload();
     fake.down(2);
     hook.send(payload).unwrap();
     assert_eq!(fake.statuses(), [503, 503, 200]);
@@ -260,10 +254,7 @@ fn server_errors_are_retried_then_reported_as_retryable() {
 fn a_deleted_webhook_is_gone_and_names_the_variable() {
     let fake = FakeDiscord::start();
     fake.gone();
-    let payload = &payloads(
-        &notice(NoticeKind::Test, "test", "hello"),
-        &PayloadOptions::default(),
-    )[0];
+    let payload = &test_payload();
     let error = webhook(&fake).send(payload).unwrap_err();
     assert!(matches!(error, SendError::Gone { .. }), "{error:?}");
     assert!(!error.is_retryable());
@@ -273,10 +264,7 @@ fn a_deleted_webhook_is_gone_and_names_the_variable() {
 
 #[test]
 fn the_webhook_url_is_in_no_error_and_no_debug_output() {
-    let payload = &payloads(
-        &notice(NoticeKind::Test, "test", "hello"),
-        &PayloadOptions::default(),
-    )[0];
+    let payload = &test_payload();
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
@@ -307,4 +295,21 @@ fn the_webhook_url_is_in_no_error_and_no_debug_output() {
         assert!(!text.contains(CANARY), "the canary leaked: {text}");
     }
     assert!(format!("{hook:?}").contains("127.0.0.1"));
+}
+
+#[test]
+fn a_timeout_is_retried_and_only_an_unanswered_send_may_duplicate() {
+    let fake = FakeDiscord::start();
+    fake.slow(1, Duration::from_millis(1500));
+    let hook = DiscordWebhook::new(
+        &fake.url(),
+        "DISCORD_WEBHOOK_URL",
+        Duration::from_millis(400),
+    )
+    .unwrap()
+    .with_retries(3, Duration::from_millis(20));
+    hook.send(&test_payload()).unwrap();
+    // the slow answer's message was saved but never confirmed: Discord gave no answer,
+    // so the retry posts it again (at least once, never after a confirmation)
+    assert_eq!(fake.accepted().len(), 2);
 }

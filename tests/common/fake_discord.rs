@@ -33,6 +33,9 @@ struct State {
     /// The next this many requests get 503.
     down_for: u32,
     gone: bool,
+    /// The next this many answers come after this delay.
+    slow_for: u32,
+    delay: Duration,
     /// A bucket of one message per this long, announced in the headers.
     bucket: Option<Duration>,
     bucket_free_at: Option<Instant>,
@@ -87,6 +90,14 @@ impl FakeDiscord {
         self.lock().down_for = times;
     }
 
+    /// Delay the next `times` answers by `delay` (a client with a shorter timeout sees no
+    /// answer; the message is still saved, as on Discord).
+    pub fn slow(&self, times: u32, delay: Duration) {
+        let mut state = self.lock();
+        state.slow_for = times;
+        state.delay = delay;
+    }
+
     /// The webhook was deleted: 404 from now on.
     pub fn gone(&self) {
         self.lock().gone = true;
@@ -116,6 +127,10 @@ impl Respond for Responder {
         let response = answer(&mut state, request);
         state.statuses.push(response.0);
         let mut template = ResponseTemplate::new(response.0).set_body_json(response.1);
+        if state.slow_for > 0 {
+            state.slow_for -= 1;
+            template = template.set_delay(state.delay);
+        }
         for (name, value) in response.2 {
             template = template.insert_header(name, value.as_str());
         }
