@@ -4,10 +4,13 @@
 //! text ([`payload`]); and the sender that honours Discord's rate limits, retries what may
 //! succeed later and keeps the webhook URL, a credential, out of every message ([`send`]).
 
+mod error;
 pub mod escape;
+pub mod mention;
 pub mod payload;
 pub mod send;
 mod split;
 
-pub use payload::{BadMention, Mention, PayloadOptions, payloads};
+pub use mention::{BadMention, Mention};
+pub use payload::{PayloadOptions, payloads};
 pub use send::{DiscordWebhook, SendError, Sent};

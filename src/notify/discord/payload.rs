@@ -13,6 +13,7 @@
 use serde_json::{Value, json};
 
 use super::escape;
+use super::mention::Mention;
 use super::split::{chunks, fit, units};
 use crate::notify::Notice;
 
@@ -30,65 +31,6 @@ const EMBED_TEXT_MAX: usize = 6000;
 const USERNAME_MAX: usize = 80;
 /// The longest link quoted in the "whole text" line.
 const LINK_MAX: usize = 1000;
-
-/// Who an urgent notice pings: a role (`<@&id>`) or a user (`<@id>`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mention {
-    Role(String),
-    User(String),
-}
-
-/// A configured mention that is neither `<@&role id>` nor `<@user id>`.
-#[derive(Debug, thiserror::Error, PartialEq)]
-#[error(
-    "the mention {0:?} is not `<@&ROLE_ID>` or `<@USER_ID>`; copy the id in Discord \
-     (developer mode, right-click the role or user, Copy ID) and write it that way in \
-     config/notify.yaml"
-)]
-pub struct BadMention(pub String);
-
-impl std::str::FromStr for Mention {
-    type Err = BadMention;
-
-    fn from_str(text: &str) -> Result<Self, BadMention> {
-        let bad = || BadMention(text.to_string());
-        let inner = text
-            .trim()
-            .strip_prefix("<@")
-            .and_then(|t| t.strip_suffix('>'))
-            .ok_or_else(bad)?;
-        let (id, role) = match inner.strip_prefix('&') {
-            Some(id) => (id, true),
-            None => (inner.strip_prefix('!').unwrap_or(inner), false),
-        };
-        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad());
-        }
-        Ok(if role {
-            Mention::Role(id.to_string())
-        } else {
-            Mention::User(id.to_string())
-        })
-    }
-}
-
-impl Mention {
-    /// How it is written in a message.
-    pub fn text(&self) -> String {
-        match self {
-            Mention::Role(id) => format!("<@&{id}>"),
-            Mention::User(id) => format!("<@{id}>"),
-        }
-    }
-
-    /// `allowed_mentions` that lets exactly this one ping.
-    fn allowed(&self) -> Value {
-        match self {
-            Mention::Role(id) => json!({"parse": [], "roles": [id]}),
-            Mention::User(id) => json!({"parse": [], "users": [id]}),
-        }
-    }
-}
 
 /// How a channel shapes its payloads.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::*;
 use crate::notify::NoticeKind;
+use crate::notify::discord::Mention;
 
 fn notice(title: &str, summary: &str) -> Notice {
     Notice {
@@ -17,17 +18,6 @@ fn notice(title: &str, summary: &str) -> Notice {
         task: None,
         urgent: true,
         at: DateTime::parse_from_rfc3339("2026-12-06T23:00:00+01:00").unwrap(),
-    }
-}
-
-#[test]
-fn mentions_parse_from_config_text() {
-    assert_eq!("<@&12>".parse(), Ok(Mention::Role("12".into())));
-    assert_eq!("<@34>".parse(), Ok(Mention::User("34".into())));
-    assert_eq!("<@!34>".parse(), Ok(Mention::User("34".into())));
-    for bad in ["@everyone", "<@&>", "<@12a>", "12", "<#12>"] {
-        let error = bad.parse::<Mention>().unwrap_err();
-        assert!(error.to_string().contains("config/notify.yaml"), "{error}");
     }
 }
 

@@ -15,68 +15,13 @@ use reqwest::blocking::{Client, Response};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
+pub use super::error::SendError;
+
 /// A message Discord confirmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sent {
     /// The id of the created message (absent if Discord's answer had none).
     pub message_id: Option<String>,
-}
-
-/// Why a payload was not sent. No variant holds the webhook URL.
-#[derive(Debug, thiserror::Error)]
-pub enum SendError {
-    /// The URL or the HTTP client is unusable.
-    #[error(
-        "the Discord webhook in ${url_env} cannot be used: {problem}; set ${url_env} to the webhook's URL (Discord: channel settings → Integrations → Webhooks → Copy Webhook URL)"
-    )]
-    Setup { url_env: String, problem: String },
-    /// 404: the webhook was deleted (Discord asks to stop using it).
-    #[error(
-        "the Discord webhook in ${url_env} no longer exists (404); dayshift stops using it: create a new webhook and check ${url_env}"
-    )]
-    Gone { url_env: String },
-    /// 400: Discord refused the payload (its answer, which never holds the URL).
-    #[error(
-        "Discord refused the message (400: {0}); this is a bug in dayshift's payload, please report it"
-    )]
-    Rejected(String),
-    /// 401/403 and other refusals.
-    #[error("Discord refused the webhook ({status}: {message}); check ${url_env}")]
-    Refused {
-        url_env: String,
-        status: u16,
-        message: String,
-    },
-    /// Still rate limited when the allowed wait ran out.
-    #[error(
-        "Discord is rate limiting the webhook (asked to wait {retry_after:?} more after {waited:?}); it is sent later"
-    )]
-    RateLimited {
-        retry_after: Duration,
-        waited: Duration,
-    },
-    /// 5xx after the retries.
-    #[error(
-        "Discord failed ({status}) {attempts} times; it is Discord's side, the message is sent later"
-    )]
-    Server { status: u16, attempts: u32 },
-    /// No answer (connection refused, timeout) after the retries.
-    #[error(
-        "cannot reach Discord ({message}) after {attempts} attempts; check the network, the message is sent later"
-    )]
-    Unreachable { message: String, attempts: u32 },
-}
-
-impl SendError {
-    /// Whether sending the same payload later may succeed (an outbox keeps it).
-    pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            SendError::RateLimited { .. }
-                | SendError::Server { .. }
-                | SendError::Unreachable { .. }
-        )
-    }
 }
 
 /// A Discord webhook to post to.
@@ -302,5 +247,66 @@ fn describe(error: reqwest::Error) -> String {
     match causes.last() {
         Some(root) => format!("{kind}: {root}"),
         None => kind.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn retry_after_prefers_the_body_then_the_header() {
+        let both = headers(&[("retry-after", "2")]);
+        assert_eq!(
+            retry_after(r#"{"retry_after": 0.25}"#, &both),
+            Duration::from_millis(250)
+        );
+        assert_eq!(retry_after("not json", &both), Duration::from_secs(2));
+        assert_eq!(retry_after("{}", &headers(&[])), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn an_empty_bucket_delays_the_next_send_only() {
+        let hook = DiscordWebhook::new(
+            "https://discord.test/api/webhooks/1/tok",
+            "X",
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        hook.note_bucket(&headers(&[
+            ("x-ratelimit-remaining", "3"),
+            ("x-ratelimit-reset-after", "5"),
+        ]));
+        assert!(
+            hook.next_send.lock().unwrap().is_none(),
+            "tokens left: no wait"
+        );
+        hook.note_bucket(&headers(&[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset-after", "0.05"),
+        ]));
+        assert!(hook.next_send.lock().unwrap().is_some());
+        hook.wait_for_bucket();
+        assert!(hook.next_send.lock().unwrap().is_none(), "waited once");
+    }
+
+    #[test]
+    fn the_query_asks_discord_to_confirm() {
+        let hook = DiscordWebhook::new(
+            "https://discord.test/api/webhooks/1/tok?thread_id=9",
+            "X",
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        assert_eq!(hook.url.query(), Some("thread_id=9&wait=true"));
     }
 }
