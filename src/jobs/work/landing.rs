@@ -6,7 +6,7 @@ use super::review::Reviewer;
 use super::{ACTOR, Ended, Stop, Tally, finish, people};
 use crate::context::{Ctx, Verdict};
 use crate::error::{Error, Result};
-use crate::tasks::{Approval, Task, TaskState};
+use crate::tasks::{Approval, Task};
 
 /// Offer and land one committed task a person approved right now (`dayshift rollback`),
 /// through the forge the config names: local-only merged at once; with GitHub its pull
@@ -45,17 +45,7 @@ pub(super) fn land_reviewed(
     tally: &mut Tally,
     asked: &mut std::collections::BTreeSet<crate::tasks::TaskId>,
 ) -> Result<Option<Stop>> {
-    let in_review: Vec<_> = ctx
-        .store
-        .tasks()?
-        .into_iter()
-        .filter(|t| t.state == TaskState::InReview)
-        .collect();
-    for row in in_review {
-        let mut task = ctx.queue.find(row.id)?;
-        let Some(branch) = task.meta.branch.clone() else {
-            continue;
-        };
+    for (mut task, branch) in super::in_review(ctx)? {
         let decided = if asked.insert(task.meta.id) {
             people::apply(ctx, reviewer, &mut task)
         } else {

@@ -386,6 +386,23 @@ fn prune_finished(ctx: &Ctx) -> Result<()> {
     Ok(())
 }
 
+/// The tasks in review that have a branch, each with it (read from their files).
+fn in_review(ctx: &Ctx) -> Result<Vec<(Task, String)>> {
+    let mut found = Vec::new();
+    for row in ctx
+        .store
+        .tasks()?
+        .iter()
+        .filter(|t| t.state == TaskState::InReview)
+    {
+        let task = ctx.queue.find(row.id)?;
+        if let Some(branch) = task.meta.branch.clone() {
+            found.push((task, branch));
+        }
+    }
+    Ok(found)
+}
+
 /// A task a crash left in progress (resumed first: it holds no lock, we hold the job lock),
 /// else the most urgent ready backlog task the coder can do (research waits for the
 /// researcher).

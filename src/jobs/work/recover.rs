@@ -23,21 +23,11 @@ use crate::context::Ctx;
 use crate::error::Result;
 use crate::store::Event;
 use crate::target::Git;
-use crate::tasks::{Stage, Task, TaskState};
+use crate::tasks::{Stage, Task};
 
 /// `Some(stop)` when a merge found to do could not be pushed: no more work may start.
 pub(super) fn recover(ctx: &Ctx, reviewer: &Reviewer, tally: &mut Tally) -> Result<Option<Stop>> {
-    let in_review: Vec<_> = ctx
-        .store
-        .tasks()?
-        .into_iter()
-        .filter(|t| t.state == TaskState::InReview)
-        .collect();
-    for row in in_review {
-        let mut task = ctx.queue.find(row.id)?;
-        let Some(branch) = task.meta.branch.clone() else {
-            continue;
-        };
+    for (mut task, branch) in super::in_review(ctx)? {
         let Some(found) = found(ctx, &task, &branch) else {
             continue;
         };
