@@ -37,10 +37,16 @@ impl Seen {
     /// The file as saved; a missing or unreadable file is an empty record (every review is
     /// read again, and applying a decision twice changes nothing).
     pub fn load(path: &Path) -> Self {
-        std::fs::read_to_string(path)
-            .ok()
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .unwrap_or_default()
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return Self::default();
+        };
+        serde_json::from_str(&text).unwrap_or_else(|e| {
+            tracing::warn!(
+                "{}: cannot be read ({e}); the pull requests' reviews and comments are read again, and one asking for changes may send its task back once more",
+                path.display()
+            );
+            Self::default()
+        })
     }
 
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
