@@ -7,6 +7,7 @@
 //! checked here too ([`approval`]).
 
 mod approval;
+mod notices;
 
 pub use approval::{UNVERIFIED, Verdict};
 

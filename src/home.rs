@@ -187,6 +187,10 @@ impl Home {
     pub fn job_lock(&self) -> PathBuf {
         self.state_dir().join("job.lock")
     }
+    /// Held (flock) by the one process sending the outbox's notifications.
+    pub fn notify_lock(&self) -> PathBuf {
+        self.state_dir().join("notify.lock")
+    }
     /// Held (flock) briefly around each change to the queue.
     pub fn queue_lock(&self) -> PathBuf {
         self.state_dir().join("queue.lock")

@@ -8,6 +8,7 @@ mod budget;
 pub mod demo;
 mod doctor;
 mod logs;
+mod notify;
 mod readiness;
 mod rollback;
 mod run;
@@ -184,6 +185,13 @@ Examples:
         after_help = "Examples:\n  dayshift rollback T-0007\n  dayshift rollback --last --by alice\n  dayshift rollback T-0007 --json"
     )]
     Rollback(rollback::RollbackArgs),
+    /// Notifications: post a test message to every channel of config/notify.yaml, or show
+    /// the outbox (sent, waiting and why, dropped).
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  dayshift notify test\n  dayshift notify list\n  dayshift notify list --json"
+    )]
+    Notify(notify::NotifyCommand),
     /// The audit trail: who did what, to which task.
     #[command(
         after_help = "Examples:\n  dayshift audit\n  dayshift audit --limit 500 --json | jq '.[] | select(.task == \"T-0007\")'"
@@ -255,6 +263,7 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
             | Command::Budget { .. }
             | Command::Audit { .. }
             | Command::Validate(_)
+            | Command::Notify(_)
     ) {
         // `dayshift status | head -1` ends quietly with exit 0
         crate::process::exit_quietly_on_broken_pipe();
@@ -302,6 +311,7 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
         Command::Logs(args) => logs::logs(&Home::open(&home_dir)?, args),
         Command::Validate(args) => validate::validate(&home_dir, args),
         Command::Rollback(args) => rollback::rollback(Home::open(&home_dir)?, args),
+        Command::Notify(command) => notify::notify(Home::open(&home_dir)?, command),
         Command::Audit { limit, json } => status::audit(Home::open(&home_dir)?, limit, json),
     }
 }

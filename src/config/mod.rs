@@ -1,4 +1,4 @@
-//! The home's configuration: four YAML files and a .env, parsed into typed, validated data.
+//! The home's configuration: five YAML files (notify.yaml optional) and a .env, parsed into typed, validated data.
 //!
 //! Raw YAML goes through serde-saphyr into structs that deny unknown keys; semantic checks
 //! (cron, time zone, globs, provider references) run right after, so the rest of dayshift
@@ -15,6 +15,8 @@ pub mod agents;
 mod endpoint;
 pub mod github;
 mod job_name;
+pub mod mention;
+pub mod notify;
 pub mod policy;
 pub mod redact;
 pub mod schedules;
@@ -30,6 +32,7 @@ use sha2::{Digest, Sha256};
 pub use agents::{AgentName, AgentsConfig};
 pub use endpoint::Endpoint;
 pub use job_name::JobName;
+pub use notify::NotifyConfig;
 pub use policy::Policy;
 pub use schedules::{CronSchedule, Schedules};
 pub use secrets::Secrets;
@@ -45,11 +48,12 @@ pub enum ConfigError {
 }
 
 /// The YAML files dayshift reads from config/.
-pub const CONFIG_FILES: [&str; 4] = [
+pub const CONFIG_FILES: [&str; 5] = [
     "target.yaml",
     "agents.yaml",
     "schedules.yaml",
     "policy.yaml",
+    "notify.yaml",
 ];
 
 /// Everything under config/, validated.
@@ -59,6 +63,8 @@ pub struct Config {
     pub agents: AgentsConfig,
     pub schedules: Schedules,
     pub policy: Policy,
+    /// Where the people are told what happened (config/notify.yaml; optional).
+    pub notify: NotifyConfig,
     pub secrets: Secrets,
     /// What the files held when they were read (to find a change made during a run).
     pub fingerprint: Fingerprint,
@@ -94,9 +100,15 @@ impl Config {
             Schedules::parse,
         )?;
         let policy = parse(home, "policy.yaml", parsed("policy.yaml")?, Policy::parse)?;
+        let notify = parse(
+            home,
+            "notify.yaml",
+            parsed("notify.yaml")?,
+            NotifyConfig::parse,
+        )?;
         parsed(".env")?;
         let mut secrets = Secrets::load(&home.env_file())?;
-        secrets.name(secret_names(&agents, &target).iter().map(String::as_str));
+        secrets.name(secret_names(&agents, &target, &notify).iter().map(String::as_str));
         redact::install(secrets.redactor());
         for problem in unknown_files(home) {
             tracing::warn!("{problem}");
@@ -106,6 +118,7 @@ impl Config {
             agents,
             schedules,
             policy,
+            notify,
             secrets,
             fingerprint,
         })
@@ -125,8 +138,12 @@ impl Config {
             read(&home.config_file("target.yaml"), TargetConfig::parse),
             &mut problems,
         );
+        let notify = or_default(
+            read(&home.config_file("notify.yaml"), NotifyConfig::parse),
+            &mut problems,
+        );
         let mut secrets = Secrets::load(&home.env_file())?;
-        secrets.name(secret_names(&agents, &target).iter().map(String::as_str));
+        secrets.name(secret_names(&agents, &target, &notify).iter().map(String::as_str));
         redact::install(secrets.redactor());
         for problem in unknown_files(home) {
             tracing::warn!("{problem}");
@@ -142,6 +159,7 @@ impl Config {
                 read(&home.config_file("policy.yaml"), Policy::parse),
                 &mut problems,
             ),
+            notify,
             secrets,
             fingerprint: Fingerprint::default(),
         };
@@ -155,6 +173,7 @@ impl Config {
             read(&home.config_file("agents.yaml"), AgentsConfig::parse).err(),
             read(&home.config_file("schedules.yaml"), Schedules::parse).err(),
             read(&home.config_file("policy.yaml"), Policy::parse).err(),
+            read(&home.config_file("notify.yaml"), NotifyConfig::parse).err(),
             Secrets::load(&home.env_file()).err(),
         ];
         let mut problems: Vec<FileProblem> = checks.into_iter().flatten().collect();
@@ -197,8 +216,9 @@ impl Fingerprint {
 }
 
 /// Names the config gives to secrets: each provider's key variable, every secret-named
-/// variable passed to the coding tool, and the GitHub token's variable.
-fn secret_names(agents: &AgentsConfig, target: &TargetConfig) -> Vec<String> {
+/// variable passed to the coding tool, the GitHub token's variable and the variables
+/// holding the notification channels' URLs (a webhook URL is a credential).
+fn secret_names(agents: &AgentsConfig, target: &TargetConfig, notify: &NotifyConfig) -> Vec<String> {
     let mut names: Vec<String> = agents
         .providers
         .values()
@@ -213,6 +233,7 @@ fn secret_names(agents: &AgentsConfig, target: &TargetConfig) -> Vec<String> {
             .cloned(),
     );
     names.extend(target.github.iter().map(|g| g.token_env.clone()));
+    names.extend(notify.channels.iter().map(|c| c.url_env.clone()));
     names
 }
 

@@ -11,6 +11,8 @@
 //! - [`schedule`]: the cron timers (tokio-cron-scheduler), [`next_runs`] and the catch-up
 //!   of jobs missed while the machine was off (DESIGN §1).
 //! - [`watch`]: the task folders watched, debounced, and mirrored into the store.
+//! - [`tell`]: the daemon's start, stop and crash recovery audited (and so told to the
+//!   channels that want them), and the notification outbox sent every few minutes.
 //!
 //! The daemon keeps nothing open between jobs (each run opens its own `Ctx`), so its idle
 //! footprint is the runtime, the timers and the watcher.
@@ -20,6 +22,7 @@ mod fire;
 mod process;
 mod schedule;
 mod serve;
+mod tell;
 mod watch;
 
 use serde::Serialize;

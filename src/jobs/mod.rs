@@ -60,14 +60,14 @@ pub fn day(
     for job in DAY {
         let step = if let Some(why) = refusal(ctx, job) {
             // not built, or not possible here (e.g. `work` before `dayshift setup`)
-            runner::record_skip(ctx, job, day, &why)?;
+            runner::record_skip(ctx, job, day, &why, runner::needs_fix(ctx, job))?;
             DayStep::Skipped(job, why)
         } else if let Some(why) = &stopped {
             // a job failed, the budget is spent or the provider is down: the jobs that
             // would build on it wait, and the wrap-up runs to say so in the day's report
             if job != JobName::Wrapup {
                 let why = format!("the day stopped: {why}");
-                runner::record_skip(ctx, job, day, &why)?;
+                runner::record_skip(ctx, job, day, &why, false)?;
                 DayStep::Skipped(job, why)
             } else {
                 DayStep::Ran(run_job(ctx, job, day)?)

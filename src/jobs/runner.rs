@@ -43,7 +43,20 @@ pub fn refusal(ctx: &Ctx, job: JobName) -> Option<String> {
 
 /// A job that did not run, and why: a run of outcome `skipped` (the report's Jobs section
 /// lists it), a `job.skipped` audit event and a line in the job's log.
-pub fn record_skip(ctx: &Ctx, job: JobName, day: NaiveDate, why: &str) -> Result<()> {
+/// Whether `job` was refused because the setup needs a person (the target not cloned, no
+/// coding engine) rather than a pause or a job not built: told to the people as urgent.
+pub fn needs_fix(ctx: &Ctx, job: JobName) -> bool {
+    job.is_built() && !ctx.home.stop_file().exists() && refusal(ctx, job).is_some()
+}
+
+/// `needs_fix`: the setup needs a person ([`needs_fix`]).
+pub fn record_skip(
+    ctx: &Ctx,
+    job: JobName,
+    day: NaiveDate,
+    why: &str,
+    needs_fix: bool,
+) -> Result<()> {
     let span = info_span!("orchestrator", job = %job, %day);
     let _enter = span.enter();
     info!("{job} skipped: {why}");
@@ -53,14 +66,45 @@ pub fn record_skip(ctx: &Ctx, job: JobName, day: NaiveDate, why: &str) -> Result
         .finish_run(run, RunOutcome::Skipped, "", Some(&ctx.redact(why)), now)?;
     ctx.audit(
         Event::new(now, job.agent(), "job.skipped")
-            .detail(serde_json::json!({"job": job, "day": day, "why": why})),
+            .detail(serde_json::json!({"job": job, "day": day, "why": why, "needs_fix": needs_fix})),
+    )?;
+    note_a_stale_pause(ctx)?;
+    ctx.deliver_notices(crate::notify::Patience::Full);
+    Ok(())
+}
+
+/// A STOP file older than a day is likely forgotten: audited as `pause.stale` (told to
+/// the people once a day).
+fn note_a_stale_pause(ctx: &Ctx) -> Result<()> {
+    let stop = ctx.home.stop_file();
+    let Some(since) = std::fs::metadata(&stop).and_then(|m| m.modified()).ok() else {
+        return Ok(());
+    };
+    let age = std::time::SystemTime::now()
+        .duration_since(since)
+        .unwrap_or_default();
+    let told_today = ctx
+        .store
+        .last_event("pause.stale")?
+        .is_some_and(|e| e.at.date_naive() == ctx.now().date_naive());
+    if age < STALE_PAUSE || told_today {
+        return Ok(());
+    }
+    let since: chrono::DateTime<chrono::Utc> = since.into();
+    let since = since.with_timezone(&ctx.clock.tz).format("%Y-%m-%d %H:%M");
+    ctx.audit(
+        Event::new(ctx.now(), "dayshift", "pause.stale")
+            .detail(serde_json::json!({"since": since.to_string(), "hours": age.as_secs() / 3600})),
     )
 }
+
+/// How old a STOP file is before the people are reminded of it.
+const STALE_PAUSE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// Run `job` for `day` now. Waits for a job already running in another process.
 pub fn run_job(ctx: &mut Ctx, job: JobName, day: NaiveDate) -> Result<JobOutcome> {
     if let Some(why) = refusal(ctx, job) {
-        record_skip(ctx, job, day, &why)?;
+        record_skip(ctx, job, day, &why, needs_fix(ctx, job))?;
         return Err(Error::Refused(why));
     }
     let lock_path = ctx.home.job_lock();
@@ -118,11 +162,41 @@ pub fn run_job(ctx: &mut Ctx, job: JobName, day: NaiveDate) -> Result<JobOutcome
             error!(target: crate::logging::FILES_ONLY, error = %message, "{job} failed");
             ctx.store
                 .finish_run(run, RunOutcome::Failed, "", Some(&message), now)?;
-            let detail = serde_json::json!({"job": job, "day": day, "error": message});
+            let detail = serde_json::json!({"job": job, "day": day, "error": message, "stop": stop_kind(e)});
             ctx.audit(Event::new(now, job.agent(), "job.failed").detail(detail))?;
         }
     }
+    tell_the_people(ctx, job, day, result.is_ok());
     result
+}
+
+/// How a failed job stopped, for the notifier: `budget` (the cap; told as a budget notice),
+/// `cancelled` (a signal or `dayshift stop`; not told), else `error` (told as urgent).
+fn stop_kind(e: &Error) -> &'static str {
+    match e {
+        Error::Llm(crate::llm::LlmError::Budget(_)) => "budget",
+        _ if crate::process::cancelled() => "cancelled",
+        _ => "error",
+    }
+}
+
+/// After a job: its summary for the people (the morning's and the wrap-up's), then the
+/// audit events since the last time as notices, and everything due sent. Never fails the job.
+fn tell_the_people(ctx: &Ctx, job: JobName, day: NaiveDate, ok: bool) {
+    if !ctx.config.notify.is_on() {
+        return;
+    }
+    let summary: Option<Result<crate::notify::Notice>> = match (job, ok) {
+        // MERGE-H2 (JobName::Morning, true) => Some(super::summary::morning(ctx, day)),
+        // MERGE-H2 (JobName::Wrapup, true) => Some(super::summary::nightly(ctx, day)),
+        _ => None,
+    };
+    match summary {
+        Some(Ok(notice)) => ctx.notify(notice),
+        Some(Err(e)) => tracing::warn!("the {job} summary could not be made: {e}"),
+        None => {}
+    }
+    ctx.deliver_notices(crate::notify::Patience::Full);
 }
 
 /// Run `job` with the agent's model when agents.yaml gives it one, model-free otherwise.

@@ -5,57 +5,10 @@
 
 use chrono::{DateTime, FixedOffset};
 
-/// What a notice is about; its [`kind`](NoticeKind::kind) string is stable (configs and
-/// the outbox name it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum NoticeKind {
-    /// The morning summary, after `morning`.
-    Morning,
-    /// The nightly summary, after `wrapup`.
-    Nightly,
-    /// A change waits for a person, a task failed its last attempt, a deploy failed.
-    NeedsPerson,
-    /// The budget's alert threshold was crossed or its cap reached.
-    Budget,
-    /// The loop stopped for an environment problem (bad key, missing tool, STOP file).
-    Stopped,
-    /// The daemon started, stopped or recovered from a crash.
-    Daemon,
-    /// `dayshift notify test`.
-    Test,
-}
+pub use crate::config::notify::NoticeKind;
 
+/// How a kind looks in a channel.
 impl NoticeKind {
-    /// Every kind, in a stable order.
-    pub const ALL: [NoticeKind; 7] = [
-        NoticeKind::Morning,
-        NoticeKind::Nightly,
-        NoticeKind::NeedsPerson,
-        NoticeKind::Budget,
-        NoticeKind::Stopped,
-        NoticeKind::Daemon,
-        NoticeKind::Test,
-    ];
-
-    /// The stable name (`morning`, `nightly`, `needs_person`, `budget`, `stopped`,
-    /// `daemon`, `test`).
-    pub fn kind(self) -> &'static str {
-        match self {
-            NoticeKind::Morning => "morning",
-            NoticeKind::Nightly => "nightly",
-            NoticeKind::NeedsPerson => "needs_person",
-            NoticeKind::Budget => "budget",
-            NoticeKind::Stopped => "stopped",
-            NoticeKind::Daemon => "daemon",
-            NoticeKind::Test => "test",
-        }
-    }
-
-    /// The kind named `name`, if any.
-    pub fn from_kind(name: &str) -> Option<NoticeKind> {
-        NoticeKind::ALL.into_iter().find(|k| k.kind() == name)
-    }
-
     /// Its colour as 0xRRGGBB: calm for summaries, red for what needs a person or stopped
     /// the work, amber for money, grey for the daemon and tests.
     pub fn colour(self) -> u32 {
@@ -71,11 +24,6 @@ impl NoticeKind {
     }
 }
 
-impl std::fmt::Display for NoticeKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.kind())
-    }
-}
 
 /// One notification, as a job describes it.
 #[derive(Debug, Clone, PartialEq)]

@@ -143,13 +143,39 @@ impl Store {
         Ok(events)
     }
 
+    /// Up to `limit` events recorded after the event `id`, oldest first, with their ids
+    /// (the notifier reads the trail this way, from its cursor).
+    pub fn events_after(&self, id: i64, limit: u32) -> Result<Vec<(i64, Event)>, StoreError> {
+        self.select_numbered_events(
+            "WHERE id > ?1 ORDER BY id LIMIT ?2",
+            params![id, limit],
+        )
+    }
+
+    /// The id of the newest event (0 when there is none).
+    pub fn last_event_id(&self) -> Result<i64, StoreError> {
+        self.q(self
+            .conn
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0)))
+    }
+
     fn select_events(
         &self,
         filter: &str,
         args: impl rusqlite::Params,
     ) -> Result<Vec<Event>, StoreError> {
-        let sql =
-            format!("SELECT at, actor, action, task_id, commit_sha, detail FROM events {filter}");
+        let events = self.select_numbered_events(filter, args)?;
+        Ok(events.into_iter().map(|(_, event)| event).collect())
+    }
+
+    fn select_numbered_events(
+        &self,
+        filter: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<(i64, Event)>, StoreError> {
+        let sql = format!(
+            "SELECT at, actor, action, task_id, commit_sha, detail, id FROM events {filter}"
+        );
         let mut stmt = self.q(self.conn.prepare(&sql))?;
         let rows = stmt.query_map(args, |r| {
             Ok((
@@ -159,20 +185,22 @@ impl Store {
                 r.get::<_, Option<String>>(3)?,
                 r.get::<_, Option<String>>(4)?,
                 r.get::<_, String>(5)?,
+                r.get::<_, i64>(6)?,
             ))
         });
         let rows = self.q(rows.and_then(|rows| rows.collect::<Result<Vec<_>, _>>()))?;
         Ok(rows
             .into_iter()
-            .filter_map(|(at, actor, action, task, commit, detail)| {
-                Some(Event {
+            .filter_map(|(at, actor, action, task, commit, detail, id)| {
+                let event = Event {
                     at: DateTime::parse_from_rfc3339(&at).ok()?,
                     actor,
                     action,
                     task: task.and_then(|t| t.parse().ok()),
                     commit,
                     detail: serde_json::from_str(&detail).unwrap_or_default(),
-                })
+                };
+                Some((id, event))
             })
             .collect())
     }

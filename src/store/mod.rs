@@ -13,6 +13,7 @@
 mod budget;
 mod events;
 mod mirror;
+mod outbox;
 mod plans;
 mod runs;
 mod usage;
@@ -25,6 +26,7 @@ use rusqlite::Connection;
 pub use budget::{AlertCheck, Ledger, NewReservation, Spend, UsageRecord};
 pub use events::{Event, RecordError};
 pub use mirror::{ReconcileError, Reconciled, TaskRow};
+pub use outbox::{NewOutboxItem, OutboxRow, OutboxState};
 pub use runs::{RunOutcome, RunRow};
 pub use usage::{Usage, UsageRow, UsageTotals};
 
@@ -133,6 +135,29 @@ const MIGRATIONS: &[&str] = &[
         day TEXT PRIMARY KEY,
         at TEXT NOT NULL,
         spent REAL NOT NULL
+    );",
+    "CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        channel TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        task_id TEXT,
+        title TEXT NOT NULL,
+        urgent INTEGER NOT NULL,
+        dedupe TEXT,
+        created TEXT NOT NULL,
+        part INTEGER NOT NULL,
+        parts INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        done_at TEXT
+    );
+    CREATE INDEX outbox_open ON outbox(channel, state, id);
+    CREATE UNIQUE INDEX outbox_dedupe ON outbox(channel, dedupe, part) WHERE dedupe IS NOT NULL;
+    CREATE TABLE notify_cursor (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        event_id INTEGER NOT NULL
     );",
 ];
 

@@ -4,6 +4,7 @@
 //! token, the repository and its protection against the API.
 
 mod github;
+mod notify;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -113,6 +114,7 @@ pub fn doctor(home_dir: &Path, json: bool, offline: bool) -> Result<ExitCode> {
         Some(config) => preflight_check(&home, config),
     });
     checks.extend(github::checks(&home, config, offline));
+    checks.extend(notify::checks(&home, config));
     let failed = checks.iter().map(|c| c.problems.len()).sum::<usize>();
     if json {
         print_json(&serde_json::json!({"ok": failed == 0, "checks": checks}));

@@ -351,7 +351,7 @@ fn wait_for_person(ctx: &Ctx, task: &mut Task, why: &str) -> Result<Ended> {
         task,
         ACTOR,
         "task.escalated",
-        serde_json::json!({"why": why}),
+        serde_json::json!({"why": why, "outcome": "waiting"}),
     )?;
     Ok(Ended::WaitingForPerson)
 }
@@ -364,7 +364,7 @@ pub(super) fn fail(ctx: &Ctx, task: &mut Task, why: &str) -> Result<Ended> {
     ctx.audit(
         Event::new(ctx.now(), ACTOR, "task.escalated")
             .task(task.meta.id)
-            .detail(serde_json::json!({"why": why})),
+            .detail(serde_json::json!({"why": why, "outcome": "failed"})),
     )?;
     Ok(Ended::Failed)
 }

@@ -318,6 +318,8 @@ fn work_loop(
             // back in progress (SentBack): the next pass takes it first
             ended => tally.count(task.meta.id, &ended),
         }
+        // a task waiting for a person or failed for good is told now, not at the end
+        ctx.deliver_notices(crate::notify::Patience::Brief);
     };
     if let Err(e) = prune_finished(ctx) {
         tracing::warn!("pruning the branches of finished tasks: {e}");

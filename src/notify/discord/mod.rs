@@ -6,11 +6,10 @@
 
 mod error;
 pub mod escape;
-pub mod mention;
 pub mod payload;
 pub mod send;
 mod split;
 
-pub use mention::{BadMention, Mention};
+pub use crate::config::mention::{BadMention, Mention};
 pub use payload::{PayloadOptions, payloads};
 pub use send::{DiscordWebhook, SendError, Sent};

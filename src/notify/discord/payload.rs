@@ -13,7 +13,7 @@
 use serde_json::{Value, json};
 
 use super::escape;
-use super::mention::Mention;
+use crate::config::mention::Mention;
 use super::split::{chunks, fit, units};
 use crate::notify::Notice;
 

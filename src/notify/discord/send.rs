@@ -229,7 +229,7 @@ fn seconds(text: String) -> Option<Duration> {
 }
 
 /// A transport error in words, without the URL reqwest would put in it.
-fn describe(error: reqwest::Error) -> String {
+pub(crate) fn describe(error: reqwest::Error) -> String {
     let kind = if error.is_timeout() {
         "timed out"
     } else if error.is_connect() {
