@@ -245,7 +245,10 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
     let stop_lines = |kind: StopKind| -> Vec<String> {
         runs.iter()
             .filter_map(|r| {
-                let e = r.error.as_deref().filter(|e| StopKind::of(e) == Some(kind))?;
+                let e = r
+                    .error
+                    .as_deref()
+                    .filter(|e| StopKind::of(e) == Some(kind))?;
                 Some(format!("- {}: {e}", r.job))
             })
             .collect()

@@ -117,8 +117,10 @@ impl DayMoves {
                 failed.insert(id, (first, why.to_string()));
             }
         }
-        let mut failed: Vec<(usize, TaskId, String)> =
-            failed.into_iter().map(|(id, (n, why))| (n, id, why)).collect();
+        let mut failed: Vec<(usize, TaskId, String)> = failed
+            .into_iter()
+            .map(|(id, (n, why))| (n, id, why))
+            .collect();
         failed.sort_by_key(|(n, ..)| *n);
         Ok(DayMoves {
             merged,

@@ -30,8 +30,14 @@ pub fn morning(ctx: &Ctx, day: NaiveDate) -> Result<Notice> {
         None => format!("Morning, {day}: no plan was made"),
     };
     let fields = vec![
-        ("Merged yesterday".to_string(), moves.merged.len().to_string()),
-        ("Failed yesterday".to_string(), moves.failed.len().to_string()),
+        (
+            "Merged yesterday".to_string(),
+            moves.merged.len().to_string(),
+        ),
+        (
+            "Failed yesterday".to_string(),
+            moves.failed.len().to_string(),
+        ),
         ("Waiting on a person".to_string(), needs.len().to_string()),
         ("Spend yesterday".to_string(), spend(ctx, yesterday)?),
     ];
@@ -102,7 +108,12 @@ fn plan_sections(plan: &DailyPlan, link: &str) -> Vec<String> {
         let items: Vec<String> = plan
             .waiting
             .iter()
-            .map(|g| format!("{} — its tasks failed; `dayshift tasks retry ID` tries one again", goal(g)))
+            .map(|g| {
+                format!(
+                    "{} — its tasks failed; `dayshift tasks retry ID` tries one again",
+                    goal(g)
+                )
+            })
             .collect();
         out.push(section("Goals waiting on a person", &bullets(&items, link)));
     }

@@ -14,7 +14,10 @@ use crate::tasks::TaskId;
 /// The nightly summary of `day`, from the day's moves and runs in the store.
 pub fn nightly(ctx: &Ctx, day: NaiveDate) -> Result<Notice> {
     let tasks = ctx.store.tasks()?;
-    let link = ctx.home.display_path(&ctx.home.daily_report(day)).to_string();
+    let link = ctx
+        .home
+        .display_path(&ctx.home.daily_report(day))
+        .to_string();
     let moves = DayMoves::of(ctx, day)?;
     let needs = needs_you(ctx, &tasks)?;
     let stops = stopped_early(ctx, day)?;
