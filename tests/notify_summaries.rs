@@ -190,6 +190,12 @@ fn shown(sent: &[serde_json::Value]) -> String {
     text
 }
 
+/// The value of the field `name` of `notice`.
+fn field_of(notice: &Notice, name: &str) -> String {
+    let found = notice.fields.iter().find(|(n, _)| n == name);
+    found.unwrap_or_else(|| panic!("no field {name}")).1.clone()
+}
+
 fn assert_inert(text: &str) {
     for raw in ["@everyone", "@here", "<@123>", "<@&9>"] {
         assert!(!text.contains(raw), "{raw} would ping in:\n{text}");
@@ -203,15 +209,7 @@ fn a_30_task_day_fits_discord_and_pings_no_one() {
     let ctx = open(&home, day());
     let night = nightly(&ctx, day()).unwrap();
     assert_eq!(night.title, "Night, 2026-12-06: 20 merged, 5 failed");
-    let field = |name: &str| {
-        night
-            .fields
-            .iter()
-            .find(|(n, _)| n == name)
-            .unwrap()
-            .1
-            .clone()
-    };
+    let field = |name: &str| field_of(&night, name);
     assert_eq!(
         (
             field("Merged"),
@@ -254,15 +252,7 @@ fn a_30_task_day_fits_discord_and_pings_no_one() {
     store_plan(&ctx, next);
     let morning = morning(&ctx, next).unwrap();
     assert_eq!(morning.title, "Morning, 2026-12-07: 2 goals planned");
-    let field = |name: &str| {
-        morning
-            .fields
-            .iter()
-            .find(|(n, _)| n == name)
-            .unwrap()
-            .1
-            .clone()
-    };
+    let field = |name: &str| field_of(&morning, name);
     assert_eq!(field("Merged yesterday"), "20");
     assert_eq!(field("Failed yesterday"), "5");
     assert_eq!(field("Waiting on a person"), "5");
@@ -330,5 +320,30 @@ fn pull_requests_are_linked_only_with_github_on() {
     assert!(
         summary.contains("— PR #100") && !summary.contains("http"),
         "{summary}"
+    );
+}
+
+#[test]
+fn a_day_the_budget_stopped_says_so() {
+    let (_dir, home) = home();
+    let ctx = open(&home, day());
+    let run = ctx.store.start_run("work", day(), ctx.now()).unwrap();
+    let error = "budget: the daily cap of $5.00 is reached ($5.02 spent)";
+    let failed = dayshift::store::RunOutcome::Failed;
+    ctx.store
+        .finish_run(run, failed, "", Some(error), ctx.now())
+        .unwrap();
+    let other = ctx.store.start_run("plan", day(), ctx.now()).unwrap();
+    ctx.store
+        .finish_run(other, failed, "", Some("VISION.md has no goals"), ctx.now())
+        .unwrap();
+    let summary = nightly(&ctx, day()).unwrap().summary;
+    assert!(
+        summary.contains("**Work stopped early**\n- the daily budget ran out — work: budget: the daily cap of $5.00 is reached ($5.02 spent)"),
+        "{summary}"
+    );
+    assert!(
+        !summary.contains("VISION.md"),
+        "a plain failure is no stop: {summary}"
     );
 }

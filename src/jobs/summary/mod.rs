@@ -25,6 +25,7 @@ use super::day_facts::waiting_on_person;
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::notify::discord::escape;
+use crate::notify::{Notice, NoticeKind};
 use crate::store::TaskRow;
 use crate::tasks::{TaskId, TaskState};
 
@@ -163,5 +164,24 @@ fn spend(ctx: &Ctx, day: NaiveDate) -> Result<String> {
     super::morning::spend_line(ctx, day, &when)
 }
 
-#[cfg(test)]
-mod tests;
+/// A summary as a notice: `parts` (its sections) one paragraph each, read in full at
+/// `link`; never urgent (summaries wait for quiet hours to end).
+fn summary_notice(
+    ctx: &Ctx,
+    kind: NoticeKind,
+    title: String,
+    parts: &[String],
+    fields: Vec<(String, String)>,
+    link: String,
+) -> Notice {
+    Notice {
+        kind,
+        title,
+        summary: parts.join("\n\n"),
+        fields,
+        link: Some(link),
+        task: None,
+        urgent: false,
+        at: ctx.now(),
+    }
+}

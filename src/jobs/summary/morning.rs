@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 
-use super::{DayMoves, bullets, needs_you, safe, section, spend};
+use super::{DayMoves, bullets, needs_you, safe, section, spend, summary_notice};
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::jobs::daily_plan::{DailyPlan, PlannedGoal};
@@ -58,16 +58,14 @@ pub fn morning(ctx: &Ctx, day: NaiveDate) -> Result<Notice> {
             bullets(&needs, &link)
         },
     ));
-    Ok(Notice {
-        kind: NoticeKind::Morning,
+    Ok(summary_notice(
+        ctx,
+        NoticeKind::Morning,
         title,
-        summary: parts.join("\n\n"),
+        &parts,
         fields,
-        link: Some(link),
-        task: None,
-        urgent: false,
-        at: ctx.now(),
-    })
+        link,
+    ))
 }
 
 /// Today's goals in order, the research, what was deferred and why, and the goals whose

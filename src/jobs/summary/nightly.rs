@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 
-use super::{DayMoves, bullets, needs_you, one_line, section, spend, task_label};
+use super::{DayMoves, bullets, needs_you, one_line, section, spend, summary_notice, task_label};
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::jobs::day_facts::StopKind;
@@ -68,16 +68,14 @@ pub fn nightly(ctx: &Ctx, day: NaiveDate) -> Result<Notice> {
     if !stops.is_empty() {
         parts.push(section("Work stopped early", &bullets(&stops, &link)));
     }
-    Ok(Notice {
-        kind: NoticeKind::Nightly,
+    Ok(summary_notice(
+        ctx,
+        NoticeKind::Nightly,
         title,
-        summary: parts.join("\n\n"),
+        &parts,
         fields,
-        link: Some(link),
-        task: None,
-        urgent: false,
-        at: ctx.now(),
-    })
+        link,
+    ))
 }
 
 /// The day's runs that stopped the work early, each as what stopped it and the run's
