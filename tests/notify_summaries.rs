@@ -240,6 +240,11 @@ fn a_30_task_day_fits_discord_and_pings_no_one() {
     }
     assert!(night.summary.contains("protected path"));
     assert!(night.summary.contains("`dayshift tasks approve T-"));
+    assert_inert(&night.summary);
+    assert!(
+        night.summary.contains("\\*\\*now\\*\\*"),
+        "a title's markdown is shown literally"
+    );
     let sent = accepted_by_discord(&night);
     assert_inert(&shown(&sent));
     assert!(
@@ -273,6 +278,7 @@ fn a_30_task_day_fits_discord_and_pings_no_one() {
     );
     assert!(s.contains("over today's capacity"), "{s}");
     assert!(s.contains("**Needs you now**"));
+    assert_inert(s);
     assert_inert(&shown(&accepted_by_discord(&morning)));
 }
 
