@@ -185,3 +185,37 @@ fn summary_notice(
         at: ctx.now(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reason_is_one_escaped_line_cut_at_a_word() {
+        assert_eq!(one_line("tests *failed*"), "tests \\*failed\\*");
+        assert_eq!(one_line("\n  first\nsecond"), "first…");
+        let long = "word ".repeat(100);
+        let cut = one_line(&long);
+        assert!(
+            cut.ends_with("word…") && cut.chars().count() <= REASON_MAX,
+            "{cut}"
+        );
+        let one_word = "x".repeat(500);
+        assert_eq!(one_line(&one_word).chars().count(), REASON_MAX);
+        assert_eq!(one_line(""), "no reason recorded");
+    }
+
+    #[test]
+    fn a_long_list_ends_with_how_many_more_and_where() {
+        let items: Vec<String> = (1..=17).map(|n| format!("item {n}")).collect();
+        let text = list(&items, "reports/daily/2026-12-06.md", true);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), LIST_MAX + 1);
+        assert_eq!(lines[0], "1. item 1");
+        assert_eq!(
+            lines[LIST_MAX],
+            "… and 2 more (see reports/daily/2026-12-06.md)"
+        );
+        assert_eq!(bullets(&items[..2], "x"), "- item 1\n- item 2");
+    }
+}
