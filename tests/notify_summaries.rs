@@ -268,15 +268,22 @@ fn a_30_task_day_fits_discord_and_pings_no_one() {
     );
     assert_eq!(morning.link.as_deref(), Some("DAILY_PLAN.md"));
     let s = &morning.summary;
-    assert!(
-        s.contains("1. Log in with \\_email\\_ (high)\n2. A cart (high)"),
-        "{s}"
-    );
-    assert!(
-        s.contains("Payments (high) — needs the cart first…"),
-        "the model's reason, one line: {s}"
-    );
-    assert!(s.contains("over today's capacity"), "{s}");
+    for (expected, what) in [
+        (
+            "1. Log in with \\_email\\_ (high)\n2. A cart (high)",
+            "goals in order",
+        ),
+        (
+            "Payments (high) — needs the cart first…",
+            "the model's reason, one line",
+        ),
+        (
+            "Ads <\u{200B}@\u{200B}&9> (high) — over today's capacity",
+            "deferred for room",
+        ),
+    ] {
+        assert!(s.contains(expected), "{what}: {s}");
+    }
     assert!(s.contains("**Needs you now**"));
     assert_inert(s);
     assert_inert(&shown(&accepted_by_discord(&morning)));
