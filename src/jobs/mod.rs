@@ -5,6 +5,7 @@
 //! twice (or again after a crash) and it converges on the same files.
 
 pub mod daily_plan;
+mod day_facts;
 pub mod decompose;
 pub mod issues;
 mod morning;
@@ -13,6 +14,7 @@ mod outcome;
 mod plan;
 pub mod rollback;
 mod runner;
+pub mod summary;
 mod work;
 mod wrapup;
 

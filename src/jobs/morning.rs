@@ -146,6 +146,11 @@ fn unchanged(
 
 /// The budget in one line: the cap and what is spent, or that no model is configured.
 pub fn budget_line(ctx: &Ctx, day: NaiveDate) -> Result<String> {
+    spend_line(ctx, day, "today")
+}
+
+/// [`budget_line`] for any day, which `when` names ("today", "on 2026-12-05").
+pub(crate) fn spend_line(ctx: &Ctx, day: NaiveDate, when: &str) -> Result<String> {
     let spent = ctx.store.usage_total(day)?;
     let Some(budget) = &ctx.config.agents.budget else {
         return Ok(
@@ -153,7 +158,7 @@ pub fn budget_line(ctx: &Ctx, day: NaiveDate) -> Result<String> {
                 "no model configured, nothing is spent".to_string()
             } else {
                 format!(
-                    "no daily cap set; spent today ${:.2} ({} tokens)",
+                    "no daily cap set; spent {when} ${:.2} ({} tokens)",
                     spent.cost_usd, spent.tokens
                 )
             },
@@ -161,8 +166,8 @@ pub fn budget_line(ctx: &Ctx, day: NaiveDate) -> Result<String> {
     };
     let b = &budget.value;
     Ok(match (b.daily_usd, b.daily_tokens) {
-        (Some(usd), _) => format!("${:.2} of ${usd:.2} spent today", spent.cost_usd),
-        (_, Some(tokens)) => format!("{} of {tokens} tokens spent today", spent.tokens),
+        (Some(usd), _) => format!("${:.2} of ${usd:.2} spent {when}", spent.cost_usd),
+        (_, Some(tokens)) => format!("{} of {tokens} tokens spent {when}", spent.tokens),
         _ => String::new(),
     })
 }

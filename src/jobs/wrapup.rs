@@ -17,13 +17,14 @@ use chrono::NaiveDate;
 
 use super::JobName;
 use super::daily_plan::DailyPlan;
+use super::day_facts::{StopKind, waiting_on_person};
 use super::morning::budget_line;
 use super::outcome::JobOutcome;
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::markdown::{stamp, table};
 use crate::store::{Event, TaskRow};
-use crate::tasks::{Approval, TaskState};
+use crate::tasks::TaskState;
 use crate::vision::Snapshot;
 
 pub fn run(ctx: &mut Ctx, day: NaiveDate) -> Result<JobOutcome> {
@@ -158,14 +159,11 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
 
     out.push_str("## Waiting on a person\n\n");
     let mut waiting: Vec<Vec<String>> = Vec::new();
-    for t in tasks
-        .iter()
-        .filter(|t| t.state.is_open() && t.approval == Some(Approval::Pending))
-    {
+    for (t, why) in waiting_on_person(ctx, tasks)? {
         waiting.push(vec![
             t.id.to_string(),
             t.title.clone(),
-            waits_because(ctx, t)?,
+            why,
             format!(
                 "`dayshift tasks approve {}` (the next work run merges it) or `dayshift tasks reject {}`",
                 t.id, t.id
@@ -244,17 +242,20 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
         job_lines.insert(run.job, line);
     }
     let runs = ctx.store.runs_on(day)?;
-    let stop_lines = |is_stop: fn(&str) -> bool| -> Vec<String> {
+    let stop_lines = |kind: StopKind| -> Vec<String> {
         runs.iter()
             .filter_map(|r| {
-                let e = r.error.as_deref().filter(|e| is_stop(e))?;
+                let e = r
+                    .error
+                    .as_deref()
+                    .filter(|e| StopKind::of(e) == Some(kind))?;
                 Some(format!("- {}: {e}", r.job))
             })
             .collect()
     };
-    let budget_stops = stop_lines(|e| e.starts_with("budget:"));
-    let outages = stop_lines(|e| e.contains(crate::jobs::work::PROVIDER_DOWN));
-    let setup_stops = stop_lines(|e| e.contains(crate::jobs::work::SETUP_NEEDS_FIX));
+    let budget_stops = stop_lines(StopKind::Budget);
+    let outages = stop_lines(StopKind::ProviderDown);
+    let setup_stops = stop_lines(StopKind::SetupNeedsFix);
     if !budget_stops.is_empty() {
         out.push_str("## Stopped early\n\nThe daily budget ran out; the rest of the day waits for tomorrow.\n\n");
         out.push_str(&budget_stops.join("\n"));
@@ -409,35 +410,6 @@ fn reviewed(events: &[Event], by_id: &BTreeMap<String, &TaskRow>) -> String {
             &rows
         )
     )
-}
-
-/// Why an open task waits for a person: the `why` of its last `task.escalated` event (the
-/// work loop writes one each time it hands a task to a person), else its recorded reason —
-/// and, when an approval written into the file was set back to pending since, that too.
-fn waits_because(ctx: &Ctx, task: &TaskRow) -> Result<String> {
-    let last = |action: &str| -> Result<Option<Event>> {
-        Ok(ctx.store.task_events(task.id, action)?.into_iter().last())
-    };
-    let escalated = last("task.escalated")?;
-    let why = escalated
-        .as_ref()
-        .and_then(|e| e.detail["why"].as_str().map(str::to_string))
-        .or_else(|| task.reason.clone())
-        .unwrap_or_else(|| "no reason recorded (approval set by hand?)".to_string());
-    // the next column says what to do: keep only the reason
-    let why = why.strip_prefix("waiting for a person: ").unwrap_or(&why);
-    let why = why.split("; `dayshift tasks approve").next().unwrap_or(why);
-    let unverified =
-        last("approval.unverified")?.filter(|u| escalated.as_ref().is_none_or(|e| u.at >= e.at));
-    Ok(match unverified {
-        Some(u) => format!(
-            "{why}; `approval: approved` was written into the file, not given through `dayshift tasks approve` ({})",
-            u.detail["why"]
-                .as_str()
-                .unwrap_or("no record of a person's approval")
-        ),
-        None => why.to_string(),
-    })
 }
 
 /// A Spend row's count, named for what it counts. The coder's records are one per run of
