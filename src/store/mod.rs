@@ -12,6 +12,7 @@
 
 mod budget;
 mod events;
+mod history;
 mod mirror;
 mod plans;
 mod runs;
@@ -24,6 +25,7 @@ use rusqlite::Connection;
 
 pub use budget::{AlertCheck, Ledger, NewReservation, Spend, UsageRecord};
 pub use events::{Event, RecordError};
+pub use history::MovedCounts;
 pub use mirror::{ReconcileError, Reconciled, TaskRow};
 pub use runs::{RunOutcome, RunRow};
 pub use usage::{Usage, UsageRow, UsageTotals};
