@@ -47,7 +47,9 @@ pub fn svg(days: &[DayTally], cap: Cap) -> Result<String, ChartError> {
 }
 
 fn plot(area: &DrawingArea<SVGBackend<'_>, Shift>, days: &[DayTally], cap: Cap) -> Result<(), ChartError> {
-    let span = -0.5..(days.len().max(1) as f64 - 0.5);
+    // fewer days than a week sit in the middle of a week's width, not one fat bar
+    let pad = (7.0 - days.len() as f64).max(0.0) / 2.0;
+    let span = (-0.5 - pad)..(days.len() as f64 - 0.5 + pad);
     let most_tasks = days.iter().map(|d| d.merged.max(d.failed)).max().unwrap_or(0);
     // whole tasks: headroom of one above the tallest bar, at least 0..4
     let tasks_top = f64::from(most_tasks.max(3) + 1);
@@ -60,6 +62,7 @@ fn plot(area: &DrawingArea<SVGBackend<'_>, Shift>, days: &[DayTally], cap: Cap) 
     let spend_top = if spend_top > 0.0 { spend_top * 1.1 } else { 1.0 };
 
     let mut chart = ChartBuilder::on(area)
+        .margin_top(8)
         .margin_left(6)
         .margin_right(6)
         .margin_bottom(4)
@@ -132,20 +135,24 @@ fn plot(area: &DrawingArea<SVGBackend<'_>, Shift>, days: &[DayTally], cap: Cap) 
 /// One line above the plot: what it shows, then a key for each colour.
 fn legend(area: &DrawingArea<SVGBackend<'_>, Shift>, days: usize, cap: Cap) -> Result<(), ChartError> {
     let style = (FONT, 16).into_font().color(&INK);
-    let title = format!("The last {days} days");
-    area.draw(&Text::new(title, (10, 6), style.clone()))?;
-    let cap_text = match cap {
-        Cap::Usd(usd) => format!("daily cap ${usd:.2}"),
-        Cap::Tokens(tokens) => format!("daily cap {} tokens", tokens_short(tokens as f64)),
-        Cap::None => "no daily cap".to_string(),
+    let title = match days {
+        1 => "The last day".to_string(),
+        n => format!("The last {n} days"),
     };
-    let keys: [(&str, RGBColor, bool); 4] = [
+    area.draw(&Text::new(title, (10, 6), style.clone()))?;
+    let spend_text = format!("spend ({})", cap.unit());
+    let cap_text = match cap {
+        Cap::Usd(usd) => Some(format!("daily cap ${usd:.2}")),
+        Cap::Tokens(tokens) => Some(format!("daily cap {} tokens", tokens_short(tokens as f64))),
+        Cap::None => None,
+    };
+    let mut keys = vec![
         ("merged", MERGED, true),
         ("failed", FAILED, true),
-        (&format!("spend ({})", cap.unit()), SPEND, false),
-        (&cap_text, CAP, false),
+        (spend_text.as_str(), SPEND, false),
     ];
-    let mut x = 170;
+    keys.extend(cap_text.as_deref().map(|text| (text, CAP, false)));
+    let mut x = 160;
     for (text, colour, is_bar) in keys {
         let y = 12;
         if is_bar {
@@ -154,7 +161,7 @@ fn legend(area: &DrawingArea<SVGBackend<'_>, Shift>, days: usize, cap: Cap) -> R
             area.draw(&PathElement::new(vec![(x - 2, y), (x + 12, y)], colour.stroke_width(2)))?;
         }
         area.draw(&Text::new(text.to_string(), (x + 16, y - 6), style.clone()))?;
-        x += 16 + 8 * text.chars().count() as i32 + 16;
+        x += 16 + 7 * text.chars().count() as i32 + 18;
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 
 pub mod daily_plan;
 pub mod decompose;
+pub mod history_chart;
 pub mod issues;
 mod morning;
 pub mod orchestrate;
