@@ -14,8 +14,20 @@ const LAST: &str = "2026-11-20";
 
 /// Fourteen days ending with LAST: (merged, failed, USD spent); the zero days are gaps.
 const DAYS: [(u32, u32, f64); 14] = [
-    (2, 0, 1.2), (0, 0, 0.0), (3, 1, 2.5), (5, 0, 3.1), (1, 2, 4.9), (0, 0, 0.0), (0, 0, 0.0),
-    (4, 1, 2.0), (6, 0, 5.0), (2, 0, 1.1), (0, 3, 3.3), (3, 0, 2.2), (1, 1, 0.4), (4, 0, 3.0),
+    (2, 0, 1.2),
+    (0, 0, 0.0),
+    (3, 1, 2.5),
+    (5, 0, 3.1),
+    (1, 2, 4.9),
+    (0, 0, 0.0),
+    (0, 0, 0.0),
+    (4, 1, 2.0),
+    (6, 0, 5.0),
+    (2, 0, 1.1),
+    (0, 3, 3.3),
+    (3, 0, 2.2),
+    (1, 1, 0.4),
+    (4, 0, 3.0),
 ];
 
 fn record_history(home: &TestHome) {
@@ -37,7 +49,9 @@ fn record_history(home: &TestHome) {
                 .task(TaskId::new(task))
                 .detail(serde_json::json!({"from": "in_review", "to": to, "why": "test"}));
             let line = serde_json::to_string(&event).unwrap();
-            store.record_event(&audit, &event, day, &line).expect("record");
+            store
+                .record_event(&audit, &event, day, &line)
+                .expect("record");
         }
         if usd > 0.0 {
             let record = UsageRecord {
@@ -74,14 +88,20 @@ fn wrapup_writes_the_14_day_chart_next_to_the_report_and_links_it() {
     let svg = std::fs::read_to_string(daily.join(format!("{LAST}.svg"))).expect("the chart");
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
     for label in ["11-07", "11-13", "11-20", "daily cap $4.50"] {
-        assert_eq!(svg.lines().filter(|l| l.trim() == label).count(), 1, "{label}");
+        assert_eq!(
+            svg.lines().filter(|l| l.trim() == label).count(),
+            1,
+            "{label}"
+        );
     }
     let report = std::fs::read_to_string(daily.join(format!("{LAST}.md"))).unwrap();
-    let link = format!(
-        "![The last 14 days: tasks merged and failed, spend against the cap]({LAST}.svg)"
-    );
+    let link =
+        format!("![The last 14 days: tasks merged and failed, spend against the cap]({LAST}.svg)");
     let at = report.find(&link).expect("the report links the chart");
-    assert!(at < report.find("## Planned").unwrap(), "near the top:\n{report}");
+    assert!(
+        at < report.find("## Planned").unwrap(),
+        "near the top:\n{report}"
+    );
     assert!(
         report.contains(&format!(
             "14 days to {LAST}: Merged ▄▁▅▇▃▁▁▆█▄▁▅▃▆ · Failed ▁▁▄▁▆▁▁▄▁▁█▁▄▁ · Spend ▃▁▅▆█▁▁▄█▃▆▅▂▆."
@@ -89,6 +109,10 @@ fn wrapup_writes_the_14_day_chart_next_to_the_report_and_links_it() {
         "{report}"
     );
     if let Ok(dir) = std::env::var("DAYSHIFT_KEEP_CHART") {
-        std::fs::copy(daily.join(format!("{LAST}.svg")), format!("{dir}/chart.svg")).unwrap();
+        std::fs::copy(
+            daily.join(format!("{LAST}.svg")),
+            format!("{dir}/chart.svg"),
+        )
+        .unwrap();
     }
 }

@@ -46,11 +46,19 @@ pub fn svg(days: &[DayTally], cap: Cap) -> Result<String, ChartError> {
     Ok(out)
 }
 
-fn plot(area: &DrawingArea<SVGBackend<'_>, Shift>, days: &[DayTally], cap: Cap) -> Result<(), ChartError> {
+fn plot(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    days: &[DayTally],
+    cap: Cap,
+) -> Result<(), ChartError> {
     // fewer days than a week sit in the middle of a week's width, not one fat bar
     let pad = (7.0 - days.len() as f64).max(0.0) / 2.0;
     let span = (-0.5 - pad)..(days.len() as f64 - 0.5 + pad);
-    let most_tasks = days.iter().map(|d| d.merged.max(d.failed)).max().unwrap_or(0);
+    let most_tasks = days
+        .iter()
+        .map(|d| d.merged.max(d.failed))
+        .max()
+        .unwrap_or(0);
     // whole tasks: headroom of one above the tallest bar, at least 0..4
     let tasks_top = f64::from(most_tasks.max(3) + 1);
     let spend_top = days
@@ -59,7 +67,11 @@ fn plot(area: &DrawingArea<SVGBackend<'_>, Shift>, days: &[DayTally], cap: Cap) 
         .chain(cap.limit())
         .filter(|v| v.is_finite())
         .fold(0.0_f64, f64::max);
-    let spend_top = if spend_top > 0.0 { spend_top * 1.1 } else { 1.0 };
+    let spend_top = if spend_top > 0.0 {
+        spend_top * 1.1
+    } else {
+        1.0
+    };
 
     let mut chart = ChartBuilder::on(area)
         .margin_top(8)
@@ -113,10 +125,13 @@ fn plot(area: &DrawingArea<SVGBackend<'_>, Shift>, days: &[DayTally], cap: Cap) 
         .draw()?;
 
     let bars = |offset: f64, count: fn(&DayTally) -> u32, colour: RGBColor| {
-        days.iter().enumerate().filter(move |(_, d)| count(d) > 0).map(move |(i, d)| {
-            let x = i as f64 + offset;
-            Rectangle::new([(x, 0.0), (x + BAR, f64::from(count(d)))], colour.filled())
-        })
+        days.iter()
+            .enumerate()
+            .filter(move |(_, d)| count(d) > 0)
+            .map(move |(i, d)| {
+                let x = i as f64 + offset;
+                Rectangle::new([(x, 0.0), (x + BAR, f64::from(count(d)))], colour.filled())
+            })
     };
     chart.draw_series(bars(-BAR, |d| d.merged, MERGED))?;
     chart.draw_series(bars(0.0, |d| d.failed, FAILED))?;
@@ -125,15 +140,20 @@ fn plot(area: &DrawingArea<SVGBackend<'_>, Shift>, days: &[DayTally], cap: Cap) 
         let across = vec![(span.start, limit), (span.end, limit)];
         chart.draw_secondary_series(DashedLineSeries::new(across, 6, 4, CAP.stroke_width(2)))?;
     }
-    let spend = days.iter().enumerate().map(|(i, d)| (i as f64, cap.spent(d)));
-    chart.draw_secondary_series(
-        LineSeries::new(spend, SPEND.stroke_width(2)).point_size(3),
-    )?;
+    let spend = days
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (i as f64, cap.spent(d)));
+    chart.draw_secondary_series(LineSeries::new(spend, SPEND.stroke_width(2)).point_size(3))?;
     Ok(())
 }
 
 /// One line above the plot: what it shows, then a key for each colour.
-fn legend(area: &DrawingArea<SVGBackend<'_>, Shift>, days: usize, cap: Cap) -> Result<(), ChartError> {
+fn legend(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    days: usize,
+    cap: Cap,
+) -> Result<(), ChartError> {
     let style = (FONT, 16).into_font().color(&INK);
     let title = match days {
         1 => "The last day".to_string(),
@@ -156,9 +176,15 @@ fn legend(area: &DrawingArea<SVGBackend<'_>, Shift>, days: usize, cap: Cap) -> R
     for (text, colour, is_bar) in keys {
         let y = 12;
         if is_bar {
-            area.draw(&Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled()))?;
+            area.draw(&Rectangle::new(
+                [(x, y - 5), (x + 10, y + 5)],
+                colour.filled(),
+            ))?;
         } else {
-            area.draw(&PathElement::new(vec![(x - 2, y), (x + 12, y)], colour.stroke_width(2)))?;
+            area.draw(&PathElement::new(
+                vec![(x - 2, y), (x + 12, y)],
+                colour.stroke_width(2),
+            ))?;
         }
         area.draw(&Text::new(text.to_string(), (x + 16, y - 6), style.clone()))?;
         x += 16 + 7 * text.chars().count() as i32 + 18;

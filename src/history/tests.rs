@@ -44,12 +44,15 @@ impl History {
             day: on,
             agent: "coder",
             job: Some("work"),
-            task_id: None,
+            // a task's run and its cache tokens count towards the day like any other
+            task_id: Some(format!("T-{tokens:04}")),
             provider: "anthropic",
             model: "m",
             usage: Usage {
-                input_tokens: tokens,
-                ..Usage::default()
+                input_tokens: tokens / 2,
+                output_tokens: tokens / 4,
+                cache_read_tokens: tokens - tokens / 2 - tokens / 4,
+                cache_write_tokens: 0,
             },
             cost_usd: usd,
         };

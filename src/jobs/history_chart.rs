@@ -31,7 +31,9 @@ pub fn write(ctx: &Ctx, day: NaiveDate) -> (Option<PathBuf>, String) {
     let days = match history::last_days(&ctx.store, day, DAYS) {
         Ok(days) => days,
         Err(e) => {
-            tracing::warn!("the {DAYS}-day history could not be read, the report has no chart: {e}");
+            tracing::warn!(
+                "the {DAYS}-day history could not be read, the report has no chart: {e}"
+            );
             return (None, String::new());
         }
     };
@@ -46,7 +48,9 @@ pub fn write(ctx: &Ctx, day: NaiveDate) -> (Option<PathBuf>, String) {
         .and_then(|svg| ctx.write_redacted(&path, &svg).map_err(|e| e.to_string()));
     match written {
         Ok(()) => {
-            let name = path.file_name().map_or(String::new(), |n| n.to_string_lossy().into());
+            let name = path
+                .file_name()
+                .map_or(String::new(), |n| n.to_string_lossy().into());
             let link = format!(
                 "![The last {DAYS} days: tasks merged and failed, spend against the cap]({name})\n\n"
             );

@@ -54,17 +54,15 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate) -> Result<JobOutcome> {
         job: JobName::Wrapup,
         day,
         summary,
-        wrote: [report_path, progress_path].into_iter().chain(chart).collect(),
+        wrote: [report_path, progress_path]
+            .into_iter()
+            .chain(chart)
+            .collect(),
     })
 }
 
 /// `look_back`: markdown put under the heading (the 14-day chart's link and sparklines).
-fn render_report(
-    ctx: &Ctx,
-    day: NaiveDate,
-    tasks: &[TaskRow],
-    look_back: &str,
-) -> Result<String> {
+fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow], look_back: &str) -> Result<String> {
     let plan: Option<DailyPlan> = ctx
         .store
         .load_plan(day)?

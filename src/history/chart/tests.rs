@@ -19,12 +19,15 @@ fn history(counts: &[(u32, u32, f64)]) -> Vec<DayTally> {
         .collect()
 }
 
+/// Fourteen days with gaps (days 1, 6 and 11 are all zeros), merged and failed days.
 fn fourteen() -> Vec<DayTally> {
-    history(&[
-        (2, 0, 1.2), (0, 0, 0.0), (3, 1, 2.5), (5, 0, 3.1), (1, 2, 4.9), (0, 0, 0.0),
-        (0, 0, 0.0), (4, 1, 2.0), (6, 0, 5.0), (2, 0, 1.1), (0, 3, 3.3), (3, 0, 2.2),
-        (1, 1, 0.4), (4, 0, 3.0),
-    ])
+    let counts: Vec<(u32, u32, f64)> = (0..14u32)
+        .map(|i| match i % 5 {
+            1 => (0, 0, 0.0),
+            _ => ((i * 3) % 7, i % 3, f64::from(i) * 0.4),
+        })
+        .collect();
+    history(&counts)
 }
 
 fn rects_filled(svg: &str, colour: RGBColor) -> usize {
