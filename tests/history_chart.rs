@@ -116,3 +116,31 @@ fn wrapup_writes_the_14_day_chart_next_to_the_report_and_links_it() {
         .unwrap();
     }
 }
+
+#[test]
+fn a_chart_that_cannot_be_written_leaves_the_wrapup_and_its_sparklines_standing() {
+    let home = TestHome::new();
+    record_history(&home);
+    // a folder where the chart goes: the rename over it fails
+    let blocked = home.root.join(format!("reports/daily/{LAST}.svg"));
+    std::fs::create_dir_all(blocked.join("in-the-way")).unwrap();
+
+    let out = home.ok(&["run", "wrapup", "--date", LAST]);
+
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the 14-day chart was not written"),
+        "{stderr}"
+    );
+    let report = std::fs::read_to_string(home.root.join(format!("reports/daily/{LAST}.md")))
+        .expect("the report");
+    assert!(!report.contains(&format!("]({LAST}.svg)")), "{report}");
+    assert!(
+        report.contains(&format!("14 days to {LAST}: Merged ▄▁▅")),
+        "{report}"
+    );
+    assert!(
+        blocked.join("in-the-way").is_dir(),
+        "the folder is left alone"
+    );
+}
