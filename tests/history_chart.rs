@@ -108,6 +108,7 @@ fn wrapup_writes_the_14_day_chart_next_to_the_report_and_links_it() {
         )),
         "{report}"
     );
+    // to look at it: DAYSHIFT_KEEP_CHART=/some/dir, then `rsvg-convert -z 2 chart.svg -o chart.png`
     if let Ok(dir) = std::env::var("DAYSHIFT_KEEP_CHART") {
         std::fs::copy(
             daily.join(format!("{LAST}.svg")),
