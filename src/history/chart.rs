@@ -23,7 +23,7 @@ const FONT: &str = "sans-serif";
 const BAR: f64 = 0.36;
 
 #[derive(Debug, thiserror::Error)]
-#[error("the 14-day chart could not be drawn: {0}; the report is written without it")]
+#[error("plotters could not draw it: {0}")]
 pub struct ChartError(String);
 
 impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for ChartError {
