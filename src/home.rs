@@ -149,6 +149,10 @@ impl Home {
     pub fn daily_report(&self, day: chrono::NaiveDate) -> PathBuf {
         self.root.join("reports/daily").join(format!("{day}.md"))
     }
+    /// The daily report's 14-day chart, next to it (the report links it by file name).
+    pub fn daily_chart(&self, day: chrono::NaiveDate) -> PathBuf {
+        self.daily_report(day).with_extension("svg")
+    }
     pub fn logs_dir(&self) -> PathBuf {
         self.root.join("logs")
     }

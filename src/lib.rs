@@ -100,6 +100,7 @@ pub mod error;
 pub mod forge;
 pub mod fsx;
 pub mod github;
+pub mod history;
 pub mod home;
 pub mod jobs;
 pub mod llm;

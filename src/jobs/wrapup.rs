@@ -30,7 +30,8 @@ use crate::vision::Snapshot;
 pub fn run(ctx: &mut Ctx, day: NaiveDate) -> Result<JobOutcome> {
     let tasks = ctx.store.tasks()?;
     let report_path = ctx.home.daily_report(day);
-    ctx.write_redacted(&report_path, &render_report(ctx, day, &tasks)?)?;
+    let (chart, look_back) = super::history_chart::write(ctx, day);
+    ctx.write_redacted(&report_path, &render_report(ctx, day, &tasks, &look_back)?)?;
     let progress_path = ctx.home.progress();
     ctx.write_redacted(&progress_path, &render_progress(ctx, day, &tasks)?)?;
     let detail =
@@ -54,11 +55,15 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate) -> Result<JobOutcome> {
         job: JobName::Wrapup,
         day,
         summary,
-        wrote: vec![report_path, progress_path],
+        wrote: [report_path, progress_path]
+            .into_iter()
+            .chain(chart)
+            .collect(),
     })
 }
 
-fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String> {
+/// `look_back`: markdown put under the heading (the 14-day chart's link and sparklines).
+fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow], look_back: &str) -> Result<String> {
     let plan: Option<DailyPlan> = ctx
         .store
         .load_plan(day)?
@@ -97,6 +102,7 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow]) -> Result<String>
         "# Daily report — {day}\n\n_Written by dayshift (orchestrator) at {}._\n\n",
         stamp(ctx.now())
     );
+    out.push_str(look_back);
 
     out.push_str("## Planned\n\n");
     match &plan {

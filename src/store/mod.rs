@@ -12,6 +12,7 @@
 
 mod budget;
 mod events;
+mod history;
 mod mirror;
 mod outbox;
 mod plans;
@@ -25,6 +26,7 @@ use rusqlite::Connection;
 
 pub use budget::{AlertCheck, Ledger, NewReservation, Spend, UsageRecord};
 pub use events::{Event, RecordError};
+pub use history::MovedCounts;
 pub use mirror::{ReconcileError, Reconciled, TaskRow};
 pub use outbox::{NewOutboxItem, OutboxRow, OutboxState};
 pub use runs::{RunOutcome, RunRow};
