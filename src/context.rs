@@ -73,6 +73,11 @@ impl Ctx {
             day,
         };
         let queue = Queue::new(&home);
+        if config.notify.is_on()
+            && let Err(e) = crate::notify::events::begin(&store)
+        {
+            tracing::warn!("notifications could not start from now: {e}");
+        }
         Ok(Self {
             home,
             config,

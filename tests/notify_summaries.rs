@@ -295,7 +295,13 @@ fn an_empty_day_says_nothing_happened() {
     let ctx = open(&home, day());
     let night = nightly(&ctx, day()).unwrap();
     assert_eq!(night.title, "Night, 2026-12-06: nothing merged");
-    assert_eq!(night.summary, "Nothing merged and nothing failed this day.");
+    assert!(
+        night
+            .summary
+            .starts_with("Nothing merged and nothing failed this day.\n\n**The last 14 days**\n`Merged ▁▁▁▁▁▁▁▁▁▁▁▁▁▁ · Failed"),
+        "{}",
+        night.summary
+    );
     let morning = morning(&ctx, day()).unwrap();
     assert_eq!(morning.title, "Morning, 2026-12-06: no plan was made");
     assert!(morning.summary.contains("`dayshift run morning`"));

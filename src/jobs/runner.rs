@@ -187,8 +187,8 @@ fn tell_the_people(ctx: &Ctx, job: JobName, day: NaiveDate, ok: bool) {
         return;
     }
     let summary: Option<Result<crate::notify::Notice>> = match (job, ok) {
-        // MERGE-H2 (JobName::Morning, true) => Some(super::summary::morning(ctx, day)),
-        // MERGE-H2 (JobName::Wrapup, true) => Some(super::summary::nightly(ctx, day)),
+        (JobName::Morning, true) => Some(super::summary::morning(ctx, day)),
+        (JobName::Wrapup, true) => Some(super::summary::nightly(ctx, day)),
         _ => None,
     };
     match summary {

@@ -21,16 +21,24 @@ const BATCH: u32 = 500;
 /// The longest reason quoted in a notice; the rest is in the file the link names.
 const REASON_MAX: usize = 1500;
 
-/// Turn the audit events recorded since the cursor into notices in the outbox. The first
-/// time (no cursor yet) starts from now: history is not told. Nothing happens while no
-/// channel is configured. Returns the messages written.
+/// Start the cursor at the newest event if it has none: what happened before the first
+/// run with a channel configured is history, not news. Called when a run opens its home.
+pub fn begin(store: &Store) -> Result<(), StoreError> {
+    if store.notify_cursor()?.is_none() {
+        store.outbox_enqueue(&[], Some(store.last_event_id()?))?;
+    }
+    Ok(())
+}
+
+/// Turn the audit events recorded since the cursor into notices in the outbox. Nothing
+/// happens while no channel is configured. Returns the messages written.
 pub fn collect(config: &Config, store: &Store) -> Result<usize, StoreError> {
     if !config.notify.is_on() {
         return Ok(0);
     }
     let Some(mut cursor) = store.notify_cursor()? else {
-        let last = store.last_event_id()?;
-        return enqueue(config, store, &[], Some(last));
+        begin(store)?;
+        return Ok(0);
     };
     let oldest = chrono::Utc::now() - chrono::Duration::hours(i64::from(config.notify.max_age_hours));
     let mut tasks: Option<Vec<TaskRow>> = None;

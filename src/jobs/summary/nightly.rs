@@ -8,6 +8,7 @@ use super::{DayMoves, bullets, needs_you, one_line, section, spend, summary_noti
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::jobs::day_facts::StopKind;
+use crate::jobs::history_chart;
 use crate::notify::{Notice, NoticeKind};
 use crate::tasks::TaskId;
 
@@ -68,6 +69,15 @@ pub fn nightly(ctx: &Ctx, day: NaiveDate) -> Result<Notice> {
     if !stops.is_empty() {
         parts.push(section("Work stopped early", &bullets(&stops, &link)));
     }
+    // the report's 14-day chart, as text Discord can show (the SVG is next to the report)
+    let history = crate::history::last_days(&ctx.store, day, history_chart::DAYS)?;
+    parts.push(section(
+        &format!("The last {} days", history_chart::DAYS),
+        &format!(
+            "`{}`",
+            crate::history::sparkline_line(&history, history_chart::cap(ctx))
+        ),
+    ));
     Ok(summary_notice(
         ctx,
         NoticeKind::Nightly,
