@@ -33,7 +33,7 @@ pub struct Home {
 }
 
 /// The files `dayshift init` writes, taken from this repository's own example home.
-const TEMPLATES: [(&str, &str); 7] = [
+const TEMPLATES: [(&str, &str); 8] = [
     ("VISION.md", include_str!("../VISION.md")),
     ("config/target.yaml", include_str!("../config/target.yaml")),
     ("config/agents.yaml", include_str!("../config/agents.yaml")),
@@ -46,6 +46,7 @@ const TEMPLATES: [(&str, &str); 7] = [
         "config/.env.example",
         include_str!("../config/.env.example"),
     ),
+    ("config/notify.yaml", include_str!("../config/notify.yaml")),
     (
         ".gitignore",
         "workspace/\n.dayshift/\nconfig/.env\nSTOP\nlogs/*\n!logs/.gitkeep\n",

@@ -154,7 +154,10 @@ fn long_text_is_split_and_what_is_dropped_is_linked() {
     );
     assert_eq!(first["embeds"][0]["title"], "failed");
     let footer = &payloads[0]["embeds"].as_array().unwrap().last().unwrap()["footer"]["text"];
-    assert_eq!(footer, "dayshift · needs_person · T-0007");
+    assert_eq!(
+        footer,
+        "dayshift · needs_person · T-0007 · reports/daily/2026-12-06.md"
+    );
 }
 
 #[test]

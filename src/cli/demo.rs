@@ -262,6 +262,18 @@ fn ensure_identity(clone: &Path) -> Result<bool> {
 }
 
 /// `dayshift demo [DIR]`.
+/// With `DISCORD_WEBHOOK_URL` in the environment, the demo's summaries and alerts go to
+/// that webhook (config/notify.yaml names the variable; the URL stays in the environment).
+fn tell_discord_if_set(home: &Home) -> Result<()> {
+    if std::env::var("DISCORD_WEBHOOK_URL").is_ok_and(|u| !u.trim().is_empty()) {
+        let path = home.config_file("notify.yaml");
+        let text = "discord: {webhook_env: DISCORD_WEBHOOK_URL, username: dayshift demo}\n";
+        crate::fsx::write_atomic(&path, text.as_bytes()).at_path(&path)?;
+        eprintln!("notifications: the morning and nightly summaries and the alerts go to the Discord webhook in $DISCORD_WEBHOOK_URL");
+    }
+    Ok(())
+}
+
 pub fn demo(dir: Option<PathBuf>) -> Result<ExitCode> {
     let root = match dir {
         Some(dir) => crate::home::absolute(dir)?,
@@ -278,6 +290,7 @@ pub fn demo(dir: Option<PathBuf>) -> Result<ExitCode> {
     );
     eprintln!("creating the example home in {}", root.display());
     let prepared = prepare(&root, REPLAY_PROVIDER)?;
+    tell_discord_if_set(&prepared.home)?;
     eprintln!(
         "the example project: {} — a small Python shop library with 3 known defects (test command: python3 -m unittest -v); cloned into {}",
         prepared.upstream.display(),

@@ -29,6 +29,8 @@ const FIELD_VALUE_MAX: usize = 1024;
 const FOOTER_MAX: usize = 256;
 const EMBED_TEXT_MAX: usize = 6000;
 const USERNAME_MAX: usize = 80;
+/// Fields whose name and value are this short sit side by side.
+const INLINE_MAX: usize = 40;
 /// The longest link quoted in the "whole text" line.
 const LINK_MAX: usize = 1000;
 
@@ -127,6 +129,15 @@ fn footer(notice: &Notice) -> String {
     if let Some(task) = notice.task.as_deref().filter(|t| !t.trim().is_empty()) {
         footer.push_str(" · ");
         footer.push_str(&escape::mentions(task.trim()));
+    }
+    // a path in the home to read more (a URL is the title's link instead)
+    if let Some(path) = notice
+        .link
+        .as_deref()
+        .filter(|l| !l.starts_with("https://") && !l.starts_with("http://") && !l.trim().is_empty())
+    {
+        footer.push_str(" · ");
+        footer.push_str(&escape::mentions(path.trim()));
     }
     fit(&footer, FOOTER_MAX).0
 }
@@ -234,7 +245,11 @@ fn embeds_json(embeds: Vec<Embed>, notice: &Notice, footer: &str, first: bool) -
                 let fields: Vec<Value> = embed
                     .fields
                     .into_iter()
-                    .map(|(name, value)| json!({"name": name, "value": value, "inline": false}))
+                    .map(|(name, value)| {
+                        // short figures side by side, longer text on its own line
+                        let inline = units(&name) <= INLINE_MAX && units(&value) <= INLINE_MAX;
+                        json!({"name": name, "value": value, "inline": inline})
+                    })
                     .collect();
                 value["fields"] = json!(fields);
             }
