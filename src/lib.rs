@@ -62,7 +62,9 @@
 //!   syntax (tree-sitter), QA deltas, the model — each pass/warn/block with findings, and
 //!   the risk computed from them (what `auto_merge` and `dayshift validate` go by).
 //! - [`sandbox`]: confinement (bubblewrap) of the coding tool and the target's commands.
-//! - [`notify`]: notifications (a channel-neutral notice; the Discord webhook channel).
+//! - [`notify`]: telling the people: the audit trail's alerts and the jobs' summaries as
+//!   channel-neutral notices, an outbox in the store, Discord and a JSON webhook as channels.
+//! - [`history`]: the last days in numbers (merged, failed, spend) and their chart.
 //! - [`daemon`]: lock, scheduler, catch-up, file watcher, signals, start/stop/status.
 //! - [`context`]: the home, config, store, queue and clock a job works with.
 //! - [`fsx`], [`lockfile`], [`process`]: crash-safe writes, flock locks, the one helper that

@@ -72,7 +72,12 @@ fn titles(discord: &FakeDiscord) -> Vec<String> {
     discord
         .accepted()
         .iter()
-        .map(|a| a.payload["embeds"][0]["title"].as_str().unwrap_or("").to_string())
+        .map(|a| {
+            a.payload["embeds"][0]["title"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
         .collect()
 }
 
@@ -131,19 +136,29 @@ fn what_needs_a_person_reaches_discord_and_the_webhook_escaped_and_pinging_nobod
 
     let titles = titles(&discord);
     assert!(
-        titles.iter().any(|t| t.starts_with("T-0001 waits for a person")),
+        titles
+            .iter()
+            .any(|t| t.starts_with("T-0001 waits for a person")),
         "{titles:?}"
     );
     assert!(
-        titles.iter().any(|t| t.starts_with("T-0002 failed after its last attempt")),
+        titles
+            .iter()
+            .any(|t| t.starts_with("T-0002 failed after its last attempt")),
         "{titles:?}"
     );
     for accepted in discord.accepted() {
         assert!(accepted.pings.is_empty(), "pinged: {:?}", accepted.pings);
     }
     let all = texts(&discord);
-    assert!(!all.contains("@everyone") && !all.contains("<@123>"), "a mention is live");
-    assert!(all.contains("protected path"), "the reason it waits is said");
+    assert!(
+        !all.contains("@everyone") && !all.contains("<@123>"),
+        "a mention is live"
+    );
+    assert!(
+        all.contains("protected path"),
+        "the reason it waits is said"
+    );
 
     let bodies = hook.bodies();
     let kinds: Vec<&str> = bodies.iter().map(|b| b["kind"].as_str().unwrap()).collect();
@@ -158,7 +173,10 @@ fn what_needs_a_person_reaches_discord_and_the_webhook_escaped_and_pinging_nobod
         .collect::<Vec<_>>()
         .join("\n");
     for canary in [CANARY_KEY, WEBHOOK_TOKEN, "ops-canary-path"] {
-        assert!(!all.contains(canary) && !hook_text.contains(canary), "{canary} sent");
+        assert!(
+            !all.contains(canary) && !hook_text.contains(canary),
+            "{canary} sent"
+        );
         for (path, text) in readable_files(&home) {
             assert!(!text.contains(canary), "{canary} in {path}");
         }
@@ -206,7 +224,10 @@ fn discord_down_all_day_loses_nothing_and_gets_everything_in_order_once_back() {
     assert!(discord.accepted().is_empty());
     let waiting = outbox(&home);
     assert!(waiting.len() >= 3, "{waiting:?}");
-    assert!(waiting.iter().all(|r| r["state"] == "pending"), "{waiting:?}");
+    assert!(
+        waiting.iter().all(|r| r["state"] == "pending"),
+        "{waiting:?}"
+    );
     let list = stdout(&home.ok(&["notify", "list"]));
     assert!(list.contains("wait"), "{list}");
 
@@ -222,7 +243,11 @@ fn discord_down_all_day_loses_nothing_and_gets_everything_in_order_once_back() {
         .iter()
         .map(|r| r["title"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(titles[..expected.len()], expected[..], "in the order written");
+    assert_eq!(
+        titles[..expected.len()],
+        expected[..],
+        "in the order written"
+    );
     assert!(titles[0].contains("can reach this channel"));
     assert!(outbox(&home).iter().all(|r| r["state"] == "sent"));
 }
@@ -247,7 +272,11 @@ fn a_kill_between_the_send_and_the_mark_sends_one_duplicate_at_most() {
 
     home.ok(&["notify", "test"]);
     let titles = titles(&discord);
-    assert_eq!(titles.len(), 3, "the interrupted message again, then the new one: {titles:?}");
+    assert_eq!(
+        titles.len(),
+        3,
+        "the interrupted message again, then the new one: {titles:?}"
+    );
     home.ok(&["notify", "test"]);
     assert_eq!(
         discord.accepted().len(),
@@ -263,7 +292,11 @@ fn a_429_is_waited_out_and_the_message_sent_once() {
     let home = home(&discord, None);
     discord.rate_limit(1, 0.3);
     let out = home.ok(&["notify", "test"]);
-    assert!(stdout(&out).contains("discord: the test message was sent"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("discord: the test message was sent"),
+        "{}",
+        stdout(&out)
+    );
     assert_eq!(discord.statuses(), [429, 200]);
     assert_eq!(discord.accepted().len(), 1);
 }
@@ -282,10 +315,18 @@ fn doctor_checks_each_channel_without_posting_or_showing_the_url() {
         .unwrap()
         .clone();
     assert_eq!(line["problems"], serde_json::json!([]), "{line}");
-    assert!(line["detail"].as_str().unwrap().contains("discord ($DISCORD_WEBHOOK_URL)"));
+    assert!(
+        line["detail"]
+            .as_str()
+            .unwrap()
+            .contains("discord ($DISCORD_WEBHOOK_URL)")
+    );
     assert!(discord.statuses().is_empty(), "doctor posts nothing");
 
-    home.write("config/.env", "DISCORD_WEBHOOK_URL=https://discord.com/channels/1/CANARY-webhook-token-5f1e\n");
+    home.write(
+        "config/.env",
+        "DISCORD_WEBHOOK_URL=https://discord.com/channels/1/CANARY-webhook-token-5f1e\n",
+    );
     let out = home.run(&["doctor", "--offline"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1));
@@ -295,4 +336,84 @@ fn doctor_checks_each_channel_without_posting_or_showing_the_url() {
     home.write("config/.env", "");
     let text = stdout(&home.run(&["doctor", "--offline"]));
     assert!(text.contains("$DISCORD_WEBHOOK_URL is not set"), "{text}");
+}
+
+#[test]
+fn quiet_hours_hold_what_is_not_urgent_and_the_age_limit_drops_what_never_went() {
+    use dayshift::config::Config;
+    use dayshift::home::Home;
+    use dayshift::notify::{Notice, NoticeKind, Patience, outbox};
+    use dayshift::store::Store;
+
+    let discord = FakeDiscord::start();
+    let home = TestHome::new();
+    home.write(
+        "config/notify.yaml",
+        "discord: {events: [needs_person, stopped]}\nquiet_hours: \"22:00-07:00\"\nmax_age_hours: 48\n",
+    );
+    home.write(
+        "config/.env",
+        &format!("DISCORD_WEBHOOK_URL={}\n", discord.url()),
+    );
+    let dir = Home::open(&home.root).unwrap();
+    let config = Config::load(&dir).unwrap();
+    let store = Store::open(&dir.db_path()).unwrap();
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
+    let notice = |title: &str, kind, urgent, when: &str| Notice {
+        kind,
+        title: title.into(),
+        summary: "s".into(),
+        fields: vec![],
+        link: None,
+        task: None,
+        urgent,
+        at: at(when),
+    };
+    let out = [
+        notice(
+            "too old",
+            NoticeKind::NeedsPerson,
+            false,
+            "2026-12-01T12:00:00+00:00",
+        ),
+        notice(
+            "waits for a person",
+            NoticeKind::NeedsPerson,
+            false,
+            "2026-12-06T23:00:00+00:00",
+        ),
+        notice(
+            "the loop stopped",
+            NoticeKind::Stopped,
+            true,
+            "2026-12-06T23:05:00+00:00",
+        ),
+        notice(
+            "not wanted here",
+            NoticeKind::Budget,
+            false,
+            "2026-12-06T23:06:00+00:00",
+        ),
+    ];
+    let out: Vec<_> = out.into_iter().map(Into::into).collect();
+    assert_eq!(outbox::enqueue(&config, &store, &out, None).unwrap(), 3);
+
+    let night = at("2026-12-06T23:30:00+00:00");
+    let done = outbox::flush(&dir, &config, &store, night, Patience::Brief).unwrap();
+    let names = |rows: &[dayshift::store::OutboxRow]| -> Vec<String> {
+        rows.iter().map(|r| r.title.clone()).collect()
+    };
+    assert_eq!(names(&done.dropped), ["too old"], "older than 48 h");
+    assert_eq!(
+        names(&done.sent),
+        ["the loop stopped"],
+        "urgent goes at night"
+    );
+    assert_eq!((done.waiting, done.quiet), (1, 1));
+
+    let morning = at("2026-12-07T07:00:00+00:00");
+    let done = outbox::flush(&dir, &config, &store, morning, Patience::Brief).unwrap();
+    assert_eq!(names(&done.sent), ["waits for a person"]);
+    let sent: Vec<String> = titles(&discord);
+    assert_eq!(sent, ["the loop stopped", "waits for a person"]);
 }

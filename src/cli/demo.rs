@@ -269,7 +269,9 @@ fn tell_discord_if_set(home: &Home) -> Result<()> {
         let path = home.config_file("notify.yaml");
         let text = "discord: {webhook_env: DISCORD_WEBHOOK_URL, username: dayshift demo}\n";
         crate::fsx::write_atomic(&path, text.as_bytes()).at_path(&path)?;
-        eprintln!("notifications: the morning and nightly summaries and the alerts go to the Discord webhook in $DISCORD_WEBHOOK_URL");
+        eprintln!(
+            "notifications: the morning and nightly summaries and the alerts go to the Discord webhook in $DISCORD_WEBHOOK_URL"
+        );
     }
     Ok(())
 }

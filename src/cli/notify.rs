@@ -70,12 +70,13 @@ fn test(ctx: Ctx, json: bool) -> Result<ExitCode> {
         urgent: false,
         at: ctx.now(),
     };
-    if let Err(e) = crate::notify::outbox::enqueue(&ctx.config, &ctx.store, &[notice.into()], None) {
-        return Err(Error::Refused(format!("the test message could not be written to the outbox: {e}")));
+    if let Err(e) = crate::notify::outbox::enqueue(&ctx.config, &ctx.store, &[notice.into()], None)
+    {
+        return Err(Error::Refused(format!(
+            "the test message could not be written to the outbox: {e}"
+        )));
     }
-    let delivery = ctx
-        .deliver_notices(Patience::Full)
-        .unwrap_or_default();
+    let delivery = ctx.deliver_notices(Patience::Full).unwrap_or_default();
     let tests: Vec<_> = delivery.sent.iter().filter(|r| r.kind == "test").collect();
     let ok = delivery.problems.is_empty() && delivery.failed.is_empty() && !delivery.busy;
     if json {
@@ -99,7 +100,9 @@ fn test(ctx: Ctx, json: bool) -> Result<ExitCode> {
             println!("{}: refused: {why}", row.channel);
         }
         if delivery.busy {
-            println!("another dayshift is sending the outbox now; `dayshift notify list` shows what it sent");
+            println!(
+                "another dayshift is sending the outbox now; `dayshift notify list` shows what it sent"
+            );
         }
         if delivery.waiting > 0 {
             println!(
@@ -108,7 +111,11 @@ fn test(ctx: Ctx, json: bool) -> Result<ExitCode> {
             );
         }
     }
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn list(ctx: &Ctx, limit: u32, json: bool) -> Result<ExitCode> {
@@ -135,9 +142,10 @@ fn list(ctx: &Ctx, limit: u32, json: bool) -> Result<ExitCode> {
                 String::new()
             };
             let note = match r.state {
-                OutboxState::Pending | OutboxState::Sending | OutboxState::Dropped | OutboxState::Failed => {
-                    r.last_error.clone().unwrap_or_default()
-                }
+                OutboxState::Pending
+                | OutboxState::Sending
+                | OutboxState::Dropped
+                | OutboxState::Failed => r.last_error.clone().unwrap_or_default(),
                 OutboxState::Sent => String::new(),
             };
             vec![
@@ -155,7 +163,16 @@ fn list(ctx: &Ctx, limit: u32, json: bool) -> Result<ExitCode> {
     print!(
         "{}",
         table::render(
-            &["#", "WRITTEN", "CHANNEL", "KIND", "STATE", "TRIES", "TITLE", "WHY IT WAITS"],
+            &[
+                "#",
+                "WRITTEN",
+                "CHANNEL",
+                "KIND",
+                "STATE",
+                "TRIES",
+                "TITLE",
+                "WHY IT WAITS"
+            ],
             &table_rows,
             60,
         )

@@ -108,7 +108,11 @@ impl Config {
         )?;
         parsed(".env")?;
         let mut secrets = Secrets::load(&home.env_file())?;
-        secrets.name(secret_names(&agents, &target, &notify).iter().map(String::as_str));
+        secrets.name(
+            secret_names(&agents, &target, &notify)
+                .iter()
+                .map(String::as_str),
+        );
         redact::install(secrets.redactor());
         for problem in unknown_files(home) {
             tracing::warn!("{problem}");
@@ -143,7 +147,11 @@ impl Config {
             &mut problems,
         );
         let mut secrets = Secrets::load(&home.env_file())?;
-        secrets.name(secret_names(&agents, &target, &notify).iter().map(String::as_str));
+        secrets.name(
+            secret_names(&agents, &target, &notify)
+                .iter()
+                .map(String::as_str),
+        );
         redact::install(secrets.redactor());
         for problem in unknown_files(home) {
             tracing::warn!("{problem}");
@@ -218,7 +226,11 @@ impl Fingerprint {
 /// Names the config gives to secrets: each provider's key variable, every secret-named
 /// variable passed to the coding tool, the GitHub token's variable and the variables
 /// holding the notification channels' URLs (a webhook URL is a credential).
-fn secret_names(agents: &AgentsConfig, target: &TargetConfig, notify: &NotifyConfig) -> Vec<String> {
+fn secret_names(
+    agents: &AgentsConfig,
+    target: &TargetConfig,
+    notify: &NotifyConfig,
+) -> Vec<String> {
     let mut names: Vec<String> = agents
         .providers
         .values()

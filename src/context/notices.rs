@@ -30,13 +30,8 @@ impl Ctx {
         if let Err(e) = notify::events::collect(&self.config, &self.store) {
             tracing::warn!("the audit events could not be turned into notifications: {e}");
         }
-        let delivery = notify::outbox::flush(
-            &self.home,
-            &self.config,
-            &self.store,
-            self.now(),
-            patience,
-        );
+        let delivery =
+            notify::outbox::flush(&self.home, &self.config, &self.store, self.now(), patience);
         match delivery {
             Ok(delivery) => {
                 self.audit_delivery(&delivery);

@@ -108,7 +108,10 @@ async fn serve(home: Home, crashed: bool) -> Result<()> {
         info!("paused: STOP file present; jobs are skipped until it is removed");
     }
     let (action, why) = if crashed {
-        ("daemon.recovered", "the last daemon ended without stopping (a crash or a kill); runs it left open are closed and its tasks resume")
+        (
+            "daemon.recovered",
+            "the last daemon ended without stopping (a crash or a kill); runs it left open are closed and its tasks resume",
+        )
     } else {
         ("daemon.started", "started")
     };

@@ -65,8 +65,9 @@ pub fn record_skip(
     ctx.store
         .finish_run(run, RunOutcome::Skipped, "", Some(&ctx.redact(why)), now)?;
     ctx.audit(
-        Event::new(now, job.agent(), "job.skipped")
-            .detail(serde_json::json!({"job": job, "day": day, "why": why, "needs_fix": needs_fix})),
+        Event::new(now, job.agent(), "job.skipped").detail(
+            serde_json::json!({"job": job, "day": day, "why": why, "needs_fix": needs_fix}),
+        ),
     )?;
     note_a_stale_pause(ctx)?;
     ctx.deliver_notices(crate::notify::Patience::Full);
@@ -162,7 +163,8 @@ pub fn run_job(ctx: &mut Ctx, job: JobName, day: NaiveDate) -> Result<JobOutcome
             error!(target: crate::logging::FILES_ONLY, error = %message, "{job} failed");
             ctx.store
                 .finish_run(run, RunOutcome::Failed, "", Some(&message), now)?;
-            let detail = serde_json::json!({"job": job, "day": day, "error": message, "stop": stop_kind(e)});
+            let detail =
+                serde_json::json!({"job": job, "day": day, "error": message, "stop": stop_kind(e)});
             ctx.audit(Event::new(now, job.agent(), "job.failed").detail(detail))?;
         }
     }

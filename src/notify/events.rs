@@ -9,12 +9,12 @@
 //! once, however the process ends. Text from the events (a task's title, a tool's or a
 //! model's reason) is escaped: it can neither format nor ping.
 
-use chrono::{DateTime, FixedOffset};
 use super::discord::escape::markdown;
 use super::outbox::{Outgoing, enqueue};
 use super::{Notice, NoticeKind};
 use crate::config::Config;
 use crate::store::{Event, Store, StoreError, TaskRow};
+use chrono::{DateTime, FixedOffset};
 
 /// Events read per transaction.
 const BATCH: u32 = 500;
@@ -40,7 +40,8 @@ pub fn collect(config: &Config, store: &Store) -> Result<usize, StoreError> {
         begin(store)?;
         return Ok(0);
     };
-    let oldest = chrono::Utc::now() - chrono::Duration::hours(i64::from(config.notify.max_age_hours));
+    let oldest =
+        chrono::Utc::now() - chrono::Duration::hours(i64::from(config.notify.max_age_hours));
     let mut tasks: Option<Vec<TaskRow>> = None;
     let mut written = 0;
     loop {
@@ -124,7 +125,15 @@ pub fn notice_for(event: &Event, tasks: &[TaskRow]) -> Option<Outgoing> {
                 "daemon.stopped" => "The dayshift daemon stopped",
                 _ => "The dayshift daemon recovered from a crash",
             };
-            Some(notice(event.at, NoticeKind::Daemon, what.to_string(), quote(&text("why"))).into())
+            Some(
+                notice(
+                    event.at,
+                    NoticeKind::Daemon,
+                    what.to_string(),
+                    quote(&text("why")),
+                )
+                .into(),
+            )
         }
         _ => None,
     }
@@ -198,10 +207,12 @@ fn task_notice(event: &Event, tasks: &[TaskRow]) -> Option<Notice> {
     out.task = Some(id.to_string());
     out.link = row.map(|t| t.path.clone());
     if let Some(risk) = row.and_then(|t| t.risk) {
-        out.fields.push(("Risk".into(), format!("{risk:?}").to_lowercase()));
+        out.fields
+            .push(("Risk".into(), format!("{risk:?}").to_lowercase()));
     }
     if let Some(row) = row {
-        out.fields.push(("Attempts".into(), row.attempts.to_string()));
+        out.fields
+            .push(("Attempts".into(), row.attempts.to_string()));
     }
     Some(out)
 }
@@ -215,8 +226,14 @@ fn budget_alert(event: &Event) -> Notice {
             format!("${cap:.2}"),
         ),
         None => (
-            format!("{} tokens", detail["spent_tokens"].as_u64().unwrap_or_default()),
-            format!("{} tokens", detail["cap_tokens"].as_u64().unwrap_or_default()),
+            format!(
+                "{} tokens",
+                detail["spent_tokens"].as_u64().unwrap_or_default()
+            ),
+            format!(
+                "{} tokens",
+                detail["cap_tokens"].as_u64().unwrap_or_default()
+            ),
         ),
     };
     let mut out = notice(
@@ -250,7 +267,9 @@ fn quote(text: &str) -> String {
         return markdown(text);
     }
     let cut: String = text.chars().take(REASON_MAX).collect();
-    let cut = cut.rsplit_once(char::is_whitespace).map_or(cut.as_str(), |(head, _)| head);
+    let cut = cut
+        .rsplit_once(char::is_whitespace)
+        .map_or(cut.as_str(), |(head, _)| head);
     format!("{}…", markdown(cut))
 }
 
@@ -281,14 +300,21 @@ mod tests {
     fn a_failed_task_and_a_waiting_one_need_a_person() {
         let mut failed = event(
             "task.escalated",
-            &[("why", "tests failed: @everyone look"), ("outcome", "failed")],
+            &[
+                ("why", "tests failed: @everyone look"),
+                ("outcome", "failed"),
+            ],
         );
         failed.task = Some("T-0007".parse().unwrap());
         let out = notice_for(&failed, &[]).unwrap();
         assert_eq!(out.notice.kind, NoticeKind::NeedsPerson);
         assert!(out.notice.title.starts_with("T-0007 failed"));
         assert!(out.notice.summary.contains("dayshift tasks retry T-0007"));
-        assert!(!out.notice.summary.contains("@everyone"), "{}", out.notice.summary);
+        assert!(
+            !out.notice.summary.contains("@everyone"),
+            "{}",
+            out.notice.summary
+        );
         let mut waiting = event("task.escalated", &[("why", "protected path: Dockerfile")]);
         waiting.task = Some("T-0008".parse().unwrap());
         let out = notice_for(&waiting, &[]).unwrap();
@@ -301,7 +327,11 @@ mod tests {
         let env = notice_for(
             &event(
                 "job.failed",
-                &[("job", "work"), ("stop", "error"), ("error", "401 from the provider")],
+                &[
+                    ("job", "work"),
+                    ("stop", "error"),
+                    ("error", "401 from the provider"),
+                ],
             ),
             &[],
         )
@@ -311,7 +341,14 @@ mod tests {
         assert!(env.notice.summary.contains("401 from the provider"));
         assert_eq!(env.dedupe.as_deref(), Some("job-failed:2026-12-06:work"));
         let cap = notice_for(
-            &event("job.failed", &[("job", "work"), ("stop", "budget"), ("error", "$5.00 spent")]),
+            &event(
+                "job.failed",
+                &[
+                    ("job", "work"),
+                    ("stop", "budget"),
+                    ("error", "$5.00 spent"),
+                ],
+            ),
             &[],
         )
         .unwrap();
@@ -327,6 +364,10 @@ mod tests {
         let long = "word ".repeat(3000);
         let quoted = quote(&long);
         assert!(quoted.chars().count() <= REASON_MAX + 1);
-        assert!(quoted.ends_with("word…"), "{}", &quoted[quoted.len() - 20..]);
+        assert!(
+            quoted.ends_with("word…"),
+            "{}",
+            &quoted[quoted.len() - 20..]
+        );
     }
 }

@@ -24,7 +24,6 @@ impl NoticeKind {
     }
 }
 
-
 /// One notification, as a job describes it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notice {

@@ -16,8 +16,8 @@
 
 use chrono::{DateTime, FixedOffset};
 
-use super::{Notice, NoticeKind};
 use super::channel::{FailureKind, Outlet, Patience, render};
+use super::{Notice, NoticeKind};
 use crate::config::Config;
 use crate::home::Home;
 use crate::lockfile::FileLock;
@@ -51,7 +51,12 @@ pub fn enqueue(
     let mut items = Vec::new();
     for out in outgoing {
         let notice = &out.notice;
-        for channel in config.notify.channels.iter().filter(|c| c.wants(notice.kind)) {
+        for channel in config
+            .notify
+            .channels
+            .iter()
+            .filter(|c| c.wants(notice.kind))
+        {
             let bodies = render(channel, notice);
             let parts = bodies.len() as u32;
             for (part, mut body) in bodies.into_iter().enumerate() {
@@ -170,7 +175,12 @@ pub fn flush(
                 }
                 Err(failure) if failure.kind == FailureKind::Refused => {
                     tracing::error!("notification #{} was refused: {failure}", row.id);
-                    store.outbox_finish(row.id, OutboxState::Failed, Some(&failure.message), now)?;
+                    store.outbox_finish(
+                        row.id,
+                        OutboxState::Failed,
+                        Some(&failure.message),
+                        now,
+                    )?;
                     delivery.failed.push((row.clone(), failure.message));
                 }
                 Err(failure) => {

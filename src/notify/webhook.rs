@@ -195,8 +195,12 @@ mod tests {
 
     #[test]
     fn a_bad_url_is_unusable_and_not_echoed() {
-        let e = JsonWebhook::new("ftp://hooks.test/SECRETPATH", "OPS_HOOK", Duration::from_secs(1))
-            .unwrap_err();
+        let e = JsonWebhook::new(
+            "ftp://hooks.test/SECRETPATH",
+            "OPS_HOOK",
+            Duration::from_secs(1),
+        )
+        .unwrap_err();
         assert_eq!(e.kind, FailureKind::Unusable);
         assert!(!e.message.contains("SECRETPATH"), "{}", e.message);
         assert!(e.message.contains("$OPS_HOOK"));

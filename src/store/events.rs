@@ -146,10 +146,7 @@ impl Store {
     /// Up to `limit` events recorded after the event `id`, oldest first, with their ids
     /// (the notifier reads the trail this way, from its cursor).
     pub fn events_after(&self, id: i64, limit: u32) -> Result<Vec<(i64, Event)>, StoreError> {
-        self.select_numbered_events(
-            "WHERE id > ?1 ORDER BY id LIMIT ?2",
-            params![id, limit],
-        )
+        self.select_numbered_events("WHERE id > ?1 ORDER BY id LIMIT ?2", params![id, limit])
     }
 
     /// The id of the newest event (0 when there is none).

@@ -181,17 +181,14 @@ impl Store {
 
     /// The message `id`.
     pub fn outbox_row(&self, id: i64) -> Result<Option<OutboxRow>, StoreError> {
-        Ok(self
-            .select_outbox("WHERE id = ?1", params![id])?
-            .pop())
+        Ok(self.select_outbox("WHERE id = ?1", params![id])?.pop())
     }
 
     /// Mark message `id` as being sent (before the request goes out).
     pub fn outbox_claim(&self, id: i64) -> Result<(), StoreError> {
-        self.q(self.conn.execute(
-            "UPDATE outbox SET state = 'sending' WHERE id = ?1",
-            [id],
-        ))?;
+        self.q(self
+            .conn
+            .execute("UPDATE outbox SET state = 'sending' WHERE id = ?1", [id]))?;
         Ok(())
     }
 

@@ -36,7 +36,11 @@ pub(super) fn checks(home: &Home, config: Option<&Config>) -> Vec<Check> {
     let mut warnings = Vec::new();
     let mut fine = Vec::new();
     for channel in &config.notify.channels {
-        match config.secrets.get(&channel.url_env).filter(|u| !u.trim().is_empty()) {
+        match config
+            .secrets
+            .get(&channel.url_env)
+            .filter(|u| !u.trim().is_empty())
+        {
             None => problems.push(format!(
                 "{}: ${} is not set; put the URL in config/.env ({}=https://…) or the environment",
                 channel.name, channel.url_env, channel.url_env
@@ -46,10 +50,17 @@ pub(super) fn checks(home: &Home, config: Option<&Config>) -> Vec<Check> {
                     "{}: ${} {why}; set it to the URL the channel gives (docs/notifications.md)",
                     channel.name, channel.url_env
                 )),
-                Shape::Odd(why) => warnings.push(format!("{}: ${} {why}", channel.name, channel.url_env)),
+                Shape::Odd(why) => {
+                    warnings.push(format!("{}: ${} {why}", channel.name, channel.url_env))
+                }
                 Shape::Fine => {
                     let events: Vec<&str> = channel.events.iter().map(|k| k.kind()).collect();
-                    fine.push(format!("{} (${}): {}", channel.name, channel.url_env, events.join(", ")));
+                    fine.push(format!(
+                        "{} (${}): {}",
+                        channel.name,
+                        channel.url_env,
+                        events.join(", ")
+                    ));
                 }
             },
         }
@@ -87,7 +98,9 @@ fn shape(channel: &Channel, url: &str) -> Shape {
     }
     let local = matches!(host, "127.0.0.1" | "localhost" | "[::1]");
     if url.scheme() == "http" && !local {
-        return Shape::Odd("is plain http: the URL (a credential) and the messages travel unencrypted");
+        return Shape::Odd(
+            "is plain http: the URL (a credential) and the messages travel unencrypted",
+        );
     }
     if let ChannelKind::Discord { .. } = channel.kind {
         let segments: Vec<&str> = url.path_segments().map(|s| s.collect()).unwrap_or_default();
@@ -152,14 +165,26 @@ mod tests {
             shape(&discord, "http://127.0.0.1:9999/api/webhooks/1/t"),
             Shape::Fine
         ));
-        assert!(matches!(shape(&discord, "https://discord.com/channels/1"), Shape::Bad(_)));
-        assert!(matches!(shape(&discord, "discord.com/api/webhooks/1/t"), Shape::Bad(_)));
+        assert!(matches!(
+            shape(&discord, "https://discord.com/channels/1"),
+            Shape::Bad(_)
+        ));
+        assert!(matches!(
+            shape(&discord, "discord.com/api/webhooks/1/t"),
+            Shape::Bad(_)
+        ));
         assert!(matches!(
             shape(&discord, "https://evil.example/api/webhooks/1/t"),
             Shape::Odd(_)
         ));
         let hook = channel(ChannelKind::Webhook);
-        assert!(matches!(shape(&hook, "https://hooks.slack.com/services/T/B/X"), Shape::Fine));
-        assert!(matches!(shape(&hook, "http://bridge.lan/hook"), Shape::Odd(_)));
+        assert!(matches!(
+            shape(&hook, "https://hooks.slack.com/services/T/B/X"),
+            Shape::Fine
+        ));
+        assert!(matches!(
+            shape(&hook, "http://bridge.lan/hook"),
+            Shape::Odd(_)
+        ));
     }
 }

@@ -13,8 +13,8 @@
 use serde_json::{Value, json};
 
 use super::escape;
-use crate::config::mention::Mention;
 use super::split::{chunks, fit, units};
+use crate::config::mention::Mention;
 use crate::notify::Notice;
 
 const CONTENT_MAX: usize = 2000;
