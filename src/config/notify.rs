@@ -15,8 +15,8 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::mention::Mention;
-use super::yaml;
-use crate::problem::{At, FileProblem};
+use super::yaml::{self, at};
+use crate::problem::FileProblem;
 
 /// What a notice is about; its [`kind`](NoticeKind::kind) string is stable (notify.yaml's
 /// `events` and the outbox name it).
@@ -335,13 +335,6 @@ fn parse_quiet_hours(text: &str) -> Option<QuietHours> {
         end: time(end)?,
     };
     (hours.start != hours.end).then_some(hours)
-}
-
-fn at(file: &Path, location: &serde_saphyr::Location) -> At {
-    At {
-        file: file.to_path_buf(),
-        line: yaml::line_of(location, 0),
-    }
 }
 
 #[cfg(test)]

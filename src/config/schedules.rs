@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::JobName;
-use super::yaml;
-use crate::problem::{At, FileProblem};
+use super::yaml::{self, at};
+use crate::problem::FileProblem;
 
 /// The validated schedule of the daemon.
 #[derive(Debug, Clone)]
@@ -138,13 +138,6 @@ impl Schedules {
 impl Default for Schedules {
     fn default() -> Self {
         Self::parse(Path::new("config/schedules.yaml"), "").expect("defaults are valid")
-    }
-}
-
-fn at(file: &Path, location: &serde_saphyr::Location) -> At {
-    At {
-        file: file.to_path_buf(),
-        line: yaml::line_of(location, 0),
     }
 }
 

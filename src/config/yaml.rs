@@ -63,6 +63,14 @@ pub fn parse_required<T: DeserializeOwned>(
     deserialize(file, text, line_offset)
 }
 
+/// Where in `file` a value read at `location` is (its line, when known).
+pub fn at(file: &Path, location: &Location) -> At {
+    At {
+        file: file.to_path_buf(),
+        line: line_of(location, 0),
+    }
+}
+
 /// The line (with offset) of a value that came with a location.
 pub fn line_of(location: &Location, line_offset: u64) -> Option<u64> {
     (location.line() > 0).then(|| location.line() + line_offset)

@@ -18,6 +18,7 @@
 pub mod channel;
 pub mod discord;
 pub mod events;
+mod http;
 pub mod message;
 pub mod outbox;
 pub mod webhook;

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use super::Notice;
 use super::channel::{Failure, FailureKind};
 use super::discord::escape;
-use super::discord::send::describe;
+use super::http::{describe, webhook_client};
 
 /// The JSON body for `notice`.
 pub fn payload(notice: &Notice) -> Value {
@@ -84,15 +84,7 @@ impl JsonWebhook {
                 ),
             )
         };
-        let url = reqwest::Url::parse(url.trim()).map_err(|_| unusable("it is not a URL"))?;
-        if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
-            return Err(unusable("it is not an http(s) URL"));
-        }
-        let client = Client::builder()
-            .timeout(timeout)
-            .user_agent(concat!("dayshift/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| unusable(&format!("no HTTP client: {}", e.without_url())))?;
+        let (url, client) = webhook_client(url, timeout).map_err(|p| unusable(&p))?;
         Ok(Self {
             url,
             url_env: url_env.to_string(),

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
+
+use crate::notify::http::{describe, webhook_client};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
@@ -60,16 +62,8 @@ impl DiscordWebhook {
             url_env: url_env.to_string(),
             problem: problem.to_string(),
         };
-        let mut url = reqwest::Url::parse(url.trim()).map_err(|_| setup("it is not a URL"))?;
-        if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
-            return Err(setup("it is not an http(s) URL"));
-        }
+        let (mut url, client) = webhook_client(url, timeout).map_err(|p| setup(&p))?;
         url.query_pairs_mut().append_pair("wait", "true");
-        let client = Client::builder()
-            .timeout(timeout)
-            .user_agent(concat!("dayshift/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| setup(&format!("no HTTP client: {}", e.without_url())))?;
         Ok(Self {
             url,
             url_env: url_env.to_string(),
@@ -226,28 +220,6 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
 
 fn seconds(text: String) -> Option<Duration> {
     Duration::try_from_secs_f64(text.parse::<f64>().ok()?).ok()
-}
-
-/// A transport error in words, without the URL reqwest would put in it.
-pub(crate) fn describe(error: reqwest::Error) -> String {
-    let kind = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "could not connect"
-    } else {
-        "the request failed"
-    };
-    let error = error.without_url();
-    let mut causes = Vec::new();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        causes.push(cause.to_string());
-        source = cause.source();
-    }
-    match causes.last() {
-        Some(root) => format!("{kind}: {root}"),
-        None => kind.to_string(),
-    }
 }
 
 #[cfg(test)]
