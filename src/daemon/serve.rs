@@ -35,7 +35,7 @@ pub fn run_foreground(home: Home) -> Result<()> {
         return Err(already_running(&home).into());
     };
     // Holding the lock, any pid file is a dead daemon's: it must not name us-to-be to `stop`.
-    let crashed = std::fs::remove_file(home.pid_file()).is_ok();
+    let _ = std::fs::remove_file(home.pid_file());
     let _logs = logging::init_daemon(&home);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(WORKERS)
@@ -44,7 +44,7 @@ pub fn run_foreground(home: Home) -> Result<()> {
         .enable_all()
         .build()
         .map_err(|e| DaemonError::Failed(format!("cannot start the async runtime: {e}")))?;
-    let result = runtime.block_on(serve(home.clone(), crashed));
+    let result = runtime.block_on(serve(home.clone()));
     runtime.shutdown_timeout(Duration::from_secs(5));
     remove_own_pid(&home);
     if let Err(e) = &result {
@@ -67,7 +67,7 @@ fn take_lock(path: &std::path::Path) -> Result<Option<FileLock>> {
     Ok(None)
 }
 
-async fn serve(home: Home, crashed: bool) -> Result<()> {
+async fn serve(home: Home) -> Result<()> {
     let mut signals = Signals::listen()?;
 
     let opened = home.clone();
@@ -107,15 +107,7 @@ async fn serve(home: Home, crashed: bool) -> Result<()> {
     if home.stop_file().exists() {
         info!("paused: STOP file present; jobs are skipped until it is removed");
     }
-    let (action, why) = if crashed {
-        (
-            "daemon.recovered",
-            "the last daemon ended without stopping (a crash or a kill); runs it left open are closed and its tasks resume",
-        )
-    } else {
-        ("daemon.started", "started")
-    };
-    tell::announce(&home, action, why.into()).await;
+    tell::announce_start(&home).await;
     let delivering = tokio::spawn(tell::keep_delivering(home.clone()));
     tokio::spawn(catchup::catch_up(daemon.clone()));
 
@@ -146,7 +138,11 @@ async fn serve(home: Home, crashed: bool) -> Result<()> {
         }
     }
     delivering.abort();
-    tell::announce(&home, "daemon.stopped", format!("stopped by {signal}")).await;
+    tell::announce(
+        &home,
+        Some(("daemon.stopped", format!("stopped by {signal}"))),
+    )
+    .await;
     info!("stopped");
     Ok(())
 }

@@ -15,11 +15,21 @@ use crate::store::Event;
 /// How often the daemon sends what waits in the outbox.
 const FLUSH_EVERY: Duration = Duration::from_secs(300);
 
-/// Audit one of the daemon's moments (`daemon.started` …) and send what is due.
-pub async fn announce(home: &Home, action: &'static str, why: String) {
+/// Audit the start: `daemon.recovered` when the last daemon started and never recorded its
+/// stop (it crashed or was killed), else `daemon.started`; then send what is due.
+pub async fn announce_start(home: &Home) {
+    announce(home, None).await;
+}
+
+/// Audit `action` (`daemon.stopped` …, or the start when `None`) and send what is due.
+pub async fn announce(home: &Home, action: Option<(&'static str, String)>) {
     let home = home.clone();
     let done = tokio::task::spawn_blocking(move || {
         let ctx = Ctx::open(home, None)?;
+        let (action, why) = match action {
+            Some(given) => given,
+            None => start_kind(&ctx)?,
+        };
         ctx.audit(
             Event::new(ctx.now(), "dayshift", action)
                 .detail(serde_json::json!({"why": why, "pid": std::process::id()})),
@@ -30,9 +40,30 @@ pub async fn announce(home: &Home, action: &'static str, why: String) {
     .await;
     match done {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => warn!("{action} could not be recorded: {e}"),
-        Err(e) => warn!("{action} could not be recorded: {e}"),
+        Ok(Err(e)) => warn!("the daemon's start or stop could not be recorded: {e}"),
+        Err(e) => warn!("the daemon's start or stop could not be recorded: {e}"),
     }
+}
+
+/// Whether this start follows a clean stop (`daemon.started`) or a daemon that never
+/// recorded its stop (`daemon.recovered`).
+fn start_kind(ctx: &Ctx) -> crate::error::Result<(&'static str, String)> {
+    let last_start = [
+        ctx.store.last_event("daemon.started")?,
+        ctx.store.last_event("daemon.recovered")?,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|e| e.at)
+    .max();
+    let last_stop = ctx.store.last_event("daemon.stopped")?.map(|e| e.at);
+    Ok(match (last_start, last_stop) {
+        (Some(started), stopped) if stopped.is_none_or(|s| s < started) => (
+            "daemon.recovered",
+            "the last daemon ended without stopping (a crash or a kill); runs it left open are closed and its tasks resume".into(),
+        ),
+        _ => ("daemon.started", "started".into()),
+    })
 }
 
 /// Send what waits in the outbox every [`FLUSH_EVERY`], until the task is aborted.

@@ -72,7 +72,7 @@ pub(super) fn checks(home: &Home, config: Option<&Config>) -> Vec<Check> {
     check.warnings = warnings;
     if !fine.is_empty() {
         check.detail = Some(format!(
-            "{}; `dayshift notify test` posts a test message",
+            "{CHECK}: {}; `dayshift notify test` posts a test message",
             fine.join("; ")
         ));
     }
