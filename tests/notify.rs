@@ -353,16 +353,20 @@ fn quiet_hours_hold_what_is_not_urgent_and_the_age_limit_drops_what_never_went()
     );
     home.write(
         "config/.env",
-        &format!("DISCORD_WEBHOOK_URL={}\n", discord.url()),
+        &format!(
+            "DISCORD_WEBHOOK_URL={}\nCANARY_API_KEY={CANARY_KEY}\n",
+            discord.url()
+        ),
     );
     let dir = Home::open(&home.root).unwrap();
     let config = Config::load(&dir).unwrap();
     let store = Store::open(&dir.db_path()).unwrap();
     let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
+    // a secret in a notice's text (from wherever) is redacted before it is stored or sent
     let notice = |title: &str, kind, urgent, when: &str| Notice {
         kind,
         title: title.into(),
-        summary: "s".into(),
+        summary: format!("the tool said {CANARY_KEY}"),
         fields: vec![],
         link: None,
         task: None,
@@ -416,6 +420,18 @@ fn quiet_hours_hold_what_is_not_urgent_and_the_age_limit_drops_what_never_went()
     assert_eq!(names(&done.sent), ["waits for a person"]);
     let sent: Vec<String> = titles(&discord);
     assert_eq!(sent, ["the loop stopped", "waits for a person"]);
+    let all = texts(&discord);
+    assert!(
+        !all.contains(CANARY_KEY) && all.contains("[redacted:CANARY_API_KEY]"),
+        "{all}"
+    );
+    let stored: Vec<String> = store
+        .outbox_recent(10)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.payload)
+        .collect();
+    assert!(stored.iter().all(|p| !p.contains(CANARY_KEY)), "{stored:?}");
 }
 
 /// The first embed's title and who each accepted message pinged, in order.
@@ -545,4 +561,40 @@ fn the_daemon_tells_its_start_its_stop_and_its_recovery_when_asked_to() {
             "The dayshift daemon stopped"
         ]
     );
+}
+
+#[test]
+fn a_stop_file_left_for_a_day_is_told_once_and_pings_the_role() {
+    let discord = FakeDiscord::start();
+    let home = TestHome::new();
+    home.write(
+        "config/notify.yaml",
+        "discord: {events: [stopped], mention: \"<@&42>\"}\n",
+    );
+    home.write(
+        "config/.env",
+        &format!("DISCORD_WEBHOOK_URL={}\n", discord.url()),
+    );
+    home.write("STOP", "");
+    let fresh = home.run(&["run", "morning"]);
+    assert_eq!(fresh.status.code(), Some(1), "paused");
+    assert!(
+        discord.accepted().is_empty(),
+        "a fresh pause is a person's choice"
+    );
+    let old = std::process::Command::new("touch")
+        .args(["-d", "2 days ago"])
+        .arg(home.path("STOP"))
+        .status()
+        .unwrap();
+    assert!(old.success());
+    home.run(&["run", "morning"]);
+    home.run(&["run", "wrapup"]);
+    let told = titles_and_pings(&discord);
+    assert_eq!(told.len(), 1, "once a day: {told:?}");
+    assert_eq!(
+        told[0].0,
+        "dayshift has been paused by the STOP file for a day"
+    );
+    assert_eq!(told[0].1, ["<@&42>"]);
 }
