@@ -10,7 +10,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::fake_discord::FakeDiscord;
-use common::notify_home::{CANARY_KEY, WEBHOOK_TOKEN, home, outbox, texts, titles};
+use common::notify_home::{CANARY_KEY, WEBHOOK_TOKEN, home, outbox, plain_home, texts, titles};
 use common::{TestHome, stdout};
 use serde_json::Value;
 
@@ -274,17 +274,9 @@ fn quiet_hours_hold_what_is_not_urgent_and_the_age_limit_drops_what_never_went()
     use dayshift::store::Store;
 
     let discord = FakeDiscord::start();
-    let home = TestHome::new();
-    home.write(
-        "config/notify.yaml",
+    let home = plain_home(
+        &discord,
         "discord: {events: [needs_person, stopped]}\nquiet_hours: \"22:00-07:00\"\nmax_age_hours: 48\n",
-    );
-    home.write(
-        "config/.env",
-        &format!(
-            "DISCORD_WEBHOOK_URL={}\nCANARY_API_KEY={CANARY_KEY}\n",
-            discord.url()
-        ),
     );
     let dir = Home::open(&home.root).unwrap();
     let config = Config::load(&dir).unwrap();

@@ -6,9 +6,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::TestHome;
 use common::fake_discord::FakeDiscord;
-use common::notify_home::{home, titles, titles_and_pings};
+use common::notify_home::{home, plain_home, titles, titles_and_pings};
 
 #[test]
 fn the_budget_and_a_stopped_loop_are_told_once_a_day_and_only_the_urgent_one_pings() {
@@ -72,15 +71,10 @@ fn the_budget_and_a_stopped_loop_are_told_once_a_day_and_only_the_urgent_one_pin
 #[test]
 fn the_daemon_tells_its_start_its_stop_and_its_recovery_when_asked_to() {
     let discord = FakeDiscord::start();
-    let home = TestHome::new();
+    let home = plain_home(&discord, "discord: {events: [daemon]}\n");
     home.write(
         "config/schedules.yaml",
         "timezone: UTC\njobs: {wrapup: \"0 0 1 1 *\"}\n",
-    );
-    home.write("config/notify.yaml", "discord: {events: [daemon]}\n");
-    home.write(
-        "config/.env",
-        &format!("DISCORD_WEBHOOK_URL={}\n", discord.url()),
     );
     let wait_for = |n: usize| {
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -127,14 +121,9 @@ fn the_daemon_tells_its_start_its_stop_and_its_recovery_when_asked_to() {
 #[test]
 fn a_stop_file_left_for_a_day_is_told_once_and_pings_the_role() {
     let discord = FakeDiscord::start();
-    let home = TestHome::new();
-    home.write(
-        "config/notify.yaml",
+    let home = plain_home(
+        &discord,
         "discord: {events: [stopped], mention: \"<@&42>\"}\n",
-    );
-    home.write(
-        "config/.env",
-        &format!("DISCORD_WEBHOOK_URL={}\n", discord.url()),
     );
     home.write("STOP", "");
     let fresh = home.run(&["run", "morning"]);

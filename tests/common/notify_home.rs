@@ -52,6 +52,21 @@ pub fn home(discord: &FakeDiscord, webhook: Option<&str>) -> TestHome {
     home
 }
 
+/// A home made by `init` (no target) whose config/notify.yaml is `notify`, with the fake
+/// Discord's URL and the canary key in config/.env.
+pub fn plain_home(discord: &FakeDiscord, notify: &str) -> TestHome {
+    let home = TestHome::new();
+    home.write("config/notify.yaml", notify);
+    home.write(
+        "config/.env",
+        &format!(
+            "DISCORD_WEBHOOK_URL={}\nCANARY_API_KEY={CANARY_KEY}\n",
+            discord.url()
+        ),
+    );
+    home
+}
+
 /// Every text of the messages Discord accepted, joined.
 pub fn texts(discord: &FakeDiscord) -> String {
     discord
