@@ -49,7 +49,7 @@ const TEMPLATES: [(&str, &str); 8] = [
     ("config/notify.yaml", include_str!("../config/notify.yaml")),
     (
         ".gitignore",
-        "workspace/\n.dayshift/\nconfig/.env\nSTOP\nlogs/*\n!logs/.gitkeep\n",
+        "workspace/\n.dayshift/\nconfig/.env\nSTOP\nPAUSED\nlogs/*\n!logs/.gitkeep\n",
     ),
 ];
 
@@ -207,6 +207,10 @@ impl Home {
     /// While this file exists every job pauses.
     pub fn stop_file(&self) -> PathBuf {
         self.root.join("STOP")
+    }
+    /// The pause dayshift made itself (emergency protocol; `dayshift resume` clears it).
+    pub fn pause_file(&self) -> PathBuf {
+        self.root.join("PAUSED")
     }
 
     /// Remove temp files a crash may have left in the folders dayshift writes.

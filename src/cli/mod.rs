@@ -192,6 +192,14 @@ Examples:
         after_help = "Examples:\n  dayshift notify test\n  dayshift notify list\n  dayshift notify list --json"
     )]
     Notify(notify::NotifyCommand),
+    /// Clear a pause dayshift made itself (`PAUSED`: tasks failed in a row, a failed
+    /// deploy whose revert failed), recorded as your act. A STOP file is yours to remove.
+    #[command(after_help = "Examples:\n  dayshift resume\n  dayshift resume --by alice")]
+    Resume {
+        /// Who resumes (default: $USER); written in the audit.
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
     /// The audit trail: who did what, to which task.
     #[command(
         after_help = "Examples:\n  dayshift audit\n  dayshift audit --limit 500 --json | jq '.[] | select(.task == \"T-0007\")'"
@@ -312,6 +320,7 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
         Command::Validate(args) => validate::validate(&home_dir, args),
         Command::Rollback(args) => rollback::rollback(Home::open(&home_dir)?, args),
         Command::Notify(command) => notify::notify(Home::open(&home_dir)?, command),
+        Command::Resume { by } => run::resume(Home::open(&home_dir)?, by),
         Command::Audit { limit, json } => status::audit(Home::open(&home_dir)?, limit, json),
     }
 }

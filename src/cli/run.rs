@@ -229,3 +229,26 @@ fn say_if_waiting(ctx: &Ctx) {
         eprintln!("another job is running for this home; waiting for it to finish…");
     }
 }
+
+/// `dayshift resume`: clear the pause dayshift made, as `by`'s act.
+pub fn resume(home: Home, by: Option<String>) -> Result<ExitCode> {
+    let by = by
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "a person".into());
+    let ctx = Ctx::open(home, None)?;
+    match crate::jobs::pause::resume(&ctx, &by)? {
+        Some(pause) => println!(
+            "resumed by {by}: the pause since {} is cleared ({}); the next run works again",
+            pause.since.format("%Y-%m-%d %H:%M"),
+            pause.reason
+        ),
+        None => println!("nothing to resume: dayshift has not paused itself"),
+    }
+    if ctx.home.stop_file().exists() {
+        println!(
+            "{} is still there: it is a person's pause; remove it to let the jobs run",
+            ctx.home.display_path(&ctx.home.stop_file())
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -24,6 +24,7 @@ pub fn status(home: &Home, json: bool) -> Result<ExitCode> {
     let spent = ctx.store.usage_total(today)?;
     let budget = crate::jobs::budget_line(&ctx, today)?;
     let paused = ctx.home.stop_file().exists();
+    let pause = crate::jobs::pause::Pause::read(&ctx.home);
     // what a work run is doing now (in this terminal's home, from any process)
     let working = WorkNow::read(&ctx.home);
     if json {
@@ -32,6 +33,7 @@ pub fn status(home: &Home, json: bool) -> Result<ExitCode> {
             "home": ctx.home.root(),
             "daemon": daemon,
             "paused": paused,
+            "pause": pause,
             "timezone": ctx.config.schedules.timezone.name(),
             "next_runs": next,
             "tasks": counts.iter().map(|(s, n)| (s.folder(), n)).collect::<BTreeMap<_, _>>(),
@@ -52,6 +54,10 @@ pub fn status(home: &Home, json: bool) -> Result<ExitCode> {
         (true, None) => "running".to_string(),
         (false, _) => "stopped (`dayshift start` starts it)".to_string(),
     };
+    // a pause dayshift made is the first thing a person must see
+    if let Some(pause) = &pause {
+        println!("PAUSED    {}", pause.refusal(&ctx.home));
+    }
     println!("daemon    {running}");
     if paused {
         println!("paused    STOP file present: every job waits until it is removed");

@@ -34,6 +34,8 @@ struct RawPolicy {
     max_coverage_drop: Spanned<Option<f64>>,
     #[serde(default)]
     sandbox: RawSandbox,
+    #[serde(default = "default_max_consecutive_failures")]
+    max_consecutive_failures: u32,
 }
 
 impl Default for RawPolicy {
@@ -46,8 +48,15 @@ impl Default for RawPolicy {
             max_lines_changed: default_max_lines(),
             max_coverage_drop: default_max_coverage_drop(),
             sandbox: RawSandbox::default(),
+            max_consecutive_failures: default_max_consecutive_failures(),
         }
     }
+}
+
+/// Tasks failed in a row before the work loop pauses itself (`dayshift resume` clears it).
+pub const DEFAULT_MAX_CONSECUTIVE_FAILURES: u32 = 3;
+fn default_max_consecutive_failures() -> u32 {
+    DEFAULT_MAX_CONSECUTIVE_FAILURES
 }
 
 fn default_auto_merge() -> AutoMerge {
@@ -89,6 +98,9 @@ pub struct Policy {
     /// measures coverage; `None` (`max_coverage_drop: null`) checks no drop.
     pub max_coverage_drop: Option<f64>,
     pub sandbox: SandboxPolicy,
+    /// Tasks failed in a row (dayshift's verdicts, not a person's moves) after which the
+    /// work loop pauses itself with the reason (`PAUSED`); 0 never pauses.
+    pub max_consecutive_failures: u32,
 }
 
 /// A list of glob patterns over paths relative to the target's root.
@@ -137,6 +149,7 @@ impl Policy {
             max_lines_changed: raw.max_lines_changed,
             max_coverage_drop: coverage_drop(file, &raw.max_coverage_drop)?,
             sandbox: SandboxPolicy::from_raw(file, raw.sandbox)?,
+            max_consecutive_failures: raw.max_consecutive_failures,
         })
     }
 }

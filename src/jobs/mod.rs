@@ -12,6 +12,7 @@ pub mod issues;
 mod morning;
 pub mod orchestrate;
 mod outcome;
+pub mod pause;
 mod plan;
 pub mod rollback;
 mod runner;

@@ -21,6 +21,9 @@ pub fn refusal(ctx: &Ctx, job: JobName) -> Option<String> {
             ctx.home.display_path(&ctx.home.stop_file())
         ));
     }
+    if let Some(pause) = super::pause::Pause::read(&ctx.home).filter(|p| p.blocks(job)) {
+        return Some(pause.refusal(&ctx.home));
+    }
     if !job.is_built() {
         return Some(format!(
             "the `{job}` job needs the {} agent, which this build does not have yet; it runs morning, plan, work and wrapup",
@@ -46,7 +49,10 @@ pub fn refusal(ctx: &Ctx, job: JobName) -> Option<String> {
 /// Whether `job` was refused because the setup needs a person (the target not cloned, no
 /// coding engine) rather than a pause or a job not built: told to the people as urgent.
 pub fn needs_fix(ctx: &Ctx, job: JobName) -> bool {
-    job.is_built() && !ctx.home.stop_file().exists() && refusal(ctx, job).is_some()
+    job.is_built()
+        && !ctx.home.stop_file().exists()
+        && !ctx.home.pause_file().exists()
+        && refusal(ctx, job).is_some()
 }
 
 /// `needs_fix`: the setup needs a person ([`needs_fix`]).

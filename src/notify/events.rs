@@ -103,6 +103,29 @@ pub fn notice_for(event: &Event, tasks: &[TaskRow]) -> Option<Outgoing> {
                 dedupe: Some(format!("job-skipped:{day}:{job}")),
             })
         }
+        "pause.set" => {
+            let everything = event.detail["scope"] == "all";
+            Some(Outgoing {
+                notice: Notice {
+                    urgent: true,
+                    link: Some("PAUSED".into()),
+                    ..notice(
+                        event.at,
+                        NoticeKind::Stopped,
+                        if everything {
+                            "dayshift paused everything".to_string()
+                        } else {
+                            "dayshift paused the work loop".to_string()
+                        },
+                        format!(
+                            "{}\n\nLook at what went wrong, then `dayshift resume`.",
+                            quote(&text("reason"))
+                        ),
+                    )
+                },
+                dedupe: None,
+            })
+        }
         "pause.stale" => Some(Outgoing {
             notice: Notice {
                 urgent: true,

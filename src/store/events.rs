@@ -149,6 +149,20 @@ impl Store {
         self.select_numbered_events("WHERE id > ?1 ORDER BY id LIMIT ?2", params![id, limit])
     }
 
+    /// How the latest `limit` tasks dayshift finished ended, newest first: the task and the
+    /// folder it was moved to (`completed` or `failed`). A person's moves do not count.
+    pub fn last_task_ends(&self, limit: u32) -> Result<Vec<(TaskId, String)>, StoreError> {
+        let events = self.select_events(
+            "WHERE action = 'task.moved' AND actor != 'human' \
+             AND json_extract(detail, '$.to') IN ('completed', 'failed') ORDER BY id DESC LIMIT ?1",
+            params![limit],
+        )?;
+        Ok(events
+            .into_iter()
+            .filter_map(|e| Some((e.task?, e.detail["to"].as_str()?.to_string())))
+            .collect())
+    }
+
     /// The id of the newest event (0 when there is none).
     pub fn last_event_id(&self) -> Result<i64, StoreError> {
         self.q(self

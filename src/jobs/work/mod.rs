@@ -121,6 +121,8 @@ enum Stop {
     Cancelled,
     /// No new task is taken: a pull request limit of target.yaml is reached (the why).
     Held(String),
+    /// dayshift paused itself (emergency protocol): the refusal, with the reason.
+    PausedByDayshift(String),
 }
 
 impl fmt::Display for Stop {
@@ -134,7 +136,7 @@ impl fmt::Display for Stop {
             Stop::PublishFailed(why) => write!(f, "{why}"),
             Stop::Environment(why) => write!(f, "{SETUP_NEEDS_FIX}: {why}"),
             Stop::Cancelled => write!(f, "dayshift is stopping (a signal, or `dayshift stop`)"),
-            Stop::Held(why) => write!(f, "{why}"),
+            Stop::Held(why) | Stop::PausedByDayshift(why) => write!(f, "{why}"),
         }
     }
 }
@@ -217,6 +219,11 @@ impl Limits {
         }
         if ctx.home.stop_file().exists() {
             return Ok(Some(Stop::Paused));
+        }
+        if let Some(pause) =
+            crate::jobs::pause::Pause::read(&ctx.home).filter(|p| p.blocks(JobName::Work))
+        {
+            return Ok(Some(Stop::PausedByDayshift(pause.refusal(&ctx.home))));
         }
         if let Some(end) = self.ends
             && ctx.now() >= end
@@ -316,7 +323,13 @@ fn work_loop(
         match attempt::work_task(ctx, limits, reviewer, engine, &mut task, &mut progress)? {
             Ended::Interrupted(stop) => break stop,
             // back in progress (SentBack): the next pass takes it first
-            ended => tally.count(task.meta.id, &ended),
+            ended => {
+                tally.count(task.meta.id, &ended);
+                if matches!(ended, Ended::Failed) {
+                    // too many in a row: the loop pauses itself (seen at the next pass)
+                    crate::jobs::pause::after_a_failure(ctx)?;
+                }
+            }
         }
         // a task waiting for a person or failed for good is told now, not at the end
         ctx.deliver_notices(crate::notify::Patience::Brief);
