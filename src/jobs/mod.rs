@@ -14,6 +14,7 @@ pub mod orchestrate;
 mod outcome;
 pub mod pause;
 mod plan;
+pub mod research;
 pub mod rollback;
 mod runner;
 pub mod summary;
