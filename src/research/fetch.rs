@@ -166,15 +166,17 @@ struct Fetcher {
 }
 
 impl Fetcher {
-    /// GET `url`, following redirects by hand; `before_hop` runs before each request.
+    /// GET `url`, following redirects by hand; each hop's addresses are checked, then
+    /// `before_hop` runs, then the request is made.
     fn follow(
         &self,
         mut url: Url,
         mut before_hop: impl FnMut(&Url) -> Result<(), FetchError>,
     ) -> Result<(Url, Response), FetchError> {
         for _ in 0..=MAX_REDIRECTS {
+            let addresses = self.checked_addresses(&url)?;
             before_hop(&url)?;
-            let response = self.get(&url)?;
+            let response = self.get(&url, &addresses)?;
             if !response.status().is_redirection() {
                 return Ok((url, response));
             }
@@ -196,9 +198,8 @@ impl Fetcher {
         })
     }
 
-    /// One GET, no redirect followed, connected only to addresses that passed the check.
-    fn get(&self, url: &Url) -> Result<Response, FetchError> {
-        let addresses = self.checked_addresses(url)?;
+    /// One GET, no redirect followed, connected only to `addresses` (checked).
+    fn get(&self, url: &Url, addresses: &[SocketAddr]) -> Result<Response, FetchError> {
         let host = url.host_str().unwrap_or_default();
         let mut client = Client::builder()
             .timeout(self.options.timeout)
@@ -207,7 +208,7 @@ impl Fetcher {
             .no_proxy()
             .user_agent(super::USER_AGENT);
         if host.parse::<IpAddr>().is_err() && !host.starts_with('[') {
-            client = client.resolve_to_addrs(host, &addresses);
+            client = client.resolve_to_addrs(host, addresses);
         }
         let client = client.build().map_err(|e| FetchError::Unreachable {
             url: url.to_string(),

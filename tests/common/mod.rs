@@ -10,6 +10,7 @@ use assert_cmd::Command;
 
 pub mod fake_discord;
 pub mod fake_github;
+pub mod fake_web;
 pub mod notify_home;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_dayshift");
