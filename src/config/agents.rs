@@ -359,10 +359,7 @@ impl AgentsConfig {
 
     /// The `research:` settings, or their defaults.
     pub fn research_settings(&self) -> ResearchSettings {
-        self.research
-            .as_ref()
-            .map(|r| r.value)
-            .unwrap_or_default()
+        self.research.as_ref().map(|r| r.value).unwrap_or_default()
     }
 }
 

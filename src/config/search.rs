@@ -217,15 +217,13 @@ mod tests {
         assert_eq!(c.search.len(), 3);
         assert_eq!(c.search_for(AgentName::Researcher), Some("tavily"));
         assert_eq!(c.research_settings().pages, 3);
-        assert_eq!(
-            c.search["tavily"].value.cost_per_search_usd,
-            Some(0.008)
-        );
+        assert_eq!(c.search["tavily"].value.cost_per_search_usd, Some(0.008));
     }
 
     #[test]
     fn no_research_section_means_the_defaults() {
-        let c = parse("search:\n  s: {kind: searxng, base_url: \"http://127.0.0.1:8888\"}\n").unwrap();
+        let c =
+            parse("search:\n  s: {kind: searxng, base_url: \"http://127.0.0.1:8888\"}\n").unwrap();
         assert_eq!(c.research_settings().max_results, 5);
         assert_eq!(c.research_settings().page_max_kb, 512);
         assert!(!c.research_settings().allow_private_addresses);
@@ -265,8 +263,14 @@ mod tests {
     fn a_key_in_place_of_a_variable_name_is_refused_without_repeating_it() {
         let err = problem("search:\n  t:\n    kind: tavily\n    api_key_env: tvly-abc123\n");
         assert_eq!(err.at.line, Some(3), "{err}");
-        assert!(!format!("{err} {}", err.fix).contains("tvly-abc123"), "{err}");
-        assert!(err.problem.contains("not an environment variable name"), "{err}");
+        assert!(
+            !format!("{err} {}", err.fix).contains("tvly-abc123"),
+            "{err}"
+        );
+        assert!(
+            err.problem.contains("not an environment variable name"),
+            "{err}"
+        );
     }
 
     #[test]

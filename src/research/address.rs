@@ -74,7 +74,12 @@ mod tests {
 
     #[test]
     fn public_addresses_are_not() {
-        for ip in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"] {
+        for ip in [
+            "93.184.216.34",
+            "1.1.1.1",
+            "2606:4700:4700::1111",
+            "::ffff:8.8.8.8",
+        ] {
             assert!(!internal(ip), "{ip} should be public");
         }
     }

@@ -72,11 +72,15 @@ pub enum FetchError {
     NotHttp { url: String },
     #[error("cannot resolve {host} ({detail})")]
     Resolve { host: String, detail: String },
-    #[error("{url} points at {address}, a loopback, private or link-local address; refused (set `research.allow_private_addresses: true` to fetch such pages)")]
+    #[error(
+        "{url} points at {address}, a loopback, private or link-local address; refused (set `research.allow_private_addresses: true` to fetch such pages)"
+    )]
     PrivateAddress { url: String, address: IpAddr },
     #[error("robots.txt of {url} disallows `dayshift-researcher` there; the page was not fetched")]
     Disallowed { url: String },
-    #[error("the robots.txt of {url} could not be read ({detail}); the site's pages are not fetched")]
+    #[error(
+        "the robots.txt of {url} could not be read ({detail}); the site's pages are not fetched"
+    )]
     RobotsUnavailable { url: String, detail: String },
     #[error("cannot fetch {url} ({detail})")]
     Unreachable { url: String, detail: String },
@@ -214,10 +218,13 @@ impl Fetcher {
             url: url.to_string(),
             detail: describe(&e),
         })?;
-        client.get(url.clone()).send().map_err(|e| FetchError::Unreachable {
-            url: url.to_string(),
-            detail: describe(&e),
-        })
+        client
+            .get(url.clone())
+            .send()
+            .map_err(|e| FetchError::Unreachable {
+                url: url.to_string(),
+                detail: describe(&e),
+            })
     }
 
     /// Every address `url`'s host resolves to, each checked.
@@ -299,13 +306,12 @@ impl Fetcher {
                 content_type,
             });
         }
-        let (body, body_cut) =
-            read_capped(response, self.options.max_bytes).map_err(|detail| {
-                FetchError::Unreachable {
-                    url: url.to_string(),
-                    detail,
-                }
-            })?;
+        let (body, body_cut) = read_capped(response, self.options.max_bytes).map_err(|detail| {
+            FetchError::Unreachable {
+                url: url.to_string(),
+                detail,
+            }
+        })?;
         let (title, full_text) = if is_html {
             (text::html_title(&body), text::html_to_text(&body))
         } else {

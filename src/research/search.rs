@@ -27,7 +27,9 @@ pub enum SearchError {
         "search provider `{provider}` needs an API key in ${variable}, which is not set; set it in config/.env or the environment"
     )]
     MissingKey { provider: String, variable: String },
-    #[error("search provider `{provider}` could not be reached ({detail}); check that it is up and that `base_url` is right")]
+    #[error(
+        "search provider `{provider}` could not be reached ({detail}); check that it is up and that `base_url` is right"
+    )]
     Unreachable { provider: String, detail: String },
     #[error("search provider `{provider}` refused the request (HTTP {status}); {fix}")]
     Refused {
@@ -35,9 +37,13 @@ pub enum SearchError {
         status: u16,
         fix: String,
     },
-    #[error("search provider `{provider}` is rate limiting (HTTP 429); wait, or lower `research.max_results` and the number of questions a day")]
+    #[error(
+        "search provider `{provider}` is rate limiting (HTTP 429); wait, or lower `research.max_results` and the number of questions a day"
+    )]
     RateLimited { provider: String },
-    #[error("search provider `{provider}` gave an answer dayshift cannot read ({detail}); check that `kind` matches the service")]
+    #[error(
+        "search provider `{provider}` gave an answer dayshift cannot read ({detail}); check that `kind` matches the service"
+    )]
     BadAnswer { provider: String, detail: String },
 }
 
@@ -131,10 +137,9 @@ impl SearchClient {
                 .http
                 .post(format!("{}/search", self.base_url))
                 .json(&json!({"query": query, "max_results": max, "search_depth": "basic"})),
-            SearchKind::Searxng => self.http.get(self.url_with(
-                "/search",
-                &[("q", query), ("format", "json")],
-            )?),
+            SearchKind::Searxng => self
+                .http
+                .get(self.url_with("/search", &[("q", query), ("format", "json")])?),
             SearchKind::Brave => self.http.get(self.url_with(
                 "/res/v1/web/search",
                 &[("q", query), ("count", max_text.as_str())],
@@ -197,8 +202,13 @@ impl SearchClient {
 
     fn refusal_fix(&self) -> String {
         match (&self.key, self.kind) {
-            (Some(key), _) => format!("check ${}: the key may be wrong, expired or out of credits", key.variable),
-            (None, SearchKind::Searxng) => "enable `json` under search.formats in the instance's settings.yml".into(),
+            (Some(key), _) => format!(
+                "check ${}: the key may be wrong, expired or out of credits",
+                key.variable
+            ),
+            (None, SearchKind::Searxng) => {
+                "enable `json` under search.formats in the instance's settings.yml".into()
+            }
             (None, _) => "set `api_key_env` for this provider".into(),
         }
     }
@@ -210,7 +220,9 @@ impl SearchClient {
         };
         let results = match self.kind {
             SearchKind::Tavily | SearchKind::Searxng => {
-                serde_json::from_str::<ResultsAnswer>(body).map_err(bad)?.results
+                serde_json::from_str::<ResultsAnswer>(body)
+                    .map_err(bad)?
+                    .results
             }
             SearchKind::Brave => {
                 let answer = serde_json::from_str::<BraveAnswer>(body).map_err(bad)?;

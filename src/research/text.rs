@@ -87,7 +87,10 @@ mod tests {
         let html = b"<html><head><title>T &amp; U</title><style>p{color:red}</style></head><body><h1>Hello</h1><script>steal()</script><p>one   two\n\n\n\nthree</p></body></html>";
         let text = html_to_text(html);
         assert!(text.contains("Hello"), "{text}");
-        assert!(text.contains("one two three") || text.contains("one two"), "{text}");
+        assert!(
+            text.contains("one two three") || text.contains("one two"),
+            "{text}"
+        );
         assert!(!text.contains("steal"), "{text}");
         assert!(!text.contains("color"), "{text}");
         assert!(!text.contains('<'), "{text}");
@@ -106,7 +109,10 @@ mod tests {
 
     #[test]
     fn the_cap_cuts_at_a_word() {
-        assert_eq!(cap_at_word("alpha beta gamma", 12), ("alpha beta".into(), true));
+        assert_eq!(
+            cap_at_word("alpha beta gamma", 12),
+            ("alpha beta".into(), true)
+        );
         assert_eq!(cap_at_word("short", 12), ("short".into(), false));
         assert_eq!(cap_at_word("abcdefghij", 4), ("abcd".into(), true));
     }

@@ -198,7 +198,9 @@ fn search(state: &mut State, request: &Request, provider: &str) -> ResponseTempl
         _ => Some(GOOD_KEY.to_string()),
     };
     if key.as_deref() != Some(GOOD_KEY) {
-        return ResponseTemplate::new(401).set_body_json(json!({"detail": {"error": "Unauthorized: missing or invalid API key."}}));
+        return ResponseTemplate::new(401).set_body_json(
+            json!({"detail": {"error": "Unauthorized: missing or invalid API key."}}),
+        );
     }
     let params: HashMap<String, String> = request.url.query_pairs().into_owned().collect();
     let (query, max) = if provider == "tavily" {
@@ -214,7 +216,10 @@ fn search(state: &mut State, request: &Request, provider: &str) -> ResponseTempl
         if provider == "searxng" && params.get("format").map(String::as_str) != Some("json") {
             return ResponseTemplate::new(403).set_body_string("format not allowed");
         }
-        let max = params.get("count").and_then(|c| c.parse().ok()).unwrap_or(10);
+        let max = params
+            .get("count")
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(10);
         (params.get("q").cloned().unwrap_or_default(), max)
     };
     let hits: Vec<FakeHit> = state
@@ -226,8 +231,12 @@ fn search(state: &mut State, request: &Request, provider: &str) -> ResponseTempl
         .take(max as usize)
         .collect();
     let body = match provider {
-        "brave" => json!({"type": "search", "web": {"type": "search", "results": hits.iter().map(|h| json!({"title": h.title, "url": h.url, "description": h.snippet})).collect::<Vec<_>>()}}),
-        _ => json!({"query": query, "results": hits.iter().map(|h| json!({"title": h.title, "url": h.url, "content": h.snippet, "score": 0.9})).collect::<Vec<_>>()}),
+        "brave" => {
+            json!({"type": "search", "web": {"type": "search", "results": hits.iter().map(|h| json!({"title": h.title, "url": h.url, "description": h.snippet})).collect::<Vec<_>>()}})
+        }
+        _ => {
+            json!({"query": query, "results": hits.iter().map(|h| json!({"title": h.title, "url": h.url, "content": h.snippet, "score": 0.9})).collect::<Vec<_>>()})
+        }
     };
     ResponseTemplate::new(200).set_body_json(body)
 }
