@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate, matchers::any};
+use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
 /// The key the fake accepts (a canary the tests look for in errors).
 pub const GOOD_KEY: &str = "tvly-CANARY-good-key-7f3a";
@@ -42,20 +42,8 @@ pub struct FakeWeb {
 
 impl FakeWeb {
     pub fn start() -> FakeWeb {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a runtime for the fake web");
         let state = Arc::new(Mutex::new(State::default()));
-        let server = runtime.block_on(async {
-            let server = MockServer::start().await;
-            Mock::given(any())
-                .respond_with(Responder(state.clone()))
-                .mount(&server)
-                .await;
-            server
-        });
+        let (server, runtime) = super::serve(Responder(state.clone()));
         FakeWeb {
             server,
             state,
