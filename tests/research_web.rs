@@ -77,6 +77,7 @@ fn each_provider_shape_gives_its_hits() {
             .search("sqlite vs postgres", 1)
             .unwrap();
         assert_eq!(one.len(), 1, "{kind:?} honours the maximum");
+        assert_eq!(client(&web, kind, GOOD_KEY).cost_per_search_usd(), 0.0);
     }
     let headers = web.search_headers();
     assert_eq!(headers[0]["authorization"], format!("Bearer {GOOD_KEY}"));
@@ -202,6 +203,17 @@ fn robots_txt_is_honoured_and_read_once_per_site() {
         1,
         "{requests:?}"
     );
+}
+
+#[test]
+fn a_robots_txt_that_fails_keeps_the_site_unread() {
+    let web = FakeWeb::start();
+    web.robots_fail(503);
+    web.page("/a.html", "<p>text</p>");
+    let err = dayshift::research::fetch_page(&web.url("/a.html"), &options(1024)).unwrap_err();
+    assert!(matches!(err, FetchError::RobotsUnavailable { .. }), "{err}");
+    assert!(err.to_string().contains("HTTP 503"), "{err}");
+    assert!(!web.requests().contains(&"/a.html".to_string()));
 }
 
 #[test]

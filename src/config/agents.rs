@@ -363,7 +363,8 @@ impl AgentsConfig {
     }
 }
 
-fn none_if_empty(s: String) -> String {
+/// `s`, or `(none defined)` when it is empty (for "use one of: …" fixes).
+pub(super) fn none_if_empty(s: String) -> String {
     if s.is_empty() {
         "(none defined)".into()
     } else {

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use super::agents::{AgentConfig, AgentName};
+use super::agents::{AgentConfig, AgentName, none_if_empty};
 use super::yaml;
 use crate::problem::FileProblem;
 
@@ -102,19 +102,14 @@ pub fn validate(
             continue;
         };
         if !providers.contains_key(&reference.value) {
-            let known: Vec<&str> = providers.keys().map(String::as_str).collect();
-            let known = if known.is_empty() {
-                "(none defined)".to_string()
-            } else {
-                known.join(", ")
-            };
+            let known = providers.keys().cloned().collect::<Vec<_>>().join(", ");
             return Err(FileProblem::new(
                 yaml::at(file, &reference.referenced),
                 format!(
                     "agents.{agent}.search: `{}` is not defined under `search:`",
                     reference.value
                 ),
-                format!("define it, or use one of: {known}"),
+                format!("define it, or use one of: {}", none_if_empty(known)),
             ));
         }
     }

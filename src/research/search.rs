@@ -54,6 +54,7 @@ pub struct SearchClient {
     kind: SearchKind,
     base_url: String,
     key: Option<Key>,
+    cost_per_search_usd: f64,
     http: Client,
 }
 
@@ -120,6 +121,7 @@ impl SearchClient {
             kind: provider.kind,
             base_url,
             key,
+            cost_per_search_usd: provider.cost_per_search_usd.unwrap_or(0.0),
             http,
         })
     }
@@ -127,6 +129,11 @@ impl SearchClient {
     /// The provider's name in agents.yaml.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// What one search costs (USD; 0 when the config names no price), to reserve first.
+    pub fn cost_per_search_usd(&self) -> f64 {
+        self.cost_per_search_usd
     }
 
     /// Up to `max` hits for `query`, in the provider's order.

@@ -27,6 +27,7 @@ struct State {
     hits: HashMap<String, Vec<FakeHit>>,
     pages: HashMap<String, (String, Vec<u8>)>,
     robots: Option<String>,
+    robots_status: Option<u16>,
     redirects: HashMap<String, String>,
     down: bool,
     delay: Option<Duration>,
@@ -102,6 +103,11 @@ impl FakeWeb {
         self.lock().robots = Some(text.to_string());
     }
 
+    /// /robots.txt answers `status` (a broken site).
+    pub fn robots_fail(&self, status: u16) {
+        self.lock().robots_status = Some(status);
+    }
+
     /// Every request from now on gets 500.
     pub fn go_down(&self) {
         self.lock().down = true;
@@ -152,6 +158,9 @@ fn answer(state: &mut State, request: &Request, path: &str) -> ResponseTemplate 
         return search(state, request, provider);
     }
     if path == "/robots.txt" {
+        if let Some(status) = state.robots_status {
+            return ResponseTemplate::new(status);
+        }
         return match &state.robots {
             Some(text) => ResponseTemplate::new(200)
                 .insert_header("content-type", "text/plain")
