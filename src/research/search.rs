@@ -188,7 +188,8 @@ impl SearchClient {
                 provider: self.name.clone(),
                 detail: describe(&e),
             }),
-            401 | 403 => Err(SearchError::Refused {
+            // 432/433: Tavily's plan or pay-as-you-go limit reached
+            401 | 402 | 403 | 432 | 433 => Err(SearchError::Refused {
                 provider: self.name.clone(),
                 status,
                 fix: self.refusal_fix(),
