@@ -58,6 +58,8 @@
 //! - [`forge`]: where a reviewed change lands, behind one trait: local-only (merged in the
 //!   clone, pushed) or GitHub (one pull request per task, merged on green checks; people's
 //!   reviews, closes and comments as decisions; labelled issues; the dashboard issue).
+//! - [`research`]: the researcher's web access — search providers (Tavily, SearxNG, Brave)
+//!   and page fetching (SSRF-checked, robots.txt, size and time caps, HTML to text).
 //! - [`review`]: the reviewer's layers on a diff — policy, secrets, dangerous patterns,
 //!   syntax (tree-sitter), QA deltas, the model — each pass/warn/block with findings, and
 //!   the risk computed from them (what `auto_merge` and `dayshift validate` go by).
@@ -113,6 +115,7 @@ pub mod notify;
 pub mod problem;
 pub mod process;
 pub mod qa;
+pub mod research;
 pub mod review;
 pub mod sandbox;
 pub mod store;

@@ -9,6 +9,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use super::search::{ResearchSettings, SearchProvider};
 use super::yaml;
 use crate::problem::{At, FileProblem};
 
@@ -34,6 +35,12 @@ pub struct AgentsConfig {
     /// How many goals the morning plan takes on in one day.
     #[serde(default = "default_max_tasks")]
     pub max_tasks_per_day: u32,
+    /// Named web-search providers; the researcher picks one by name (see [`super::search`]).
+    #[serde(default)]
+    pub search: BTreeMap<String, Spanned<SearchProvider>>,
+    /// How much the researcher searches and fetches; absent means the defaults.
+    #[serde(default)]
+    pub research: Option<Spanned<ResearchSettings>>,
 }
 
 fn default_max_tasks() -> u32 {
@@ -49,6 +56,8 @@ impl Default for AgentsConfig {
             budget: None,
             prices: BTreeMap::new(),
             max_tasks_per_day: default_max_tasks(),
+            search: BTreeMap::new(),
+            research: None,
         }
     }
 }
@@ -155,6 +164,9 @@ pub struct AgentConfig {
     /// full and stops the attempt. Default: the daily `budget.daily_usd`.
     #[serde(default)]
     pub max_cost_per_run_usd: Option<f64>,
+    /// `researcher`: the search provider it uses, by name under `search:`.
+    #[serde(default)]
+    pub search: Option<Spanned<String>>,
     /// `reviewer`: how many times the model may send a change back to the coder before a
     /// person decides (default 2; 0: its first request for changes goes to a person).
     #[serde(default)]
@@ -317,6 +329,7 @@ impl AgentsConfig {
                 ));
             }
         }
+        super::search::validate(file, &self.search, self.research.as_ref(), &self.agents)?;
         if self.max_tasks_per_day == 0 {
             return Err(FileProblem::new(
                 At::file(file),
@@ -335,9 +348,23 @@ impl AgentsConfig {
             .or(self.default_provider.as_ref())
             .map(|s| s.value.as_str())
     }
+
+    /// The search provider an agent uses, by name; `None` means it searches nothing.
+    pub fn search_for(&self, agent: AgentName) -> Option<&str> {
+        self.agents
+            .get(&agent)
+            .and_then(|a| a.search.as_ref())
+            .map(|s| s.value.as_str())
+    }
+
+    /// The `research:` settings, or their defaults.
+    pub fn research_settings(&self) -> ResearchSettings {
+        self.research.as_ref().map(|r| r.value).unwrap_or_default()
+    }
 }
 
-fn none_if_empty(s: String) -> String {
+/// `s`, or `(none defined)` when it is empty (for "use one of: …" fixes).
+pub(super) fn none_if_empty(s: String) -> String {
     if s.is_empty() {
         "(none defined)".into()
     } else {

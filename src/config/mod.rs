@@ -20,6 +20,7 @@ pub mod notify;
 pub mod policy;
 pub mod redact;
 pub mod schedules;
+pub mod search;
 pub mod secrets;
 pub mod target;
 pub mod yaml;
@@ -223,7 +224,7 @@ impl Fingerprint {
     }
 }
 
-/// Names the config gives to secrets: each provider's key variable, every secret-named
+/// Names the config gives to secrets: each model and search provider's key variable, every secret-named
 /// variable passed to the coding tool, the GitHub token's variable and the variables
 /// holding the notification channels' URLs (a webhook URL is a credential).
 fn secret_names(
@@ -236,6 +237,12 @@ fn secret_names(
         .values()
         .filter_map(|p| p.api_key_env.clone())
         .collect();
+    names.extend(
+        agents
+            .search
+            .values()
+            .filter_map(|p| p.value.api_key_env.clone()),
+    );
     names.extend(
         agents
             .agents
@@ -467,6 +474,22 @@ mod tests {
         assert_eq!(
             config.secrets.redact("k=file-canary-99887766"),
             "k=[redacted:ACME_CRED_IN_FILE]"
+        );
+    }
+
+    #[test]
+    fn a_search_key_variable_is_redacted() {
+        let (_dir, home) = home();
+        std::fs::write(
+            home.config_file("agents.yaml"),
+            "search:\n  t: {kind: tavily, api_key_env: ACME_SEARCH_CRED}\n",
+        )
+        .unwrap();
+        std::fs::write(home.env_file(), "ACME_SEARCH_CRED=search-canary-44332211\n").unwrap();
+        let config = Config::load(&home).unwrap();
+        assert_eq!(
+            config.secrets.redact("k=search-canary-44332211"),
+            "k=[redacted:ACME_SEARCH_CRED]"
         );
     }
 }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate, matchers::any};
+use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
 /// The webhook's path; its token part is a canary the tests look for in errors.
 pub const WEBHOOK_PATH: &str = "/api/webhooks/1234567890/CANARY-webhook-token-5f1e";
@@ -49,19 +49,8 @@ pub struct FakeDiscord {
 
 impl FakeDiscord {
     pub fn start() -> FakeDiscord {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime for the fake Discord");
         let state = Arc::new(Mutex::new(State::default()));
-        let server = runtime.block_on(async {
-            let server = MockServer::start().await;
-            Mock::given(any())
-                .respond_with(Responder(state.clone()))
-                .mount(&server)
-                .await;
-            server
-        });
+        let (server, runtime) = super::serve(Responder(state.clone()));
         FakeDiscord {
             server,
             state,

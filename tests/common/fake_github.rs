@@ -20,7 +20,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
-use wiremock::{Mock, MockServer, matchers::any};
+use wiremock::MockServer;
 
 pub use state::{Comment, Fault, RepoSettings, Req, Review};
 
@@ -68,10 +68,6 @@ impl FakeGithub {
     /// Serve repository `owner/repo` backed by the bare repository `bare` (its HEAD is the
     /// default branch), accepting only `token`. The bot's login is `dayshift-bot`.
     pub fn start(bare: &Path, owner: &str, repo: &str, token: &str) -> FakeGithub {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime for the fake GitHub");
         let default_branch = git::head_branch(bare);
         let state = Arc::new(Mutex::new(state::State::new(
             bare.to_path_buf(),
@@ -80,15 +76,7 @@ impl FakeGithub {
             token,
             default_branch,
         )));
-        let responder = routes::Responder(state.clone());
-        let server = runtime.block_on(async {
-            let server = MockServer::start().await;
-            Mock::given(any())
-                .respond_with(responder)
-                .mount(&server)
-                .await;
-            server
-        });
+        let (server, runtime) = super::serve(routes::Responder(state.clone()));
         state.lock().expect("fresh lock").api_url = server.uri();
         FakeGithub {
             server,

@@ -10,9 +10,30 @@ use assert_cmd::Command;
 
 pub mod fake_discord;
 pub mod fake_github;
+pub mod fake_web;
 pub mod notify_home;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_dayshift");
+
+/// A wiremock server on 127.0.0.1 answering every request through `responder`, with the
+/// runtime it was started on (keep both alive as long as the server is used).
+pub fn serve(
+    responder: impl wiremock::Respond + 'static,
+) -> (wiremock::MockServer, tokio::runtime::Runtime) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime for a fake server");
+    let server = runtime.block_on(async {
+        let server = wiremock::MockServer::start().await;
+        wiremock::Mock::given(wiremock::matchers::any())
+            .respond_with(responder)
+            .mount(&server)
+            .await;
+        server
+    });
+    (server, runtime)
+}
 
 /// A fresh home made by `dayshift init` in a temp dir.
 pub struct TestHome {
