@@ -88,6 +88,17 @@ impl Ctx {
         })
     }
 
+    /// The daily budget's ledger (agents.yaml `budget:`), its alerts appended to the audit log.
+    pub fn budget(&self) -> Result<crate::llm::budget::Budget> {
+        Ok(crate::llm::budget::Budget::new(
+            self.config.agents.budget.as_ref().map(|b| b.value.clone()),
+            self.config.agents.prices.clone(),
+            &self.home.db_path(),
+            self.clock,
+        )?
+        .with_audit_log(self.home.audit_log()))
+    }
+
     pub fn now(&self) -> DateTime<FixedOffset> {
         self.clock.now()
     }

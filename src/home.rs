@@ -147,6 +147,12 @@ impl Home {
     pub fn task_state_dir(&self, state: TaskState) -> PathBuf {
         self.tasks_dir().join(state.folder())
     }
+    /// `reports/research/YYYY-MM-DD-<slug>.md`.
+    pub fn research_report(&self, day: chrono::NaiveDate, slug: &str) -> PathBuf {
+        self.root
+            .join("reports/research")
+            .join(format!("{day}-{slug}.md"))
+    }
     pub fn daily_report(&self, day: chrono::NaiveDate) -> PathBuf {
         self.root.join("reports/daily").join(format!("{day}.md"))
     }

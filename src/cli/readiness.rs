@@ -51,6 +51,11 @@ pub(super) fn scheduled_jobs(
                     problems.push(format!("{when}: {problem}"));
                 }
             }
+            JobName::Research => {
+                if let Some(why) = crate::jobs::research::not_ready_in(config) {
+                    warnings.push(format!("{when}, but {why}"));
+                }
+            }
             JobName::Morning | JobName::Plan => {
                 let agent = if *job == JobName::Morning {
                     AgentName::Orchestrator

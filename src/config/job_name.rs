@@ -57,7 +57,7 @@ impl JobName {
     pub fn is_built(self) -> bool {
         matches!(
             self,
-            JobName::Morning | JobName::Plan | JobName::Work | JobName::Wrapup
+            JobName::Morning | JobName::Research | JobName::Plan | JobName::Work | JobName::Wrapup
         )
     }
 }

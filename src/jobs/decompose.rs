@@ -213,8 +213,9 @@ fn capped(mut files: Vec<String>) -> (Vec<String>, bool) {
     (files, truncated)
 }
 
-/// Lines of the target that mention the goal's longer words (`git grep`), capped.
-fn search(clone: &Path, goal_text: &str) -> Vec<String> {
+/// Lines of the target that mention the goal's longer words (`git grep`), capped, each
+/// `path:line:text`.
+pub(crate) fn search(clone: &Path, goal_text: &str) -> Vec<String> {
     if !clone.join(".git").exists() {
         return Vec::new();
     }

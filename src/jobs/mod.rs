@@ -84,7 +84,10 @@ pub fn day(
                 Err(e) if crate::process::cancelled() => return Err(e),
                 Err(e) => {
                     let step = DayStep::Failed(job, e.to_string());
-                    stopped = Some(e);
+                    // research unanswered holds nothing up: the plan and the work go on
+                    if job != JobName::Research {
+                        stopped = Some(e);
+                    }
                     step
                 }
             }

@@ -131,7 +131,7 @@ fn shows_every_task(path: &std::path::Path, plan: &DailyPlan, tasks: &[TaskRow])
 
 /// Create tasks in the backlog, mirror and audit each. The text comes from VISION.md and
 /// the planner's answer: a key pasted there is redacted before it reaches a task file.
-fn create(ctx: &Ctx, mut drafts: Vec<TaskDraft>) -> Result<Vec<Task>> {
+pub(super) fn create(ctx: &Ctx, mut drafts: Vec<TaskDraft>) -> Result<Vec<Task>> {
     for draft in &mut drafts {
         draft.title = ctx.redact(&draft.title);
         draft.description = ctx.redact(&draft.description);
@@ -262,7 +262,7 @@ fn follow_reworded_goals(ctx: &Ctx, backlog: &[&TaskRow], diff: &VisionDiff) -> 
     Ok(renamed)
 }
 
-fn draft_for(goal: &PlannedGoal, notes: &[String], tracked: &[String]) -> TaskDraft {
+pub(super) fn draft_for(goal: &PlannedGoal, notes: &[String], tracked: &[String]) -> TaskDraft {
     let research = goal.kind == GoalKind::Research;
     let mut description = format!(
         "From VISION.md, \"{}\" (line {}):\n\n> {}\n",

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use tracing::{error, info, info_span};
 
 use super::orchestrate::Model;
-use super::{JobName, JobOutcome, morning, plan, work, wrapup};
+use super::{JobName, JobOutcome, morning, plan, research, work, wrapup};
 use crate::config::AgentName;
 use crate::context::Ctx;
 use crate::error::{Error, IoContext, Result};
@@ -29,6 +29,11 @@ pub fn refusal(ctx: &Ctx, job: JobName) -> Option<String> {
             "the `{job}` job needs the {} agent, which this build does not have yet; it runs morning, plan, work and wrapup",
             job.agent()
         ));
+    }
+    if job == JobName::Research
+        && let Some(why) = research::not_ready(ctx)
+    {
+        return Some(why);
     }
     if job == JobName::Work {
         if !ctx.home.target_clone().join(".git").exists() {
@@ -140,6 +145,9 @@ pub fn run_job(ctx: &mut Ctx, job: JobName, day: NaiveDate) -> Result<JobOutcome
             plan::run(ctx, day, model)
         }),
         JobName::Wrapup => wrapup::run(ctx, day),
+        JobName::Research => with_model(ctx, AgentName::Researcher, |ctx, model| {
+            research::run(ctx, day, model)
+        }),
         JobName::Work => with_model(ctx, AgentName::Coder, |ctx, model| {
             work_with_engine(ctx, day, model)
         }),

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::problem::{At, FileProblem};
 
 /// The built-in templates, by name.
-pub const BUILT_IN: [(&str, &str); 9] = [
+pub const BUILT_IN: [(&str, &str); 11] = [
     (
         "orchestrator.system.j2",
         include_str!("../../templates/orchestrator.system.j2"),
@@ -45,6 +45,14 @@ pub const BUILT_IN: [(&str, &str); 9] = [
     (
         "reviewer.user.j2",
         include_str!("../../templates/reviewer.user.j2"),
+    ),
+    (
+        "researcher.system.j2",
+        include_str!("../../templates/researcher.system.j2"),
+    ),
+    (
+        "researcher.user.j2",
+        include_str!("../../templates/researcher.user.j2"),
     ),
 ];
 

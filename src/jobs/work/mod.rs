@@ -197,13 +197,7 @@ struct Limits {
 
 impl Limits {
     fn new(ctx: &Ctx, day: NaiveDate) -> Result<Self> {
-        let budget = Budget::new(
-            ctx.config.agents.budget.as_ref().map(|b| b.value.clone()),
-            ctx.config.agents.prices.clone(),
-            &ctx.home.db_path(),
-            ctx.clock,
-        )?
-        .with_audit_log(ctx.home.audit_log());
+        let budget = ctx.budget()?;
         let today = ctx.now().date_naive();
         let ends = (today == day)
             .then(|| ctx.config.schedules.work_ends(day))
