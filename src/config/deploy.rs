@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use super::github::is_env_name;
 use super::yaml;
 use crate::problem::{At, FileProblem};
 
@@ -135,6 +136,14 @@ pub fn validate_health(
     Ok(())
 }
 
+/// The line of the top-level `key:` in `text`, if written.
+pub fn line_of_top_key(text: &str, key: &str) -> Option<u64> {
+    let pattern = format!("{key}:");
+    text.lines()
+        .position(|line| line.starts_with(&pattern))
+        .map(|i| i as u64 + 1)
+}
+
 /// The first variable name of `deploy_env` that is not one, as a problem at its line.
 pub fn validate_deploy_env(
     file: &Path,
@@ -143,14 +152,9 @@ pub fn validate_deploy_env(
 ) -> Result<(), FileProblem> {
     for name in names {
         let value = &name.value;
-        let mut chars = value.chars();
-        let well_formed = chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !well_formed {
+        if !is_env_name(value) {
             let line = yaml::line_of(&name.referenced, 0)
-                .or_else(|| line_of_key_from(text, 1, "deploy_env").into());
+                .or_else(|| Some(line_of_key_from(text, 1, "deploy_env")));
             return Err(FileProblem::new(
                 At {
                     file: file.to_path_buf(),
@@ -264,7 +268,8 @@ mod tests {
         let err = parse("deploy_env:\n  - GOOD_NAME\n  - bad-name\n").unwrap_err();
         assert_eq!(err.at.line, Some(3), "{err}");
         assert!(err.problem.contains("bad-name"), "{err}");
-        let err = parse("deploy_timeout_minutes: 0\n").unwrap_err();
+        let err = parse("base_branch: main\ndeploy_timeout_minutes: 0\n").unwrap_err();
+        assert_eq!(err.at.line, Some(2), "{err}");
         assert!(err.problem.contains("deploy_timeout_minutes"), "{err}");
         let err = parse("health: [{url: 'http://a/h', status: 200}]\n").unwrap_err();
         assert!(err.problem.contains("status"), "{err}");

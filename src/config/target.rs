@@ -7,8 +7,8 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::deploy::{
-    HealthCheck, default_deploy_timeout_minutes, default_health_delay_s, validate_deploy_env,
-    validate_health,
+    HealthCheck, default_deploy_timeout_minutes, default_health_delay_s, line_of_top_key,
+    validate_deploy_env, validate_health,
 };
 pub use super::github::GithubTarget;
 use super::yaml;
@@ -119,7 +119,10 @@ impl TargetConfig {
         validate_deploy_env(file, text, &config.deploy_env)?;
         if !(1..=24 * 60).contains(&config.deploy_timeout_minutes) {
             return Err(FileProblem::new(
-                At::file(file),
+                At {
+                    file: file.to_path_buf(),
+                    line: line_of_top_key(text, "deploy_timeout_minutes"),
+                },
                 format!(
                     "`deploy_timeout_minutes: {}` is out of range",
                     config.deploy_timeout_minutes

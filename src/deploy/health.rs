@@ -56,6 +56,20 @@ pub struct CheckEvidence {
     pub error: Option<String>,
 }
 
+impl CheckEvidence {
+    /// Not healthy, nothing seen yet, after `tries`.
+    fn unanswered(check: &HealthCheck, tries: u32) -> Self {
+        Self {
+            url: check.url.clone(),
+            healthy: false,
+            tries,
+            status: None,
+            snippet: String::new(),
+            error: None,
+        }
+    }
+}
+
 impl fmt::Display for CheckEvidence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let tries = match self.tries {
@@ -115,12 +129,8 @@ fn check_one(check: &HealthCheck, pause: Duration) -> CheckEvidence {
         Ok(client) => client,
         Err(e) => {
             return CheckEvidence {
-                url: check.url.clone(),
-                healthy: false,
-                tries: 0,
-                status: None,
-                snippet: String::new(),
                 error: Some(format!("cannot set up the HTTP client: {e}")),
+                ..CheckEvidence::unanswered(check, 0)
             };
         }
     };
@@ -148,14 +158,7 @@ fn client_for(check: &HealthCheck) -> reqwest::Result<Client> {
 }
 
 fn try_once(client: &Client, check: &HealthCheck, tries: u32) -> CheckEvidence {
-    let mut evidence = CheckEvidence {
-        url: check.url.clone(),
-        healthy: false,
-        tries,
-        status: None,
-        snippet: String::new(),
-        error: None,
-    };
+    let mut evidence = CheckEvidence::unanswered(check, tries);
     let response = match client.get(&check.url).send() {
         Ok(response) => response,
         Err(e) => {
