@@ -40,6 +40,8 @@ pub enum Error {
     Llm(#[from] crate::llm::LlmError),
     #[error(transparent)]
     Target(#[from] crate::target::TargetError),
+    #[error(transparent)]
+    Deploy(#[from] crate::deploy::DeployError),
     /// A model call failed, or its answer was unusable twice.
     #[error(transparent)]
     Model(#[from] crate::llm::structured::StructuredError),

@@ -63,6 +63,8 @@
 //! - [`review`]: the reviewer's layers on a diff — policy, secrets, dangerous patterns,
 //!   syntax (tree-sitter), QA deltas, the model — each pass/warn/block with findings, and
 //!   the risk computed from them (what `auto_merge` and `dayshift validate` go by).
+//! - [`deploy`]: DevOps' hands: a clean checkout at a commit, the build and deploy commands
+//!   (timeout, process group, only the variables `deploy_env` names), the HTTP health checks.
 //! - [`sandbox`]: confinement (bubblewrap) of the coding tool and the target's commands.
 //! - [`notify`]: telling the people: the audit trail's alerts and the jobs' summaries as
 //!   channel-neutral notices, an outbox in the store, Discord and a JSON webhook as channels.
@@ -99,6 +101,7 @@ pub mod clock;
 pub mod config;
 pub mod context;
 pub mod daemon;
+pub mod deploy;
 pub mod engine;
 pub mod error;
 pub mod forge;

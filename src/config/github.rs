@@ -147,7 +147,9 @@ fn is_github_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-fn is_env_name(name: &str) -> bool {
+/// Whether `name` can name an environment variable: letters, digits and `_`, not starting
+/// with a digit.
+pub(super) fn is_env_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()

@@ -12,6 +12,7 @@
 //! [`Config::problems`] names with the file meant, never silently ignored.
 
 pub mod agents;
+pub mod deploy;
 mod endpoint;
 pub mod github;
 mod job_name;
@@ -224,9 +225,10 @@ impl Fingerprint {
     }
 }
 
-/// Names the config gives to secrets: each model and search provider's key variable, every secret-named
-/// variable passed to the coding tool, the GitHub token's variable and the variables
-/// holding the notification channels' URLs (a webhook URL is a credential).
+/// Names the config gives to secrets: each model and search provider's key variable,
+/// every secret-named variable passed to the coding tool or to the deploy commands, the
+/// GitHub token's variable and the variables holding the notification channels' URLs (a
+/// webhook URL is a credential).
 fn secret_names(
     agents: &AgentsConfig,
     target: &TargetConfig,
@@ -252,6 +254,12 @@ fn secret_names(
             .cloned(),
     );
     names.extend(target.github.iter().map(|g| g.token_env.clone()));
+    names.extend(
+        target
+            .deploy_env_names()
+            .into_iter()
+            .filter(|n| redact::is_secret_name(n)),
+    );
     names.extend(notify.channels.iter().map(|c| c.url_env.clone()));
     names
 }

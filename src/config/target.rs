@@ -1,10 +1,15 @@
 //! config/target.yaml: the repository the agents work on.
 
 use std::path::Path;
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use super::deploy::{
+    HealthCheck, default_deploy_timeout_minutes, default_health_delay_s, line_of_top_key,
+    validate_deploy_env, validate_health,
+};
 pub use super::github::GithubTarget;
 use super::yaml;
 use crate::problem::{At, FileProblem};
@@ -28,6 +33,19 @@ pub struct TargetConfig {
     pub build_command: Option<String>,
     #[serde(default)]
     pub deploy_command: Option<String>,
+    /// HTTP checks that judge a deploy; none: a deploy that exits 0 is good.
+    #[serde(default)]
+    pub health: Vec<Spanned<HealthCheck>>,
+    /// The only variables build and deploy commands see besides PATH, HOME, LANG, LC_ALL,
+    /// TZ and TMPDIR (values from config/.env or the environment).
+    #[serde(default)]
+    pub deploy_env: Vec<Spanned<String>>,
+    /// Minutes the build command, and then the deploy command, may each take.
+    #[serde(default = "default_deploy_timeout_minutes")]
+    pub deploy_timeout_minutes: u32,
+    /// Seconds to wait after a deploy before the first health check.
+    #[serde(default = "default_health_delay_s")]
+    pub health_delay_s: u64,
     /// Optional: without it, dayshift works local-only.
     #[serde(default)]
     pub github: Option<GithubTarget>,
@@ -55,6 +73,10 @@ impl Default for TargetConfig {
             coverage_command: None,
             build_command: None,
             deploy_command: None,
+            health: Vec::new(),
+            deploy_env: Vec::new(),
+            deploy_timeout_minutes: default_deploy_timeout_minutes(),
+            health_delay_s: default_health_delay_s(),
             github: None,
             keep_branches_days: default_keep_branches_days(),
         }
@@ -93,7 +115,42 @@ impl TargetConfig {
         if let Some(github) = &config.github {
             github.validate(file, text)?;
         }
+        validate_health(file, text, &config.health)?;
+        validate_deploy_env(file, text, &config.deploy_env)?;
+        if !(1..=24 * 60).contains(&config.deploy_timeout_minutes) {
+            return Err(FileProblem::new(
+                At {
+                    file: file.to_path_buf(),
+                    line: line_of_top_key(text, "deploy_timeout_minutes"),
+                },
+                format!(
+                    "`deploy_timeout_minutes: {}` is out of range",
+                    config.deploy_timeout_minutes
+                ),
+                "use 1 to 1440 minutes, e.g. 10",
+            ));
+        }
         Ok(config)
+    }
+
+    /// The health checks, without their places in the file.
+    pub fn health_checks(&self) -> Vec<HealthCheck> {
+        self.health.iter().map(|c| c.value.clone()).collect()
+    }
+
+    /// The variables build and deploy commands may see, besides the base ones.
+    pub fn deploy_env_names(&self) -> Vec<String> {
+        self.deploy_env.iter().map(|n| n.value.clone()).collect()
+    }
+
+    /// How long the build command, and then the deploy command, may each take.
+    pub fn deploy_timeout(&self) -> Duration {
+        Duration::from_secs(u64::from(self.deploy_timeout_minutes) * 60)
+    }
+
+    /// How long to wait after a deploy before checking its health.
+    pub fn health_delay(&self) -> Duration {
+        Duration::from_secs(self.health_delay_s)
     }
 
     /// The repository as written, if set.

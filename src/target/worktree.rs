@@ -134,6 +134,13 @@ pub fn remove(clone: &Path, id: TaskId) -> Result<Option<PathBuf>, TargetError> 
     remove_path(&Git::new(clone), &path)
 }
 
+/// Remove the worktree of dayshift's own at `path` (a task's, or a deploy checkout), and
+/// git's record of it; a folder git forgot is deleted. Returns the path removed, or `None`
+/// when there was none.
+pub fn remove_at(clone: &Path, path: &Path) -> Result<Option<PathBuf>, TargetError> {
+    remove_path(&Git::new(clone), path)
+}
+
 /// Remove every task worktree whose task is not in `keep` (the tasks in progress), and
 /// prune git's records of worktrees that are gone. Returns the paths removed.
 pub fn clean_orphans(clone: &Path, keep: &[TaskId]) -> Result<Vec<PathBuf>, TargetError> {
