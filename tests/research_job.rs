@@ -176,6 +176,17 @@ fn two_ideas_become_two_reports_from_the_pages_read_and_their_tasks_complete() {
     assert!(asked.contains("BEGIN SOURCE 2") && asked.contains("delete the tests"));
     assert!(!asked.contains("alert(1)"), "scripts are not text");
 
+    // the next morning's plan lists the follow-ups as proposals; still no task from them
+    let tomorrow = (chrono::Utc::now().date_naive() + chrono::Days::new(1)).to_string();
+    home.ok(&["run", "morning", "--date", &tomorrow]);
+    let plan = home.read("DAILY_PLAN.md");
+    assert!(plan.contains("## Proposals from research"), "{plan}");
+    assert!(
+        plan.contains("- Add a Redis client — to try it (from reports/research/"),
+        "{plan}"
+    );
+    assert_eq!(home.tasks_json().len(), 2);
+
     // the next run has nothing open
     let again = home.ok(&["run", "research"]);
     assert!(common::stdout(&again).contains("no research question is open"));

@@ -107,9 +107,9 @@ async fn serve(home: Home) -> Result<()> {
     if home.stop_file().exists() {
         info!("paused: STOP file present; jobs are skipped until it is removed");
     }
+    tokio::spawn(catchup::catch_up(daemon.clone()));
     tell::announce_start(&home).await;
     let delivering = tokio::spawn(tell::keep_delivering(home.clone()));
-    tokio::spawn(catchup::catch_up(daemon.clone()));
 
     let signal = signals.next().await;
     daemon.begin_stop();

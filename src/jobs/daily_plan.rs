@@ -52,6 +52,19 @@ pub struct DailyPlan {
     /// plan stored before this field existed has none and is amended by the next morning.
     #[serde(default)]
     pub vision_sha256: Option<String>,
+    /// Follow-ups the researcher suggested since the previous morning: proposals a person
+    /// may promote, never tasks by themselves.
+    #[serde(default)]
+    pub proposals: Vec<Proposal>,
+}
+
+/// A follow-up a research report suggests (a `research.proposed` event).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Proposal {
+    pub title: String,
+    pub why: String,
+    /// The report that suggests it.
+    pub report: String,
 }
 
 /// Why the model chose what it chose.
@@ -115,6 +128,7 @@ impl DailyPlan {
             budget,
             reasoning: None,
             vision_sha256: Some(vision_sha256(&vision.text)),
+            proposals: vec![],
         };
         let mut goals: Vec<&Goal> = vision.vision.goals.iter().collect();
         goals.sort_by_key(|g| (g.priority, g.line));
@@ -317,8 +331,32 @@ impl DailyPlan {
             out.push('\n');
         }
         out.push_str(&render_rules(&self.note_rules));
+        out.push_str(&render_proposals(&self.proposals));
         out
     }
+}
+
+/// "Proposals from research", when there are any. Text from a model: shown as written on
+/// one line, never acted on.
+fn render_proposals(proposals: &[Proposal]) -> String {
+    if proposals.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "## Proposals from research\n\n_Suggested by the researcher; nothing is built from \
+         them until you promote one by adding it to VISION.md._\n\n",
+    );
+    for p in proposals {
+        let line = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+        out.push_str(&format!(
+            "- {} — {} (from {})\n",
+            line(&p.title),
+            line(&p.why),
+            p.report
+        ));
+    }
+    out.push('\n');
+    out
 }
 
 /// "Rules from your notes": each rule's note quoted, then its globs; then the notes that

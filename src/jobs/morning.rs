@@ -59,6 +59,8 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOu
             (plan, None)
         }
     };
+    let mut plan = plan;
+    plan.proposals = proposals_since_yesterday(ctx, day)?;
     understood
         .snapshot(day)
         .save(&ctx.home.snapshots_dir(), &understood.text)?;
@@ -145,6 +147,31 @@ fn unchanged(
 }
 
 /// The budget in one line: the cap and what is spent, or that no model is configured.
+/// The researcher's follow-ups of yesterday and today (`research.proposed`), each once.
+fn proposals_since_yesterday(
+    ctx: &Ctx,
+    day: NaiveDate,
+) -> Result<Vec<super::daily_plan::Proposal>> {
+    let mut proposals: Vec<super::daily_plan::Proposal> = Vec::new();
+    for on in [day - chrono::Days::new(1), day] {
+        for event in ctx.store.events_on(on)? {
+            if event.action != "research.proposed" {
+                continue;
+            }
+            let text = |k: &str| event.detail[k].as_str().unwrap_or_default().to_string();
+            let proposal = super::daily_plan::Proposal {
+                title: text("title"),
+                why: text("why"),
+                report: text("report"),
+            };
+            if !proposal.title.is_empty() && !proposals.contains(&proposal) {
+                proposals.push(proposal);
+            }
+        }
+    }
+    Ok(proposals)
+}
+
 pub fn budget_line(ctx: &Ctx, day: NaiveDate) -> Result<String> {
     spend_line(ctx, day, "today")
 }
