@@ -507,6 +507,7 @@ mod tests {
             budget: String::new(),
             reasoning: None,
             vision_sha256: Some(hash.into()),
+            proposals: vec![],
         }
     }
 
