@@ -147,6 +147,7 @@ fn store_plan(ctx: &Ctx, day: NaiveDate) {
             capacity_why: "small day".into(),
         }),
         vision_sha256: None,
+        proposals: vec![],
     };
     let json = serde_json::to_string(&plan).unwrap();
     ctx.store.save_plan(day, &json, ctx.now()).unwrap();
