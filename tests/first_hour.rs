@@ -329,13 +329,15 @@ fn a_day_whose_morning_fails_still_reports_and_every_skip_says_why_everywhere() 
     for line in [
         "- morning: failed: ",
         "- plan: skipped: the day stopped: ",
-        "- research: skipped: the `research` job needs the researcher agent",
+        "- research: skipped: the researcher has no search provider",
         "- work: skipped: the target is not cloned yet",
+        "- deploy: skipped: the `deploy` job needs the devops agent",
+        "- monitor: skipped: the `monitor` job needs the scanner agent",
     ] {
         assert!(jobs.contains(line), "{line}\n{report}");
     }
     let audit = home.read("logs/audit.jsonl");
-    assert_eq!(audit.matches("\"job.skipped\"").count(), 3, "{audit}");
+    assert_eq!(audit.matches("\"job.skipped\"").count(), 5, "{audit}");
     let research_log = std::fs::read_dir(home.path("logs"))
         .unwrap()
         .flatten()

@@ -33,12 +33,15 @@ pub use work::{WorkNow, notes_and_rules, task_description};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 
-/// The jobs `dayshift day` runs, in order.
-pub const DAY: [JobName; 5] = [
+/// The jobs `dayshift day` runs, in order; each agent says what it did or why it was
+/// skipped.
+pub const DAY: [JobName; 7] = [
     JobName::Morning,
     JobName::Research,
     JobName::Plan,
     JobName::Work,
+    JobName::Deploy,
+    JobName::Monitor,
     JobName::Wrapup,
 ];
 

@@ -26,7 +26,7 @@ pub fn refusal(ctx: &Ctx, job: JobName) -> Option<String> {
     }
     if !job.is_built() {
         return Some(format!(
-            "the `{job}` job needs the {} agent, which this build does not have yet; it runs morning, plan, work and wrapup",
+            "the `{job}` job needs the {} agent, which this build does not have yet; it runs morning, research, plan, work and wrapup",
             job.agent()
         ));
     }
