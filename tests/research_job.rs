@@ -207,7 +207,7 @@ fn a_search_provider_down_fails_clearly_and_moves_no_task() {
         "{}",
         stderr(&out)
     );
-    assert!(stderr(&out).contains("no research task was moved"));
+    assert!(stderr(&out).contains("the question's task was not moved"));
     for task in home.tasks_json() {
         assert_eq!(task["state"], "backlog", "{task}");
     }
@@ -230,4 +230,37 @@ fn a_paid_search_the_budget_cannot_cover_is_not_made() {
         web.requests()
     );
     assert!(rt.block_on(model.received_requests()).unwrap().is_empty());
+}
+
+#[test]
+fn an_answer_citing_what_it_was_not_shown_fails_twice_and_leaves_the_task_as_it_was() {
+    let web = FakeWeb::start();
+    pages(&web);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let model = rt.block_on(async {
+        let server = MockServer::start().await;
+        let invented = r#"{"recommendation": {"text": "Use Redis", "refs": ["9"]}, "effort": "S", "effort_why": "x"}"#;
+        Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .respond_with(answer(invented))
+            .mount(&server)
+            .await;
+        server
+    });
+    let home = home(&web, &model.uri(), "{daily_usd: 5.0}");
+    let out = home.run(&["run", "research"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("unusable twice"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("\"9\""),
+        "the reason names the citation: {}",
+        stderr(&out)
+    );
+    for task in home.tasks_json() {
+        assert_eq!(task["state"], "backlog", "{task}");
+    }
+    assert!(
+        reports(&home).is_empty(),
+        "no report with an invented citation"
+    );
 }

@@ -1027,7 +1027,10 @@ fn hostile_tools_in_the_work_loop_cannot_smuggle_through_git() {
     let (home, remote, outer) = hostile_home(CALC_TESTS);
     // three failures in a row on purpose: the emergency pause would stop the fourth
     let policy = home.read("config/policy.yaml");
-    home.write("config/policy.yaml", &format!("{policy}max_consecutive_failures: 0\n"));
+    home.write(
+        "config/policy.yaml",
+        &format!("{policy}max_consecutive_failures: 0\n"),
+    );
     let titles = [
         "Plant hooks",
         "Point HEAD at main",

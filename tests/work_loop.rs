@@ -504,7 +504,10 @@ fn engine_failures_end_in_failed_with_the_reason_and_the_base_untouched() {
     let (home, remote) = home_with_target(1, 0.05);
     // six failures in a row on purpose: the emergency pause would stop the loop at three
     let policy = home.read("config/policy.yaml");
-    home.write("config/policy.yaml", &format!("{policy}max_consecutive_failures: 0\n"));
+    home.write(
+        "config/policy.yaml",
+        &format!("{policy}max_consecutive_failures: 0\n"),
+    );
     let before = git(&remote, &["rev-parse", "main"]);
     let cases = [
         (1, "Hang forever", "still running after"),

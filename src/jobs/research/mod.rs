@@ -15,8 +15,8 @@
 //!
 //! Page text is data: it reaches only the model's prompt, inside marked blocks, and what
 //! the model answers can only become the report's text — the job creates no task and
-//! touches no file from it. A search provider that cannot be reached fails the job before
-//! any task is moved.
+//! touches no file from it. A search provider that cannot be reached, or a model that cannot
+//! answer, fails the job and leaves the question's task as it was.
 
 pub mod answer;
 pub mod report;
@@ -66,6 +66,12 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOu
             settings.max_results,
             settings.pages,
         )?;
+        let code = super::decompose::search(&ctx.home.target_clone(), &task.meta.title);
+        let answer = ask(ctx, model, task, &found, &code, &notes)?;
+        let path = write_report(ctx, day, task, &answer, &found)?;
+        propose(ctx, task, &answer, &path)?;
+        let shown = ctx.home.display_path(&path).to_string();
+        // moved only once answered: a search or a model that fails leaves the task as it was
         if task.state == TaskState::Backlog {
             ctx.move_task(
                 task,
@@ -74,11 +80,6 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOu
                 "taken by the researcher",
             )?;
         }
-        let code = super::decompose::search(&ctx.home.target_clone(), &task.meta.title);
-        let answer = ask(ctx, model, task, &found, &code, &notes)?;
-        let path = write_report(ctx, day, task, &answer, &found)?;
-        propose(ctx, task, &answer, &path)?;
-        let shown = ctx.home.display_path(&path).to_string();
         // a report is its own review: written, then the question is answered
         let written = format!("report written: {shown}");
         ctx.move_task(task, TaskState::InReview, ACTOR, &written)?;
@@ -198,7 +199,7 @@ fn look_up(
     }
     let hits = search.search(question, max_results).map_err(|e| {
         Error::Refused(format!(
-            "the search provider `{}` failed: {e}; no research task was moved",
+            "the search provider `{}` failed: {e}; the question's task was not moved",
             search.name()
         ))
     })?;
