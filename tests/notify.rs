@@ -322,6 +322,28 @@ fn quiet_hours_hold_what_is_not_urgent_and_the_age_limit_drops_what_never_went()
     let out: Vec<_> = out.into_iter().map(Into::into).collect();
     assert_eq!(outbox::enqueue(&config, &store, &out, None).unwrap(), 3);
 
+    // a damaged row is refused with its reason, never sent as `null`
+    let damaged = outbox::enqueue(
+        &config,
+        &store,
+        &[notice(
+            "damaged",
+            NoticeKind::Stopped,
+            true,
+            "2026-12-06T23:06:00+00:00",
+        )
+        .into()],
+        None,
+    )
+    .unwrap();
+    assert_eq!(damaged, 1);
+    rusqlite::Connection::open(dir.db_path())
+        .unwrap()
+        .execute(
+            "UPDATE outbox SET payload = '{not json' WHERE title = 'damaged'",
+            [],
+        )
+        .unwrap();
     let night = at("2026-12-06T23:30:00+00:00");
     let done = outbox::flush(&dir, &config, &store, night, Patience::Brief).unwrap();
     let names = |rows: &[dayshift::store::OutboxRow]| -> Vec<String> {

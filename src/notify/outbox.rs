@@ -166,7 +166,14 @@ pub fn flush(
                 delivery.quiet += 1;
                 continue;
             }
-            let body: serde_json::Value = serde_json::from_str(&row.payload).unwrap_or_default();
+            let Ok(body) = serde_json::from_str::<serde_json::Value>(&row.payload) else {
+                // written by dayshift as JSON: only a damaged store gets here; never send null
+                let why = "the stored message is not JSON (the store was damaged); it was not sent";
+                tracing::error!("notification #{}: {why}", row.id);
+                store.outbox_finish(row.id, OutboxState::Failed, Some(why), now)?;
+                delivery.failed.push((row.clone(), why.to_string()));
+                continue;
+            };
             store.outbox_claim(row.id)?;
             match outlet.send(&body) {
                 Ok(()) => {
