@@ -57,7 +57,12 @@ impl JobName {
     pub fn is_built(self) -> bool {
         matches!(
             self,
-            JobName::Morning | JobName::Research | JobName::Plan | JobName::Work | JobName::Wrapup
+            JobName::Morning
+                | JobName::Research
+                | JobName::Plan
+                | JobName::Work
+                | JobName::Deploy
+                | JobName::Wrapup
         )
     }
 }

@@ -7,6 +7,7 @@
 pub mod daily_plan;
 mod day_facts;
 pub mod decompose;
+pub mod deploy;
 pub mod history_chart;
 pub mod issues;
 mod morning;

@@ -4,10 +4,13 @@
 //! reads, with a small front matter dayshift reads back. It persists across restarts, so a
 //! restarted daemon stays paused.
 //!
-//! Two scopes: `work` (the work loop and deploys wait; the morning, plan and wrap-up still
-//! run and report) after `policy.max_consecutive_failures` tasks failed in a row, and `all`
-//! (nothing touches the target) when a failed deploy's revert failed too. A `PAUSED` file
-//! that cannot be read pauses everything: a damaged brake is still a brake.
+//! Three scopes, narrowest first: `goals` (the tasks of those VISION goals wait; everything
+//! else goes on) after a merge of that goal was reverted because its deploy was unhealthy
+//! or the base's tests broke; `work` (the work loop and deploys wait; the morning, plan and
+//! wrap-up still run and report) after `policy.max_consecutive_failures` tasks failed in a
+//! row; and `all` (nothing touches the target) when a failed deploy's revert failed too. A
+//! new pause only widens the one in force. A `PAUSED` file that cannot be read pauses
+//! everything: a damaged brake is still a brake.
 
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
@@ -18,10 +21,12 @@ use crate::error::{IoContext, Result};
 use crate::home::Home;
 use crate::store::Event;
 
-/// What a pause stops.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What a pause stops, narrowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PauseScope {
+    /// The tasks of the goals the pause names.
+    Goals,
     /// The work loop and deploys.
     Work,
     /// Every job that acts on the target (work, deploy, research, plan, monitor).
@@ -35,6 +40,9 @@ pub struct Pause {
     pub since: DateTime<FixedOffset>,
     /// Why, in one paragraph a person can act on.
     pub reason: String,
+    /// The VISION goals whose tasks wait (with any scope: a wider pause keeps them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub goals: Vec<String>,
 }
 
 impl Pause {
@@ -53,6 +61,7 @@ impl Pause {
                 "{} cannot be read as dayshift wrote it, so everything stays paused; read it, fix what it says, then `dayshift resume`",
                 home.display_path(&path)
             ),
+            goals: Vec::new(),
         }))
     }
 
@@ -61,7 +70,13 @@ impl Pause {
         match self.scope {
             PauseScope::All => !matches!(job, JobName::Morning | JobName::Wrapup),
             PauseScope::Work => matches!(job, JobName::Work | JobName::Deploy),
+            PauseScope::Goals => false,
         }
+    }
+
+    /// Whether the tasks of `goal` wait.
+    pub fn holds_goal(&self, goal: &str) -> bool {
+        self.goals.iter().any(|g| g == goal)
     }
 
     /// Why `job` does not run, for a refusal.
@@ -76,9 +91,11 @@ impl Pause {
 
     fn render(&self) -> String {
         let front = serde_json::to_string(self).unwrap_or_default();
+        let goals = self.goals.join(", ");
         let what = match self.scope {
-            PauseScope::Work => "the work loop and deploys wait",
-            PauseScope::All => "every job that acts on the target waits",
+            PauseScope::Goals => format!("the tasks of {goals} wait"),
+            PauseScope::Work => "the work loop and deploys wait".to_string(),
+            PauseScope::All => "every job that acts on the target waits".to_string(),
         };
         format!(
             "---\n{front}\n---\n# dayshift paused itself\n\nSince {}: {what}.\n\n{}\n\nLook at what went wrong (`dayshift tasks list`, `dayshift logs`, the day's report), then run `dayshift resume`. Deleting this file by hand works too; `dayshift resume` also records who resumed.\n",
@@ -95,24 +112,36 @@ fn parse(text: &str) -> Option<Pause> {
 }
 
 /// Pause (writing `PAUSED` atomically, audited as `pause.set`, which the people are told
-/// as urgent). A pause already in force is widened to `all` when asked, never narrowed.
-pub fn pause(ctx: &Ctx, scope: PauseScope, reason: &str) -> Result<Pause> {
-    let scope = match Pause::read(&ctx.home) {
-        Some(existing) if existing.scope == PauseScope::All => PauseScope::All,
-        _ => scope,
-    };
-    let pause = Pause {
+/// as urgent). A pause already in force is only widened: the wider scope of the two, the
+/// goals of both, both reasons.
+pub fn pause(ctx: &Ctx, scope: PauseScope, reason: &str, goals: &[String]) -> Result<Pause> {
+    let mut pause = Pause {
         scope,
         since: ctx.now(),
         reason: ctx.redact(reason),
+        goals: goals.to_vec(),
     };
+    if let Some(existing) = Pause::read(&ctx.home) {
+        pause.scope = pause.scope.max(existing.scope);
+        pause.since = existing.since;
+        pause.reason = format!("{}\n\nThen: {}", existing.reason, pause.reason);
+        let mut all = existing.goals;
+        all.extend(
+            pause
+                .goals
+                .iter()
+                .filter(|g| !all.contains(g))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
+        pause.goals = all;
+    }
     let path = ctx.home.pause_file();
     crate::fsx::write_atomic(&path, pause.render().as_bytes()).at_path(&path)?;
     tracing::error!("{}", pause.refusal(&ctx.home));
-    ctx.audit(
-        Event::new(ctx.now(), "dayshift", "pause.set")
-            .detail(serde_json::json!({"scope": pause.scope, "reason": pause.reason})),
-    )?;
+    ctx.audit(Event::new(ctx.now(), "dayshift", "pause.set").detail(
+        serde_json::json!({"scope": pause.scope, "reason": ctx.redact(reason), "goals": goals}),
+    ))?;
     Ok(pause)
 }
 
@@ -147,7 +176,7 @@ pub fn after_a_failure(ctx: &Ctx) -> Result<Option<Pause>> {
         "{limit} tasks failed in a row ({}): something may be wrong with the target, its tests or the coding tool rather than with the tasks (policy.yaml `max_consecutive_failures: {limit}`)",
         ids.join(", ")
     );
-    pause(ctx, PauseScope::Work, &reason).map(Some)
+    pause(ctx, PauseScope::Work, &reason, &[]).map(Some)
 }
 
 #[cfg(test)]
@@ -163,11 +192,18 @@ mod tests {
             scope: PauseScope::Work,
             since: DateTime::parse_from_rfc3339("2026-12-06T10:00:00+06:00").unwrap(),
             reason: "3 tasks failed in a row".into(),
+            goals: vec!["g-1".into()],
         };
         std::fs::write(home.pause_file(), pause.render()).unwrap();
         assert_eq!(Pause::read(&home), Some(pause.clone()));
         assert!(pause.blocks(JobName::Work) && pause.blocks(JobName::Deploy));
         assert!(!pause.blocks(JobName::Wrapup) && !pause.blocks(JobName::Plan));
+        assert!(pause.holds_goal("g-1") && !pause.holds_goal("g-2"));
+        let goals_only = Pause {
+            scope: PauseScope::Goals,
+            ..pause.clone()
+        };
+        assert!(!goals_only.blocks(JobName::Work) && !goals_only.blocks(JobName::Deploy));
 
         std::fs::write(home.pause_file(), "someone edited this\n").unwrap();
         let damaged = Pause::read(&home).unwrap();

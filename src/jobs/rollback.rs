@@ -1,4 +1,5 @@
-//! `dayshift rollback <TASK-ID> | --last`: undo an agent's merge, as a person's act.
+//! `dayshift rollback <TASK-ID> | --last`: undo an agent's merge, as a person's act — and
+//! devops' revert of a merge whose deploy was unhealthy ([`undo`] with [`Undoer::Devops`]).
 //!
 //! The undo is a task of its own (`source: rollback:<ID>`), so it goes where every change
 //! goes: a revert commit on its own branch ([`crate::target::revert`]), approved by the
@@ -33,6 +34,32 @@ pub struct RolledBack {
     pub outcome: String,
 }
 
+/// Who undoes a merge.
+#[derive(Debug, Clone, Copy)]
+pub enum Undoer<'a> {
+    /// A person (`dayshift rollback`): the revert is approved by them.
+    Person(&'a str),
+    /// DevOps, after the merge's deploy was unhealthy or the base's tests broke (`why`):
+    /// the revert of dayshift's own merge needs no approval; the task is marked reverted.
+    Devops(&'a str),
+}
+
+impl Undoer<'_> {
+    fn actor(&self) -> &'static str {
+        match self {
+            Undoer::Person(_) => "human",
+            Undoer::Devops(_) => "devops",
+        }
+    }
+
+    fn by(&self) -> &str {
+        match self {
+            Undoer::Person(by) => by,
+            Undoer::Devops(_) => "devops",
+        }
+    }
+}
+
 pub fn rollback(ctx: &Ctx, which: Which, by: &str) -> Result<RolledBack> {
     let id = match which {
         Which::Task(id) => id,
@@ -42,6 +69,12 @@ pub fn rollback(ctx: &Ctx, which: Which, by: &str) -> Result<RolledBack> {
             .and_then(|e| e.task)
             .ok_or_else(|| Error::Refused("dayshift has merged nothing yet".into()))?,
     };
+    undo(ctx, id, Undoer::Person(by))
+}
+
+/// Revert the merge of completed task `id` as `who`: a revert task, landed through the
+/// forge. Refused when the task is not completed or was rolled back already.
+pub fn undo(ctx: &Ctx, id: TaskId, who: Undoer) -> Result<RolledBack> {
     let mut original = ctx.queue.find(id)?;
     if original.state != TaskState::Completed {
         return Err(Error::Refused(format!(
@@ -63,33 +96,45 @@ pub fn rollback(ctx: &Ctx, which: Which, by: &str) -> Result<RolledBack> {
         .task_events(id, "task.merged")?
         .pop()
         .and_then(|e| e.commit);
-    let mut task = create(ctx, &original)?;
-    let commit = match revert(ctx, &mut task, id, merged.as_deref()) {
+    let actor = who.actor();
+    let by = who.by();
+    let mut task = create(ctx, &original, actor)?;
+    let commit = match revert(ctx, &mut task, id, merged.as_deref(), actor) {
         Ok(commit) => commit,
         Err(e) => {
             let why = format!("the rollback of {id} could not be made: {e}");
             let _ = target::remove(&ctx.home.target_clone(), task.meta.id);
-            ctx.move_task(&mut task, TaskState::Failed, "human", &why)?;
+            ctx.move_task(&mut task, TaskState::Failed, actor, &why)?;
             return Err(Error::Refused(why));
         }
     };
-    ctx.grant_approval(&mut task, by, "cli")?;
+    let why = match who {
+        Undoer::Person(by) => {
+            ctx.grant_approval(&mut task, by, "cli")?;
+            format!("rolled back by {by}")
+        }
+        Undoer::Devops(why) => format!("reverted by devops: {why}"),
+    };
     let review = Review::new(vec![LayerReport::new(
         Layer::Policy,
-        format!("a rollback of {id} that {by} asked for"),
+        format!("a rollback of {id}: {why}"),
         Vec::new(),
     )]);
-    let outcome = super::work::land_now(ctx, &mut task, &review, &format!("rolled back by {by}"))?;
+    let outcome = super::work::land_now(ctx, &mut task, &review, &why)?;
     original.log(
         ctx.now(),
-        "human",
+        actor,
         &format!(
-            "rolled back by {by}: {} reverts it (commit {})",
+            "{why}: {} reverts it (commit {})",
             task.meta.id,
             &commit[..commit.len().min(10)]
         ),
     );
-    let mut event = Event::new(ctx.now(), "human", "task.rolled_back")
+    if let Undoer::Devops(evidence) = who {
+        original.meta.reverted = Some(commit.clone());
+        original.meta.reason = Some(format!("reverted: {evidence}"));
+    }
+    let mut event = Event::new(ctx.now(), actor, "task.rolled_back")
         .task(id)
         .detail(serde_json::json!({
             "by": by,
@@ -97,7 +142,7 @@ pub fn rollback(ctx: &Ctx, which: Which, by: &str) -> Result<RolledBack> {
             "outcome": outcome,
         }));
     event.commit = Some(commit.clone());
-    ctx.save_task(&original, "human", "task.logged", serde_json::Value::Null)?;
+    ctx.save_task(&original, actor, "task.logged", serde_json::Value::Null)?;
     ctx.audit(event)?;
     Ok(RolledBack {
         task: id,
@@ -108,7 +153,7 @@ pub fn rollback(ctx: &Ctx, which: Which, by: &str) -> Result<RolledBack> {
 }
 
 /// The rollback's own task, in progress.
-fn create(ctx: &Ctx, original: &Task) -> Result<Task> {
+fn create(ctx: &Ctx, original: &Task, actor: &str) -> Result<Task> {
     let id = original.meta.id;
     let draft = TaskDraft {
         title: format!("Roll back {id}: {}", original.meta.title),
@@ -125,19 +170,25 @@ fn create(ctx: &Ctx, original: &Task) -> Result<Task> {
     };
     let mut created = ctx
         .queue
-        .create_all(vec![draft], "human", ctx.now(), |_| Ok(()))?;
+        .create_all(vec![draft], actor, ctx.now(), |_| Ok(()))?;
     let mut task = created.pop().expect("one draft, one task");
     ctx.move_task(
         &mut task,
         TaskState::InProgress,
-        "human",
-        "a rollback asked for by a person",
+        actor,
+        "a rollback of a merge",
     )?;
     Ok(task)
 }
 
 /// The revert commit on the task's branch; the task committed and in review.
-fn revert(ctx: &Ctx, task: &mut Task, of: TaskId, merged: Option<&str>) -> Result<String> {
+fn revert(
+    ctx: &Ctx,
+    task: &mut Task,
+    of: TaskId,
+    merged: Option<&str>,
+    actor: &str,
+) -> Result<String> {
     let clone = ctx.home.target_clone();
     let slug = crate::tasks::id::slugify(&task.meta.title);
     let worktree = target::start_task(&clone, &ctx.config.target.base_branch, task.meta.id, &slug)?;
@@ -150,7 +201,7 @@ fn revert(ctx: &Ctx, task: &mut Task, of: TaskId, merged: Option<&str>) -> Resul
     ctx.move_task(
         task,
         TaskState::InReview,
-        "human",
+        actor,
         &format!("revert of {of} committed on {}", worktree.branch),
     )?;
     Ok(commit)

@@ -26,12 +26,17 @@ pub fn refusal(ctx: &Ctx, job: JobName) -> Option<String> {
     }
     if !job.is_built() {
         return Some(format!(
-            "the `{job}` job needs the {} agent, which this build does not have yet; it runs morning, research, plan, work and wrapup",
+            "the `{job}` job needs the {} agent, which this build does not have yet; it runs morning, research, plan, work, deploy and wrapup",
             job.agent()
         ));
     }
     if job == JobName::Research
         && let Some(why) = research::not_ready(ctx)
+    {
+        return Some(why);
+    }
+    if job == JobName::Deploy
+        && let Some(why) = super::deploy::not_ready(ctx)
     {
         return Some(why);
     }
@@ -151,6 +156,7 @@ pub fn run_job(ctx: &mut Ctx, job: JobName, day: NaiveDate) -> Result<JobOutcome
         JobName::Work => with_model(ctx, AgentName::Coder, |ctx, model| {
             work_with_engine(ctx, day, model)
         }),
+        JobName::Deploy => super::deploy::run(ctx, day),
         other => Err(Error::Refused(format!("`{other}` is not built"))),
     };
     // the run used the config read at its start; a change made meanwhile is reported

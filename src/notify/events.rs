@@ -142,6 +142,9 @@ pub fn notice_for(event: &Event, tasks: &[TaskRow]) -> Option<Outgoing> {
             },
             dedupe: Some(format!("pause-stale:{day}")),
         }),
+        "deploy.reverted" | "deploy.revert_failed" | "deploy.unhealthy" => {
+            Some(super::release::notice(event).into())
+        }
         "daemon.started" | "daemon.stopped" | "daemon.recovered" => {
             let what = match event.action.as_str() {
                 "daemon.started" => "The dayshift daemon started",
@@ -269,7 +272,12 @@ fn budget_alert(event: &Event) -> Notice {
     out
 }
 
-fn notice(at: DateTime<FixedOffset>, kind: NoticeKind, title: String, summary: String) -> Notice {
+pub(super) fn notice(
+    at: DateTime<FixedOffset>,
+    kind: NoticeKind,
+    title: String,
+    summary: String,
+) -> Notice {
     Notice {
         kind,
         title,
@@ -284,7 +292,7 @@ fn notice(at: DateTime<FixedOffset>, kind: NoticeKind, title: String, summary: S
 
 /// A reason from a tool, a model or the repository: escaped, cut to [`REASON_MAX`] at a
 /// word with "…" (the whole is in the task file or the log).
-fn quote(text: &str) -> String {
+pub(super) fn quote(text: &str) -> String {
     let text = text.trim();
     if text.chars().count() <= REASON_MAX {
         return markdown(text);

@@ -21,6 +21,7 @@ pub mod events;
 mod http;
 pub mod message;
 pub mod outbox;
+mod release;
 pub mod webhook;
 
 pub use channel::Patience;

@@ -121,6 +121,53 @@ impl Store {
             .pop())
     }
 
+    /// The newest event with `action` whose detail has `key` = `value`, if any.
+    pub fn last_event_with(
+        &self,
+        action: &str,
+        key: &str,
+        value: impl rusqlite::ToSql,
+    ) -> Result<Option<Event>, StoreError> {
+        Ok(self
+            .select_events(
+                "WHERE action = ?1 AND json_extract(detail, '$.' || ?2) = ?3 ORDER BY id DESC LIMIT 1",
+                params![action, key, value],
+            )?
+            .pop())
+    }
+
+    /// The newest event with `action` and its id, if any.
+    pub fn last_numbered_event(&self, action: &str) -> Result<Option<(i64, Event)>, StoreError> {
+        Ok(self
+            .select_numbered_events(
+                "WHERE action = ?1 ORDER BY id DESC LIMIT 1",
+                params![action],
+            )?
+            .pop())
+    }
+
+    /// The newest event with `action` about `commit`, if any.
+    pub fn last_event_of_commit(
+        &self,
+        action: &str,
+        commit: &str,
+    ) -> Result<Option<Event>, StoreError> {
+        Ok(self
+            .select_events(
+                "WHERE action = ?1 AND commit_sha = ?2 ORDER BY id DESC LIMIT 1",
+                params![action, commit],
+            )?
+            .pop())
+    }
+
+    /// Every event with `action` recorded after the event `id`, oldest first.
+    pub fn events_of_after(&self, action: &str, id: i64) -> Result<Vec<Event>, StoreError> {
+        self.select_events(
+            "WHERE action = ?1 AND id > ?2 ORDER BY id",
+            params![action, id],
+        )
+    }
+
     /// How many `review.done` events each outcome has (merge, waiting, escalated,
     /// sent_back), over every day.
     pub fn review_outcomes(&self) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {

@@ -83,6 +83,11 @@ pub struct TaskMeta {
     /// is asked.
     #[serde(default)]
     pub checks_since: Option<DateTime<FixedOffset>>,
+    /// The commit that reverted this task's merge when its deploy was unhealthy or the
+    /// base's tests broke after it (devops): the change is no longer on the base; the
+    /// evidence is in `reason` and the log.
+    #[serde(default)]
+    pub reverted: Option<String>,
 }
 
 /// Where the required checks on a task's pull request stand.
@@ -140,6 +145,7 @@ impl TaskMeta {
             review_rounds: 0,
             checks: None,
             checks_since: None,
+            reverted: None,
         }
     }
 
@@ -477,6 +483,9 @@ fn render_front(m: &TaskMeta) -> String {
             "checks_since",
             since.format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
         );
+    }
+    if let Some(commit) = &m.reverted {
+        field("reverted", quoted(commit));
     }
     out
 }

@@ -29,7 +29,7 @@
 mod attempt;
 mod commit;
 mod finish;
-mod home_guard;
+pub(in crate::jobs) mod home_guard;
 mod message;
 mod meter;
 mod progress;
@@ -305,6 +305,13 @@ fn work_loop(
         if let Some(stop) = landing::land_reviewed(ctx, reviewer, &mut tally, &mut asked)? {
             break stop;
         }
+        // what the last pass merged is released (tested, deployed) before more builds on
+        // it; a release may pause (a goal, or everything): the limits are looked at again
+        match release_merges(ctx) {
+            Released::Stop(stop) => break stop,
+            Released::Done => continue,
+            Released::Nothing => {}
+        }
         let Some(mut task) = next_ready(ctx)? else {
             break Stop::NothingReady;
         };
@@ -328,6 +335,13 @@ fn work_loop(
         // a task waiting for a person or failed for good is told now, not at the end
         ctx.deliver_notices(crate::notify::Patience::Brief);
     };
+    if !matches!(
+        stop,
+        Stop::Cancelled | Stop::Paused | Stop::PausedByDayshift(_)
+    ) && let Released::Stop(late) = release_merges(ctx)
+    {
+        tracing::error!("{late}");
+    }
     if let Err(e) = prune_finished(ctx) {
         tracing::warn!("pruning the branches of finished tasks: {e}");
     }
@@ -357,6 +371,30 @@ fn work_loop(
         summary: format!("{tally}; stopped: {stop}"),
         wrote: vec![],
     })
+}
+
+/// What releasing the merges of a pass came to.
+enum Released {
+    Nothing,
+    /// Released (and undone if bad, which may have paused): look at the limits again.
+    Done,
+    /// The release could not run: the loop stops, so merges do not pile up unreleased.
+    Stop(Stop),
+}
+
+/// Release the base after the merges of this run ([`crate::jobs::deploy::after_merges`]).
+fn release_merges(ctx: &Ctx) -> Released {
+    match crate::jobs::deploy::after_merges(ctx) {
+        Ok(Some(line)) => {
+            tracing::info!("{line}");
+            ctx.deliver_notices(crate::notify::Patience::Brief);
+            Released::Done
+        }
+        Ok(None) => Released::Nothing,
+        Err(e) => Released::Stop(Stop::Environment(format!(
+            "the release after a merge could not run: {e}"
+        ))),
+    }
 }
 
 /// Delete the branches of tasks completed or failed more than `keep_branches_days` ago
@@ -414,8 +452,13 @@ fn in_review(ctx: &Ctx) -> Result<Vec<(Task, String)>> {
 
 /// A task a crash left in progress (resumed first: it holds no lock, we hold the job lock),
 /// else the most urgent ready backlog task the coder can do (research waits for the
-/// researcher).
+/// researcher; the tasks of a goal devops paused wait for `dayshift resume`).
 fn next_ready(ctx: &Ctx) -> Result<Option<Task>> {
+    let pause = crate::jobs::pause::Pause::read(&ctx.home);
+    let held = |goal: &Option<String>| {
+        goal.as_deref()
+            .is_some_and(|g| pause.as_ref().is_some_and(|p| p.holds_goal(g)))
+    };
     let rows = ctx.store.tasks()?;
     if let Some(interrupted) = rows
         .iter()
@@ -430,7 +473,7 @@ fn next_ready(ctx: &Ctx) -> Result<Option<Task>> {
     );
     let next = rows
         .iter()
-        .filter(|t| report.ready.contains(&t.id) && t.kind != TaskKind::Research)
+        .filter(|t| report.ready.contains(&t.id) && t.kind != TaskKind::Research && !held(&t.goal))
         .min_by_key(|t| (t.priority, t.id));
     Ok(match next {
         Some(row) => Some(ctx.queue.find(row.id)?),
