@@ -54,18 +54,26 @@ pub fn refusal(ctx: &Ctx, job: JobName) -> Option<String> {
     None
 }
 
-/// A job that did not run, and why: a run of outcome `skipped` (the report's Jobs section
-/// lists it), a `job.skipped` audit event and a line in the job's log.
 /// Whether `job` was refused because the setup needs a person (the target not cloned, no
 /// coding engine) rather than a pause or a job not built: told to the people as urgent.
+///
+/// An optional agent left unconfigured (no search provider for the researcher, nothing to
+/// deploy with) is a choice, not a fault: its skip is reported, never paged.
 pub fn needs_fix(ctx: &Ctx, job: JobName) -> bool {
-    job.is_built()
+    let required = match job {
+        JobName::Work => true,
+        JobName::Deploy => super::deploy::configured(&ctx.config.target),
+        _ => false,
+    };
+    required
         && !ctx.home.stop_file().exists()
         && !ctx.home.pause_file().exists()
         && refusal(ctx, job).is_some()
 }
 
-/// `needs_fix`: the setup needs a person ([`needs_fix`]).
+/// A job that did not run, and why: a run of outcome `skipped` (the report's Jobs section
+/// lists it), a `job.skipped` audit event and a line in the job's log. `needs_fix`: the
+/// setup needs a person ([`needs_fix`]).
 pub fn record_skip(
     ctx: &Ctx,
     job: JobName,

@@ -18,6 +18,7 @@
 //! `deploy_env` does not name, revert a merge it did not make, or resume a pause.
 
 mod release;
+pub mod report;
 mod undo;
 
 use chrono::NaiveDate;
