@@ -129,6 +129,13 @@ impl Deployed {
 #[test]
 fn a_good_merge_stays_deployed_and_a_bad_one_is_reverted_and_the_previous_version_redeployed() {
     let d = Deployed::new("auto_merge: low\n");
+    let doctor = stdout(&d.home.run(&["doctor", "--offline"]));
+    assert!(
+        doctor.contains(
+            "ok    deploy: after every merge, within 10 min per command; 1 health check(s)"
+        ),
+        "{doctor}"
+    );
     d.home
         .add_task(1, "Ship v2", "backlog", "goal: g-a\nfiles: [app.txt]\n");
     d.home.ok(&["run", "work"]);

@@ -3,6 +3,7 @@
 //! one tiny request, skipped with `--offline`. With `github:` set, [`github`] checks the
 //! token, the repository and its protection against the API.
 
+mod deploy;
 mod github;
 mod notify;
 
@@ -114,6 +115,7 @@ pub fn doctor(home_dir: &Path, json: bool, offline: bool) -> Result<ExitCode> {
         Some(config) => preflight_check(&home, config),
     });
     checks.extend(github::checks(&home, config, offline));
+    checks.extend(deploy::checks(config));
     checks.extend(notify::checks(&home, config));
     let failed = checks.iter().map(|c| c.problems.len()).sum::<usize>();
     if json {
