@@ -4,6 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+pub mod guard;
 mod task_state;
 
 pub use task_state::TaskState;

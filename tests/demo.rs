@@ -145,7 +145,7 @@ fn the_demo_runs_the_whole_day_offline_and_fixes_the_example() {
         "[2/7] research: skipped — the researcher has no search provider",
         "[3/7] plan: 3 task(s) created",
         "[4/7] work: 3 task(s) completed, 0 waiting for a person, 0 failed",
-        "[5/7] deploy: skipped — the `deploy` job needs the devops agent",
+        "[5/7] deploy: skipped — nothing to deploy with",
         "[6/7] monitor: skipped — the `monitor` job needs the scanner agent",
         "[7/7] wrapup: report for",
     ] {

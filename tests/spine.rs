@@ -319,10 +319,17 @@ fn a_stop_file_pauses_jobs_from_the_command_line_too() {
 #[test]
 fn jobs_not_in_this_build_are_refused_plainly() {
     let home = TestHome::new();
+    let out = home.run(&["run", "monitor"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("needs the scanner agent"),
+        "{}",
+        stderr(&out)
+    );
     let out = home.run(&["run", "deploy"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("needs the devops agent"),
+        stderr(&out).contains("nothing to deploy with: config/target.yaml sets neither `build_command` nor `deploy_command`"),
         "{}",
         stderr(&out)
     );

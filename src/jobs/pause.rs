@@ -81,8 +81,12 @@ impl Pause {
 
     /// Why `job` does not run, for a refusal.
     pub fn refusal(&self, home: &Home) -> String {
+        let held = match self.scope {
+            PauseScope::Goals => format!("; the tasks of {} wait", self.goals.join(", ")),
+            _ => String::new(),
+        };
         format!(
-            "paused by dayshift since {} ({}): {}; `dayshift resume` clears it once you have looked",
+            "paused by dayshift since {} ({}{held}): {}; `dayshift resume` clears it once you have looked",
             self.since.format("%Y-%m-%d %H:%M"),
             home.display_path(&home.pause_file()),
             self.reason

@@ -243,8 +243,8 @@ fn with_model(
 fn work_with_engine(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOutcome> {
     use crate::engine::build::{CoderEngine, coder_engine};
     match coder_engine(&ctx.home, &ctx.config).map_err(|e| Error::Refused(e.to_string()))? {
-        CoderEngine::Aider(engine) => work::run(ctx, day, &engine),
-        CoderEngine::Command(engine) => work::run(ctx, day, &engine),
+        CoderEngine::Aider(engine) => work::run(ctx, day, &engine, &super::deploy::after_merges),
+        CoderEngine::Command(engine) => work::run(ctx, day, &engine, &super::deploy::after_merges),
         CoderEngine::Native => {
             let model = model.ok_or_else(|| {
                 Error::Refused("the native engine needs a model: give agents.coder a `provider` (or set default_provider)".into())
@@ -254,7 +254,7 @@ fn work_with_engine(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Res
                 prompts: model.prompts,
                 max_tokens: model.max_tokens,
             };
-            work::run(ctx, day, &engine)
+            work::run(ctx, day, &engine, &super::deploy::after_merges)
         }
     }
 }

@@ -57,7 +57,7 @@ pub fn not_ready(ctx: &Ctx) -> Option<String> {
 
 /// The `deploy` job: release the base's head unless it is what runs now and was healthy.
 pub fn run(ctx: &Ctx, day: NaiveDate) -> Result<JobOutcome> {
-    let head = base_head(ctx)?;
+    let head = newest_base(ctx)?;
     let current = ctx
         .store
         .last_event_with("release.done", "deployed", true)?;
@@ -187,6 +187,30 @@ fn newest_merge(ctx: &Ctx) -> Result<Option<(TaskId, Option<String>)>> {
         return Ok(Some((id, task.meta.commit.clone())));
     }
     Ok(None)
+}
+
+/// The base as it stands now, for the scheduled deploy: origin's base when a person pushed
+/// to it since (it is ahead of the clone's), else the clone's. The clone's branches are
+/// not moved: the next merge catches up with origin as it always does.
+fn newest_base(ctx: &Ctx) -> Result<String> {
+    let local = base_head(ctx)?;
+    let git = Git::new(ctx.home.target_clone());
+    if !git.has_remote("origin")? {
+        return Ok(local);
+    }
+    if let Err(e) = git.network(
+        &["fetch", "--quiet", "origin"],
+        "check that the target repo is reachable and your git credentials work",
+    ) {
+        tracing::warn!("deploying the clone's base without origin's news: {e}");
+        return Ok(local);
+    }
+    let base = &ctx.config.target.base_branch;
+    let Some(theirs) = git.commit_of(&format!("refs/remotes/origin/{base}"))? else {
+        return Ok(local);
+    };
+    let ahead = theirs != local && git.probe(&["merge-base", "--is-ancestor", &local, &theirs])?;
+    Ok(if ahead { theirs } else { local })
 }
 
 /// The base branch's head in the clone.

@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::context::Ctx;
 use crate::deploy::{self, DeploySpec, HealthOptions};
 use crate::error::Result;
-use crate::jobs::work::home_guard::HomeGuard;
+use crate::home::guard::HomeGuard;
 use crate::qa::{self, Baseline, QaCommands};
 use crate::sandbox::Sandbox;
 use crate::store::{Event, RunOutcome};

@@ -157,6 +157,12 @@ fn section(evidence: &str, log: &str, bad: &Release, restored: Option<&str>) -> 
     text
 }
 
+/// The evidence on one line: its lines (bullets dropped) joined by "; ".
 fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    text.lines()
+        .map(|l| l.trim().trim_start_matches("- "))
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("; ")
 }

@@ -29,7 +29,6 @@
 mod attempt;
 mod commit;
 mod finish;
-pub(in crate::jobs) mod home_guard;
 mod message;
 mod meter;
 mod progress;
@@ -236,7 +235,17 @@ impl Limits {
     }
 }
 
-pub fn run(ctx: &mut Ctx, day: NaiveDate, engine: &dyn Engine) -> Result<JobOutcome> {
+/// What the loop calls after each pass that may have merged, before the next task builds
+/// on the base: devops' release (the runner passes [`crate::jobs::deploy::after_merges`];
+/// the loop does not know what a release is). A line for the log when it did something.
+pub type AfterMerges<'a> = &'a dyn Fn(&Ctx) -> Result<Option<String>>;
+
+pub fn run(
+    ctx: &mut Ctx,
+    day: NaiveDate,
+    engine: &dyn Engine,
+    after_merges: AfterMerges,
+) -> Result<JobOutcome> {
     let clone = ctx.home.target_clone();
     if !clone.join(".git").exists() {
         return Err(Error::Refused(
@@ -275,7 +284,7 @@ pub fn run(ctx: &mut Ctx, day: NaiveDate, engine: &dyn Engine) -> Result<JobOutc
             rounds: review::Reviewer::rounds(ctx),
             forge: forge.as_ref(),
         };
-        work_loop(ctx, day, engine, &limits, &reviewer)
+        work_loop(ctx, day, engine, &limits, &reviewer, after_merges)
     })
 }
 
@@ -286,6 +295,7 @@ fn work_loop(
     engine: &dyn Engine,
     limits: &Limits,
     reviewer: &review::Reviewer,
+    after_merges: AfterMerges,
 ) -> Result<JobOutcome> {
     let clone = ctx.home.target_clone();
     let mut tally = Tally::default();
@@ -307,7 +317,7 @@ fn work_loop(
         }
         // what the last pass merged is released (tested, deployed) before more builds on
         // it; a release may pause (a goal, or everything): the limits are looked at again
-        match release_merges(ctx) {
+        match release_merges(ctx, after_merges) {
             Released::Stop(stop) => break stop,
             Released::Done => continue,
             Released::Nothing => {}
@@ -338,7 +348,7 @@ fn work_loop(
     if !matches!(
         stop,
         Stop::Cancelled | Stop::Paused | Stop::PausedByDayshift(_)
-    ) && let Released::Stop(late) = release_merges(ctx)
+    ) && let Released::Stop(late) = release_merges(ctx, after_merges)
     {
         tracing::error!("{late}");
     }
@@ -382,9 +392,9 @@ enum Released {
     Stop(Stop),
 }
 
-/// Release the base after the merges of this run ([`crate::jobs::deploy::after_merges`]).
-fn release_merges(ctx: &Ctx) -> Released {
-    match crate::jobs::deploy::after_merges(ctx) {
+/// Release the base after the merges of this run.
+fn release_merges(ctx: &Ctx, after_merges: AfterMerges) -> Released {
+    match after_merges(ctx) {
         Ok(Some(line)) => {
             tracing::info!("{line}");
             ctx.deliver_notices(crate::notify::Patience::Brief);

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 mod output;
 mod spend;
 
-use super::home_guard::{HomeGuard, Tampered};
 use super::meter::Meter;
 use super::progress::Progress;
 use super::review::Reviewer;
@@ -19,6 +18,7 @@ use crate::context::Ctx;
 use crate::engine::failure::{self, FailureClass};
 use crate::engine::{Assignment, Engine, EngineError};
 use crate::error::{Error, Result};
+use crate::home::guard::{HomeGuard, Tampered};
 use crate::llm::LlmError;
 use crate::process;
 use crate::qa::{self, Baseline, QaCommands};

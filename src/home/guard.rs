@@ -80,7 +80,7 @@ impl Kept {
 
 /// The watched files of a home at one moment.
 #[derive(Debug)]
-pub(in crate::jobs) struct HomeGuard {
+pub struct HomeGuard {
     root: PathBuf,
     quarantine: PathBuf,
     /// `None` when the run is confined: the agent cannot see the home, and a person may
@@ -90,7 +90,7 @@ pub(in crate::jobs) struct HomeGuard {
 
 /// What an agent changed in the home; the person's versions are back in place.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(in crate::jobs) struct Tampered {
+pub struct Tampered {
     /// Relative to the home: `config/policy.yaml (changed)`, `reports/x.md (added)`.
     pub paths: Vec<String>,
     /// Where the agent's versions were kept.
