@@ -223,6 +223,23 @@ async fn escalate_waits_for_a_person_with_the_reviewers_reason() {
     assert_eq!(task["approval"], "pending", "{task}");
     assert!(file.contains("reviewer: escalate"), "{file}");
     assert!(file.contains("waiting for a person: the reviewer asks a person to decide: the task does not say which rounding to use"), "{file}");
+    // the report and PROGRESS.md count it as escalated
+    home.ok(&["run", "wrapup"]);
+    let day = chrono::Utc::now().date_naive();
+    let report = home.read(&format!("reports/daily/{day}.md"));
+    assert!(
+        report.contains("1 review(s): 0 merged by policy, 0 sent back to the coder, 0 waiting for a person, 1 escalated by the reviewer."),
+        "{report}"
+    );
+    assert!(
+        report.contains("| T-0001 | Add three lines | high | escalate | escalated | model: the reviewer asks a person to decide"),
+        "{report}"
+    );
+    let progress = home.read("PROGRESS.md");
+    assert!(
+        progress.contains("1 change(s) reviewed: 0 merged by policy, 0 sent back to the coder, 0 left to a person by risk, 1 escalated."),
+        "{progress}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -470,6 +487,59 @@ fn validate_a_task_uses_the_homes_policy_and_the_tasks_files() {
     assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_asks_the_reviewers_model_only_with_model_and_its_request_for_changes_blocks() {
+    let comment = ", \"comments\": [{\"file\": \"calc.py\", \"line\": 5, \"comment\": \"name it THREE_LINES\"}]";
+    let server = reviewer(&[verdict("approve", ""), verdict("request_changes", comment)]).await;
+    let (home, _remote) = home(Some(&server), "auto_merge: none\n", "");
+    home.add_task(1, "Add three lines", "backlog", "");
+    home.ok(&["run", "work"]);
+    assert_eq!(bodies(&server).await.len(), 1, "the work loop's review");
+
+    let model_layer = |out: &std::process::Output| {
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        json["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["layer"] == "model")
+            .cloned()
+            .unwrap()
+    };
+    let out = home.run(&["validate", "T-0001", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let layer = model_layer(&out);
+    assert!(
+        layer["skipped"]
+            .as_str()
+            .is_some_and(|s| s.contains("--model")),
+        "{layer}"
+    );
+    assert_eq!(
+        bodies(&server).await.len(),
+        1,
+        "no model call without --model"
+    );
+
+    let out = home.run(&["validate", "T-0001", "--model", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    assert_eq!(
+        bodies(&server).await.len(),
+        2,
+        "one model call with --model"
+    );
+    let layer = model_layer(&out);
+    assert_eq!(layer["verdict"], "block", "{layer}");
+    assert_eq!(
+        layer["findings"][0]["rule"], "model.request_changes",
+        "{layer}"
+    );
+    assert_eq!(
+        layer["findings"][0]["message"], "name it THREE_LINES",
+        "{layer}"
+    );
+}
+
 #[test]
 fn a_vision_note_naming_a_component_becomes_never_touch_rules_and_a_change_there_fails_quoting_it()
 {
@@ -658,6 +728,28 @@ fn validate_blocks_a_secret_a_syntax_error_and_weakened_tests_in_a_real_reposito
             >= 2,
         "a deleted test and a new skip: {rules:#?}"
     );
+    for rule in [
+        "patterns.python.test-deleted tests/test_calc.py",
+        "patterns.python.test-skipped tests/test_calc.py",
+    ] {
+        assert!(
+            rules.iter().any(|r| r.starts_with(rule)),
+            "{rule} in {rules:#?}"
+        );
+    }
+
+    // the same change as a diff file (`--diff FILE`): the same verdict
+    let patches = tempfile::tempdir().unwrap();
+    let patch = patches.path().join("change.patch");
+    std::fs::write(&patch, git(repo.path(), &["diff", "main", "change"])).unwrap();
+    let out = validate(
+        &["validate", "--diff", patch.to_str().unwrap(), "--json"],
+        repo.path(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["risk"], "critical", "{json}");
+    assert_eq!(json["blocked"], true, "{json}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
