@@ -483,8 +483,14 @@ fn validate_a_task_uses_the_homes_policy_and_the_tasks_files() {
         text.contains("T-0001 (agent/T-0001-add-three-lines, its commits since it left main) — 1 file(s), 3 line(s) changed"),
         "{text}"
     );
+    // 1 means blocked: a task that does not exist is a usage problem
     let out = home.run(&["validate", "T-0009"]);
-    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
+    assert!(
+        common::stderr(&out).contains("T-0009"),
+        "{}",
+        common::stderr(&out)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

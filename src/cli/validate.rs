@@ -185,7 +185,11 @@ fn change(ctx: Option<&Ctx>, args: &ValidateArgs) -> Result<Change> {
     let id: TaskId = id
         .parse()
         .map_err(|_| Error::Usage(format!("`{id}` is not a task id (like T-0003)")))?;
-    let task = ctx.queue.find(id)?;
+    // exit 1 means blocked: a task that cannot be found or read is a usage problem (2)
+    let task = ctx
+        .queue
+        .find(id)
+        .map_err(|e| Error::Usage(e.to_string()))?;
     let Some(branch) = task.meta.branch.clone() else {
         return Err(Error::Usage(format!(
             "{id} has no branch yet: the coder has not committed a change for it"
