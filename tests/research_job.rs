@@ -181,11 +181,41 @@ fn two_ideas_become_two_reports_from_the_pages_read_and_their_tasks_complete() {
     home.ok(&["run", "morning", "--date", &tomorrow]);
     let plan = home.read("DAILY_PLAN.md");
     assert!(plan.contains("## Proposals from research"), "{plan}");
-    assert!(
-        plan.contains("- Add a Redis client — to try it (from reports/research/"),
-        "{plan}"
-    );
+    let listed = plan
+        .lines()
+        .find(|l| l.contains("Add a Redis client — to try it (from reports/research/"))
+        .unwrap_or_else(|| panic!("{plan}"));
     assert_eq!(home.tasks_json().len(), 2);
+    // a person promotes it: a backlog task, once
+    let proposal = listed.split_whitespace().nth(1).unwrap();
+    assert!(proposal.starts_with("P-"), "{listed}");
+    let promoted = common::stdout(&home.ok(&["tasks", "approve", proposal, "--by", "bob"]));
+    assert!(
+        promoted.contains("is now T-0003 in the backlog"),
+        "{promoted}"
+    );
+    let task = home.task("T-0003");
+    assert_eq!(task["state"], "backlog");
+    assert_eq!(task["title"], "Add a Redis client");
+    assert_eq!(task["source"], format!("proposal:{proposal}"));
+    let again = home.run(&["tasks", "approve", proposal]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(common::stderr(&again).contains("is a task already: T-0003"));
+    let not_one = home.run(&["tasks", "approve", "P-1"]);
+    assert_eq!(
+        not_one.status.code(),
+        Some(2),
+        "{}",
+        common::stderr(&not_one)
+    );
+    // (VISION.md edited, so the morning plans the day again)
+    let vision = home.read("VISION.md");
+    home.write("VISION.md", &format!("{vision}\n"));
+    home.ok(&["run", "morning", "--date", &tomorrow]);
+    assert!(
+        !home.read("DAILY_PLAN.md").contains("Add a Redis client"),
+        "a promoted proposal is not proposed again: {}", home.read("DAILY_PLAN.md")
+    );
 
     // the next run has nothing open
     let again = home.ok(&["run", "research"]);

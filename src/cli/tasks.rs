@@ -40,12 +40,13 @@ pub enum TasksCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Approve a task that waits on a person (recorded with who and the commit approved).
+    /// Approve a task that waits on a person (recorded with who and the commit approved),
+    /// or make a research proposal (P-…, listed in DAILY_PLAN.md) a backlog task.
     #[command(
-        after_help = "Examples:\n  dayshift tasks approve T-0007\n  dayshift tasks approve T-0007 --by alice"
+        after_help = "Examples:\n  dayshift tasks approve T-0007\n  dayshift tasks approve T-0007 --by alice\n  dayshift tasks approve P-42          # a proposal from research becomes a task"
     )]
     Approve {
-        id: TaskId,
+        id: Approvable,
         /// Who approves (default: $USER).
         #[arg(long)]
         by: Option<String>,
@@ -71,6 +72,32 @@ pub enum TasksCommand {
     },
 }
 
+/// What `tasks approve` takes: a task waiting on a person, or a research proposal.
+#[derive(Debug, Clone, Copy)]
+pub enum Approvable {
+    Task(TaskId),
+    /// `P-<n>`: the `research.proposed` event numbered n.
+    Proposal(i64),
+}
+
+impl std::str::FromStr for Approvable {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        if let Some(number) = s.strip_prefix("P-").or_else(|| s.strip_prefix("p-")) {
+            return number
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(Approvable::Proposal)
+                .ok_or_else(|| format!("`{s}` is not a proposal id (like P-42)"));
+        }
+        s.parse::<TaskId>().map(Approvable::Task).map_err(|_| {
+            format!("`{s}` is neither a task id (like T-0007) nor a proposal (like P-42)")
+        })
+    }
+}
+
 pub fn tasks(home: Home, command: TasksCommand) -> Result<ExitCode> {
     // list and show only read: a config problem is a warning there
     let mut ctx = match command {
@@ -86,7 +113,19 @@ pub fn tasks(home: Home, command: TasksCommand) -> Result<ExitCode> {
                 .or_else(|| std::env::var("LOGNAME").ok())
                 .filter(|b| !b.trim().is_empty())
                 .unwrap_or_else(|| "an unnamed person".into());
-            decide(&mut ctx, id, Decision::Approve(by))
+            match id {
+                Approvable::Task(id) => decide(&mut ctx, id, Decision::Approve(by)),
+                Approvable::Proposal(number) => {
+                    let task = crate::jobs::research::promote(&ctx, number, &by)?;
+                    println!(
+                        "{} is now {} in the backlog ({}); the next work run can take it",
+                        crate::jobs::research::proposal_id(number),
+                        task.meta.id,
+                        task.meta.title
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+            }
         }
         TasksCommand::Reject { id, reason } => decide(&mut ctx, id, Decision::Reject(reason)),
         TasksCommand::Retry { id } => decide(&mut ctx, id, Decision::Retry),

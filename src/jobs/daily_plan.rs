@@ -61,6 +61,10 @@ pub struct DailyPlan {
 /// A follow-up a research report suggests (a `research.proposed` event).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Proposal {
+    /// `P-<n>`: what `dayshift tasks approve` takes to make it a task (absent in plans
+    /// written before proposals had one).
+    #[serde(default)]
+    pub id: String,
     pub title: String,
     pub why: String,
     /// The report that suggests it.
@@ -344,12 +348,18 @@ fn render_proposals(proposals: &[Proposal]) -> String {
     }
     let mut out = String::from(
         "## Proposals from research\n\n_Suggested by the researcher; nothing is built from \
-         them until you promote one by adding it to VISION.md._\n\n",
+         them until you promote one: `dayshift tasks approve P-…` makes it a backlog task, or \
+         add it to VISION.md._\n\n",
     );
     for p in proposals {
         let line = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+        let id = if p.id.is_empty() {
+            String::new()
+        } else {
+            format!("{} ", p.id)
+        };
         out.push_str(&format!(
-            "- {} — {} (from {})\n",
+            "- {id}{} — {} (from {})\n",
             line(&p.title),
             line(&p.why),
             p.report

@@ -146,32 +146,37 @@ fn unchanged(
     })
 }
 
-/// The budget in one line: the cap and what is spent, or that no model is configured.
-/// The researcher's follow-ups of yesterday and today (`research.proposed`), each once.
+/// The researcher's follow-ups of yesterday and today (`research.proposed`), each title
+/// once, but those that are a task already (promoted by a person, or planned).
 fn proposals_since_yesterday(
     ctx: &Ctx,
     day: NaiveDate,
 ) -> Result<Vec<super::daily_plan::Proposal>> {
+    let same = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
+    let tasks = ctx.store.tasks()?;
     let mut proposals: Vec<super::daily_plan::Proposal> = Vec::new();
     for on in [day - chrono::Days::new(1), day] {
-        for event in ctx.store.events_on(on)? {
-            if event.action != "research.proposed" {
-                continue;
-            }
+        for (number, event) in ctx.store.numbered_events_on(on, "research.proposed")? {
             let text = |k: &str| event.detail[k].as_str().unwrap_or_default().to_string();
             let proposal = super::daily_plan::Proposal {
+                id: super::research::proposal_id(number),
                 title: text("title"),
                 why: text("why"),
                 report: text("report"),
             };
-            if !proposal.title.is_empty() && !proposals.contains(&proposal) {
-                proposals.push(proposal);
+            if proposal.title.is_empty()
+                || proposals.iter().any(|p| same(&p.title, &proposal.title))
+                || tasks.iter().any(|t| same(&t.title, &proposal.title))
+            {
+                continue;
             }
+            proposals.push(proposal);
         }
     }
     Ok(proposals)
 }
 
+/// The budget in one line: the cap and what is spent, or that no model is configured.
 pub fn budget_line(ctx: &Ctx, day: NaiveDate) -> Result<String> {
     spend_line(ctx, day, "today")
 }

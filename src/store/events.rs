@@ -87,6 +87,23 @@ impl Store {
         self.select_events("WHERE day = ?1 ORDER BY id", params![day.to_string()])
     }
 
+    /// The events of `day` with `action`, oldest first, with their ids.
+    pub fn numbered_events_on(
+        &self,
+        day: NaiveDate,
+        action: &str,
+    ) -> Result<Vec<(i64, Event)>, StoreError> {
+        self.select_numbered_events(
+            "WHERE day = ?1 AND action = ?2 ORDER BY id",
+            params![day.to_string(), action],
+        )
+    }
+
+    /// The event numbered `id`, if there is one.
+    pub fn event_numbered(&self, id: i64) -> Result<Option<Event>, StoreError> {
+        Ok(self.select_events("WHERE id = ?1", params![id])?.pop())
+    }
+
     /// The newest `approval.granted` event of `task` for `commit`: a person's approval of
     /// exactly that commit, or (`None`) of the task before it had one (see
     /// [`crate::context::Verdict`]).

@@ -19,7 +19,10 @@
 //! answer, fails the job and leaves the question's task as it was.
 
 pub mod answer;
+mod promote;
 pub mod report;
+
+pub use promote::{promote, promoted, proposal_id};
 
 use chrono::NaiveDate;
 
