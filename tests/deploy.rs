@@ -324,3 +324,25 @@ fn refuse_pushes_mentioning(remote: &Path, word: &str) {
     .unwrap();
     std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+#[test]
+fn a_deploy_that_writes_into_the_home_is_put_back_and_its_merge_reverted() {
+    let d = Deployed::new("auto_merge: low\n");
+    // the deploy runs the target's code: here, code that rewrites policy when it can
+    let target = d.home.read("config/target.yaml").replace(
+        "deploy_command: cp app.txt",
+        "deploy_command: grep -q evil app.txt && echo tampered >> ../../../config/policy.yaml; cp app.txt",
+    );
+    d.home.write("config/target.yaml", &target);
+    let policy = d.home.read("config/policy.yaml");
+    d.home
+        .add_task(1, "Ship evil", "backlog", "goal: g-a\nfiles: [app.txt]\n");
+    d.home.ok(&["run", "work"]);
+    assert_eq!(d.home.read("config/policy.yaml"), policy, "put back");
+    let released = d.audit("release.done");
+    assert_eq!(released[0]["detail"]["verdict"], "failed", "{released:?}");
+    let evidence = released[0]["detail"]["evidence"].as_str().unwrap();
+    assert!(evidence.contains("config/policy.yaml"), "{evidence}");
+    assert_eq!(d.on_remote(), "v1", "its merge is reverted");
+    assert!(d.task_file("T-0001").contains("reverted: the deploy of "));
+}

@@ -214,7 +214,8 @@ fn two_ideas_become_two_reports_from_the_pages_read_and_their_tasks_complete() {
     home.ok(&["run", "morning", "--date", &tomorrow]);
     assert!(
         !home.read("DAILY_PLAN.md").contains("Add a Redis client"),
-        "a promoted proposal is not proposed again: {}", home.read("DAILY_PLAN.md")
+        "a promoted proposal is not proposed again: {}",
+        home.read("DAILY_PLAN.md")
     );
 
     // the next run has nothing open
