@@ -56,12 +56,10 @@ pub(super) fn scheduled_jobs(
                     warnings.push(format!("{when}, but {why}"));
                 }
             }
-            JobName::Deploy => {
-                if !crate::jobs::deploy::configured(&config.target) {
-                    warnings.push(format!(
-                        "{when}, but config/target.yaml has no `deploy_command`: every run skips it"
-                    ));
-                }
+            JobName::Deploy if !crate::jobs::deploy::configured(&config.target) => {
+                warnings.push(format!(
+                    "{when}, but config/target.yaml has no `deploy_command`: every run skips it"
+                ));
             }
             JobName::Morning | JobName::Plan => {
                 let agent = if *job == JobName::Morning {

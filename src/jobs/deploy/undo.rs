@@ -63,7 +63,7 @@ pub(super) fn undo(ctx: &Ctx, bad: &Release, task: Option<TaskId>) -> Result<Str
                 let reason = format!(
                     "{id} was reverted ({evidence}); the other tasks of goal {goal} wait so the next one does not build on it"
                 );
-                pause::pause(ctx, PauseScope::Goals, &reason, &[goal.clone()])?;
+                pause::pause(ctx, PauseScope::Goals, &reason, std::slice::from_ref(&goal))?;
                 done.push(format!("goal {goal} paused"));
             }
             told(
