@@ -210,13 +210,42 @@ fn a_good_merge_stays_deployed_and_a_bad_one_is_reverted_and_the_previous_versio
     d.home.ok(&["run", "work"]);
     assert_eq!(d.home.task("T-0003")["state"], "completed");
     assert_eq!(d.version(), "v3");
-    // every release was a run of its own
-    let runs = d
-        .home
-        .read("logs/audit.jsonl")
-        .matches("\"release.done\"")
-        .count();
-    assert!(runs >= 5, "{runs}");
+    // a person's push to the base is deployed by the scheduled job
+    let seed = d.remote.parent().unwrap().join("seed");
+    git(&seed, &["pull", "-q", d.remote.to_str().unwrap(), "main"]);
+    std::fs::write(seed.join("app.txt"), "v5\n").unwrap();
+    git(&seed, &["commit", "-qam", "v5 by a person"]);
+    git(
+        &seed,
+        &["push", "-q", d.remote.to_str().unwrap(), "HEAD:main"],
+    );
+    let scheduled = stdout(&d.home.ok(&["run", "deploy"]));
+    assert!(scheduled.contains(": healthy"), "{scheduled}");
+    assert_eq!(d.version(), "v5");
+    // the day names devops with what it did
+    d.home
+        .write("VISION.md", "# Vision\n\n## Priority: HIGH\n- Ship v6\n");
+    let whole_day = common::stderr(&d.home.ok(&["day"]));
+    assert!(
+        whole_day.contains("deploy: nothing new to deploy"),
+        "{whole_day}"
+    );
+    assert_eq!(d.version(), "v6", "deployed after the day's merge");
+    // every release was a run of its own, and the report has them
+    let runs = d.audit("release.done").len();
+    assert!(runs >= 6, "{runs}");
+    let day = chrono::Utc::now().date_naive();
+    let report = d.home.read(&format!("reports/daily/{day}.md"));
+    let deploys = report
+        .split("## Deploys")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(deploys.contains(&format!("{runs} release(s)")), "{deploys}");
+    assert!(deploys.contains("| unhealthy |"), "{deploys}");
+    assert!(
+        deploys.contains("T-0002 was reverted by T-0005"),
+        "{deploys}"
+    );
 }
 
 #[test]

@@ -175,16 +175,16 @@ fn newest_merge(ctx: &Ctx) -> Result<Option<(TaskId, Option<String>)>> {
         .rev()
     {
         let Some(id) = merged.task else { continue };
-        let task = ctx.queue.find(id)?;
-        if task
-            .meta
-            .source
-            .as_deref()
+        // a task file a person moved or broke since is still the merge to judge
+        let task = ctx.queue.find(id).ok();
+        let meta = task.as_ref().map(|t| &t.meta);
+        if meta
+            .and_then(|m| m.source.as_deref())
             .is_some_and(|s| s.starts_with("rollback:"))
         {
             continue;
         }
-        return Ok(Some((id, task.meta.commit.clone())));
+        return Ok(Some((id, meta.and_then(|m| m.commit.clone()))));
     }
     Ok(None)
 }

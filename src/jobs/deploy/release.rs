@@ -152,6 +152,7 @@ fn judge(
     if steps.tests
         && let Some(broken) = broken_tests(ctx, clone, &dir, commit)?
     {
+        let _ = deploy::remove(clone, &dir);
         return Ok((Verdict::TestsBroken, broken, false));
     }
     if !steps.deploy {
