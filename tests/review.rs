@@ -246,14 +246,15 @@ async fn escalate_waits_for_a_person_with_the_reviewers_reason() {
 async fn after_review_rounds_a_change_the_model_still_rejects_goes_to_a_person() {
     let comment = ", \"comments\": [{\"comment\": \"name it THREE_LINES\"}]";
     let server = reviewer(&[verdict("request_changes", comment)]).await;
-    let (home, _remote) = home(Some(&server), "auto_merge: medium\n", ", review_rounds: 1");
+    // agents.yaml sets no review_rounds: the default, 2, holds
+    let (home, _remote) = home(Some(&server), "auto_merge: medium\n", "");
     let (task, file) = work_one(&home, "Add three lines", "");
     assert_waits(&task);
     assert!(
-        file.contains("the reviewer still asks for changes after 1 round(s)"),
+        file.contains("the reviewer still asks for changes after 2 round(s)"),
         "{file}"
     );
-    assert_eq!(bodies(&server).await.len(), 2);
+    assert_eq!(bodies(&server).await.len(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
