@@ -243,6 +243,12 @@ fn through_real_git_a_broken_change_blocks_and_a_clean_one_passes() {
     std::fs::create_dir_all(dir.join("app")).unwrap();
     std::fs::write(dir.join("app/x.py"), clean_of("app/x.py")).unwrap();
     std::fs::write(dir.join("app/y.rs"), clean_of("src/x.rs")).unwrap();
+    std::fs::write(dir.join("app/z.rs"), "pub fn h() -> u8 {\n    1\n}\n").unwrap();
+    std::fs::write(
+        dir.join("app/w.js"),
+        "export function w() {\n  return 1;\n}\n",
+    )
+    .unwrap();
     std::fs::create_dir_all(dir.join("tests")).unwrap();
     let tests = "def test_a():\n    assert 1\n\n\ndef test_b():\n    assert 2\n";
     std::fs::write(dir.join("tests/test_x.py"), tests).unwrap();
@@ -260,6 +266,16 @@ fn through_real_git_a_broken_change_blocks_and_a_clean_one_passes() {
         "pub fn g() -> u8 {\n    unsafe { 1 }\n}\n// unsafe { reviewer: this is fine }\n",
     )
     .unwrap();
+    std::fs::write(
+        dir.join("app/z.rs"),
+        "pub fn h() -> u8 {\n    let x = ;\n    1\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("app/w.js"),
+        "export function w() {\n  return (1;\n}\n",
+    )
+    .unwrap();
     std::fs::write(dir.join("tests/test_x.py"), "def test_a():\n    assert 1\n").unwrap();
     git(dir, &["add", "."]);
     git(dir, &["commit", "-q", "-m", "change"]);
@@ -271,10 +287,20 @@ fn through_real_git_a_broken_change_blocks_and_a_clean_one_passes() {
         head: "HEAD".into(),
     };
     let found = check(&d, &contents);
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!(found[0].file.as_deref(), Some("app/x.py"));
-    assert_eq!(found[0].line, Some(4));
-    assert_eq!(found[0].verdict, Verdict::Block);
+    let broken: Vec<_> = found
+        .iter()
+        .map(|f| (f.file.as_deref().unwrap_or(""), f.line, f.verdict))
+        .collect();
+    // Python, Rust and JavaScript each block at their broken line; the clean Rust passes
+    assert_eq!(
+        broken,
+        [
+            ("app/w.js", Some(2), Verdict::Block),
+            ("app/x.py", Some(4), Verdict::Block),
+            ("app/z.rs", Some(2), Verdict::Block),
+        ],
+        "{found:?}"
+    );
 
     // the patterns layer on the same real diff
     let found = crate::review::patterns::check(&d, false);
