@@ -188,7 +188,16 @@ fn a_good_merge_stays_deployed_and_a_bad_one_is_reverted_and_the_previous_versio
         "{history:?}"
     );
     // the goal waits; the others go on
-    assert_eq!(d.home.task("T-0003")["state"], "backlog", "goal g-b waits");
+    let held = d.home.task("T-0003");
+    assert_eq!(held["state"], "backlog", "goal g-b waits");
+    assert_eq!(held["ready"], false, "{held}");
+    let listed = stdout(&d.home.ok(&["tasks", "list"]));
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("T-0003") && l.contains(" held ")),
+        "{listed}"
+    );
     assert_eq!(d.home.task("T-0004")["state"], "completed");
     assert_eq!(d.version(), "v4");
     let paused = d.home.read("PAUSED");

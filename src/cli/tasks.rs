@@ -140,6 +140,13 @@ fn list(ctx: &mut Ctx, state: Option<TaskState>, json: bool) -> Result<ExitCode>
         rows.iter()
             .map(|t| (t.id, t.state, t.depends_on.as_slice())),
     );
+    // a goal devops paused holds its tasks however ready they are
+    let pause = crate::jobs::pause::Pause::read(&ctx.home);
+    let held = |t: &TaskRow| {
+        t.goal
+            .as_deref()
+            .is_some_and(|g| pause.as_ref().is_some_and(|p| p.holds_goal(g)))
+    };
     rows.retain(|t| state.is_none_or(|s| t.state == s));
     rows.sort_by(|a, b| {
         a.state
@@ -152,7 +159,10 @@ fn list(ctx: &mut Ctx, state: Option<TaskState>, json: bool) -> Result<ExitCode>
             .iter()
             .map(|t| {
                 let mut v = serde_json::to_value(t).unwrap_or_default();
-                v["ready"] = serde_json::json!(report.ready.contains(&t.id));
+                v["ready"] = serde_json::json!(report.ready.contains(&t.id) && !held(t));
+                if held(t) {
+                    v["held"] = serde_json::json!("its goal is paused (PAUSED)");
+                }
                 v
             })
             .collect();
@@ -170,7 +180,11 @@ fn list(ctx: &mut Ctx, state: Option<TaskState>, json: bool) -> Result<ExitCode>
                     t.id.to_string(),
                     t.state.to_string(),
                     t.priority.to_string(),
-                    readiness(t, &report),
+                    if held(t) && t.state == TaskState::Backlog {
+                        "held".into()
+                    } else {
+                        readiness(t, &report)
+                    },
                     t.goal
                         .clone()
                         .or_else(|| t.source.clone())
