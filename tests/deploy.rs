@@ -288,6 +288,14 @@ fn a_revert_that_cannot_land_pauses_everything_and_pages() {
     assert_eq!(page.1, ["<@&42>"]);
     let refused = d.home.run(&["run", "plan"]);
     assert_eq!(refused.status.code(), Some(1), "nothing touches the target");
+    // once resumed, the scheduled deploy does not deploy the known-bad head again
+    d.home.ok(&["resume"]);
+    let scheduled = stdout(&d.home.ok(&["run", "deploy"]));
+    assert!(
+        scheduled.contains("was unhealthy") && scheduled.contains("waiting for a new commit"),
+        "{scheduled}"
+    );
+    assert_eq!(d.version(), "v2");
 }
 
 #[test]

@@ -72,6 +72,22 @@ pub fn run(ctx: &Ctx, day: NaiveDate) -> Result<JobOutcome> {
                 event.at.format("%Y-%m-%d %H:%M")
             )
         }
+        // a commit already found bad is not deployed again: a revert or a fix comes first
+        _ if let Some(bad) = ctx
+            .store
+            .last_event_of_commit("release.done", &head)?
+            .filter(|e| e.detail["verdict"] != "healthy" && e.detail["verdict"] != "checked") =>
+        {
+            format!(
+                "nothing deployed: the base's head {} was {} at {}; waiting for a new commit (a revert or a fix)",
+                short(&head),
+                bad.detail["verdict"]
+                    .as_str()
+                    .unwrap_or("bad")
+                    .replace('_', " "),
+                bad.at.format("%Y-%m-%d %H:%M")
+            )
+        }
         _ => match release_head(ctx, &head, "the deploy job")? {
             Some(released) => released.summary(),
             None => "nothing to release: no deploy command and no test to run".to_string(),
