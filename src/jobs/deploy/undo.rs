@@ -25,7 +25,16 @@ pub(super) fn undo(ctx: &Ctx, bad: &Release, task: Option<TaskId>) -> Result<Str
     let reverted = task.map(|id| rollback::undo(ctx, id, Undoer::Devops(&evidence)));
     // what runs now may be the bad commit: the last good one goes back first
     let restored = if bad.deployed {
-        Some(redeploy_previous(ctx, bad)?)
+        match redeploy_previous(ctx, bad) {
+            Ok(restored) => Some(restored),
+            Err(e) => {
+                // the revert and the people still come first; then everything waits
+                let reason =
+                    format!("{evidence}; the previous version could not be deployed again: {e}");
+                pause::pause(ctx, PauseScope::All, &reason, &[])?;
+                None
+            }
+        }
     } else {
         None
     };
