@@ -66,6 +66,8 @@
 //! - [`deploy`]: DevOps' hands: a clean checkout at a commit, the build and deploy commands
 //!   (timeout, process group, only the variables `deploy_env` names), the HTTP health checks.
 //! - [`sandbox`]: confinement (bubblewrap) of the coding tool and the target's commands.
+//! - [`scan`]: the scanner: the analyzers people trust (ruff, bandit, any SARIF writer) and
+//!   dayshift's own layers, normalized into findings (being built: issue 15).
 //! - [`notify`]: telling the people: the audit trail's alerts and the jobs' summaries as
 //!   channel-neutral notices, an outbox in the store, Discord and a JSON webhook as channels.
 //! - [`history`]: the last days in numbers (merged, failed, spend) and their chart.
@@ -92,8 +94,8 @@
 //!   prompts never go on a command line.
 //! - Everything an agent runs (the coding tool, the target's checks) is hostile: it runs
 //!   confined ([`sandbox`]) where the machine allows, and what holds without confinement is
-//!   checked after every run in code — the git metadata ([`target::meta`]), the home (the work
-//!   loop's home guard), the tree judged is exactly the tree committed ([`target::guard`]),
+//!   checked after every run in code — the git metadata ([`target::meta`]), the home
+//!   ([`home::guard`], around the work loop's runs and every deploy), the tree judged is exactly the tree committed ([`target::guard`]),
 //!   approvals only from a person's recorded act. docs/security.md has the threat model.
 
 pub mod cli;
@@ -121,6 +123,7 @@ pub mod qa;
 pub mod research;
 pub mod review;
 pub mod sandbox;
+pub mod scan;
 pub mod store;
 pub mod suggest;
 pub mod target;

@@ -1,0 +1,28 @@
+//! The scanner (DESIGN §6, issue 15): the analyzers people already trust, orchestrated and
+//! normalized, plus dayshift's own layers, so a repository with no tool installed still
+//! gets a scan.
+//!
+//! - [`finding`]: the normalized [`Finding`] and its [`Severity`].
+//! - [`analyzers`]: one adapter per tool (ruff, bandit, any SARIF 2.1.0 writer), each
+//!   used when installed, reading the tool's JSON or SARIF.
+
+pub mod analyzers;
+pub mod finding;
+
+pub use finding::{Finding, Severity};
+
+/// What stops an analyzer from giving findings: it is not installed, it could not run, or
+/// its output could not be read. A tool that ran and found things is not an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("{analyzer} is not installed ({hint})")]
+    NotInstalled { analyzer: String, hint: String },
+    #[error("{analyzer} could not run: {why}")]
+    Failed { analyzer: String, why: String },
+    #[error("{analyzer}'s output could not be read: {why}; its whole output is in {}", log.display())]
+    Unreadable {
+        analyzer: String,
+        why: String,
+        log: std::path::PathBuf,
+    },
+}
