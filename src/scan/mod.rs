@@ -7,7 +7,9 @@
 //!   used when installed, reading the tool's JSON or SARIF.
 
 pub mod analyzers;
+pub mod builtin;
 pub mod finding;
+pub mod fingerprint;
 
 pub use finding::{Finding, Severity};
 

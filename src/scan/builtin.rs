@@ -1,0 +1,167 @@
+//! The built-in analyzer: the reviewer's own layers — secrets (gitleaks' rules), dangerous
+//! patterns per language, syntax (tree-sitter) — run over whole files, as if every line
+//! were added. It needs nothing installed, so a repository with no tools still gets a
+//! useful scan. Rules that only mean something in a change (a CI file or lockfile changed,
+//! a test deleted, an assertion removed) are left out.
+
+use std::path::{Path, PathBuf};
+
+use super::{Finding, Severity};
+use crate::review::contents::OnDisk;
+use crate::review::diff::Status;
+use crate::review::{Diff, FileDiff, Line, Verdict};
+use crate::tasks::Risk;
+
+/// Files larger than this are not read (a generated file, a bundle).
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+/// Folders never walked: version control, dependencies, build output, virtualenvs.
+const SKIPPED_DIRS: [&str; 10] = [
+    ".git",
+    "node_modules",
+    ".venv",
+    "venv",
+    "target",
+    "build",
+    "dist",
+    "__pycache__",
+    ".tox",
+    ".mypy_cache",
+];
+
+/// The files under `root` a scan reads, relative and `/`-separated, sorted.
+pub fn files_under(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    walk(root, root, &mut out);
+    out.sort();
+    out
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else { continue };
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if kind.is_dir() {
+            if !SKIPPED_DIRS.contains(&name.as_str()) {
+                walk(root, &path, out);
+            }
+        } else if kind.is_file()
+            && let Ok(rel) = path.strip_prefix(root)
+        {
+            out.push(rel.to_string_lossy().replace('\\', "/"));
+        }
+    }
+}
+
+/// The built-in layers over `files` (relative to `root`).
+pub fn scan(root: &Path, files: &[String]) -> Vec<Finding> {
+    let diff = Diff {
+        files: files.iter().filter_map(|f| as_added(root, f)).collect(),
+    };
+    let contents = OnDisk::new(PathBuf::from(root), &diff);
+    let mut found = crate::review::secrets::check(&diff);
+    found.extend(crate::review::patterns::check(&diff, false));
+    found.extend(crate::review::syntax::check(&diff, &contents));
+    found
+        .into_iter()
+        .filter(|f| f.verdict != Verdict::Pass && !only_in_a_change(&f.rule))
+        .filter_map(|f| {
+            let file = f.file.clone()?;
+            let severity = match (f.risk, f.final_block) {
+                (_, true) | (Risk::Critical, _) => Severity::Critical,
+                (Risk::High, _) => Severity::High,
+                (Risk::Medium, _) => Severity::Medium,
+                (Risk::Low, _) => Severity::Low,
+            };
+            Some(Finding::at(
+                "builtin",
+                &f.rule,
+                severity,
+                &file,
+                f.line.unwrap_or(1),
+                f.message,
+            ))
+        })
+        .collect()
+}
+
+/// Rules about what a change did, which a whole file cannot have.
+fn only_in_a_change(rule: &str) -> bool {
+    rule.starts_with("patterns.ci.")
+        || rule.starts_with("patterns.lockfile.")
+        || rule.contains("test-deleted")
+        || rule.contains("assert")
+}
+
+/// A file as a diff adding all its lines; `None` when it is too big or not text.
+fn as_added(root: &Path, file: &str) -> Option<FileDiff> {
+    let path = root.join(file);
+    if std::fs::metadata(&path).ok()?.len() > MAX_FILE_BYTES {
+        return None;
+    }
+    let text = std::fs::read_to_string(&path).ok()?;
+    Some(FileDiff {
+        path: file.to_string(),
+        status: Status::Added,
+        binary: false,
+        added: text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| Line {
+                number: i as u32 + 1,
+                text: l.to_string(),
+            })
+            .collect(),
+        removed: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tree_with_no_tool_installed_still_gets_its_findings() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("app")).unwrap();
+        std::fs::create_dir_all(root.join("node_modules/x")).unwrap();
+        std::fs::write(
+            root.join("app/run.py"),
+            "import subprocess\n\n\ndef run(cmd):\n    return subprocess.run(cmd, shell=True)\n",
+        )
+        .unwrap();
+        std::fs::write(root.join("app/broken.py"), "def f(:\n    pass\n").unwrap();
+        let key = ["AKIA", "Z7Q4W3E2R1T5Y6U8"].concat();
+        std::fs::write(root.join("app/keys.py"), format!("KEY = \"{key}\"\n")).unwrap();
+        std::fs::write(root.join("node_modules/x/bad.py"), "eval(input())\n").unwrap();
+        std::fs::write(root.join("Cargo.lock"), "# a lockfile\n").unwrap();
+        let files = files_under(root);
+        assert!(!files.iter().any(|f| f.starts_with("node_modules")), "{files:?}");
+        let found = scan(root, &files);
+        let got: Vec<(&str, &str, u32, Severity)> = found
+            .iter()
+            .map(|f| (f.file.as_str(), f.rule.as_str(), f.start_line, f.severity))
+            .collect();
+        assert!(
+            got.iter().any(|(file, rule, line, sev)| *file == "app/run.py"
+                && rule.contains("shell")
+                && *line == 5
+                && *sev == Severity::High),
+            "{got:?}"
+        );
+        assert!(
+            got.iter().any(|(file, rule, line, _)| *file == "app/broken.py"
+                && rule.starts_with("syntax.")
+                && *line == 1),
+            "{got:?}"
+        );
+        let secret = found.iter().find(|f| f.file == "app/keys.py").unwrap();
+        assert_eq!(secret.severity, Severity::Critical);
+        assert!(!secret.message.contains(&key[4..]), "{}", secret.message);
+        assert!(!got.iter().any(|(f, ..)| *f == "Cargo.lock"), "{got:?}");
+    }
+}
