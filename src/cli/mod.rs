@@ -12,6 +12,7 @@ mod notify;
 mod readiness;
 mod rollback;
 mod run;
+mod scan;
 mod status;
 mod table;
 mod tasks;
@@ -177,6 +178,18 @@ Examples:
   dayshift validate T-0003 --model           # ask the reviewer's model too"
     )]
     Validate(validate::ValidateArgs),
+    /// Scan a tree for security and code-health findings: the analyzers, normalized, new
+    /// since the last scan of that tree first. Any folder works, not only the target.
+    #[command(
+        after_help = "Exit status: 0 nothing new at or above --fail-on, 1 something is, 2 a bad command line.
+
+Examples:
+  dayshift scan                        # the home's target clone
+  dayshift scan ~/src/shop             # any folder
+  dayshift scan . --json | jq '.findings[] | select(.new)'
+  dayshift scan . --fail-on medium     # for CI: fail on a new medium finding"
+    )]
+    Scan(scan::ScanArgs),
     /// Show the logs (today's, or follow them with -f).
     Logs(logs::LogsArgs),
     /// Undo an agent's merge: a revert (a revert pull request with GitHub, through the
@@ -271,6 +284,7 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
             | Command::Budget { .. }
             | Command::Audit { .. }
             | Command::Validate(_)
+            | Command::Scan(_)
             | Command::Notify(_)
     ) {
         // `dayshift status | head -1` ends quietly with exit 0
@@ -318,6 +332,7 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
         Command::Budget { days, json } => budget::budget(Home::open(&home_dir)?, days, json),
         Command::Logs(args) => logs::logs(&Home::open(&home_dir)?, args),
         Command::Validate(args) => validate::validate(&home_dir, args),
+        Command::Scan(args) => scan::scan(&home_dir, args),
         Command::Rollback(args) => rollback::rollback(Home::open(&home_dir)?, args),
         Command::Notify(command) => notify::notify(Home::open(&home_dir)?, command),
         Command::Resume { by } => run::resume(Home::open(&home_dir)?, by),

@@ -2,7 +2,7 @@
 //! patterns per language, syntax (tree-sitter) — run over whole files, as if every line
 //! were added. It needs nothing installed, so a repository with no tools still gets a
 //! useful scan. Rules that only mean something in a change (a CI file or lockfile changed,
-//! a test deleted, an assertion removed) are left out.
+//! a test deleted or skipped, an assertion removed) are left out.
 
 use std::path::{Path, PathBuf};
 
@@ -42,7 +42,9 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        let Ok(kind) = entry.file_type() else { continue };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
         let name = entry.file_name().to_string_lossy().into_owned();
         if kind.is_dir() {
             if !SKIPPED_DIRS.contains(&name.as_str()) {
@@ -93,6 +95,7 @@ fn only_in_a_change(rule: &str) -> bool {
     rule.starts_with("patterns.ci.")
         || rule.starts_with("patterns.lockfile.")
         || rule.contains("test-deleted")
+        || rule.contains("test-skipped")
         || rule.contains("assert")
 }
 
@@ -140,23 +143,28 @@ mod tests {
         std::fs::write(root.join("node_modules/x/bad.py"), "eval(input())\n").unwrap();
         std::fs::write(root.join("Cargo.lock"), "# a lockfile\n").unwrap();
         let files = files_under(root);
-        assert!(!files.iter().any(|f| f.starts_with("node_modules")), "{files:?}");
+        assert!(
+            !files.iter().any(|f| f.starts_with("node_modules")),
+            "{files:?}"
+        );
         let found = scan(root, &files);
         let got: Vec<(&str, &str, u32, Severity)> = found
             .iter()
             .map(|f| (f.file.as_str(), f.rule.as_str(), f.start_line, f.severity))
             .collect();
         assert!(
-            got.iter().any(|(file, rule, line, sev)| *file == "app/run.py"
-                && rule.contains("shell")
-                && *line == 5
-                && *sev == Severity::High),
+            got.iter()
+                .any(|(file, rule, line, sev)| *file == "app/run.py"
+                    && rule.contains("shell")
+                    && *line == 5
+                    && *sev == Severity::High),
             "{got:?}"
         );
         assert!(
-            got.iter().any(|(file, rule, line, _)| *file == "app/broken.py"
-                && rule.starts_with("syntax.")
-                && *line == 1),
+            got.iter()
+                .any(|(file, rule, line, _)| *file == "app/broken.py"
+                    && rule.starts_with("syntax.")
+                    && *line == 1),
             "{got:?}"
         );
         let secret = found.iter().find(|f| f.file == "app/keys.py").unwrap();

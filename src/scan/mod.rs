@@ -10,6 +10,7 @@ pub mod analyzers;
 pub mod builtin;
 pub mod finding;
 pub mod fingerprint;
+pub mod run;
 
 pub use finding::{Finding, Severity};
 

@@ -1,0 +1,142 @@
+//! `dayshift scan [PATH]`: the analyzers on any tree (the home's target clone by default),
+//! findings new since the last scan of that tree first, by severity, with file:line and a
+//! one-line why; `--json` for scripts. Exit 0 when nothing new at or above `--fail-on`
+//! (default high), 1 when something is, 2 for a bad command line.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::{print_json, table};
+use crate::error::{Error, Result};
+use crate::home::Home;
+use crate::scan::run::{AnalyzerRun, ScanReport, finish, state_file};
+use crate::scan::{Severity, builtin};
+
+#[derive(Debug, clap::Args)]
+pub struct ScanArgs {
+    /// The tree to scan (default: the home's target clone).
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    /// JSON for scripts: every finding with its fingerprint and whether it is new, what
+    /// was fixed, and how each analyzer ran.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 1 when a finding new since the last scan is at least this severe.
+    #[arg(long, value_name = "SEVERITY", default_value = "high")]
+    pub fail_on: Severity,
+}
+
+pub fn scan(home_dir: &Path, args: ScanArgs) -> Result<ExitCode> {
+    let home = Home::open(home_dir).ok();
+    let root = match (&args.path, &home) {
+        (Some(path), _) => path.clone(),
+        (None, Some(home)) => home.target_clone(),
+        (None, None) => {
+            return Err(Error::Usage(
+                "give the tree to scan (`dayshift scan PATH`), or run it in a home to scan its target".into(),
+            ));
+        }
+    };
+    if !root.is_dir() {
+        return Err(Error::Usage(format!(
+            "{} is not a folder; give the tree to scan",
+            root.display()
+        )));
+    }
+    let state_dir = match &home {
+        Some(home) => home.state_dir().join("scan"),
+        None => user_cache().join("dayshift").join("scan"),
+    };
+    let files = builtin::files_under(&root);
+    let found = builtin::scan(&root, &files);
+    let analyzers = vec![AnalyzerRun {
+        name: "builtin".into(),
+        status: "ran".into(),
+        detail: Some(format!("{} file(s) read", files.len())),
+        findings: found.len(),
+    }];
+    let state = state_file(&state_dir, &root);
+    let report = finish(&root, analyzers, found, &state, chrono::Utc::now()).map_err(|e| {
+        Error::Refused(format!(
+            "the scan could not be kept in {}: {e}; check that the folder is writable",
+            state.display()
+        ))
+    })?;
+    if args.json {
+        print_json(&report);
+    } else {
+        print!("{}", render(&report));
+    }
+    let failing = report
+        .new_findings()
+        .any(|f| f.finding.severity >= args.fail_on);
+    Ok(if failing {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `$XDG_CACHE_HOME`, else `~/.cache`, else the temp folder.
+fn user_cache() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+}
+
+/// The scan for a person: the counts, then the findings (new first, by severity), then
+/// what was fixed, then how each analyzer ran.
+fn render(report: &ScanReport) -> String {
+    let new = report.new_findings().count();
+    let since = report
+        .since
+        .map(|at| format!(" since the last scan ({})", at.format("%Y-%m-%d %H:%M UTC")))
+        .unwrap_or_else(|| " (first scan of this tree)".into());
+    let mut out = format!(
+        "{}: {} finding(s), {new} new{since}, {} fixed\n",
+        report.root.display(),
+        report.findings.len(),
+        report.fixed.len()
+    );
+    if !report.findings.is_empty() {
+        let rows: Vec<Vec<String>> = report
+            .findings
+            .iter()
+            .map(|f| {
+                vec![
+                    if f.new { "new".into() } else { String::new() },
+                    f.finding.severity.to_string(),
+                    f.finding.located(),
+                    format!("{}/{}", f.finding.analyzer, f.finding.rule),
+                    f.finding.message.clone(),
+                ]
+            })
+            .collect();
+        out.push('\n');
+        out.push_str(&table::render(
+            &["", "SEVERITY", "WHERE", "RULE", "WHY"],
+            &rows,
+            70,
+        ));
+    }
+    if !report.fixed.is_empty() {
+        out.push_str("\nfixed since the last scan:\n");
+        for f in &report.fixed {
+            out.push_str(&format!("  {} {}/{}\n", f.located(), f.analyzer, f.rule));
+        }
+    }
+    for a in &report.analyzers {
+        out.push_str(&format!(
+            "\n{}: {}{}",
+            a.name,
+            a.status,
+            a.detail
+                .as_deref()
+                .map(|d| format!(" — {d}"))
+                .unwrap_or_default()
+        ));
+    }
+    out.push('\n');
+    out
+}

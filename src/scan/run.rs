@@ -1,0 +1,229 @@
+//! One scan of a tree: every analyzer asked for, normalized findings with fingerprints
+//! ([`super::fingerprint`]), one per place and rule, compared with the last scan of the
+//! same tree — new, still present, fixed — and the comparison kept for the next one.
+//!
+//! The last scan is kept as JSON in a state folder (a home's `.dayshift/scan/`, else the
+//! user's cache folder), one file per scanned root, written atomically: a scan never
+//! writes into the tree it scans.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{Finding, fingerprint};
+
+/// How one analyzer's part of the scan went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AnalyzerRun {
+    pub name: String,
+    /// `ran`, `not installed`, or `failed`.
+    pub status: String,
+    /// Why it did not run, or failed; what to do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    pub findings: usize,
+}
+
+/// What a scan found, against the last scan of the same root.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanReport {
+    pub root: PathBuf,
+    pub at: DateTime<Utc>,
+    pub analyzers: Vec<AnalyzerRun>,
+    /// Every finding now, most severe first; `new` marks those the last scan did not have.
+    pub findings: Vec<Found>,
+    /// What the last scan had and this one does not.
+    pub fixed: Vec<Finding>,
+    /// When the scan compared with was made; `None` on a first scan.
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// A finding now, and whether it is new since the last scan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Found {
+    #[serde(flatten)]
+    pub finding: Finding,
+    pub new: bool,
+    /// When it was first seen (this scan, for a new one).
+    pub first_seen: DateTime<Utc>,
+}
+
+impl ScanReport {
+    pub fn new_findings(&self) -> impl Iterator<Item = &Found> {
+        self.findings.iter().filter(|f| f.new)
+    }
+}
+
+/// What the state file keeps of a scan.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Kept {
+    at: Option<DateTime<Utc>>,
+    /// fingerprint → (the finding, first seen).
+    findings: BTreeMap<String, (Finding, DateTime<Utc>)>,
+}
+
+/// The state file for `root` in `state_dir`.
+pub fn state_file(state_dir: &Path, root: &Path) -> PathBuf {
+    let canonical = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let digest = Sha256::digest(canonical.to_string_lossy().as_bytes());
+    let name: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    state_dir.join(format!("{name}.json"))
+}
+
+/// Put the analyzers' findings together: fingerprinted (reading the lines from `root`),
+/// one per place and rule, compared with what `state` kept, and `state` updated. A state
+/// file that cannot be read counts as no last scan (with a warning): the scan is not lost.
+pub fn finish(
+    root: &Path,
+    analyzers: Vec<AnalyzerRun>,
+    found: Vec<Finding>,
+    state: &Path,
+    now: DateTime<Utc>,
+) -> std::io::Result<ScanReport> {
+    let mut findings = fingerprint::dedupe(found);
+    let mut files: BTreeMap<String, Option<Vec<String>>> = BTreeMap::new();
+    fingerprint::assign(&mut findings, |file, line| {
+        let lines = files.entry(file.to_string()).or_insert_with(|| {
+            std::fs::read_to_string(root.join(file))
+                .ok()
+                .map(|t| t.lines().map(str::to_string).collect())
+        });
+        lines.as_ref()?.get(line as usize - 1).cloned()
+    });
+    let last = read_kept(state);
+    let now_prints: BTreeSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
+    let fixed: Vec<Finding> = last
+        .findings
+        .iter()
+        .filter(|(print, _)| !now_prints.contains(print.as_str()))
+        .map(|(_, (finding, _))| finding.clone())
+        .collect();
+    let mut found: Vec<Found> = findings
+        .into_iter()
+        .map(|finding| {
+            let seen = last.findings.get(&finding.fingerprint).map(|(_, at)| *at);
+            Found {
+                new: seen.is_none(),
+                first_seen: seen.unwrap_or(now),
+                finding,
+            }
+        })
+        .collect();
+    found.sort_by(|a, b| {
+        (b.finding.severity, b.new)
+            .cmp(&(a.finding.severity, a.new))
+            .then_with(|| {
+                (&a.finding.file, a.finding.start_line)
+                    .cmp(&(&b.finding.file, b.finding.start_line))
+            })
+    });
+    let kept = Kept {
+        at: Some(now),
+        findings: found
+            .iter()
+            .map(|f| {
+                (
+                    f.finding.fingerprint.clone(),
+                    (f.finding.clone(), f.first_seen),
+                )
+            })
+            .collect(),
+    };
+    if let Some(dir) = state.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let json = serde_json::to_vec(&kept).map_err(std::io::Error::other)?;
+    crate::fsx::write_atomic(state, &json)?;
+    Ok(ScanReport {
+        root: root.to_path_buf(),
+        at: now,
+        analyzers,
+        findings: found,
+        fixed,
+        since: last.at,
+    })
+}
+
+fn read_kept(state: &Path) -> Kept {
+    let Ok(text) = std::fs::read(state) else {
+        return Kept::default();
+    };
+    serde_json::from_slice(&text).unwrap_or_else(|e| {
+        tracing::warn!(
+            "{}: the last scan cannot be read ({e}); every finding counts as new this time",
+            state.display()
+        );
+        Kept::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::Severity;
+
+    fn scan(root: &Path, state: &Path, found: Vec<Finding>) -> ScanReport {
+        finish(root, Vec::new(), found, state, Utc::now()).unwrap()
+    }
+
+    #[test]
+    fn new_then_still_present_then_fixed_and_a_damaged_state_loses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("tree");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("a.py"), "eval(x)\nexec(y)\n").unwrap();
+        let state = state_file(&dir.path().join("state"), &root);
+        let both = || {
+            vec![
+                Finding::at(
+                    "builtin",
+                    "patterns.python.eval",
+                    Severity::High,
+                    "a.py",
+                    1,
+                    "eval",
+                ),
+                Finding::at(
+                    "builtin",
+                    "patterns.python.exec",
+                    Severity::High,
+                    "a.py",
+                    2,
+                    "exec",
+                ),
+            ]
+        };
+        let first = scan(&root, &state, both());
+        assert_eq!(first.new_findings().count(), 2);
+        assert!(first.since.is_none());
+
+        // ten lines above: nothing new
+        std::fs::write(
+            root.join("a.py"),
+            format!("{}eval(x)\nexec(y)\n", "#\n".repeat(10)),
+        )
+        .unwrap();
+        let mut moved = both();
+        moved[0].start_line = 11;
+        moved[1].start_line = 12;
+        let second = scan(&root, &state, moved.clone());
+        assert_eq!(second.new_findings().count(), 0, "{:?}", second.findings);
+        assert!(second.fixed.is_empty());
+
+        let third = scan(&root, &state, vec![moved[1].clone()]);
+        assert_eq!(third.fixed.len(), 1);
+        assert_eq!(third.fixed[0].rule, "patterns.python.eval");
+
+        std::fs::write(&state, "not json").unwrap();
+        let fourth = scan(&root, &state, vec![moved[1].clone()]);
+        assert_eq!(
+            fourth.new_findings().count(),
+            1,
+            "a damaged state: all new, nothing lost"
+        );
+        assert!(std::fs::read_to_string(&state).unwrap().starts_with('{'));
+    }
+}

@@ -1,0 +1,156 @@
+//! `dayshift scan PATH` on a real tree with planted issues, the built-in analyzer alone
+//! (no tool installed): every planted issue found with its place; ten lines inserted above
+//! each change no fingerprint and nothing is new; a fix is reported fixed; `--json` and the
+//! exit codes scripts use; a folder that is not there is a usage error.
+
+mod common;
+
+use std::path::Path;
+
+use common::{stderr, stdout};
+
+fn scan(cache: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(common::BIN)
+        .arg("scan")
+        .args(args)
+        .env("XDG_CACHE_HOME", cache)
+        .output()
+        .unwrap()
+}
+
+fn planted(root: &Path, above: usize) {
+    let pad = "# padding\n".repeat(above);
+    std::fs::create_dir_all(root.join("app")).unwrap();
+    std::fs::write(
+        root.join("app/run.py"),
+        format!("{pad}import subprocess\n\n\ndef run(cmd):\n    return subprocess.run(cmd, shell=True)\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("app/calc.py"),
+        format!("{pad}def calc(expr):\n    return eval(expr)\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("app/broken.py"),
+        format!("{pad}def f(:\n    pass\n"),
+    )
+    .unwrap();
+    let key = ["ghp_", "Z7q4W3e2R1t5Y6u8I9o0P1a2S3d4F5g6H7j8"].concat();
+    std::fs::write(
+        root.join("app/settings.py"),
+        format!("{pad}TOKEN = \"{key}\"\n"),
+    )
+    .unwrap();
+}
+
+fn findings(out: &std::process::Output) -> Vec<serde_json::Value> {
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(out)));
+    json["findings"].as_array().unwrap().clone()
+}
+
+#[test]
+fn planted_issues_are_found_moved_lines_change_nothing_and_a_fix_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, cache) = (dir.path().join("tree"), dir.path().join("cache"));
+    planted(&root, 0);
+    let root_arg = root.to_str().unwrap();
+
+    let first = scan(&cache, &[root_arg, "--json"]);
+    assert_eq!(
+        first.status.code(),
+        Some(1),
+        "new high findings: {}",
+        stderr(&first)
+    );
+    let found = findings(&first);
+    let at = |f: &serde_json::Value| format!("{}:{}", f["file"].as_str().unwrap(), f["start_line"]);
+    let places: Vec<String> = found.iter().map(at).collect();
+    for expected in [
+        "app/run.py:5",
+        "app/calc.py:2",
+        "app/broken.py:1",
+        "app/settings.py:1",
+    ] {
+        assert!(
+            places.contains(&expected.to_string()),
+            "{expected}: {places:?}"
+        );
+    }
+    assert!(found.iter().all(|f| f["new"] == true));
+    assert_eq!(
+        found[0]["severity"], "critical",
+        "most severe first: {found:?}"
+    );
+    assert!(
+        !stdout(&first).contains("Z7q4W3e2R1t5"),
+        "the token's value is never printed"
+    );
+    let prints: Vec<&str> = found
+        .iter()
+        .map(|f| f["fingerprint"].as_str().unwrap())
+        .collect();
+
+    // ten lines above every finding
+    planted(&root, 10);
+    let second = scan(&cache, &[root_arg, "--json"]);
+    assert_eq!(
+        second.status.code(),
+        Some(0),
+        "nothing new: {}",
+        stdout(&second)
+    );
+    let again = findings(&second);
+    let moved: Vec<&str> = again
+        .iter()
+        .map(|f| f["fingerprint"].as_str().unwrap())
+        .collect();
+    assert_eq!(moved.len(), prints.len());
+    for print in &prints {
+        assert!(moved.contains(print), "{print} changed: {moved:?}");
+    }
+    assert!(again.iter().all(|f| f["new"] == false));
+
+    // the eval is fixed
+    std::fs::write(
+        root.join("app/calc.py"),
+        "def calc(expr):\n    return int(expr)\n",
+    )
+    .unwrap();
+    let third = scan(&cache, &[root_arg]);
+    assert_eq!(third.status.code(), Some(0));
+    let text = stdout(&third);
+    assert!(text.contains("0 new since the last scan"), "{text}");
+    assert!(
+        text.contains("1 fixed") && text.contains("fixed since the last scan:\n  app/calc.py:"),
+        "{text}"
+    );
+    assert!(text.contains("builtin: ran"), "{text}");
+}
+
+#[test]
+fn fail_on_sets_the_bar_and_a_missing_folder_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, cache) = (dir.path().join("tree"), dir.path().join("cache"));
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("ok.py"), "def f():\n    return 1\n").unwrap();
+    let clean = scan(&cache, &[root.to_str().unwrap()]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
+    assert!(
+        stdout(&clean).contains("0 finding(s)"),
+        "{}",
+        stdout(&clean)
+    );
+
+    let missing = scan(&cache, &[dir.path().join("nope").to_str().unwrap()]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("is not a folder"),
+        "{}",
+        stderr(&missing)
+    );
+    let bad = scan(&cache, &[root.to_str().unwrap(), "--fail-on", "severe"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("not a severity"), "{}", stderr(&bad));
+}
