@@ -91,6 +91,31 @@ fn planted_issues_are_found_moved_lines_change_nothing_and_a_fix_is_reported() {
         .iter()
         .map(|f| f["fingerprint"].as_str().unwrap())
         .collect();
+    // the same scan as SARIF 2.1.0: a result per finding, its place and fingerprint
+    let sarif_path = dir.path().join("scan.sarif");
+    let with_sarif = scan(&cache, &[root_arg, "--sarif", sarif_path.to_str().unwrap()]);
+    assert_eq!(
+        with_sarif.status.code(),
+        Some(0),
+        "nothing new the second time"
+    );
+    let sarif: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&sarif_path).unwrap()).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "dayshift");
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), found.len());
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    for r in results {
+        let index = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], r["ruleId"], "{r}");
+        let place = &r["locations"][0]["physicalLocation"];
+        assert_eq!(place["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+        assert!(place["region"]["startLine"].as_u64().unwrap() >= 1);
+        let print = r["partialFingerprints"]["dayshift/v1"].as_str().unwrap();
+        assert!(prints.contains(&print), "{print}");
+    }
 
     // ten lines above every finding
     planted(&root, 10);

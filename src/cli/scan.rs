@@ -21,6 +21,9 @@ pub struct ScanArgs {
     /// was fixed, and how each analyzer ran.
     #[arg(long)]
     pub json: bool,
+    /// Also write the scan as a SARIF 2.1.0 log (what GitHub code scanning uploads).
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
     /// Exit 1 when a finding new since the last scan is at least this severe.
     #[arg(long, value_name = "SEVERITY", default_value = "high")]
     pub fail_on: Severity,
@@ -62,6 +65,16 @@ pub fn scan(home_dir: &Path, args: ScanArgs) -> Result<ExitCode> {
             state.display()
         ))
     })?;
+    if let Some(path) = &args.sarif {
+        let log = serde_json::to_vec_pretty(&crate::scan::sarif_log::log(&report))
+            .map_err(|e| Error::Refused(format!("the SARIF log could not be made: {e}")))?;
+        crate::fsx::write_atomic(path, &log).map_err(|e| {
+            Error::Refused(format!(
+                "{}: {e}; check the folder exists and is writable",
+                path.display()
+            ))
+        })?;
+    }
     if args.json {
         print_json(&report);
     } else {

@@ -11,6 +11,7 @@ pub mod builtin;
 pub mod finding;
 pub mod fingerprint;
 pub mod run;
+pub mod sarif_log;
 
 pub use finding::{Finding, Severity};
 
