@@ -179,3 +179,39 @@ fn fail_on_sets_the_bar_and_a_missing_folder_is_a_usage_error() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("not a severity"), "{}", stderr(&bad));
 }
+
+#[test]
+fn the_sarif_log_validates_against_the_sarif_2_1_0_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, cache) = (dir.path().join("tree"), dir.path().join("cache"));
+    planted(&root, 0);
+    let sarif_path = dir.path().join("scan.sarif");
+    scan(
+        &cache,
+        &[
+            root.to_str().unwrap(),
+            "--sarif",
+            sarif_path.to_str().unwrap(),
+        ],
+    );
+    let log: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&sarif_path).unwrap()).unwrap();
+    assert!(!log["runs"][0]["results"].as_array().unwrap().is_empty());
+    // the OASIS schema, checked into tests/fixtures (tests/fixtures/scan/README.md says
+    // where from and the one pattern corrected)
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/scan/sarif-schema-2.1.0.json")).unwrap();
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft7)
+        .build(&schema)
+        .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&log)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    // and a log with a mistake does not validate: the check can fail
+    let mut broken = log.clone();
+    broken["runs"][0]["results"][0]["level"] = serde_json::json!("severe");
+    assert!(!validator.is_valid(&broken));
+}
