@@ -101,11 +101,20 @@ fn finding(issue: Issue, root: &Path) -> Result<Finding, String> {
         }
     };
     let message = if QUOTES_A_SECRET.contains(&issue.test_id.as_str()) {
-        issue.issue_text.split(':').next().unwrap_or_default().to_string()
+        issue
+            .issue_text
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_string()
     } else {
         issue.issue_text
     };
-    let start = issue.line_range.first().copied().unwrap_or(issue.line_number);
+    let start = issue
+        .line_range
+        .first()
+        .copied()
+        .unwrap_or(issue.line_number);
     let file = super::relative(&issue.filename, root);
     let mut finding = Finding::at("bandit", &issue.test_id, severity, &file, start, message);
     finding.end_line = issue

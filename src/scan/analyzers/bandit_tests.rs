@@ -52,7 +52,12 @@ fn a_hard_coded_password_is_reported_without_the_password() {
     let report = parse(CAPTURED, Path::new(ROOT)).unwrap();
     let password = report.findings.iter().find(|f| f.rule == "B105").unwrap();
     assert_eq!(password.message, "Possible hardcoded password");
-    assert!(report.findings.iter().all(|f| !f.message.contains("hunter2")));
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|f| !f.message.contains("hunter2"))
+    );
 }
 
 #[test]
@@ -82,9 +87,15 @@ fn a_multi_line_issue_keeps_its_range() {
 fn output_that_is_not_bandits_json_is_refused_with_the_reason() {
     let root = Path::new(ROOT);
     let not_json = parse("Traceback (most recent call last):", root).unwrap_err();
-    assert!(not_json.contains("bandit's output is not JSON"), "{not_json}");
+    assert!(
+        not_json.contains("bandit's output is not JSON"),
+        "{not_json}"
+    );
     let other_shape = parse("[1, 2]", root).unwrap_err();
-    assert!(other_shape.contains("is JSON but not a report"), "{other_shape}");
+    assert!(
+        other_shape.contains("is JSON but not a report"),
+        "{other_shape}"
+    );
     let no_file = parse(
         r#"{"results": [{"test_id": "B602", "issue_text": "x", "issue_severity": "HIGH",
             "line_number": 1}]}"#,

@@ -33,7 +33,10 @@ pub enum Analyzer {
     Bandit,
     /// A configured tool that writes SARIF 2.1.0 to stdout: `command` is its argv, where an
     /// argument `{root}` stands for the scanned root (it also runs in the root).
-    Sarif { name: String, command: Vec<String> },
+    Sarif {
+        name: String,
+        command: Vec<String>,
+    },
 }
 
 impl Analyzer {
@@ -171,7 +174,11 @@ pub fn run(
     let out = process::run(&spec).map_err(|e| match e.source.kind() {
         std::io::ErrorKind::NotFound => ScanError::NotInstalled {
             analyzer: name.clone(),
-            hint: format!("{} not found; {}", program.display(), analyzer.install_hint()),
+            hint: format!(
+                "{} not found; {}",
+                program.display(),
+                analyzer.install_hint()
+            ),
         },
         _ => failed(e.to_string()),
     })?;
@@ -250,7 +257,10 @@ fn keep_log(log: &Path, out: &Output) {
         .map_or(Ok(()), std::fs::create_dir_all)
         .and_then(|()| std::fs::write(log, text));
     if let Err(e) = written {
-        tracing::warn!("cannot keep the analyzer's output in {}: {e}", log.display());
+        tracing::warn!(
+            "cannot keep the analyzer's output in {}: {e}",
+            log.display()
+        );
     }
 }
 
@@ -272,7 +282,11 @@ pub(crate) fn relative(file: &str, root: &Path) -> String {
 }
 
 /// Decode a tool's JSON into `T`, telling "not JSON" from "JSON of another shape".
-pub(crate) fn decode<T: DeserializeOwned>(tool: &str, expected: &str, json: &str) -> Result<T, String> {
+pub(crate) fn decode<T: DeserializeOwned>(
+    tool: &str,
+    expected: &str,
+    json: &str,
+) -> Result<T, String> {
     serde_json::from_str(json).map_err(|e| {
         if e.is_data() {
             format!("{tool}'s output is JSON but not {expected}: {e}")
@@ -289,8 +303,14 @@ mod tests {
     #[test]
     fn paths_become_relative_to_the_root_and_slash_separated() {
         let root = Path::new("/tmp/dayshift-scan/tree");
-        assert_eq!(relative("/tmp/dayshift-scan/tree/app/db.py", root), "app/db.py");
-        assert_eq!(relative("file:///tmp/dayshift-scan/tree/a.py", root), "a.py");
+        assert_eq!(
+            relative("/tmp/dayshift-scan/tree/app/db.py", root),
+            "app/db.py"
+        );
+        assert_eq!(
+            relative("file:///tmp/dayshift-scan/tree/a.py", root),
+            "a.py"
+        );
         assert_eq!(relative("./app/db.py", root), "app/db.py");
         assert_eq!(relative("app\\db.py", root), "app/db.py");
         assert_eq!(relative("/elsewhere/x.py", root), "/elsewhere/x.py");
@@ -310,7 +330,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let tool = dir.path().join("dayshift-probe-tool");
         std::fs::write(&tool, "#!/bin/sh\n").unwrap();
-        assert_eq!(find_program("dayshift-probe-tool", &[dir.path().into()]), None);
+        assert_eq!(
+            find_program("dayshift-probe-tool", &[dir.path().into()]),
+            None
+        );
         std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
         assert_eq!(
             find_program("dayshift-probe-tool", &[dir.path().into()]),

@@ -45,7 +45,11 @@ fn every_planted_issue_is_found_with_its_rule_severity_place_and_cwe() {
         eval.help_url.as_deref(),
         Some("https://docs.astral.sh/ruff/rules/suspicious-eval-usage")
     );
-    assert!(eval.message.contains("ast.literal_eval"), "{}", eval.message);
+    assert!(
+        eval.message.contains("ast.literal_eval"),
+        "{}",
+        eval.message
+    );
     assert!(findings.iter().all(|f| !f.message.contains("hunter2")));
 }
 
@@ -66,7 +70,10 @@ fn output_that_is_not_ruff_json_is_refused_with_the_reason() {
     let not_json = parse("error: unexpected argument", root).unwrap_err();
     assert!(not_json.contains("not JSON"), "{not_json}");
     let other_shape = parse(r#"{"results": []}"#, root).unwrap_err();
-    assert!(other_shape.contains("not a list of diagnostics"), "{other_shape}");
+    assert!(
+        other_shape.contains("not a list of diagnostics"),
+        "{other_shape}"
+    );
     let no_location = parse(
         r#"[{"code": "S307", "message": "eval", "filename": "/r/a.py"}]"#,
         root,

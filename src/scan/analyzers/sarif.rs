@@ -177,7 +177,11 @@ fn read_result(
         .first()
         .and_then(|l| l.physical_location.as_ref())
         .ok_or_else(|| format!("{id} has no physical location (a file and a line)"))?;
-    let file = resolve(&physical.artifact_location, &run.original_uri_base_ids, root);
+    let file = resolve(
+        &physical.artifact_location,
+        &run.original_uri_base_ids,
+        root,
+    );
     let region = physical.region.as_ref();
     let start = region.and_then(|r| r.start_line).unwrap_or(1);
     let message = result
@@ -196,21 +200,47 @@ fn read_result(
     Ok(finding)
 }
 
-/// The file an artifact names, relative to `root` where it is inside it.
+/// The file an artifact names (a URI: `%20` is a space), relative to `root` where it is
+/// inside it.
 fn resolve(artifact: &Artifact, bases: &HashMap<String, Artifact>, root: &Path) -> String {
+    let uri = percent_decoded(&artifact.uri);
     let base = artifact
         .uri_base_id
         .as_ref()
         .and_then(|id| bases.get(id))
         .map(|b| b.uri.as_str())
-        .filter(|_| !artifact.uri.starts_with("file:"));
+        .filter(|_| !uri.starts_with("file:"));
     match base {
         Some(base) => {
-            let joined = format!("{}/{}", base.trim_end_matches('/'), artifact.uri);
+            let joined = format!("{}/{uri}", percent_decoded(base).trim_end_matches('/'));
             super::relative(&joined, root)
         }
-        None => super::relative(&artifact.uri, root),
+        None => super::relative(&uri, root),
     }
+}
+
+/// `%XX` escapes decoded; a malformed escape is kept as written.
+fn percent_decoded(uri: &str) -> String {
+    let bytes = uri.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| uri.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn severity(result: &SarifResult, rule: Option<&Rule>) -> Result<Severity, String> {

@@ -49,25 +49,40 @@ fn every_run_and_result_is_read_with_its_tool_rule_place_severity_and_cwe() {
         cert.rule,
         "python.requests.security.disabled-cert-validation"
     );
-    assert_eq!((cert.file.as_str(), cert.start_line), ("app/handlers.py", 27));
+    assert_eq!(
+        (cert.file.as_str(), cert.start_line),
+        ("app/handlers.py", 27)
+    );
     assert_eq!((cert.severity, cert.cwe), (Severity::High, Some(295)));
     // no level: the rule's default level `note`; a range of lines
     let open = &findings[2];
     assert_eq!((open.severity, open.cwe), (Severity::Low, None));
-    assert_eq!((open.file.as_str(), open.start_line, open.end_line), ("app/db.py", 6, 9));
+    assert_eq!(
+        (open.file.as_str(), open.start_line, open.end_line),
+        ("app/db.py", 6, 9)
+    );
     // the second run is another tool's
     let eslint = &findings[3];
     assert_eq!(
-        (eslint.analyzer.as_str(), eslint.rule.as_str(), eslint.file.as_str()),
+        (
+            eslint.analyzer.as_str(),
+            eslint.rule.as_str(),
+            eslint.file.as_str()
+        ),
         ("ESLint", "no-eval", "web/app.js")
     );
-    assert_eq!((eslint.severity, eslint.help_url.as_deref()), (Severity::High, None));
+    assert_eq!(
+        (eslint.severity, eslint.help_url.as_deref()),
+        (Severity::High, None)
+    );
 }
 
 #[test]
 fn levels_and_scores_map_to_severities() {
     let level = |level: &str| {
-        let result = format!(r#"{{"ruleId": "r", "level": "{level}", "message": {{"text": "m"}}, {AT_A_PY}}}"#);
+        let result = format!(
+            r#"{{"ruleId": "r", "level": "{level}", "message": {{"text": "m"}}, {AT_A_PY}}}"#
+        );
         read(&one_result("", &result)).map(|f| f[0].severity)
     };
     assert_eq!(level("error"), Ok(Severity::High));
@@ -85,6 +100,22 @@ fn levels_and_scores_map_to_severities() {
     assert_eq!(scored("\"4.0\""), Ok(Severity::Medium));
     assert_eq!(scored("\"3.9\""), Ok(Severity::Low));
     assert!(scored("\"severe\"").unwrap_err().contains("`severe`"));
+}
+
+#[test]
+fn uris_are_percent_decoded() {
+    assert_eq!(
+        percent_decoded("file:///r/my%20app/a.py"),
+        "file:///r/my app/a.py"
+    );
+    assert_eq!(percent_decoded("100%"), "100%");
+    assert_eq!(percent_decoded("%zz%41"), "%zzA");
+    let result = r#"{"ruleId": "r", "message": {"text": "m"}, "locations": [{"physicalLocation":
+        {"artifactLocation": {"uri": "file:///tmp/dayshift-scan/tree/my%20app/a.py"}}}]}"#;
+    assert_eq!(
+        read(&one_result("", result)).unwrap()[0].file,
+        "my app/a.py"
+    );
 }
 
 #[test]
@@ -108,18 +139,30 @@ fn a_rule_found_only_by_its_index_and_a_message_only_in_the_rule() {
 #[test]
 fn logs_that_cannot_be_read_are_refused_with_the_reason() {
     let not_json = read("<html>").unwrap_err();
-    assert!(not_json.contains("semgrep's output is not JSON"), "{not_json}");
+    assert!(
+        not_json.contains("semgrep's output is not JSON"),
+        "{not_json}"
+    );
     let other_shape = read(r#"{"results": []}"#).unwrap_err();
     assert!(other_shape.contains("not a SARIF log"), "{other_shape}");
     let old = read(r#"{"version": "1.0.0", "runs": []}"#).unwrap_err();
-    assert!(old.contains("SARIF 1.0.0") && old.contains("2.1.0"), "{old}");
-    let nowhere = read(&one_result("", r#"{"ruleId": "r", "message": {"text": "m"}}"#));
+    assert!(
+        old.contains("SARIF 1.0.0") && old.contains("2.1.0"),
+        "{old}"
+    );
+    let nowhere = read(&one_result(
+        "",
+        r#"{"ruleId": "r", "message": {"text": "m"}}"#,
+    ));
     let nowhere = nowhere.unwrap_err();
     assert!(
         nowhere.contains("run 0, result 0") && nowhere.contains("r has no physical location"),
         "{nowhere}"
     );
-    let anonymous = read(&one_result("", &format!(r#"{{"message": {{"text": "m"}}, {AT_A_PY}}}"#)));
+    let anonymous = read(&one_result(
+        "",
+        &format!(r#"{{"message": {{"text": "m"}}, {AT_A_PY}}}"#),
+    ));
     assert!(anonymous.unwrap_err().contains("no ruleId"));
     assert_eq!(read(r#"{"version": "2.1.0", "runs": []}"#), Ok(Vec::new()));
 }
