@@ -27,7 +27,7 @@ demo-cassette:   ## record examples/demo/cassette.jsonl again (after a prompt ch
 test: test-deps lint  ## formatting, lints and every test (installs bubblewrap and Aider once if missing)
 	$(CARGO) test
 
-test-deps:       ## what the tests need besides Rust: bubblewrap, and Aider in .venv/
+test-deps:       ## what the tests need besides Rust: bubblewrap, and Aider, ruff and bandit in .venv/
 	@bash scripts/test-deps.sh
 
 lint:

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What the tests need besides Rust, installed once into this checkout or the machine:
 # rustfmt and clippy (the lint step), a git identity (the tests make real commits),
-# bubblewrap (tests/sandbox.rs and tests/hostile.rs confine real tools with it) and Aider in
-# .venv/ (tests/engine_aider.rs drives the real one). `make test` calls this.
+# bubblewrap (tests/sandbox.rs and tests/hostile.rs confine real tools with it), Aider in
+# .venv/ (tests/engine_aider.rs drives the real one) and pinned ruff and bandit in .venv/
+# (tests/scan_analyzers.rs runs the real ones). `make test` calls this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,3 +51,15 @@ if [ ! -x .venv/bin/aider ]; then
 fi
 .venv/bin/aider --version
 
+
+echo "== ruff and bandit (the scanner's analyzers; tests/scan_analyzers.rs runs the real ones)"
+RUFF_VERSION=0.17.6
+BANDIT_VERSION=1.9.4
+if [ ! -x .venv/bin/ruff ] || [ ! -x .venv/bin/bandit ]; then
+  echo "installing ruff $RUFF_VERSION and bandit $BANDIT_VERSION into .venv/ from PyPI (once)…"
+  [ -x .venv/bin/pip ] || python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check \
+    "ruff==$RUFF_VERSION" "bandit==$BANDIT_VERSION"
+fi
+.venv/bin/ruff --version
+.venv/bin/bandit --version | head -1
