@@ -14,6 +14,8 @@ fn scan(cache: &Path, args: &[&str]) -> std::process::Output {
         .arg("scan")
         .args(args)
         .env("XDG_CACHE_HOME", cache)
+        // not in a home (this repository is one): the last scan is kept in the cache
+        .current_dir(cache.parent().unwrap())
         .output()
         .unwrap()
 }
@@ -214,4 +216,99 @@ fn the_sarif_log_validates_against_the_sarif_2_1_0_schema() {
     let mut broken = log.clone();
     broken["runs"][0]["results"][0]["level"] = serde_json::json!("severe");
     assert!(!validator.is_valid(&broken));
+}
+
+/// `dayshift scan` with PATH holding only what `dirs` name (and the system's basics).
+fn scan_with_path(cache: &Path, dirs: &[&Path], args: &[&str]) -> std::process::Output {
+    let mut path: Vec<std::path::PathBuf> = dirs.iter().map(|d| d.to_path_buf()).collect();
+    path.extend(["/usr/bin", "/bin"].map(std::path::PathBuf::from));
+    std::process::Command::new(common::BIN)
+        .arg("scan")
+        .args(args)
+        .env("XDG_CACHE_HOME", cache)
+        .env("PATH", std::env::join_paths(path).unwrap())
+        .current_dir(cache.parent().unwrap())
+        .output()
+        .unwrap()
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn ruff_bandit_and_the_built_in_layers_report_each_planted_issue_once() {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin");
+    assert!(
+        venv.join("ruff").exists() && venv.join("bandit").exists(),
+        "ruff and bandit are not in {}: run `make test-deps`",
+        venv.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (root, cache) = (dir.path().join("tree"), dir.path().join("cache"));
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scan/tree"),
+        &root,
+    );
+    let out = scan_with_path(&cache, &[&venv], &[root.to_str().unwrap(), "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ran: Vec<&str> = json["analyzers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["status"] == "ran")
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(ran, ["builtin", "ruff", "bandit"], "{}", json["analyzers"]);
+    let found = json["findings"].as_array().unwrap();
+    let at = |file: &str, line: u64| {
+        found
+            .iter()
+            .filter(|f| f["file"] == file && f["start_line"] == line)
+            .count()
+    };
+    // eval, shell=True, pickle, yaml.load, verify=False, SQL by string, a syntax error:
+    // each found by two or three analyzers, reported once
+    for (file, line) in [
+        ("app/handlers.py", 11),
+        ("app/handlers.py", 15),
+        ("app/handlers.py", 19),
+        ("app/handlers.py", 23),
+        ("app/handlers.py", 27),
+        ("app/db.py", 7),
+        ("app/broken.py", 4),
+    ] {
+        assert_eq!(at(file, line), 1, "{file}:{line}: {found:#?}");
+    }
+    // what only one tool knows: an undefined name (ruff), a hard-coded password (ruff, bandit)
+    assert_eq!(at("app/db.py", 13), 1, "{found:#?}");
+    assert_eq!(at("app/db.py", 3), 1, "{found:#?}");
+    assert!(
+        found
+            .iter()
+            .all(|f| !f["message"].as_str().unwrap().contains("hunter2")),
+        "a password's value is never shown"
+    );
+
+    // without the tools, the built-in layers still find the dangerous calls and say why
+    let bare = scan_with_path(
+        &dir.path().join("other-cache"),
+        &[],
+        &[root.to_str().unwrap()],
+    );
+    let text = stdout(&bare);
+    assert!(
+        text.contains("ruff: not installed") && text.contains("pip install ruff"),
+        "{text}"
+    );
+    assert!(text.contains("bandit: not installed"), "{text}");
+    assert!(text.contains("builtin/patterns.python.eval"), "{text}");
 }

@@ -9,8 +9,9 @@ use std::process::ExitCode;
 use super::{print_json, table};
 use crate::error::{Error, Result};
 use crate::home::Home;
-use crate::scan::run::{AnalyzerRun, ScanReport, finish, state_file};
-use crate::scan::{Severity, builtin};
+use crate::scan::Severity;
+use crate::scan::analyze::{Setup, analyze};
+use crate::scan::run::{ScanReport, finish, state_file};
 
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
@@ -46,19 +47,21 @@ pub fn scan(home_dir: &Path, args: ScanArgs) -> Result<ExitCode> {
             root.display()
         )));
     }
+    // the tools run in the root: every path they get is absolute
+    let root = std::fs::canonicalize(&root).unwrap_or(root);
     let state_dir = match &home {
         Some(home) => home.state_dir().join("scan"),
         None => user_cache().join("dayshift").join("scan"),
     };
-    let files = builtin::files_under(&root);
-    let found = builtin::scan(&root, &files);
-    let analyzers = vec![AnalyzerRun {
-        name: "builtin".into(),
-        status: "ran".into(),
-        detail: Some(format!("{} file(s) read", files.len())),
-        findings: found.len(),
-    }];
     let state = state_file(&state_dir, &root);
+    let setup = Setup {
+        extra_dirs: home
+            .as_ref()
+            .map(|h| vec![h.root().join(".venv/bin")])
+            .unwrap_or_default(),
+        log_dir: state.with_extension("logs"),
+    };
+    let (analyzers, found) = analyze(&root, &setup);
     let report = finish(&root, analyzers, found, &state, chrono::Utc::now()).map_err(|e| {
         Error::Refused(format!(
             "the scan could not be kept in {}: {e}; check that the folder is writable",

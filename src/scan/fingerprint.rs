@@ -30,6 +30,29 @@ pub fn canonical_rule(analyzer: &str, rule: &str) -> String {
     }
 }
 
+/// What a finding is about, across analyzers that name it differently: dayshift's own
+/// pattern for `eval`, ruff's `S307` and bandit's `B307` are one finding at one place. A
+/// rule with no known twin is its [`canonical_rule`].
+pub fn identity(analyzer: &str, rule: &str) -> String {
+    let canonical = canonical_rule(analyzer, rule);
+    let concept = match canonical.as_str() {
+        "builtin:patterns.python.eval" | "bandit:B307" | "bandit:B102" => "python/code-exec",
+        "builtin:patterns.python.shell-true"
+        | "builtin:patterns.python.os-system"
+        | "bandit:B602"
+        | "bandit:B604"
+        | "bandit:B605" => "python/shell",
+        "builtin:patterns.python.unsafe-load" | "bandit:B301" | "bandit:B506" => {
+            "python/unsafe-deserialization"
+        }
+        "builtin:patterns.python.tls-off" | "bandit:B501" => "python/tls-off",
+        "builtin:patterns.python.sql-built" | "bandit:B608" => "python/sql-built",
+        "builtin:syntax.python" | "ruff:invalid-syntax" | "ruff:E999" => "python/syntax",
+        _ => return canonical,
+    };
+    concept.to_string()
+}
+
 /// Collapse whitespace: indentation and spacing changes are not a new finding.
 fn normalized(line: &str) -> String {
     line.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -48,7 +71,7 @@ pub fn assign(findings: &mut [Finding], mut line_of: impl FnMut(&str, u32) -> Op
     let mut seen: HashMap<(String, String, String), u32> = HashMap::new();
     for index in order {
         let finding = &findings[index];
-        let rule = canonical_rule(&finding.analyzer, &finding.rule);
+        let rule = identity(&finding.analyzer, &finding.rule);
         let text = line_of(&finding.file, finding.start_line)
             .map(|l| normalized(&l))
             .unwrap_or_else(|| normalized(&finding.message));
@@ -66,18 +89,20 @@ pub fn assign(findings: &mut [Finding], mut line_of: impl FnMut(&str, u32) -> Op
     }
 }
 
-/// Keep one finding per place and canonical rule (ruff and bandit reporting the same call
-/// are one finding), the most severe; the others are dropped. Order: file, line, rule.
+/// Keep one finding per place and [`identity`] (ruff, bandit and dayshift's own layer
+/// reporting the same call are one finding): the most severe, and of equals a tool's
+/// (it has a help URL and a CWE) over the built-in one. Order: file, line, rule.
 pub fn dedupe(findings: Vec<Finding>) -> Vec<Finding> {
+    let rank = |f: &Finding| (f.severity, f.analyzer != "builtin", f.cwe.is_some());
     let mut kept: HashMap<(String, u32, String), Finding> = HashMap::new();
     for finding in findings {
         let key = (
             finding.file.clone(),
             finding.start_line,
-            canonical_rule(&finding.analyzer, &finding.rule),
+            identity(&finding.analyzer, &finding.rule),
         );
         match kept.get(&key) {
-            Some(existing) if existing.severity >= finding.severity => {}
+            Some(existing) if rank(existing) >= rank(&finding) => {}
             _ => {
                 kept.insert(key, finding);
             }
@@ -173,5 +198,25 @@ mod tests {
         assert_eq!(kept.len(), 2);
         assert_eq!(kept[0].analyzer, "bandit");
         assert_eq!(kept[0].severity, Severity::High);
+        // dayshift's own pattern and ruff's rule on the same eval: one finding, ruff's
+        let mut with_cwe = Finding::at("ruff", "S307", Severity::High, "b.py", 2, "ruff");
+        with_cwe.cwe = Some(78);
+        let kept = dedupe(vec![
+            Finding::at(
+                "builtin",
+                "patterns.python.eval",
+                Severity::High,
+                "b.py",
+                2,
+                "own",
+            ),
+            with_cwe,
+        ]);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].analyzer, "ruff");
+        assert_eq!(
+            identity("builtin", "patterns.python.eval"),
+            identity("bandit", "B307")
+        );
     }
 }

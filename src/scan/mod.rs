@@ -6,6 +6,7 @@
 //! - [`analyzers`]: one adapter per tool (ruff, bandit, any SARIF 2.1.0 writer), each
 //!   used when installed, reading the tool's JSON or SARIF.
 
+pub mod analyze;
 pub mod analyzers;
 pub mod builtin;
 pub mod finding;

@@ -87,12 +87,20 @@ const HIGH_SECURITY_RULES: [&str; 9] = [
     "S102", "S301", "S307", "S501", "S506", "S602", "S604", "S605", "S608",
 ];
 
+/// Security rules bandit itself rates low (its twins `B101`, `B110`, `B112`, `B311`,
+/// `B403`, `B404`, `B603`, `B607`): an `assert`, an ignored exception, `random`, importing
+/// pickle or subprocess, a subprocess without a shell. Rated the same here, so a finding
+/// has one severity whichever of the two tools reports it.
+const LOW_SECURITY_RULES: [&str; 8] = [
+    "S101", "S110", "S112", "S311", "S403", "S404", "S603", "S607",
+];
+
 /// How bad a ruff rule is:
 ///
 /// | rules | severity |
 /// |---|---|
 /// | [`HIGH_SECURITY_RULES`], syntax errors (`E9…`, `invalid-syntax`), statements out of place (`F7…`), undefined names (`F82…`) | high |
-/// | every other security rule (`S…`), invalid comparisons (`F63…`) | medium |
+/// | every other security rule (`S…`) but [`LOW_SECURITY_RULES`], invalid comparisons (`F63…`) | medium |
 /// | anything else | low |
 pub fn severity(rule: &str) -> Severity {
     let high = HIGH_SECURITY_RULES.contains(&rule)
@@ -100,7 +108,9 @@ pub fn severity(rule: &str) -> Severity {
         || ["E9", "F7", "F82"].iter().any(|p| rule.starts_with(p));
     if high {
         Severity::High
-    } else if rule.starts_with('S') || rule.starts_with("F63") {
+    } else if (rule.starts_with('S') && !LOW_SECURITY_RULES.contains(&rule))
+        || rule.starts_with("F63")
+    {
         Severity::Medium
     } else {
         Severity::Low

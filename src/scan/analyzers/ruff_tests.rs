@@ -87,7 +87,9 @@ fn output_that_is_not_ruff_json_is_refused_with_the_reason() {
 fn the_severity_table_and_the_command() {
     assert_eq!(severity("S102"), Severity::High);
     assert_eq!(severity("E999"), Severity::High);
-    assert_eq!(severity("S311"), Severity::Medium);
+    assert_eq!(severity("S311"), Severity::Low, "as bandit rates B311");
+    assert_eq!(severity("S101"), Severity::Low);
+    assert_eq!(severity("S113"), Severity::Medium);
     assert_eq!(severity("F632"), Severity::Medium);
     assert_eq!(severity("E501"), Severity::Low);
     let args = args(&default_select(), Path::new("/r"));
