@@ -312,3 +312,70 @@ fn ruff_bandit_and_the_built_in_layers_report_each_planted_issue_once() {
     assert!(text.contains("bandit: not installed"), "{text}");
     assert!(text.contains("builtin/patterns.python.eval"), "{text}");
 }
+
+#[test]
+fn a_suppression_hides_a_finding_until_its_date_and_a_bad_file_stops_the_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, cache) = (dir.path().join("tree"), dir.path().join("cache"));
+    planted(&root, 0);
+    let root_arg = root.to_str().unwrap();
+    let first = findings(&scan(&cache, &[root_arg, "--json"]));
+    let eval = first
+        .iter()
+        .find(|f| f["file"] == "app/calc.py")
+        .unwrap_or_else(|| panic!("{first:#?}"));
+    let print = eval["fingerprint"].as_str().unwrap();
+    let ignore = dir.path().join("scan-ignore.yaml");
+    let ignore_arg = ignore.to_str().unwrap();
+    let with = |until: &str| {
+        std::fs::write(
+            &ignore,
+            format!("ignore:\n  - fingerprint: {print}\n    reason: calc is sandboxed\n    until: {until}\n  - rule: builtin/syntax.python\n    paths: [\"app/broken.py\"]\n    reason: kept broken on purpose\n"),
+        )
+        .unwrap();
+        scan(&cache, &[root_arg, "--ignore", ignore_arg, "--json"])
+    };
+    let hidden = with("2999-12-31");
+    let json: serde_json::Value = serde_json::from_slice(&hidden.stdout).unwrap();
+    let shown: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert!(
+        !shown.contains(&"app/calc.py") && !shown.contains(&"app/broken.py"),
+        "{shown:?}"
+    );
+    let suppressed = json["suppressed"].as_array().unwrap();
+    assert_eq!(suppressed.len(), 2, "{suppressed:#?}");
+    let calc = suppressed
+        .iter()
+        .find(|s| s["finding"]["file"] == "app/calc.py")
+        .unwrap();
+    assert_eq!(calc["reason"], "calc is sandboxed");
+    assert!(
+        calc["by"].as_str().unwrap().ends_with("scan-ignore.yaml:2"),
+        "{calc}"
+    );
+
+    let expired = with("2020-01-01");
+    let json: serde_json::Value = serde_json::from_slice(&expired.stdout).unwrap();
+    let back = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file"] == "app/calc.py")
+        .expect("an expired suppression hides nothing");
+    assert_eq!(back["new"], false, "it was there all along");
+    assert_eq!(json["suppressed"].as_array().unwrap().len(), 1);
+
+    std::fs::write(&ignore, "ignore:\n  - rule: S101\n").unwrap();
+    let bad = scan(&cache, &[root_arg, "--ignore", ignore_arg]);
+    assert_ne!(bad.status.code(), Some(0));
+    let err = stderr(&bad);
+    assert!(
+        err.contains("scan-ignore.yaml:2") && err.contains("without a `reason`"),
+        "{err}"
+    );
+}

@@ -25,6 +25,10 @@ pub struct ScanArgs {
     /// Also write the scan as a SARIF 2.1.0 log (what GitHub code scanning uploads).
     #[arg(long, value_name = "FILE")]
     pub sarif: Option<PathBuf>,
+    /// Suppressions to apply (default: the home's config/scan-ignore.yaml); never read
+    /// from the scanned tree.
+    #[arg(long, value_name = "FILE")]
+    pub ignore: Option<PathBuf>,
     /// Exit 1 when a finding new since the last scan is at least this severe.
     #[arg(long, value_name = "SEVERITY", default_value = "high")]
     pub fail_on: Severity,
@@ -61,13 +65,27 @@ pub fn scan(home_dir: &Path, args: ScanArgs) -> Result<ExitCode> {
             .unwrap_or_default(),
         log_dir: state.with_extension("logs"),
     };
+    let ignore_file = args
+        .ignore
+        .clone()
+        .or_else(|| home.as_ref().map(|h| h.config_file("scan-ignore.yaml")));
+    // a bad suppression file stops the scan before it runs: hiding too much is worse
+    let suppressions = match &ignore_file {
+        Some(file) if file.exists() || args.ignore.is_some() => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| Error::Usage(format!("{}: {e}; check the path", file.display())))?;
+            crate::scan::ignore::parse(file, &text)?
+        }
+        _ => Vec::new(),
+    };
     let (analyzers, found) = analyze(&root, &setup);
-    let report = finish(&root, analyzers, found, &state, chrono::Utc::now()).map_err(|e| {
+    let mut report = finish(&root, analyzers, found, &state, chrono::Utc::now()).map_err(|e| {
         Error::Refused(format!(
             "the scan could not be kept in {}: {e}; check that the folder is writable",
             state.display()
         ))
     })?;
+    report.suppress(&suppressions, chrono::Local::now().date_naive());
     if let Some(path) = &args.sarif {
         let log = serde_json::to_vec_pretty(&crate::scan::sarif_log::log(&report))
             .map_err(|e| Error::Refused(format!("the SARIF log could not be made: {e}")))?;
@@ -109,8 +127,12 @@ fn render(report: &ScanReport) -> String {
         .since
         .map(|at| format!(" since the last scan ({})", at.format("%Y-%m-%d %H:%M UTC")))
         .unwrap_or_else(|| " (first scan of this tree)".into());
+    let hidden = match report.suppressed.len() {
+        0 => String::new(),
+        n => format!(", {n} suppressed"),
+    };
     let mut out = format!(
-        "{}: {} finding(s), {new} new{since}, {} fixed\n",
+        "{}: {} finding(s), {new} new{since}, {} fixed{hidden}\n",
         report.root.display(),
         report.findings.len(),
         report.fixed.len()

@@ -11,6 +11,7 @@ pub mod analyzers;
 pub mod builtin;
 pub mod finding;
 pub mod fingerprint;
+pub mod ignore;
 pub mod run;
 pub mod sarif_log;
 

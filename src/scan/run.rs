@@ -39,6 +39,17 @@ pub struct ScanReport {
     pub fixed: Vec<Finding>,
     /// When the scan compared with was made; `None` on a first scan.
     pub since: Option<DateTime<Utc>>,
+    /// Findings a suppression hides ([`ScanReport::suppress`]), with its reason and place.
+    pub suppressed: Vec<Suppressed>,
+}
+
+/// A finding a suppression hides.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suppressed {
+    pub finding: Finding,
+    pub reason: String,
+    /// The suppression, `file:line`.
+    pub by: String,
 }
 
 /// A finding now, and whether it is new since the last scan.
@@ -54,6 +65,23 @@ pub struct Found {
 impl ScanReport {
     pub fn new_findings(&self) -> impl Iterator<Item = &Found> {
         self.findings.iter().filter(|f| f.new)
+    }
+
+    /// Move the findings a suppression hides on `today` out of `findings`. The last scan
+    /// still keeps them: when a suppression ends, its finding is present, not new.
+    pub fn suppress(&mut self, rules: &[super::ignore::Suppression], today: chrono::NaiveDate) {
+        let mut shown = Vec::new();
+        for found in std::mem::take(&mut self.findings) {
+            match rules.iter().find(|r| r.hides(&found.finding, today)) {
+                Some(rule) => self.suppressed.push(Suppressed {
+                    finding: found.finding,
+                    reason: rule.reason.clone(),
+                    by: rule.at.clone(),
+                }),
+                None => shown.push(found),
+            }
+        }
+        self.findings = shown;
     }
 }
 
@@ -144,6 +172,7 @@ pub fn finish(
         findings: found,
         fixed,
         since: last.at,
+        suppressed: Vec::new(),
     })
 }
 
