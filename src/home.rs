@@ -154,6 +154,10 @@ impl Home {
             .join("reports/research")
             .join(format!("{day}-{slug}.md"))
     }
+    /// The day's scan of the target (`dayshift scan` in the home).
+    pub fn scan_report(&self, day: chrono::NaiveDate) -> PathBuf {
+        self.root.join("reports/scan").join(format!("{day}.md"))
+    }
     pub fn daily_report(&self, day: chrono::NaiveDate) -> PathBuf {
         self.root.join("reports/daily").join(format!("{day}.md"))
     }

@@ -379,3 +379,37 @@ fn a_suppression_hides_a_finding_until_its_date_and_a_bad_file_stops_the_scan() 
         "{err}"
     );
 }
+
+#[test]
+fn in_a_home_the_target_is_scanned_and_the_days_report_written() {
+    let (home, _remote) = common::home_with_tool(common::ToolHome {
+        files: &[
+            ("calc.py", "def calc(expr):\n    return eval(expr)\n"),
+            ("ok.py", "X = 1\n"),
+        ],
+        tool: "#!/bin/sh\nexit 0\n",
+        coder: "attempts: 1",
+        agents_tail: "",
+        policy: "auto_merge: low\n",
+    });
+    let first = home.run(&["scan"]);
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+    let day = chrono::Local::now().date_naive();
+    let report = home.read(&format!("reports/scan/{day}.md"));
+    assert!(report.starts_with(&format!("# Scan — {day}")), "{report}");
+    let new = report
+        .split("## New")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(
+        new.contains("`calc.py:2`") && new.contains("eval"),
+        "{report}"
+    );
+    assert!(report.contains("- builtin: ran"), "{report}");
+    home.ok(&["scan"]);
+    let again = home.read(&format!("reports/scan/{day}.md"));
+    assert!(
+        again.contains("- **New**: 0") && again.contains("## Still open"),
+        "{again}"
+    );
+}

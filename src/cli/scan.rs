@@ -86,6 +86,22 @@ pub fn scan(home_dir: &Path, args: ScanArgs) -> Result<ExitCode> {
         ))
     })?;
     report.suppress(&suppressions, chrono::Local::now().date_naive());
+    // the home's own target: the day's report in reports/scan/
+    if let (Some(home), None) = (&home, &args.path) {
+        let path = home.scan_report(chrono::Local::now().date_naive());
+        let text = crate::scan::report::render(&report);
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| crate::fsx::write_atomic(&path, text.as_bytes()));
+        if let Err(e) = written {
+            return Err(Error::Refused(format!(
+                "{}: {e}; check that reports/ is writable",
+                path.display()
+            )));
+        }
+        eprintln!("the report: {}", home.display_path(&path));
+    }
     if let Some(path) = &args.sarif {
         let log = serde_json::to_vec_pretty(&crate::scan::sarif_log::log(&report))
             .map_err(|e| Error::Refused(format!("the SARIF log could not be made: {e}")))?;

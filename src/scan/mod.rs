@@ -12,6 +12,7 @@ pub mod builtin;
 pub mod finding;
 pub mod fingerprint;
 pub mod ignore;
+pub mod report;
 pub mod run;
 pub mod sarif_log;
 
