@@ -258,6 +258,13 @@ fn ruff_bandit_and_the_built_in_layers_report_each_planted_issue_once() {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scan/tree"),
         &root,
     );
+    // the tree's own settings try to hide findings: none of them is read
+    std::fs::write(root.join(".bandit"), "[bandit]\nskips = B602,B307,B301\n").unwrap();
+    std::fs::write(
+        root.join("pyproject.toml"),
+        "[tool.ruff]\nexclude = [\"app\"]\n[tool.ruff.lint]\nignore = [\"S\"]\n",
+    )
+    .unwrap();
     let out = scan_with_path(&cache, &[&venv], &[root.to_str().unwrap(), "--json"]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let ran: Vec<&str> = json["analyzers"]
@@ -288,6 +295,14 @@ fn ruff_bandit_and_the_built_in_layers_report_each_planted_issue_once() {
     ] {
         assert_eq!(at(file, line), 1, "{file}:{line}: {found:#?}");
     }
+    let shell = found
+        .iter()
+        .find(|f| f["file"] == "app/handlers.py" && f["start_line"] == 15)
+        .unwrap();
+    assert_ne!(
+        shell["analyzer"], "builtin",
+        "the tools saw it despite the tree's settings: {shell}"
+    );
     // what only one tool knows: an undefined name (ruff), a hard-coded password (ruff, bandit)
     assert_eq!(at("app/db.py", 13), 1, "{found:#?}");
     assert_eq!(at("app/db.py", 3), 1, "{found:#?}");
@@ -406,7 +421,16 @@ fn in_a_home_the_target_is_scanned_and_the_days_report_written() {
         "{report}"
     );
     assert!(report.contains("- builtin: ran"), "{report}");
-    home.ok(&["scan"]);
+    home.write(
+        "config/scan-ignore.yaml",
+        "ignore:\n  - rule: ruff/S101\n    paths: [\"tests/**\"]\n    reason: asserts in tests\n",
+    );
+    let second = home.ok(&["scan"]);
+    assert!(
+        !stderr(&second).contains("is not read"),
+        "scan-ignore.yaml belongs in config/: {}",
+        stderr(&second)
+    );
     let again = home.read(&format!("reports/scan/{day}.md"));
     assert!(
         again.contains("- **New**: 0") && again.contains("## Still open"),

@@ -65,10 +65,10 @@ pub fn scan(home_dir: &Path, args: ScanArgs) -> Result<ExitCode> {
             .unwrap_or_default(),
         log_dir: state.with_extension("logs"),
     };
-    let ignore_file = args
-        .ignore
-        .clone()
-        .or_else(|| home.as_ref().map(|h| h.config_file("scan-ignore.yaml")));
+    let ignore_file = args.ignore.clone().or_else(|| {
+        home.as_ref()
+            .map(|h| h.config_file(crate::config::SCAN_IGNORE))
+    });
     // a bad suppression file stops the scan before it runs: hiding too much is worse
     let suppressions = match &ignore_file {
         Some(file) if file.exists() || args.ignore.is_some() => {

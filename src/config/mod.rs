@@ -299,8 +299,12 @@ pub fn unknown_files(home: &Home) -> Vec<FileProblem> {
         .collect()
 }
 
+/// The scanner's suppressions: read by `dayshift scan` when it runs (docs/scan.md).
+pub const SCAN_IGNORE: &str = "scan-ignore.yaml";
+
 fn is_allowed(name: &str) -> bool {
     CONFIG_FILES.contains(&name)
+        || name == SCAN_IGNORE
         || matches!(name, ".env" | ".env.example" | "prompts" | ".gitkeep")
         || name.starts_with("README")
         || name.ends_with(".md")

@@ -13,11 +13,20 @@ use serde::Deserialize;
 use crate::scan::{Finding, Severity};
 
 /// `-r -f json -q <root>`.
-pub fn args(root: &Path) -> Vec<String> {
-    let mut args: Vec<String> = ["-r", "-f", "json", "-q"].map(String::from).into();
+/// Bandit's arguments for `root`. `ini` is an empty `[bandit]` file of dayshift's: without
+/// it bandit reads a `.bandit` in the tree, whose `skips` would hide findings; `# nosec`
+/// comments are ignored for the same reason.
+pub fn args(root: &Path, ini: &Path) -> Vec<String> {
+    let mut args: Vec<String> = ["-r", "-f", "json", "-q", "--ignore-nosec", "--ini"]
+        .map(String::from)
+        .into();
+    args.push(ini.display().to_string());
     args.push(root.display().to_string());
     args
 }
+
+/// What [`args`]' `ini` file holds.
+pub const EMPTY_INI: &str = "[bandit]\n";
 
 /// What one bandit run reported.
 #[derive(Debug, Clone, PartialEq, Eq)]

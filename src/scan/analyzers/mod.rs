@@ -63,13 +63,14 @@ impl Analyzer {
         }
     }
 
-    /// Its arguments for scanning `root` (after the program itself).
-    fn args(&self, root: &Path) -> Vec<String> {
+    /// Its arguments for scanning `root` (after the program itself); `log` is where its
+    /// output goes (bandit's empty settings file is kept beside it).
+    fn args(&self, root: &Path, log: &Path) -> Vec<String> {
         let root_arg = root.display().to_string();
         match self {
             Analyzer::Builtin => Vec::new(),
             Analyzer::Ruff => ruff::args(&ruff::default_select(), root),
-            Analyzer::Bandit => bandit::args(root),
+            Analyzer::Bandit => bandit::args(root, &log.with_extension("ini")),
             Analyzer::Sarif { command, .. } => command
                 .iter()
                 .skip(1)
@@ -168,8 +169,16 @@ pub fn run(
             "the built-in analyzer runs inside dayshift's scan, not as a program".into(),
         ));
     }
+    if *analyzer == Analyzer::Bandit {
+        let ini = log.with_extension("ini");
+        let written = ini
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&ini, bandit::EMPTY_INI));
+        written.map_err(|e| failed(format!("cannot write {}: {e}", ini.display())))?;
+    }
     let mut spec = Spec::new(program, &[]).cwd(root).timeout(timeout);
-    spec.args = analyzer.args(root);
+    spec.args = analyzer.args(root, log);
     spec.output_cap = OUTPUT_CAP;
     let out = process::run(&spec).map_err(|e| match e.source.kind() {
         std::io::ErrorKind::NotFound => ScanError::NotInstalled {

@@ -27,6 +27,9 @@ pub fn args(select: &[String], root: &Path) -> Vec<String> {
         "json",
         "--no-cache",
         "--exit-zero",
+        // the tree's own config (excludes, ignored rules) and `# noqa` cannot hide a finding
+        "--isolated",
+        "--ignore-noqa",
         "--select",
     ]
     .map(String::from)

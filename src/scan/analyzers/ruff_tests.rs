@@ -95,6 +95,6 @@ fn the_severity_table_and_the_command() {
     let args = args(&default_select(), Path::new("/r"));
     assert_eq!(
         args.join(" "),
-        "check --output-format json --no-cache --exit-zero --select E9,F63,F7,F82,S /r"
+        "check --output-format json --no-cache --exit-zero --isolated --ignore-noqa --select E9,F63,F7,F82,S /r"
     );
 }
