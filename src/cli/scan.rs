@@ -181,15 +181,7 @@ fn render(report: &ScanReport) -> String {
         }
     }
     for a in &report.analyzers {
-        out.push_str(&format!(
-            "\n{}: {}{}",
-            a.name,
-            a.status,
-            a.detail
-                .as_deref()
-                .map(|d| format!(" — {d}"))
-                .unwrap_or_default()
-        ));
+        out.push_str(&format!("\n{a}"));
     }
     out.push('\n');
     out

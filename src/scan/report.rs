@@ -89,15 +89,7 @@ pub fn render(report: &ScanReport) -> String {
     }
     out.push_str("## Analyzers\n\n");
     for a in &report.analyzers {
-        out.push_str(&format!(
-            "- {}: {}{}\n",
-            a.name,
-            a.status,
-            a.detail
-                .as_deref()
-                .map(|d| format!(" — {d}"))
-                .unwrap_or_default()
-        ));
+        out.push_str(&format!("- {a}\n"));
     }
     out
 }

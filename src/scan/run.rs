@@ -27,6 +27,17 @@ pub struct AnalyzerRun {
     pub findings: usize,
 }
 
+impl std::fmt::Display for AnalyzerRun {
+    /// `ruff: ran — ruff 0.17.6, 0.03 s`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.name, self.status)?;
+        match &self.detail {
+            Some(detail) => write!(f, " — {detail}"),
+            None => Ok(()),
+        }
+    }
+}
+
 /// What a scan found, against the last scan of the same root.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScanReport {
