@@ -221,26 +221,9 @@ fn resolve(artifact: &Artifact, bases: &HashMap<String, Artifact>, root: &Path) 
 
 /// `%XX` escapes decoded; a malformed escape is kept as written.
 fn percent_decoded(uri: &str) -> String {
-    let bytes = uri.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%')
-            .then(|| uri.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(byte) => {
-                out.push(byte);
-                i += 3;
-            }
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(uri)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn severity(result: &SarifResult, rule: Option<&Rule>) -> Result<Severity, String> {
