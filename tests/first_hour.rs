@@ -332,7 +332,7 @@ fn a_day_whose_morning_fails_still_reports_and_every_skip_says_why_everywhere() 
         "- research: skipped: the researcher has no search provider",
         "- work: skipped: the target is not cloned yet",
         "- deploy: skipped: nothing to deploy with: config/target.yaml sets neither",
-        "- monitor: skipped: the `monitor` job needs the scanner agent",
+        "- monitor: skipped: not scheduled: give `monitor` a time in config/schedules.yaml",
     ] {
         assert!(jobs.contains(line), "{line}\n{report}");
     }

@@ -317,12 +317,12 @@ fn a_stop_file_pauses_jobs_from_the_command_line_too() {
 }
 
 #[test]
-fn jobs_not_in_this_build_are_refused_plainly() {
+fn jobs_that_cannot_run_here_are_refused_plainly() {
     let home = TestHome::new();
     let out = home.run(&["run", "monitor"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("needs the scanner agent"),
+        stderr(&out).contains("the target is not cloned yet; set `repo` in config/target.yaml and run `dayshift setup`"),
         "{}",
         stderr(&out)
     );

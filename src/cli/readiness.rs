@@ -23,13 +23,6 @@ pub(super) fn scheduled_jobs(
     let schedules = home.config_file("schedules.yaml");
     for (job, cron) in &config.schedules.jobs {
         let when = format!("`{job}` is scheduled (`{}`)", cron.as_str());
-        if !job.is_built() {
-            warnings.push(format!(
-                "{when}, but the {} agent is not in this build: every day skips it",
-                job.agent()
-            ));
-            continue;
-        }
         match job {
             JobName::Work => {
                 if !config.agents.agents.contains_key(&AgentName::Coder) {

@@ -10,8 +10,8 @@ use super::{print_json, table};
 use crate::error::{Error, Result};
 use crate::home::Home;
 use crate::scan::Severity;
-use crate::scan::analyze::{Setup, analyze};
-use crate::scan::run::{ScanReport, finish, state_file};
+use crate::scan::run::ScanReport;
+use crate::scan::tree::{self, Options};
 
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
@@ -36,72 +36,26 @@ pub struct ScanArgs {
 
 pub fn scan(home_dir: &Path, args: ScanArgs) -> Result<ExitCode> {
     let home = Home::open(home_dir).ok();
-    let root = match (&args.path, &home) {
-        (Some(path), _) => path.clone(),
-        (None, Some(home)) => home.target_clone(),
+    let report = match (&args.path, home) {
+        (Some(path), home) => scan_path(path, home.as_ref(), &args)?,
+        (None, Some(home)) => {
+            if args.ignore.is_some() {
+                return Err(Error::Usage(
+                    "a home's scan of its target uses config/scan-ignore.yaml; `--ignore FILE` goes with `dayshift scan PATH`".into(),
+                ));
+            }
+            // the base as it is now, as the monitor scans it (without opening tasks)
+            let ctx = crate::context::Ctx::open(home, None)?;
+            let scan = crate::jobs::monitor::scan_base(&ctx, ctx.today())?;
+            eprintln!("the report: {}", scan.report_path.display());
+            scan.report
+        }
         (None, None) => {
             return Err(Error::Usage(
                 "give the tree to scan (`dayshift scan PATH`), or run it in a home to scan its target".into(),
             ));
         }
     };
-    if !root.is_dir() {
-        return Err(Error::Usage(format!(
-            "{} is not a folder; give the tree to scan",
-            root.display()
-        )));
-    }
-    // the tools run in the root: every path they get is absolute
-    let root = std::fs::canonicalize(&root).unwrap_or(root);
-    let state_dir = match &home {
-        Some(home) => home.state_dir().join("scan"),
-        None => user_cache().join("dayshift").join("scan"),
-    };
-    let state = state_file(&state_dir, &root);
-    let setup = Setup {
-        extra_dirs: home
-            .as_ref()
-            .map(|h| vec![h.root().join(".venv/bin")])
-            .unwrap_or_default(),
-        log_dir: state.with_extension("logs"),
-    };
-    let ignore_file = args.ignore.clone().or_else(|| {
-        home.as_ref()
-            .map(|h| h.config_file(crate::config::SCAN_IGNORE))
-    });
-    // a bad suppression file stops the scan before it runs: hiding too much is worse
-    let suppressions = match &ignore_file {
-        Some(file) if file.exists() || args.ignore.is_some() => {
-            let text = std::fs::read_to_string(file)
-                .map_err(|e| Error::Usage(format!("{}: {e}; check the path", file.display())))?;
-            crate::scan::ignore::parse(file, &text)?
-        }
-        _ => Vec::new(),
-    };
-    let (analyzers, found) = analyze(&root, &setup);
-    let mut report = finish(&root, analyzers, found, &state, chrono::Utc::now()).map_err(|e| {
-        Error::Refused(format!(
-            "the scan could not be kept in {}: {e}; check that the folder is writable",
-            state.display()
-        ))
-    })?;
-    report.suppress(&suppressions, chrono::Local::now().date_naive());
-    // the home's own target: the day's report in reports/scan/
-    if let (Some(home), None) = (&home, &args.path) {
-        let path = home.scan_report(chrono::Local::now().date_naive());
-        let text = crate::scan::report::render(&report);
-        let written = path
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| crate::fsx::write_atomic(&path, text.as_bytes()));
-        if let Err(e) = written {
-            return Err(Error::Refused(format!(
-                "{}: {e}; check that reports/ is writable",
-                path.display()
-            )));
-        }
-        eprintln!("the report: {}", home.display_path(&path));
-    }
     if let Some(path) = &args.sarif {
         let log = serde_json::to_vec_pretty(&crate::scan::sarif_log::log(&report))
             .map_err(|e| Error::Refused(format!("the SARIF log could not be made: {e}")))?;
@@ -124,6 +78,51 @@ pub fn scan(home_dir: &Path, args: ScanArgs) -> Result<ExitCode> {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// Scan any folder; its last scan is kept in the home when there is one, else in the
+/// user's cache.
+fn scan_path(path: &Path, home: Option<&Home>, args: &ScanArgs) -> Result<ScanReport> {
+    if !path.is_dir() {
+        return Err(Error::Usage(format!(
+            "{} is not a folder; give the tree to scan",
+            path.display()
+        )));
+    }
+    // the tools run in the root: every path they get is absolute
+    let root = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let ignore = match (&args.ignore, home) {
+        (Some(file), _) => Some((file.clone(), true)),
+        (None, Some(home)) => Some((home.config_file(crate::config::SCAN_IGNORE), false)),
+        (None, None) => None,
+    };
+    // a bad suppression file stops the scan before it runs: hiding too much is worse
+    let suppressions = match ignore {
+        Some((file, required)) => tree::suppressions(&file, required)?,
+        None => Vec::new(),
+    };
+    let options = Options {
+        state_dir: match home {
+            Some(home) => home.state_dir().join("scan"),
+            None => user_cache().join("dayshift").join("scan"),
+        },
+        extra_dirs: home
+            .map(|h| vec![h.root().join(".venv/bin")])
+            .unwrap_or_default(),
+        suppressions,
+    };
+    tree::scan_tree(
+        &root,
+        &options,
+        chrono::Utc::now(),
+        chrono::Local::now().date_naive(),
+    )
+    .map_err(|e| {
+        Error::Refused(format!(
+            "the scan could not be kept in {}: {e}; check that the folder is writable",
+            options.state_dir.display()
+        ))
     })
 }
 

@@ -82,10 +82,9 @@ pub fn status(home: &Home, json: bool) -> Result<ExitCode> {
             .iter()
             .map(|job| {
                 let scheduled = next.iter().find(|n| n.job == *job);
-                let next_time = match (job.is_built(), scheduled) {
-                    (false, _) => "not in this build".to_string(),
-                    (true, None) => "on demand only".to_string(),
-                    (true, Some(n)) => n.next.map_or("never".into(), |t| {
+                let next_time = match scheduled {
+                    None => "on demand only".to_string(),
+                    Some(n) => n.next.map_or("never".into(), |t| {
                         t.format("%Y-%m-%d %H:%M %:z").to_string()
                     }),
                 };

@@ -51,20 +51,6 @@ impl JobName {
             JobName::Monitor => "scanner",
         }
     }
-
-    /// Whether this build can run the job. The others arrive with their agents (the coder,
-    /// researcher, devops and scanner); until then they are reported, never faked.
-    pub fn is_built(self) -> bool {
-        matches!(
-            self,
-            JobName::Morning
-                | JobName::Research
-                | JobName::Plan
-                | JobName::Work
-                | JobName::Deploy
-                | JobName::Wrapup
-        )
-    }
 }
 
 impl fmt::Display for JobName {

@@ -47,7 +47,7 @@ pub(super) async fn arm(
         DaemonError::Failed(format!("the scheduler could not start: {e}"))
     };
     let scheduler = JobScheduler::new().await.map_err(failed)?;
-    for (job, cron) in schedules.jobs.iter().filter(|(j, _)| j.is_built()) {
+    for (job, cron) in &schedules.jobs {
         let (job, d, tz) = (*job, daemon.clone(), schedules.timezone);
         let (expr, recheck) = timer_expr(cron);
         let own = cron.clone();
@@ -102,22 +102,6 @@ fn is_occurrence(cron: &CronSchedule, tz: Tz) -> bool {
         .is_some_and(|t| now.signed_duration_since(t) < chrono::Duration::seconds(60))
 }
 
-/// Log once which scheduled jobs are left out because this build cannot run them.
-pub(super) fn log_unbuilt(schedules: &Schedules) {
-    let skipped: Vec<&str> = schedules
-        .jobs
-        .keys()
-        .filter(|j| !j.is_built())
-        .map(|j| j.as_str())
-        .collect();
-    if !skipped.is_empty() {
-        info!(
-            "not scheduled (this build does not have their agents yet): {}",
-            skipped.join(", ")
-        );
-    }
-}
-
 fn offset_now(tz: Tz) -> i32 {
     tz.offset_from_utc_datetime(&Utc::now().naive_utc())
         .fix()
@@ -169,7 +153,6 @@ pub(super) async fn keep_armed(
         } else {
             continue;
         };
-        log_unbuilt(&schedules);
         match arm(&daemon, &schedules).await {
             Ok(fresh) => {
                 let _ = scheduler.shutdown().await;

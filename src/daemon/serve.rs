@@ -80,7 +80,6 @@ async fn serve(home: Home) -> Result<()> {
 
     let daemon = Arc::new(Daemon::new(home.clone()));
     watch::sync(&daemon).await;
-    schedule::log_unbuilt(&schedules);
     let scheduler = schedule::arm(&daemon, &schedules).await?;
     let (stop_timers, stopped) = tokio::sync::oneshot::channel();
     let timers = tokio::spawn(schedule::keep_armed(

@@ -10,6 +10,7 @@ pub mod decompose;
 pub mod deploy;
 pub mod history_chart;
 pub mod issues;
+pub mod monitor;
 mod morning;
 pub mod orchestrate;
 mod outcome;
@@ -37,12 +38,12 @@ use crate::error::{Error, Result};
 /// The jobs `dayshift day` runs, in order; each agent says what it did or why it was
 /// skipped.
 pub const DAY: [JobName; 7] = [
+    JobName::Monitor,
     JobName::Morning,
     JobName::Research,
     JobName::Plan,
     JobName::Work,
     JobName::Deploy,
-    JobName::Monitor,
     JobName::Wrapup,
 ];
 
@@ -67,7 +68,10 @@ pub fn day(
     let mut steps = Vec::new();
     let mut stopped: Option<Error> = None;
     for job in DAY {
-        let step = if let Some(why) = refusal(ctx, job) {
+        let left_out = (job == JobName::Monitor)
+            .then(|| monitor::not_in_the_day(ctx))
+            .flatten();
+        let step = if let Some(why) = left_out.or_else(|| refusal(ctx, job)) {
             // not built, or not possible here (e.g. `work` before `dayshift setup`)
             runner::record_skip(ctx, job, day, &why, runner::needs_fix(ctx, job))?;
             DayStep::Skipped(job, why)
@@ -88,8 +92,9 @@ pub fn day(
                 Err(e) if crate::process::cancelled() => return Err(e),
                 Err(e) => {
                     let step = DayStep::Failed(job, e.to_string());
-                    // research unanswered holds nothing up: the plan and the work go on
-                    if job != JobName::Research {
+                    // research unanswered or a scan that failed holds nothing up: the
+                    // plan and the work go on
+                    if !matches!(job, JobName::Research | JobName::Monitor) {
                         stopped = Some(e);
                     }
                     step

@@ -24,12 +24,6 @@ pub fn refusal(ctx: &Ctx, job: JobName) -> Option<String> {
     if let Some(pause) = super::pause::Pause::read(&ctx.home).filter(|p| p.blocks(job)) {
         return Some(pause.refusal(&ctx.home));
     }
-    if !job.is_built() {
-        return Some(format!(
-            "the `{job}` job needs the {} agent, which this build does not have yet; it runs morning, research, plan, work, deploy and wrapup",
-            job.agent()
-        ));
-    }
     if job == JobName::Research
         && let Some(why) = research::not_ready(ctx)
     {
@@ -37,6 +31,11 @@ pub fn refusal(ctx: &Ctx, job: JobName) -> Option<String> {
     }
     if job == JobName::Deploy
         && let Some(why) = super::deploy::not_ready(ctx)
+    {
+        return Some(why);
+    }
+    if job == JobName::Monitor
+        && let Some(why) = super::monitor::not_ready(ctx)
     {
         return Some(why);
     }
@@ -165,7 +164,7 @@ pub fn run_job(ctx: &mut Ctx, job: JobName, day: NaiveDate) -> Result<JobOutcome
             work_with_engine(ctx, day, model)
         }),
         JobName::Deploy => super::deploy::run(ctx, day),
-        other => Err(Error::Refused(format!("`{other}` is not built"))),
+        JobName::Monitor => super::monitor::run(ctx, day),
     };
     // the run used the config read at its start; a change made meanwhile is reported
     if let Err(e) = ctx.report_config_changes() {

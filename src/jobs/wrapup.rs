@@ -188,6 +188,7 @@ fn render_report(ctx: &Ctx, day: NaiveDate, tasks: &[TaskRow], look_back: &str) 
 
     out.push_str(&reviewed(&events, &by_id));
     out.push_str(&super::deploy::report::section(&events));
+    out.push_str(&super::monitor::report::section(&events));
     out.push_str(&unpushed(ctx, tasks)?);
     out.push_str(&where_merges_are(ctx));
 

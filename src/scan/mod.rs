@@ -15,6 +15,7 @@ pub mod ignore;
 pub mod report;
 pub mod run;
 pub mod sarif_log;
+pub mod tree;
 
 pub use finding::{Finding, Severity};
 

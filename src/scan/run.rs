@@ -38,6 +38,13 @@ impl std::fmt::Display for AnalyzerRun {
     }
 }
 
+/// [`AnalyzerRun::status`] of an analyzer that ran.
+pub const RAN: &str = "ran";
+/// [`AnalyzerRun::status`] of a tool that is not installed.
+pub const NOT_INSTALLED: &str = "not installed";
+/// [`AnalyzerRun::status`] of an analyzer that failed: its findings are not known this time.
+pub const FAILED: &str = "failed";
+
 /// What a scan found, against the last scan of the same root.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScanReport {
@@ -134,11 +141,22 @@ pub fn finish(
     });
     let last = read_kept(state);
     let now_prints: BTreeSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
-    let fixed: Vec<Finding> = last
+    // an analyzer that could not run this time says nothing of its findings: they are not
+    // fixed, and the state keeps them for the next scan that runs it
+    let unheard: BTreeSet<&str> = analyzers
+        .iter()
+        .filter(|a| a.status == FAILED || a.status == NOT_INSTALLED)
+        .map(|a| a.name.as_str())
+        .collect();
+    let (carried, fixed): (Vec<_>, Vec<_>) = last
         .findings
         .iter()
         .filter(|(print, _)| !now_prints.contains(print.as_str()))
-        .map(|(_, (finding, _))| finding.clone())
+        .partition(|(_, (finding, _))| unheard.contains(finding.analyzer.as_str()));
+    let fixed: Vec<Finding> = fixed.into_iter().map(|(_, (f, _))| f.clone()).collect();
+    let carried: BTreeMap<String, (Finding, DateTime<Utc>)> = carried
+        .into_iter()
+        .map(|(print, kept)| (print.clone(), kept.clone()))
         .collect();
     let mut found: Vec<Found> = findings
         .into_iter()
@@ -169,6 +187,7 @@ pub fn finish(
                     (f.finding.clone(), f.first_seen),
                 )
             })
+            .chain(carried)
             .collect(),
     };
     if let Some(dir) = state.parent() {
@@ -256,6 +275,34 @@ mod tests {
         let third = scan(&root, &state, vec![moved[1].clone()]);
         assert_eq!(third.fixed.len(), 1);
         assert_eq!(third.fixed[0].rule, "patterns.python.eval");
+
+        // ruff failed this time: what it reported is not fixed, and stays known
+        let ruff_said = Finding::at("ruff", "S311", Severity::Low, "a.py", 11, "random");
+        let with_ruff = scan(&root, &state, vec![moved[1].clone(), ruff_said.clone()]);
+        assert_eq!(with_ruff.new_findings().count(), 1);
+        let failed = AnalyzerRun {
+            name: "ruff".into(),
+            status: FAILED.into(),
+            detail: None,
+            findings: 0,
+        };
+        let quiet = finish(
+            &root,
+            vec![failed],
+            vec![moved[1].clone()],
+            &state,
+            Utc::now(),
+        );
+        assert!(
+            quiet.unwrap().fixed.is_empty(),
+            "a failed tool fixes nothing"
+        );
+        let heard = scan(&root, &state, vec![moved[1].clone(), ruff_said]);
+        assert_eq!(
+            heard.new_findings().count(),
+            0,
+            "still known after the failure"
+        );
 
         std::fs::write(&state, "not json").unwrap();
         let fourth = scan(&root, &state, vec![moved[1].clone()]);

@@ -43,6 +43,11 @@ impl Event {
         self
     }
 
+    pub fn commit(mut self, sha: &str) -> Self {
+        self.commit = Some(sha.to_string());
+        self
+    }
+
     pub fn detail(mut self, detail: serde_json::Value) -> Self {
         self.detail = detail;
         self
@@ -136,6 +141,14 @@ impl Store {
                 params![action],
             )?
             .pop())
+    }
+
+    /// Every event with `action` by `actor`, oldest first.
+    pub fn events_with_actor(&self, action: &str, actor: &str) -> Result<Vec<Event>, StoreError> {
+        self.select_events(
+            "WHERE action = ?1 AND actor = ?2 ORDER BY id",
+            params![action, actor],
+        )
     }
 
     /// The newest event with `action` whose detail has `key` = `value`, if any.

@@ -208,7 +208,7 @@ fn newest_merge(ctx: &Ctx) -> Result<Option<(TaskId, Option<String>)>> {
 /// The base as it stands now, for the scheduled deploy: origin's base when a person pushed
 /// to it since (it is ahead of the clone's), else the clone's. The clone's branches are
 /// not moved: the next merge catches up with origin as it always does.
-fn newest_base(ctx: &Ctx) -> Result<String> {
+pub(crate) fn newest_base(ctx: &Ctx) -> Result<String> {
     let local = base_head(ctx)?;
     let git = Git::new(ctx.home.target_clone());
     if !git.has_remote("origin")? {

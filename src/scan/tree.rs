@@ -1,0 +1,63 @@
+//! One scan of one tree, the way `dayshift scan` and the `monitor` job both do it: every
+//! analyzer, the findings put together and compared with the last scan of that tree (kept
+//! in a state folder outside it), then the home's suppressions applied.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::analyze::{Setup, analyze};
+use super::ignore::{self, Suppression};
+use super::run::{ScanReport, finish, state_file};
+use crate::problem::{At, FileProblem};
+
+/// Where one scan keeps what it needs between runs, and what it may not report.
+pub struct Options {
+    /// The folder of the last scans (a home's `.dayshift/scan/`).
+    pub state_dir: PathBuf,
+    /// Where tools are looked for besides PATH (a home's `.venv/bin`).
+    pub extra_dirs: Vec<PathBuf>,
+    pub suppressions: Vec<Suppression>,
+}
+
+/// Scan `root` (an absolute path: the tools run in it) at `now`; suppressions hold as of
+/// `today`. The error is the state folder's: the findings could not be kept.
+pub fn scan_tree(
+    root: &Path,
+    options: &Options,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> std::io::Result<ScanReport> {
+    let state = state_file(&options.state_dir, root);
+    let setup = Setup {
+        extra_dirs: options.extra_dirs.clone(),
+        log_dir: state.with_extension("logs"),
+    };
+    let (analyzers, found) = analyze(root, &setup);
+    let mut report = finish(root, analyzers, found, &state, now)?;
+    report.suppress(&options.suppressions, today);
+    Ok(report)
+}
+
+/// The suppressions of `file`; none when it does not exist and `required` is false (the
+/// home's optional `config/scan-ignore.yaml`). A bad file is an error, never "no
+/// suppressions": hiding too much is worse than scanning late.
+pub fn suppressions(file: &Path, required: bool) -> Result<Vec<Suppression>, FileProblem> {
+    match std::fs::read_to_string(file) {
+        Ok(text) => ignore::parse(file, &text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(Vec::new()),
+        Err(e) => Err(FileProblem::new(
+            At::file(file),
+            format!("cannot be read: {e}"),
+            "check the path and that the file is readable",
+        )),
+    }
+}
+
+/// Write `report` as the day's markdown report at `path` (temp file + rename).
+pub fn write_report(path: &Path, report: &ScanReport) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    crate::fsx::write_atomic(path, super::report::render(report).as_bytes())
+}

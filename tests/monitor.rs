@@ -1,0 +1,181 @@
+//! The monitor end to end, through the real binary on real git with a bare remote: a scan
+//! of the base turns findings into backlog tasks — at most `max_tasks_per_day`, never two
+//! for one fingerprint, not even after a fixed finding comes back — closes the task of a
+//! finding a person fixed, and the work loop fixes the rest, merged; the next scan reports
+//! them fixed and the day's report has a Scan section.
+
+mod common;
+
+use std::path::Path;
+
+use common::{TestHome, git, stdout};
+
+/// Five findings the built-in layers report, each high, one per function.
+const DB: &str = "import os
+import pickle
+import subprocess
+
+
+def parse_number(text):
+    return eval(text)
+
+
+def run_snippet(code):
+    return exec(code)
+
+
+def load_blob(data):
+    return pickle.loads(data)
+
+
+def run(cmd):
+    return subprocess.call(cmd, shell=True)
+
+
+def list_folder(path):
+    return os.system(\"ls \" + path)
+";
+
+const TESTS: &str = "import unittest\n\nimport app.db\n\n\nclass App(unittest.TestCase):\n    def test_loads(self):\n        self.assertTrue(app.db.parse_number)\n\n\nif __name__ == '__main__':\n    unittest.main()\n";
+
+/// A coding tool: replaces the line the task's title names ("Fix RULE in FILE:LINE") with
+/// `return None`, keeping its indentation.
+const TOOL: &str = r#"#!/usr/bin/env python3
+import json, pathlib, re, sys
+prompt = sys.stdin.read()
+found = re.search(r"Fix \S+ in ([\w/.]+):(\d+)", prompt)
+path, line = pathlib.Path(found.group(1)), int(found.group(2))
+lines = path.read_text().splitlines(keepends=True)
+old = lines[line - 1]
+lines[line - 1] = old[: len(old) - len(old.lstrip())] + "return None\n"
+path.write_text("".join(lines))
+print(json.dumps({"type": "result", "is_error": False, "result": "fixed " + found.group(0),
+                  "usage": {"input_tokens": 100, "output_tokens": 20}}))
+"#;
+
+fn monitor(home: &TestHome, day: &str) -> String {
+    stdout(&home.ok(&["run", "monitor", "--date", day]))
+}
+
+fn scan_tasks(home: &TestHome) -> Vec<serde_json::Value> {
+    home.tasks_json()
+        .into_iter()
+        .filter(|t| t["source"].as_str().is_some_and(|s| s.starts_with("scan:")))
+        .collect()
+}
+
+/// Commit `text` as app/db.py on the remote's main, as a person would.
+fn push_db(remote: &Path, text: &str, message: &str) {
+    let work = remote.parent().unwrap().join("person");
+    if !work.exists() {
+        git(
+            remote.parent().unwrap(),
+            &["clone", "--quiet", remote.to_str().unwrap(), "person"],
+        );
+    }
+    git(&work, &["pull", "--quiet", "origin", "main"]);
+    std::fs::write(work.join("app/db.py"), text).unwrap();
+    git(&work, &["commit", "--quiet", "-am", message]);
+    git(&work, &["push", "--quiet", "origin", "main"]);
+}
+
+#[test]
+fn findings_become_tasks_by_policy_once_each_and_the_work_loop_fixes_them() {
+    let (home, remote) = common::home_with_tool(common::ToolHome {
+        files: &[("app/db.py", DB), ("test_app.py", TESTS)],
+        tool: TOOL,
+        coder: "attempts: 1, timeout_minutes: 1",
+        agents_tail: "",
+        policy: "auto_merge: low\n",
+    });
+
+    // day 1: five high findings, three tasks (the default allowance), the most severe and
+    // then the first in the file first
+    let said = monitor(&home, "2026-12-01");
+    assert!(
+        said.contains("5 finding(s), 5 new, 0 fixed")
+            && said.contains("T-0001, T-0002, T-0003 opened"),
+        "{said}"
+    );
+    let tasks = scan_tasks(&home);
+    assert_eq!(tasks.len(), 3, "{tasks:#?}");
+    for task in &tasks {
+        assert_eq!(task["state"], "backlog");
+        assert_eq!(task["priority"], "high");
+    }
+    let first = home.read(tasks[0]["path"].as_str().unwrap());
+    assert!(
+        first.contains("title: \"Fix patterns.python.eval in app/db.py:7"),
+        "{first}"
+    );
+    assert!(first.contains("files: [\"app/db.py\"]"), "{first}");
+    assert!(
+        first.contains("> `eval`/`exec` of a value"),
+        "the analyzer's words quoted: {first}"
+    );
+    let report = home.read("reports/scan/2026-12-01.md");
+    assert!(report.contains("app/db.py:15"), "{report}");
+
+    // a person fixes the third finding on the base: its backlog task is closed; nothing
+    // new is opened (the day's three are used)
+    let fixed_by_hand = DB.replace("pickle.loads(data)", "None");
+    push_db(&remote, &fixed_by_hand, "load no pickles");
+    let said = monitor(&home, "2026-12-01");
+    assert!(said.contains("4 finding(s), 0 new, 1 fixed"), "{said}");
+    assert!(
+        said.contains("T-0003 closed (fixed)") && !said.contains("opened"),
+        "{said}"
+    );
+    let t3 = home.task("T-0003");
+    assert_eq!(t3["state"], "failed");
+    assert!(
+        t3["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no longer reports its finding"),
+        "{t3:#?}"
+    );
+
+    // the fix is undone: the finding is back, with the same fingerprint, and gets no
+    // second task; day 2 opens the two findings never taken
+    push_db(&remote, DB, "pickles again");
+    let said = monitor(&home, "2026-12-02");
+    assert!(said.contains("T-0004, T-0005 opened"), "{said}");
+    let sources: Vec<String> = scan_tasks(&home)
+        .iter()
+        .map(|t| t["source"].as_str().unwrap().to_string())
+        .collect();
+    let distinct: std::collections::BTreeSet<&String> = sources.iter().collect();
+    assert_eq!(sources.len(), 5);
+    assert_eq!(
+        distinct.len(),
+        5,
+        "one task per fingerprint ever: {sources:?}"
+    );
+
+    // the work loop fixes the four open tasks, each merged
+    home.ok(&["run", "work", "--date", "2026-12-02"]);
+    for id in ["T-0001", "T-0002", "T-0004", "T-0005"] {
+        assert_eq!(home.task(id)["state"], "completed", "{id}");
+    }
+    let main = git(&remote, &["show", "main:app/db.py"]);
+    for gone in ["eval(", "exec(", "shell=True", "os.system("] {
+        assert!(!main.contains(gone), "{gone} is still on main:\n{main}");
+    }
+    assert!(
+        main.contains("pickle.loads"),
+        "nobody was asked to fix it again"
+    );
+
+    // day 3: four fixed, the one left open has its (closed) task, nothing new opened
+    let said = monitor(&home, "2026-12-03");
+    assert!(
+        said.contains("1 finding(s), 0 new, 4 fixed") && !said.contains("opened"),
+        "{said}"
+    );
+    assert_eq!(scan_tasks(&home).len(), 5);
+    home.ok(&["run", "wrapup", "--date", "2026-12-03"]);
+    let daily = home.read("reports/daily/2026-12-03.md");
+    assert!(daily.contains("## Scan"), "{daily}");
+    assert!(daily.contains("1 open, 0 new, 4 fixed"), "{daily}");
+}
