@@ -57,8 +57,9 @@ fn git(dir: &Path, args: &[&str]) -> String {
     common::git(dir, args)
 }
 
-/// What every good demo day leaves: the tasks completed and merged into main, one commit
-/// per task with its trailer, and the example's tests passing on main.
+/// What every good demo day leaves: the tasks (one per defect, one for the scan's finding)
+/// completed and merged into main, one commit per task with its trailer, the finding gone
+/// and the example's tests passing on main.
 fn assert_the_day_fixed_the_example(root: &Path) -> Vec<serde_json::Value> {
     let out = must(
         dayshift(root)
@@ -68,7 +69,16 @@ fn assert_the_day_fixed_the_example(root: &Path) -> Vec<serde_json::Value> {
         "tasks list",
     );
     let tasks: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(tasks.len(), 3, "one task per defect: {tasks:#?}");
+    assert_eq!(
+        tasks.len(),
+        4,
+        "one task per defect and one for the finding: {tasks:#?}"
+    );
+    let scanned: Vec<_> = tasks
+        .iter()
+        .filter(|t| t["source"].as_str().is_some_and(|s| s.starts_with("scan:")))
+        .collect();
+    assert_eq!(scanned.len(), 1, "the monitor opened one task: {tasks:#?}");
     for task in &tasks {
         assert_eq!(task["state"], "completed", "{task:#?}");
     }
@@ -85,8 +95,13 @@ fn assert_the_day_fixed_the_example(root: &Path) -> Vec<serde_json::Value> {
     );
     assert_eq!(
         branches.lines().count(),
-        3,
+        4,
         "one branch per task: {branches}"
+    );
+    let prices = git(&clone, &["show", "main:shop/prices.py"]);
+    assert!(
+        !prices.contains("eval(") && prices.contains("float(text)"),
+        "the scan's finding is fixed on main:\n{prices}"
     );
 
     // a fresh checkout of main: the example's own tests pass
@@ -141,12 +156,13 @@ fn the_demo_runs_the_whole_day_offline_and_fixes_the_example() {
         "the first line says the answers are replayed, and from where: {first}"
     );
     for progress in [
-        "[1/7] morning: 3 goals today",
-        "[2/7] research: skipped — the researcher has no search provider",
-        "[3/7] plan: 3 task(s) created",
-        "[4/7] work: 3 task(s) completed, 0 waiting for a person, 0 failed",
-        "[5/7] deploy: skipped — nothing to deploy with",
-        "[6/7] monitor: skipped — the `monitor` job needs the scanner agent",
+        "[1/7] monitor: scanned ",
+        ": 1 finding(s), 1 new, 0 fixed; task(s) T-0001 opened",
+        "[2/7] morning: 3 goals today",
+        "[3/7] research: skipped — the researcher has no search provider",
+        "[4/7] plan: 3 task(s) created",
+        "[5/7] work: 4 task(s) completed, 0 waiting for a person, 0 failed",
+        "[6/7] deploy: skipped — nothing to deploy with",
         "[7/7] wrapup: report for",
     ] {
         assert!(
@@ -166,8 +182,9 @@ fn the_demo_runs_the_whole_day_offline_and_fixes_the_example() {
         .unwrap_or_default();
     for task in &tasks {
         let id = task["id"].as_str().unwrap();
+        // a goal's tasks are listed under its goal; the scan's task has no goal
         assert!(
-            report.contains(&format!("{id} completed")),
+            task["goal"].is_null() || report.contains(&format!("{id} completed")),
             "the report lists {id} as completed:\n{report}"
         );
         assert!(
@@ -200,6 +217,14 @@ fn the_demo_runs_the_whole_day_offline_and_fixes_the_example() {
     assert!(
         plan.contains("## Reasoning (orchestrator)"),
         "the orchestrator's recorded answer chose the day:\n{plan}"
+    );
+    let scan = std::fs::read_to_string(root.join(format!("reports/scan/{DAY}.md"))).unwrap();
+    assert!(scan.contains("shop/prices.py:6"), "{scan}");
+    assert!(
+        report.contains("## Scan")
+            && report
+                .contains("T-0001 opened for builtin/patterns.python.eval at shop/prices.py:6"),
+        "the daily report's Scan section:\n{report}"
     );
 
     // no request could reach a network: every provider replays, and HTTP went to a dead proxy
@@ -369,6 +394,9 @@ fn planner_answer(d: &Defect) -> String {
     .to_string()
 }
 
+/// The coder's fix of the finding the monitor's scan makes a task of.
+const SCAN_FIX: &str = "`eval` runs whatever the back office types; a price is a number, so parse it as one.\n\nshop/prices.py\n```python\n<<<<<<< SEARCH\n    return round(eval(text) * 100)\n=======\n    return round(float(text) * 100)\n>>>>>>> REPLACE\n```\n";
+
 /// The scripted model: the answer for a request, chosen by what the request is about.
 fn script(request: &wiremock::Request) -> ResponseTemplate {
     let body = String::from_utf8_lossy(&request.body);
@@ -377,6 +405,10 @@ fn script(request: &wiremock::Request) -> ResponseTemplate {
             .iter()
             .find(|d| body.contains(&format!("Files: {}", d.file)))
             .map(|d| d.fix.to_string())
+            .or_else(|| {
+                body.contains("Files: shop/prices.py")
+                    .then(|| SCAN_FIX.to_string())
+            })
     } else if body.contains("You are the planner") {
         DEFECTS
             .iter()
@@ -444,8 +476,8 @@ async fn record_the_demo_cassette() {
     let requests = server.received_requests().await.unwrap();
     assert_eq!(
         requests.len(),
-        10,
-        "one orchestrator, three planner, three coder and three reviewer calls"
+        12,
+        "one orchestrator, three planner, four coder and four reviewer calls"
     );
 
     // the recording replays in another demo home (other temp paths): the prompts are the same

@@ -59,7 +59,7 @@ const CONFIG: [(&str, &str); 3] = [
 ];
 
 /// Every file of the example project, by path relative to it.
-pub const TARGET_FILES: [(&str, &str); 11] = [
+pub const TARGET_FILES: [(&str, &str); 13] = [
     (
         ".gitignore",
         include_str!("../../examples/demo/target/.gitignore"),
@@ -81,6 +81,10 @@ pub const TARGET_FILES: [(&str, &str); 11] = [
         include_str!("../../examples/demo/target/shop/pagination.py"),
     ),
     (
+        "shop/prices.py",
+        include_str!("../../examples/demo/target/shop/prices.py"),
+    ),
+    (
         "shop/slug.py",
         include_str!("../../examples/demo/target/shop/slug.py"),
     ),
@@ -99,6 +103,10 @@ pub const TARGET_FILES: [(&str, &str); 11] = [
     (
         "tests/test_pagination.py",
         include_str!("../../examples/demo/target/tests/test_pagination.py"),
+    ),
+    (
+        "tests/test_prices.py",
+        include_str!("../../examples/demo/target/tests/test_prices.py"),
     ),
     (
         "tests/test_slug.py",
@@ -153,6 +161,13 @@ pub fn prepare(root: &Path, provider: &str) -> Result<Prepared> {
         Ok(())
     };
     write("VISION.md", VISION)?;
+    // the demo's day scans the example too: the template's monitor line, switched on
+    let schedules = home.config_file("schedules.yaml");
+    let text = std::fs::read_to_string(&schedules).at_path(&schedules)?;
+    write(
+        "config/schedules.yaml",
+        &text.replacen("  # monitor:", "  monitor:", 1),
+    )?;
     for (rel, text) in CONFIG {
         let text = if rel == "config/agents.yaml" {
             text.replace(REPLAY_PROVIDER, provider)

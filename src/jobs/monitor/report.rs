@@ -101,7 +101,9 @@ pub fn section(events: &[Event]) -> String {
         })
         .collect();
     if !tasks.is_empty() {
-        out.push('\n');
+        if counts.by_severity.is_empty() {
+            out.push('\n');
+        }
         out.push_str(&tasks.join("\n"));
         out.push('\n');
     }
