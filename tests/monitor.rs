@@ -178,4 +178,39 @@ fn findings_become_tasks_by_policy_once_each_and_the_work_loop_fixes_them() {
     let daily = home.read("reports/daily/2026-12-03.md");
     assert!(daily.contains("## Scan"), "{daily}");
     assert!(daily.contains("1 open, 0 new, 4 fixed"), "{daily}");
+
+    // the audit trail, filtered: every scan, and one task's story
+    let scans = stdout(&home.ok(&["audit", "--kind", "scan", "--json"]));
+    let scans: Vec<serde_json::Value> = serde_json::from_str(&scans).unwrap();
+    assert_eq!(scans.len(), 4, "{scans:#?}");
+    assert!(
+        scans
+            .iter()
+            .all(|e| e["action"] == "scan.done" && e["actor"] == "scanner")
+    );
+    let t3 = stdout(&home.ok(&["audit", "--task", "T-0003", "--since", "2026-12-01"]));
+    assert!(
+        t3.contains("task.created") && t3.contains("task.moved"),
+        "{t3}"
+    );
+    assert!(!t3.contains("T-0001"), "{t3}");
+    let day3 = stdout(&home.ok(&[
+        "audit",
+        "--since",
+        "2026-12-03",
+        "--actor",
+        "scanner",
+        "--kind",
+        "scan",
+        "--json",
+    ]));
+    let day3: Vec<serde_json::Value> = serde_json::from_str(&day3).unwrap();
+    assert_eq!(day3.len(), 1, "only the third day's scan: {day3:#?}");
+    let bad = home.run(&["audit", "--since", "last week"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        common::stderr(&bad).contains("is not a date (YYYY-MM-DD)"),
+        "{}",
+        common::stderr(&bad)
+    );
 }

@@ -215,16 +215,9 @@ Examples:
     },
     /// The audit trail: who did what, to which task.
     #[command(
-        after_help = "Examples:\n  dayshift audit\n  dayshift audit --limit 500 --json | jq '.[] | select(.task == \"T-0007\")'"
+        after_help = "Examples:\n  dayshift audit\n  dayshift audit --task T-0007\n  dayshift audit --since 7d --kind scan\n  dayshift audit --since 2026-12-01 --actor human --json"
     )]
-    Audit {
-        /// How many of the latest events to show.
-        #[arg(long, default_value_t = 50)]
-        limit: u32,
-        /// JSON for scripts (an array of events, newest last).
-        #[arg(long)]
-        json: bool,
-    },
+    Audit(status::AuditArgs),
     /// The whole day, offline, on a bundled example: no key, no network, the model's
     /// answers replayed from a cassette; real git, tests and merges.
     #[command(
@@ -282,7 +275,7 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
             | Command::Logs(_)
             | Command::Tasks(_)
             | Command::Budget { .. }
-            | Command::Audit { .. }
+            | Command::Audit(_)
             | Command::Validate(_)
             | Command::Scan(_)
             | Command::Notify(_)
@@ -336,7 +329,7 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
         Command::Rollback(args) => rollback::rollback(Home::open(&home_dir)?, args),
         Command::Notify(command) => notify::notify(Home::open(&home_dir)?, command),
         Command::Resume { by } => run::resume(Home::open(&home_dir)?, by),
-        Command::Audit { limit, json } => status::audit(Home::open(&home_dir)?, limit, json),
+        Command::Audit(args) => status::audit(Home::open(&home_dir)?, args),
     }
 }
 

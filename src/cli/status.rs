@@ -116,9 +116,70 @@ pub fn status(home: &Home, json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn audit(home: Home, limit: u32, json: bool) -> Result<ExitCode> {
+/// `dayshift audit`'s options.
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// How many of the latest matching events to show.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    /// Events of this day and later: YYYY-MM-DD, `today`, `yesterday`, or `7d` (the last
+    /// seven days, today included).
+    #[arg(long, value_name = "WHEN", value_parser = parse_since)]
+    pub since: Option<Since>,
+    /// Only this task's events.
+    #[arg(long, value_name = "TASK-ID")]
+    pub task: Option<crate::tasks::TaskId>,
+    /// Only this action (`task.moved`) or family of actions (`task`, `scan`, `review`).
+    #[arg(long, value_name = "ACTION")]
+    pub kind: Option<String>,
+    /// Only this actor's events: `human`, `dayshift`, or an agent (`coder`, `scanner`…).
+    #[arg(long, value_name = "ACTOR")]
+    pub actor: Option<String>,
+    /// JSON for scripts (an array of events, newest last).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// When `--since` starts: a date, or a number of days back from today (in the home's zone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Since {
+    Day(chrono::NaiveDate),
+    DaysBack(u32),
+}
+
+fn parse_since(text: &str) -> std::result::Result<Since, String> {
+    let text = text.trim();
+    match text {
+        "today" => return Ok(Since::DaysBack(1)),
+        "yesterday" => return Ok(Since::DaysBack(2)),
+        _ => {}
+    }
+    if let Some(days) = text.strip_suffix('d').and_then(|n| n.parse::<u32>().ok()) {
+        return if days == 0 {
+            Err("`0d` is no time: give `1d` for today".into())
+        } else {
+            Ok(Since::DaysBack(days))
+        };
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(Since::Day)
+        .map_err(|_| format!("`{text}` is not a date (YYYY-MM-DD), `today`, `yesterday` or a number of days like `7d`"))
+}
+
+pub fn audit(home: Home, args: AuditArgs) -> Result<ExitCode> {
     let ctx = Ctx::open_read_only(home)?;
-    let events = ctx.store.recent_events(limit)?;
+    let since = args.since.map(|since| match since {
+        Since::Day(day) => day,
+        Since::DaysBack(days) => ctx.today() - chrono::Days::new(u64::from(days - 1)),
+    });
+    let filter = crate::store::EventFilter {
+        since,
+        task: args.task,
+        kind: args.kind.clone(),
+        actor: args.actor.clone(),
+    };
+    let events = ctx.store.events_matching(&filter, args.limit)?;
+    let json = args.json;
     if json {
         print_json(&events);
         return Ok(ExitCode::SUCCESS);

@@ -54,6 +54,18 @@ impl Event {
     }
 }
 
+/// Which events [`Store::events_matching`] lets through; `None` lets all through.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    /// Events of this day (in the zone they were recorded in) and later.
+    pub since: Option<NaiveDate>,
+    pub task: Option<TaskId>,
+    /// An action (`task.moved`) or a family of them (`task`, `scan`).
+    pub kind: Option<String>,
+    /// `human`, `dayshift` or an agent.
+    pub actor: Option<String>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
     #[error(transparent)]
@@ -215,7 +227,23 @@ impl Store {
 
     /// The newest `limit` events, oldest first.
     pub fn recent_events(&self, limit: u32) -> Result<Vec<Event>, StoreError> {
-        let mut events = self.select_events("ORDER BY id DESC LIMIT ?1", params![limit])?;
+        self.events_matching(&EventFilter::default(), limit)
+    }
+
+    /// The newest `limit` events `filter` lets through, oldest first.
+    pub fn events_matching(
+        &self,
+        filter: &EventFilter,
+        limit: u32,
+    ) -> Result<Vec<Event>, StoreError> {
+        let task = filter.task.map(|t| t.to_string());
+        let since = filter.since.map(|d| d.to_string());
+        let mut events = self.select_events(
+            "WHERE (?1 IS NULL OR day >= ?1) AND (?2 IS NULL OR task_id = ?2) \
+             AND (?3 IS NULL OR action = ?3 OR substr(action, 1, length(?3) + 1) = ?3 || '.') \
+             AND (?4 IS NULL OR actor = ?4) ORDER BY id DESC LIMIT ?5",
+            params![since, task, filter.kind, filter.actor, limit],
+        )?;
         events.reverse();
         Ok(events)
     }
@@ -291,5 +319,80 @@ impl Store {
                 Some((id, event))
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+
+    #[test]
+    fn the_filter_takes_a_day_a_task_an_action_family_and_an_actor() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("state.db")).unwrap();
+        let audit = dir.path().join("audit.jsonl");
+        let record = |day: u32, actor: &str, action: &str, task: Option<u32>| {
+            let on = NaiveDate::from_ymd_opt(2026, 12, day).unwrap();
+            let at = Utc
+                .from_utc_datetime(&on.and_hms_opt(9, 0, 0).unwrap())
+                .fixed_offset();
+            let mut event = Event::new(at, actor, action);
+            event.task = task.map(TaskId::new);
+            let line = serde_json::to_string(&event).unwrap();
+            store.record_event(&audit, &event, on, &line).unwrap();
+        };
+        record(1, "scanner", "scan.done", None);
+        record(1, "scanner", "task.created", Some(1));
+        record(2, "coder", "task.moved", Some(1));
+        record(2, "human", "task.approved", Some(2));
+        record(3, "dayshift", "tasks.synced", None);
+        let actions = |filter: EventFilter, limit: u32| -> Vec<String> {
+            store
+                .events_matching(&filter, limit)
+                .unwrap()
+                .into_iter()
+                .map(|e| e.action)
+                .collect()
+        };
+        assert_eq!(
+            actions(EventFilter::default(), 2),
+            ["task.approved", "tasks.synced"]
+        );
+        let since = NaiveDate::from_ymd_opt(2026, 12, 2);
+        let after_the_first = EventFilter {
+            since,
+            ..Default::default()
+        };
+        assert_eq!(
+            actions(after_the_first, 50),
+            ["task.moved", "task.approved", "tasks.synced"]
+        );
+        let task = EventFilter {
+            task: Some(TaskId::new(1)),
+            ..Default::default()
+        };
+        assert_eq!(actions(task, 50), ["task.created", "task.moved"]);
+        // a family is the action's first part: `task` is not `tasks.synced`
+        let family = EventFilter {
+            kind: Some("task".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            actions(family, 50),
+            ["task.created", "task.moved", "task.approved"]
+        );
+        let exact = EventFilter {
+            kind: Some("scan.done".into()),
+            ..Default::default()
+        };
+        assert_eq!(actions(exact, 50), ["scan.done"]);
+        let person = EventFilter {
+            actor: Some("human".into()),
+            kind: Some("task".into()),
+            ..Default::default()
+        };
+        assert_eq!(actions(person, 50), ["task.approved"]);
     }
 }

@@ -25,7 +25,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 pub use budget::{AlertCheck, Ledger, NewReservation, Spend, UsageRecord};
-pub use events::{Event, RecordError};
+pub use events::{Event, EventFilter, RecordError};
 pub use history::MovedCounts;
 pub use mirror::{ReconcileError, Reconciled, TaskRow};
 pub use outbox::{NewOutboxItem, OutboxRow, OutboxState};
