@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::home::Home;
 use crate::scan::Severity;
 use crate::scan::analyze::{Setup, analyze};
+use crate::scan::config::{SCAN_CONFIG, ScanConfig};
 use crate::scan::run::{ScanReport, finish, state_file};
 
 #[derive(Debug, clap::Args)]
@@ -29,6 +30,10 @@ pub struct ScanArgs {
     /// from the scanned tree.
     #[arg(long, value_name = "FILE")]
     pub ignore: Option<PathBuf>,
+    /// The scan's settings (default: the home's config/scan.yaml): which analyzers, other
+    /// SARIF tools, semgrep's rules.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Exit 1 when a finding new since the last scan is at least this severe.
     #[arg(long, value_name = "SEVERITY", default_value = "high")]
     pub fail_on: Severity,
@@ -58,12 +63,23 @@ pub fn scan(home_dir: &Path, args: ScanArgs) -> Result<ExitCode> {
         None => user_cache().join("dayshift").join("scan"),
     };
     let state = state_file(&state_dir, &root);
+    let config = match (&args.config, &home) {
+        (Some(file), _) => {
+            let base = file.parent().unwrap_or(Path::new("."));
+            ScanConfig::load(file, base, true)?
+        }
+        (None, Some(home)) => ScanConfig::load(&home.config_file(SCAN_CONFIG), home.root(), false)?,
+        (None, None) => ScanConfig::default(),
+    };
     let setup = Setup {
         extra_dirs: home
             .as_ref()
             .map(|h| vec![h.root().join(".venv/bin")])
             .unwrap_or_default(),
         log_dir: state.with_extension("logs"),
+        cache_dir: state.with_extension("cache"),
+        versions_dir: state_dir.join("versions"),
+        config,
     };
     let ignore_file = args.ignore.clone().or_else(|| {
         home.as_ref()

@@ -291,3 +291,80 @@ fn check_tool(tool: &Tool, before: &[Tool], at: At) -> Result<(), FileProblem> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(text: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        parse(Path::new("config/scan.yaml"), text, dir.path())
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn the_template_is_the_defaults_and_a_full_file_is_read() {
+        let home = tempfile::tempdir().unwrap();
+        let template = include_str!("../../config/scan.yaml");
+        let file = Path::new("config/scan.yaml");
+        assert_eq!(
+            parse(file, template, home.path()).unwrap(),
+            ScanConfig::default()
+        );
+        std::fs::create_dir_all(home.path().join("config")).unwrap();
+        std::fs::write(home.path().join("config/rules.yaml"), "rules: []\n").unwrap();
+        let text = "analyzers: [ruff, bandit]\ntools:\n  - name: codeql\n    command: [cq, \"{root}\"]\n    extensions: [py]\nsemgrep_config: config/rules.yaml\nfindings_to_tasks: {min_severity: medium}\ncode_health: {max_complexity: 10}\nperformance: {threshold: 0.5}\n";
+        let config = parse(file, text, home.path()).unwrap();
+        assert_eq!(config.analyzers, [Analyzer::Ruff, Analyzer::Bandit]);
+        assert!(config.without_builtin());
+        assert_eq!(config.tools[0].extensions, ["py"]);
+        assert_eq!(
+            config.semgrep_config,
+            Some(home.path().join("config/rules.yaml"))
+        );
+        assert_eq!(config.findings_to_tasks.min_severity, Severity::Medium);
+        assert_eq!(config.findings_to_tasks.max_tasks_per_day, 3);
+        assert_eq!(config.code_health.max_complexity, 10);
+        assert_eq!(config.code_health.max_file_lines, 1000);
+        assert_eq!(config.performance.threshold, 0.5);
+    }
+
+    #[test]
+    fn problems_name_the_line_and_what_to_write() {
+        for (text, says) in [
+            (
+                "analyzers:\n  - ruff\n  - rufff\n",
+                "scan.yaml:3: `rufff` is not an analyzer",
+            ),
+            ("analyzers: [nope]\n", "use some of builtin, ruff"),
+            ("colour: red\n", "scan.yaml:1: unknown field `colour`"),
+            ("findings_to_tasks:\n  min_severity: huge\n", "scan.yaml:2"),
+            (
+                "\ncode_health: {max_file_lines: 0}\n",
+                "scan.yaml:2: code_health.max_file_lines is 0",
+            ),
+            ("performance: {threshold: 11}\n", "above 0 and at most 10"),
+            (
+                "performance: {threshold: 0}\n",
+                "performance.threshold is 0",
+            ),
+            (
+                "semgrep_config: nowhere.yaml\n",
+                "scan.yaml:1: semgrep's rules",
+            ),
+            (
+                "tools:\n  - name: ruff\n    command: [x]\n",
+                "scan.yaml:2: the tool name `ruff` is taken",
+            ),
+            ("tools:\n  - name: cq\n    command: []\n", "has no command"),
+            (
+                "tools:\n  - name: cq\n    command: [x]\n    ext: [py]\n",
+                "unknown field `ext`",
+            ),
+        ] {
+            let err = problem(text);
+            assert!(err.contains(says), "{text}: {err}");
+        }
+    }
+}

@@ -91,7 +91,7 @@ impl Analyzer {
     }
 
     /// What a person does when the tool is missing.
-    fn install_hint(&self) -> String {
+    pub fn install_hint(&self) -> String {
         match self {
             Analyzer::Builtin => "it is part of dayshift".into(),
             Analyzer::Ruff => "install it with `pip install ruff`".into(),

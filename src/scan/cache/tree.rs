@@ -31,6 +31,16 @@ impl Tree {
         &self.root
     }
 
+    /// Every file, relative and `/`-separated, sorted.
+    pub fn files(&self) -> &[String] {
+        &self.files
+    }
+
+    /// Whether `matcher` selects any file.
+    pub fn has_any(&self, matcher: &Matcher) -> bool {
+        self.files.iter().any(|file| matcher.matches(file))
+    }
+
     /// The files `matcher` selects, with their hashes (a file that cannot be read is left
     /// out: no analyzer can read it either).
     pub fn hashed(&self, matcher: &Matcher) -> Vec<(&str, &str)> {
