@@ -31,6 +31,9 @@ pub struct Setup {
     pub config: ScanConfig,
 }
 
+/// How one analyzer ran, and its findings.
+type Done = (AnalyzerRun, Vec<Finding>);
+
 /// One analyzer to run and what it reads.
 struct Job {
     analyzer: Analyzer,
@@ -44,8 +47,7 @@ struct Job {
 pub fn analyze(root: &Path, setup: &Setup) -> (Vec<AnalyzerRun>, Vec<Finding>) {
     let tree = Tree::walk(root);
     let jobs = jobs(&setup.config);
-    let results: Mutex<Vec<Option<(AnalyzerRun, Vec<Finding>)>>> =
-        Mutex::new(jobs.iter().map(|_| None).collect());
+    let results: Mutex<Vec<Option<Done>>> = Mutex::new(jobs.iter().map(|_| None).collect());
     let next = AtomicUsize::new(0);
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     std::thread::scope(|scope| {
@@ -128,7 +130,7 @@ fn files_with<S: AsRef<str>>(extensions: &[S]) -> String {
     format!("{} files", names.join(", "))
 }
 
-fn run_job(job: &Job, tree: &Tree, setup: &Setup) -> (AnalyzerRun, Vec<Finding>) {
+fn run_job(job: &Job, tree: &Tree, setup: &Setup) -> Done {
     let name = job.analyzer.name().to_string();
     let inputs = match &job.plan {
         Plan::PerFile(matcher)
@@ -202,7 +204,7 @@ fn ran(
     version: &str,
     scanned: Result<(Vec<Finding>, Reuse), ScanError>,
     started: Instant,
-) -> (AnalyzerRun, Vec<Finding>) {
+) -> Done {
     match scanned {
         Ok((found, reuse)) => (
             AnalyzerRun {
