@@ -25,6 +25,10 @@ pub use version::version;
 
 use super::Finding;
 
+/// Bytes of changed file names a tool is given at most; beyond, it reads the whole tree
+/// (an argument list has a limit).
+const ARGV_BUDGET: usize = 128 * 1024;
+
 /// What an analyzer reads, for the cache.
 #[derive(Debug, Clone)]
 pub enum Plan {
@@ -148,7 +152,8 @@ fn per_file<E>(
             .collect(),
         None => listed.iter().map(|(file, _)| file.to_string()).collect(),
     };
-    let whole_tree = kept.is_none() || changed.len() * 2 > files;
+    let listed_bytes: usize = changed.iter().map(|f| f.len() + 1).sum();
+    let whole_tree = kept.is_none() || changed.len() * 2 > files || listed_bytes > ARGV_BUDGET;
     let mut kept = match kept {
         Some(kept) if !whole_tree => kept,
         _ => Kept::default(),
