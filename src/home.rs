@@ -34,7 +34,7 @@ pub struct Home {
 }
 
 /// The files `dayshift init` writes, taken from this repository's own example home.
-const TEMPLATES: [(&str, &str); 8] = [
+const TEMPLATES: [(&str, &str); 9] = [
     ("VISION.md", include_str!("../VISION.md")),
     ("config/target.yaml", include_str!("../config/target.yaml")),
     ("config/agents.yaml", include_str!("../config/agents.yaml")),
@@ -48,6 +48,7 @@ const TEMPLATES: [(&str, &str); 8] = [
         include_str!("../config/.env.example"),
     ),
     ("config/notify.yaml", include_str!("../config/notify.yaml")),
+    ("config/scan.yaml", include_str!("../config/scan.yaml")),
     (
         ".gitignore",
         "workspace/\n.dayshift/\nconfig/.env\nSTOP\nPAUSED\nlogs/*\n!logs/.gitkeep\n",

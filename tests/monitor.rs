@@ -89,11 +89,27 @@ fn findings_become_tasks_by_policy_once_each_and_the_work_loop_fixes_them() {
         policy: "auto_merge: low\n",
     });
 
-    // day 1: five high findings, three tasks (the default allowance), the most severe and
-    // then the first in the file first
+    // the built-in layers only, whatever this machine has installed; nothing is critical
+    home.write(
+        "config/scan.yaml",
+        "analyzers: [builtin]\nfindings_to_tasks: {min_severity: critical}\n",
+    );
+    let said = monitor(&home, "2026-11-30");
+    assert!(
+        said.contains("5 finding(s), 5 new, 0 fixed") && !said.contains("opened"),
+        "{said}"
+    );
+    assert!(scan_tasks(&home).is_empty());
+
+    // day 1: five high findings, three tasks (the allowance), the most severe and then the
+    // first in the file first
+    home.write(
+        "config/scan.yaml",
+        "analyzers: [builtin]\nfindings_to_tasks: {min_severity: high, max_tasks_per_day: 3}\n",
+    );
     let said = monitor(&home, "2026-12-01");
     assert!(
-        said.contains("5 finding(s), 5 new, 0 fixed")
+        said.contains("5 finding(s), 0 new, 0 fixed")
             && said.contains("T-0001, T-0002, T-0003 opened"),
         "{said}"
     );
@@ -182,7 +198,7 @@ fn findings_become_tasks_by_policy_once_each_and_the_work_loop_fixes_them() {
     // the audit trail, filtered: every scan, and one task's story
     let scans = stdout(&home.ok(&["audit", "--kind", "scan", "--json"]));
     let scans: Vec<serde_json::Value> = serde_json::from_str(&scans).unwrap();
-    assert_eq!(scans.len(), 4, "{scans:#?}");
+    assert_eq!(scans.len(), 5, "{scans:#?}");
     assert!(
         scans
             .iter()

@@ -43,7 +43,7 @@ pub const REPLAY_PROVIDER: &str = "{kind: replay, cassette: examples/demo/casset
 const CASSETTE: &str = include_str!("../../examples/demo/cassette.jsonl");
 const VISION: &str = include_str!("../../examples/demo/VISION.md");
 /// The home's config files, by path relative to the home.
-const CONFIG: [(&str, &str); 3] = [
+const CONFIG: [(&str, &str); 4] = [
     (
         "config/agents.yaml",
         include_str!("../../examples/demo/config/agents.yaml"),
@@ -55,6 +55,10 @@ const CONFIG: [(&str, &str); 3] = [
     (
         "config/policy.yaml",
         include_str!("../../examples/demo/config/policy.yaml"),
+    ),
+    (
+        "config/scan.yaml",
+        include_str!("../../examples/demo/config/scan.yaml"),
     ),
 ];
 

@@ -13,6 +13,7 @@ mod readiness;
 mod rollback;
 mod run;
 mod scan;
+mod scanners;
 mod status;
 mod table;
 mod tasks;
@@ -95,12 +96,16 @@ Examples:
     },
     /// Clone or update the target into workspace/, and install Aider into .venv/ if missing.
     #[command(
-        after_help = "Examples:\n  dayshift setup\n  dayshift setup --no-aider    # another engine, or Aider installed elsewhere"
+        after_help = "Examples:\n  dayshift setup\n  dayshift setup --no-aider    # another engine, or Aider installed elsewhere\n  dayshift setup --scanners    # ruff, bandit, semgrep, pip-audit, cargo-audit into .venv/"
     )]
     Setup {
         /// Do not install Aider.
         #[arg(long)]
         no_aider: bool,
+        /// Only install the scanner's tools into .venv/ (ruff, bandit, semgrep, pip-audit;
+        /// cargo-audit when cargo is there) and show what is installed.
+        #[arg(long)]
+        scanners: bool,
     },
     /// Run the scheduler daemon (in the background unless --foreground).
     #[command(
@@ -298,7 +303,8 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
         Command::Init { dir } => run::init(dir.or(cli.home).unwrap_or_else(|| PathBuf::from("."))),
         Command::Demo { dir, dir_flag } => demo::demo(dir.or(dir_flag)),
         Command::Doctor { json, offline } => doctor::doctor(&home_dir, json, offline),
-        Command::Setup { no_aider } => run::setup(Home::open(&home_dir)?, no_aider),
+        Command::Setup { scanners: true, .. } => scanners::setup(&Home::open(&home_dir)?),
+        Command::Setup { no_aider, .. } => run::setup(Home::open(&home_dir)?, no_aider),
         Command::Start { foreground } => {
             let home = Home::open(&home_dir)?;
             if foreground {

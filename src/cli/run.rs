@@ -117,35 +117,18 @@ pub fn setup(home: Home, no_aider: bool) -> Result<ExitCode> {
         home.display_path(&home.root().join(".venv"))
     );
     let venv = home.root().join(".venv");
-    let steps: [(&str, Vec<String>); 2] = [
-        (
-            "python3",
-            vec!["-m".into(), "venv".into(), venv.display().to_string()],
-        ),
-        (
-            &venv.join("bin/pip").display().to_string(),
-            vec!["install".into(), "--quiet".into(), "aider-chat".into()],
-        ),
-    ];
-    for (program, args) in steps {
-        // a proxy or a package mirror the person set is how pip reaches PyPI here
-        let mut spec = crate::process::Spec::new(program, &[])
-            .timeout(std::time::Duration::from_secs(1800))
-            .inherit(&crate::process::NETWORK_ENV)
-            .inherit(&crate::process::PIP_ENV);
-        spec.args = args;
-        let out = crate::process::run(&spec).map_err(|e| {
-            crate::error::Error::Refused(format!(
-                "{e}; install python3 (with venv) or pass --no-aider"
-            ))
-        })?;
-        if !out.success() {
-            return Err(crate::error::Error::Refused(format!(
-                "installing Aider failed: {}; fix it and run `dayshift setup` again, or pass --no-aider",
-                crate::engine::tail(&out.stderr, 800).trim()
-            )));
-        }
-    }
+    let venv_arg = venv.display().to_string();
+    super::scanners::install("python3", &["-m", "venv", &venv_arg]).map_err(|why| {
+        crate::error::Error::Refused(format!(
+            "{why}; install python3 (with venv) or pass --no-aider"
+        ))
+    })?;
+    let pip = venv.join("bin/pip").display().to_string();
+    super::scanners::install(&pip, &["install", "--quiet", "aider-chat"]).map_err(|why| {
+        crate::error::Error::Refused(format!(
+            "installing Aider failed: {why}; fix it and run `dayshift setup` again, or pass --no-aider"
+        ))
+    })?;
     println!("Aider installed: {}", home.display_path(&aider));
     Ok(ExitCode::SUCCESS)
 }

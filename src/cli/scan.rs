@@ -10,6 +10,7 @@ use super::{print_json, table};
 use crate::error::{Error, Result};
 use crate::home::Home;
 use crate::scan::Severity;
+use crate::scan::config::{SCAN_CONFIG, ScanConfig};
 use crate::scan::run::ScanReport;
 use crate::scan::tree::{self, Options};
 
@@ -29,6 +30,10 @@ pub struct ScanArgs {
     /// from the scanned tree.
     #[arg(long, value_name = "FILE")]
     pub ignore: Option<PathBuf>,
+    /// The scan's settings (default: the home's config/scan.yaml): which analyzers, other
+    /// SARIF tools, semgrep's rules.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Exit 1 when a finding new since the last scan is at least this severe.
     #[arg(long, value_name = "SEVERITY", default_value = "high")]
     pub fail_on: Severity,
@@ -39,9 +44,9 @@ pub fn scan(home_dir: &Path, args: ScanArgs) -> Result<ExitCode> {
     let report = match (&args.path, home) {
         (Some(path), home) => scan_path(path, home.as_ref(), &args)?,
         (None, Some(home)) => {
-            if args.ignore.is_some() {
+            if args.ignore.is_some() || args.config.is_some() {
                 return Err(Error::Usage(
-                    "a home's scan of its target uses config/scan-ignore.yaml; `--ignore FILE` goes with `dayshift scan PATH`".into(),
+                    "a home's scan of its target uses config/scan.yaml and config/scan-ignore.yaml; `--config FILE` and `--ignore FILE` go with `dayshift scan PATH`".into(),
                 ));
             }
             // the base as it is now, as the monitor scans it (without opening tasks)
@@ -102,7 +107,16 @@ fn scan_path(path: &Path, home: Option<&Home>, args: &ScanArgs) -> Result<ScanRe
         Some((file, required)) => tree::suppressions(&file, required)?,
         None => Vec::new(),
     };
+    let config = match (&args.config, home) {
+        (Some(file), _) => {
+            let base = file.parent().unwrap_or(Path::new("."));
+            ScanConfig::load(file, base, true)?
+        }
+        (None, Some(home)) => ScanConfig::load(&home.config_file(SCAN_CONFIG), home.root(), false)?,
+        (None, None) => ScanConfig::default(),
+    };
     let options = Options {
+        config,
         state_dir: match home {
             Some(home) => home.state_dir().join("scan"),
             None => user_cache().join("dayshift").join("scan"),

@@ -305,6 +305,7 @@ pub const SCAN_IGNORE: &str = "scan-ignore.yaml";
 fn is_allowed(name: &str) -> bool {
     CONFIG_FILES.contains(&name)
         || name == SCAN_IGNORE
+        || name == crate::scan::config::SCAN_CONFIG
         || matches!(name, ".env" | ".env.example" | "prompts" | ".gitkeep")
         || name.starts_with("README")
         || name.ends_with(".md")

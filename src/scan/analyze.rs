@@ -1,91 +1,217 @@
-//! Running the analyzers of one scan side by side: the built-in layers in process, and
-//! each installed tool (ruff, bandit) as a program, each on its own thread, each with a
-//! timeout and its whole output kept in a log. A tool that is not installed is said so
-//! (with how to install it); one that fails is said so; neither stops the others.
+//! Running the analyzers of one scan side by side, up to the machine's cores: the ones
+//! `config/scan.yaml` asks for (every known one by default) and its SARIF tools, each
+//! through the cache ([`super::cache`]), so only what changed is read again. One that
+//! does not apply to the tree, is not installed or fails is said so, with what to do;
+//! none stops the others. The tree is walked and hashed once, for all of them.
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use super::analyzers::{self, Analyzer};
+use super::analyzers::{self, Analyzer, Scope};
+use super::cache::{self, Matcher, Plan, Reuse, Slot, Tree};
+use super::config::ScanConfig;
 use super::run::AnalyzerRun;
 use super::{Finding, ScanError, builtin};
 
 /// How long one tool may take on a tree.
 pub const TOOL_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
-/// Where the scan looks for tools besides PATH (a home's `.venv/bin`), and keeps their logs.
+/// Where the scan looks for tools besides PATH (a home's `.venv/bin`), keeps their logs
+/// and its cache, and what `config/scan.yaml` asks for.
 #[derive(Debug, Clone)]
 pub struct Setup {
     pub extra_dirs: Vec<PathBuf>,
     pub log_dir: PathBuf,
+    /// The cache of this root's findings, one file per analyzer.
+    pub cache_dir: PathBuf,
+    /// The analyzers' versions, by program.
+    pub versions_dir: PathBuf,
+    pub config: ScanConfig,
 }
 
-/// Every analyzer on `root`: how each ran, and all their findings (not yet deduplicated).
+/// How one analyzer ran, and its findings.
+type Done = (AnalyzerRun, Vec<Finding>);
+
+/// One analyzer to run and what it reads.
+struct Job {
+    analyzer: Analyzer,
+    plan: Plan,
+    /// What it reads, for a person: `.py files`, `one of requirements.txt`.
+    reads: String,
+}
+
+/// Every analyzer asked for on `root`: how each ran, and all their findings (not yet
+/// deduplicated).
 pub fn analyze(root: &Path, setup: &Setup) -> (Vec<AnalyzerRun>, Vec<Finding>) {
-    let tools = [Analyzer::Ruff, Analyzer::Bandit];
+    let tree = Tree::walk(root);
+    let jobs = jobs(&setup.config);
+    let results: Mutex<Vec<Option<Done>>> = Mutex::new(jobs.iter().map(|_| None).collect());
+    let next = AtomicUsize::new(0);
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
     std::thread::scope(|scope| {
-        let builtin = scope.spawn(|| {
-            let started = Instant::now();
-            let files = builtin::files_under(root);
-            let found = builtin::scan(root, &files);
-            let run = AnalyzerRun {
-                name: "builtin".into(),
-                status: "ran".into(),
-                detail: Some(format!(
-                    "{} file(s) read in {:.2} s",
-                    files.len(),
-                    started.elapsed().as_secs_f64()
-                )),
-                findings: found.len(),
-            };
-            (run, found)
-        });
-        let others: Vec<_> = tools
-            .iter()
-            .map(|tool| scope.spawn(move || run_tool(tool, root, setup)))
-            .collect();
-        let mut runs = Vec::new();
-        let mut found = Vec::new();
-        for handle in std::iter::once(builtin).chain(others) {
-            let (run, findings) = handle.join().unwrap_or_else(|_| {
-                (
-                    AnalyzerRun {
-                        name: "an analyzer".into(),
-                        status: "failed".into(),
-                        detail: Some("it panicked; this is a bug in dayshift".into()),
-                        findings: 0,
-                    },
-                    Vec::new(),
-                )
+        for _ in 0..cores.min(jobs.len()) {
+            scope.spawn(|| {
+                loop {
+                    let at = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(job) = jobs.get(at) else { break };
+                    let done = run_job(job, &tree, setup);
+                    if let Ok(mut results) = results.lock() {
+                        results[at] = Some(done);
+                    }
+                }
             });
-            runs.push(run);
-            found.extend(findings);
         }
-        (runs, found)
-    })
+    });
+    let mut runs = Vec::new();
+    let mut found = Vec::new();
+    if setup.config.without_builtin() {
+        runs.push(skipped(
+            "builtin",
+            "left out",
+            "config/scan.yaml's `analyzers` does not list it: secrets, dangerous patterns and \
+             syntax are not checked; add `builtin` back"
+                .into(),
+        ));
+    }
+    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    for (job, result) in jobs.iter().zip(results) {
+        let (run, findings) = result.unwrap_or_else(|| {
+            let why = "it panicked; this is a bug in dayshift".to_string();
+            (skipped(job.analyzer.name(), "failed", why), Vec::new())
+        });
+        runs.push(run);
+        found.extend(findings);
+    }
+    (runs, found)
 }
 
-fn run_tool(tool: &Analyzer, root: &Path, setup: &Setup) -> (AnalyzerRun, Vec<Finding>) {
-    let name = tool.name().to_string();
-    let Some(program) = analyzers::find_program(&name, &setup.extra_dirs) else {
-        let hint = match tool {
-            Analyzer::Ruff => {
-                "not installed: `pip install ruff` (or `dayshift setup` in a home) adds its rules"
-            }
-            _ => "not installed: `pip install bandit` adds its rules",
+fn jobs(config: &ScanConfig) -> Vec<Job> {
+    let known = config.analyzers.iter().map(|analyzer| {
+        let (plan, reads) = match analyzer.scope() {
+            Scope::Files(extensions) => (
+                Plan::PerFile(Matcher::extensions(extensions)),
+                files_with(extensions),
+            ),
+            Scope::Project { inputs, advisories } => (
+                Plan::Whole {
+                    inputs: Matcher::names(inputs),
+                    advisories,
+                },
+                format!("one of {}", inputs.join(", ")),
+            ),
         };
-        return (skipped(&name, "not installed", hint.into()), Vec::new());
+        Job {
+            analyzer: analyzer.clone(),
+            plan,
+            reads,
+        }
+    });
+    let tools = config.tools.iter().map(|tool| Job {
+        analyzer: tool.analyzer(),
+        plan: Plan::Whole {
+            inputs: Matcher::extensions(&tool.extensions),
+            advisories: false,
+        },
+        reads: files_with(&tool.extensions),
+    });
+    known.chain(tools).collect()
+}
+
+fn files_with<S: AsRef<str>>(extensions: &[S]) -> String {
+    if extensions.is_empty() {
+        return "files".into();
+    }
+    let names: Vec<String> = extensions
+        .iter()
+        .map(|e| format!(".{}", e.as_ref()))
+        .collect();
+    format!("{} files", names.join(", "))
+}
+
+fn run_job(job: &Job, tree: &Tree, setup: &Setup) -> Done {
+    let name = job.analyzer.name().to_string();
+    let inputs = match &job.plan {
+        Plan::PerFile(matcher)
+        | Plan::Whole {
+            inputs: matcher, ..
+        } => matcher,
     };
-    let version = analyzers::version(&program).unwrap_or_else(|| "version unknown".into());
-    let log = setup.log_dir.join(format!("{name}.log"));
+    if !job.analyzer.applies(tree.root()) || !tree.has_any(inputs) {
+        let why = format!("the tree has no {}", job.reads);
+        return (skipped(&name, "not applicable", why), Vec::new());
+    }
     let started = Instant::now();
-    match analyzers::run(tool, &program, root, TOOL_TIMEOUT, &log) {
-        Ok(found) => (
+    let today = chrono::Local::now().date_naive();
+    if job.analyzer == Analyzer::Builtin {
+        let slot = Slot::new(&setup.cache_dir, &name, &[]);
+        let scanned = cache::through(&slot, &job.plan, tree, today, |files| {
+            Ok::<_, ScanError>(builtin::scan(tree.root(), files.unwrap_or(tree.files())))
+        });
+        let version = concat!("dayshift ", env!("CARGO_PKG_VERSION"));
+        return ran(&name, version, scanned, started);
+    }
+    let command = match &job.analyzer {
+        Analyzer::Sarif { command, .. } => command.first().cloned().unwrap_or_default(),
+        _ => name.clone(),
+    };
+    let Some(program) = analyzers::find_program(&command, &setup.extra_dirs) else {
+        let hint = format!(
+            "{}; `dayshift setup --scanners` installs the ones it can",
+            job.analyzer.install_hint()
+        );
+        return (skipped(&name, "not installed", hint), Vec::new());
+    };
+    let version = cache::version(&name, &program, &setup.versions_dir)
+        .unwrap_or_else(|| "version unknown".into());
+    let log = setup.log_dir.join(format!("{name}.log"));
+    let argv = job.analyzer.args(tree.root(), None, &log).join("\0");
+    let rules = rules_digest(&job.analyzer, &setup.config);
+    let program_text = program.display().to_string();
+    let slot = Slot::new(
+        &setup.cache_dir,
+        &name,
+        &[&version, &program_text, &argv, &rules],
+    );
+    let scanned = cache::through(&slot, &job.plan, tree, today, |files| {
+        analyzers::run(
+            &job.analyzer,
+            &program,
+            tree.root(),
+            files,
+            TOOL_TIMEOUT,
+            &log,
+        )
+    });
+    ran(&name, &version, scanned, started)
+}
+
+/// semgrep's rules file's contents: new rules, new findings.
+fn rules_digest(analyzer: &Analyzer, config: &ScanConfig) -> String {
+    use sha2::Digest;
+    match (&config.semgrep_config, analyzer.name()) {
+        (Some(rules), "semgrep") => {
+            let bytes = std::fs::read(rules).unwrap_or_default();
+            format!("{:x}", sha2::Sha256::digest(bytes))
+        }
+        _ => String::new(),
+    }
+}
+
+fn ran(
+    name: &str,
+    version: &str,
+    scanned: Result<(Vec<Finding>, Reuse), ScanError>,
+    started: Instant,
+) -> Done {
+    match scanned {
+        Ok((found, reuse)) => (
             AnalyzerRun {
-                name,
+                name: name.to_string(),
                 status: "ran".into(),
                 detail: Some(format!(
-                    "{version}, {:.2} s",
+                    "{version}, {reuse}, {:.2} s",
                     started.elapsed().as_secs_f64()
                 )),
                 findings: found.len(),
@@ -93,9 +219,9 @@ fn run_tool(tool: &Analyzer, root: &Path, setup: &Setup) -> (AnalyzerRun, Vec<Fi
             found,
         ),
         Err(ScanError::NotInstalled { hint, .. }) => {
-            (skipped(&name, "not installed", hint), Vec::new())
+            (skipped(name, "not installed", hint), Vec::new())
         }
-        Err(e) => (skipped(&name, "failed", e.to_string()), Vec::new()),
+        Err(e) => (skipped(name, "failed", e.to_string()), Vec::new()),
     }
 }
 

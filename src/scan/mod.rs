@@ -9,6 +9,8 @@
 pub mod analyze;
 pub mod analyzers;
 pub mod builtin;
+pub mod cache;
+pub mod config;
 pub mod finding;
 pub mod fingerprint;
 pub mod ignore;

@@ -7,12 +7,15 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::analyze::{Setup, analyze};
+use super::config::ScanConfig;
 use super::ignore::{self, Suppression};
 use super::run::{ScanReport, finish, state_file};
 use crate::problem::{At, FileProblem};
 
 /// Where one scan keeps what it needs between runs, and what it may not report.
 pub struct Options {
+    /// What `config/scan.yaml` asks for.
+    pub config: ScanConfig,
     /// The folder of the last scans (a home's `.dayshift/scan/`).
     pub state_dir: PathBuf,
     /// Where tools are looked for besides PATH (a home's `.venv/bin`).
@@ -32,6 +35,9 @@ pub fn scan_tree(
     let setup = Setup {
         extra_dirs: options.extra_dirs.clone(),
         log_dir: state.with_extension("logs"),
+        cache_dir: state.with_extension("cache"),
+        versions_dir: options.state_dir.join("versions"),
+        config: options.config.clone(),
     };
     let (analyzers, found) = analyze(root, &setup);
     let mut report = finish(root, analyzers, found, &state, now)?;

@@ -22,6 +22,7 @@ use super::{JobName, JobOutcome};
 use crate::context::Ctx;
 use crate::error::{Error, IoContext, Result};
 use crate::lockfile::FileLock;
+use crate::scan::config::ScanConfig;
 use crate::scan::run::ScanReport;
 use crate::scan::tree::{self, Options};
 use crate::store::Event;
@@ -51,6 +52,8 @@ pub struct BaseScan {
     pub commit: String,
     /// The day's report, relative to the home.
     pub report_path: std::path::PathBuf,
+    /// The home's config/scan.yaml, as the scan read it.
+    pub config: ScanConfig,
 }
 
 /// Scan the base's newest commit: check it out, scan it, keep the day's report and a
@@ -64,8 +67,13 @@ pub fn scan_base(ctx: &Ctx, day: NaiveDate) -> Result<BaseScan> {
     let clone = ctx.home.target_clone();
     let commit = super::deploy::newest_base(ctx)?;
     let dir = ctx.home.workspace().join("scan");
+    let config = ScanConfig::load(
+        &ctx.home.config_file(crate::scan::config::SCAN_CONFIG),
+        ctx.home.root(),
+        false,
+    )?;
     crate::deploy::checkout_at(&clone, &dir, &commit)?;
-    let scanned = scan_checkout(ctx, &dir);
+    let scanned = scan_checkout(ctx, &dir, config.clone());
     if let Err(e) = crate::deploy::remove(&clone, &dir) {
         tracing::warn!(
             "could not remove the scan's checkout {}: {e}",
@@ -89,12 +97,14 @@ pub fn scan_base(ctx: &Ctx, day: NaiveDate) -> Result<BaseScan> {
         report,
         commit,
         report_path: ctx.home.display_path(&path).to_string().into(),
+        config,
     })
 }
 
-fn scan_checkout(ctx: &Ctx, dir: &std::path::Path) -> Result<ScanReport> {
+fn scan_checkout(ctx: &Ctx, dir: &std::path::Path, config: ScanConfig) -> Result<ScanReport> {
     let ignore = ctx.home.config_file(crate::config::SCAN_IGNORE);
     let options = Options {
+        config,
         state_dir: ctx.home.state_dir().join("scan"),
         extra_dirs: vec![ctx.home.root().join(".venv/bin")],
         suppressions: tree::suppressions(&ignore, false)?,
@@ -112,9 +122,9 @@ fn scan_checkout(ctx: &Ctx, dir: &std::path::Path) -> Result<ScanReport> {
 /// ones by policy.
 pub fn run(ctx: &Ctx, day: NaiveDate) -> Result<JobOutcome> {
     let scan = scan_base(ctx, day)?;
-    let policy = tasks::Policy::default();
     let closed = tasks::close_fixed(ctx, &scan.report)?;
-    let opened = tasks::open_for_findings(ctx, &scan.report, &policy, day)?;
+    let policy = &scan.config.findings_to_tasks;
+    let opened = tasks::open_for_findings(ctx, &scan.report, policy, day)?;
     let counts = report::Counts::of(&scan.report);
     let mut summary = format!(
         "scanned {} of the base: {} finding(s), {} new, {} fixed",

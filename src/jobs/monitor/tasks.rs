@@ -15,6 +15,7 @@ use chrono::NaiveDate;
 use super::ACTOR;
 use crate::context::Ctx;
 use crate::error::Result;
+use crate::scan::config::FindingsToTasks;
 use crate::scan::run::{Found, ScanReport};
 use crate::scan::{Finding, Severity};
 use crate::store::Event;
@@ -24,23 +25,6 @@ use crate::vision::Priority;
 
 /// The longest title a task takes from a finding.
 const TITLE_CHARS: usize = 100;
-
-/// Which findings become tasks.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Policy {
-    pub min_severity: Severity,
-    pub max_tasks_per_day: usize,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Policy {
-            min_severity: Severity::High,
-            max_tasks_per_day: 3,
-        }
-    }
-}
 
 /// The task source naming the finding with `fingerprint`.
 pub fn source_of(fingerprint: &str) -> String {
@@ -56,7 +40,7 @@ fn fingerprint_of(source: Option<&str>) -> Option<&str> {
 pub fn open_for_findings(
     ctx: &Ctx,
     report: &ScanReport,
-    policy: &Policy,
+    policy: &FindingsToTasks,
     day: NaiveDate,
 ) -> Result<Vec<TaskId>> {
     let mut taken: BTreeSet<String> = ctx
@@ -78,7 +62,7 @@ pub fn open_for_findings(
             .into_iter()
             .filter_map(|e| e.detail["fingerprint"].as_str().map(str::to_string)),
     );
-    let allowance = policy.max_tasks_per_day.saturating_sub(opened_today);
+    let allowance = (policy.max_tasks_per_day as usize).saturating_sub(opened_today);
     let mut candidates: Vec<&Found> = report
         .findings
         .iter()

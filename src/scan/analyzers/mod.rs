@@ -23,6 +23,20 @@ use serde::de::DeserializeOwned;
 use super::{Finding, ScanError};
 use crate::process::{self, Output, Spec};
 
+/// What an analyzer reads, so the scan cache knows when its findings still hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Each file on its own, those with these extensions (none: every file): it can be run
+    /// on the changed files only.
+    Files(&'static [&'static str]),
+    /// The project as a whole, from these input files (names or `*.ext`, matched on the
+    /// file name); `advisories`: it also reads a database that changes daily.
+    Project {
+        inputs: &'static [&'static str],
+        advisories: bool,
+    },
+}
+
 /// An analyzer dayshift knows how to run and read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Analyzer {
@@ -40,6 +54,32 @@ pub enum Analyzer {
 }
 
 impl Analyzer {
+    /// The names of the analyzers `config/scan.yaml` can list.
+    pub const KNOWN: &[&str] = &["builtin", "ruff", "bandit"];
+
+    /// The analyzer called `name` in `config/scan.yaml`.
+    pub fn named(name: &str) -> Option<Analyzer> {
+        match name {
+            "builtin" => Some(Analyzer::Builtin),
+            "ruff" => Some(Analyzer::Ruff),
+            "bandit" => Some(Analyzer::Bandit),
+            _ => None,
+        }
+    }
+
+    /// Whether `root` has what it reads beyond its [`Scope`] (the scan checks the files).
+    pub fn applies(&self, _root: &Path) -> bool {
+        true
+    }
+
+    pub fn scope(&self) -> Scope {
+        match self {
+            Analyzer::Builtin | Analyzer::Sarif { .. } => Scope::Files(&[]),
+            Analyzer::Ruff => Scope::Files(&["py", "pyi"]),
+            Analyzer::Bandit => Scope::Files(&["py"]),
+        }
+    }
+
     /// The name findings carry and logs use (a SARIF tool's own name is in its findings).
     pub fn name(&self) -> &str {
         match self {
@@ -51,7 +91,7 @@ impl Analyzer {
     }
 
     /// What a person does when the tool is missing.
-    fn install_hint(&self) -> String {
+    pub fn install_hint(&self) -> String {
         match self {
             Analyzer::Builtin => "it is part of dayshift".into(),
             Analyzer::Ruff => "install it with `pip install ruff`".into(),
@@ -63,9 +103,18 @@ impl Analyzer {
         }
     }
 
-    /// Its arguments for scanning `root` (after the program itself); `log` is where its
-    /// output goes (bandit's empty settings file is kept beside it).
-    fn args(&self, root: &Path, log: &Path) -> Vec<String> {
+    /// Its arguments for scanning `root`, or only `files` in it (after the program
+    /// itself); `log` is where its output goes (bandit's empty settings file is beside it).
+    pub fn args(&self, root: &Path, files: Option<&[String]>, log: &Path) -> Vec<String> {
+        let mut args = self.args_for_root(root, log);
+        if let (Some(files), Analyzer::Ruff | Analyzer::Bandit) = (files, self) {
+            args.pop();
+            args.extend(files.iter().map(|f| root.join(f).display().to_string()));
+        }
+        args
+    }
+
+    fn args_for_root(&self, root: &Path, log: &Path) -> Vec<String> {
         let root_arg = root.display().to_string();
         match self {
             Analyzer::Builtin => Vec::new(),
@@ -150,12 +199,14 @@ pub fn version(program: &Path) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Run `analyzer` (the executable `program`) on `root` and read its findings, keeping its
-/// whole output in `log` (stdout as written, then stderr after a `--- stderr ---` line).
+/// Run `analyzer` (the executable `program`) on `root` (or only `files` in it, relative)
+/// and read its findings, keeping its whole output in `log` (stdout as written, then
+/// stderr after a `--- stderr ---` line).
 pub fn run(
     analyzer: &Analyzer,
     program: &Path,
     root: &Path,
+    files: Option<&[String]>,
     timeout: Duration,
     log: &Path,
 ) -> Result<Vec<Finding>, ScanError> {
@@ -178,7 +229,7 @@ pub fn run(
         written.map_err(|e| failed(format!("cannot write {}: {e}", ini.display())))?;
     }
     let mut spec = Spec::new(program, &[]).cwd(root).timeout(timeout);
-    spec.args = analyzer.args(root, log);
+    spec.args = analyzer.args(root, files, log);
     spec.output_cap = OUTPUT_CAP;
     let out = process::run(&spec).map_err(|e| match e.source.kind() {
         std::io::ErrorKind::NotFound => ScanError::NotInstalled {
@@ -250,7 +301,7 @@ pub fn run_sarif(
             analyzer: name.to_string(),
             hint: analyzer.install_hint(),
         })?;
-    run(&analyzer, &program, root, timeout, log)
+    run(&analyzer, &program, root, None, timeout, log)
 }
 
 /// Keep the tool's raw output; a log that cannot be written costs the evidence, not the
