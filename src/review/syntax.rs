@@ -190,7 +190,14 @@ thread_local! {
 
 /// Parse `text` as `lang`; `None` when the parse ran out of [`PARSE_BUDGET`].
 fn parse(lang: Language, text: &str) -> Option<Parsed> {
-    let tree = PARSERS.with(|parsers| {
+    Some(errors(&tree(lang, text)?, text))
+}
+
+/// The syntax tree of `text` as `lang`, with this thread's parser for it (the scanner's
+/// code-health monitor reads functions from it); `None` when the parse ran out of
+/// [`PARSE_BUDGET`].
+pub(crate) fn tree(lang: Language, text: &str) -> Option<Tree> {
+    PARSERS.with(|parsers| {
         let mut parsers = parsers.borrow_mut();
         let parser = parsers.entry(lang).or_insert_with(|| new_parser(lang));
         let bytes = text.as_bytes();
@@ -211,8 +218,7 @@ fn parse(lang: Language, text: &str) -> Option<Parsed> {
         // an abandoned parse leaves state behind for resuming it: start afresh next time
         parser.reset();
         tree
-    })?;
-    Some(errors(&tree, text))
+    })
 }
 
 fn new_parser(lang: Language) -> Parser {
