@@ -22,6 +22,7 @@ use serde_saphyr::Spanned;
 
 use super::Severity;
 use super::analyzers::Analyzer;
+use super::health::HealthLimits;
 use crate::config::yaml;
 use crate::problem::{At, FileProblem};
 
@@ -39,7 +40,7 @@ pub struct ScanConfig {
     /// semgrep's rules file (absolute).
     pub semgrep_config: Option<PathBuf>,
     pub findings_to_tasks: FindingsToTasks,
-    pub code_health: CodeHealth,
+    pub code_health: HealthLimits,
     pub performance: Performance,
 }
 
@@ -81,27 +82,6 @@ impl Default for FindingsToTasks {
     }
 }
 
-/// When code is too big or too old to leave alone (the code-health monitor).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct CodeHealth {
-    pub max_file_lines: u32,
-    pub max_function_lines: u32,
-    pub max_complexity: u32,
-    pub todo_max_age_days: u32,
-}
-
-impl Default for CodeHealth {
-    fn default() -> Self {
-        Self {
-            max_file_lines: 1000,
-            max_function_lines: 80,
-            max_complexity: 15,
-            todo_max_age_days: 180,
-        }
-    }
-}
-
 /// A bench slower than its last run by more than `threshold` (0.10 = 10 %) is a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -127,7 +107,7 @@ struct Raw {
     #[serde(default)]
     findings_to_tasks: Option<Spanned<FindingsToTasks>>,
     #[serde(default)]
-    code_health: Option<Spanned<CodeHealth>>,
+    code_health: Option<Spanned<HealthLimits>>,
     #[serde(default)]
     performance: Option<Spanned<Performance>>,
 }
@@ -142,7 +122,7 @@ impl Default for ScanConfig {
             tools: Vec::new(),
             semgrep_config: None,
             findings_to_tasks: FindingsToTasks::default(),
-            code_health: CodeHealth::default(),
+            code_health: HealthLimits::default(),
             performance: Performance::default(),
         }
     }

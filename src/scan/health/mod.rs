@@ -32,9 +32,9 @@ pub const ANALYZER: &str = "health";
 #[serde(default, deny_unknown_fields)]
 pub struct HealthLimits {
     /// Lines of a source file.
-    pub max_file_lines: usize,
+    pub max_file_lines: u32,
     /// Lines of a function, from its first line to its last.
-    pub max_function_lines: usize,
+    pub max_function_lines: u32,
     /// Cyclomatic complexity of a function ([`functions`] says what counts).
     pub max_complexity: u32,
     /// Days a TODO, FIXME, XXX or HACK comment may wait.
@@ -87,7 +87,7 @@ pub fn scan_file(file: &str, text: &str, limits: &HealthLimits) -> Vec<Finding> 
     };
     let mut found = Vec::new();
     let lines = text.lines().count();
-    if let Some(severity) = beyond(lines as u64, limits.max_file_lines as u64) {
+    if let Some(severity) = beyond(lines as u64, u64::from(limits.max_file_lines)) {
         found.push(Finding::at(
             ANALYZER,
             "health/size-file",
@@ -108,7 +108,7 @@ pub fn scan_file(file: &str, text: &str, limits: &HealthLimits) -> Vec<Finding> 
             Finding::at(ANALYZER, rule, severity, file, function.start_line, message)
         };
         let length = function.lines();
-        if let Some(severity) = beyond(length.into(), limits.max_function_lines as u64) {
+        if let Some(severity) = beyond(length.into(), u64::from(limits.max_function_lines)) {
             found.push(at(
                 "health/size-function",
                 severity,
