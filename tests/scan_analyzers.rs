@@ -69,6 +69,7 @@ fn scan_fixture(analyzer: &Analyzer, program: &Path) -> (Vec<Finding>, String) {
         analyzer,
         program,
         tree.path(),
+        None,
         Duration::from_secs(120),
         &log,
     )
@@ -173,7 +174,7 @@ fn run_script(
     let tree = fixture_tree();
     let program = script(tree.path(), "tool", body);
     let log = tree.path().join("logs/scan").join(analyzer.name());
-    let err = analyzers::run(analyzer, &program, tree.path(), timeout, &log).unwrap_err();
+    let err = analyzers::run(analyzer, &program, tree.path(), None, timeout, &log).unwrap_err();
     (err, log, tree)
 }
 
@@ -183,7 +184,8 @@ fn a_missing_tool_is_not_installed_with_the_way_to_install_it() {
     let log = tree.path().join("ruff.log");
     let missing = tree.path().join("no-such-ruff");
     let five_s = Duration::from_secs(5);
-    let err = analyzers::run(&Analyzer::Ruff, &missing, tree.path(), five_s, &log).unwrap_err();
+    let err =
+        analyzers::run(&Analyzer::Ruff, &missing, tree.path(), None, five_s, &log).unwrap_err();
     assert!(matches!(err, ScanError::NotInstalled { .. }), "{err:?}");
     assert!(err.to_string().contains("pip install ruff"), "{err}");
     let argv = vec!["dayshift-no-such-scanner".to_string()];

@@ -79,7 +79,7 @@ fn run_tool(tool: &Analyzer, root: &Path, setup: &Setup) -> (AnalyzerRun, Vec<Fi
     let version = analyzers::version(&program).unwrap_or_else(|| "version unknown".into());
     let log = setup.log_dir.join(format!("{name}.log"));
     let started = Instant::now();
-    match analyzers::run(tool, &program, root, TOOL_TIMEOUT, &log) {
+    match analyzers::run(tool, &program, root, None, TOOL_TIMEOUT, &log) {
         Ok(found) => (
             AnalyzerRun {
                 name,

@@ -19,8 +19,9 @@ pub fn default_select() -> Vec<String> {
     DEFAULT_SELECT.iter().map(|s| s.to_string()).collect()
 }
 
-/// `check --output-format json --no-cache --exit-zero --select <rules> <root>`.
-pub fn args(select: &[String], root: &Path) -> Vec<String> {
+/// `check --output-format json --no-cache --exit-zero --select <rules> <targets…>` (the
+/// root, or files in it).
+pub fn args(select: &[String], targets: Vec<String>) -> Vec<String> {
     let mut args: Vec<String> = [
         "check",
         "--output-format",
@@ -35,7 +36,7 @@ pub fn args(select: &[String], root: &Path) -> Vec<String> {
     .map(String::from)
     .into();
     args.push(select.join(","));
-    args.push(root.display().to_string());
+    args.extend(targets);
     args
 }
 
