@@ -17,12 +17,9 @@ use crate::scan::{Finding, Severity};
 /// it bandit reads a `.bandit` in the tree, whose `skips` would hide findings; `# nosec`
 /// comments are ignored for the same reason.
 pub fn args(targets: Vec<String>, ini: &Path) -> Vec<String> {
-    let mut args: Vec<String> = ["-r", "-f", "json", "-q", "--ignore-nosec", "--ini"]
-        .map(String::from)
-        .into();
-    args.push(ini.display().to_string());
-    args.extend(targets);
-    args
+    let fixed = ["-r", "-f", "json", "-q", "--ignore-nosec", "--ini"];
+    let ini = ini.display().to_string();
+    super::arguments(&fixed, std::iter::once(ini).chain(targets))
 }
 
 /// What [`args`]' `ini` file holds.

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use super::*;
+use crate::scan::analyzers::testing::{assert_refused, rows};
 
 const REPORT: &str = include_str!("../../../tests/fixtures/scan/cargo-audit.json");
 
@@ -17,16 +18,12 @@ fn vulnerabilities_are_high_and_warnings_low_at_their_crate_in_cargo_lock() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("Cargo.lock"), LOCK).unwrap();
     let findings = parse(REPORT, dir.path()).unwrap();
-    let seen: Vec<_> = findings
-        .iter()
-        .map(|f| (f.rule.as_str(), f.file.as_str(), f.start_line, f.severity))
-        .collect();
     assert_eq!(
-        seen,
+        rows(&findings),
         [
-            ("RUSTSEC-2020-0071", "Cargo.lock", 12, Severity::High),
-            ("RUSTSEC-2024-0375", "Cargo.lock", 4, Severity::Low),
-            ("yanked", "Cargo.lock", 8, Severity::Low),
+            ("RUSTSEC-2020-0071", "Cargo.lock", 12, Severity::High, None),
+            ("RUSTSEC-2024-0375", "Cargo.lock", 4, Severity::Low, None),
+            ("yanked", "Cargo.lock", 8, Severity::Low, None),
         ]
     );
     assert_eq!(
@@ -52,13 +49,14 @@ fn vulnerabilities_are_high_and_warnings_low_at_their_crate_in_cargo_lock() {
 #[test]
 fn output_that_is_not_its_report_is_refused_clearly() {
     let root = Path::new("/r");
-    let not_json = parse("error: not found: Couldn't load Cargo.lock", root).unwrap_err();
-    assert!(
-        not_json.contains("cargo-audit's output is not JSON"),
-        "{not_json}"
+    assert_refused(
+        parse("error: not found: Couldn't load Cargo.lock", root),
+        "cargo-audit's output is not JSON",
     );
-    let other = parse(r#"{"database": {}}"#, root).unwrap_err();
-    assert!(other.contains("is JSON but not a report"), "{other}");
+    assert_refused(
+        parse(r#"{"database": {}}"#, root),
+        "is JSON but not a report",
+    );
     let audit = crate::scan::analyzers::Analyzer::CargoAudit;
     assert!(audit.ran(0) && audit.ran(1) && !audit.ran(2));
     assert_eq!(args(), ["audit", "--json"]);

@@ -19,17 +19,14 @@ use crate::scan::{Finding, Severity};
 
 /// `clippy --message-format json --quiet --target-dir <target_dir>` (the program is cargo).
 pub fn args(target_dir: &Path) -> Vec<String> {
-    let mut args: Vec<String> = [
+    let fixed = [
         "clippy",
         "--message-format",
         "json",
         "--quiet",
         "--target-dir",
-    ]
-    .map(String::from)
-    .into();
-    args.push(target_dir.display().to_string());
-    args
+    ];
+    super::arguments(&fixed, [target_dir.display().to_string()])
 }
 
 /// Lints of clippy's `suspicious` group (code that is most likely wrong), by name; any

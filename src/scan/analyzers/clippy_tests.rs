@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::*;
+use crate::scan::analyzers::testing::assert_refused;
 use crate::scan::analyzers::{Analyzer, find_program, run};
 
 const CAPTURED: &str = include_str!("../../../tests/fixtures/scan/clippy.jsonl");
@@ -65,18 +66,15 @@ fn the_same_message_twice_is_one_finding_and_notes_are_none() {
 #[test]
 fn output_that_is_not_cargos_messages_is_refused_clearly() {
     let root = Path::new("/r");
-    let not_json = parse("error: could not find `Cargo.toml`", root).unwrap_err();
-    assert!(
-        not_json.contains("line 1: cargo clippy's output is not JSON"),
-        "{not_json}"
+    assert_refused(
+        parse("error: could not find `Cargo.toml`", root),
+        "line 1: cargo clippy's output is not JSON",
     );
-    let shape = parse(r#"{"message": "x"}"#, root).unwrap_err();
-    assert!(
-        shape.contains("is JSON but not cargo's JSON messages"),
-        "{shape}"
+    assert_refused(
+        parse(r#"{"message": "x"}"#, root),
+        "is JSON but not cargo's JSON messages",
     );
-    let empty = parse("", root).unwrap_err();
-    assert!(empty.contains("no JSON messages"), "{empty}");
+    assert_refused(parse("", root), "no JSON messages");
     let clippy = Analyzer::Clippy;
     assert!(clippy.ran(0) && clippy.ran(101) && !clippy.ran(1));
 }

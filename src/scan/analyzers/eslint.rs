@@ -15,11 +15,8 @@ use crate::scan::{Finding, Severity};
 
 /// `-f json --no-inline-config --no-warn-ignored <targets…>`.
 pub fn args(targets: Vec<String>) -> Vec<String> {
-    let mut args: Vec<String> = ["-f", "json", "--no-inline-config", "--no-warn-ignored"]
-        .map(String::from)
-        .into();
-    args.extend(targets);
-    args
+    let fixed = ["-f", "json", "--no-inline-config", "--no-warn-ignored"];
+    super::arguments(&fixed, targets)
 }
 
 #[derive(Debug, Deserialize)]

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use super::*;
+use crate::scan::analyzers::testing::{assert_refused, rows};
 
 const CAPTURED: &str = include_str!("../../../tests/fixtures/scan/eslint.json");
 const ROOT: &str = "/tmp/dayshift-scan/js";
@@ -12,25 +13,13 @@ const ROOT: &str = "/tmp/dayshift-scan/js";
 #[test]
 fn each_message_is_a_finding_with_its_rule_place_and_severity() {
     let findings = parse(CAPTURED, Path::new(ROOT)).unwrap();
-    let seen: Vec<_> = findings
-        .iter()
-        .map(|f| {
-            (
-                f.rule.as_str(),
-                f.file.as_str(),
-                f.start_line,
-                f.end_line,
-                f.severity,
-            )
-        })
-        .collect();
     assert_eq!(
-        seen,
+        rows(&findings),
         [
-            ("no-debugger", "src/app.js", 2, 2, Severity::Medium),
-            ("eqeqeq", "src/app.js", 3, 3, Severity::Low),
-            ("no-undef", "src/app.js", 3, 3, Severity::Medium),
-            ("parse-error", "src/broken.js", 6, 6, Severity::High),
+            ("no-debugger", "src/app.js", 2, Severity::Medium, None),
+            ("eqeqeq", "src/app.js", 3, Severity::Low, None),
+            ("no-undef", "src/app.js", 3, Severity::Medium, None),
+            ("parse-error", "src/broken.js", 6, Severity::High, None),
         ]
     );
     assert_eq!(
@@ -39,6 +28,7 @@ fn each_message_is_a_finding_with_its_rule_place_and_severity() {
     );
     assert_eq!(findings[3].message, "Parsing error: Unexpected token ;");
     assert_eq!(findings[3].help_url, None);
+    assert!(findings.iter().all(|f| f.end_line == f.start_line));
     assert!(findings.iter().all(|f| f.analyzer == "eslint"));
 }
 
@@ -60,22 +50,16 @@ fn plugin_rules_have_no_help_url_and_file_notes_are_not_findings() {
 #[test]
 fn output_that_is_not_its_report_is_refused_clearly() {
     let root = Path::new(ROOT);
-    let not_json = parse("Oops! Something went wrong! :(", root).unwrap_err();
-    assert!(
-        not_json.contains("eslint's output is not JSON"),
-        "{not_json}"
+    assert_refused(
+        parse("Oops! Something went wrong! :(", root),
+        "eslint's output is not JSON",
     );
-    let other = parse(r#"{"results": []}"#, root).unwrap_err();
-    assert!(
-        other.contains("is JSON but not a list of file reports"),
-        "{other}"
+    assert_refused(
+        parse(r#"{"results": []}"#, root),
+        "is JSON but not a list of file reports",
     );
     let odd = CAPTURED.replace("\"severity\":1", "\"severity\":3");
-    assert!(
-        parse(&odd, root)
-            .unwrap_err()
-            .contains("severity 3, not 1 or 2")
-    );
+    assert_refused(parse(&odd, root), "severity 3, not 1 or 2");
     let eslint = crate::scan::analyzers::Analyzer::Eslint;
     assert!(eslint.ran(0) && eslint.ran(1) && !eslint.ran(2));
     assert_eq!(

@@ -12,7 +12,7 @@ use crate::scan::{Finding, Severity};
 
 /// `dir --report-format sarif --report-path - --no-banner --redact --log-level error <root>`.
 pub fn args(root: &Path) -> Vec<String> {
-    let mut args: Vec<String> = [
+    let fixed = [
         "dir",
         "--report-format",
         "sarif",
@@ -22,11 +22,8 @@ pub fn args(root: &Path) -> Vec<String> {
         "--redact",
         "--log-level",
         "error",
-    ]
-    .map(String::from)
-    .into();
-    args.push(root.display().to_string());
-    args
+    ];
+    super::arguments(&fixed, [root.display().to_string()])
 }
 
 /// CWE-798: Use of Hard-coded Credentials.

@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use super::*;
+use crate::scan::analyzers::testing::assert_refused;
 
 const LOG: &str = include_str!("../../../tests/fixtures/scan/gitleaks.sarif");
 const SECRET: &str = "ghp_Fake0Token0For0Dayshift0Tests0000000";
@@ -51,13 +52,14 @@ fn no_finding_carries_the_secret() {
 #[test]
 fn output_that_is_not_its_sarif_is_refused_clearly() {
     let root = Path::new("/r");
-    let not_json = parse("gitleaks: unknown command \"dir\"", root).unwrap_err();
-    assert!(
-        not_json.contains("gitleaks's output is not JSON"),
-        "{not_json}"
+    assert_refused(
+        parse("gitleaks: unknown command \"dir\"", root),
+        "gitleaks's output is not JSON",
     );
-    let other = parse(r#"{"findings": []}"#, root).unwrap_err();
-    assert!(other.contains("is JSON but not a SARIF log"), "{other}");
+    assert_refused(
+        parse(r#"{"findings": []}"#, root),
+        "is JSON but not a SARIF log",
+    );
 }
 
 #[test]

@@ -251,6 +251,11 @@ impl Analyzer {
     }
 }
 
+/// A tool's arguments: `fixed` options, then `rest` (paths, values computed at run time).
+fn arguments(fixed: &[&str], rest: impl IntoIterator<Item = String>) -> Vec<String> {
+    fixed.iter().map(|a| a.to_string()).chain(rest).collect()
+}
+
 /// GitHub code scanning's reading of a CVSS-like score (SARIF's `security-severity`,
 /// osv-scanner's and npm's CVSS base scores): ≥ 9 critical, ≥ 7 high, ≥ 4 medium, else low.
 pub fn severity_of_score(score: f64) -> Severity {
@@ -295,6 +300,29 @@ pub(crate) fn decode<T: DeserializeOwned>(
             format!("{tool}'s output is not JSON ({expected} was expected): {e}")
         }
     })
+}
+
+/// What the adapters' tests share.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::scan::{Finding, Severity};
+
+    /// Each finding as (rule, file, first line, severity, CWE), to compare at once.
+    pub fn rows(findings: &[Finding]) -> Vec<(&str, &str, u32, Severity, Option<u32>)> {
+        findings
+            .iter()
+            .map(|f| {
+                let place = (f.rule.as_str(), f.file.as_str(), f.start_line);
+                (place.0, place.1, place.2, f.severity, f.cwe)
+            })
+            .collect()
+    }
+
+    /// That a parser refused its input with a reason containing `expected`.
+    pub fn assert_refused<T: std::fmt::Debug>(parsed: Result<T, String>, expected: &str) {
+        let why = parsed.expect_err("the parser accepted what it must refuse");
+        assert!(why.contains(expected), "`{why}` does not say `{expected}`");
+    }
 }
 
 #[cfg(test)]

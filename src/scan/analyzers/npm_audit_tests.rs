@@ -5,6 +5,7 @@
 //! the audit endpoint).
 
 use super::*;
+use crate::scan::analyzers::testing::{assert_refused, rows};
 
 const REPORT: &str = include_str!("../../../tests/fixtures/scan/npm-audit.json");
 const LOCK: &str = include_str!("../../../tests/fixtures/scan/npm-package-lock.json");
@@ -20,20 +21,8 @@ fn project() -> tempfile::TempDir {
 fn each_advisory_is_a_finding_at_its_package_in_the_lockfile() {
     let dir = project();
     let findings = parse(REPORT, dir.path()).unwrap();
-    let seen: Vec<_> = findings
-        .iter()
-        .map(|f| {
-            (
-                f.rule.as_str(),
-                f.file.as_str(),
-                f.start_line,
-                f.severity,
-                f.cwe,
-            )
-        })
-        .collect();
     assert_eq!(
-        seen,
+        rows(&findings),
         [
             (
                 "GHSA-35jh-r3h4-6jhm",
@@ -91,22 +80,21 @@ fn npm_failing_is_an_error_not_an_empty_audit() {
 #[test]
 fn output_that_is_not_its_report_is_refused_clearly() {
     let root = std::path::Path::new("/r");
-    let not_json = parse("npm ERR! code ENOLOCK", root).unwrap_err();
-    assert!(
-        not_json.contains("npm audit's output is not JSON"),
-        "{not_json}"
+    assert_refused(
+        parse("npm ERR! code ENOLOCK", root),
+        "npm audit's output is not JSON",
     );
     // npm 6's report had `advisories`, no version
-    let npm6 = parse(r#"{"advisories": {}, "metadata": {}}"#, root).unwrap_err();
-    assert!(npm6.contains("not version 2"), "{npm6}");
-    let shape = parse(r#"{"auditReportVersion": 2, "vulnerabilities": []}"#, root).unwrap_err();
-    assert!(shape.contains("is JSON but not an audit report"), "{shape}");
-    let bad = REPORT.replace("\"moderate\"", "\"dire\"");
-    assert!(
-        parse(&bad, root)
-            .unwrap_err()
-            .contains("`dire` is not a severity")
+    assert_refused(
+        parse(r#"{"advisories": {}, "metadata": {}}"#, root),
+        "not version 2",
     );
+    assert_refused(
+        parse(r#"{"auditReportVersion": 2, "vulnerabilities": []}"#, root),
+        "is JSON but not an audit report",
+    );
+    let bad = REPORT.replace("\"moderate\"", "\"dire\"");
+    assert_refused(parse(&bad, root), "`dire` is not a severity");
     let npm = crate::scan::analyzers::Analyzer::NpmAudit;
     assert!(npm.ran(0) && npm.ran(1) && !npm.ran(2));
     assert_eq!(args(), ["audit", "--json"]);

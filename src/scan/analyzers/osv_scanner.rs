@@ -16,11 +16,8 @@ use crate::scan::{Finding, Severity};
 
 /// `scan source --format json -r <root>`.
 pub fn args(root: &Path) -> Vec<String> {
-    let mut args: Vec<String> = ["scan", "source", "--format", "json", "-r"]
-        .map(String::from)
-        .into();
-    args.push(root.display().to_string());
-    args
+    let fixed = ["scan", "source", "--format", "json", "-r"];
+    super::arguments(&fixed, [root.display().to_string()])
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use super::*;
+use crate::scan::analyzers::testing::{assert_refused, rows};
 
 const REPORT: &str = include_str!("../../../tests/fixtures/scan/osv-scanner.json");
 const CAPTURED_ROOT: &str = "/tmp/dayshift-scan/deps";
@@ -32,20 +33,8 @@ fn tree() -> (tempfile::TempDir, String) {
 fn each_vulnerability_is_a_finding_at_the_lockfile_line_naming_its_package() {
     let (dir, report) = tree();
     let findings = parse(&report, dir.path()).unwrap();
-    let seen: Vec<_> = findings
-        .iter()
-        .map(|f| {
-            (
-                f.rule.as_str(),
-                f.file.as_str(),
-                f.start_line,
-                f.severity,
-                f.cwe,
-            )
-        })
-        .collect();
     assert_eq!(
-        seen,
+        rows(&findings),
         [
             (
                 "GHSA-35jh-r3h4-6jhm",
@@ -99,16 +88,16 @@ fn a_lockfile_that_cannot_be_read_puts_its_findings_at_line_one() {
 #[test]
 fn output_that_is_not_its_report_is_refused_clearly() {
     let root = Path::new("/r");
-    let not_json = parse("No package sources found", root).unwrap_err();
-    assert!(
-        not_json.contains("osv-scanner's output is not JSON"),
-        "{not_json}"
+    assert_refused(
+        parse("No package sources found", root),
+        "osv-scanner's output is not JSON",
     );
-    let other = parse(r#"{"results": [{"packages": []}]}"#, root).unwrap_err();
-    assert!(other.contains("is JSON but not a report"), "{other}");
+    assert_refused(
+        parse(r#"{"results": [{"packages": []}]}"#, root),
+        "is JSON but not a report",
+    );
     let score = REPORT.replace("\"7.2\"", "\"high\"");
-    let bad = parse(&score, root).unwrap_err();
-    assert!(bad.contains("`high`, not a number"), "{bad}");
+    assert_refused(parse(&score, root), "`high`, not a number");
     assert_eq!(parse(r#"{"results": []}"#, root).unwrap(), []);
 }
 

@@ -33,19 +33,15 @@ pub fn inputs(root: &Path) -> Vec<String> {
 
 /// `-f json --progress-spinner off` and `-r <file>` per requirements file, or `.`.
 pub fn args(root: &Path) -> Vec<String> {
-    let mut args: Vec<String> = ["-f", "json", "--progress-spinner", "off"]
-        .map(String::from)
-        .into();
-    match inputs(root).as_slice() {
-        [only] if only == "pyproject.toml" => args.push(".".into()),
-        files => {
-            for file in files {
-                args.push("-r".into());
-                args.push(file.clone());
-            }
-        }
-    }
-    args
+    let fixed = ["-f", "json", "--progress-spinner", "off"];
+    let audited: Vec<String> = match inputs(root).as_slice() {
+        [only] if only == "pyproject.toml" => vec![".".into()],
+        files => files
+            .iter()
+            .flat_map(|file| ["-r".to_string(), file.clone()])
+            .collect(),
+    };
+    super::arguments(&fixed, audited)
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use super::*;
+use crate::scan::analyzers::testing::{assert_refused, rows};
 
 const REPORT: &str = include_str!("../../../tests/fixtures/scan/pip-audit.json");
 const SKIPPED: &str = include_str!("../../../tests/fixtures/scan/pip-audit-skipped.json");
@@ -25,17 +26,31 @@ fn each_vulnerability_is_a_high_finding_at_the_requirement_naming_it() {
         ("requirements-http.txt", "requests==2.19.0\n"),
     ]);
     let findings = parse(REPORT, dir.path()).unwrap();
-    let seen: Vec<_> = findings
-        .iter()
-        .map(|f| (f.rule.as_str(), f.file.as_str(), f.start_line))
-        .collect();
     assert_eq!(
-        seen,
+        rows(&findings),
         [
-            ("GHSA-m2qf-hxjv-5gpq", "requirements.txt", 2),
-            ("PYSEC-2018-28", "requirements-http.txt", 1),
+            (
+                "GHSA-m2qf-hxjv-5gpq",
+                "requirements.txt",
+                2,
+                Severity::High,
+                None
+            ),
+            (
+                "PYSEC-2018-28",
+                "requirements-http.txt",
+                1,
+                Severity::High,
+                None
+            ),
             // a transitive dependency: the first requirements file, line 1
-            ("PYSEC-2019-132", "requirements-http.txt", 1),
+            (
+                "PYSEC-2019-132",
+                "requirements-http.txt",
+                1,
+                Severity::High,
+                None
+            ),
         ]
     );
     assert!(
@@ -82,18 +97,18 @@ fn it_audits_every_requirements_file_else_the_project() {
 #[test]
 fn output_that_is_not_its_report_is_refused_clearly() {
     let root = Path::new("/r");
-    let not_json = parse("ERROR: No matching distribution found", root).unwrap_err();
-    assert!(
-        not_json.contains("pip-audit's output is not JSON"),
-        "{not_json}"
+    assert_refused(
+        parse("ERROR: No matching distribution found", root),
+        "pip-audit's output is not JSON",
     );
     // pip-audit before 2.0 wrote a bare list
-    let other = parse(
-        r#"[{"name": "flask", "version": "2.2.0", "vulns": []}]"#,
-        root,
-    )
-    .unwrap_err();
-    assert!(other.contains("is JSON but not a report"), "{other}");
+    assert_refused(
+        parse(
+            r#"[{"name": "flask", "version": "2.2.0", "vulns": []}]"#,
+            root,
+        ),
+        "is JSON but not a report",
+    );
     let pip_audit = crate::scan::analyzers::Analyzer::PipAudit;
     assert!(pip_audit.ran(1) && !pip_audit.ran(2));
 }

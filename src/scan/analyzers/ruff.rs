@@ -22,7 +22,7 @@ pub fn default_select() -> Vec<String> {
 /// `check --output-format json --no-cache --exit-zero --select <rules> <targets…>` (the
 /// root, or files in it).
 pub fn args(select: &[String], targets: Vec<String>) -> Vec<String> {
-    let mut args: Vec<String> = [
+    let fixed = [
         "check",
         "--output-format",
         "json",
@@ -32,12 +32,8 @@ pub fn args(select: &[String], targets: Vec<String>) -> Vec<String> {
         "--isolated",
         "--ignore-noqa",
         "--select",
-    ]
-    .map(String::from)
-    .into();
-    args.push(select.join(","));
-    args.extend(targets);
-    args
+    ];
+    super::arguments(&fixed, std::iter::once(select.join(",")).chain(targets))
 }
 
 /// One entry of ruff's JSON list.

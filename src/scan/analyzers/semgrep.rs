@@ -16,7 +16,7 @@ use crate::scan::Finding;
 /// `scan --sarif --metrics off --disable-version-check --quiet --disable-nosem --config
 /// <rules> <targets…>`.
 pub fn args(rules: &Path, targets: Vec<String>) -> Vec<String> {
-    let mut args: Vec<String> = [
+    let fixed = [
         "scan",
         "--sarif",
         "--metrics",
@@ -25,12 +25,9 @@ pub fn args(rules: &Path, targets: Vec<String>) -> Vec<String> {
         "--quiet",
         "--disable-nosem",
         "--config",
-    ]
-    .map(String::from)
-    .into();
-    args.push(rules.display().to_string());
-    args.extend(targets);
-    args
+    ];
+    let rules = rules.display().to_string();
+    super::arguments(&fixed, std::iter::once(rules).chain(targets))
 }
 
 /// semgrep's SARIF → findings of the analyzer `semgrep`, each message its rule's template.

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use super::*;
 use crate::scan::Severity;
+use crate::scan::analyzers::testing::{assert_refused, rows};
 
 const CAPTURED: &str = include_str!("../../../tests/fixtures/scan/semgrep-rules.sarif");
 const ROOT: &str = "/tmp/dayshift-scan/tree";
@@ -14,20 +15,8 @@ const ROOT: &str = "/tmp/dayshift-scan/tree";
 #[test]
 fn each_result_is_a_semgrep_finding_with_its_rule_place_severity_and_cwe() {
     let findings = parse(CAPTURED, Path::new(ROOT)).unwrap();
-    let seen: Vec<_> = findings
-        .iter()
-        .map(|f| {
-            (
-                f.rule.as_str(),
-                f.file.as_str(),
-                f.start_line,
-                f.severity,
-                f.cwe,
-            )
-        })
-        .collect();
     assert_eq!(
-        seen,
+        rows(&findings),
         [
             (
                 "tmp.hA-rules.hardcoded-password",
@@ -67,13 +56,14 @@ fn no_finding_carries_the_matched_secret() {
 #[test]
 fn output_that_is_not_sarif_is_refused_clearly() {
     let root = Path::new(ROOT);
-    let not_json = parse("[ERROR] invalid configuration file", root).unwrap_err();
-    assert!(
-        not_json.contains("semgrep's output is not JSON"),
-        "{not_json}"
+    assert_refused(
+        parse("[ERROR] invalid configuration file", root),
+        "semgrep's output is not JSON",
     );
-    let other = parse(r#"{"results": [], "errors": []}"#, root).unwrap_err();
-    assert!(other.contains("is JSON but not a SARIF log"), "{other}");
+    assert_refused(
+        parse(r#"{"results": [], "errors": []}"#, root),
+        "is JSON but not a SARIF log",
+    );
 }
 
 #[test]
