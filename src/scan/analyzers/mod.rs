@@ -7,8 +7,8 @@
 //!   [`cargo_audit`], [`npm_audit`];
 //! - [`sarif`]: any SARIF 2.1.0 log, so any tool that writes one is a config entry.
 //!
-//! [`run`] ([`launch`]) is the one way to start an analyzer; [`Analyzer::scope`] and
-//! [`Analyzer::applies`] ([`scope`]) say what it reads. The parsers are pure functions of
+//! [`run`] (in `launch.rs`) is the one way to start an analyzer; [`Analyzer::scope`] and
+//! [`Analyzer::applies`] (in `scope.rs`) say what it reads. The parsers are pure functions of
 //! the tool's output and the scanned root, tested on outputs captured from the real tools
 //! (or, for a tool that cannot run here, written from its documented format).
 
@@ -215,9 +215,9 @@ impl Analyzer {
             | Analyzer::PipAudit
             | Analyzer::CargoAudit
             | Analyzer::Eslint
+            // npm audit also says 1 when it failed: its JSON then has an `error`, read as one
+            | Analyzer::NpmAudit
             | Analyzer::Sarif { .. } => code == 0 || code == 1,
-            // npm audit also says 1 when it failed: its JSON then has an `error` (read as one)
-            Analyzer::NpmAudit => code == 0 || code == 1,
             // 101: a deny-by-default lint or a compile error, reported as findings
             Analyzer::Clippy => code == 0 || code == 101,
         }
