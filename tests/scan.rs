@@ -274,7 +274,12 @@ fn ruff_bandit_and_the_built_in_layers_report_each_planted_issue_once() {
         .filter(|a| a["status"] == "ran")
         .map(|a| a["name"].as_str().unwrap())
         .collect();
-    assert_eq!(ran, ["builtin", "ruff", "bandit"], "{}", json["analyzers"]);
+    assert_eq!(
+        ran,
+        ["builtin", "health", "ruff", "bandit"],
+        "{}",
+        json["analyzers"]
+    );
     let found = json["findings"].as_array().unwrap();
     let at = |file: &str, line: u64| {
         found

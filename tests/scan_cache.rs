@@ -93,7 +93,7 @@ printf ']\n'
             .unwrap()
     }
 
-    /// The arguments of each ruff run so far (files by name).
+    /// The files of each ruff run so far, relative to the root (the whole root: `.`).
     fn calls(&self) -> Vec<String> {
         let root = format!("{}/", self.root.display());
         std::fs::read_to_string(&self.calls)
@@ -101,8 +101,8 @@ printf ']\n'
             .lines()
             .map(|l| {
                 l.split(' ')
-                    .filter(|a| a.starts_with('/'))
-                    .map(|a| a.replace(&root, ""))
+                    .filter(|a| a.starts_with('/') || a.starts_with("./"))
+                    .map(|a| a.replace(&root, "").replace("./", ""))
                     .collect::<Vec<_>>()
                     .join(" ")
             })

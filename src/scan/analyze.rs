@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use super::analyzers::{self, Analyzer, Scope};
 use super::cache::{self, Matcher, Plan, Reuse, Slot, Tree};
 use super::config::ScanConfig;
-use super::run::AnalyzerRun;
-use super::{Finding, ScanError, builtin};
+use super::run::{AnalyzerRun, FAILED, NOT_CONFIGURED, NOT_INSTALLED, RAN};
+use super::{Finding, ScanError, builtin, health};
 
 /// How long one tool may take on a tree.
 pub const TOOL_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -89,6 +89,13 @@ pub fn analyze(root: &Path, setup: &Setup) -> (Vec<AnalyzerRun>, Vec<Finding>) {
 
 fn jobs(config: &ScanConfig) -> Vec<Job> {
     let known = config.analyzers.iter().map(|analyzer| {
+        // semgrep's rules are the config's (registry rules need the internet)
+        let analyzer = match analyzer {
+            Analyzer::Semgrep { .. } => &Analyzer::Semgrep {
+                rules: config.semgrep_config.clone(),
+            },
+            other => other,
+        };
         let (plan, reads) = match analyzer.scope() {
             Scope::Files(extensions) => (
                 Plan::PerFile(Matcher::extensions(extensions)),
@@ -99,7 +106,11 @@ fn jobs(config: &ScanConfig) -> Vec<Job> {
                     inputs: Matcher::names(inputs),
                     advisories,
                 },
-                format!("one of {}", inputs.join(", ")),
+                match inputs.split_last() {
+                    Some((last, [])) => last.to_string(),
+                    Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+                    None => "files".into(),
+                },
             ),
         };
         Job {
@@ -144,6 +155,20 @@ fn run_job(job: &Job, tree: &Tree, setup: &Setup) -> Done {
     }
     let started = Instant::now();
     let today = chrono::Local::now().date_naive();
+    if job.analyzer == Analyzer::Health {
+        let limits = &setup.config.code_health;
+        let version = concat!("dayshift ", env!("CARGO_PKG_VERSION"));
+        let (scanned, note) =
+            match health::cached::scan(tree, &job.plan, limits, &setup.cache_dir, today) {
+                Ok(m) => (Ok((m.found, m.reuse)), m.note),
+                Err(e) => (Err(e), None),
+            };
+        let mut done = ran(&name, version, scanned, started);
+        if let Some(note) = note {
+            done.0.detail = done.0.detail.map(|d| format!("{d}; {note}"));
+        }
+        return done;
+    }
     if job.analyzer == Analyzer::Builtin {
         let slot = Slot::new(&setup.cache_dir, &name, &[]);
         let scanned = cache::through(&slot, &job.plan, tree, today, |files| {
@@ -152,16 +177,12 @@ fn run_job(job: &Job, tree: &Tree, setup: &Setup) -> Done {
         let version = concat!("dayshift ", env!("CARGO_PKG_VERSION"));
         return ran(&name, version, scanned, started);
     }
-    let command = match &job.analyzer {
-        Analyzer::Sarif { command, .. } => command.first().cloned().unwrap_or_default(),
-        _ => name.clone(),
-    };
-    let Some(program) = analyzers::find_program(&command, &setup.extra_dirs) else {
+    let Some(program) = analyzers::find_program(job.analyzer.program(), &setup.extra_dirs) else {
         let hint = format!(
             "{}; `dayshift setup --scanners` installs the ones it can",
             job.analyzer.install_hint()
         );
-        return (skipped(&name, "not installed", hint), Vec::new());
+        return (skipped(&name, NOT_INSTALLED, hint), Vec::new());
     };
     let version = cache::version(&name, &program, &setup.versions_dir)
         .unwrap_or_else(|| "version unknown".into());
@@ -209,7 +230,7 @@ fn ran(
         Ok((found, reuse)) => (
             AnalyzerRun {
                 name: name.to_string(),
-                status: "ran".into(),
+                status: RAN.into(),
                 detail: Some(format!(
                     "{version}, {reuse}, {:.2} s",
                     started.elapsed().as_secs_f64()
@@ -219,9 +240,12 @@ fn ran(
             found,
         ),
         Err(ScanError::NotInstalled { hint, .. }) => {
-            (skipped(name, "not installed", hint), Vec::new())
+            (skipped(name, NOT_INSTALLED, hint), Vec::new())
         }
-        Err(e) => (skipped(name, "failed", e.to_string()), Vec::new()),
+        Err(ScanError::NotConfigured { hint, .. }) => {
+            (skipped(name, NOT_CONFIGURED, hint), Vec::new())
+        }
+        Err(e) => (skipped(name, FAILED, e.to_string()), Vec::new()),
     }
 }
 

@@ -317,7 +317,7 @@ mod tests {
                 "analyzers:\n  - ruff\n  - rufff\n",
                 "scan.yaml:3: `rufff` is not an analyzer",
             ),
-            ("analyzers: [nope]\n", "use some of builtin, ruff"),
+            ("analyzers: [nope]\n", "use some of builtin, health, ruff"),
             ("colour: red\n", "scan.yaml:1: unknown field `colour`"),
             ("findings_to_tasks:\n  min_severity: huge\n", "scan.yaml:2"),
             (

@@ -23,12 +23,15 @@ pub mod tree;
 
 pub use finding::{Finding, Severity};
 
-/// What stops an analyzer from giving findings: it is not installed, it could not run, or
-/// its output could not be read. A tool that ran and found things is not an error.
+/// What stops an analyzer from giving findings: it is not installed or not configured, it
+/// could not run, or its output could not be read. A tool that ran and found things is not
+/// an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
     #[error("{analyzer} is not installed ({hint})")]
     NotInstalled { analyzer: String, hint: String },
+    #[error("{analyzer} is not configured ({hint})")]
+    NotConfigured { analyzer: String, hint: String },
     #[error("{analyzer} could not run: {why}")]
     Failed { analyzer: String, why: String },
     #[error("{analyzer}'s output could not be read: {why}; its whole output is in {}", log.display())]

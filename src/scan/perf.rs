@@ -243,7 +243,7 @@ pub fn compare(previous: &[Measure], now: &[Measure], threshold: f64) -> Vec<Fin
             };
             Finding::at(
                 ANALYZER,
-                "perf/regression",
+                "regression",
                 severity,
                 BENCH_FILE,
                 1,

@@ -155,8 +155,8 @@ fn only_measures_slower_beyond_the_threshold_are_regressions_high_beyond_three_t
     assert_eq!(
         got,
         vec![
-            ("perf/regression", Severity::Medium, BENCH_FILE),
-            ("perf/regression", Severity::High, BENCH_FILE),
+            ("regression", Severity::Medium, BENCH_FILE),
+            ("regression", Severity::High, BENCH_FILE),
         ]
     );
     assert!(

@@ -42,6 +42,8 @@ impl std::fmt::Display for AnalyzerRun {
 pub const RAN: &str = "ran";
 /// [`AnalyzerRun::status`] of a tool that is not installed.
 pub const NOT_INSTALLED: &str = "not installed";
+/// [`AnalyzerRun::status`] of a tool that needs settings it was not given (semgrep's rules).
+pub const NOT_CONFIGURED: &str = "not configured";
 /// [`AnalyzerRun::status`] of an analyzer that failed: its findings are not known this time.
 pub const FAILED: &str = "failed";
 
@@ -145,7 +147,7 @@ pub fn finish(
     // fixed, and the state keeps them for the next scan that runs it
     let unheard: BTreeSet<&str> = analyzers
         .iter()
-        .filter(|a| a.status == FAILED || a.status == NOT_INSTALLED)
+        .filter(|a| [FAILED, NOT_INSTALLED, NOT_CONFIGURED].contains(&a.status.as_str()))
         .map(|a| a.name.as_str())
         .collect();
     let (carried, fixed): (Vec<_>, Vec<_>) = last

@@ -12,17 +12,14 @@ use serde::Deserialize;
 
 use crate::scan::{Finding, Severity};
 
-/// `-r -f json -q <root>`.
-/// Bandit's arguments for `root`. `ini` is an empty `[bandit]` file of dayshift's: without
+/// `-r -f json -q --ignore-nosec --ini <ini> <targets…>`: bandit's arguments for the root
+/// or files in it (`-r` reads a file as a file). `ini` is an empty `[bandit]` file of dayshift's: without
 /// it bandit reads a `.bandit` in the tree, whose `skips` would hide findings; `# nosec`
 /// comments are ignored for the same reason.
-pub fn args(root: &Path, ini: &Path) -> Vec<String> {
-    let mut args: Vec<String> = ["-r", "-f", "json", "-q", "--ignore-nosec", "--ini"]
-        .map(String::from)
-        .into();
-    args.push(ini.display().to_string());
-    args.push(root.display().to_string());
-    args
+pub fn args(targets: Vec<String>, ini: &Path) -> Vec<String> {
+    let fixed = ["-r", "-f", "json", "-q", "--ignore-nosec", "--ini"];
+    let ini = ini.display().to_string();
+    super::arguments(&fixed, std::iter::once(ini).chain(targets))
 }
 
 /// What [`args`]' `ini` file holds.

@@ -1,50 +1,65 @@
 //! The analyzers' adapters: run a tool on a tree and read what it reports into
 //! [`super::Finding`]s. Each is used only when installed.
 //!
-//! - [`ruff`]: ruff's JSON (its bandit-derived `S` rules, syntax errors, undefined names).
-//! - [`bandit`]: bandit's JSON.
+//! - code: [`ruff`], [`bandit`], [`semgrep`] (with the rules it is given), [`eslint`],
+//!   [`clippy`]; secrets: [`gitleaks`];
+//! - dependencies with known vulnerabilities: [`osv_scanner`], [`pip_audit`],
+//!   [`cargo_audit`], [`npm_audit`];
 //! - [`sarif`]: any SARIF 2.1.0 log, so any tool that writes one is a config entry.
 //!
-//! [`run`] is the one way to start an analyzer: through [`crate::process`] (explicit
-//! environment, timeout, the whole process tree killed at the end), with the tool's whole
-//! raw output kept in a log file, so a finding — or an output that could not be read — can
-//! be checked against what the tool really said. The parsers are pure functions of that
-//! output and the scanned root, tested on outputs captured from the real tools.
+//! [`run`] (in `launch.rs`) is the one way to start an analyzer; [`Analyzer::scope`] and
+//! [`Analyzer::applies`] (in `scope.rs`) say what it reads. The parsers are pure functions of
+//! the tool's output and the scanned root, tested on outputs captured from the real tools
+//! (or, for a tool that cannot run here, written from its documented format).
 
+pub mod advisory;
 pub mod bandit;
+pub mod cargo_audit;
+pub mod clippy;
+pub mod eslint;
+pub mod gitleaks;
+mod launch;
+pub mod npm_audit;
+pub mod osv_scanner;
+pub mod pip_audit;
 pub mod ruff;
 pub mod sarif;
+mod scope;
+pub mod semgrep;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
-use super::{Finding, ScanError};
-use crate::process::{self, Output, Spec};
+use super::{Finding, Severity};
+use crate::process::NETWORK_ENV;
 
-/// What an analyzer reads, so the scan cache knows when its findings still hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// Each file on its own, those with these extensions (none: every file): it can be run
-    /// on the changed files only.
-    Files(&'static [&'static str]),
-    /// The project as a whole, from these input files (names or `*.ext`, matched on the
-    /// file name); `advisories`: it also reads a database that changes daily.
-    Project {
-        inputs: &'static [&'static str],
-        advisories: bool,
-    },
-}
+pub use launch::{OUTPUT_CAP, find_program, run, run_sarif, version};
+pub use scope::Scope;
 
 /// An analyzer dayshift knows how to run and read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Analyzer {
-    /// dayshift's own layers (secrets, dangerous patterns, syntax, size): run in process
-    /// by the scan, never as a program.
+    /// dayshift's own layers (secrets, dangerous patterns, syntax): run in process by the
+    /// scan, never as a program.
     Builtin,
+    /// dayshift's code-health monitor ([`crate::scan::health`]: size, complexity,
+    /// duplication, TODO age), in process too.
+    Health,
     Ruff,
     Bandit,
+    /// semgrep with a rules file or folder; `None` (its registry is on the internet) is
+    /// not run, and says how to configure it.
+    Semgrep {
+        rules: Option<PathBuf>,
+    },
+    Gitleaks,
+    OsvScanner,
+    PipAudit,
+    CargoAudit,
+    NpmAudit,
+    Clippy,
+    Eslint,
     /// A configured tool that writes SARIF 2.1.0 to stdout: `command` is its argv, where an
     /// argument `{root}` stands for the scanned root (it also runs in the root).
     Sarif {
@@ -53,78 +68,148 @@ pub enum Analyzer {
     },
 }
 
+/// What the cargo tools need besides the base environment: where cargo and rustup live.
+const CARGO_ENV: [&str; 3] = ["CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN"];
+
 impl Analyzer {
-    /// The names of the analyzers `config/scan.yaml` can list.
-    pub const KNOWN: &[&str] = &["builtin", "ruff", "bandit"];
+    /// Every analyzer a config can name, in the order scans list them.
+    pub const KNOWN: &'static [&'static str] = &[
+        "builtin",
+        "health",
+        "ruff",
+        "bandit",
+        "semgrep",
+        "gitleaks",
+        "osv-scanner",
+        "pip-audit",
+        "cargo-audit",
+        "npm-audit",
+        "clippy",
+        "eslint",
+    ];
 
-    /// The analyzer called `name` in `config/scan.yaml`.
+    /// The analyzer called `name` (one of [`Analyzer::KNOWN`]); semgrep without rules.
     pub fn named(name: &str) -> Option<Analyzer> {
-        match name {
-            "builtin" => Some(Analyzer::Builtin),
-            "ruff" => Some(Analyzer::Ruff),
-            "bandit" => Some(Analyzer::Bandit),
-            _ => None,
-        }
+        Some(match name {
+            "builtin" => Analyzer::Builtin,
+            "health" => Analyzer::Health,
+            "ruff" => Analyzer::Ruff,
+            "bandit" => Analyzer::Bandit,
+            "semgrep" => Analyzer::Semgrep { rules: None },
+            "gitleaks" => Analyzer::Gitleaks,
+            "osv-scanner" => Analyzer::OsvScanner,
+            "pip-audit" => Analyzer::PipAudit,
+            "cargo-audit" => Analyzer::CargoAudit,
+            "npm-audit" => Analyzer::NpmAudit,
+            "clippy" => Analyzer::Clippy,
+            "eslint" => Analyzer::Eslint,
+            _ => return None,
+        })
     }
 
-    /// Whether `root` has what it reads beyond its [`Scope`] (the scan checks the files).
-    pub fn applies(&self, _root: &Path) -> bool {
-        true
-    }
-
-    pub fn scope(&self) -> Scope {
-        match self {
-            Analyzer::Builtin | Analyzer::Sarif { .. } => Scope::Files(&[]),
-            Analyzer::Ruff => Scope::Files(&["py", "pyi"]),
-            Analyzer::Bandit => Scope::Files(&["py"]),
-        }
+    /// Whether it runs inside dayshift rather than as a program.
+    pub fn in_process(&self) -> bool {
+        matches!(self, Analyzer::Builtin | Analyzer::Health)
     }
 
     /// The name findings carry and logs use (a SARIF tool's own name is in its findings).
     pub fn name(&self) -> &str {
         match self {
+            Analyzer::Sarif { name, .. } => name,
             Analyzer::Builtin => "builtin",
+            Analyzer::Health => "health",
             Analyzer::Ruff => "ruff",
             Analyzer::Bandit => "bandit",
-            Analyzer::Sarif { name, .. } => name,
+            Analyzer::Semgrep { .. } => "semgrep",
+            Analyzer::Gitleaks => "gitleaks",
+            Analyzer::OsvScanner => "osv-scanner",
+            Analyzer::PipAudit => "pip-audit",
+            Analyzer::CargoAudit => "cargo-audit",
+            Analyzer::NpmAudit => "npm-audit",
+            Analyzer::Clippy => "clippy",
+            Analyzer::Eslint => "eslint",
+        }
+    }
+
+    /// The program to look for ([`find_program`]): `npm` for npm-audit, `cargo` for
+    /// clippy, a SARIF tool's first argument, else the analyzer's name.
+    pub fn program(&self) -> &str {
+        match self {
+            Analyzer::NpmAudit => "npm",
+            Analyzer::Clippy => "cargo",
+            Analyzer::Sarif { command, .. } => command.first().map_or("", String::as_str),
+            other => other.name(),
         }
     }
 
     /// What a person does when the tool is missing.
     pub fn install_hint(&self) -> String {
-        match self {
-            Analyzer::Builtin => "it is part of dayshift".into(),
-            Analyzer::Ruff => "install it with `pip install ruff`".into(),
-            Analyzer::Bandit => "install it with `pip install bandit`".into(),
-            Analyzer::Sarif { name, command } => format!(
-                "install `{}` or change the command of `{name}` in config/scan.yaml",
-                command.first().map(String::as_str).unwrap_or("")
-            ),
-        }
+        let how = match self {
+            Analyzer::Builtin | Analyzer::Health => "it is part of dayshift",
+            Analyzer::Ruff => "install it with `pip install ruff`",
+            Analyzer::Bandit => "install it with `pip install bandit`",
+            Analyzer::Semgrep { .. } => "install it with `pip install semgrep`",
+            Analyzer::Gitleaks => {
+                "install gitleaks 8.19 or later from https://github.com/gitleaks/gitleaks/releases"
+            }
+            Analyzer::OsvScanner => {
+                "install osv-scanner 2 from https://github.com/google/osv-scanner/releases"
+            }
+            Analyzer::PipAudit => "install it with `pip install pip-audit`",
+            Analyzer::CargoAudit => "install it with `cargo install cargo-audit --locked`",
+            Analyzer::NpmAudit => "install Node.js, which comes with npm",
+            Analyzer::Clippy => "install it with `rustup component add clippy`",
+            Analyzer::Eslint => "install it with `npm i -g eslint`",
+            Analyzer::Sarif { name, command } => {
+                return format!(
+                    "install `{}` or change the command of `{name}` in config/scan.yaml",
+                    command.first().map(String::as_str).unwrap_or("")
+                );
+            }
+        };
+        how.to_string()
     }
 
-    /// Its arguments for scanning `root`, or only `files` in it (after the program
-    /// itself); `log` is where its output goes (bandit's empty settings file is beside it).
+    /// The variables it gets from dayshift's environment besides [`crate::process::BASE_ENV`]:
+    /// the network's for the tools that fetch a vulnerability database, cargo's for cargo.
+    fn environment(&self) -> Vec<&'static str> {
+        let fetches = matches!(
+            self,
+            Analyzer::OsvScanner | Analyzer::PipAudit | Analyzer::NpmAudit | Analyzer::CargoAudit
+        );
+        let cargo = matches!(self, Analyzer::CargoAudit | Analyzer::Clippy);
+        let network: &[&'static str] = if fetches { &NETWORK_ENV } else { &[] };
+        let cargo_env: &[&'static str] = if cargo { &CARGO_ENV } else { &[] };
+        network.iter().chain(cargo_env).copied().collect()
+    }
+
+    /// Its arguments for scanning `root`, or only `files` in it (after the program itself);
+    /// `log` is where its output goes (bandit's empty settings file and clippy's build
+    /// folder are kept beside it).
     pub fn args(&self, root: &Path, files: Option<&[String]>, log: &Path) -> Vec<String> {
-        let mut args = self.args_for_root(root, log);
-        if let (Some(files), Analyzer::Ruff | Analyzer::Bandit) = (files, self) {
-            args.pop();
-            args.extend(files.iter().map(|f| root.join(f).display().to_string()));
-        }
-        args
-    }
-
-    fn args_for_root(&self, root: &Path, log: &Path) -> Vec<String> {
-        let root_arg = root.display().to_string();
+        let targets = scope::targets(self, root, files);
         match self {
-            Analyzer::Builtin => Vec::new(),
-            Analyzer::Ruff => ruff::args(&ruff::default_select(), root),
-            Analyzer::Bandit => bandit::args(root, &log.with_extension("ini")),
-            Analyzer::Sarif { command, .. } => command
-                .iter()
-                .skip(1)
-                .map(|arg| arg.replace("{root}", &root_arg))
-                .collect(),
+            Analyzer::Builtin | Analyzer::Health => Vec::new(),
+            Analyzer::Ruff => ruff::args(&ruff::default_select(), targets),
+            Analyzer::Bandit => bandit::args(targets, &log.with_extension("ini")),
+            Analyzer::Semgrep { rules } => {
+                semgrep::args(rules.as_deref().unwrap_or(Path::new("")), targets)
+            }
+            Analyzer::Gitleaks => gitleaks::args(root),
+            Analyzer::OsvScanner => osv_scanner::args(root),
+            Analyzer::PipAudit => pip_audit::args(root),
+            Analyzer::CargoAudit => cargo_audit::args(),
+            Analyzer::NpmAudit => npm_audit::args(),
+            Analyzer::Clippy => clippy::args(&log.with_extension("target")),
+            Analyzer::Eslint => eslint::args(targets),
+            Analyzer::Sarif { command, .. } => {
+                let root_arg = root.display().to_string();
+                command
+                    .iter()
+                    .skip(1)
+                    .map(|arg| arg.replace("{root}", &root_arg))
+                    .collect()
+            }
         }
     }
 
@@ -132,15 +217,26 @@ impl Analyzer {
     fn ran(&self, code: i32) -> bool {
         match self {
             // --exit-zero: anything else is ruff's own error
-            Analyzer::Ruff | Analyzer::Builtin => code == 0,
-            // bandit, eslint, gitleaks, semgrep --error: 1 means findings
-            Analyzer::Bandit | Analyzer::Sarif { .. } => code == 0 || code == 1,
+            Analyzer::Ruff | Analyzer::Builtin | Analyzer::Health => code == 0,
+            // 1 means findings (semgrep only with --error, never set here)
+            Analyzer::Bandit
+            | Analyzer::Semgrep { .. }
+            | Analyzer::Gitleaks
+            | Analyzer::OsvScanner
+            | Analyzer::PipAudit
+            | Analyzer::CargoAudit
+            | Analyzer::Eslint
+            // npm audit also says 1 when it failed: its JSON then has an `error`, read as one
+            | Analyzer::NpmAudit
+            | Analyzer::Sarif { .. } => code == 0 || code == 1,
+            // 101: a deny-by-default lint or a compile error, reported as findings
+            Analyzer::Clippy => code == 0 || code == 101,
         }
     }
 
     fn parse(&self, stdout: &str, root: &Path) -> Result<Vec<Finding>, String> {
         match self {
-            Analyzer::Builtin => Ok(Vec::new()),
+            Analyzer::Builtin | Analyzer::Health => Ok(Vec::new()),
             Analyzer::Ruff => ruff::parse(stdout, root),
             Analyzer::Bandit => {
                 let report = bandit::parse(stdout, root)?;
@@ -153,174 +249,35 @@ impl Analyzer {
                 }
                 Ok(report.findings)
             }
+            Analyzer::Semgrep { .. } => semgrep::parse(stdout, root),
+            Analyzer::Gitleaks => gitleaks::parse(stdout, root),
+            Analyzer::OsvScanner => osv_scanner::parse(stdout, root),
+            Analyzer::PipAudit => pip_audit::parse(stdout, root),
+            Analyzer::CargoAudit => cargo_audit::parse(stdout, root),
+            Analyzer::NpmAudit => npm_audit::parse(stdout, root),
+            Analyzer::Clippy => clippy::parse(stdout, root),
+            Analyzer::Eslint => eslint::parse(stdout, root),
             Analyzer::Sarif { name, .. } => sarif::parse(stdout, root, name),
         }
     }
 }
 
-/// Bytes of an analyzer's stdout (and of its stderr) kept: far above what a large tree's
-/// findings take, yet a bound.
-pub const OUTPUT_CAP: usize = 256 << 20;
-
-/// Where `name` is: itself when it is a path, else the first executable `name` on PATH,
-/// then in `extra_dirs` (e.g. a home's `.venv/bin`).
-pub fn find_program(name: &str, extra_dirs: &[PathBuf]) -> Option<PathBuf> {
-    if name.is_empty() {
-        return None;
-    }
-    if name.contains('/') {
-        let path = PathBuf::from(name);
-        return is_executable(&path).then_some(path);
-    }
-    let path_dirs = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .unwrap_or_default();
-    path_dirs
-        .iter()
-        .chain(extra_dirs)
-        .map(|dir| dir.join(name))
-        .find(|candidate| is_executable(candidate))
+/// A tool's arguments: `fixed` options, then `rest` (paths, values computed at run time).
+fn arguments(fixed: &[&str], rest: impl IntoIterator<Item = String>) -> Vec<String> {
+    fixed.iter().map(|a| a.to_string()).chain(rest).collect()
 }
 
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-/// The first line of `program --version` (`ruff 0.17.6`, `bandit 1.9.4`), or `None` when
-/// it does not answer within 10 s with a success.
-pub fn version(program: &Path) -> Option<String> {
-    let spec = Spec::new(program, &["--version"]).timeout(Duration::from_secs(10));
-    let out = process::run(&spec).ok().filter(Output::success)?;
-    out.stdout
-        .lines()
-        .map(str::trim)
-        .find(|line| !line.is_empty())
-        .map(str::to_string)
-}
-
-/// Run `analyzer` (the executable `program`) on `root` (or only `files` in it, relative)
-/// and read its findings, keeping its whole output in `log` (stdout as written, then
-/// stderr after a `--- stderr ---` line).
-pub fn run(
-    analyzer: &Analyzer,
-    program: &Path,
-    root: &Path,
-    files: Option<&[String]>,
-    timeout: Duration,
-    log: &Path,
-) -> Result<Vec<Finding>, ScanError> {
-    let name = analyzer.name().to_string();
-    let failed = |why: String| ScanError::Failed {
-        analyzer: name.clone(),
-        why,
-    };
-    if *analyzer == Analyzer::Builtin {
-        return Err(failed(
-            "the built-in analyzer runs inside dayshift's scan, not as a program".into(),
-        ));
-    }
-    if *analyzer == Analyzer::Bandit {
-        let ini = log.with_extension("ini");
-        let written = ini
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::write(&ini, bandit::EMPTY_INI));
-        written.map_err(|e| failed(format!("cannot write {}: {e}", ini.display())))?;
-    }
-    let mut spec = Spec::new(program, &[]).cwd(root).timeout(timeout);
-    spec.args = analyzer.args(root, files, log);
-    spec.output_cap = OUTPUT_CAP;
-    let out = process::run(&spec).map_err(|e| match e.source.kind() {
-        std::io::ErrorKind::NotFound => ScanError::NotInstalled {
-            analyzer: name.clone(),
-            hint: format!(
-                "{} not found; {}",
-                program.display(),
-                analyzer.install_hint()
-            ),
-        },
-        _ => failed(e.to_string()),
-    })?;
-    keep_log(log, &out);
-    let stderr = || crate::engine::tail(out.stderr.trim(), 2000).to_string();
-    let stderr_note = || match stderr() {
-        tail if tail.is_empty() => "no error output".to_string(),
-        tail => format!("its error output ends: {tail}"),
-    };
-    match out.status.map(|s| (s.code(), s)) {
-        None if out.cancelled => return Err(failed("it was stopped: dayshift is stopping".into())),
-        None => {
-            return Err(failed(format!(
-                "it did not finish within {} s and was stopped; {}; its output is in {}",
-                timeout.as_secs_f32(),
-                stderr_note(),
-                log.display()
-            )));
-        }
-        Some((Some(code), _)) if analyzer.ran(code) => {}
-        Some((_, status)) => {
-            return Err(failed(format!(
-                "it ended with {status}; {}; its output is in {}",
-                stderr_note(),
-                log.display()
-            )));
-        }
-    }
-    let unreadable = |why: String| ScanError::Unreadable {
-        analyzer: name.clone(),
-        why,
-        log: log.to_path_buf(),
-    };
-    if out.truncated {
-        return Err(unreadable(format!(
-            "it wrote more than {} MiB",
-            OUTPUT_CAP >> 20
-        )));
-    }
-    analyzer.parse(&out.stdout, root).map_err(unreadable)
-}
-
-/// Run a configured SARIF tool: `argv[0]` found on PATH (or as a path), the rest its
-/// arguments (`{root}` stands for `root`); findings carry the SARIF's tool name, or `name`.
-pub fn run_sarif(
-    name: &str,
-    argv: &[String],
-    root: &Path,
-    timeout: Duration,
-    log: &Path,
-) -> Result<Vec<Finding>, ScanError> {
-    let analyzer = Analyzer::Sarif {
-        name: name.to_string(),
-        command: argv.to_vec(),
-    };
-    let program = argv
-        .first()
-        .and_then(|program| find_program(program, &[]))
-        .ok_or_else(|| ScanError::NotInstalled {
-            analyzer: name.to_string(),
-            hint: analyzer.install_hint(),
-        })?;
-    run(&analyzer, &program, root, None, timeout, log)
-}
-
-/// Keep the tool's raw output; a log that cannot be written costs the evidence, not the
-/// findings.
-fn keep_log(log: &Path, out: &Output) {
-    let mut text = out.stdout.clone();
-    if !out.stderr.is_empty() {
-        text.push_str("\n--- stderr ---\n");
-        text.push_str(&out.stderr);
-    }
-    let written = log
-        .parent()
-        .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|()| std::fs::write(log, text));
-    if let Err(e) = written {
-        tracing::warn!(
-            "cannot keep the analyzer's output in {}: {e}",
-            log.display()
-        );
+/// GitHub code scanning's reading of a CVSS-like score (SARIF's `security-severity`,
+/// osv-scanner's and npm's CVSS base scores): ≥ 9 critical, ≥ 7 high, ≥ 4 medium, else low.
+pub fn severity_of_score(score: f64) -> Severity {
+    if score >= 9.0 {
+        Severity::Critical
+    } else if score >= 7.0 {
+        Severity::High
+    } else if score >= 4.0 {
+        Severity::Medium
+    } else {
+        Severity::Low
     }
 }
 
@@ -354,6 +311,29 @@ pub(crate) fn decode<T: DeserializeOwned>(
             format!("{tool}'s output is not JSON ({expected} was expected): {e}")
         }
     })
+}
+
+/// What the adapters' tests share.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::scan::{Finding, Severity};
+
+    /// Each finding as (rule, file, first line, severity, CWE), to compare at once.
+    pub fn rows(findings: &[Finding]) -> Vec<(&str, &str, u32, Severity, Option<u32>)> {
+        findings
+            .iter()
+            .map(|f| {
+                let place = (f.rule.as_str(), f.file.as_str(), f.start_line);
+                (place.0, place.1, place.2, f.severity, f.cwe)
+            })
+            .collect()
+    }
+
+    /// That a parser refused its input with a reason containing `expected`.
+    pub fn assert_refused<T: std::fmt::Debug>(parsed: Result<T, String>, expected: &str) {
+        let why = parsed.expect_err("the parser accepted what it must refuse");
+        assert!(why.contains(expected), "`{why}` does not say `{expected}`");
+    }
 }
 
 #[cfg(test)]

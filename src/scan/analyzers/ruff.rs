@@ -19,9 +19,10 @@ pub fn default_select() -> Vec<String> {
     DEFAULT_SELECT.iter().map(|s| s.to_string()).collect()
 }
 
-/// `check --output-format json --no-cache --exit-zero --select <rules> <root>`.
-pub fn args(select: &[String], root: &Path) -> Vec<String> {
-    let mut args: Vec<String> = [
+/// `check --output-format json --no-cache --exit-zero --select <rules> <targets…>` (the
+/// root, or files in it).
+pub fn args(select: &[String], targets: Vec<String>) -> Vec<String> {
+    let fixed = [
         "check",
         "--output-format",
         "json",
@@ -31,12 +32,8 @@ pub fn args(select: &[String], root: &Path) -> Vec<String> {
         "--isolated",
         "--ignore-noqa",
         "--select",
-    ]
-    .map(String::from)
-    .into();
-    args.push(select.join(","));
-    args.push(root.display().to_string());
-    args
+    ];
+    super::arguments(&fixed, std::iter::once(select.join(",")).chain(targets))
 }
 
 /// One entry of ruff's JSON list.

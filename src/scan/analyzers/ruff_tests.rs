@@ -92,7 +92,7 @@ fn the_severity_table_and_the_command() {
     assert_eq!(severity("S113"), Severity::Medium);
     assert_eq!(severity("F632"), Severity::Medium);
     assert_eq!(severity("E501"), Severity::Low);
-    let args = args(&default_select(), Path::new("/r"));
+    let args = args(&default_select(), vec!["/r".into()]);
     assert_eq!(
         args.join(" "),
         "check --output-format json --no-cache --exit-zero --isolated --ignore-noqa --select E9,F63,F7,F82,S /r"

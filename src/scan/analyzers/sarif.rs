@@ -257,15 +257,7 @@ fn score_severity(score: &Score) -> Result<Severity, String> {
             .parse()
             .map_err(|_| format!("the security-severity `{text}` is not a number"))?,
     };
-    Ok(if value >= 9.0 {
-        Severity::Critical
-    } else if value >= 7.0 {
-        Severity::High
-    } else if value >= 4.0 {
-        Severity::Medium
-    } else {
-        Severity::Low
-    })
+    Ok(super::severity_of_score(value))
 }
 
 /// `external/cwe/cwe-79`, `CWE-79` or `CWE-79: Improper Neutralization…` → 79.

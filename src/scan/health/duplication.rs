@@ -47,7 +47,7 @@ struct Copy {
     lines: usize,
 }
 
-/// One `health/duplication` finding (severity low) per block of [`WINDOW`] or more
+/// One `health/duplication` (analyzer `health`, rule `duplication`) finding (severity low) per block of [`WINDOW`] or more
 /// meaningful lines that already appeared earlier (in file order, then line order), at
 /// the copy's first line, naming the first place.
 pub fn duplicates(root: &Path, files: &[String]) -> Vec<Finding> {
@@ -101,7 +101,7 @@ pub fn duplicates(root: &Path, files: &[String]) -> Vec<Finding> {
                         end_line,
                         ..Finding::at(
                             ANALYZER,
-                            "health/duplication",
+                            "duplication",
                             Severity::Low,
                             file,
                             here.line,

@@ -7,6 +7,7 @@
 //! Only files in a language the reviewer has a grammar for (Python, JavaScript,
 //! TypeScript, TSX, Rust, Go, shell) are read, and none over [`MAX_BYTES`].
 
+pub mod cached;
 mod duplication;
 mod functions;
 mod todo_age;
@@ -90,7 +91,7 @@ pub fn scan_file(file: &str, text: &str, limits: &HealthLimits) -> Vec<Finding> 
     if let Some(severity) = beyond(lines as u64, u64::from(limits.max_file_lines)) {
         found.push(Finding::at(
             ANALYZER,
-            "health/size-file",
+            "size-file",
             severity,
             file,
             1,
@@ -110,7 +111,7 @@ pub fn scan_file(file: &str, text: &str, limits: &HealthLimits) -> Vec<Finding> 
         let length = function.lines();
         if let Some(severity) = beyond(length.into(), u64::from(limits.max_function_lines)) {
             found.push(at(
-                "health/size-function",
+                "size-function",
                 severity,
                 format!(
                     "function `{}` is {length} lines long (the limit is {})",
@@ -120,7 +121,7 @@ pub fn scan_file(file: &str, text: &str, limits: &HealthLimits) -> Vec<Finding> 
         }
         if let Some(severity) = beyond(function.complexity.into(), limits.max_complexity.into()) {
             found.push(at(
-                "health/complexity",
+                "complexity",
                 severity,
                 format!(
                     "function `{}` has cyclomatic complexity {} (the limit is {})",

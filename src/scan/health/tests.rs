@@ -179,10 +179,10 @@ fn long_and_complex_functions_and_big_files_are_findings_at_their_first_line() {
     assert_eq!(
         found,
         vec![
-            at("big.py", "health/size-file", 1, Severity::Medium),
-            at("big.py", "health/size-function", 1, Severity::Low),
-            at("big.py", "health/size-function", 92, Severity::Medium),
-            at("route.rs", "health/complexity", 2, Severity::Medium),
+            at("big.py", "size-file", 1, Severity::Medium),
+            at("big.py", "size-function", 1, Severity::Low),
+            at("big.py", "size-function", 92, Severity::Medium),
+            at("route.rs", "complexity", 2, Severity::Medium),
         ]
     );
     let messages: Vec<String> = scan(root, &files, &limits)
@@ -270,7 +270,7 @@ fn a_copied_block_is_one_finding_at_each_later_copy_naming_the_first() {
     assert!(
         found
             .iter()
-            .all(|f| f.rule == "health/duplication" && f.severity == Severity::Low)
+            .all(|f| f.rule == "duplication" && f.severity == Severity::Low)
     );
 }
 
@@ -338,7 +338,7 @@ fn todos_older_than_the_limit_by_git_blame_are_findings_young_and_uncommitted_on
     assert!(
         found
             .iter()
-            .all(|f| f.rule == "health/todo-age" && f.severity == Severity::Low)
+            .all(|f| f.rule == "todo-age" && f.severity == Severity::Low)
     );
     // a longer limit: nothing
     assert!(old_todos(root, &files, 400, today).unwrap().is_empty());

@@ -16,7 +16,7 @@ use crate::target::git::Git;
 /// The words that mark a comment as work left to do.
 pub const MARKERS: [&str; 4] = ["TODO", "FIXME", "XXX", "HACK"];
 
-/// One `health/todo-age` finding (severity low) per marked comment in `files` whose line
+/// One `health/todo-age` (analyzer `health`, rule `todo-age`) finding (severity low) per marked comment in `files` whose line
 /// was written more than `max_age_days` before `today`, ordered by file and line.
 /// Untracked files are skipped. `Err` says why no age could be read: `root` is not in a
 /// git repository, git is missing, or blame failed.
@@ -78,7 +78,7 @@ pub fn old_todos(
             if age > i64::from(max_age_days) {
                 found.push(Finding::at(
                     ANALYZER,
-                    "health/todo-age",
+                    "todo-age",
                     Severity::Low,
                     file,
                     line,

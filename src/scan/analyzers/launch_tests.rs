@@ -1,0 +1,123 @@
+//! Starting analyzers on some files of a tree: the real ruff and bandit from the checkout's
+//! `.venv` (`make test-deps`), semgrep as a script that records its arguments, and the
+//! cases where nothing may run.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::*;
+
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// ruff or bandit as `make test-deps` installs them (CI does), in the checkout's `.venv`.
+fn installed(name: &str) -> PathBuf {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin");
+    find_program(name, &[venv]).unwrap_or_else(|| panic!("no {name}: run `make test-deps`"))
+}
+
+/// A copy of `tests/fixtures/scan/tree`'s two files with planted issues.
+fn fixture_tree() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scan/tree/app");
+    std::fs::create_dir_all(dir.path().join("app")).unwrap();
+    for file in ["db.py", "handlers.py"] {
+        std::fs::copy(from.join(file), dir.path().join("app").join(file)).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn ruff_and_bandit_given_files_read_only_those() {
+    let tree = fixture_tree();
+    let files = ["app/db.py".to_string()];
+    for analyzer in [Analyzer::Ruff, Analyzer::Bandit] {
+        let program = installed(analyzer.name());
+        let log = tree.path().join("logs").join(analyzer.name());
+        let findings = run(
+            &analyzer,
+            &program,
+            tree.path(),
+            Some(&files),
+            TIMEOUT,
+            &log,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!findings.is_empty(), "{}: nothing found", analyzer.name());
+        for finding in &findings {
+            assert_eq!(finding.file, "app/db.py", "{finding:?}");
+        }
+        assert!(
+            findings.iter().any(|f| f.rule.ends_with("608")),
+            "{}: no SQL finding in {findings:#?}",
+            analyzer.name()
+        );
+    }
+}
+
+#[test]
+fn an_empty_file_list_runs_nothing() {
+    let tree = fixture_tree();
+    let never_runs = tree.path().join("no-such-ruff");
+    let log = tree.path().join("ruff.log");
+    let findings = run(
+        &Analyzer::Ruff,
+        &never_runs,
+        tree.path(),
+        Some(&[]),
+        TIMEOUT,
+        &log,
+    );
+    assert_eq!(findings.unwrap(), []);
+    assert!(!log.exists());
+}
+
+#[test]
+fn semgrep_without_rules_is_not_configured_and_says_what_to_set() {
+    let tree = fixture_tree();
+    let semgrep = Analyzer::named("semgrep").unwrap();
+    let err = run(
+        &semgrep,
+        Path::new("/bin/true"),
+        tree.path(),
+        None,
+        TIMEOUT,
+        &tree.path().join("l"),
+    )
+    .unwrap_err();
+    assert!(matches!(err, ScanError::NotConfigured { .. }), "{err:?}");
+    assert!(err.to_string().contains("semgrep_config"), "{err}");
+}
+
+#[test]
+fn semgrep_gets_its_rules_and_the_files_and_its_sarif_is_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let tree = fixture_tree();
+    let captured =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scan/semgrep-rules.sarif");
+    let argv = tree.path().join("argv");
+    let script = tree.path().join("semgrep");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$@\" > '{}'\nsed 's#/tmp/dayshift-scan/tree#'\"$PWD\"'#g' '{}'\n",
+            argv.display(),
+            captured.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let semgrep = Analyzer::Semgrep {
+        rules: Some("/home/config/rules.yaml".into()),
+    };
+    let files = ["app/db.py".to_string(), "app/handlers.py".to_string()];
+    let log = tree.path().join("semgrep.log");
+    let findings = run(&semgrep, &script, tree.path(), Some(&files), TIMEOUT, &log).unwrap();
+    let args = std::fs::read_to_string(&argv).unwrap();
+    assert!(
+        args.trim_end()
+            .ends_with("--config /home/config/rules.yaml ./app/db.py ./app/handlers.py"),
+        "{args}"
+    );
+    let places: Vec<_> = findings.iter().map(|f| f.located()).collect();
+    assert_eq!(places, ["app/db.py:3", "app/handlers.py:11"]);
+}
