@@ -249,6 +249,104 @@ fn the_demo_runs_the_whole_day_offline_and_fixes_the_example() {
 }
 
 #[test]
+fn improve_dry_run_on_the_example_prints_proposals_with_risk_and_verdicts_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("demo");
+    let prepared = dayshift::cli::demo::prepare(&root, REPLAY_PROVIDER).expect("a demo home");
+    let before = (
+        git(&prepared.clone, &["rev-parse", "HEAD"]),
+        git(&prepared.clone, &["status", "--porcelain"]),
+        std::fs::read_to_string(root.join("logs/audit.jsonl")).unwrap_or_default(),
+    );
+    // a protected path makes a second finding's change a person's to merge
+    std::fs::write(
+        root.join("config/policy.yaml"),
+        "auto_merge: low\nprotected_paths: [\"shop/prices.py\"]\n",
+    )
+    .unwrap();
+    let out = must(
+        dayshift(dir.path())
+            .args(["--home", root.to_str().unwrap(), "improve", "--dry-run"])
+            .output()
+            .unwrap(),
+        "improve --dry-run",
+    );
+    let text = stdout(&out);
+    for shown in [
+        "PROPOSAL",
+        "VERDICT",
+        "RISK",
+        "shop/prices.py:6",
+        "builtin/patterns.python.eval",
+        "warn",
+        "high",
+        "a person",
+        "protected path",
+    ] {
+        assert!(text.contains(shown), "`{shown}` is shown:\n{text}");
+    }
+    assert!(
+        stderr(&out).contains("nothing was changed"),
+        "{}",
+        stderr(&out)
+    );
+    let json = must(
+        dayshift(dir.path())
+            .args([
+                "--home",
+                root.to_str().unwrap(),
+                "improve",
+                "--dry-run",
+                "--json",
+            ])
+            .output()
+            .unwrap(),
+        "improve --dry-run --json",
+    );
+    let proposals: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(proposals.as_array().unwrap().len(), 1, "{proposals:#}");
+    assert_eq!(proposals[0]["verdict"], "warn");
+    assert_eq!(proposals[0]["risk"], "high");
+    assert_eq!(proposals[0]["merges_itself"], false);
+    assert_eq!(proposals[0]["files"][0], "shop/prices.py");
+
+    // nothing changed: no task, proposal, report or event, the clone as it was
+    for folder in [
+        "tasks/backlog",
+        "tasks/in_progress",
+        "tasks/completed",
+        "tasks/failed",
+    ] {
+        let md = std::fs::read_dir(root.join(folder))
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+                    .count()
+            })
+            .unwrap_or(0);
+        assert_eq!(md, 0, "{folder} has no task");
+    }
+    assert!(!root.join("proposals").exists());
+    assert!(
+        !root
+            .join(format!(
+                "reports/scan/{}.md",
+                chrono::Local::now().date_naive()
+            ))
+            .exists()
+    );
+    let after = (
+        git(&prepared.clone, &["rev-parse", "HEAD"]),
+        git(&prepared.clone, &["status", "--porcelain"]),
+        std::fs::read_to_string(root.join("logs/audit.jsonl")).unwrap_or_default(),
+    );
+    assert_eq!(
+        before, after,
+        "the clone and the audit trail are as they were"
+    );
+}
+
+#[test]
 fn every_file_of_the_example_is_embedded() {
     fn walk(dir: &Path, base: &Path, out: &mut Vec<String>) {
         for entry in std::fs::read_dir(dir).unwrap().flatten() {

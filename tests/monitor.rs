@@ -230,3 +230,111 @@ fn findings_become_tasks_by_policy_once_each_and_the_work_loop_fixes_them() {
         common::stderr(&bad)
     );
 }
+
+#[test]
+fn propose_implement_and_improve_go_through_the_normal_path() {
+    let (home, _remote) = common::home_with_tool(common::ToolHome {
+        files: &[("app/db.py", DB), ("test_app.py", TESTS)],
+        tool: TOOL,
+        coder: "attempts: 1, timeout_minutes: 1",
+        agents_tail: "",
+        policy: "auto_merge: low\nnever_touch: [\"app/vault.py\"]\n",
+    });
+    home.write("config/scan.yaml", "analyzers: [builtin]\n");
+
+    // five proposals, written to proposals/, each with its verdict and risk
+    let out = stdout(&home.ok(&["propose", "--json"]));
+    let proposals: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(proposals.len(), 5, "{out}");
+    let first = proposals[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(first.len(), 12);
+    assert!(
+        proposals
+            .iter()
+            .all(|p| p["verdict"] == "pass" && p["risk"] == "low")
+    );
+    let written = home.read(&format!("proposals/{first}.md"));
+    assert!(
+        written.contains("verdict: pass — risk low: auto_merge lets it merge"),
+        "{written}"
+    );
+    assert!(
+        written.contains(&format!("dayshift implement {first}")),
+        "{written}"
+    );
+
+    // implement: a dry run changes nothing; then the task is worked and merged
+    home.ok(&["implement", &first, "--dry-run"]);
+    assert!(home.task_files("backlog").is_empty() && home.task_files("completed").is_empty());
+    let out = stdout(&home.ok(&["implement", &first]));
+    assert!(out.contains("T-0001") && out.contains("completed"), "{out}");
+    let again = home.run(&["implement", &first]);
+    assert_eq!(again.status.code(), Some(2), "fixed: nothing to implement");
+    assert!(
+        common::stderr(&again).contains("no open finding"),
+        "{}",
+        common::stderr(&again)
+    );
+
+    // the monitor opens three tasks; a finding with a task is not implemented again
+    let said = monitor(&home, "2026-12-07");
+    assert!(said.contains("T-0002, T-0003, T-0004 opened"), "{said}");
+    let t2 = home.task("T-0002");
+    let fingerprint = t2["source"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("scan:")
+        .unwrap();
+    let refused = home.run(&["implement", &fingerprint[..12]]);
+    assert_eq!(
+        refused.status.code(),
+        Some(1),
+        "{}",
+        common::stderr(&refused)
+    );
+    assert!(
+        common::stderr(&refused).contains("has had a task already (T-0002)"),
+        "{}",
+        common::stderr(&refused)
+    );
+
+    // a file never to touch: the last finding's change cannot land
+    home.write(
+        "config/policy.yaml",
+        "auto_merge: low\nnever_touch: [\"app/**\"]\n",
+    );
+    let out = stdout(&home.ok(&["security-scan", "--fix", "--dry-run"]));
+    assert!(
+        out.contains("block") && out.contains("cannot land"),
+        "{out}"
+    );
+    let last = home.run(&["propose", "--dry-run", "--json"]);
+    let blocked: Vec<serde_json::Value> = serde_json::from_slice(&last.stdout).unwrap();
+    assert_eq!(blocked.len(), 1, "{blocked:#?}");
+    let id = blocked[0]["id"].as_str().unwrap();
+    let refused = home.run(&["implement", id]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        common::stderr(&refused).contains("cannot land: policy"),
+        "{}",
+        common::stderr(&refused)
+    );
+
+    // improve: the last one gets its task (the allowance now five a day) and the work loop
+    // takes the queue, each through QA and review
+    home.write("config/policy.yaml", "auto_merge: low\n");
+    home.write(
+        "config/scan.yaml",
+        "analyzers: [builtin]\nfindings_to_tasks: {max_tasks_per_day: 5}\n",
+    );
+    let out = stdout(&home.ok(&["improve"]));
+    assert!(out.contains("T-0005") && out.contains("completed"), "{out}");
+    for id in ["T-0002", "T-0003", "T-0004", "T-0005"] {
+        assert_eq!(home.task(id)["state"], "completed", "{id}");
+    }
+    let sources: std::collections::BTreeSet<String> = scan_tasks(&home)
+        .iter()
+        .map(|t| t["source"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(sources.len(), 5, "one task per fingerprint");
+}

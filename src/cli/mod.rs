@@ -7,6 +7,7 @@ pub mod askpass;
 mod budget;
 pub mod demo;
 mod doctor;
+mod improve;
 mod logs;
 mod notify;
 mod readiness;
@@ -195,6 +196,36 @@ Examples:
   dayshift scan . --fail-on medium     # for CI: fail on a new medium finding"
     )]
     Scan(scan::ScanArgs),
+    /// The security part of the scan (every analyzer but code health); with --fix, a task
+    /// per finding the policy takes, worked now through the coder, QA and the reviewer.
+    #[command(
+        after_help = "Exit status: 0 done (nothing new at or above --fail-on without --fix), 1 something is (or a task failed), 2 a bad command line.
+
+Examples:
+  dayshift security-scan                    # the home's target
+  dayshift security-scan ~/src/shop --json  # any folder
+  dayshift security-scan --fix --dry-run    # the proposals: finding, planned change, risk, verdict
+  dayshift security-scan --fix              # tasks for them, worked now"
+    )]
+    SecurityScan(scan::SecurityScanArgs),
+    /// Seed 001's proposals: for each finding without a task (or those named), the planned
+    /// change, its risk and the validator's verdict, written to proposals/.
+    #[command(
+        after_help = "Examples:\n  dayshift propose\n  dayshift propose 3fa2c0d17be9 --json\n  dayshift propose --dry-run"
+    )]
+    Propose(improve::ProposeArgs),
+    /// Implement one proposal through the normal path: a task, then the coder, QA and the
+    /// reviewer (merged as policy's auto_merge says, or left for a person).
+    #[command(
+        after_help = "Exit status: 0 merged or waiting for a person, 1 it cannot land or the task failed, 2 an unknown proposal.\n\nExamples:\n  dayshift implement 3fa2c0d17be9 --dry-run\n  dayshift implement 3fa2c0d17be9"
+    )]
+    Implement(improve::ImplementArgs),
+    /// Scan → propose → validate → implement → test, in one go: the findings the policy
+    /// takes, within the day's task allowance and the budget.
+    #[command(
+        after_help = "Examples:\n  dayshift improve --dry-run   # the proposals with risk and verdicts; nothing changes\n  dayshift improve"
+    )]
+    Improve(improve::ImproveArgs),
     /// Show the logs (today's, or follow them with -f).
     Logs(logs::LogsArgs),
     /// Undo an agent's merge: a revert (a revert pull request with GitHub, through the
@@ -268,10 +299,17 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
     let home_dir = cli.home.clone().unwrap_or_else(|| PathBuf::from("."));
     let verbose = cli.verbose;
     // jobs log to files as well (and the daemon sets up its own logging)
-    if !matches!(
-        cli.command,
-        Command::Start { .. } | Command::Run { .. } | Command::Day { .. } | Command::Demo { .. }
-    ) {
+    let runs_jobs = match &cli.command {
+        Command::Start { .. }
+        | Command::Run { .. }
+        | Command::Day { .. }
+        | Command::Demo { .. }
+        | Command::Implement(_)
+        | Command::Improve(_) => true,
+        Command::SecurityScan(args) => args.fix,
+        _ => false,
+    };
+    if !runs_jobs {
         crate::logging::init_cli(verbose);
     }
     if matches!(
@@ -283,15 +321,16 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
             | Command::Audit(_)
             | Command::Validate(_)
             | Command::Scan(_)
+            | Command::SecurityScan(_)
+            | Command::Propose(_)
             | Command::Notify(_)
     ) {
         // `dayshift status | head -1` ends quietly with exit 0
         crate::process::exit_quietly_on_broken_pipe();
     }
-    if matches!(
-        cli.command,
-        Command::Setup { .. } | Command::Run { .. } | Command::Day { .. } | Command::Demo { .. }
-    ) {
+    // (the daemon handles its own signals)
+    let interruptible = runs_jobs && !matches!(cli.command, Command::Start { .. });
+    if interruptible || matches!(cli.command, Command::Setup { .. }) {
         // Ctrl-C stops the children (a coding tool, git, the tests) and ends cleanly
         crate::process::cancel_on_signals();
     }
@@ -332,6 +371,10 @@ fn run_command(cli: Cli) -> Result<ExitCode> {
         Command::Logs(args) => logs::logs(&Home::open(&home_dir)?, args),
         Command::Validate(args) => validate::validate(&home_dir, args),
         Command::Scan(args) => scan::scan(&home_dir, args),
+        Command::SecurityScan(args) => scan::security_scan(&home_dir, args, verbose),
+        Command::Propose(args) => improve::propose(Home::open(&home_dir)?, args),
+        Command::Implement(args) => improve::implement(Home::open(&home_dir)?, args, verbose),
+        Command::Improve(args) => improve::improve(Home::open(&home_dir)?, args, verbose),
         Command::Rollback(args) => rollback::rollback(Home::open(&home_dir)?, args),
         Command::Notify(command) => notify::notify(Home::open(&home_dir)?, command),
         Command::Resume { by } => run::resume(Home::open(&home_dir)?, by),

@@ -62,7 +62,7 @@ pub struct RunOptions {
 }
 
 /// Logging to the job files, and the context with the day and recording asked for.
-fn open_for_jobs(
+pub(super) fn open_for_jobs(
     home: Home,
     options: &RunOptions,
     verbose: bool,

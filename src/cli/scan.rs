@@ -39,10 +39,45 @@ pub struct ScanArgs {
     pub fail_on: Severity,
 }
 
+/// `dayshift security-scan`'s options: the scan's, and what to do about the findings.
+#[derive(Debug, clap::Args)]
+pub struct SecurityScanArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// In a home: a task per finding the policy takes (config/scan.yaml's
+    /// `findings_to_tasks`), worked now through the coder, QA and the reviewer.
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: print the proposals (finding, planned change, risk, verdict); change
+    /// nothing.
+    #[arg(long, requires = "fix")]
+    pub dry_run: bool,
+}
+
+/// `dayshift security-scan`: the scan without the code-health analyzer, and with `--fix`
+/// the findings worked like `improve` does.
+pub fn security_scan(home_dir: &Path, args: SecurityScanArgs, verbose: bool) -> Result<ExitCode> {
+    if !args.fix {
+        return scan_with(home_dir, args.scan, true);
+    }
+    if args.scan.path.is_some() || args.scan.sarif.is_some() {
+        return Err(Error::Usage(
+            "--fix works on a home's target (tasks, the coder, merges): run it in the home without PATH or --sarif".into(),
+        ));
+    }
+    let home = Home::open(home_dir)?;
+    super::improve::fix(home, args.dry_run, args.scan.json, true, verbose)
+}
+
 pub fn scan(home_dir: &Path, args: ScanArgs) -> Result<ExitCode> {
+    scan_with(home_dir, args, false)
+}
+
+/// The scan; `security_only`: without the code-health analyzer.
+fn scan_with(home_dir: &Path, args: ScanArgs, security_only: bool) -> Result<ExitCode> {
     let home = Home::open(home_dir).ok();
     let report = match (&args.path, home) {
-        (Some(path), home) => scan_path(path, home.as_ref(), &args)?,
+        (Some(path), home) => scan_path(path, home.as_ref(), &args, security_only)?,
         (None, Some(home)) => {
             if args.ignore.is_some() || args.config.is_some() {
                 return Err(Error::Usage(
@@ -51,7 +86,12 @@ pub fn scan(home_dir: &Path, args: ScanArgs) -> Result<ExitCode> {
             }
             // the base as it is now, as the monitor scans it (without opening tasks)
             let ctx = crate::context::Ctx::open(home, None)?;
-            let scan = crate::jobs::monitor::scan_base(&ctx, ctx.today())?;
+            let scan = crate::jobs::monitor::scan_base(
+                &ctx,
+                ctx.today(),
+                crate::jobs::monitor::Keep::Report,
+                security_only,
+            )?;
             eprintln!("the report: {}", scan.report_path.display());
             scan.report
         }
@@ -88,7 +128,12 @@ pub fn scan(home_dir: &Path, args: ScanArgs) -> Result<ExitCode> {
 
 /// Scan any folder; its last scan is kept in the home when there is one, else in the
 /// user's cache.
-fn scan_path(path: &Path, home: Option<&Home>, args: &ScanArgs) -> Result<ScanReport> {
+fn scan_path(
+    path: &Path,
+    home: Option<&Home>,
+    args: &ScanArgs,
+    security_only: bool,
+) -> Result<ScanReport> {
     if !path.is_dir() {
         return Err(Error::Usage(format!(
             "{} is not a folder; give the tree to scan",
@@ -107,7 +152,7 @@ fn scan_path(path: &Path, home: Option<&Home>, args: &ScanArgs) -> Result<ScanRe
         Some((file, required)) => tree::suppressions(&file, required)?,
         None => Vec::new(),
     };
-    let config = match (&args.config, home) {
+    let mut config = match (&args.config, home) {
         (Some(file), _) => {
             let base = file.parent().unwrap_or(Path::new("."));
             ScanConfig::load(file, base, true)?
@@ -115,6 +160,11 @@ fn scan_path(path: &Path, home: Option<&Home>, args: &ScanArgs) -> Result<ScanRe
         (None, Some(home)) => ScanConfig::load(&home.config_file(SCAN_CONFIG), home.root(), false)?,
         (None, None) => ScanConfig::default(),
     };
+    if security_only {
+        config
+            .analyzers
+            .retain(|a| *a != crate::scan::analyzers::Analyzer::Health);
+    }
     let options = Options {
         config,
         state_dir: match home {

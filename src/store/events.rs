@@ -155,14 +155,6 @@ impl Store {
             .pop())
     }
 
-    /// Every event with `action` by `actor`, oldest first.
-    pub fn events_with_actor(&self, action: &str, actor: &str) -> Result<Vec<Event>, StoreError> {
-        self.select_events(
-            "WHERE action = ?1 AND actor = ?2 ORDER BY id",
-            params![action, actor],
-        )
-    }
-
     /// The newest event with `action` whose detail has `key` = `value`, if any.
     pub fn last_event_with(
         &self,

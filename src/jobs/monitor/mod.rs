@@ -13,6 +13,7 @@
 //!
 //! `dayshift scan` in a home runs [`scan_base`] too, without the tasks.
 
+pub mod propose;
 pub mod report;
 pub mod tasks;
 
@@ -56,9 +57,19 @@ pub struct BaseScan {
     pub config: ScanConfig,
 }
 
+/// What a scan of the base may write besides its own memory of the last scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// The day's report and a `scan.done` event.
+    Report,
+    /// Nothing (a dry run).
+    Nothing,
+}
+
 /// Scan the base's newest commit: check it out, scan it, keep the day's report and a
-/// `scan.done` event, and remove the checkout.
-pub fn scan_base(ctx: &Ctx, day: NaiveDate) -> Result<BaseScan> {
+/// `scan.done` event (as `keep` says), and remove the checkout. `security_only`: without
+/// the code-health analyzer.
+pub fn scan_base(ctx: &Ctx, day: NaiveDate, keep: Keep, security_only: bool) -> Result<BaseScan> {
     if let Some(why) = not_ready(ctx) {
         return Err(Error::Refused(why));
     }
@@ -67,11 +78,16 @@ pub fn scan_base(ctx: &Ctx, day: NaiveDate) -> Result<BaseScan> {
     let clone = ctx.home.target_clone();
     let commit = super::deploy::newest_base(ctx)?;
     let dir = ctx.home.workspace().join("scan");
-    let config = ScanConfig::load(
+    let mut config = ScanConfig::load(
         &ctx.home.config_file(crate::scan::config::SCAN_CONFIG),
         ctx.home.root(),
         false,
     )?;
+    if security_only {
+        config
+            .analyzers
+            .retain(|a| *a != crate::scan::analyzers::Analyzer::Health);
+    }
     crate::deploy::checkout_at(&clone, &dir, &commit)?;
     let scanned = scan_checkout(ctx, &dir, config.clone());
     if let Err(e) = crate::deploy::remove(&clone, &dir) {
@@ -82,6 +98,14 @@ pub fn scan_base(ctx: &Ctx, day: NaiveDate) -> Result<BaseScan> {
     }
     let report = scanned?;
     let path = ctx.home.scan_report(day);
+    if keep == Keep::Nothing {
+        return Ok(BaseScan {
+            report,
+            commit,
+            report_path: ctx.home.display_path(&path).to_string().into(),
+            config,
+        });
+    }
     tree::write_report(&path, &report).at_path(&path)?;
     let counts = report::Counts::of(&report);
     ctx.audit(
@@ -121,7 +145,7 @@ fn scan_checkout(ctx: &Ctx, dir: &std::path::Path, config: ScanConfig) -> Result
 /// The `monitor` job: scan the base, close the tasks of fixed findings, open tasks for new
 /// ones by policy.
 pub fn run(ctx: &Ctx, day: NaiveDate) -> Result<JobOutcome> {
-    let scan = scan_base(ctx, day)?;
+    let scan = scan_base(ctx, day, Keep::Report, false)?;
     let closed = tasks::close_fixed(ctx, &scan.report)?;
     let policy = &scan.config.findings_to_tasks;
     let opened = tasks::open_for_findings(ctx, &scan.report, policy, day)?;

@@ -43,30 +43,54 @@ pub fn open_for_findings(
     policy: &FindingsToTasks,
     day: NaiveDate,
 ) -> Result<Vec<TaskId>> {
-    let mut taken: BTreeSet<String> = ctx
-        .store
-        .tasks()?
-        .iter()
-        .filter_map(|row| fingerprint_of(row.source.as_deref()).map(str::to_string))
-        .collect();
     let opened_today = ctx
         .store
         .numbered_events_on(day, "task.created")?
         .into_iter()
         .filter(|(_, e)| e.actor == ACTOR)
         .count();
-    // a task file a person deleted still counts: the audit trail remembers the finding
+    let allowance = (policy.max_tasks_per_day as usize).saturating_sub(opened_today);
+    let candidates = untaken(ctx, report, policy.min_severity)?;
+    let chosen: Vec<&Finding> = candidates
+        .iter()
+        .take(allowance)
+        .map(|f| &f.finding)
+        .collect();
+    open(ctx, &chosen, ACTOR)
+}
+
+/// The fingerprints a task was ever opened for: a task with its source in any folder, or
+/// a `task.created` event naming it (a task file a person deleted still counts).
+pub fn taken(ctx: &Ctx) -> Result<BTreeSet<String>> {
+    let mut taken: BTreeSet<String> = ctx
+        .store
+        .tasks()?
+        .iter()
+        .filter_map(|row| fingerprint_of(row.source.as_deref()).map(str::to_string))
+        .collect();
     taken.extend(
         ctx.store
-            .events_with_actor("task.created", ACTOR)?
+            .events_matching(
+                &crate::store::EventFilter {
+                    kind: Some("task.created".into()),
+                    ..Default::default()
+                },
+                u32::MAX,
+            )?
             .into_iter()
             .filter_map(|e| e.detail["fingerprint"].as_str().map(str::to_string)),
     );
-    let allowance = (policy.max_tasks_per_day as usize).saturating_sub(opened_today);
+    Ok(taken)
+}
+
+/// The findings at least `min` severe that no task ever had, in the order tasks are
+/// opened for them: the most severe, then the longest known, then by place.
+pub fn untaken<'a>(ctx: &Ctx, report: &'a ScanReport, min: Severity) -> Result<Vec<&'a Found>> {
+    let taken = taken(ctx)?;
     let mut candidates: Vec<&Found> = report
         .findings
         .iter()
-        .filter(|f| f.finding.severity >= policy.min_severity)
+        .filter(|f| f.finding.severity >= min)
         .filter(|f| !taken.contains(&f.finding.fingerprint))
         .collect();
     candidates.sort_by(|a, b| {
@@ -79,25 +103,25 @@ pub fn open_for_findings(
                     .cmp(&(&b.finding.file, b.finding.start_line))
             })
     });
-    let drafts: Vec<TaskDraft> = candidates
-        .iter()
-        .take(allowance)
-        .map(|f| draft(&f.finding))
-        .collect();
-    let mut opened = Vec::new();
+    Ok(candidates)
+}
+
+/// Open one backlog task per finding, as `actor`'s act, each audited with its fingerprint.
+pub fn open(ctx: &Ctx, findings: &[&Finding], actor: &str) -> Result<Vec<TaskId>> {
+    let drafts: Vec<TaskDraft> = findings.iter().map(|f| draft(f)).collect();
     let (home, store) = (&ctx.home, &ctx.store);
-    let created = ctx.queue.create_all(drafts, ACTOR, ctx.now(), |task| {
+    let created = ctx.queue.create_all(drafts, actor, ctx.now(), |task| {
         store.mirror_task(home, task)
     })?;
+    let mut opened = Vec::new();
     for task in created {
         let print = fingerprint_of(task.meta.source.as_deref()).unwrap_or_default();
-        let finding = &candidates
+        let finding = findings
             .iter()
-            .find(|f| f.finding.fingerprint == print)
-            .expect("made from a candidate")
-            .finding;
+            .find(|f| f.fingerprint == print)
+            .expect("made from one of the findings");
         ctx.audit(
-            Event::new(ctx.now(), ACTOR, "task.created")
+            Event::new(ctx.now(), actor, "task.created")
                 .task(task.meta.id)
                 .detail(serde_json::json!({
                     "fingerprint": print,
@@ -150,7 +174,7 @@ pub fn close_fixed(ctx: &Ctx, report: &ScanReport) -> Result<Vec<TaskId>> {
 
 /// The backlog task for one finding: its place, the analyzer's words quoted as data, and
 /// an acceptance the scan itself checks.
-fn draft(finding: &Finding) -> TaskDraft {
+pub fn draft(finding: &Finding) -> TaskDraft {
     // the message's first clause: "`eval`/`exec` of a value that is not a literal runs…"
     let first_line = finding.message.lines().next().unwrap_or_default();
     let what = first_line

@@ -37,7 +37,7 @@ pub(super) fn judge_review(
         record_review(ctx, task, review, "escalated")?;
         return wait(ctx, task, &why);
     }
-    let outcome = if merge_allowed(ctx, risk) {
+    let outcome = if merges_without_a_person(ctx.config.policy.auto_merge, risk) {
         "merge"
     } else {
         "waiting"
@@ -134,7 +134,7 @@ fn judge(
     risk: Risk,
     why: &str,
 ) -> Result<Ended> {
-    if merge_allowed(ctx, risk) {
+    if merges_without_a_person(ctx.config.policy.auto_merge, risk) {
         let why = format!(
             "risk {}, which policy's auto_merge allows",
             crate::review::risk_word(risk)
@@ -145,8 +145,8 @@ fn judge(
 }
 
 /// Policy's `auto_merge` allows a change of `risk` without a person.
-fn merge_allowed(ctx: &Ctx, risk: Risk) -> bool {
-    match ctx.config.policy.auto_merge {
+pub fn merges_without_a_person(auto_merge: AutoMerge, risk: Risk) -> bool {
+    match auto_merge {
         AutoMerge::None => false,
         AutoMerge::Low => risk <= Risk::Low,
         AutoMerge::Medium => risk <= Risk::Medium,

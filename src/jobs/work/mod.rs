@@ -32,6 +32,7 @@ mod finish;
 mod message;
 mod meter;
 mod progress;
+pub use finish::merges_without_a_person;
 pub use progress::WorkNow;
 mod landing;
 pub use landing::land_now;
