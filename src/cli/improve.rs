@@ -69,8 +69,7 @@ pub fn propose(home: Home, args: ProposeArgs) -> Result<ExitCode> {
     };
     let scan = monitor::scan_base(&ctx, ctx.today(), keep, false)?;
     let chosen: Vec<&Found> = if args.findings.is_empty() {
-        let min = scan.config.findings_to_tasks.min_severity;
-        tasks::untaken(&ctx, &scan.report, min)?
+        tasks::untaken(&ctx, &scan.report, &scan.config.findings_to_tasks)?
     } else {
         args.findings
             .iter()
@@ -145,7 +144,7 @@ pub fn fix(
     let keep = if dry_run { Keep::Nothing } else { Keep::Report };
     let scan = monitor::scan_base(&ctx, day, keep, security_only)?;
     let policy = scan.config.findings_to_tasks;
-    let candidates = tasks::untaken(&ctx, &scan.report, policy.min_severity)?;
+    let candidates = tasks::untaken(&ctx, &scan.report, &policy)?;
     let proposals = propose::propose(&ctx, &candidates)?;
     if dry_run {
         show(&ctx, &proposals, json, false);

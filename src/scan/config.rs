@@ -71,6 +71,9 @@ impl Tool {
 pub struct FindingsToTasks {
     pub min_severity: Severity,
     pub max_tasks_per_day: u32,
+    /// Whether a finding in a test file (tests/, test_*.py, *.spec.ts …) becomes a task: a
+    /// test may pickle its own data or call eval on purpose. A secret always does.
+    pub tests: bool,
 }
 
 impl Default for FindingsToTasks {
@@ -78,7 +81,16 @@ impl Default for FindingsToTasks {
         Self {
             min_severity: Severity::High,
             max_tasks_per_day: 3,
+            tests: false,
         }
+    }
+}
+
+impl FindingsToTasks {
+    /// Whether `finding` is one the policy makes tasks of (its severity aside).
+    pub fn takes(&self, finding: &super::Finding) -> bool {
+        let secret = finding.analyzer == "gitleaks" || finding.rule.starts_with("secrets.");
+        self.tests || secret || !crate::review::policy::is_test_path(&finding.file)
     }
 }
 
@@ -346,5 +358,35 @@ mod tests {
             let err = problem(text);
             assert!(err.contains(says), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn findings_in_tests_become_tasks_only_when_asked_but_a_secret_always_does() {
+        use crate::scan::{Finding, Severity};
+        let at = |analyzer: &str, rule: &str, file: &str| {
+            Finding::at(analyzer, rule, Severity::High, file, 3, "x")
+        };
+        let policy = FindingsToTasks::default();
+        assert!(policy.takes(&at("ruff", "S301", "app/cache.py")));
+        assert!(!policy.takes(&at("ruff", "S301", "tests/test_more.py")));
+        assert!(!policy.takes(&at("builtin", "patterns.python.eval", "src/cart.spec.ts")));
+        assert!(policy.takes(&at(
+            "builtin",
+            "secrets.aws-access-key",
+            "tests/conftest.py"
+        )));
+        assert!(policy.takes(&at("gitleaks", "stripe-access-token", "test/fixtures.js")));
+        let with_tests = FindingsToTasks {
+            tests: true,
+            ..FindingsToTasks::default()
+        };
+        assert!(with_tests.takes(&at("ruff", "S301", "tests/test_more.py")));
+        let parsed = parse(
+            Path::new("config/scan.yaml"),
+            "findings_to_tasks: {tests: true}\n",
+            Path::new("."),
+        )
+        .unwrap();
+        assert!(parsed.findings_to_tasks.tests);
     }
 }

@@ -50,7 +50,7 @@ pub fn open_for_findings(
         .filter(|(_, e)| e.actor == ACTOR)
         .count();
     let allowance = (policy.max_tasks_per_day as usize).saturating_sub(opened_today);
-    let candidates = untaken(ctx, report, policy.min_severity)?;
+    let candidates = untaken(ctx, report, policy)?;
     let chosen: Vec<&Finding> = candidates
         .iter()
         .take(allowance)
@@ -83,14 +83,18 @@ pub fn taken(ctx: &Ctx) -> Result<BTreeSet<String>> {
     Ok(taken)
 }
 
-/// The findings at least `min` severe that no task ever had, in the order tasks are
-/// opened for them: the most severe, then the longest known, then by place.
-pub fn untaken<'a>(ctx: &Ctx, report: &'a ScanReport, min: Severity) -> Result<Vec<&'a Found>> {
+/// The findings `policy` takes that no task ever had, in the order tasks are opened for
+/// them: the most severe, then the longest known, then by place.
+pub fn untaken<'a>(
+    ctx: &Ctx,
+    report: &'a ScanReport,
+    policy: &FindingsToTasks,
+) -> Result<Vec<&'a Found>> {
     let taken = taken(ctx)?;
     let mut candidates: Vec<&Found> = report
         .findings
         .iter()
-        .filter(|f| f.finding.severity >= min)
+        .filter(|f| f.finding.severity >= policy.min_severity && policy.takes(&f.finding))
         .filter(|f| !taken.contains(&f.finding.fingerprint))
         .collect();
     candidates.sort_by(|a, b| {

@@ -47,11 +47,16 @@ struct Copy {
     lines: usize,
 }
 
-/// One `health/duplication` (analyzer `health`, rule `duplication`) finding (severity low) per block of [`WINDOW`] or more
-/// meaningful lines that already appeared earlier (in file order, then line order), at
-/// the copy's first line, naming the first place.
+/// One `duplication` finding of the `health` analyzer (severity low) per block of
+/// [`WINDOW`] or more meaningful lines that already appeared earlier (in file order, then
+/// line order), at the copy's first line, naming the first place. Type stubs (`.pyi`,
+/// `.d.ts`) are declarations that repeat by nature: not read.
 pub fn duplicates(root: &Path, files: &[String]) -> Vec<Finding> {
-    let mut sources: Vec<&String> = files.iter().filter(|f| Language::of(f).is_some()).collect();
+    let is_stub = |f: &str| f.ends_with(".pyi") || f.ends_with(".d.ts");
+    let mut sources: Vec<&String> = files
+        .iter()
+        .filter(|f| Language::of(f).is_some() && !is_stub(f))
+        .collect();
     sources.sort();
     sources.dedup();
     let mut first: HashMap<u64, Place> = HashMap::new();

@@ -249,7 +249,18 @@ fn a_copied_block_is_one_finding_at_each_later_copy_naming_the_first() {
     write("d.py", format!("{}\n", BLOCK[..7].join("\n")));
     write("e.py", "total = total + 1\n".repeat(9));
     write("notes.txt", format!("{}\n", BLOCK.join("\n")));
-    let files = ["e.py", "d.py", "c.py", "b.py", "a.py", "notes.txt"].map(String::from);
+    // a type stub repeats signatures by nature
+    write("stub.pyi", format!("{}\n", BLOCK.join("\n")));
+    let files = [
+        "e.py",
+        "d.py",
+        "c.py",
+        "b.py",
+        "a.py",
+        "notes.txt",
+        "stub.pyi",
+    ]
+    .map(String::from);
     let found = duplicates(root, &files);
     let got: Vec<(&str, u32, u32, &str)> = found
         .iter()
