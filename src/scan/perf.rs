@@ -81,6 +81,23 @@ pub fn measure(root: &Path, command: &str, timeout: Duration, confine: &Confinem
     Bench { run, measures }
 }
 
+impl Bench {
+    /// A bench that could not be started at all (policy requires a sandbox this machine
+    /// lacks), and why.
+    pub fn not_started(command: &str, why: String) -> Self {
+        let outcome = Outcome::CouldNotStart(why);
+        let run = CommandRun {
+            command: command.to_string(),
+            outcome,
+            output: String::new(),
+            truncated: false,
+            elapsed: Duration::ZERO,
+        };
+        let measures = measures_of(&run);
+        Self { run, measures }
+    }
+}
+
 fn measures_of(run: &CommandRun) -> Result<Vec<Measure>, PerfError> {
     let command = run.command.clone();
     match &run.outcome {

@@ -179,6 +179,10 @@ fn draft(finding: &Finding) -> TaskDraft {
         ),
         format!("- fingerprint: {}", finding.fingerprint),
     ];
+    let bench = finding.file == crate::scan::perf::BENCH_FILE;
+    if bench {
+        facts[2] = "- where: the target's bench_command; before and now are in the scan report's `perf` line".into();
+    }
     if let Some(cwe) = finding.cwe {
         facts.push(format!("- CWE-{cwe}"));
     }
@@ -197,7 +201,7 @@ fn draft(finding: &Finding) -> TaskDraft {
         goal: None,
         source: Some(source_of(&finding.fingerprint)),
         kind: TaskKind::Code,
-        files: vec![finding.file.clone()],
+        files: (!bench).then(|| finding.file.clone()).into_iter().collect(),
         depends_on: Vec::new(),
         acceptance: vec![
             format!(
