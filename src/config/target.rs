@@ -29,6 +29,13 @@ pub struct TargetConfig {
     /// Prints a total coverage percentage (coverage.py, lcov, …); optional.
     #[serde(default)]
     pub coverage_command: Option<String>,
+    /// Prints the target's benchmark timings; the monitor runs it on each scan of the base
+    /// and reports a bench that got slower (optional).
+    #[serde(default)]
+    pub bench_command: Option<String>,
+    /// Minutes the bench command may take (fractions allowed: 0.5 is 30 s).
+    #[serde(default = "default_bench_timeout_minutes")]
+    pub bench_timeout_minutes: f64,
     #[serde(default)]
     pub build_command: Option<String>,
     #[serde(default)]
@@ -55,6 +62,10 @@ pub struct TargetConfig {
     pub keep_branches_days: u32,
 }
 
+fn default_bench_timeout_minutes() -> f64 {
+    30.0
+}
+
 fn default_keep_branches_days() -> u32 {
     14
 }
@@ -71,6 +82,8 @@ impl Default for TargetConfig {
             test_command: None,
             lint_command: None,
             coverage_command: None,
+            bench_command: None,
+            bench_timeout_minutes: default_bench_timeout_minutes(),
             build_command: None,
             deploy_command: None,
             health: Vec::new(),
@@ -130,6 +143,19 @@ impl TargetConfig {
                 "use 1 to 1440 minutes, e.g. 10",
             ));
         }
+        if !(config.bench_timeout_minutes > 0.0 && config.bench_timeout_minutes <= 24.0 * 60.0) {
+            return Err(FileProblem::new(
+                At {
+                    file: file.to_path_buf(),
+                    line: line_of_top_key(text, "bench_timeout_minutes"),
+                },
+                format!(
+                    "`bench_timeout_minutes: {}` is out of range",
+                    config.bench_timeout_minutes
+                ),
+                "use more than 0 and at most 1440 minutes, e.g. 30",
+            ));
+        }
         Ok(config)
     }
 
@@ -146,6 +172,11 @@ impl TargetConfig {
     /// How long the build command, and then the deploy command, may each take.
     pub fn deploy_timeout(&self) -> Duration {
         Duration::from_secs(u64::from(self.deploy_timeout_minutes) * 60)
+    }
+
+    /// How long the bench command may take.
+    pub fn bench_timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.bench_timeout_minutes * 60.0)
     }
 
     /// How long to wait after a deploy before checking its health.
@@ -179,6 +210,29 @@ mod tests {
         assert!(!is_local_path(t.repo().unwrap()));
         assert!(is_local_path("../shop"));
         assert!(!is_local_path("git@github.com:acme/shop.git"));
+    }
+
+    #[test]
+    fn the_bench_command_is_optional_and_its_timeout_in_range() {
+        let t = TargetConfig::parse(Path::new("t.yaml"), "base_branch: main\n").unwrap();
+        assert_eq!(t.bench_command, None);
+        assert_eq!(t.bench_timeout(), Duration::from_secs(30 * 60));
+        let t = TargetConfig::parse(
+            Path::new("t.yaml"),
+            "bench_command: cargo bench\nbench_timeout_minutes: 0.5\n",
+        )
+        .unwrap();
+        assert_eq!(t.bench_command.as_deref(), Some("cargo bench"));
+        assert_eq!(t.bench_timeout(), Duration::from_secs(30));
+        for bad in ["0", "-1", "2000", ".nan"] {
+            let err = TargetConfig::parse(
+                Path::new("t.yaml"),
+                &format!("base_branch: main\nbench_timeout_minutes: {bad}\n"),
+            )
+            .unwrap_err();
+            assert!(err.problem.contains("out of range"), "{bad}: {err}");
+            assert_eq!(err.at.line, Some(2), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -61,7 +61,7 @@ pub use feedback::{FEEDBACK_BUDGET, list as name_list};
 pub use junit::parse_junit;
 pub use parse::parse_output;
 pub use report::{ReportSource, TestReport};
-pub use run::{JUNIT_DIR_ENV, run_checks, run_checks_confined};
+pub use run::{JUNIT_DIR_ENV, run_checks, run_checks_confined, run_command};
 pub use verdict::{QaVerdict, verdict, verdict_for};
 
 use crate::config::target::TargetConfig;

@@ -87,6 +87,19 @@ pub fn run_checks_confined(
     })
 }
 
+/// One of the target's own commands in `dir`, run the way QA runs its commands: `sh -c`,
+/// the small environment (no TMPDIR: a confined run gets a private /tmp), under `confine`,
+/// stopped with its process group at `timeout`, stdout then stderr kept. The performance
+/// monitor runs `bench_command` through it.
+pub fn run_command(
+    dir: &Path,
+    command: &str,
+    timeout: Duration,
+    confine: &Confinement,
+) -> CommandRun {
+    run_one(dir, command, timeout, confine, None)
+}
+
 fn run_one(
     dir: &Path,
     command: &str,

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use super::analyzers::{self, Analyzer, Scope};
 use super::cache::{self, Matcher, Plan, Reuse, Slot, Tree};
 use super::config::ScanConfig;
-use super::run::{AnalyzerRun, FAILED, NOT_CONFIGURED, NOT_INSTALLED, RAN};
+use super::run::{AnalyzerRun, FAILED, NOT_APPLICABLE, NOT_CONFIGURED, NOT_INSTALLED, RAN};
 use super::{Finding, ScanError, builtin, health};
 
 /// How long one tool may take on a tree.
@@ -151,7 +151,7 @@ fn run_job(job: &Job, tree: &Tree, setup: &Setup) -> Done {
     };
     if !job.analyzer.applies(tree.root()) || !tree.has_any(inputs) {
         let why = format!("the tree has no {}", job.reads);
-        return (skipped(&name, "not applicable", why), Vec::new());
+        return (skipped(&name, NOT_APPLICABLE, why), Vec::new());
     }
     let started = Instant::now();
     let today = chrono::Local::now().date_naive();

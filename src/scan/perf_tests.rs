@@ -1,6 +1,7 @@
 use std::time::{Duration, Instant};
 
 use super::*;
+use crate::sandbox::Confinement;
 
 /// `cargo bench` with criterion 0.5, as printed into a pipe (no progress bars).
 const CRITERION: &str = "   Compiling shop v0.1.0 (/src/shop)
@@ -31,6 +32,15 @@ test bench_render ... bench:      98,765.50 ns/iter (+/- 1,234)
 
 test result: ok. 0 passed; 0 failed; 0 ignored; 2 measured; 0 filtered out; finished in 2.34s
 ";
+
+/// The measures of `command` run unconfined in `root`.
+fn measured(
+    root: &std::path::Path,
+    command: &str,
+    timeout: Duration,
+) -> Result<Vec<Measure>, PerfError> {
+    measure(root, command, timeout, &Confinement::none()).measures
+}
 
 fn named(measures: &[Measure]) -> Vec<(&str, f64)> {
     measures
@@ -77,14 +87,14 @@ fn the_command_runs_in_the_root_and_its_timings_or_its_wall_time_are_the_measure
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("timing.txt"), "startup: 12 ms\n").unwrap();
     let timeout = Duration::from_secs(10);
-    let measures = measure(
+    let measures = measured(
         dir.path(),
         "cat timing.txt; echo 'render ... 3 ms' >&2",
         timeout,
     )
     .unwrap();
     assert_close(&named(&measures), &[("startup", 0.012), ("render", 0.003)]);
-    let wall = measure(dir.path(), "sleep 0.1", timeout).unwrap();
+    let wall = measured(dir.path(), "sleep 0.1", timeout).unwrap();
     assert_eq!(wall.len(), 1);
     assert_eq!(wall[0].name, "wall");
     assert!(wall[0].seconds >= 0.1 && wall[0].seconds < 5.0, "{wall:?}");
@@ -93,19 +103,19 @@ fn the_command_runs_in_the_root_and_its_timings_or_its_wall_time_are_the_measure
 #[test]
 fn a_failing_command_says_its_exit_and_error_output() {
     let dir = tempfile::tempdir().unwrap();
-    let err = measure(
+    let err = measured(
         dir.path(),
         "echo 'startup: 1 ms'; echo 'no benches found' >&2; exit 3",
         Duration::from_secs(10),
     )
     .unwrap_err();
     assert!(
-        matches!(&err, PerfError::Failed { how, .. } if how == "exit 3"),
+        matches!(&err, PerfError::Failed { how, .. } if how == "exit code 3"),
         "{err:?}"
     );
     let text = err.to_string();
     assert!(
-        text.contains("exit 3") && text.ends_with("no benches found"),
+        text.contains("exit code 3") && text.ends_with("no benches found"),
         "{text}"
     );
 }
@@ -114,7 +124,7 @@ fn a_failing_command_says_its_exit_and_error_output() {
 fn a_hanging_command_is_stopped_at_its_timeout() {
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let err = measure(dir.path(), "sleep 30", Duration::from_millis(300)).unwrap_err();
+    let err = measured(dir.path(), "sleep 30", Duration::from_millis(300)).unwrap_err();
     assert!(matches!(err, PerfError::TimedOut { .. }), "{err:?}");
     assert!(
         started.elapsed() < Duration::from_secs(10),
@@ -185,4 +195,79 @@ fn a_regression_keeps_its_fingerprint_by_measure_name_whatever_the_numbers() {
         fingerprints(&[("a", 1.0), ("b", 5.0)]),
         vec![first[1].clone()]
     );
+}
+
+#[test]
+fn two_regressions_of_one_run_stay_two_findings() {
+    let before = measures(&[("a", 1.0), ("b", 1.0)]);
+    let found = compare(&before, &measures(&[("a", 2.0), ("b", 2.0)]), 0.10);
+    let kept = crate::scan::fingerprint::dedupe(found);
+    assert_eq!(kept.len(), 2, "{kept:#?}");
+}
+
+#[test]
+fn a_regressed_measure_keeps_its_reference_until_it_is_fast_again() {
+    let reference = measures(&[("a", 1.0), ("b", 1.0), ("gone", 4.0)]);
+    let slow = measures(&[("a", 3.0), ("b", 1.05)]);
+    let next = next_reference(&reference, &slow, 0.10);
+    assert_close(&named(&next), &[("a", 1.0), ("b", 1.05), ("gone", 4.0)]);
+    // still slow the next run: still a regression, against the same reference
+    assert_eq!(compare(&next, &slow, 0.10).len(), 1);
+    let fast = measures(&[("a", 1.02), ("b", 1.0)]);
+    assert!(compare(&next, &fast, 0.10).is_empty());
+    assert_close(
+        &named(&next_reference(&next, &fast, 0.10)),
+        &[("a", 1.02), ("b", 1.0), ("gone", 4.0)],
+    );
+}
+
+#[test]
+fn a_run_is_judged_first_then_against_its_reference_and_a_failure_judges_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |text: &str| {
+        std::fs::write(dir.path().join("out.txt"), text).unwrap();
+        measure(
+            dir.path(),
+            "cat out.txt",
+            Duration::from_secs(10),
+            &Confinement::none(),
+        )
+    };
+    let first = run("parse ... 10 ms\nrender ... 5 ms\n").judge(None, 0.10);
+    assert_eq!(first.run.status, "ran");
+    assert!(
+        first
+            .run
+            .to_string()
+            .starts_with("perf: ran — first measures recorded: 2 measure(s), "),
+        "{}",
+        first.run
+    );
+    assert!(first.findings.is_empty());
+    let reference = first.reference.unwrap();
+
+    let slower = run("parse ... 30 ms\nrender ... 5 ms\n").judge(Some(&reference), 0.10);
+    assert_eq!(slower.findings.len(), 1);
+    assert_eq!(slower.run.findings, 1);
+    let line = slower.run.to_string();
+    assert!(
+        line.contains("2 measure(s)") && line.contains("`parse` 10.00 ms → 30.00 ms (+200 %)"),
+        "{line}"
+    );
+    assert_eq!(slower.regressions[0].name, "parse");
+
+    let failed = measure(
+        dir.path(),
+        "echo broken >&2; exit 1",
+        Duration::from_secs(10),
+        &Confinement::none(),
+    )
+    .judge(Some(&reference), 0.10);
+    assert_eq!(failed.run.status, "failed");
+    assert!(
+        failed.run.to_string().contains("exit code 1"),
+        "{}",
+        failed.run
+    );
+    assert!(failed.findings.is_empty() && failed.reference.is_none());
 }

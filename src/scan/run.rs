@@ -40,6 +40,8 @@ impl std::fmt::Display for AnalyzerRun {
 
 /// [`AnalyzerRun::status`] of an analyzer that ran.
 pub const RAN: &str = "ran";
+/// [`AnalyzerRun::status`] of an analyzer the tree has nothing for (no Cargo.lock …).
+pub const NOT_APPLICABLE: &str = "not applicable";
 /// [`AnalyzerRun::status`] of a tool that is not installed.
 pub const NOT_INSTALLED: &str = "not installed";
 /// [`AnalyzerRun::status`] of a tool that needs settings it was not given (semgrep's rules).
@@ -143,18 +145,19 @@ pub fn finish(
     });
     let last = read_kept(state);
     let now_prints: BTreeSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
-    // an analyzer that could not run this time says nothing of its findings: they are not
-    // fixed, and the state keeps them for the next scan that runs it
-    let unheard: BTreeSet<&str> = analyzers
+    // an analyzer that did not run this time (failed, not installed, left out) says nothing
+    // of its findings: they are not fixed, and the state keeps them for the next scan that
+    // runs it. One that ran, or no longer applies to the tree, speaks for them.
+    let heard: BTreeSet<&str> = analyzers
         .iter()
-        .filter(|a| [FAILED, NOT_INSTALLED, NOT_CONFIGURED].contains(&a.status.as_str()))
+        .filter(|a| [RAN, NOT_APPLICABLE].contains(&a.status.as_str()))
         .map(|a| a.name.as_str())
         .collect();
     let (carried, fixed): (Vec<_>, Vec<_>) = last
         .findings
         .iter()
         .filter(|(print, _)| !now_prints.contains(print.as_str()))
-        .partition(|(_, (finding, _))| unheard.contains(finding.analyzer.as_str()));
+        .partition(|(_, (finding, _))| !heard.contains(finding.analyzer.as_str()));
     let fixed: Vec<Finding> = fixed.into_iter().map(|(_, (f, _))| f.clone()).collect();
     let carried: BTreeMap<String, (Finding, DateTime<Utc>)> = carried
         .into_iter()
@@ -226,8 +229,18 @@ mod tests {
     use super::*;
     use crate::scan::Severity;
 
+    fn ran(name: &str) -> AnalyzerRun {
+        AnalyzerRun {
+            name: name.into(),
+            status: RAN.into(),
+            detail: None,
+            findings: 0,
+        }
+    }
+
     fn scan(root: &Path, state: &Path, found: Vec<Finding>) -> ScanReport {
-        finish(root, Vec::new(), found, state, Utc::now()).unwrap()
+        let both = vec![ran("builtin"), ran("ruff")];
+        finish(root, both, found, state, Utc::now()).unwrap()
     }
 
     #[test]
@@ -298,6 +311,19 @@ mod tests {
         assert!(
             quiet.unwrap().fixed.is_empty(),
             "a failed tool fixes nothing"
+        );
+        // nor does one left out of this scan (`security-scan` runs no code health)
+        let builtin_only = vec![ran("builtin")];
+        let left_out = finish(
+            &root,
+            builtin_only,
+            vec![moved[1].clone()],
+            &state,
+            Utc::now(),
+        );
+        assert!(
+            left_out.unwrap().fixed.is_empty(),
+            "a tool left out fixes nothing"
         );
         let heard = scan(&root, &state, vec![moved[1].clone(), ruff_said]);
         assert_eq!(

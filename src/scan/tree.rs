@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::Finding;
 use super::analyze::{Setup, analyze};
 use super::config::ScanConfig;
 use super::ignore::{self, Suppression};
-use super::run::{ScanReport, finish, state_file};
+use super::run::{AnalyzerRun, ScanReport, finish, state_file};
 use crate::problem::{At, FileProblem};
 
 /// Where one scan keeps what it needs between runs, and what it may not report.
@@ -31,6 +32,20 @@ pub fn scan_tree(
     now: DateTime<Utc>,
     today: NaiveDate,
 ) -> std::io::Result<ScanReport> {
+    scan_tree_with(root, options, now, today, Vec::new)
+}
+
+/// [`scan_tree`] with more analyzers than the tree's: `extra` runs once the analyzers have
+/// read the tree (so what it writes there — a bench's build output — is never scanned),
+/// and what it gives joins theirs before the comparison with the last scan: its findings
+/// are new, still open or fixed like any, and an extra analyzer that failed fixes nothing.
+pub fn scan_tree_with(
+    root: &Path,
+    options: &Options,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+    extra: impl FnOnce() -> Vec<(AnalyzerRun, Vec<Finding>)>,
+) -> std::io::Result<ScanReport> {
     let state = state_file(&options.state_dir, root);
     let setup = Setup {
         extra_dirs: options.extra_dirs.clone(),
@@ -39,7 +54,11 @@ pub fn scan_tree(
         versions_dir: options.state_dir.join("versions"),
         config: options.config.clone(),
     };
-    let (analyzers, found) = analyze(root, &setup);
+    let (mut analyzers, mut found) = analyze(root, &setup);
+    for (run, findings) in extra() {
+        analyzers.push(run);
+        found.extend(findings);
+    }
     let mut report = finish(root, analyzers, found, &state, now)?;
     report.suppress(&options.suppressions, today);
     Ok(report)

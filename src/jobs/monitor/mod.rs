@@ -5,6 +5,8 @@
 //! - **What is scanned.** A clean checkout of the base's newest commit (origin's when it is
 //!   ahead) in `workspace/scan/` — never a task's branch, never a half-made change. The
 //!   checkout is the same place every time, so every scan compares with the last one.
+//! - **Performance.** When target.yaml has a `bench_command`, it runs in the checkout after
+//!   the analyzers ([`bench`]); a bench that got slower is a finding like any.
 //! - **What it writes.** `reports/scan/YYYY-MM-DD.md`, a `scan.done` event (counts by
 //!   severity, new, fixed: the daily report's Scan section), and tasks ([`tasks`]).
 //! - **What it never does.** Change the target (the checkout is deleted after the scan),
@@ -13,6 +15,7 @@
 //!
 //! `dayshift scan` in a home runs [`scan_base`] too, without the tasks.
 
+pub mod bench;
 pub mod propose;
 pub mod report;
 pub mod tasks;
@@ -23,8 +26,9 @@ use super::{JobName, JobOutcome};
 use crate::context::Ctx;
 use crate::error::{Error, IoContext, Result};
 use crate::lockfile::FileLock;
+use crate::scan::Finding;
 use crate::scan::config::ScanConfig;
-use crate::scan::run::ScanReport;
+use crate::scan::run::{AnalyzerRun, ScanReport};
 use crate::scan::tree::{self, Options};
 use crate::store::Event;
 
@@ -88,8 +92,19 @@ pub fn scan_base(ctx: &Ctx, day: NaiveDate, keep: Keep, security_only: bool) -> 
             .analyzers
             .retain(|a| *a != crate::scan::analyzers::Analyzer::Health);
     }
+    // the target's bench runs in a full scan that is kept (a left-out analyzer's findings
+    // are carried, not fixed)
+    let bench_too = keep == Keep::Report && !security_only;
+    let reference = bench::last_reference(ctx)?;
     crate::deploy::checkout_at(&clone, &dir, &commit)?;
-    let scanned = scan_checkout(ctx, &dir, config.clone());
+    let mut bench_run = None;
+    let scanned = scan_checkout(ctx, &dir, config.clone(), |root| {
+        let threshold = config.performance.threshold;
+        if bench_too {
+            bench_run = bench::run(ctx, root, day, reference.as_deref(), threshold);
+        }
+        bench_run.iter().map(bench::BenchRun::analyzer).collect()
+    });
     if let Err(e) = crate::deploy::remove(&clone, &dir) {
         tracing::warn!(
             "could not remove the scan's checkout {}: {e}",
@@ -97,6 +112,9 @@ pub fn scan_base(ctx: &Ctx, day: NaiveDate, keep: Keep, security_only: bool) -> 
         );
     }
     let report = scanned?;
+    if let Some(bench_run) = &bench_run {
+        bench::record(ctx, &commit, bench_run)?;
+    }
     let path = ctx.home.scan_report(day);
     if keep == Keep::Nothing {
         return Ok(BaseScan {
@@ -125,7 +143,13 @@ pub fn scan_base(ctx: &Ctx, day: NaiveDate, keep: Keep, security_only: bool) -> 
     })
 }
 
-fn scan_checkout(ctx: &Ctx, dir: &std::path::Path, config: ScanConfig) -> Result<ScanReport> {
+/// Scan the checkout `dir`; `extra` (the bench) runs in it once the analyzers have read it.
+fn scan_checkout(
+    ctx: &Ctx,
+    dir: &std::path::Path,
+    config: ScanConfig,
+    extra: impl FnOnce(&std::path::Path) -> Vec<(AnalyzerRun, Vec<Finding>)>,
+) -> Result<ScanReport> {
     let ignore = ctx.home.config_file(crate::config::SCAN_IGNORE);
     let options = Options {
         config,
@@ -134,7 +158,8 @@ fn scan_checkout(ctx: &Ctx, dir: &std::path::Path, config: ScanConfig) -> Result
         suppressions: tree::suppressions(&ignore, false)?,
     };
     let root = std::fs::canonicalize(dir).at_path(dir)?;
-    tree::scan_tree(&root, &options, chrono::Utc::now(), ctx.today()).map_err(|e| {
+    let now = chrono::Utc::now();
+    tree::scan_tree_with(&root, &options, now, ctx.today(), || extra(&root)).map_err(|e| {
         Error::Refused(format!(
             "the scan could not be kept in {}: {e}; check that the folder is writable",
             ctx.home.display_path(&options.state_dir)

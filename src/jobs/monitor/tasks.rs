@@ -186,7 +186,14 @@ pub fn draft(finding: &Finding) -> TaskDraft {
         .next()
         .unwrap_or_default()
         .trim();
-    let place = format!("Fix {} in {}", finding.rule, finding.located());
+    // a bench's slowdown is in no file: it is the target's bench_command's
+    let bench = finding.file == crate::scan::perf::BENCH_FILE;
+    let located = if bench {
+        "the bench".to_string()
+    } else {
+        finding.located()
+    };
+    let place = format!("Fix {} in {located}", finding.rule);
     let room = TITLE_CHARS.saturating_sub(place.chars().count() + 2);
     let title = match what.chars().count() {
         0 => place,
@@ -207,6 +214,9 @@ pub fn draft(finding: &Finding) -> TaskDraft {
         ),
         format!("- fingerprint: {}", finding.fingerprint),
     ];
+    if bench {
+        facts[2] = "- where: the target's bench_command; before and now are in the scan report's `perf` line".into();
+    }
     if let Some(cwe) = finding.cwe {
         facts.push(format!("- CWE-{cwe}"));
     }
@@ -225,13 +235,17 @@ pub fn draft(finding: &Finding) -> TaskDraft {
         goal: None,
         source: Some(source_of(&finding.fingerprint)),
         kind: TaskKind::Code,
-        files: vec![finding.file.clone()],
+        files: (!bench).then(|| finding.file.clone()).into_iter().collect(),
         depends_on: Vec::new(),
         acceptance: vec![
-            format!(
-                "the scanner no longer reports {}/{} in {}",
-                finding.analyzer, finding.rule, finding.file
-            ),
+            if bench {
+                format!("the monitor's bench run no longer reports: {first_line}")
+            } else {
+                format!(
+                    "the scanner no longer reports {}/{} in {}",
+                    finding.analyzer, finding.rule, finding.file
+                )
+            },
             "the tests pass".into(),
         ],
         difficulty: None,
