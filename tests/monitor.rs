@@ -194,6 +194,12 @@ fn findings_become_tasks_by_policy_once_each_and_the_work_loop_fixes_them() {
     let daily = home.read("reports/daily/2026-12-03.md");
     assert!(daily.contains("## Scan"), "{daily}");
     assert!(daily.contains("1 open, 0 new, 4 fixed"), "{daily}");
+    let status = stdout(&home.ok(&["status"]));
+    assert!(
+        status.contains("scan      1 open (1 high), 0 new, 4 fixed at ")
+            && status.contains("reports/scan/2026-12-03.md"),
+        "{status}"
+    );
 
     // the audit trail, filtered: every scan, and one task's story
     let scans = stdout(&home.ok(&["audit", "--kind", "scan", "--json"]));

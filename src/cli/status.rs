@@ -27,6 +27,7 @@ pub fn status(home: &Home, json: bool) -> Result<ExitCode> {
     let pause = crate::jobs::pause::Pause::read(&ctx.home);
     // what a work run is doing now (in this terminal's home, from any process)
     let working = WorkNow::read(&ctx.home);
+    let last_scan = ctx.store.last_event("scan.done")?;
     if json {
         let cap = ctx.config.agents.budget.as_ref().map(|b| &b.value);
         print_json(&serde_json::json!({
@@ -46,6 +47,9 @@ pub fn status(home: &Home, json: bool) -> Result<ExitCode> {
             },
             "problems": found.problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
             "working": working,
+            "last_scan": last_scan.as_ref().map(|e| serde_json::json!({
+                "at": e.at, "commit": e.commit, "counts": e.detail["counts"], "report": e.detail["report"],
+            })),
         }));
         return Ok(ExitCode::SUCCESS);
     }
@@ -67,6 +71,12 @@ pub fn status(home: &Home, json: bool) -> Result<ExitCode> {
     let per_state: Vec<String> = counts.iter().map(|(s, n)| format!("{s} {n}")).collect();
     println!("tasks     {}", per_state.join(" · "));
     println!("spend     {budget}");
+    if let Some(scan) = &last_scan {
+        println!(
+            "scan      {}",
+            crate::jobs::monitor::report::status_line(scan)
+        );
+    }
     if let Some(now) = &working {
         let since = chrono::DateTime::parse_from_rfc3339(&now.since)
             .map(|t| {

@@ -41,6 +41,36 @@ impl Counts {
     }
 }
 
+/// The last scan in one line, for `dayshift status`: `12 open (1 high, 11 low), 2 new,
+/// 1 fixed at 2026-12-07 06:30 · reports/scan/2026-12-07.md`.
+pub fn status_line(scan: &Event) -> String {
+    let Ok(counts) = serde_json::from_value::<Counts>(scan.detail["counts"].clone()) else {
+        return format!(
+            "at {} (counts this build cannot read)",
+            scan.at.format("%Y-%m-%d %H:%M")
+        );
+    };
+    let by: Vec<String> = counts
+        .by_severity
+        .iter()
+        .rev()
+        .map(|(severity, (open, _))| format!("{open} {severity}"))
+        .collect();
+    let by = if by.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", by.join(", "))
+    };
+    format!(
+        "{} open{by}, {} new, {} fixed at {} · {}",
+        counts.open,
+        counts.new,
+        counts.fixed,
+        scan.at.format("%Y-%m-%d %H:%M"),
+        scan.detail["report"].as_str().unwrap_or("reports/scan/")
+    )
+}
+
 /// The Scan section of a day's report, from the day's events; empty when nothing was
 /// scanned that day.
 pub fn section(events: &[Event]) -> String {
