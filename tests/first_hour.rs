@@ -305,7 +305,7 @@ fn budget_shows_the_cap_a_bar_per_day_the_costliest_tasks_and_totals() {
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert!(v["per_day"][0]["of_cap"].as_f64().unwrap() > 0.0, "{v}");
-    assert_eq!(v["top_tasks"].as_array().unwrap().len(), 3, "{v}");
+    assert_eq!(v["top_tasks"].as_array().unwrap().len(), 4, "{v}");
 }
 
 #[test]

@@ -50,7 +50,7 @@ fn pip_and_cargo_install_into_the_venv_and_the_table_shows_what_is_there() {
         asked.lines().collect::<Vec<_>>(),
         [
             "install --quiet ruff bandit semgrep pip-audit".to_string(),
-            format!("install --root {} cargo-audit", venv.display()),
+            format!("install --locked --root {} cargo-audit", venv.display()),
         ]
     );
     let table = stdout(&out);

@@ -23,7 +23,7 @@ fn a_fresh_home_runs_a_whole_day_and_a_second_day_changes_nothing_but_timestamps
         stdout(&out)
     );
     assert!(
-        stderr(&out).contains("[1/7] morning"),
+        stderr(&out).contains("[2/7] morning"),
         "progress is shown: {}",
         stderr(&out)
     );

@@ -155,13 +155,7 @@ pub fn fix(
         return Ok(ExitCode::SUCCESS);
     }
     propose::write(&ctx, &proposals)?;
-    let opened_today = ctx
-        .store
-        .numbered_events_on(day, "task.created")?
-        .into_iter()
-        .filter(|(_, e)| e.actor == ACTOR)
-        .count();
-    let allowance = (policy.max_tasks_per_day as usize).saturating_sub(opened_today);
+    let allowance = tasks::allowance(&ctx, &policy, day)?;
     let landable: Vec<&crate::scan::Finding> = proposals
         .iter()
         .filter(|p| p.verdict != Verdict::Block)

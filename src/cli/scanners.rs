@@ -24,7 +24,8 @@ const BY_HAND: [(&str, &str); 3] = [
         "osv-scanner",
         "`go install github.com/google/osv-scanner/v2/cmd/osv-scanner@latest`",
     ),
-    ("eslint", "`npm install --save-dev eslint` in the target"),
+    // the scan never runs the target's own node_modules/.bin/eslint
+    ("eslint", "`npm install -g eslint`"),
 ];
 
 pub fn setup(home: &Home) -> Result<ExitCode> {
@@ -51,7 +52,10 @@ pub fn setup(home: &Home) -> Result<ExitCode> {
             eprintln!("installing cargo-audit with cargo (a few minutes) …");
             let cargo = cargo.display().to_string();
             let root = venv.display().to_string();
-            if let Err(why) = install(&cargo, &["install", "--root", &root, "cargo-audit"]) {
+            if let Err(why) = install(
+                &cargo,
+                &["install", "--locked", "--root", &root, "cargo-audit"],
+            ) {
                 eprintln!("cargo-audit was not installed: {why}");
             }
         }

@@ -301,11 +301,13 @@ pub fn unknown_files(home: &Home) -> Vec<FileProblem> {
 
 /// The scanner's suppressions: read by `dayshift scan` when it runs (docs/scan.md).
 pub const SCAN_IGNORE: &str = "scan-ignore.yaml";
+/// The scanner's settings ([`crate::scan::config`]): read by each scan, not with the rest.
+pub const SCAN_CONFIG: &str = "scan.yaml";
 
 fn is_allowed(name: &str) -> bool {
     CONFIG_FILES.contains(&name)
         || name == SCAN_IGNORE
-        || name == crate::scan::config::SCAN_CONFIG
+        || name == SCAN_CONFIG
         || matches!(name, ".env" | ".env.example" | "prompts" | ".gitkeep")
         || name.starts_with("README")
         || name.ends_with(".md")

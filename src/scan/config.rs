@@ -27,7 +27,7 @@ use crate::config::yaml;
 use crate::problem::{At, FileProblem};
 
 /// The file's name in a home's config/.
-pub const SCAN_CONFIG: &str = "scan.yaml";
+pub use crate::config::SCAN_CONFIG;
 
 /// `config/scan.yaml`, checked.
 #[derive(Debug, Clone, PartialEq)]

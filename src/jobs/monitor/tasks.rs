@@ -43,13 +43,7 @@ pub fn open_for_findings(
     policy: &FindingsToTasks,
     day: NaiveDate,
 ) -> Result<Vec<TaskId>> {
-    let opened_today = ctx
-        .store
-        .numbered_events_on(day, "task.created")?
-        .into_iter()
-        .filter(|(_, e)| e.actor == ACTOR)
-        .count();
-    let allowance = (policy.max_tasks_per_day as usize).saturating_sub(opened_today);
+    let allowance = allowance(ctx, policy, day)?;
     let candidates = untaken(ctx, report, policy)?;
     let chosen: Vec<&Finding> = candidates
         .iter()
@@ -57,6 +51,18 @@ pub fn open_for_findings(
         .map(|f| &f.finding)
         .collect();
     open(ctx, &chosen, ACTOR)
+}
+
+/// How many more tasks the scanner may open on `day`: `max_tasks_per_day` less those it
+/// opened already.
+pub fn allowance(ctx: &Ctx, policy: &FindingsToTasks, day: NaiveDate) -> Result<usize> {
+    let opened = ctx
+        .store
+        .numbered_events_on(day, "task.created")?
+        .into_iter()
+        .filter(|(_, e)| e.actor == ACTOR)
+        .count();
+    Ok((policy.max_tasks_per_day as usize).saturating_sub(opened))
 }
 
 /// The fingerprints a task was ever opened for: a task with its source in any folder, or
