@@ -270,8 +270,40 @@ fn propose_implement_and_improve_go_through_the_normal_path() {
     );
 
     // implement: a dry run changes nothing; then the task is worked and merged
-    home.ok(&["implement", &first, "--dry-run"]);
+    // implement --dry-run: the coder's change, drafted and judged, committed nowhere
+    let clone = home.path("workspace/target");
+    let head = git(&clone, &["rev-parse", "HEAD"]);
+    let dry = home.ok(&["implement", &first, "--dry-run"]);
+    let drafted = stdout(&dry);
+    assert!(
+        drafted.contains("the drafted change — risk low")
+            && drafted.contains("-    return eval(text)")
+            && drafted.contains("+    return None"),
+        "{drafted}"
+    );
+    assert!(
+        common::stderr(&dry).contains("nothing was committed"),
+        "{}",
+        common::stderr(&dry)
+    );
     assert!(home.task_files("backlog").is_empty() && home.task_files("completed").is_empty());
+    assert!(
+        !home
+            .path("proposals")
+            .read_dir()
+            .unwrap()
+            .any(|e| e.unwrap().path().ends_with("T-0000.md"))
+    );
+    assert_eq!(git(&clone, &["rev-parse", "HEAD"]), head);
+    assert_eq!(
+        git(&clone, &["branch", "--list", "agent/*"]).trim(),
+        "",
+        "no branch left"
+    );
+    assert!(
+        !home.path("workspace/worktrees/T-0000").exists(),
+        "no work tree left"
+    );
     let out = stdout(&home.ok(&["implement", &first]));
     assert!(out.contains("T-0001") && out.contains("completed"), "{out}");
     let again = home.run(&["implement", &first]);

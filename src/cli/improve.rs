@@ -112,9 +112,9 @@ pub fn implement(home: Home, args: ImplementArgs, verbose: bool) -> Result<ExitC
         return Ok(ExitCode::from(1));
     }
     if args.dry_run {
-        show(&ctx, std::slice::from_ref(&proposal), args.json, false);
+        show_drafts(&mut ctx, std::slice::from_ref(&proposal), args.json)?;
         eprintln!(
-            "dry run: `dayshift implement {}` would open this task and run the work loop on it; nothing was changed",
+            "dry run: the coder's change for {} (not the tests); nothing was committed, and no task or proposal file was made",
             proposal.id
         );
         return Ok(ExitCode::SUCCESS);
@@ -131,7 +131,9 @@ pub fn improve(home: Home, args: ImproveArgs, verbose: bool) -> Result<ExitCode>
     fix(home, args.dry_run, args.json, false, verbose)
 }
 
-/// `improve`, or `security-scan --fix` (`security_only`: without code health).
+/// `improve`, or `security-scan --fix` (`security_only`: without code health). A dry run
+/// of `improve` prints the proposals; one of `security-scan --fix` also drafts each
+/// change the day's allowance would take and prints its diff.
 pub fn fix(
     home: Home,
     dry_run: bool,
@@ -146,6 +148,23 @@ pub fn fix(
     let policy = scan.config.findings_to_tasks;
     let candidates = tasks::untaken(&ctx, &scan.report, &policy)?;
     let proposals = propose::propose(&ctx, &candidates)?;
+    if dry_run && security_only {
+        let allowance = tasks::allowance(&ctx, &policy, day)?;
+        let landable: Vec<Proposal> = proposals
+            .iter()
+            .filter(|p| p.verdict != Verdict::Block)
+            .take(allowance)
+            .cloned()
+            .collect();
+        show(&ctx, &proposals, json, false);
+        show_drafts(&mut ctx, &landable, json)?;
+        eprintln!(
+            "dry run: {} proposal(s), {} change(s) drafted (not tested); nothing was committed, and no task or proposal file was made",
+            proposals.len(),
+            landable.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     if dry_run {
         show(&ctx, &proposals, json, false);
         eprintln!(
@@ -182,6 +201,51 @@ pub fn fix(
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The id a drafted change works under: no task of the queue has it.
+const DRAFT_ID: crate::tasks::TaskId = crate::tasks::TaskId::new(0);
+
+/// Draft the coder's change for each proposal and print its diff and the deterministic
+/// layers' verdict (JSON: one object per proposal with `diff`, `risk`, `blocked`,
+/// `reasons`, or `not_drafted`).
+fn show_drafts(ctx: &mut Ctx, proposals: &[Proposal], json: bool) -> Result<()> {
+    let mut drafted = Vec::new();
+    for proposal in proposals {
+        eprintln!("drafting the change for {} with the coder …", proposal.id);
+        let draft = tasks::draft(&proposal.finding.finding);
+        let dir = ctx.home.state_dir().join("drafts");
+        let task = draft.into_task(DRAFT_ID, ctx.now(), &dir);
+        let change = crate::jobs::draft_change(ctx, &task)?;
+        drafted.push(match change {
+            Ok((diff, review)) => serde_json::json!({
+                "proposal": proposal.id, "diff": diff, "risk": review.risk,
+                "blocked": review.blocked(), "reasons": review.reasons,
+            }),
+            Err(why) => serde_json::json!({"proposal": proposal.id, "not_drafted": why}),
+        });
+    }
+    if json {
+        print_json(&drafted);
+        return Ok(());
+    }
+    for d in &drafted {
+        let id = d["proposal"].as_str().unwrap_or_default();
+        match d["not_drafted"].as_str() {
+            Some(why) => println!("\n{id}: no change drafted: {why}"),
+            None => println!(
+                "\n{id}: the drafted change — risk {}{}\n{}",
+                d["risk"].as_str().unwrap_or("?"),
+                if d["blocked"] == true {
+                    ", BLOCKED"
+                } else {
+                    ""
+                },
+                d["diff"].as_str().unwrap_or_default()
+            ),
+        }
+    }
+    Ok(())
 }
 
 /// The work loop, now: it takes the queue by priority, within the day's limits and budget.

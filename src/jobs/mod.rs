@@ -29,7 +29,7 @@ pub use crate::config::JobName;
 pub use crate::vision::files_named;
 pub use morning::budget_line;
 pub use outcome::JobOutcome;
-pub use runner::{refusal, run_job};
+pub use runner::{draft_change, refusal, run_job};
 pub use work::{WorkNow, merges_without_a_person, notes_and_rules, task_description};
 
 use crate::context::Ctx;

@@ -238,12 +238,23 @@ fn with_model(
     models.with_model(agent, |model| job(ctx, model))
 }
 
-/// The work loop with the coder's configured engine (the native one uses the coder's model).
+/// The work loop with the coder's configured engine.
 fn work_with_engine(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Result<JobOutcome> {
+    with_coder_engine(ctx, model, |ctx, engine| {
+        work::run(ctx, day, engine, &super::deploy::after_merges)
+    })
+}
+
+/// Run `job` with the coder's configured engine (the native one uses the coder's model).
+fn with_coder_engine<T>(
+    ctx: &mut Ctx,
+    model: Option<&Model>,
+    job: impl FnOnce(&mut Ctx, &dyn crate::engine::Engine) -> Result<T>,
+) -> Result<T> {
     use crate::engine::build::{CoderEngine, coder_engine};
     match coder_engine(&ctx.home, &ctx.config).map_err(|e| Error::Refused(e.to_string()))? {
-        CoderEngine::Aider(engine) => work::run(ctx, day, &engine, &super::deploy::after_merges),
-        CoderEngine::Command(engine) => work::run(ctx, day, &engine, &super::deploy::after_merges),
+        CoderEngine::Aider(engine) => job(ctx, &engine),
+        CoderEngine::Command(engine) => job(ctx, &engine),
         CoderEngine::Native => {
             let model = model.ok_or_else(|| {
                 Error::Refused("the native engine needs a model: give agents.coder a `provider` (or set default_provider)".into())
@@ -253,7 +264,23 @@ fn work_with_engine(ctx: &mut Ctx, day: NaiveDate, model: Option<&Model>) -> Res
                 prompts: model.prompts,
                 max_tokens: model.max_tokens,
             };
-            work::run(ctx, day, &engine, &super::deploy::after_merges)
+            job(ctx, &engine)
         }
     }
+}
+
+/// The coder's change for `task` (not in the queue), drafted by its configured engine and
+/// judged by the guardrails and the reviewer's deterministic layers, never committed
+/// ([`work::draft`]): the patch and the review, or why none could be made.
+pub fn draft_change(
+    ctx: &mut Ctx,
+    task: &crate::tasks::Task,
+) -> Result<std::result::Result<(String, crate::review::Review), String>> {
+    if let Some(why) = refusal(ctx, JobName::Work) {
+        return Err(Error::Refused(why));
+    }
+    let models = ctx.models(&[AgentName::Coder])?;
+    models.with_model(AgentName::Coder, |model| {
+        with_coder_engine(ctx, model, |ctx, engine| work::draft(ctx, engine, task))
+    })
 }

@@ -47,6 +47,28 @@ pub struct TaskDraft {
     pub plan_key: Option<String>,
 }
 
+impl TaskDraft {
+    /// The backlog task it becomes as `id`, its file in `backlog` (not written).
+    pub fn into_task(self, id: TaskId, now: DateTime<FixedOffset>, backlog: &Path) -> Task {
+        let slug = slugify(&self.title);
+        let path = backlog.join(format!("{id}-{slug}.md"));
+        let meta = TaskMeta {
+            goal: self.goal,
+            source: self.source,
+            kind: self.kind,
+            files: self.files,
+            depends_on: self.depends_on,
+            acceptance: self.acceptance,
+            difficulty: self.difficulty,
+            branch: Some(format!("agent/{id}-{slug}")),
+            plan_key: self.plan_key,
+            ..TaskMeta::new(id, self.title, self.priority, now)
+        };
+        let body = format!("## Description\n{}\n", self.description.trim_end());
+        Task::new(meta, body, TaskState::Backlog, path)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Queue {
     tasks_dir: PathBuf,
@@ -260,27 +282,12 @@ impl Queue {
             last = id.number();
             fsx::write_atomic(&self.counter, format!("{last}\n").as_bytes())
                 .at_path(&self.counter)?;
-            let slug = slugify(&draft.title);
-            let path = self.dir(TaskState::Backlog).join(format!("{id}-{slug}.md"));
             let origin = match (&draft.goal, &draft.source) {
                 (Some(goal), _) => format!("created for goal {goal}"),
                 (None, Some(source)) => format!("created from {source}"),
                 (None, None) => "created".to_string(),
             };
-            let meta = TaskMeta {
-                goal: draft.goal,
-                source: draft.source,
-                kind: draft.kind,
-                files: draft.files,
-                depends_on: draft.depends_on,
-                acceptance: draft.acceptance,
-                difficulty: draft.difficulty,
-                branch: Some(format!("agent/{id}-{slug}")),
-                plan_key: draft.plan_key,
-                ..TaskMeta::new(id, draft.title, draft.priority, now)
-            };
-            let body = format!("## Description\n{}\n", draft.description.trim_end());
-            let mut task = Task::new(meta, body, TaskState::Backlog, path);
+            let mut task = draft.into_task(id, now, &self.dir(TaskState::Backlog));
             task.log(now, actor, &origin);
             fsx::write_atomic(&task.path, task.render().as_bytes()).at_path(&task.path)?;
             on_created(&task)?;

@@ -289,6 +289,34 @@ pub fn run(
     })
 }
 
+/// A change drafted for `task` (not in the queue) by `engine`, judged by the guardrails
+/// and the reviewer's deterministic layers — not the tests, not the model — as an attempt
+/// would be: the patch and the review, or why none could be drafted. Nothing is committed
+/// or moved; the engine's spend is billed (to the task's id). Takes the job lock.
+pub fn draft(
+    ctx: &Ctx,
+    engine: &dyn Engine,
+    task: &Task,
+) -> Result<std::result::Result<(String, crate::review::Review), String>> {
+    let lock_path = ctx.home.job_lock();
+    let _lock = crate::lockfile::FileLock::acquire(&lock_path)
+        .map_err(|e| Error::Refused(format!("{}: {e}", lock_path.display())))?;
+    let limits = Limits::new(ctx, ctx.today())?;
+    if let Some(stop) = limits.stop(ctx)? {
+        return Ok(Err(stop.to_string()));
+    }
+    let (notes, note_rules) = review::notes_and_rules(ctx);
+    let forge = crate::forge::from_config(ctx)?;
+    let reviewer = review::Reviewer {
+        model: None,
+        notes,
+        note_rules,
+        rounds: 0,
+        forge: forge.as_ref(),
+    };
+    attempt::draft(ctx, &limits, &reviewer, engine, task)
+}
+
 /// Take ready tasks one by one until something stops the loop.
 fn work_loop(
     ctx: &mut Ctx,

@@ -55,6 +55,65 @@ pub(super) fn work_task(
     Ok(ended)
 }
 
+/// A change drafted for `task`, which is not in the queue: one engine run in a work tree
+/// of its own, judged by the guardrails and the reviewer's deterministic layers exactly as
+/// an attempt is (the tests are not run), its patch kept, then the work tree and its branch
+/// removed. Nothing is committed, merged, moved or written to the queue; what the engine
+/// spent is billed. `Err` inside: why no change could be drafted.
+pub(super) fn draft(
+    ctx: &Ctx,
+    limits: &Limits,
+    reviewer: &Reviewer,
+    engine: &dyn Engine,
+    task: &Task,
+) -> Result<std::result::Result<(String, Review), String>> {
+    let sandbox = Sandbox::new(&ctx.config.policy.sandbox, ctx.home.root())
+        .map_err(|e| crate::Error::Refused(e.to_string()))?;
+    let clone = ctx.home.target_clone();
+    let base = &ctx.config.target.base_branch;
+    let slug = crate::tasks::id::slugify(&task.meta.title);
+    let worktree = target::start_task(&clone, base, task.meta.id, &slug)
+        .map_err(|e| Error::Refused(format!("could not make a work tree for the draft: {e}")))?;
+    let confine = sandbox.for_task(&worktree.path, &clone);
+    let drafted = HomeGuard::new(&ctx.home, confine.is_active())
+        .map_err(|e| {
+            Error::Refused(format!(
+                "cannot record the home before the engine runs: {e}"
+            ))
+        })
+        .map(|home_guard| {
+            let mut progress = Progress::new(&ctx.home);
+            let run = TaskRun {
+                ctx,
+                limits,
+                engine,
+                home_guard: RefCell::new(home_guard),
+                worktree: &worktree,
+                commands: &QaCommands::default(),
+                baseline: None,
+                confine: &confine,
+                sandbox: sandbox.state().describe(),
+                feedback_file: finish::feedback_file(ctx, task),
+                reviewer,
+                never_touch_refused: Cell::new(false),
+                progress: RefCell::new(&mut progress),
+            };
+            let mut meter = Meter::default();
+            match run.once(task, None, 1, &mut meter) {
+                Ok((changes, review)) => target::patch(&worktree, &changes)
+                    .map(|patch| (ctx.redact(&patch), review))
+                    .map_err(|e| e.to_string()),
+                Err(Miss::Retry(why) | Miss::Fail(why)) => Err(ctx.redact(&why)),
+                Err(Miss::Stop(stop)) => Err(stop.to_string()),
+            }
+        });
+    let _ = target::rollback(&worktree);
+    if let Err(e) = target::prune_branches(&clone, &[task.meta.id]) {
+        tracing::warn!("could not remove the draft's work tree and branch: {e}");
+    }
+    drafted
+}
+
 fn work(
     ctx: &Ctx,
     limits: &Limits,
