@@ -37,6 +37,11 @@ fn main() {
     let bench = Bench::new(&venv_bin);
 
     println!("dayshift scan benchmark — {}", base.what);
+    // timings on a busy machine are not the tools' own: say how busy it was
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load = load.split_whitespace().next().unwrap_or("unknown");
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    println!("{cores} cores, load average {load} at the start");
     println!(
         "{}: {} lines of Python; whole commands, process start included\n",
         base.root.display(),
