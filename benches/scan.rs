@@ -135,7 +135,7 @@ fn main() {
     println!();
     table.print();
     println!(
-        "\nown peak: dayshift's process alone (VmHWM); tree peak: the largest of it and the tools it ran (wait4)"
+        "\nown peak: the program's process alone; tree peak: the largest of it and the programs it started (VmHWM, polled)"
     );
 }
 
