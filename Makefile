@@ -34,11 +34,12 @@ lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets --quiet -- -D warnings
 
-bench:           ## print the performance figures (tasks list, run plan, daemon memory, work loop, review, GitHub calls per task)
+bench:           ## print the performance figures (tasks list, run plan, daemon memory, work loop, review, GitHub calls per task, the scanner)
 	$(CARGO) bench --bench spine
 	$(CARGO) bench --bench work
 	$(CARGO) bench --bench review
 	$(CARGO) bench --bench github
+	$(CARGO) bench --bench scan
 
 build:
 	$(CARGO) build --release
