@@ -58,8 +58,43 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
     }
 }
 
-/// The built-in layers over `files` (relative to `root`).
+/// Files read into memory at a time: the scan's memory stays bounded by a chunk, not the
+/// tree.
+const CHUNK: usize = 64;
+
+/// The built-in layers over `files` (relative to `root`), a chunk of files at a time on
+/// each core.
 pub fn scan(root: &Path, files: &[String]) -> Vec<Finding> {
+    let chunks: Vec<&[String]> = files.chunks(CHUNK).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let mut found: Vec<Finding> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..cores.min(chunks.len()))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut found = Vec::new();
+                    loop {
+                        let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(chunk) = chunks.get(at) else { break };
+                        found.extend(scan_chunk(root, chunk));
+                    }
+                    found
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    found.sort_by(|a, b| (&a.file, a.start_line, &a.rule).cmp(&(&b.file, b.start_line, &b.rule)));
+    found
+}
+
+fn scan_chunk(root: &Path, files: &[String]) -> Vec<Finding> {
     let diff = Diff {
         files: files.iter().filter_map(|f| as_added(root, f)).collect(),
     };
