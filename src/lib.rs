@@ -12,6 +12,7 @@
 //! # Data flow of a day
 //!
 //! ```text
+//!  the base ──jobs::monitor (scan)──▶ reports/scan/DATE.md + backlog tasks by policy
 //!  VISION.md ──vision::understand──▶ goals with stable ids + diff vs yesterday's snapshot
 //!      │                                              │
 //!      │                              jobs::morning ──▶ DAILY_PLAN.md + plan (store)
@@ -66,8 +67,11 @@
 //! - [`deploy`]: DevOps' hands: a clean checkout at a commit, the build and deploy commands
 //!   (timeout, process group, only the variables `deploy_env` names), the HTTP health checks.
 //! - [`sandbox`]: confinement (bubblewrap) of the coding tool and the target's commands.
-//! - [`scan`]: the scanner: the analyzers people trust (ruff, bandit, any SARIF writer) and
-//!   dayshift's own layers, normalized into findings (being built: issue 15).
+//! - [`scan`]: the scanner: the analyzers people trust (ruff, bandit, semgrep, gitleaks, the
+//!   dependency audits, clippy, eslint, any SARIF writer) and dayshift's own layers (the
+//!   reviewer's, code health, the target's bench), normalized into fingerprinted findings,
+//!   cached per file, compared with the last scan; [`jobs::monitor`] turns them into tasks
+//!   and proposals.
 //! - [`notify`]: telling the people: the audit trail's alerts and the jobs' summaries as
 //!   channel-neutral notices, an outbox in the store, Discord and a JSON webhook as channels.
 //! - [`history`]: the last days in numbers (merged, failed, spend) and their chart.

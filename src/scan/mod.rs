@@ -3,8 +3,16 @@
 //! gets a scan.
 //!
 //! - [`finding`]: the normalized [`Finding`] and its [`Severity`].
-//! - [`analyzers`]: one adapter per tool (ruff, bandit, any SARIF 2.1.0 writer), each
-//!   used when installed, reading the tool's JSON or SARIF.
+//! - [`analyzers`]: one adapter per tool (ruff, bandit, semgrep, gitleaks, osv-scanner,
+//!   pip-audit, cargo-audit, npm audit, clippy, eslint, any SARIF 2.1.0 writer), each used
+//!   when installed and when the tree has what it reads.
+//! - [`builtin`], [`health`], [`perf`]: dayshift's own analyzers — the reviewer's layers over
+//!   whole files, code health, the target's bench.
+//! - [`config`]: config/scan.yaml; [`analyze`]: every analyzer side by side, each through
+//!   the [`cache`]; [`fingerprint`]: one finding per place, stable across moves; [`run`]:
+//!   the comparison with the last scan; [`ignore`]: the home's suppressions; [`tree`]: one
+//!   scan of one tree, as `dayshift scan` and the monitor make it; [`report`] and
+//!   [`sarif_log`]: the markdown report and SARIF 2.1.0.
 
 pub mod analyze;
 pub mod analyzers;
