@@ -244,6 +244,139 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// The analyzers a scan's JSON says ran, and the built-in one's detail.
+fn ran_and_builtin_detail(json: &serde_json::Value) -> (Vec<String>, String) {
+    let analyzers = json["analyzers"].as_array().unwrap();
+    let ran = analyzers
+        .iter()
+        .filter(|a| a["status"] == "ran")
+        .map(|a| a["name"].as_str().unwrap().to_string())
+        .collect();
+    let builtin = analyzers.iter().find(|a| a["name"] == "builtin").unwrap();
+    (ran, builtin["detail"].as_str().unwrap().to_string())
+}
+
+/// When ruff checks the Python files, the built-in layers read them for secrets only; when
+/// ruff fails, they check Python themselves, and the findings keep their fingerprints.
+/// Vendored and minified code is read for secrets only; binary files are not read.
+#[test]
+fn the_built_in_layers_leave_python_to_ruff_and_take_it_back_when_ruff_fails() {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin");
+    assert!(
+        venv.join("ruff").exists(),
+        "ruff is not in {}: run `make test-deps`",
+        venv.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (root, cache) = (dir.path().join("tree"), dir.path().join("cache"));
+    planted(&root, 0);
+    std::fs::create_dir_all(root.join("web/vendor/lib")).unwrap();
+    std::fs::write(root.join("web/app.js"), "eval(location.hash);\n").unwrap();
+    std::fs::write(root.join("web/vendor/lib/lib.js"), "eval(x);\n").unwrap();
+    std::fs::write(root.join("web/bundle.min.js"), "eval(y);function(\n").unwrap();
+    let aws = ["AKIA", "Z7Q4W3E2R1T5Y6U8"].concat();
+    std::fs::write(
+        root.join("web/vendor/lib/keys.js"),
+        format!("k = \"{aws}\";\n"),
+    )
+    .unwrap();
+    // a compiled translation holding what would be a finding as text: never read
+    std::fs::write(
+        root.join("web/strings.mo"),
+        format!("\0\0TOKEN = \"{aws}\"\n"),
+    )
+    .unwrap();
+    let args = ["--json", "--config"];
+    let config = dir.path().join("scan.yaml");
+    std::fs::write(&config, "analyzers: [builtin, ruff]\n").unwrap();
+    let argv = [
+        root.to_str().unwrap(),
+        args[0],
+        args[1],
+        config.to_str().unwrap(),
+    ];
+
+    let out = scan_with_path(&cache, &[&venv], &argv);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (ran, detail) = ran_and_builtin_detail(&json);
+    assert_eq!(ran, ["builtin", "ruff"], "{}", json["analyzers"]);
+    assert!(
+        detail.contains("python: secrets only, ruff checks the rest"),
+        "{detail}"
+    );
+    let found = json["findings"].as_array().unwrap().clone();
+    let by = |file: &str| -> Vec<(String, String)> {
+        found
+            .iter()
+            .filter(|f| f["file"] == file)
+            .map(|f| {
+                (
+                    f["analyzer"].as_str().unwrap().into(),
+                    f["rule"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        by("app/run.py"),
+        [("ruff".into(), "S602".into())],
+        "{found:#?}"
+    );
+    assert_eq!(
+        by("app/calc.py"),
+        [("ruff".into(), "S307".into())],
+        "{found:#?}"
+    );
+    assert_eq!(by("app/broken.py").len(), 1, "{found:#?}");
+    assert_eq!(by("app/broken.py")[0].0, "ruff");
+    assert_eq!(
+        by("app/settings.py")[0].0,
+        "builtin",
+        "secrets stay the built-in layers'"
+    );
+    assert_eq!(
+        by("web/app.js"),
+        [("builtin".into(), "patterns.javascript.eval".into())]
+    );
+    assert!(by("web/vendor/lib/lib.js").is_empty(), "{found:#?}");
+    assert!(by("web/bundle.min.js").is_empty(), "{found:#?}");
+    assert_eq!(
+        by("web/vendor/lib/keys.js"),
+        [("builtin".into(), "secrets.aws-access-token".into())],
+        "vendored code's secrets still count"
+    );
+    assert!(by("web/strings.mo").is_empty(), "{found:#?}");
+
+    // ruff breaks: the built-in layers check Python this time, and nothing is new or fixed
+    let broken = dir.path().join("broken-ruff");
+    std::fs::create_dir_all(&broken).unwrap();
+    let fake = broken.join("ruff");
+    std::fs::write(&fake, "#!/bin/sh\necho 'ruff: it broke' >&2\nexit 2\n").unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = scan_with_path(&cache, &[&broken], &argv);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (ran, detail) = ran_and_builtin_detail(&json);
+    assert_eq!(ran, ["builtin"], "{}", json["analyzers"]);
+    assert!(!detail.contains("ruff checks"), "{detail}");
+    let found = json["findings"].as_array().unwrap();
+    let rules: Vec<&str> = found.iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    for rule in [
+        "patterns.python.shell-true",
+        "patterns.python.eval",
+        "syntax.python",
+    ] {
+        assert!(rules.contains(&rule), "{rule}: {rules:?}");
+    }
+    let new: Vec<&serde_json::Value> = found.iter().filter(|f| f["new"] == true).collect();
+    assert!(new.is_empty(), "same findings, same fingerprints: {new:#?}");
+    assert_eq!(
+        json["fixed"].as_array().unwrap().len(),
+        0,
+        "{}",
+        json["fixed"]
+    );
+}
+
 #[test]
 fn ruff_bandit_and_the_built_in_layers_report_each_planted_issue_once() {
     let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin");

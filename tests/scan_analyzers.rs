@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use dayshift::sandbox::Confinement;
 use dayshift::scan::analyzers::{self, Analyzer};
 use dayshift::scan::{Finding, ScanError};
 
@@ -72,6 +73,7 @@ fn scan_fixture(analyzer: &Analyzer, program: &Path) -> (Vec<Finding>, String) {
         None,
         Duration::from_secs(120),
         &log,
+        &Confinement::none(),
     )
     .unwrap();
     (findings, std::fs::read_to_string(&log).unwrap())
@@ -174,7 +176,16 @@ fn run_script(
     let tree = fixture_tree();
     let program = script(tree.path(), "tool", body);
     let log = tree.path().join("logs/scan").join(analyzer.name());
-    let err = analyzers::run(analyzer, &program, tree.path(), None, timeout, &log).unwrap_err();
+    let err = analyzers::run(
+        analyzer,
+        &program,
+        tree.path(),
+        None,
+        timeout,
+        &log,
+        &Confinement::none(),
+    )
+    .unwrap_err();
     (err, log, tree)
 }
 
@@ -184,8 +195,16 @@ fn a_missing_tool_is_not_installed_with_the_way_to_install_it() {
     let log = tree.path().join("ruff.log");
     let missing = tree.path().join("no-such-ruff");
     let five_s = Duration::from_secs(5);
-    let err =
-        analyzers::run(&Analyzer::Ruff, &missing, tree.path(), None, five_s, &log).unwrap_err();
+    let err = analyzers::run(
+        &Analyzer::Ruff,
+        &missing,
+        tree.path(),
+        None,
+        five_s,
+        &log,
+        &Confinement::none(),
+    )
+    .unwrap_err();
     assert!(matches!(err, ScanError::NotInstalled { .. }), "{err:?}");
     assert!(err.to_string().contains("pip install ruff"), "{err}");
     let argv = vec!["dayshift-no-such-scanner".to_string()];
@@ -237,4 +256,117 @@ fn garbage_output_is_unreadable_and_names_the_log_that_keeps_it() {
         "{err}"
     );
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "not json\n");
+}
+
+/// clippy builds the scanned crate, so its build script runs: confined, it can write the
+/// tree and clippy's build folder, and neither write nor read the home (its keys), nor
+/// reach the network. The real cargo, a real build script; bubblewrap is installed by
+/// `make test-deps`.
+#[test]
+fn a_hostile_build_script_under_clippy_cannot_reach_the_home() {
+    let bwrap = dayshift::sandbox::detect::bubblewrap()
+        .unwrap_or_else(|why| panic!("bubblewrap is needed ({why}): run `make test-deps`"));
+    let cargo = analyzers::find_program("cargo", &[]).expect("cargo is on PATH in the tests");
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("config")).unwrap();
+    let key = home.path().join("config/.env");
+    std::fs::write(&key, "FAKE_MODEL_KEY=sk-home-secret-0001\n").unwrap();
+    let tree = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scan/crate");
+    std::fs::create_dir_all(tree.path().join("src")).unwrap();
+    for file in ["Cargo.toml", "src/lib.rs"] {
+        std::fs::copy(fixture.join(file), tree.path().join(file)).unwrap();
+    }
+    let report = tree.path().join("what-the-build-script-saw.txt");
+    let planted = home.path().join("planted-by-the-build-script");
+    std::fs::write(
+        tree.path().join("build.rs"),
+        format!(
+            r#"fn main() {{
+    let read = std::fs::read_to_string({key:?}).unwrap_or_else(|e| format!("read: {{e}}"));
+    let wrote = std::fs::write({planted:?}, "x").map(|()| "wrote".to_string());
+    let net = std::net::TcpStream::connect("1.1.1.1:443").map(|_| "connected".to_string());
+    let seen = format!("{{read}}\n{{wrote:?}}\n{{net:?}}\n");
+    std::fs::write({report:?}, seen).unwrap();
+}}
+"#
+        ),
+    )
+    .unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("scan/clippy.log");
+    let confine = Confinement::bubblewrap(bwrap, home.path(), tree.path(), &[], None);
+    let findings = analyzers::run(
+        &Analyzer::Clippy,
+        &cargo,
+        tree.path(),
+        None,
+        Duration::from_secs(300),
+        &log,
+        &confine,
+    )
+    .unwrap_or_else(|e| panic!("{e}\n{}", std::fs::read_to_string(&log).unwrap_or_default()));
+    assert!(
+        findings.iter().any(|f| f.rule == "clippy::eq_op"),
+        "clippy ran confined: {findings:#?}"
+    );
+    let seen = std::fs::read_to_string(&report).expect("the build script ran and wrote the tree");
+    assert!(
+        !seen.contains("sk-home-secret"),
+        "the home's key was read: {seen}"
+    );
+    assert!(
+        !planted.exists(),
+        "the build script wrote into the home: {seen}"
+    );
+    assert!(
+        !seen.contains("connected"),
+        "the build script reached the network: {seen}"
+    );
+    assert!(
+        logs.path().join("scan/clippy.target").is_dir(),
+        "clippy built beside its log"
+    );
+}
+
+/// When policy requires a sandbox this machine lacks, an analyzer that runs the tree's
+/// code does not run at all, and says why; one that only reads the tree still runs.
+#[test]
+fn without_the_sandbox_policy_requires_clippy_does_not_run_and_says_why() {
+    let tree = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scan/crate");
+    std::fs::create_dir_all(tree.path().join("src")).unwrap();
+    for file in ["Cargo.toml", "src/lib.rs"] {
+        std::fs::copy(fixture.join(file), tree.path().join(file)).unwrap();
+    }
+    std::fs::write(tree.path().join("src/run.py"), "eval(input())\n").unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let config = dayshift::scan::config::ScanConfig {
+        analyzers: vec![Analyzer::Clippy, Analyzer::Ruff],
+        ..Default::default()
+    };
+    let setup = dayshift::scan::analyze::Setup {
+        extra_dirs: vec![venv_tool("ruff").parent().unwrap().to_path_buf()],
+        log_dir: state.path().join("logs"),
+        cache_dir: state.path().join("cache"),
+        versions_dir: state.path().join("versions"),
+        config,
+        tree_code: Err("policy.yaml requires a sandbox: bubblewrap is not installed".into()),
+    };
+    let (runs, found) = dayshift::scan::analyze::analyze(tree.path(), &setup);
+    let clippy = runs.iter().find(|r| r.name == "clippy").unwrap();
+    assert_eq!(clippy.status, "failed", "{clippy:?}");
+    let detail = clippy.detail.as_deref().unwrap();
+    assert!(
+        detail.contains("not run: it runs the tree's own code")
+            && detail.contains("bubblewrap is not installed"),
+        "{detail}"
+    );
+    assert!(
+        !state.path().join("logs/clippy.target").exists(),
+        "nothing was built"
+    );
+    let ruff = runs.iter().find(|r| r.name == "ruff").unwrap();
+    assert_eq!(ruff.status, "ran", "{ruff:?}");
+    assert!(found.iter().any(|f| f.rule == "S307"), "{found:#?}");
 }

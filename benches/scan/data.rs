@@ -1,7 +1,7 @@
 //! The trees the scan benchmark reads, made once and kept under `target/bench-data/`:
 //! Django 5.1.4's `django/` from its PyPI sdist (what issue 15's bar was measured on), or,
-//! when it cannot be fetched, a generated Python tree of the same size; and a million-line
-//! tree, that tree copied 8× side by side.
+//! when it cannot be fetched, a generated Python tree of the same size; its Python files
+//! alone; and a million-line tree, that tree copied 8× side by side.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -54,6 +54,36 @@ pub fn million_tree(data: &Path, base: &Corpus) -> Corpus {
     Corpus {
         root: million,
         what: format!("{COPIES}× {}", base.what),
+    }
+}
+
+/// `base`'s Python files alone, under `data/python-<name>/`, once: the files ruff and
+/// bandit read, without the translations, templates and vendored JavaScript only
+/// dayshift's own layers read.
+pub fn python_tree(data: &Path, base: &Corpus) -> Corpus {
+    let name = base.root.file_name().expect("a named tree");
+    let python = data.join(format!("python-{}", name.to_string_lossy()));
+    let done = python.with_extension("complete");
+    if !done.exists() {
+        let _ = std::fs::remove_dir_all(&python);
+        copy_python(&base.root, &python);
+        std::fs::write(&done, "").expect("mark the Python-only tree");
+    }
+    Corpus {
+        root: python,
+        what: format!("the .py files of {}", base.what),
+    }
+}
+
+fn copy_python(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read the tree").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            copy_python(&path, &to.join(entry.file_name()));
+        } else if path.extension().is_some_and(|e| e == "py") {
+            std::fs::create_dir_all(to).expect("make the Python-only tree");
+            std::fs::copy(&path, to.join(entry.file_name())).expect("copy a Python file");
+        }
     }
 }
 

@@ -165,12 +165,18 @@ fn scan_path(
             .analyzers
             .retain(|a| *a != crate::scan::analyzers::Analyzer::Health);
     }
+    let state_dir = match home {
+        Some(home) => home.state_dir().join("scan"),
+        None => user_cache().join("dayshift").join("scan"),
+    };
+    // what a tool that runs the tree's code must not see: the home (its keys), else
+    // dayshift's own scan state
+    let hidden = home.map_or(state_dir.clone(), |h| h.root().to_path_buf());
+    let _ = std::fs::create_dir_all(&hidden);
     let options = Options {
         config,
-        state_dir: match home {
-            Some(home) => home.state_dir().join("scan"),
-            None => user_cache().join("dayshift").join("scan"),
-        },
+        tree_code: Ok(tree::default_confinement(&root, &hidden)),
+        state_dir,
         extra_dirs: home
             .map(|h| vec![h.root().join(".venv/bin")])
             .unwrap_or_default(),

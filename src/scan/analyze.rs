@@ -14,6 +14,8 @@ use super::cache::{self, Matcher, Plan, Reuse, Slot, Tree};
 use super::config::ScanConfig;
 use super::run::{AnalyzerRun, FAILED, NOT_APPLICABLE, NOT_CONFIGURED, NOT_INSTALLED, RAN};
 use super::{Finding, ScanError, builtin, health};
+use crate::review::Language;
+use crate::sandbox::Confinement;
 
 /// How long one tool may take on a tree.
 pub const TOOL_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -29,6 +31,10 @@ pub struct Setup {
     /// The analyzers' versions, by program.
     pub versions_dir: PathBuf,
     pub config: ScanConfig,
+    /// How the analyzers that run the tree's own code ([`Analyzer::runs_tree_code`]) are
+    /// confined; `Err(why)`: they cannot be (policy requires a sandbox this machine lacks),
+    /// so they do not run.
+    pub tree_code: Result<Confinement, String>,
 }
 
 /// How one analyzer ran, and its findings.
@@ -47,6 +53,7 @@ struct Job {
 pub fn analyze(root: &Path, setup: &Setup) -> (Vec<AnalyzerRun>, Vec<Finding>) {
     let tree = Tree::walk(root);
     let jobs = jobs(&setup.config);
+    let elsewhere = checked_elsewhere(&jobs, setup);
     let results: Mutex<Vec<Option<Done>>> = Mutex::new(jobs.iter().map(|_| None).collect());
     let next = AtomicUsize::new(0);
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
@@ -56,7 +63,7 @@ pub fn analyze(root: &Path, setup: &Setup) -> (Vec<AnalyzerRun>, Vec<Finding>) {
                 loop {
                     let at = next.fetch_add(1, Ordering::SeqCst);
                     let Some(job) = jobs.get(at) else { break };
-                    let done = run_job(job, &tree, setup);
+                    let done = run_job(job, &tree, setup, &elsewhere);
                     if let Ok(mut results) = results.lock() {
                         results[at] = Some(done);
                     }
@@ -75,7 +82,14 @@ pub fn analyze(root: &Path, setup: &Setup) -> (Vec<AnalyzerRun>, Vec<Finding>) {
                 .into(),
         ));
     }
-    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    if !elsewhere.is_empty() && !ruff_spoke(&results) {
+        // ruff was to check Python but did not: the built-in layers do, this time
+        let builtin = jobs.iter().position(|j| j.analyzer == Analyzer::Builtin);
+        if let Some(at) = builtin {
+            results[at] = Some(run_job(&jobs[at], &tree, setup, &[]));
+        }
+    }
     for (job, result) in jobs.iter().zip(results) {
         let (run, findings) = result.unwrap_or_else(|| {
             let why = "it panicked; this is a bug in dayshift".to_string();
@@ -85,6 +99,27 @@ pub fn analyze(root: &Path, setup: &Setup) -> (Vec<AnalyzerRun>, Vec<Finding>) {
         found.extend(findings);
     }
     (runs, found)
+}
+
+/// The languages whose dangerous patterns and syntax another analyzer of this scan
+/// checks, so the built-in analyzer reads their files for secrets only: Python, when ruff
+/// runs (its `S` rules are bandit's, on the syntax tree, and it reports syntax errors).
+fn checked_elsewhere(jobs: &[Job], setup: &Setup) -> Vec<Language> {
+    let ruff = jobs.iter().any(|j| j.analyzer == Analyzer::Ruff)
+        && analyzers::find_program(Analyzer::Ruff.program(), &setup.extra_dirs).is_some();
+    if ruff {
+        vec![Language::Python]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Whether ruff's run says what is in the tree's Python files: it ran, or the tree has
+/// none.
+fn ruff_spoke(results: &[Option<Done>]) -> bool {
+    results.iter().flatten().any(|(run, _)| {
+        run.name == Analyzer::Ruff.name() && [RAN, NOT_APPLICABLE].contains(&run.status.as_str())
+    })
 }
 
 fn jobs(config: &ScanConfig) -> Vec<Job> {
@@ -141,7 +176,9 @@ fn files_with<S: AsRef<str>>(extensions: &[S]) -> String {
     format!("{} files", names.join(", "))
 }
 
-fn run_job(job: &Job, tree: &Tree, setup: &Setup) -> Done {
+/// One analyzer's run; `elsewhere`: what the built-in analyzer leaves to another
+/// ([`checked_elsewhere`]).
+fn run_job(job: &Job, tree: &Tree, setup: &Setup, elsewhere: &[Language]) -> Done {
     let name = job.analyzer.name().to_string();
     let inputs = match &job.plan {
         Plan::PerFile(matcher)
@@ -170,12 +207,22 @@ fn run_job(job: &Job, tree: &Tree, setup: &Setup) -> Done {
         return done;
     }
     if job.analyzer == Analyzer::Builtin {
-        let slot = Slot::new(&setup.cache_dir, &name, &[]);
+        let left: Vec<&str> = elsewhere.iter().map(|l| l.id()).collect();
+        let slot = Slot::new(&setup.cache_dir, &name, &[&left.join(",")]);
         let scanned = cache::through(&slot, &job.plan, tree, today, |files| {
-            Ok::<_, ScanError>(builtin::scan(tree.root(), files.unwrap_or(tree.files())))
+            let files = files.unwrap_or(tree.files());
+            Ok::<_, ScanError>(builtin::scan(tree.root(), files, elsewhere))
         });
         let version = concat!("dayshift ", env!("CARGO_PKG_VERSION"));
-        return ran(&name, version, scanned, started);
+        let mut done = ran(&name, version, scanned, started);
+        if !left.is_empty() {
+            let detail = done.0.detail.take().unwrap_or_default();
+            done.0.detail = Some(format!(
+                "{detail}; {}: secrets only, ruff checks the rest",
+                left.join(", ")
+            ));
+        }
+        return done;
     }
     let Some(program) = analyzers::find_program(job.analyzer.program(), &setup.extra_dirs) else {
         let hint = format!(
@@ -195,6 +242,14 @@ fn run_job(job: &Job, tree: &Tree, setup: &Setup) -> Done {
         &name,
         &[&version, &program_text, &argv, &rules],
     );
+    let confine = match (&setup.tree_code, job.analyzer.runs_tree_code()) {
+        (_, false) => Confinement::none(),
+        (Ok(confine), true) => confine.clone(),
+        (Err(why), true) => {
+            let why = format!("not run: it runs the tree's own code, and {why}");
+            return (skipped(&name, FAILED, why), Vec::new());
+        }
+    };
     let scanned = cache::through(&slot, &job.plan, tree, today, |files| {
         analyzers::run(
             &job.analyzer,
@@ -203,6 +258,7 @@ fn run_job(job: &Job, tree: &Tree, setup: &Setup) -> Done {
             files,
             TOOL_TIMEOUT,
             &log,
+            &confine,
         )
     });
     ran(&name, &version, scanned, started)

@@ -3,13 +3,20 @@
 //! were added. It needs nothing installed, so a repository with no tools still gets a
 //! useful scan. Rules that only mean something in a change (a CI file or lockfile changed,
 //! a test deleted or skipped, an assertion removed) are left out.
+//!
+//! It stands on the tools people trust where they run: when ruff checks the Python files
+//! of the same scan, its AST-based `S` rules (bandit's twins) and syntax errors replace
+//! the built-in dangerous patterns and syntax for Python, and the built-in analyzer
+//! reads those files for secrets only. Third-party code copied into the tree (a `vendor/`
+//! folder, a minified bundle) is read for secrets only too: its patterns are its
+//! upstream's to fix.
 
 use std::path::{Path, PathBuf};
 
 use super::{Finding, Severity};
 use crate::review::contents::OnDisk;
 use crate::review::diff::Status;
-use crate::review::{Diff, FileDiff, Line, Verdict};
+use crate::review::{Diff, FileDiff, Language, Line, Verdict};
 use crate::tasks::Risk;
 
 /// Files larger than this are not read (a generated file, a bundle).
@@ -28,7 +35,34 @@ const SKIPPED_DIRS: [&str; 10] = [
     ".mypy_cache",
 ];
 
-/// The files under `root` a scan reads, relative and `/`-separated, sorted.
+/// Extensions of files that are never text: no analyzer reads them, so the walk leaves
+/// them out (Django's compiled translations are half its bytes).
+const BINARY_EXTENSIONS: [&str; 36] = [
+    "7z", "a", "avi", "bmp", "bz2", "class", "dll", "dylib", "eot", "exe", "gif", "gz", "ico",
+    "jar", "jpeg", "jpg", "mo", "mov", "mp3", "mp4", "o", "ogg", "otf", "pdf", "png", "pyc", "pyo",
+    "so", "tgz", "ttf", "war", "wav", "webp", "whl", "woff", "woff2",
+];
+
+/// Folders of third-party code copied into a tree.
+const THIRD_PARTY_DIRS: [&str; 4] = ["vendor", "third_party", "thirdparty", "bower_components"];
+
+/// Third-party code copied into the tree — under a `vendor/` (or `third_party/`, …)
+/// folder, or a minified bundle (`*.min.js`) — whose dangerous patterns and syntax are its
+/// upstream's to fix, as semgrep's default ignore list has it. Its secrets still count.
+pub fn third_party(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let mut parts = lower.rsplit('/');
+    let name = parts.next().unwrap_or(&lower);
+    name.contains(".min.") || parts.any(|dir| THIRD_PARTY_DIRS.contains(&dir))
+}
+
+fn binary(name: &str) -> bool {
+    name.rsplit_once('.')
+        .is_some_and(|(_, ext)| BINARY_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
+}
+
+/// The files under `root` a scan reads, relative and `/`-separated, sorted: all but those
+/// in [`SKIPPED_DIRS`] and the binary ones ([`BINARY_EXTENSIONS`]).
 pub fn files_under(root: &Path) -> Vec<String> {
     let mut out = Vec::new();
     walk(root, root, &mut out);
@@ -51,6 +85,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
                 walk(root, &path, out);
             }
         } else if kind.is_file()
+            && !binary(&name)
             && let Ok(rel) = path.strip_prefix(root)
         {
             out.push(rel.to_string_lossy().replace('\\', "/"));
@@ -63,8 +98,10 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
 const CHUNK: usize = 64;
 
 /// The built-in layers over `files` (relative to `root`), a chunk of files at a time on
-/// each core.
-pub fn scan(root: &Path, files: &[String]) -> Vec<Finding> {
+/// each core. Files in `checked_elsewhere` (languages whose dangerous patterns and syntax
+/// another analyzer of this scan checks) and [`third_party`] files are read for secrets
+/// only.
+pub fn scan(root: &Path, files: &[String], checked_elsewhere: &[Language]) -> Vec<Finding> {
     let chunks: Vec<&[String]> = files.chunks(CHUNK).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
@@ -76,7 +113,7 @@ pub fn scan(root: &Path, files: &[String]) -> Vec<Finding> {
                     loop {
                         let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(chunk) = chunks.get(at) else { break };
-                        found.extend(scan_chunk(root, chunk));
+                        found.extend(scan_chunk(root, chunk, checked_elsewhere));
                     }
                     found
                 })
@@ -94,12 +131,22 @@ pub fn scan(root: &Path, files: &[String]) -> Vec<Finding> {
     found
 }
 
-fn scan_chunk(root: &Path, files: &[String]) -> Vec<Finding> {
-    let diff = Diff {
-        files: files.iter().filter_map(|f| as_added(root, f)).collect(),
-    };
+fn scan_chunk(root: &Path, files: &[String], checked_elsewhere: &[Language]) -> Vec<Finding> {
+    let secrets = crate::review::secrets::Scanner::shared();
+    let mut found = Vec::new();
+    let mut code = Vec::new();
+    for file in files {
+        let Some(text) = read_text(root, file) else {
+            continue;
+        };
+        found.extend(secrets.scan_text(file, &text));
+        let elsewhere = Language::of(file).is_some_and(|l| checked_elsewhere.contains(&l));
+        if !elsewhere && !third_party(file) {
+            code.push(as_added(file, &text));
+        }
+    }
+    let diff = Diff { files: code };
     let contents = OnDisk::new(PathBuf::from(root), &diff);
-    let mut found = crate::review::secrets::check(&diff);
     found.extend(crate::review::patterns::check(&diff, false));
     found.extend(crate::review::syntax::check(&diff, &contents));
     found
@@ -134,14 +181,18 @@ fn only_in_a_change(rule: &str) -> bool {
         || rule.contains("assert")
 }
 
-/// A file as a diff adding all its lines; `None` when it is too big or not text.
-fn as_added(root: &Path, file: &str) -> Option<FileDiff> {
+/// A file's text; `None` when it is too big or not text.
+fn read_text(root: &Path, file: &str) -> Option<String> {
     let path = root.join(file);
     if std::fs::metadata(&path).ok()?.len() > MAX_FILE_BYTES {
         return None;
     }
-    let text = std::fs::read_to_string(&path).ok()?;
-    Some(FileDiff {
+    std::fs::read_to_string(&path).ok()
+}
+
+/// A file as a diff adding all its lines.
+fn as_added(file: &str, text: &str) -> FileDiff {
+    FileDiff {
         path: file.to_string(),
         status: Status::Added,
         binary: false,
@@ -154,7 +205,7 @@ fn as_added(root: &Path, file: &str) -> Option<FileDiff> {
             })
             .collect(),
         removed: Vec::new(),
-    })
+    }
 }
 
 #[cfg(test)]
@@ -182,7 +233,7 @@ mod tests {
             !files.iter().any(|f| f.starts_with("node_modules")),
             "{files:?}"
         );
-        let found = scan(root, &files);
+        let found = scan(root, &files, &[]);
         let got: Vec<(&str, &str, u32, Severity)> = found
             .iter()
             .map(|f| (f.file.as_str(), f.rule.as_str(), f.start_line, f.severity))

@@ -47,6 +47,7 @@ pub fn identity(analyzer: &str, rule: &str) -> String {
         }
         "builtin:patterns.python.tls-off" | "bandit:B501" => "python/tls-off",
         "builtin:patterns.python.sql-built" | "bandit:B608" => "python/sql-built",
+        "builtin:patterns.python.chmod-777" | "bandit:B103" => "python/chmod-777",
         "builtin:syntax.python" | "ruff:invalid-syntax" | "ruff:E999" => "python/syntax",
         _ => return canonical,
     };

@@ -12,6 +12,7 @@ use super::config::ScanConfig;
 use super::ignore::{self, Suppression};
 use super::run::{AnalyzerRun, ScanReport, finish, state_file};
 use crate::problem::{At, FileProblem};
+use crate::sandbox::Confinement;
 
 /// Where one scan keeps what it needs between runs, and what it may not report.
 pub struct Options {
@@ -22,6 +23,28 @@ pub struct Options {
     /// Where tools are looked for besides PATH (a home's `.venv/bin`).
     pub extra_dirs: Vec<PathBuf>,
     pub suppressions: Vec<Suppression>,
+    /// How analyzers that run the tree's own code are confined ([`Setup::tree_code`]).
+    pub tree_code: Result<Confinement, String>,
+}
+
+/// The confinement of analyzers that run the tree's code when no home's policy says more
+/// (`dayshift scan PATH`): bubblewrap when it is installed — `hidden` (the home, or the
+/// scan's state folder) and the user's credentials hidden, no network, the tree writable —
+/// else none, with a warning.
+pub fn default_confinement(root: &Path, hidden: &Path) -> Confinement {
+    match crate::sandbox::detect::bubblewrap() {
+        Ok(bwrap) => {
+            let user_home = std::env::var_os("HOME").map(PathBuf::from);
+            let git = [root.join(".git")];
+            Confinement::bubblewrap(bwrap, hidden, root, &git, user_home.as_deref())
+        }
+        Err(why) => {
+            tracing::warn!(
+                "clippy and eslint run the scanned tree's code unconfined: {why}; install bubblewrap (`apt-get install bubblewrap`)"
+            );
+            Confinement::none()
+        }
+    }
 }
 
 /// Scan `root` (an absolute path: the tools run in it) at `now`; suppressions hold as of
@@ -53,6 +76,7 @@ pub fn scan_tree_with(
         cache_dir: state.with_extension("cache"),
         versions_dir: options.state_dir.join("versions"),
         config: options.config.clone(),
+        tree_code: options.tree_code.clone(),
     };
     let (mut analyzers, mut found) = analyze(root, &setup);
     for (run, findings) in extra() {

@@ -151,13 +151,18 @@ fn scan_checkout(
     extra: impl FnOnce(&std::path::Path) -> Vec<(AnalyzerRun, Vec<Finding>)>,
 ) -> Result<ScanReport> {
     let ignore = ctx.home.config_file(crate::config::SCAN_IGNORE);
+    let root = std::fs::canonicalize(dir).at_path(dir)?;
+    // clippy and eslint run the target's code: confined as its tests are, by policy
+    let tree_code = crate::sandbox::Sandbox::new(&ctx.config.policy.sandbox, ctx.home.root())
+        .map(|sandbox| sandbox.for_task(&root, &ctx.home.target_clone()))
+        .map_err(|e| e.to_string());
     let options = Options {
         config,
         state_dir: ctx.home.state_dir().join("scan"),
         extra_dirs: vec![ctx.home.root().join(".venv/bin")],
         suppressions: tree::suppressions(&ignore, false)?,
+        tree_code,
     };
-    let root = std::fs::canonicalize(dir).at_path(dir)?;
     let now = chrono::Utc::now();
     tree::scan_tree_with(&root, &options, now, ctx.today(), || extra(&root)).map_err(|e| {
         Error::Refused(format!(

@@ -28,7 +28,7 @@ pub fn shannon(data: &[u8]) -> f64 {
 
 /// Shortest token considered: shorter random strings are rarely credentials and often
 /// identifiers.
-const MIN_LEN: usize = 24;
+pub const MIN_LEN: usize = 24;
 /// Longest: base64 past this is an embedded file, not a key.
 const MAX_LEN: usize = 200;
 
@@ -48,7 +48,12 @@ pub fn find(line: &str) -> Option<Token> {
 /// Every high-entropy token of `line` that is quoted or assigned, left to right.
 pub fn tokens(line: &str) -> impl Iterator<Item = Token> + '_ {
     let bytes = line.as_bytes();
-    let mut at = 0;
+    // a line too short for a token is most lines: done at once
+    let mut at = if bytes.len() < MIN_LEN {
+        bytes.len()
+    } else {
+        0
+    };
     std::iter::from_fn(move || next_token(bytes, &mut at))
 }
 
@@ -80,8 +85,20 @@ fn next_token(bytes: &[u8], at: &mut usize) -> Option<Token> {
 
 /// Base64 (both alphabets, padding aside) and the `-`/`_` of tokens.
 fn token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
+    TOKEN_BYTES[usize::from(b)]
 }
+
+/// [`token_byte`] as a table: it is asked of every byte scanned.
+static TOKEN_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'-' | b'_');
+        b += 1;
+    }
+    table
+};
 
 /// Quoted (`"…"`, `'…'`, `` `…` ``) or assigned (`= …`, `: …`), and ending there.
 fn framed(bytes: &[u8], start: usize, end: usize) -> bool {

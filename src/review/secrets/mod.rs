@@ -23,7 +23,7 @@ pub mod rules;
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::{Diff, FileDiff, Finding, Layer};
 use crate::tasks::Risk;
@@ -84,9 +84,12 @@ impl Scanner {
                 }
             }
         }
+        // a DFA: one table lookup per byte, on every line scanned (its memory, under a
+        // megabyte for these few hundred keywords, is paid once)
         let keywords = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&words)
             .expect("secrets keywords build an automaton");
         Self {
@@ -115,8 +118,12 @@ impl Scanner {
     pub fn scan_line(&self, line: &str) -> Vec<Hit> {
         let mut hits = Vec::new();
         let mut candidates: Vec<usize> = Vec::new();
-        for m in self.keywords.find_overlapping_iter(line) {
-            candidates.extend_from_slice(&self.keyword_rules[m.pattern().as_usize()]);
+        // most lines name no keyword: one prefiltered pass says so, before the slower
+        // overlapping one that finds every keyword
+        if self.keywords.is_match(line) {
+            for m in self.keywords.find_overlapping_iter(line) {
+                candidates.extend_from_slice(&self.keyword_rules[m.pattern().as_usize()]);
+            }
         }
         if !candidates.is_empty() {
             candidates.sort_unstable();
@@ -212,24 +219,94 @@ impl Scanner {
         if file.binary {
             return Vec::new();
         }
+        let lines = file.added.iter().map(|l| (l.number, l.text.as_str()));
+        self.scan_lines(&file.path, lines)
+    }
+
+    /// The findings of a whole file's text, as if every line were added — what
+    /// [`Scanner::scan_file`] would find, faster: two passes over the text find the
+    /// lines that name a keyword or hold a token long enough for the entropy check, and
+    /// only those lines are scanned.
+    pub fn scan_text(&self, path: &str, text: &str) -> Vec<Finding> {
+        let mut starts: Vec<usize> = Vec::new();
+        let mut from = 0;
+        while let Some(m) = self
+            .keywords
+            .find(aho_corasick::Input::new(text).span(from..text.len()))
+        {
+            let (start, end) = line_around(text, m.start());
+            starts.push(start);
+            from = end;
+        }
+        let mut from = 0;
+        while let Some(m) = LONG_TOKEN.find_at(text, from) {
+            let (start, end) = line_around(text, m.start());
+            starts.push(start);
+            from = end.max(m.end());
+        }
+        starts.sort_unstable();
+        starts.dedup();
+        let mut number = 1;
+        let mut counted = 0;
+        let lines = starts.into_iter().map(|start| {
+            number += memchr_count(&text.as_bytes()[counted..start]);
+            counted = start;
+            let (_, end) = line_around(text, start);
+            let line = text[start..end].trim_end_matches('\n');
+            (number, line.strip_suffix('\r').unwrap_or(line))
+        });
+        self.scan_lines(path, lines.collect::<Vec<_>>().into_iter())
+    }
+
+    fn scan_lines<'a>(
+        &self,
+        path: &str,
+        lines: impl Iterator<Item = (u32, &'a str)>,
+    ) -> Vec<Finding> {
         // gitleaks' own path allow-lists are not used: they are unanchored patterns
         // (`vendor`, `node_modules`) that a file named `vendor_keys.py` would match
-        let relaxed = allow::relaxed_path(&file.path);
+        let relaxed = allow::relaxed_path(path);
         let mut seen = BTreeSet::new();
         let mut findings = Vec::new();
-        for line in &file.added {
-            for hit in self.scan_line(&line.text) {
+        for (number, text) in lines {
+            for hit in self.scan_line(text) {
                 if relaxed.is_some() && hit.generic {
                     continue;
                 }
-                if !seen.insert((line.number, hit.rule.clone())) {
+                if !seen.insert((number, hit.rule.clone())) {
                     continue;
                 }
-                findings.push(finding(&hit, relaxed).at(&file.path, Some(line.number)));
+                findings.push(finding(&hit, relaxed).at(path, Some(number)));
             }
         }
         findings
     }
+}
+
+/// A run of token characters long enough for the entropy check ([`entropy::tokens`]
+/// reads `=` padding as part of a token, so it counts here too).
+static LONG_TOKEN: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(&format!("[A-Za-z0-9+/_=-]{{{},}}", entropy::MIN_LEN))
+        .expect("a fixed pattern")
+});
+
+/// The line of `text` holding byte `at`: its start, and its end past the `\n`.
+fn line_around(text: &str, at: usize) -> (usize, usize) {
+    let bytes = text.as_bytes();
+    let start = bytes[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let end = bytes[at..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(text.len(), |i| at + i + 1);
+    (start, end)
+}
+
+/// How many lines end in `bytes`.
+fn memchr_count(bytes: &[u8]) -> u32 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u32
 }
 
 /// Secrets in the diff's added lines (never removed ones): one finding per (file, line,

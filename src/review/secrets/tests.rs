@@ -466,3 +466,53 @@ fn the_entropy_check_finds_random_tokens_reliably() {
     assert!(long >= 194, "40 characters: {long} of 200 found");
     assert!(short >= 150, "24 characters: {short} of 200 found");
 }
+
+/// A whole file's text ([`Scanner::scan_text`], the scanner's fast path) finds what the
+/// same lines find one by one: every family, an entropy token on a line that names no
+/// keyword, CRLF line ends, a last line with no newline, lines with no secret between,
+/// and dayshift's own sources.
+#[test]
+fn a_whole_text_finds_what_its_lines_find() {
+    let scanner = Scanner::new();
+    let mut lines: Vec<String> = vec![format!("KEY = \"{}\"", random(7, 40, BASE64))];
+    for (i, (_, _, line)) in families().into_iter().enumerate() {
+        lines.push(format!("x = {i}  # nothing here, they said"));
+        lines.push(line);
+    }
+    // a line only the long-token pass finds: it names no keyword
+    let digest = format!("digest = \"{}\"", random(11, 40, BASE64));
+    assert!(!scanner.keywords.is_match(&digest), "{digest}");
+    lines.push(digest);
+    let digest_line = lines.len() as u32;
+    let mut texts = vec![
+        ("app/settings.py".to_string(), lines.join("\n")),
+        ("app/windows.py".to_string(), lines.join("\r\n") + "\r\n"),
+    ];
+    for dir in ["src/review", "src/review/secrets", "src/scan"] {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            if let Ok(text) = std::fs::read_to_string(entry.path()) {
+                texts.push((entry.path().display().to_string(), text));
+            }
+        }
+    }
+    let key = |f: &Finding| (f.line, f.rule.clone(), f.message.clone());
+    let mut found = 0;
+    for (path, text) in &texts {
+        let added: Vec<String> = text.lines().map(str::to_string).collect();
+        let file = &diff_of(path, &added, &[]).files[0];
+        let by_line: Vec<_> = scanner.scan_file(file).iter().map(key).collect();
+        let whole: Vec<_> = scanner.scan_text(path, text).iter().map(key).collect();
+        assert_eq!(whole, by_line, "{path}");
+        if path.starts_with("app/") {
+            assert!(
+                whole
+                    .iter()
+                    .any(|(line, rule, _)| *line == Some(digest_line)
+                        && rule == "secrets.high-entropy-string"),
+                "{path}: {whole:?}"
+            );
+        }
+        found += whole.len();
+    }
+    assert!(found >= 2 * families().len(), "{found} findings");
+}

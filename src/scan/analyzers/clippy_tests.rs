@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::*;
+use crate::sandbox::Confinement;
 use crate::scan::analyzers::testing::assert_refused;
 use crate::scan::analyzers::{Analyzer, find_program, run};
 
@@ -91,7 +92,16 @@ fn a_real_clippy_run_finds_every_planted_lint_and_builds_outside_the_tree() {
     let logs = tempfile::tempdir().unwrap();
     let log = logs.path().join("clippy.log");
     let timeout = Duration::from_secs(300);
-    let findings = run(&Analyzer::Clippy, &cargo, tree.path(), None, timeout, &log).unwrap();
+    let findings = run(
+        &Analyzer::Clippy,
+        &cargo,
+        tree.path(),
+        None,
+        timeout,
+        &log,
+        &Confinement::none(),
+    )
+    .unwrap();
     assert_planted(&findings);
     assert!(
         !tree.path().join("target").exists(),

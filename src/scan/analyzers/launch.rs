@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::Analyzer;
 use crate::process::{self, Output, Spec};
+use crate::sandbox::Confinement;
 use crate::scan::{Finding, ScanError};
 
 /// Bytes of an analyzer's stdout (and of its stderr) kept: far above what a large tree's
@@ -56,6 +57,8 @@ pub fn version(program: &Path) -> Option<String> {
 ///
 /// `files` (relative to `root`) are scanned instead of the whole tree by the analyzers whose
 /// [`Analyzer::scope`] is [`super::Scope::Files`]; the others read the project and ignore it.
+/// Under an active `confine` the tool may write the tree and its log's folder only (where
+/// clippy builds).
 pub fn run(
     analyzer: &Analyzer,
     program: &Path,
@@ -63,6 +66,7 @@ pub fn run(
     files: Option<&[String]>,
     timeout: Duration,
     log: &Path,
+    confine: &Confinement,
 ) -> Result<Vec<Finding>, ScanError> {
     let name = analyzer.name().to_string();
     let failed = |why: String| ScanError::Failed {
@@ -101,6 +105,12 @@ pub fn run(
         .inherit(&analyzer.environment());
     spec.args = analyzer.args(root, files, log);
     spec.output_cap = OUTPUT_CAP;
+    if confine.is_active() {
+        let logs = log.parent().unwrap_or(root);
+        std::fs::create_dir_all(logs)
+            .map_err(|e| failed(format!("cannot make {}: {e}", logs.display())))?;
+        spec = confine.clone().with_write(root).with_write(logs).wrap(spec);
+    }
     let out = process::run(&spec).map_err(|e| match e.source.kind() {
         std::io::ErrorKind::NotFound => ScanError::NotInstalled {
             analyzer: name.clone(),
@@ -171,7 +181,15 @@ pub fn run_sarif(
             analyzer: name.to_string(),
             hint: analyzer.install_hint(),
         })?;
-    run(&analyzer, &program, root, None, timeout, log)
+    run(
+        &analyzer,
+        &program,
+        root,
+        None,
+        timeout,
+        log,
+        &Confinement::none(),
+    )
 }
 
 /// Keep the tool's raw output; a log that cannot be written costs the evidence, not the

@@ -40,6 +40,7 @@ fn ruff_and_bandit_given_files_read_only_those() {
             Some(&files),
             TIMEOUT,
             &log,
+            &Confinement::none(),
         )
         .unwrap_or_else(|e| panic!("{e}"));
         assert!(!findings.is_empty(), "{}: nothing found", analyzer.name());
@@ -66,6 +67,7 @@ fn an_empty_file_list_runs_nothing() {
         Some(&[]),
         TIMEOUT,
         &log,
+        &Confinement::none(),
     );
     assert_eq!(findings.unwrap(), []);
     assert!(!log.exists());
@@ -82,6 +84,7 @@ fn semgrep_without_rules_is_not_configured_and_says_what_to_set() {
         None,
         TIMEOUT,
         &tree.path().join("l"),
+        &Confinement::none(),
     )
     .unwrap_err();
     assert!(matches!(err, ScanError::NotConfigured { .. }), "{err:?}");
@@ -111,7 +114,16 @@ fn semgrep_gets_its_rules_and_the_files_and_its_sarif_is_read() {
     };
     let files = ["app/db.py".to_string(), "app/handlers.py".to_string()];
     let log = tree.path().join("semgrep.log");
-    let findings = run(&semgrep, &script, tree.path(), Some(&files), TIMEOUT, &log).unwrap();
+    let findings = run(
+        &semgrep,
+        &script,
+        tree.path(),
+        Some(&files),
+        TIMEOUT,
+        &log,
+        &Confinement::none(),
+    )
+    .unwrap();
     let args = std::fs::read_to_string(&argv).unwrap();
     assert!(
         args.trim_end()

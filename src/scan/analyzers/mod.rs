@@ -107,6 +107,14 @@ impl Analyzer {
         })
     }
 
+    /// Whether running it runs the scanned tree's own code: clippy builds the crate (its
+    /// build scripts and procedural macros run), eslint loads the tree's config and the
+    /// plugins it names. Such an analyzer runs confined, as QA's tests do
+    /// ([`crate::scan::analyze::Setup::tree_code`]).
+    pub fn runs_tree_code(&self) -> bool {
+        matches!(self, Analyzer::Clippy | Analyzer::Eslint)
+    }
+
     /// Whether it runs inside dayshift rather than as a program.
     pub fn in_process(&self) -> bool {
         matches!(self, Analyzer::Builtin | Analyzer::Health)
