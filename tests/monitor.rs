@@ -376,3 +376,56 @@ fn propose_implement_and_improve_go_through_the_normal_path() {
         .collect();
     assert_eq!(sources.len(), 5, "one task per fingerprint");
 }
+
+/// One change can fix two findings: the first task's tool rewrites every risky call in
+/// the file. Before the coder takes the second task, its finding is looked for again in the
+/// base (its analyzer, on its file): it is gone, so the task is closed without a run.
+#[test]
+fn a_finding_an_earlier_change_fixed_is_closed_before_the_coder_takes_it() {
+    const GREEDY: &str = r#"#!/usr/bin/env python3
+import json, pathlib, re
+path = pathlib.Path("app/db.py")
+lines = path.read_text().splitlines(keepends=True)
+fixed = [l[: len(l) - len(l.lstrip())] + "return None\n" if re.search(r"\b(eval|exec)\(", l) else l
+         for l in lines]
+path.write_text("".join(fixed))
+print(json.dumps({"type": "result", "is_error": False, "result": "fixed both",
+                  "usage": {"input_tokens": 100, "output_tokens": 20}}))
+"#;
+    let db = "def parse_number(text):\n    return eval(text)\n\n\ndef run_snippet(code):\n    return exec(code)\n";
+    let (home, remote) = common::home_with_tool(common::ToolHome {
+        files: &[("app/db.py", db), ("test_app.py", TESTS)],
+        tool: GREEDY,
+        coder: "attempts: 1, timeout_minutes: 1",
+        agents_tail: "",
+        policy: "auto_merge: low\n",
+    });
+    home.write(
+        "config/scan.yaml",
+        "analyzers: [builtin]\nfindings_to_tasks: {min_severity: high, max_tasks_per_day: 3}\n",
+    );
+    let said = monitor(&home, "2026-12-01");
+    assert!(said.contains("T-0001, T-0002 opened"), "{said}");
+
+    let out = home.ok(&["run", "work", "--date", "2026-12-01"]);
+    assert_eq!(home.task("T-0001")["state"], "completed");
+    let t2 = home.task("T-0002");
+    assert_eq!(t2["state"], "failed", "{t2:#?}");
+    assert!(
+        t2["reason"]
+            .as_str()
+            .unwrap()
+            .contains("its finding is no longer in the base"),
+        "{t2:#?}"
+    );
+    assert!(
+        common::stderr(&out).contains("T-0002 closed: its finding is no longer in the base"),
+        "{}",
+        common::stderr(&out)
+    );
+    let file = home.read(t2["path"].as_str().unwrap());
+    assert!(!file.contains("taken by the coder"), "never worked: {file}");
+    let main = git(&remote, &["show", "main:app/db.py"]);
+    assert!(!main.contains("eval(") && !main.contains("exec("), "{main}");
+    assert!(!file.contains("attempt 1"), "{file}");
+}

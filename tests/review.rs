@@ -295,6 +295,37 @@ fn auto_merge_medium_merges_a_medium_risk_change_and_holds_a_high_one() {
     assert_eq!(home.task("T-0001")["approval"], "pending");
 }
 
+/// A rejected change does not come back: retrying the task deletes its branch, and the
+/// coder starts again from the base (before, the retry built on the rejected commit).
+#[test]
+fn a_rejected_and_retried_task_starts_again_from_the_base() {
+    let (home, remote) = home_low();
+    home.add_task(1, "Add three lines", "backlog", "");
+    home.ok(&["run", "work"]);
+    assert_waits(&home.task("T-0001"));
+    let clone = home.path("workspace/target");
+    let branches = || git(&clone, &["branch", "--list", "agent/*"]);
+    assert!(branches().contains("agent/T-0001-"), "{}", branches());
+    home.ok(&["tasks", "reject", "T-0001", "--reason", "not like this"]);
+    let out = home.ok(&["tasks", "retry", "T-0001"]);
+    assert!(common::stdout(&out).contains("back in the backlog"));
+    assert_eq!(branches().trim(), "", "the rejected change is gone");
+    let task = home.task("T-0001");
+    let file = home.read(task["path"].as_str().unwrap());
+    assert!(
+        file.contains("the earlier change (agent/T-0001-") && !file.contains("\ncommit:"),
+        "{file}"
+    );
+    home.write(
+        "config/policy.yaml",
+        "auto_merge: medium\nmax_lines_changed: 4\n",
+    );
+    home.ok(&["run", "work"]);
+    assert_eq!(home.task("T-0001")["state"], "completed");
+    let calc = on_main(&remote, "calc.py");
+    assert_eq!(calc.matches("THREE = 3").count(), 1, "{calc}");
+}
+
 fn home_low() -> (TestHome, std::path::PathBuf) {
     home(None, "auto_merge: low\nmax_lines_changed: 4\n", "")
 }

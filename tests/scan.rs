@@ -559,6 +559,12 @@ fn in_a_home_the_target_is_scanned_and_the_days_report_written() {
         "{report}"
     );
     assert!(report.contains("- builtin: ran"), "{report}");
+    // the checkout is removed after: what was scanned is named by the base and its commit
+    assert!(
+        report.contains("on `main at ") && !report.contains("workspace/scan"),
+        "{report}"
+    );
+    assert!(stdout(&first).starts_with("main at "), "{}", stdout(&first));
     home.write(
         "config/scan-ignore.yaml",
         "ignore:\n  - rule: ruff/S101\n    paths: [\"tests/**\"]\n    reason: asserts in tests\n",

@@ -258,6 +258,17 @@ fn garbage_output_is_unreadable_and_names_the_log_that_keeps_it() {
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "not json\n");
 }
 
+/// A temp copy of `tests/fixtures/scan/crate` (a crate with planted lints).
+fn crate_fixture() -> tempfile::TempDir {
+    let tree = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scan/crate");
+    std::fs::create_dir_all(tree.path().join("src")).unwrap();
+    for file in ["Cargo.toml", "src/lib.rs"] {
+        std::fs::copy(fixture.join(file), tree.path().join(file)).unwrap();
+    }
+    tree
+}
+
 /// clippy builds the scanned crate, so its build script runs: confined, it can write the
 /// tree and clippy's build folder, and neither write nor read the home (its keys), nor
 /// reach the network. The real cargo, a real build script; bubblewrap is installed by
@@ -271,12 +282,7 @@ fn a_hostile_build_script_under_clippy_cannot_reach_the_home() {
     std::fs::create_dir_all(home.path().join("config")).unwrap();
     let key = home.path().join("config/.env");
     std::fs::write(&key, "FAKE_MODEL_KEY=sk-home-secret-0001\n").unwrap();
-    let tree = tempfile::tempdir().unwrap();
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scan/crate");
-    std::fs::create_dir_all(tree.path().join("src")).unwrap();
-    for file in ["Cargo.toml", "src/lib.rs"] {
-        std::fs::copy(fixture.join(file), tree.path().join(file)).unwrap();
-    }
+    let tree = crate_fixture();
     let report = tree.path().join("what-the-build-script-saw.txt");
     let planted = home.path().join("planted-by-the-build-script");
     std::fs::write(
@@ -333,12 +339,7 @@ fn a_hostile_build_script_under_clippy_cannot_reach_the_home() {
 /// code does not run at all, and says why; one that only reads the tree still runs.
 #[test]
 fn without_the_sandbox_policy_requires_clippy_does_not_run_and_says_why() {
-    let tree = tempfile::tempdir().unwrap();
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scan/crate");
-    std::fs::create_dir_all(tree.path().join("src")).unwrap();
-    for file in ["Cargo.toml", "src/lib.rs"] {
-        std::fs::copy(fixture.join(file), tree.path().join(file)).unwrap();
-    }
+    let tree = crate_fixture();
     std::fs::write(tree.path().join("src/run.py"), "eval(input())\n").unwrap();
     let state = tempfile::tempdir().unwrap();
     let config = dayshift::scan::config::ScanConfig {

@@ -39,18 +39,13 @@ pub fn base_tree(data: &Path, venv_bin: &Path) -> Corpus {
 
 /// `base` copied 8× side by side under `data/million/`, once.
 pub fn million_tree(data: &Path, base: &Corpus) -> Corpus {
-    let name = base.root.file_name().expect("a named tree");
-    let million = data.join(format!("million-{}", name.to_string_lossy()));
-    let done = million.with_extension("complete");
-    if !done.exists() {
-        let _ = std::fs::remove_dir_all(&million);
+    let million = made_once(data, "million", base, |million| {
         for copy in 1..=COPIES {
             let into = million.join(format!("copy{copy}"));
             std::fs::create_dir_all(&into).expect("make the million-line tree");
             run(Command::new("cp").arg("-R").arg(&base.root).arg(&into));
         }
-        std::fs::write(&done, "").expect("mark the million-line tree");
-    }
+    });
     Corpus {
         root: million,
         what: format!("{COPIES}× {}", base.what),
@@ -61,18 +56,27 @@ pub fn million_tree(data: &Path, base: &Corpus) -> Corpus {
 /// bandit read, without the translations, templates and vendored JavaScript only
 /// dayshift's own layers read.
 pub fn python_tree(data: &Path, base: &Corpus) -> Corpus {
-    let name = base.root.file_name().expect("a named tree");
-    let python = data.join(format!("python-{}", name.to_string_lossy()));
-    let done = python.with_extension("complete");
-    if !done.exists() {
-        let _ = std::fs::remove_dir_all(&python);
-        copy_python(&base.root, &python);
-        std::fs::write(&done, "").expect("mark the Python-only tree");
-    }
+    let python = made_once(data, "python", base, |python| {
+        copy_python(&base.root, python)
+    });
     Corpus {
         root: python,
         what: format!("the .py files of {}", base.what),
     }
+}
+
+/// `data/<kind>-<base's name>/`, made by `make` the first time (a tree made halfway is
+/// made again: it is marked complete only at the end).
+fn made_once(data: &Path, kind: &str, base: &Corpus, make: impl FnOnce(&Path)) -> PathBuf {
+    let name = base.root.file_name().expect("a named tree");
+    let tree = data.join(format!("{kind}-{}", name.to_string_lossy()));
+    let done = tree.with_extension("complete");
+    if !done.exists() {
+        let _ = std::fs::remove_dir_all(&tree);
+        make(&tree);
+        std::fs::write(&done, "").expect("mark the tree complete");
+    }
+    tree
 }
 
 fn copy_python(from: &Path, to: &Path) {

@@ -323,12 +323,28 @@ fn decide(ctx: &mut Ctx, id: TaskId, decision: Decision) -> Result<ExitCode> {
                 )));
             }
             task.meta.approval = None;
-            ctx.move_task(
-                &mut task,
-                TaskState::Backlog,
-                "human",
-                "retried by a person",
-            )?;
+            // the failed (or rejected) change goes: a retry starts again from the base
+            let clone = ctx.home.target_clone();
+            let dropped = if clone.join(".git").exists() {
+                crate::target::prune_branches(&clone, &[task.meta.id]).map_err(|e| {
+                    Error::Refused(format!(
+                        "{id}'s branch could not be deleted ({e}); nothing was changed"
+                    ))
+                })?
+            } else {
+                Vec::new()
+            };
+            task.meta.branch = None;
+            task.meta.stage = None;
+            task.meta.commit = None;
+            let why = match dropped.as_slice() {
+                [] => "retried by a person".to_string(),
+                branches => format!(
+                    "retried by a person; the earlier change ({}) was deleted: the coder starts again from the base",
+                    branches.join(", ")
+                ),
+            };
+            ctx.move_task(&mut task, TaskState::Backlog, "human", &why)?;
             println!("{id} is back in the backlog");
         }
         Decision::Cancel(reason) => {

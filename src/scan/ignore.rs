@@ -21,6 +21,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::Finding;
+use super::fingerprint::identity;
 use crate::config::yaml;
 use crate::problem::{At, FileProblem};
 
@@ -67,8 +68,13 @@ impl Suppression {
         if let Some(print) = &self.fingerprint {
             return *print == finding.fingerprint;
         }
+        // `ruff/S301` also hides bandit's `B301` and dayshift's own twin: which of them
+        // reports a finding (the others failing, or left out) changes nothing
         let rule_matches = self.rule.as_deref().is_some_and(|rule| {
-            rule == finding.rule || rule == format!("{}/{}", finding.analyzer, finding.rule)
+            let twin = rule.split_once('/').is_some_and(|(analyzer, rule)| {
+                identity(analyzer, rule) == identity(&finding.analyzer, &finding.rule)
+            });
+            twin || rule == finding.rule || rule == format!("{}/{}", finding.analyzer, finding.rule)
         });
         rule_matches
             && self
@@ -169,6 +175,37 @@ mod tests {
         let assert_in_app = Finding::at("ruff", "S101", Severity::Low, "app/a.py", 3, "m");
         assert!(rules[1].hides(&assert_in_tests, day("2030-01-01")));
         assert!(!rules[1].hides(&assert_in_app, day("2030-01-01")));
+        // the same rule from bandit is hidden too; another rule is not
+        let bandit = Finding::at("bandit", "B101", Severity::Low, "tests/t.py", 3, "m");
+        assert!(rules[1].hides(&bandit, day("2030-01-01")));
+        let other = Finding::at("bandit", "B102", Severity::Low, "tests/t.py", 3, "m");
+        assert!(!rules[1].hides(&other, day("2030-01-01")));
+    }
+
+    #[test]
+    fn a_rule_hides_its_twins_from_every_analyzer() {
+        let text = "ignore:\n  - rule: ruff/S307\n    reason: eval by design\n";
+        let rules = parse(Path::new("scan-ignore.yaml"), text).unwrap();
+        for (analyzer, rule) in [
+            ("ruff", "S307"),
+            ("bandit", "B307"),
+            ("builtin", "patterns.python.eval"),
+        ] {
+            let finding = Finding::at(analyzer, rule, Severity::High, "app/a.py", 3, "m");
+            assert!(
+                rules[0].hides(&finding, day("2030-01-01")),
+                "{analyzer}/{rule}"
+            );
+        }
+        let js = Finding::at(
+            "builtin",
+            "patterns.javascript.eval",
+            Severity::High,
+            "a.js",
+            1,
+            "m",
+        );
+        assert!(!rules[0].hides(&js, day("2030-01-01")));
     }
 
     #[test]

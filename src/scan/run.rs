@@ -52,6 +52,8 @@ pub const FAILED: &str = "failed";
 /// What a scan found, against the last scan of the same root.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScanReport {
+    /// What was scanned: the folder, or for a home's scan of its target (whose checkout is
+    /// removed after) the base and its commit (`main at 0123456789ab`).
     pub root: PathBuf,
     pub at: DateTime<Utc>,
     pub analyzers: Vec<AnalyzerRun>,
@@ -209,6 +211,15 @@ pub fn finish(
         since: last.at,
         suppressed: Vec::new(),
     })
+}
+
+/// The finding with `fingerprint` as the last scan kept in `state` (present then, or
+/// carried); `None` when it has none.
+pub fn last_finding(state: &Path, fingerprint: &str) -> Option<Finding> {
+    read_kept(state)
+        .findings
+        .remove(fingerprint)
+        .map(|(finding, _)| finding)
 }
 
 fn read_kept(state: &Path) -> Kept {

@@ -75,18 +75,22 @@ pub fn log(report: &ScanReport) -> Value {
             })
         })
         .collect();
+    let mut run = json!({
+        "tool": {"driver": {
+            "name": "dayshift",
+            "version": env!("CARGO_PKG_VERSION"),
+            "rules": rules.into_values().collect::<Vec<_>>(),
+        }},
+        "results": results,
+    });
+    // a home's scan of its base names a commit, not a folder: the paths stay relative
+    if report.root.is_absolute() {
+        run["originalUriBaseIds"] = json!({"%SRCROOT%": {"uri": root_uri(&report.root)}});
+    }
     json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "dayshift",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules.into_values().collect::<Vec<_>>(),
-            }},
-            "originalUriBaseIds": {"%SRCROOT%": {"uri": root_uri(&report.root)}},
-            "results": results,
-        }],
+        "runs": [run],
     })
 }
 

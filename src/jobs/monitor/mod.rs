@@ -17,6 +17,7 @@
 
 pub mod bench;
 pub mod propose;
+pub mod recheck;
 pub mod report;
 pub mod tasks;
 
@@ -111,7 +112,10 @@ pub fn scan_base(ctx: &Ctx, day: NaiveDate, keep: Keep, security_only: bool) -> 
             dir.display()
         );
     }
-    let report = scanned?;
+    let mut report = scanned?;
+    // the checkout is gone: the report names what was scanned
+    let short = commit.get(..12).unwrap_or(&commit);
+    report.root = format!("{} at {short}", ctx.config.target.base_branch).into();
     if let Some(bench_run) = &bench_run {
         bench::record(ctx, &commit, bench_run)?;
     }

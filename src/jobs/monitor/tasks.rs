@@ -31,7 +31,7 @@ pub fn source_of(fingerprint: &str) -> String {
     format!("scan:{fingerprint}")
 }
 
-fn fingerprint_of(source: Option<&str>) -> Option<&str> {
+pub(super) fn fingerprint_of(source: Option<&str>) -> Option<&str> {
     source?.strip_prefix("scan:")
 }
 

@@ -27,7 +27,12 @@ pub(super) fn commit_message(task: &Task) -> String {
         _ => "fix",
     };
     let title = task.meta.title.trim();
-    let subject = shorten(&format!("{kind}: {title}"), SUBJECT_MAX);
+    // "fix: Fix add" says it twice: the title's own verb, when it is the kind, goes
+    let said = title
+        .split_once(' ')
+        .filter(|(verb, _)| verb.eq_ignore_ascii_case(kind))
+        .map_or(title, |(_, rest)| rest.trim_start());
+    let subject = shorten(&format!("{kind}: {said}"), SUBJECT_MAX);
     let mut body = Vec::new();
     if subject.ends_with('…') {
         body.push(title.to_string());
@@ -128,7 +133,9 @@ mod tests {
     #[test]
     fn a_short_title_is_the_subject_as_it_is() {
         let message = commit_message(&task("Fix add", "Fix add"));
-        assert_eq!(message, "fix: Fix add\n\nDone when:\n- health answers 503");
+        assert_eq!(message, "fix: add\n\nDone when:\n- health answers 503");
+        let message = commit_message(&task("Fixture loader for tests", ""));
+        assert!(message.starts_with("fix: Fixture loader"), "{message}");
         assert_eq!(
             merge_subject(&task("Fix add", "")),
             "Merge T-0007 (Fix add)"

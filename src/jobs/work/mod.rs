@@ -354,6 +354,16 @@ fn work_loop(
         let Some(mut task) = next_ready(ctx)? else {
             break Stop::NothingReady;
         };
+        // a finding an earlier change fixed on the way is not worked again
+        if task.state == TaskState::Backlog
+            && crate::jobs::monitor::recheck::still_found(ctx, &task) == Some(false)
+        {
+            let why =
+                "closed: its finding is no longer in the base (fixed since the scan opened it)";
+            ctx.move_task(&mut task, TaskState::Failed, "scanner", why)?;
+            progress.say(&format!("{} {why}", task.meta.id));
+            continue;
+        }
         // a new task is taken only when its pull request could be opened
         if task.state == TaskState::Backlog
             && let Some(why) = reviewer.forge.held(ctx)?

@@ -111,6 +111,15 @@ impl Progress {
     }
 
     /// How the task ended, as one line that stays on the terminal.
+    /// One line for the people watching (and the log), above the spinner.
+    pub(super) fn say(&self, line: &str) {
+        tracing::info!(target: FILES_ONLY, "{line}");
+        match &self.spinner {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
     pub(super) fn ended(&mut self, outcome: &str) {
         let Some(now) = self.now.take() else {
             return;
@@ -122,11 +131,7 @@ impl Progress {
             now.attempt,
             elapsed(self.task_started.elapsed())
         );
-        tracing::info!(target: FILES_ONLY, "{line}");
-        match &self.spinner {
-            Some(bar) => bar.println(&line),
-            None => eprintln!("{line}"),
-        }
+        self.say(&line);
         let _ = std::fs::remove_file(&self.file);
     }
 
