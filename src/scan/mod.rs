@@ -24,6 +24,7 @@ pub mod fingerprint;
 pub mod health;
 pub mod ignore;
 pub mod perf;
+pub mod recheck;
 pub mod report;
 pub mod run;
 pub mod sarif_log;

@@ -17,7 +17,6 @@
 
 pub mod bench;
 pub mod propose;
-pub mod recheck;
 pub mod report;
 pub mod tasks;
 

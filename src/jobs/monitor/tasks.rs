@@ -31,10 +31,6 @@ pub fn source_of(fingerprint: &str) -> String {
     format!("scan:{fingerprint}")
 }
 
-pub(super) fn fingerprint_of(source: Option<&str>) -> Option<&str> {
-    source?.strip_prefix("scan:")
-}
-
 /// Open a backlog task for each finding the policy takes and no task ever had, up to the
 /// day's allowance; the tasks opened.
 pub fn open_for_findings(
@@ -72,7 +68,9 @@ pub fn taken(ctx: &Ctx) -> Result<BTreeSet<String>> {
         .store
         .tasks()?
         .iter()
-        .filter_map(|row| fingerprint_of(row.source.as_deref()).map(str::to_string))
+        .filter_map(|row| {
+            crate::scan::recheck::task_fingerprint(row.source.as_deref()).map(str::to_string)
+        })
         .collect();
     taken.extend(
         ctx.store
@@ -125,7 +123,8 @@ pub fn open(ctx: &Ctx, findings: &[&Finding], actor: &str) -> Result<Vec<TaskId>
     })?;
     let mut opened = Vec::new();
     for task in created {
-        let print = fingerprint_of(task.meta.source.as_deref()).unwrap_or_default();
+        let print =
+            crate::scan::recheck::task_fingerprint(task.meta.source.as_deref()).unwrap_or_default();
         let finding = findings
             .iter()
             .find(|f| f.fingerprint == print)
@@ -168,7 +167,7 @@ pub fn close_fixed(ctx: &Ctx, report: &ScanReport) -> Result<Vec<TaskId>> {
         if row.state != TaskState::Backlog {
             continue;
         }
-        let Some(print) = fingerprint_of(row.source.as_deref()) else {
+        let Some(print) = crate::scan::recheck::task_fingerprint(row.source.as_deref()) else {
             continue;
         };
         if present.contains(print) || !fixed.contains(print) {

@@ -317,6 +317,21 @@ pub fn draft(
     attempt::draft(ctx, &limits, &reviewer, engine, task)
 }
 
+/// Whether `task` was opened by the scan for a finding no longer in the base, as the clone
+/// last saw it ([`crate::scan::recheck`]).
+fn finding_gone(ctx: &Ctx, task: &Task) -> bool {
+    let Some(print) = crate::scan::recheck::task_fingerprint(task.meta.source.as_deref()) else {
+        return false;
+    };
+    let base = &ctx.config.target.base_branch;
+    let git = crate::target::Git::new(ctx.home.target_clone());
+    let base = match git.has_remote("origin") {
+        Ok(true) => format!("origin/{base}"),
+        _ => base.clone(),
+    };
+    crate::scan::recheck::still_found(&ctx.home, print, &base) == Some(false)
+}
+
 /// Take ready tasks one by one until something stops the loop.
 fn work_loop(
     ctx: &mut Ctx,
@@ -355,9 +370,7 @@ fn work_loop(
             break Stop::NothingReady;
         };
         // a finding an earlier change fixed on the way is not worked again
-        if task.state == TaskState::Backlog
-            && crate::jobs::monitor::recheck::still_found(ctx, &task) == Some(false)
-        {
+        if task.state == TaskState::Backlog && finding_gone(ctx, &task) {
             let why =
                 "closed: its finding is no longer in the base (fixed since the scan opened it)";
             ctx.move_task(&mut task, TaskState::Failed, "scanner", why)?;

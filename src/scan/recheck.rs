@@ -10,53 +10,52 @@
 
 use std::path::Path;
 
-use super::tasks::fingerprint_of;
-use crate::context::Ctx;
+use super::analyze::{Setup, analyze};
+use super::analyzers::{Analyzer, Scope};
+use super::config::{SCAN_CONFIG, ScanConfig};
+use super::run::{RAN, last_finding, state_file};
+use super::{Finding, fingerprint};
+use crate::home::Home;
 use crate::sandbox::scratch::Scratch;
-use crate::scan::analyze::{Setup, analyze};
-use crate::scan::analyzers::{Analyzer, Scope};
-use crate::scan::config::{SCAN_CONFIG, ScanConfig};
-use crate::scan::run::{RAN, last_finding, state_file};
-use crate::scan::{Finding, fingerprint};
-use crate::tasks::Task;
+use crate::target::Git;
 
-/// Whether the finding `task` was opened for is still in the base: `Some(false)` when its
-/// analyzer no longer reports it in its file (or the file is gone), `None` when that cannot
-/// be told (see the module docs).
-pub fn still_found(ctx: &Ctx, task: &Task) -> Option<bool> {
-    let print = fingerprint_of(task.meta.source.as_deref())?;
-    let checkout = std::fs::canonicalize(ctx.home.workspace())
-        .ok()?
-        .join("scan");
-    let state = state_file(&ctx.home.state_dir().join("scan"), &checkout);
+/// The fingerprint a task the scan opened names (`source: scan:<fingerprint>`).
+pub fn task_fingerprint(source: Option<&str>) -> Option<&str> {
+    source?.strip_prefix("scan:")
+}
+
+/// Whether the finding with fingerprint `print` (from the home's last scan of its target) is
+/// still at `base` (a revision of the home's clone): `Some(false)` when its analyzer no
+/// longer reports it in its file (or the file is gone), `None` when that cannot be told
+/// (see the module docs).
+pub fn still_found(home: &Home, print: &str, base: &str) -> Option<bool> {
+    let checkout = std::fs::canonicalize(home.workspace()).ok()?.join("scan");
+    let state = state_file(&home.state_dir().join("scan"), &checkout);
     let finding = last_finding(&state, print)?;
     let analyzer = Analyzer::named(&finding.analyzer)?;
     let per_file = matches!(analyzer.scope(), Scope::Files(_));
     if !per_file || analyzer == Analyzer::Health || analyzer.runs_tree_code() {
         return None;
     }
-    let base = super::super::deploy::newest_base(ctx).ok()?;
-    let git = crate::target::Git::new(ctx.home.target_clone());
-    let shown = git
-        .output_of(&["show", &format!("{base}:{}", finding.file)])
-        .ok()?;
+    let git = Git::new(home.target_clone());
+    let at_base = format!("{base}:{}", finding.file);
+    let shown = git.output_of(&["show", &at_base]).ok()?;
     if !shown.success() {
-        // the file is gone from the base: so is its finding
-        let gone = git.output_of(&["cat-file", "-e", &format!("{base}:{}", finding.file)]);
-        return gone.ok().filter(|out| !out.success()).map(|_| false);
+        // the file is gone from the base (and the base is there): so is its finding
+        let base_known = git.commit_of(base).ok()?.is_some();
+        return base_known.then_some(false);
     }
     let scratch = Scratch::create("recheck").ok()?;
     let tree = scratch.path().join("tree");
     let file = tree.join(&finding.file);
     std::fs::create_dir_all(file.parent()?).ok()?;
     std::fs::write(&file, &shown.stdout).ok()?;
-    let config =
-        ScanConfig::load(&ctx.home.config_file(SCAN_CONFIG), ctx.home.root(), false).ok()?;
+    let config = ScanConfig::load(&home.config_file(SCAN_CONFIG), home.root(), false).ok()?;
     let setup = Setup {
-        extra_dirs: vec![ctx.home.root().join(".venv/bin")],
+        extra_dirs: vec![home.root().join(".venv/bin")],
         log_dir: scratch.path().join("logs"),
         cache_dir: scratch.path().join("cache"),
-        versions_dir: ctx.home.state_dir().join("scan").join("versions"),
+        versions_dir: home.state_dir().join("scan").join("versions"),
         config: ScanConfig {
             analyzers: vec![analyzer.clone()],
             tools: Vec::new(),
