@@ -71,7 +71,9 @@
 //!   dependency audits, clippy, eslint, any SARIF writer) and dayshift's own layers (the
 //!   reviewer's, code health, the target's bench), normalized into fingerprinted findings,
 //!   cached per file, compared with the last scan; [`jobs::monitor`] turns them into tasks
-//!   and proposals.
+//!   and proposals. Its own layers defer to ruff for Python when ruff runs; clippy and
+//!   eslint (they run the tree's code) run confined; before the coder takes a scan task,
+//!   [`scan::recheck`] looks for its finding again.
 //! - [`notify`]: telling the people: the audit trail's alerts and the jobs' summaries as
 //!   channel-neutral notices, an outbox in the store, Discord and a JSON webhook as channels.
 //! - [`history`]: the last days in numbers (merged, failed, spend) and their chart.
