@@ -32,6 +32,10 @@ pub fn still_found(home: &Home, print: &str, base: &str) -> Option<bool> {
     let checkout = std::fs::canonicalize(home.workspace()).ok()?.join("scan");
     let state = state_file(&home.state_dir().join("scan"), &checkout);
     let finding = last_finding(&state, print)?;
+    if !plain_relative(&finding.file) {
+        // a name a tool reported oddly (absolute, `..`): not written anywhere
+        return None;
+    }
     let analyzer = Analyzer::named(&finding.analyzer)?;
     let per_file = matches!(analyzer.scope(), Scope::Files(_));
     if !per_file || analyzer == Analyzer::Health || analyzer.runs_tree_code() {
@@ -77,6 +81,14 @@ pub fn still_found(home: &Home, print: &str, base: &str) -> Option<bool> {
     )
 }
 
+/// Whether `file` is a plain relative path (no root, no `..`): safe to join to a folder.
+fn plain_relative(file: &str) -> bool {
+    !file.is_empty()
+        && Path::new(file)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+}
+
 /// The findings of one scan of `root`, deduplicated and fingerprinted as a full scan does.
 fn fingerprints(root: &Path, found: Vec<Finding>) -> Vec<Finding> {
     let mut findings = fingerprint::dedupe(found);
@@ -85,4 +97,25 @@ fn fingerprints(root: &Path, found: Vec<Finding>) -> Vec<Finding> {
         text.lines().nth(line as usize - 1).map(str::to_string)
     });
     findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_relative_names_are_written_into_the_scratch_tree() {
+        assert!(plain_relative("src/jinja2/bccache.py"));
+        for odd in [
+            "",
+            "/etc/passwd",
+            "../outside.py",
+            "src/../../x.py",
+            "./a.py",
+        ] {
+            assert!(!plain_relative(odd), "{odd}");
+        }
+        assert_eq!(task_fingerprint(Some("scan:abc")), Some("abc"));
+        assert_eq!(task_fingerprint(Some("vision")), None);
+    }
 }
