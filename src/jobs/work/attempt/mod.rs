@@ -83,21 +83,18 @@ pub(super) fn draft(
         })
         .map(|home_guard| {
             let mut progress = Progress::new(&ctx.home);
-            let run = TaskRun {
+            let crew = Crew {
                 ctx,
                 limits,
                 engine,
-                home_guard: RefCell::new(home_guard),
-                worktree: &worktree,
-                commands: &QaCommands::default(),
-                baseline: None,
-                confine: &confine,
-                sandbox: sandbox.state().describe(),
-                feedback_file: finish::feedback_file(ctx, task),
                 reviewer,
-                never_touch_refused: Cell::new(false),
-                progress: RefCell::new(&mut progress),
             };
+            let at = Place {
+                worktree: &worktree,
+                confine: &confine,
+                sandbox: &sandbox,
+            };
+            let run = TaskRun::new(crew, task, at, home_guard, &mut progress);
             let mut meter = Meter::default();
             match run.once(task, None, 1, &mut meter) {
                 Ok((changes, review)) => target::patch(&worktree, &changes)
@@ -205,20 +202,21 @@ fn work(
     } else {
         None
     };
-    let run = TaskRun {
+    let crew = Crew {
         ctx,
         limits,
         engine,
-        home_guard: RefCell::new(home_guard),
+        reviewer,
+    };
+    let at = Place {
         worktree: &worktree,
+        confine: &confine,
+        sandbox: &sandbox,
+    };
+    let run = TaskRun {
         commands: &commands,
         baseline: baseline.as_ref(),
-        confine: &confine,
-        sandbox: sandbox.state().describe(),
-        feedback_file: finish::feedback_file(ctx, task),
-        reviewer,
-        never_touch_refused: Cell::new(false),
-        progress: RefCell::new(progress),
+        ..TaskRun::new(crew, task, at, home_guard, progress)
     };
     let ended = run.attempts(task, first..=attempts + task.meta.review_rounds, meter);
     if !matches!(ended, Ok(Ended::Interrupted(_))) {
@@ -248,6 +246,57 @@ struct TaskRun<'a> {
     progress: RefCell<&'a mut Progress>,
     /// The reviewer's layers, notes and model.
     reviewer: &'a Reviewer<'a>,
+}
+
+/// Who works a task: the same for its attempts and for a draft.
+struct Crew<'a> {
+    ctx: &'a Ctx,
+    limits: &'a Limits,
+    engine: &'a dyn Engine,
+    reviewer: &'a Reviewer<'a>,
+}
+
+/// Where a task's runs happen, and how they are confined.
+struct Place<'a> {
+    worktree: &'a Worktree,
+    confine: &'a Confinement,
+    sandbox: &'a Sandbox,
+}
+
+/// No checks: a draft is judged by the guardrails and the reviewer's deterministic layers
+/// only.
+static NO_CHECKS: QaCommands = QaCommands {
+    lint: None,
+    test: None,
+    coverage: None,
+};
+
+impl<'a> TaskRun<'a> {
+    /// `task`'s run by `crew` at `at`, with no checks (a draft's); the work loop's
+    /// attempts set `commands` and `baseline`.
+    fn new(
+        crew: Crew<'a>,
+        task: &Task,
+        at: Place<'a>,
+        home_guard: HomeGuard,
+        progress: &'a mut Progress,
+    ) -> Self {
+        Self {
+            ctx: crew.ctx,
+            limits: crew.limits,
+            engine: crew.engine,
+            reviewer: crew.reviewer,
+            worktree: at.worktree,
+            confine: at.confine,
+            sandbox: at.sandbox.state().describe(),
+            home_guard: RefCell::new(home_guard),
+            commands: &NO_CHECKS,
+            baseline: None,
+            feedback_file: finish::feedback_file(crew.ctx, task),
+            never_touch_refused: Cell::new(false),
+            progress: RefCell::new(progress),
+        }
+    }
 }
 
 impl TaskRun<'_> {
