@@ -352,7 +352,9 @@ fn without_the_sandbox_policy_requires_clippy_does_not_run_and_says_why() {
         cache_dir: state.path().join("cache"),
         versions_dir: state.path().join("versions"),
         config,
-        tree_code: Err("policy.yaml requires a sandbox: bubblewrap is not installed".into()),
+        tree_code: dayshift::scan::analyze::TreeCode::refused(
+            "policy.yaml requires a sandbox: bubblewrap is not installed",
+        ),
     };
     let (runs, found) = dayshift::scan::analyze::analyze(tree.path(), &setup);
     let clippy = runs.iter().find(|r| r.name == "clippy").unwrap();

@@ -10,6 +10,7 @@ use super::{print_json, table};
 use crate::error::{Error, Result};
 use crate::home::Home;
 use crate::scan::Severity;
+use crate::scan::analyze::TreeCode;
 use crate::scan::config::{SCAN_CONFIG, ScanConfig};
 use crate::scan::run::ScanReport;
 use crate::scan::tree::{self, Options};
@@ -175,7 +176,10 @@ fn scan_path(
     let _ = std::fs::create_dir_all(&hidden);
     let options = Options {
         config,
-        tree_code: Ok(tree::default_confinement(&root, &hidden)),
+        tree_code: {
+            let root = root.clone();
+            TreeCode::when_needed(move || Ok(tree::default_confinement(&root, &hidden)))
+        },
         state_dir,
         extra_dirs: home
             .map(|h| vec![h.root().join(".venv/bin")])

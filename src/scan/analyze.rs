@@ -4,9 +4,10 @@
 //! does not apply to the tree, is not installed or fails is said so, with what to do;
 //! none stops the others. The tree is walked and hashed once, for all of them.
 
+use std::cell::{Cell, OnceCell};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 use super::analyzers::{self, Analyzer, Scope};
@@ -32,9 +33,42 @@ pub struct Setup {
     pub versions_dir: PathBuf,
     pub config: ScanConfig,
     /// How the analyzers that run the tree's own code ([`Analyzer::runs_tree_code`]) are
-    /// confined; `Err(why)`: they cannot be (policy requires a sandbox this machine lacks),
-    /// so they do not run.
-    pub tree_code: Result<Confinement, String>,
+    /// confined.
+    pub tree_code: TreeCode,
+}
+
+/// How the analyzers that run the tree's own code are confined, worked out the first time
+/// one of them runs: finding out can start a process (a bubblewrap probe) that a scan
+/// without them should not wait for. `Err(why)`: they cannot be confined (policy requires
+/// a sandbox this machine lacks), so they do not run.
+#[derive(Clone)]
+pub struct TreeCode(Arc<LazyLock<Result<Confinement, String>, FindConfinement>>);
+
+type FindConfinement = Box<dyn FnOnce() -> Result<Confinement, String> + Send>;
+
+impl TreeCode {
+    /// Confined as `find` says, asked once, when first needed.
+    pub fn when_needed(
+        find: impl FnOnce() -> Result<Confinement, String> + Send + 'static,
+    ) -> Self {
+        Self(Arc::new(LazyLock::new(Box::new(find))))
+    }
+
+    /// Never run: `why`.
+    pub fn refused(why: impl Into<String>) -> Self {
+        let why = why.into();
+        Self::when_needed(move || Err(why))
+    }
+
+    pub fn get(&self) -> &Result<Confinement, String> {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for TreeCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TreeCode")
+    }
 }
 
 /// How one analyzer ran, and its findings.
@@ -211,7 +245,7 @@ fn run_job(job: &Job, tree: &Tree, setup: &Setup, elsewhere: &[Language]) -> Don
         let slot = Slot::new(&setup.cache_dir, &name, &[&left.join(",")]);
         let scanned = cache::through(&slot, &job.plan, tree, today, |files| {
             let files = files.unwrap_or(tree.files());
-            Ok::<_, ScanError>(builtin::scan(tree.root(), files, elsewhere))
+            Ok::<_, ScanError>(builtin::scan(tree, files, elsewhere))
         });
         let version = concat!("dayshift ", env!("CARGO_PKG_VERSION"));
         let mut done = ran(&name, version, scanned, started);
@@ -231,37 +265,49 @@ fn run_job(job: &Job, tree: &Tree, setup: &Setup, elsewhere: &[Language]) -> Don
         );
         return (skipped(&name, NOT_INSTALLED, hint), Vec::new());
     };
-    let version = cache::version(&name, &program, &setup.versions_dir)
-        .unwrap_or_else(|| "version unknown".into());
-    let log = setup.log_dir.join(format!("{name}.log"));
-    let argv = job.analyzer.args(tree.root(), None, &log).join("\0");
-    let rules = rules_digest(&job.analyzer, &setup.config);
-    let program_text = program.display().to_string();
-    let slot = Slot::new(
-        &setup.cache_dir,
-        &name,
-        &[&version, &program_text, &argv, &rules],
-    );
-    let confine = match (&setup.tree_code, job.analyzer.runs_tree_code()) {
-        (_, false) => Confinement::none(),
-        (Ok(confine), true) => confine.clone(),
-        (Err(why), true) => {
+    let confine = match job.analyzer.runs_tree_code().then(|| setup.tree_code.get()) {
+        None => Confinement::none(),
+        Some(Ok(confine)) => confine.clone(),
+        Some(Err(why)) => {
             let why = format!("not run: it runs the tree's own code, and {why}");
             return (skipped(&name, FAILED, why), Vec::new());
         }
     };
-    let scanned = cache::through(&slot, &job.plan, tree, today, |files| {
-        analyzers::run(
-            &job.analyzer,
-            &program,
-            tree.root(),
-            files,
-            TOOL_TIMEOUT,
-            &log,
-            &confine,
-        )
-    });
-    ran(&name, &version, scanned, started)
+    let log = setup.log_dir.join(format!("{name}.log"));
+    let argv = job.analyzer.args(tree.root(), None, &log).join("\0");
+    let rules = rules_digest(&job.analyzer, &setup.config);
+    let program_text = program.display().to_string();
+    std::thread::scope(|scope| {
+        // learning the version can take a process: it is asked alongside the run, and
+        // waited for when the cache's key needs it (with nothing kept, after the run)
+        let asking = scope.spawn(|| cache::version(&name, &program, &setup.versions_dir));
+        let asking = Cell::new(Some(asking));
+        let version = OnceCell::new();
+        let version = || -> &str {
+            version.get_or_init(|| {
+                let asked = asking.take().and_then(|a| a.join().ok()).flatten();
+                asked.unwrap_or_else(|| "version unknown".into())
+            })
+        };
+        let parts = || {
+            [version(), &program_text, &argv, &rules]
+                .map(String::from)
+                .to_vec()
+        };
+        let slot = Slot::later(&setup.cache_dir, &name, parts);
+        let scanned = cache::through(&slot, &job.plan, tree, today, |files| {
+            analyzers::run(
+                &job.analyzer,
+                &program,
+                tree.root(),
+                files,
+                TOOL_TIMEOUT,
+                &log,
+                &confine,
+            )
+        });
+        ran(&name, version(), scanned, started)
+    })
 }
 
 /// semgrep's rules file's contents: new rules, new findings.

@@ -11,8 +11,10 @@
 //! folder, a minified bundle) is read for secrets only too: its patterns are its
 //! upstream's to fix.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
+use super::cache::Tree;
 use super::{Finding, Severity};
 use crate::review::contents::OnDisk;
 use crate::review::diff::Status;
@@ -97,13 +99,12 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
 /// tree.
 const CHUNK: usize = 64;
 
-/// The built-in layers over `files` (relative to `root`), a chunk of files at a time on
-/// each core. Files in `checked_elsewhere` (languages whose dangerous patterns and syntax
-/// another analyzer of this scan checks) and [`third_party`] files are read for secrets
-/// only.
-pub fn scan(root: &Path, files: &[String], checked_elsewhere: &[Language]) -> Vec<Finding> {
+/// The built-in layers over `files` (of `tree`), a chunk of files at a time on each core.
+/// Files in `checked_elsewhere` (languages whose dangerous patterns and syntax another
+/// analyzer of this scan checks) and [`third_party`] files are read for secrets only.
+pub fn scan(tree: &Tree, files: &[String], checked_elsewhere: &[Language]) -> Vec<Finding> {
     let chunks: Vec<&[String]> = files.chunks(CHUNK).collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
+    let next = AtomicUsize::new(0);
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     let mut found: Vec<Finding> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..cores.min(chunks.len()))
@@ -111,9 +112,9 @@ pub fn scan(root: &Path, files: &[String], checked_elsewhere: &[Language]) -> Ve
                 scope.spawn(|| {
                     let mut found = Vec::new();
                     loop {
-                        let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let at = next.fetch_add(1, Ordering::Relaxed);
                         let Some(chunk) = chunks.get(at) else { break };
-                        found.extend(scan_chunk(root, chunk, checked_elsewhere));
+                        found.extend(scan_chunk(tree, chunk, checked_elsewhere));
                     }
                     found
                 })
@@ -131,22 +132,26 @@ pub fn scan(root: &Path, files: &[String], checked_elsewhere: &[Language]) -> Ve
     found
 }
 
-fn scan_chunk(root: &Path, files: &[String], checked_elsewhere: &[Language]) -> Vec<Finding> {
+fn scan_chunk(tree: &Tree, files: &[String], checked_elsewhere: &[Language]) -> Vec<Finding> {
     let secrets = crate::review::secrets::Scanner::shared();
     let mut found = Vec::new();
     let mut code = Vec::new();
+    let mut bytes = Vec::new();
     for file in files {
-        let Some(text) = read_text(root, file) else {
+        if !tree.read_into(file, MAX_FILE_BYTES, &mut bytes) {
+            continue;
+        }
+        let Ok(text) = std::str::from_utf8(&bytes) else {
             continue;
         };
-        found.extend(secrets.scan_text(file, &text));
+        found.extend(secrets.scan_text(file, text));
         let elsewhere = Language::of(file).is_some_and(|l| checked_elsewhere.contains(&l));
         if !elsewhere && !third_party(file) {
-            code.push(as_added(file, &text));
+            code.push(as_added(file, text));
         }
     }
     let diff = Diff { files: code };
-    let contents = OnDisk::new(PathBuf::from(root), &diff);
+    let contents = OnDisk::new(tree.root().to_path_buf(), &diff);
     found.extend(crate::review::patterns::check(&diff, false));
     found.extend(crate::review::syntax::check(&diff, &contents));
     found
@@ -179,15 +184,6 @@ fn only_in_a_change(rule: &str) -> bool {
         || rule.contains("test-deleted")
         || rule.contains("test-skipped")
         || rule.contains("assert")
-}
-
-/// A file's text; `None` when it is too big or not text.
-fn read_text(root: &Path, file: &str) -> Option<String> {
-    let path = root.join(file);
-    if std::fs::metadata(&path).ok()?.len() > MAX_FILE_BYTES {
-        return None;
-    }
-    std::fs::read_to_string(&path).ok()
 }
 
 /// A file as a diff adding all its lines.
@@ -228,12 +224,13 @@ mod tests {
         std::fs::write(root.join("app/keys.py"), format!("KEY = \"{key}\"\n")).unwrap();
         std::fs::write(root.join("node_modules/x/bad.py"), "eval(input())\n").unwrap();
         std::fs::write(root.join("Cargo.lock"), "# a lockfile\n").unwrap();
-        let files = files_under(root);
+        let tree = Tree::walk(root);
         assert!(
-            !files.iter().any(|f| f.starts_with("node_modules")),
-            "{files:?}"
+            !tree.files().iter().any(|f| f.starts_with("node_modules")),
+            "{:?}",
+            tree.files()
         );
-        let found = scan(root, &files, &[]);
+        let found = scan(&tree, tree.files(), &[]);
         let got: Vec<(&str, &str, u32, Severity)> = found
             .iter()
             .map(|f| (f.file.as_str(), f.rule.as_str(), f.start_line, f.severity))

@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use super::analyze::{Setup, analyze};
+use super::analyze::{Setup, TreeCode, analyze};
 use super::analyzers::{Analyzer, Scope};
 use super::config::{SCAN_CONFIG, ScanConfig};
 use super::run::{RAN, last_finding, state_file};
@@ -65,7 +65,7 @@ pub fn still_found(home: &Home, print: &str, base: &str) -> Option<bool> {
             tools: Vec::new(),
             ..config
         },
-        tree_code: Err("a recheck never runs the tree's code".into()),
+        tree_code: TreeCode::refused("a recheck never runs the tree's code"),
     };
     let (runs, found) = analyze(&tree, &setup);
     let ran = runs

@@ -136,14 +136,14 @@ pub fn finish(
     now: DateTime<Utc>,
 ) -> std::io::Result<ScanReport> {
     let mut findings = fingerprint::dedupe(found);
-    let mut files: BTreeMap<String, Option<Vec<String>>> = BTreeMap::new();
+    // findings come in the order of their lines: each file is read once, and walked on
+    let mut files: BTreeMap<String, Option<ReadOn>> = BTreeMap::new();
     fingerprint::assign(&mut findings, |file, line| {
-        let lines = files.entry(file.to_string()).or_insert_with(|| {
-            std::fs::read_to_string(root.join(file))
-                .ok()
-                .map(|t| t.lines().map(str::to_string).collect())
+        let read = files.entry(file.to_string()).or_insert_with(|| {
+            let text = std::fs::read_to_string(root.join(file)).ok()?;
+            Some(ReadOn::new(text))
         });
-        lines.as_ref()?.get(line as usize - 1).cloned()
+        read.as_mut()?.line(line).map(str::to_string)
     });
     let last = read_kept(state);
     let now_prints: BTreeSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
@@ -213,6 +213,41 @@ pub fn finish(
     })
 }
 
+/// A file's text and how far into it the lines have been counted.
+struct ReadOn {
+    text: String,
+    /// Line `number` starts at byte `at`.
+    number: u32,
+    at: usize,
+}
+
+impl ReadOn {
+    fn new(text: String) -> Self {
+        Self {
+            text,
+            number: 1,
+            at: 0,
+        }
+    }
+
+    /// Line `number` (1-based), without its end of line; lines before the last one asked
+    /// for cost a count from the start again.
+    fn line(&mut self, number: u32) -> Option<&str> {
+        if number < self.number {
+            (self.number, self.at) = (1, 0);
+        }
+        let bytes = self.text.as_bytes();
+        while self.number < number {
+            let end = bytes[self.at..].iter().position(|&b| b == b'\n')?;
+            self.at += end + 1;
+            self.number += 1;
+        }
+        let rest = self.text.get(self.at..).filter(|rest| !rest.is_empty())?;
+        let line = rest.split('\n').next().unwrap_or(rest);
+        Some(line.strip_suffix('\r').unwrap_or(line))
+    }
+}
+
 /// The finding with `fingerprint` as the last scan kept in `state` (present then, or
 /// carried); `None` when it has none.
 pub fn last_finding(state: &Path, fingerprint: &str) -> Option<Finding> {
@@ -252,6 +287,18 @@ mod tests {
     fn scan(root: &Path, state: &Path, found: Vec<Finding>) -> ScanReport {
         let both = vec![ran("builtin"), ran("ruff")];
         finish(root, both, found, state, Utc::now()).unwrap()
+    }
+
+    #[test]
+    fn lines_read_on_are_the_lines_of_the_text_in_any_order() {
+        for text in ["", "\n", "a", "a\n", "a\r\nb\r\n", "a\n\nc", "x\ny\nz\n"] {
+            let mut read = ReadOn::new(text.to_string());
+            let lines: Vec<&str> = text.lines().collect();
+            for number in [1, 3, 2, 4, 1, 5] {
+                let expected = lines.get(number as usize - 1).copied();
+                assert_eq!(read.line(number), expected, "line {number} of {text:?}");
+            }
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::Finding;
-use super::analyze::{Setup, analyze};
+use super::analyze::{Setup, TreeCode, analyze};
 use super::config::ScanConfig;
 use super::ignore::{self, Suppression};
 use super::run::{AnalyzerRun, ScanReport, finish, state_file};
@@ -24,7 +24,7 @@ pub struct Options {
     pub extra_dirs: Vec<PathBuf>,
     pub suppressions: Vec<Suppression>,
     /// How analyzers that run the tree's own code are confined ([`Setup::tree_code`]).
-    pub tree_code: Result<Confinement, String>,
+    pub tree_code: TreeCode,
 }
 
 /// The confinement of analyzers that run the tree's code when no home's policy says more

@@ -27,6 +27,7 @@ use crate::context::Ctx;
 use crate::error::{Error, IoContext, Result};
 use crate::lockfile::FileLock;
 use crate::scan::Finding;
+use crate::scan::analyze::TreeCode;
 use crate::scan::config::ScanConfig;
 use crate::scan::run::{AnalyzerRun, ScanReport};
 use crate::scan::tree::{self, Options};
@@ -156,9 +157,17 @@ fn scan_checkout(
     let ignore = ctx.home.config_file(crate::config::SCAN_IGNORE);
     let root = std::fs::canonicalize(dir).at_path(dir)?;
     // clippy and eslint run the target's code: confined as its tests are, by policy
-    let tree_code = crate::sandbox::Sandbox::new(&ctx.config.policy.sandbox, ctx.home.root())
-        .map(|sandbox| sandbox.for_task(&root, &ctx.home.target_clone()))
-        .map_err(|e| e.to_string());
+    let (policy, home, clone) = (
+        ctx.config.policy.sandbox.clone(),
+        ctx.home.root().to_path_buf(),
+        ctx.home.target_clone(),
+    );
+    let confined = root.clone();
+    let tree_code = TreeCode::when_needed(move || {
+        crate::sandbox::Sandbox::new(&policy, &home)
+            .map(|sandbox| sandbox.for_task(&confined, &clone))
+            .map_err(|e| e.to_string())
+    });
     let options = Options {
         config,
         state_dir: ctx.home.state_dir().join("scan"),

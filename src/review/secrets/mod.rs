@@ -23,7 +23,8 @@ pub mod rules;
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::{Anchored, Input, MatchKind, dfa};
 
 use super::{Diff, FileDiff, Finding, Layer};
 use crate::tasks::Risk;
@@ -53,7 +54,7 @@ pub const ENTROPY_RULE: &str = "high-entropy-string";
 /// The rules and the keyword automaton, built once ([`Scanner::new`]) and shared.
 pub struct Scanner {
     set: RuleSet,
-    keywords: AhoCorasick,
+    keywords: dfa::DFA,
     /// For each keyword (the automaton's pattern id), the rules that list it.
     keyword_rules: Vec<Vec<usize>>,
 }
@@ -85,11 +86,12 @@ impl Scanner {
             }
         }
         // a DFA: one table lookup per byte, on every line scanned (its memory, under a
-        // megabyte for these few hundred keywords, is paid once)
-        let keywords = AhoCorasickBuilder::new()
+        // megabyte for these few hundred keywords, is paid once); no prefilter, as
+        // [`Scanner::scan_text`] walks it by hand
+        let keywords = dfa::DFA::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
+            .prefilter(false)
             .build(&words)
             .expect("secrets keywords build an automaton");
         Self {
@@ -116,12 +118,25 @@ impl Scanner {
 
     /// Every secret on one line, before any path policy.
     pub fn scan_line(&self, line: &str) -> Vec<Hit> {
+        // most lines name no keyword: one pass says so, before the slower overlapping
+        // one that finds every keyword
+        let seen = Seen {
+            keyword: self.names_a_keyword(line),
+            long_run: true,
+        };
+        self.hits(line, seen)
+    }
+
+    /// The secrets on one line, where `seen` says what could be there.
+    fn hits(&self, line: &str, seen: Seen) -> Vec<Hit> {
         let mut hits = Vec::new();
         let mut candidates: Vec<usize> = Vec::new();
-        // most lines name no keyword: one prefiltered pass says so, before the slower
-        // overlapping one that finds every keyword
-        if self.keywords.is_match(line) {
-            for m in self.keywords.find_overlapping_iter(line) {
+        if seen.keyword {
+            let found = self
+                .keywords
+                .try_find_overlapping_iter(Input::new(line))
+                .expect("an unanchored search of the keywords");
+            for m in found {
                 candidates.extend_from_slice(&self.keyword_rules[m.pattern().as_usize()]);
             }
         }
@@ -135,9 +150,10 @@ impl Scanner {
                 }
             }
         }
-        if let Some(token) =
-            entropy::tokens(line).find(|t| !allow::placeholder(&line[t.start..t.end]))
-        {
+        let token = seen
+            .long_run
+            .then(|| entropy::tokens(line).find(|t| !allow::placeholder(&line[t.start..t.end])));
+        if let Some(token) = token.flatten() {
             hits.push(Hit {
                 rule: ENTROPY_RULE.to_string(),
                 description: "High-entropy string".to_string(),
@@ -219,61 +235,85 @@ impl Scanner {
         if file.binary {
             return Vec::new();
         }
-        let lines = file.added.iter().map(|l| (l.number, l.text.as_str()));
+        let lines = file.added.iter().map(|l| {
+            let seen = Seen {
+                keyword: self.names_a_keyword(&l.text),
+                long_run: true,
+            };
+            (l.number, l.text.as_str(), seen)
+        });
         self.scan_lines(&file.path, lines)
     }
 
     /// The findings of a whole file's text, as if every line were added — what
-    /// [`Scanner::scan_file`] would find, faster: two passes over the text find the
-    /// lines that name a keyword or hold a token long enough for the entropy check, and
-    /// only those lines are scanned.
+    /// [`Scanner::scan_file`] would find, faster: one pass over the text finds the lines
+    /// that name a keyword or hold a token long enough for the entropy check, and only
+    /// those lines are scanned.
     pub fn scan_text(&self, path: &str, text: &str) -> Vec<Finding> {
-        let mut starts: Vec<usize> = Vec::new();
-        let mut from = 0;
-        while let Some(m) = self
+        self.scan_lines(path, self.lines_to_scan(text).into_iter())
+    }
+
+    /// The lines of `text` (numbered from 1, without their line ends) that name a keyword
+    /// or hold a run of [`entropy::MIN_LEN`] token characters, in one walk of the bytes:
+    /// the keyword automaton by hand and the run's length side by side.
+    fn lines_to_scan<'t>(&self, text: &'t str) -> Vec<(u32, &'t str, Seen)> {
+        let start = self
             .keywords
-            .find(aho_corasick::Input::new(text).span(from..text.len()))
-        {
-            let (start, end) = line_around(text, m.start());
-            starts.push(start);
-            from = end;
+            .start_state(Anchored::No)
+            .expect("an unanchored start");
+        let mut lines = Vec::new();
+        let (mut state, mut run) = (start, 0usize);
+        let mut seen = Seen::NOTHING;
+        let (mut number, mut line_start) = (1u32, 0usize);
+        let mut take = |number: u32, line: &'t str, seen: Seen| {
+            if seen.keyword || seen.long_run {
+                lines.push((number, line.strip_suffix('\r').unwrap_or(line), seen));
+            }
+        };
+        for (at, &byte) in text.as_bytes().iter().enumerate() {
+            if byte == b'\n' {
+                take(number, &text[line_start..at], seen);
+                // no keyword holds a line end: every line starts the automaton afresh
+                (state, run, seen) = (start, 0, Seen::NOTHING);
+                (number, line_start) = (number + 1, at + 1);
+                continue;
+            }
+            state = self.keywords.next_state(Anchored::No, state, byte);
+            seen.keyword |= self.keywords.is_special(state) && self.keywords.is_match(state);
+            run = if TOKEN_BYTES[usize::from(byte)] {
+                run + 1
+            } else {
+                0
+            };
+            seen.long_run |= run >= entropy::MIN_LEN;
         }
-        let mut from = 0;
-        while let Some(m) = LONG_TOKEN.find_at(text, from) {
-            let (start, end) = line_around(text, m.start());
-            starts.push(start);
-            from = end.max(m.end());
-        }
-        starts.sort_unstable();
-        starts.dedup();
-        let mut number = 1;
-        let mut counted = 0;
-        let lines = starts.into_iter().map(|start| {
-            number += memchr_count(&text.as_bytes()[counted..start]);
-            counted = start;
-            let (_, end) = line_around(text, start);
-            let line = text[start..end].trim_end_matches('\n');
-            (number, line.strip_suffix('\r').unwrap_or(line))
-        });
-        self.scan_lines(path, lines.collect::<Vec<_>>().into_iter())
+        take(number, &text[line_start..], seen);
+        lines
+    }
+
+    fn names_a_keyword(&self, line: &str) -> bool {
+        self.keywords
+            .try_find(&Input::new(line))
+            .expect("an unanchored search of the keywords")
+            .is_some()
     }
 
     fn scan_lines<'a>(
         &self,
         path: &str,
-        lines: impl Iterator<Item = (u32, &'a str)>,
+        lines: impl Iterator<Item = (u32, &'a str, Seen)>,
     ) -> Vec<Finding> {
         // gitleaks' own path allow-lists are not used: they are unanchored patterns
         // (`vendor`, `node_modules`) that a file named `vendor_keys.py` would match
         let relaxed = allow::relaxed_path(path);
-        let mut seen = BTreeSet::new();
+        let mut reported = BTreeSet::new();
         let mut findings = Vec::new();
-        for (number, text) in lines {
-            for hit in self.scan_line(text) {
+        for (number, text, seen) in lines {
+            for hit in self.hits(text, seen) {
                 if relaxed.is_some() && hit.generic {
                     continue;
                 }
-                if !seen.insert((number, hit.rule.clone())) {
+                if !reported.insert((number, hit.rule.clone())) {
                     continue;
                 }
                 findings.push(finding(&hit, relaxed).at(path, Some(number)));
@@ -283,31 +323,32 @@ impl Scanner {
     }
 }
 
-/// A run of token characters long enough for the entropy check ([`entropy::tokens`]
-/// reads `=` padding as part of a token, so it counts here too).
-static LONG_TOKEN: LazyLock<regex::Regex> = LazyLock::new(|| {
-    regex::Regex::new(&format!("[A-Za-z0-9+/_=-]{{{},}}", entropy::MIN_LEN))
-        .expect("a fixed pattern")
-});
-
-/// The line of `text` holding byte `at`: its start, and its end past the `\n`.
-fn line_around(text: &str, at: usize) -> (usize, usize) {
-    let bytes = text.as_bytes();
-    let start = bytes[..at]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let end = bytes[at..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(text.len(), |i| at + i + 1);
-    (start, end)
+/// What could be on a line: a keyword of a rule, a run of token characters long enough for
+/// the entropy check.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    keyword: bool,
+    long_run: bool,
 }
 
-/// How many lines end in `bytes`.
-fn memchr_count(bytes: &[u8]) -> u32 {
-    bytes.iter().filter(|&&b| b == b'\n').count() as u32
+impl Seen {
+    const NOTHING: Self = Self {
+        keyword: false,
+        long_run: false,
+    };
 }
+
+/// The bytes of a token the entropy check reads ([`entropy::tokens`] reads `=` padding
+/// as part of a token, so it counts here too).
+static TOKEN_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = matches!(byte as u8, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' | b'_' | b'=' | b'-');
+        byte += 1;
+    }
+    table
+};
 
 /// Secrets in the diff's added lines (never removed ones): one finding per (file, line,
 /// rule). A secret is a final block with critical risk; a known-format token on a test or

@@ -12,6 +12,7 @@
 
 use std::sync::OnceLock;
 
+use aho_corasick::AhoCorasick;
 use regex::bytes::{Regex, RegexBuilder};
 use serde::Deserialize;
 
@@ -55,6 +56,9 @@ pub struct Allowlist {
     pub paths: Vec<Regex>,
     /// Lowercased; matched as substrings of the secret.
     pub stopwords: Vec<String>,
+    /// The stop words as one automaton, built the first time one is looked for (gitleaks'
+    /// generic rule has over a thousand).
+    stopword_finder: OnceLock<AhoCorasick>,
 }
 
 impl Allowlist {
@@ -63,8 +67,16 @@ impl Allowlist {
     }
 
     pub fn stopword_in(&self, secret: &[u8]) -> bool {
-        let lower = secret.to_ascii_lowercase();
-        self.stopwords.iter().any(|w| memfind(&lower, w.as_bytes()))
+        if self.stopwords.is_empty() {
+            return false;
+        }
+        let finder = self.stopword_finder.get_or_init(|| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(&self.stopwords)
+                .expect("stop words build an automaton")
+        });
+        finder.is_match(secret)
     }
 
     /// The allow-list's regexes against the secret, the whole match or the line.
@@ -270,6 +282,7 @@ fn allowlist(file: &'static str, rule: &str, raw: AllowlistFile) -> Result<Allow
         },
         paths: compile_all(raw.paths)?,
         stopwords: raw.stopwords.iter().map(|w| w.to_lowercase()).collect(),
+        stopword_finder: OnceLock::new(),
     })
 }
 
@@ -281,11 +294,6 @@ pub fn compile(pattern: &str) -> Result<Regex, regex::Error> {
         .size_limit(1 << 24)
         .build()
         .or_else(|_| RegexBuilder::new(pattern).size_limit(1 << 24).build())
-}
-
-/// `needle` in `haystack` (both short: a secret and a stop word).
-fn memfind(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 #[cfg(test)]

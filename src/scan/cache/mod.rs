@@ -13,6 +13,7 @@
 mod tree;
 mod version;
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -39,28 +40,46 @@ pub enum Plan {
     Whole { inputs: Matcher, advisories: bool },
 }
 
-/// Where one analyzer's findings on one root are kept, and under what key.
-#[derive(Debug, Clone)]
-pub struct Slot {
+/// Where one analyzer's findings on one root are kept, and under what key: a digest of
+/// what they depend on besides the files (the analyzer's name, version, arguments …),
+/// another key, another cache. The key can be worked out only when needed: with nothing
+/// kept, after the run, so a tool whose version takes a process to learn starts at once.
+pub struct Slot<'a> {
     pub file: PathBuf,
-    /// Digest of the analyzer's name, version and arguments: another key, another cache.
-    pub key: String,
+    key: OnceCell<String>,
+    parts: Box<dyn Fn() -> Vec<String> + 'a>,
 }
 
-impl Slot {
-    /// `parts`: what the findings depend on besides the files (name, version, argv …).
+impl<'a> Slot<'a> {
+    /// `parts`: what the findings depend on besides the files.
     pub fn new(dir: &Path, analyzer: &str, parts: &[&str]) -> Self {
-        let mut digest = Sha256::new();
-        digest.update(env!("CARGO_PKG_VERSION"));
-        for part in parts {
-            digest.update([0]);
-            digest.update(part);
-        }
+        let slot = Self::later(dir, analyzer, Vec::new);
+        let _ = slot.key.set(digest(parts));
+        slot
+    }
+
+    /// A slot whose `parts` are asked for once, the first time the key is needed.
+    pub fn later(dir: &Path, analyzer: &str, parts: impl Fn() -> Vec<String> + 'a) -> Self {
         Self {
             file: dir.join(format!("{analyzer}.json")),
-            key: tree::hex(&digest.finalize()),
+            key: OnceCell::new(),
+            parts: Box::new(parts),
         }
     }
+
+    pub fn key(&self) -> &str {
+        self.key.get_or_init(|| digest(&(self.parts)()))
+    }
+}
+
+fn digest<S: AsRef<str>>(parts: &[S]) -> String {
+    let mut digest = Sha256::new();
+    digest.update(env!("CARGO_PKG_VERSION"));
+    for part in parts {
+        digest.update([0]);
+        digest.update(part.as_ref());
+    }
+    tree::hex(&digest.finalize())
 }
 
 /// How much of a run came from the cache: `N of M files from cache`.
@@ -104,7 +123,7 @@ pub fn through<E>(
     today: NaiveDate,
     run: impl FnOnce(Option<&[String]>) -> Result<Vec<Finding>, E>,
 ) -> Result<(Vec<Finding>, Reuse), E> {
-    let kept = read(&slot.file).filter(|k| k.key == slot.key);
+    let kept = read(&slot.file).filter(|k| k.key == slot.key());
     let kept = match plan {
         Plan::PerFile(matcher) => per_file(tree, matcher, kept, run)?,
         Plan::Whole { inputs, advisories } => {
@@ -119,7 +138,7 @@ pub fn through<E>(
         .flat_map(|e| e.findings.iter().cloned())
         .collect();
     if changed {
-        kept.key = slot.key.clone();
+        kept.key = slot.key().to_string();
         kept.day.get_or_insert(today);
         write(&slot.file, &kept);
     }
@@ -140,24 +159,20 @@ fn per_file<E>(
     kept: Option<Kept>,
     run: impl FnOnce(Option<&[String]>) -> Result<Vec<Finding>, E>,
 ) -> Result<Outcome, E> {
+    let Some(kept) = kept else {
+        return first_run(tree, matcher, run);
+    };
     let listed = tree.hashed(matcher);
     let files = listed.len();
-    let unchanged =
-        |kept: &Kept, file: &str, sha: &str| kept.files.get(file).is_some_and(|e| e.sha == sha);
-    let changed: Vec<String> = match &kept {
-        Some(kept) => listed
-            .iter()
-            .filter(|(file, sha)| !unchanged(kept, file, sha))
-            .map(|(file, _)| file.to_string())
-            .collect(),
-        None => listed.iter().map(|(file, _)| file.to_string()).collect(),
-    };
+    let unchanged = |file: &str, sha: &str| kept.files.get(file).is_some_and(|e| e.sha == sha);
+    let changed: Vec<String> = listed
+        .iter()
+        .filter(|(file, sha)| !unchanged(file, sha))
+        .map(|(file, _)| file.to_string())
+        .collect();
     let listed_bytes: usize = changed.iter().map(|f| f.len() + 1).sum();
-    let whole_tree = kept.is_none() || changed.len() * 2 > files || listed_bytes > ARGV_BUDGET;
-    let mut kept = match kept {
-        Some(kept) if !whole_tree => kept,
-        _ => Kept::default(),
-    };
+    let whole_tree = changed.len() * 2 > files || listed_bytes > ARGV_BUDGET;
+    let mut kept = if whole_tree { Kept::default() } else { kept };
     // a file no longer there (or no longer read) takes its findings with it
     let shas: BTreeMap<&str, &str> = listed.iter().copied().collect();
     let root = tree.root();
@@ -190,6 +205,33 @@ fn per_file<E>(
         kept,
         reuse,
         changed,
+    })
+}
+
+/// With nothing kept, every file is read: the run starts at once, and the files' hashes
+/// are taken after it ([`Tree::hashed_after_reading`]) — most by then from an analyzer
+/// that read them alongside.
+fn first_run<E>(
+    tree: &Tree,
+    matcher: &Matcher,
+    run: impl FnOnce(Option<&[String]>) -> Result<Vec<Finding>, E>,
+) -> Result<Outcome, E> {
+    let found = if tree.has_any(matcher) {
+        run(None)?
+    } else {
+        Vec::new()
+    };
+    let shas: BTreeMap<&str, &str> = tree.hashed_after_reading(matcher).into_iter().collect();
+    let mut kept = Kept::default();
+    add(&mut kept, &shas, shas.keys().copied(), found);
+    let reuse = Reuse {
+        cached: 0,
+        files: shas.len(),
+    };
+    Ok(Outcome {
+        kept,
+        reuse,
+        changed: true,
     })
 }
 

@@ -58,7 +58,14 @@ fn tree_of(files: usize) -> tempfile::TempDir {
     for i in 0..files {
         std::fs::write(dir.path().join(format!("m{i}.py")), format!("eval({i})\n")).unwrap();
     }
+    settle();
     dir
+}
+
+/// Wait past the clock tick in which files were just written: a first scan trusts only
+/// the hashes of files that had settled before it (see the test below).
+fn settle() {
+    std::thread::sleep(tree::FINE_TICK * 2);
 }
 
 fn places(found: &[Finding]) -> Vec<String> {
@@ -103,6 +110,36 @@ fn only_changed_files_are_read_again_and_a_removed_file_takes_its_findings() {
     let (_, reuse) = probe.scan(&slot, &plan, tree.path(), "2026-03-01");
     assert_eq!(probe.last_call(), Some(None));
     assert_eq!(reuse.cached, 0);
+}
+
+#[test]
+fn a_file_that_changes_while_the_first_run_reads_is_read_again_next_time() {
+    let tree = tree_of(3);
+    let state = tempfile::tempdir().unwrap();
+    let slot = Slot::new(state.path(), "probe", &["probe 1.0"]);
+    let plan = Plan::PerFile(Matcher::extensions(&["py"]));
+    let walked = Tree::walk(tree.path());
+    let today = "2026-03-01".parse().unwrap();
+    // with nothing kept the tool starts before any hash is taken; m1.py changes under it
+    let (found, _) = through(&slot, &plan, &walked, today, |files| {
+        assert_eq!(files, None);
+        let found = evals(tree.path(), walked.files());
+        std::fs::write(tree.path().join("m1.py"), "eval(1)\neval(11)\n").unwrap();
+        Ok::<_, String>(found)
+    })
+    .unwrap();
+    assert_eq!(places(&found), ["m0.py:1", "m1.py:1", "m2.py:1"]);
+
+    let probe = Recorder::new();
+    let (again, reuse) = probe.scan(&slot, &plan, tree.path(), "2026-03-01");
+    assert_eq!(
+        probe.last_call(),
+        Some(Some(vec!["m1.py".to_string()])),
+        "the hash of m1.py is not of what the tool read: {reuse}"
+    );
+    assert_eq!(places(&again), ["m0.py:1", "m1.py:1", "m1.py:2", "m2.py:1"]);
+    let _ = probe.scan(&slot, &plan, tree.path(), "2026-03-01");
+    assert_eq!(probe.count(), 1, "then it is settled");
 }
 
 #[test]

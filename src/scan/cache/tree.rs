@@ -1,29 +1,65 @@
 //! The scanned tree, walked once per scan and shared by every analyzer: its files (as
 //! [`crate::scan::builtin::files_under`] finds them) and each file's SHA-256, computed the
-//! first time an analyzer asks and then shared, streamed so a big file costs no memory.
+//! first time an analyzer asks — or reads the file through [`Tree::read`] — and then
+//! shared, streamed so a big file costs no memory.
 
+use std::io::Read;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use sha2::{Digest, Sha256};
+
+/// How long before the walk a file must have last changed for a hash taken after a tool
+/// read it to be trusted: one tick of a file system's coarse clock (which can stamp a
+/// change a few milliseconds before the real time), and two seconds on a file system that
+/// keeps whole seconds only.
+pub(super) const FINE_TICK: Duration = Duration::from_millis(20);
+const COARSE_TICK: Duration = Duration::from_secs(2);
 
 /// The files of one tree and their content hashes.
 #[derive(Debug)]
 pub struct Tree {
     root: PathBuf,
     files: Vec<String>,
-    hashes: Vec<OnceLock<Option<String>>>,
+    hashes: Vec<OnceLock<Option<Hashed>>>,
+    walked_at: SystemTime,
+}
+
+/// A file's content hash, and when the file last changed as the hash was taken (its
+/// ctime, which no program can set back as it can the modification time).
+#[derive(Debug)]
+struct Hashed {
+    sha: String,
+    changed_at: SystemTime,
+    whole_seconds: bool,
+}
+
+impl Hashed {
+    /// Whether the file had settled before `walked_at`: a tool that read it after the walk
+    /// read these contents.
+    fn settled_before(&self, walked_at: SystemTime) -> bool {
+        let tick = if self.whole_seconds {
+            COARSE_TICK
+        } else {
+            FINE_TICK
+        };
+        self.changed_at + tick < walked_at
+    }
 }
 
 impl Tree {
     pub fn walk(root: &Path) -> Self {
+        let walked_at = SystemTime::now();
         let files = crate::scan::builtin::files_under(root);
         let hashes = files.iter().map(|_| OnceLock::new()).collect();
         Self {
             root: root.to_path_buf(),
             files,
             hashes,
+            walked_at,
         }
     }
 
@@ -44,23 +80,85 @@ impl Tree {
     /// The files `matcher` selects, with their hashes (a file that cannot be read is left
     /// out: no analyzer can read it either).
     pub fn hashed(&self, matcher: &Matcher) -> Vec<(&str, &str)> {
+        self.hashed_where(matcher, |_| true)
+    }
+
+    /// [`Tree::hashed`], after a tool read the files: a file that changed since the walk
+    /// (or so shortly before that its clock cannot tell) has the empty hash, as the tool may
+    /// have read other contents than the hash's — it is read again next time.
+    pub fn hashed_after_reading(&self, matcher: &Matcher) -> Vec<(&str, &str)> {
+        self.hashed_where(matcher, |hashed| hashed.settled_before(self.walked_at))
+    }
+
+    fn hashed_where(
+        &self,
+        matcher: &Matcher,
+        trusted: impl Fn(&Hashed) -> bool,
+    ) -> Vec<(&str, &str)> {
         self.files
             .iter()
             .zip(&self.hashes)
             .filter(|(file, _)| matcher.matches(file))
             .filter_map(|(file, hash)| {
-                let hash = hash.get_or_init(|| hash_file(&self.root.join(file)));
-                Some((file.as_str(), hash.as_deref()?))
+                let hashed = hash
+                    .get_or_init(|| hash_file(&self.root.join(file)))
+                    .as_ref()?;
+                let sha = if trusted(hashed) {
+                    hashed.sha.as_str()
+                } else {
+                    ""
+                };
+                Some((file.as_str(), sha))
             })
             .collect()
     }
+
+    /// Read `file` (one of the tree's) into `bytes` when it is at most `max_bytes`, its hash
+    /// taken from the same read when none was yet: an analyzer that reads the files itself
+    /// spares the cache a second read. Whether it was read.
+    pub fn read_into(&self, file: &str, max_bytes: u64, bytes: &mut Vec<u8>) -> bool {
+        bytes.clear();
+        let Ok(mut opened) = std::fs::File::open(self.root.join(file)) else {
+            return false;
+        };
+        let size = opened.metadata().map_or(u64::MAX, |m| m.len());
+        if size > max_bytes || opened.read_to_end(bytes).is_err() {
+            return false;
+        }
+        // the change time after the read: a change during it is seen
+        let Ok(meta) = opened.metadata() else {
+            return false;
+        };
+        if let Ok(at) = self.files.binary_search_by(|f| f.as_str().cmp(file)) {
+            self.hashes[at].get_or_init(|| {
+                let sha = hex(&Sha256::digest(&bytes));
+                Some(hashed(sha, &meta))
+            });
+        }
+        true
+    }
 }
 
-fn hash_file(path: &Path) -> Option<String> {
+fn hash_file(path: &Path) -> Option<Hashed> {
     let mut file = std::fs::File::open(path).ok()?;
     let mut hasher = Sha256::new();
     std::io::copy(&mut file, &mut hasher).ok()?;
-    Some(hex(&hasher.finalize()))
+    // the change time after the read: a change during it is seen
+    let meta = file.metadata().ok()?;
+    Some(hashed(hex(&hasher.finalize()), &meta))
+}
+
+fn hashed(sha: String, meta: &std::fs::Metadata) -> Hashed {
+    let (seconds, nanos) = (meta.ctime(), meta.ctime_nsec());
+    let since_epoch = Duration::new(
+        u64::try_from(seconds).unwrap_or(0),
+        u32::try_from(nanos).unwrap_or(0),
+    );
+    Hashed {
+        sha,
+        changed_at: SystemTime::UNIX_EPOCH + since_epoch,
+        whole_seconds: nanos == 0,
+    }
 }
 
 pub(super) fn hex(bytes: &[u8]) -> String {
