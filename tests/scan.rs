@@ -183,6 +183,37 @@ fn fail_on_sets_the_bar_and_a_missing_folder_is_a_usage_error() {
 }
 
 #[test]
+fn the_terminal_lists_the_first_forty_findings_and_all_with_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, cache) = (dir.path().join("tree"), dir.path().join("cache"));
+    std::fs::create_dir_all(&root).unwrap();
+    let calls: String = (0..45).map(|i| format!("eval(x{i})\n")).collect();
+    std::fs::write(root.join("run.py"), calls).unwrap();
+    let config = dir.path().join("scan.yaml");
+    std::fs::write(&config, "analyzers: [builtin]\n").unwrap();
+    let args = [root.to_str().unwrap(), "--config", config.to_str().unwrap()];
+    let listed = |out: &std::process::Output| stdout(out).matches("run.py:").count();
+
+    let first = scan(&cache, &args);
+    assert!(
+        stdout(&first).contains("45 finding(s), 45 new"),
+        "{}",
+        stdout(&first)
+    );
+    assert_eq!(listed(&first), 40, "{}", stdout(&first));
+    assert!(
+        stdout(&first).contains("… and 5 more: `--all` lists them here"),
+        "{}",
+        stdout(&first)
+    );
+    let all = scan(&cache, &[&args[..], &["--all"]].concat());
+    assert_eq!(listed(&all), 45, "{}", stdout(&all));
+    assert!(!stdout(&all).contains("more:"), "{}", stdout(&all));
+    let json = scan(&cache, &[&args[..], &["--json"]].concat());
+    assert_eq!(findings(&json).len(), 45, "--json gives them all");
+}
+
+#[test]
 fn the_sarif_log_validates_against_the_sarif_2_1_0_schema() {
     let dir = tempfile::tempdir().unwrap();
     let (root, cache) = (dir.path().join("tree"), dir.path().join("cache"));

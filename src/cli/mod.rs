@@ -193,7 +193,8 @@ Examples:
   dayshift scan                        # the home's target clone
   dayshift scan ~/src/shop             # any folder
   dayshift scan . --json | jq '.findings[] | select(.new)'
-  dayshift scan . --fail-on medium     # for CI: fail on a new medium finding"
+  dayshift scan . --fail-on medium     # for CI: fail on a new medium finding
+  dayshift scan . --all                # list every finding, not only the first 40"
     )]
     Scan(scan::ScanArgs),
     /// The security part of the scan (every analyzer but code health); with --fix, a task

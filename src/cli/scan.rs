@@ -38,7 +38,15 @@ pub struct ScanArgs {
     /// Exit 1 when a finding new since the last scan is at least this severe.
     #[arg(long, value_name = "SEVERITY", default_value = "high")]
     pub fail_on: Severity,
+    /// List every finding in the terminal, not only the first 40 (new and most severe
+    /// first).
+    #[arg(long)]
+    pub all: bool,
 }
+
+/// Findings listed in the terminal unless `--all`: the rest are counted, and are in
+/// `--json`, `--sarif` and the day's report.
+const SHOWN: usize = 40;
 
 /// `dayshift security-scan`'s options: the scan's, and what to do about the findings.
 #[derive(Debug, clap::Args)]
@@ -115,7 +123,8 @@ fn scan_with(home_dir: &Path, args: ScanArgs, security_only: bool) -> Result<Exi
     if args.json {
         print_json(&report);
     } else {
-        print!("{}", render(&report));
+        let shown = if args.all { usize::MAX } else { SHOWN };
+        print!("{}", render(&report, shown));
     }
     let failing = report
         .new_findings()
@@ -210,7 +219,9 @@ fn user_cache() -> PathBuf {
 
 /// The scan for a person: the counts, then the findings (new first, by severity), then
 /// what was fixed, then how each analyzer ran.
-fn render(report: &ScanReport) -> String {
+/// The scan for a person: a line of counts, the first `shown` findings (new and most severe
+/// first), what was fixed, and how each analyzer ran.
+fn render(report: &ScanReport, shown: usize) -> String {
     let new = report.new_findings().count();
     let since = report
         .since
@@ -230,6 +241,7 @@ fn render(report: &ScanReport) -> String {
         let rows: Vec<Vec<String>> = report
             .findings
             .iter()
+            .take(shown)
             .map(|f| {
                 vec![
                     if f.new { "new".into() } else { String::new() },
@@ -246,6 +258,12 @@ fn render(report: &ScanReport) -> String {
             &rows,
             70,
         ));
+        let more = report.findings.len().saturating_sub(shown);
+        if more > 0 {
+            out.push_str(&format!(
+                "… and {more} more: `--all` lists them here; `--json` and `--sarif` give them all\n"
+            ));
+        }
     }
     if !report.fixed.is_empty() {
         out.push_str("\nfixed since the last scan:\n");
