@@ -63,12 +63,14 @@ fn output_that_is_not_its_sarif_is_refused_clearly() {
 }
 
 #[test]
-fn it_scans_the_root_with_redaction_and_sarif_on_stdout() {
-    let args = args(Path::new("/r")).join(" ");
+fn it_scans_the_root_with_redaction_and_sarif_on_stdout_and_only_dayshifts_settings() {
+    let args = args(Path::new("/r"), Path::new("/home/logs/gitleaks.log")).join(" ");
     assert_eq!(
         args,
-        "dir --report-format sarif --report-path - --no-banner --redact --log-level error /r"
+        "dir --report-format sarif --report-path - --no-banner --redact --log-level error \
+         --config /home/logs/gitleaks.toml --gitleaks-ignore-path /home/logs/gitleaks.ignore /r"
     );
+    assert_eq!(DEFAULT_CONFIG, "[extend]\nuseDefault = true\n");
     let gitleaks = crate::scan::analyzers::Analyzer::Gitleaks;
     assert!(gitleaks.ran(0) && gitleaks.ran(1) && !gitleaks.ran(126));
 }

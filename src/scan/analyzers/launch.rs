@@ -91,13 +91,12 @@ pub fn run(
         // given no path, these tools would read the whole folder they run in
         return Ok(Vec::new());
     }
-    if *analyzer == Analyzer::Bandit {
-        let ini = log.with_extension("ini");
-        let written = ini
+    for (file, text) in analyzer.settings(log) {
+        let written = file
             .parent()
             .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::write(&ini, super::bandit::EMPTY_INI));
-        written.map_err(|e| failed(format!("cannot write {}: {e}", ini.display())))?;
+            .and_then(|()| std::fs::write(&file, text));
+        written.map_err(|e| failed(format!("cannot write {}: {e}", file.display())))?;
     }
     let mut spec = Spec::new(program, &[])
         .cwd(root)

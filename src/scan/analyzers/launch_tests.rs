@@ -1,6 +1,6 @@
 //! Starting analyzers on some files of a tree: the real ruff and bandit from the checkout's
-//! `.venv` (`make test-deps`), semgrep as a script that records its arguments, and the
-//! cases where nothing may run.
+//! `.venv` (`make test-deps`), semgrep and gitleaks as scripts that record their arguments,
+//! and the cases where nothing may run.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -132,4 +132,60 @@ fn semgrep_gets_its_rules_and_the_files_and_its_sarif_is_read() {
     );
     let places: Vec<_> = findings.iter().map(|f| f.located()).collect();
     assert_eq!(places, ["app/db.py:3", "app/handlers.py:11"]);
+}
+
+#[test]
+fn gitleaks_reads_dayshifts_settings_never_the_trees() {
+    use std::os::unix::fs::PermissionsExt;
+    let tree = fixture_tree();
+    // the tree's own settings would allow everything and ignore a finding
+    std::fs::write(
+        tree.path().join(".gitleaks.toml"),
+        "[allowlist]\npaths = ['''.*''']\n",
+    )
+    .unwrap();
+    let ignored = "app/db.py:generic-api-key:3\n";
+    std::fs::write(tree.path().join(".gitleaksignore"), ignored).unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("gitleaks.log");
+    // gitleaks as a script: it keeps what it was given, and answers an empty SARIF log
+    let kept = logs.path().join("kept");
+    let script = logs.path().join("gitleaks");
+    let sarif =
+        r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"gitleaks"}},"results":[]}]}"#;
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nout='{}'\necho \"$@\" > \"$out.argv\"\n\
+             while [ $# -gt 0 ]; do\n  case \"$1\" in\n    --config) cp \"$2\" \"$out.config\";;\n\
+             \x20   --gitleaks-ignore-path) cp \"$2\" \"$out.ignore\";;\n  esac\n  shift\ndone\n\
+             echo '{sarif}'\n",
+            kept.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let found = run(
+        &Analyzer::Gitleaks,
+        &script,
+        tree.path(),
+        None,
+        TIMEOUT,
+        &log,
+        &Confinement::none(),
+    )
+    .unwrap();
+    assert!(found.is_empty());
+    let read = |what: &str| std::fs::read_to_string(kept.with_extension(what)).unwrap();
+    let argv = read("argv");
+    let config = logs.path().join("gitleaks.toml");
+    assert!(
+        argv.contains(&format!("--config {}", config.display())),
+        "{argv}"
+    );
+    assert_eq!(
+        read("config"),
+        crate::scan::analyzers::gitleaks::DEFAULT_CONFIG
+    );
+    assert_eq!(read("ignore"), "", "nothing the tree lists is ignored");
 }

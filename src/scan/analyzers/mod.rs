@@ -191,6 +191,17 @@ impl Analyzer {
         network.iter().chain(cargo_env).copied().collect()
     }
 
+    /// The settings files it is given, written beside its `log` before each run, so none of
+    /// the scanned tree's own is read: bandit's empty settings, gitleaks' default rules and
+    /// an empty ignore list.
+    pub fn settings(&self, log: &Path) -> Vec<(PathBuf, &'static str)> {
+        match self {
+            Analyzer::Bandit => vec![(log.with_extension("ini"), bandit::EMPTY_INI)],
+            Analyzer::Gitleaks => gitleaks::settings(log).to_vec(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Its arguments for scanning `root`, or only `files` in it (after the program itself);
     /// `log` is where its output goes (bandit's empty settings file and clippy's build
     /// folder are kept beside it).
@@ -203,7 +214,7 @@ impl Analyzer {
             Analyzer::Semgrep { rules } => {
                 semgrep::args(rules.as_deref().unwrap_or(Path::new("")), targets)
             }
-            Analyzer::Gitleaks => gitleaks::args(root),
+            Analyzer::Gitleaks => gitleaks::args(root, log),
             Analyzer::OsvScanner => osv_scanner::args(root),
             Analyzer::PipAudit => pip_audit::args(root),
             Analyzer::CargoAudit => cargo_audit::args(),
