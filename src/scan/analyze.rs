@@ -240,6 +240,20 @@ fn run_job(job: &Job, tree: &Tree, setup: &Setup, elsewhere: &[Language]) -> Don
         }
         return done;
     }
+    if job.analyzer == Analyzer::Outdated {
+        let registries = &setup.config.registries;
+        let key = format!("{registries:?}");
+        let slot = Slot::new(&setup.cache_dir, &name, &[&key]);
+        let scanned = cache::through(&slot, &job.plan, tree, today, |_| {
+            super::outdated::scan(tree.root(), registries)
+        });
+        return ran(
+            &name,
+            concat!("dayshift ", env!("CARGO_PKG_VERSION")),
+            scanned,
+            started,
+        );
+    }
     if job.analyzer == Analyzer::Builtin {
         let left: Vec<&str> = elsewhere.iter().map(|l| l.id()).collect();
         let slot = Slot::new(&setup.cache_dir, &name, &[&left.join(",")]);

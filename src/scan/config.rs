@@ -23,6 +23,7 @@ use serde_saphyr::Spanned;
 use super::Severity;
 use super::analyzers::Analyzer;
 use super::health::HealthLimits;
+use super::outdated::registry::Registries;
 use crate::config::yaml;
 use crate::problem::{At, FileProblem};
 
@@ -42,6 +43,8 @@ pub struct ScanConfig {
     pub findings_to_tasks: FindingsToTasks,
     pub code_health: HealthLimits,
     pub performance: Performance,
+    /// Where the `outdated` analyzer asks for latest versions.
+    pub registries: Registries,
 }
 
 /// A configured SARIF tool.
@@ -122,20 +125,20 @@ struct Raw {
     code_health: Option<Spanned<HealthLimits>>,
     #[serde(default)]
     performance: Option<Spanned<Performance>>,
+    #[serde(default)]
+    registries: Option<Spanned<Registries>>,
 }
 
 impl Default for ScanConfig {
     fn default() -> Self {
         Self {
-            analyzers: Analyzer::KNOWN
-                .iter()
-                .filter_map(|n| Analyzer::named(n))
-                .collect(),
+            analyzers: Analyzer::defaults(),
             tools: Vec::new(),
             semgrep_config: None,
             findings_to_tasks: FindingsToTasks::default(),
             code_health: HealthLimits::default(),
             performance: Performance::default(),
+            registries: Registries::default(),
         }
     }
 }
@@ -227,6 +230,22 @@ pub fn parse(file: &Path, text: &str, base: &Path) -> Result<ScanConfig, FilePro
             ))
         }
     })?;
+    let registries = spanned_or_default(file, raw.registries, |r, line| {
+        for (key, url) in [("pypi", &r.pypi), ("npm", &r.npm), ("crates", &r.crates)] {
+            let parsed = reqwest::Url::parse(url);
+            let web = parsed
+                .as_ref()
+                .is_ok_and(|u| matches!(u.scheme(), "https" | "http") && u.host_str().is_some());
+            if !web {
+                return Err(FileProblem::new(
+                    line.clone(),
+                    format!("registries.{key} is `{url}`, not an http(s) URL"),
+                    "write the registry's address (https://pypi.org, https://registry.npmjs.org, https://index.crates.io), or leave the key out",
+                ));
+            }
+        }
+        Ok(())
+    })?;
     Ok(ScanConfig {
         analyzers,
         tools,
@@ -234,6 +253,7 @@ pub fn parse(file: &Path, text: &str, base: &Path) -> Result<ScanConfig, FilePro
         findings_to_tasks,
         code_health,
         performance,
+        registries,
     })
 }
 
@@ -320,6 +340,21 @@ mod tests {
         assert_eq!(config.code_health.max_complexity, 10);
         assert_eq!(config.code_health.max_file_lines, 1000);
         assert_eq!(config.performance.threshold, 0.5);
+        let named = parse(
+            file,
+            "analyzers: [outdated]\nregistries: {pypi: \"http://127.0.0.1:9/\"}\n",
+            home.path(),
+        )
+        .unwrap();
+        assert_eq!(named.analyzers, [Analyzer::Outdated]);
+        assert_eq!(named.registries.pypi, "http://127.0.0.1:9/");
+        assert_eq!(named.registries.npm, "https://registry.npmjs.org");
+        assert!(
+            !ScanConfig::default()
+                .analyzers
+                .contains(&Analyzer::Outdated),
+            "it asks the network: only when named"
+        );
     }
 
     #[test]
@@ -337,6 +372,14 @@ mod tests {
                 "scan.yaml:2: code_health.max_file_lines is 0",
             ),
             ("performance: {threshold: 11}\n", "above 0 and at most 10"),
+            (
+                "registries: {npm: \"file:///etc\"}\n",
+                "scan.yaml:1: registries.npm is `file:///etc`, not an http(s) URL",
+            ),
+            (
+                "registries: {maven: \"https://x\"}\n",
+                "unknown field `maven`",
+            ),
             (
                 "performance: {threshold: 0}\n",
                 "performance.threshold is 0",

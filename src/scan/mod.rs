@@ -23,6 +23,7 @@ pub mod finding;
 pub mod fingerprint;
 pub mod health;
 pub mod ignore;
+pub mod outdated;
 pub mod perf;
 pub mod recheck;
 pub mod report;

@@ -35,7 +35,7 @@ use super::{Finding, Severity};
 use crate::process::NETWORK_ENV;
 
 pub use launch::{OUTPUT_CAP, find_program, run, run_sarif, version};
-pub use scope::Scope;
+pub use scope::{Scope, matches};
 
 /// An analyzer dayshift knows how to run and read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +46,9 @@ pub enum Analyzer {
     /// dayshift's code-health monitor ([`crate::scan::health`]: size, complexity,
     /// duplication, TODO age), in process too.
     Health,
+    /// Direct dependencies a major version behind their registry's latest
+    /// ([`crate::scan::outdated`]), in process; asks the network, so only when named.
+    Outdated,
     Ruff,
     Bandit,
     /// semgrep with a rules file or folder; `None` (its registry is on the internet) is
@@ -86,7 +89,18 @@ impl Analyzer {
         "npm-audit",
         "clippy",
         "eslint",
+        "outdated",
     ];
+
+    /// What a scan runs when `config/scan.yaml` does not say: every known analyzer but
+    /// `outdated`, which asks the network.
+    pub fn defaults() -> Vec<Analyzer> {
+        Self::KNOWN
+            .iter()
+            .filter_map(|n| Analyzer::named(n))
+            .filter(|a| *a != Analyzer::Outdated)
+            .collect()
+    }
 
     /// The analyzer called `name` (one of [`Analyzer::KNOWN`]); semgrep without rules.
     pub fn named(name: &str) -> Option<Analyzer> {
@@ -103,6 +117,7 @@ impl Analyzer {
             "npm-audit" => Analyzer::NpmAudit,
             "clippy" => Analyzer::Clippy,
             "eslint" => Analyzer::Eslint,
+            "outdated" => Analyzer::Outdated,
             _ => return None,
         })
     }
@@ -117,7 +132,10 @@ impl Analyzer {
 
     /// Whether it runs inside dayshift rather than as a program.
     pub fn in_process(&self) -> bool {
-        matches!(self, Analyzer::Builtin | Analyzer::Health)
+        matches!(
+            self,
+            Analyzer::Builtin | Analyzer::Health | Analyzer::Outdated
+        )
     }
 
     /// The name findings carry and logs use (a SARIF tool's own name is in its findings).
@@ -126,6 +144,7 @@ impl Analyzer {
             Analyzer::Sarif { name, .. } => name,
             Analyzer::Builtin => "builtin",
             Analyzer::Health => "health",
+            Analyzer::Outdated => "outdated",
             Analyzer::Ruff => "ruff",
             Analyzer::Bandit => "bandit",
             Analyzer::Semgrep { .. } => "semgrep",
@@ -153,7 +172,7 @@ impl Analyzer {
     /// What a person does when the tool is missing.
     pub fn install_hint(&self) -> String {
         let how = match self {
-            Analyzer::Builtin | Analyzer::Health => "it is part of dayshift",
+            Analyzer::Builtin | Analyzer::Health | Analyzer::Outdated => "it is part of dayshift",
             Analyzer::Ruff => "install it with `pip install ruff`",
             Analyzer::Bandit => "install it with `pip install bandit`",
             Analyzer::Semgrep { .. } => "install it with `pip install semgrep`",
@@ -208,7 +227,7 @@ impl Analyzer {
     pub fn args(&self, root: &Path, files: Option<&[String]>, log: &Path) -> Vec<String> {
         let targets = scope::targets(self, root, files);
         match self {
-            Analyzer::Builtin | Analyzer::Health => Vec::new(),
+            Analyzer::Builtin | Analyzer::Health | Analyzer::Outdated => Vec::new(),
             Analyzer::Ruff => ruff::args(&ruff::default_select(), targets),
             Analyzer::Bandit => bandit::args(targets, &log.with_extension("ini")),
             Analyzer::Semgrep { rules } => {
@@ -236,7 +255,9 @@ impl Analyzer {
     fn ran(&self, code: i32) -> bool {
         match self {
             // --exit-zero: anything else is ruff's own error
-            Analyzer::Ruff | Analyzer::Builtin | Analyzer::Health => code == 0,
+            Analyzer::Ruff | Analyzer::Builtin | Analyzer::Health | Analyzer::Outdated => {
+                code == 0
+            }
             // 1 means findings (semgrep only with --error, never set here)
             Analyzer::Bandit
             | Analyzer::Semgrep { .. }
@@ -255,7 +276,7 @@ impl Analyzer {
 
     fn parse(&self, stdout: &str, root: &Path) -> Result<Vec<Finding>, String> {
         match self {
-            Analyzer::Builtin | Analyzer::Health => Ok(Vec::new()),
+            Analyzer::Builtin | Analyzer::Health | Analyzer::Outdated => Ok(Vec::new()),
             Analyzer::Ruff => ruff::parse(stdout, root),
             Analyzer::Bandit => {
                 let report = bandit::parse(stdout, root)?;

@@ -49,6 +49,15 @@ pub const OSV_LOCKFILES: &[&str] = &[
 
 const PYTHON_PROJECT: &[&str] = &["requirements*.txt", "pyproject.toml"];
 
+/// The manifests and lockfiles the `outdated` analyzer reads (at the root).
+const MANIFESTS: &[&str] = &[
+    "requirements*.txt",
+    "package.json",
+    "package-lock.json",
+    "Cargo.toml",
+    "Cargo.lock",
+];
+
 const ESLINT_CONFIGS: &[&str] = &[
     "package.json",
     "eslint.config.*",
@@ -86,6 +95,7 @@ impl Analyzer {
             Analyzer::PipAudit => project(PYTHON_PROJECT, true),
             Analyzer::CargoAudit => project(&["Cargo.lock"], true),
             Analyzer::NpmAudit => project(&["package-lock.json"], true),
+            Analyzer::Outdated => project(MANIFESTS, true),
         }
     }
 
@@ -99,6 +109,7 @@ impl Analyzer {
             Analyzer::PipAudit => has_any(root, PYTHON_PROJECT, 0),
             Analyzer::Eslint => has_any(root, ESLINT_CONFIGS, 0),
             Analyzer::OsvScanner => has_any(root, OSV_LOCKFILES, 3),
+            Analyzer::Outdated => has_any(root, MANIFESTS, 0),
             _ => true,
         }
     }

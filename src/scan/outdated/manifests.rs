@@ -1,0 +1,259 @@
+//! The direct dependencies a tree pins, with the version it uses and the manifest line that
+//! names each: `requirements*.txt` (`name==version`), `package.json` with the version its
+//! `package-lock.json` locked, `Cargo.toml` with the version its `Cargo.lock` locked. Only
+//! the root's own manifests are read; one that cannot be parsed is said so, never guessed.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A package registry dayshift asks for latest versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Ecosystem {
+    PyPi,
+    Npm,
+    Crates,
+}
+
+/// One direct dependency: where it is named, and the version in use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    pub ecosystem: Ecosystem,
+    pub name: String,
+    pub version: String,
+    /// The manifest naming it (relative to the root) and the line.
+    pub file: String,
+    pub line: u32,
+}
+
+/// Every direct dependency of the tree at `root` with a known version; the error names the
+/// manifest that could not be read and why.
+pub fn direct_dependencies(root: &Path) -> Result<Vec<Dependency>, String> {
+    let mut found = requirements(root)?;
+    found.extend(npm(root)?);
+    found.extend(cargo(root)?);
+    Ok(found)
+}
+
+/// `name==version` pins of the root's `requirements*.txt` (extras and markers allowed; other
+/// specifiers say nothing of the version in use).
+fn requirements(root: &Path) -> Result<Vec<Dependency>, String> {
+    let mut names: Vec<String> = std::fs::read_dir(root)
+        .map_err(|e| format!("{}: {e}", root.display()))?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|n| super::super::analyzers::matches("requirements*.txt", n))
+        .collect();
+    names.sort();
+    let mut found = Vec::new();
+    for file in names {
+        let text = read(root, &file)?.unwrap_or_default();
+        for (at, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("");
+            let line = line.split(';').next().unwrap_or("").trim();
+            let Some((name, version)) = line.split_once("==") else {
+                continue;
+            };
+            let name = name.split('[').next().unwrap_or("").trim();
+            let version = version.trim().trim_start_matches('=');
+            if !name.is_empty() && !version.is_empty() && !version.contains('*') {
+                found.push(Dependency {
+                    ecosystem: Ecosystem::PyPi,
+                    name: name.to_string(),
+                    version: version.to_string(),
+                    file: file.clone(),
+                    line: at as u32 + 1,
+                });
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// `package.json`'s dependencies (all kinds) at the versions `package-lock.json` locked.
+fn npm(root: &Path) -> Result<Vec<Dependency>, String> {
+    let (Some(manifest), Some(lock)) = (
+        read(root, "package.json")?,
+        read(root, "package-lock.json")?,
+    ) else {
+        return Ok(Vec::new());
+    };
+    let manifest: serde_json::Value = serde_json::from_str(&manifest)
+        .map_err(|e| format!("package.json is not JSON ({e}); fix it"))?;
+    let lock: serde_json::Value = serde_json::from_str(&lock).map_err(|e| {
+        format!("package-lock.json is not JSON ({e}); run `npm install` to write it again")
+    })?;
+    let text = read(root, "package.json")?.unwrap_or_default();
+    let mut found = Vec::new();
+    for kind in ["dependencies", "devDependencies", "optionalDependencies"] {
+        let Some(deps) = manifest.get(kind).and_then(|d| d.as_object()) else {
+            continue;
+        };
+        for name in deps.keys() {
+            // lockfile v2/v3 list `node_modules/<name>`; v1 lists `dependencies.<name>`
+            let locked = lock
+                .pointer(&format!(
+                    "/packages/node_modules~1{}",
+                    name.replace('~', "~0").replace('/', "~1")
+                ))
+                .or_else(|| lock.get("dependencies").and_then(|d| d.get(name)))
+                .and_then(|p| p.get("version"))
+                .and_then(|v| v.as_str());
+            if let Some(version) = locked {
+                found.push(Dependency {
+                    ecosystem: Ecosystem::Npm,
+                    name: name.clone(),
+                    version: version.to_string(),
+                    file: "package.json".into(),
+                    line: line_naming(&text, &format!("\"{name}\"")),
+                });
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// `Cargo.toml`'s dependencies (all kinds, renamed ones by their package) at the version
+/// `Cargo.lock` locked (the highest, when it locks several).
+fn cargo(root: &Path) -> Result<Vec<Dependency>, String> {
+    let (Some(text), Some(lock)) = (read(root, "Cargo.toml")?, read(root, "Cargo.lock")?) else {
+        return Ok(Vec::new());
+    };
+    let manifest: toml::Table =
+        toml::from_str(&text).map_err(|e| format!("Cargo.toml is not TOML ({e}); fix it"))?;
+    let lock: toml::Table = toml::from_str(&lock)
+        .map_err(|e| format!("Cargo.lock is not TOML ({e}); run `cargo generate-lockfile`"))?;
+    let mut locked: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for package in lock
+        .get("package")
+        .and_then(|p| p.as_array())
+        .into_iter()
+        .flatten()
+    {
+        if let (Some(name), Some(version)) = (
+            package.get("name").and_then(|n| n.as_str()),
+            package.get("version").and_then(|v| v.as_str()),
+        ) {
+            locked.entry(name).or_default().push(version);
+        }
+    }
+    let mut found = Vec::new();
+    for kind in ["dependencies", "dev-dependencies", "build-dependencies"] {
+        let Some(deps) = manifest.get(kind).and_then(|d| d.as_table()) else {
+            continue;
+        };
+        for (key, spec) in deps {
+            let package = spec.get("package").and_then(|p| p.as_str()).unwrap_or(key);
+            let newest = locked
+                .get(package)
+                .and_then(|versions| versions.iter().max_by(|a, b| super::compare(a, b)));
+            if let Some(version) = newest {
+                found.push(Dependency {
+                    ecosystem: Ecosystem::Crates,
+                    name: package.to_string(),
+                    version: version.to_string(),
+                    file: "Cargo.toml".into(),
+                    line: line_naming(&text, key),
+                });
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The root's `name`, `None` when it is not there.
+fn read(root: &Path, name: &str) -> Result<Option<String>, String> {
+    match std::fs::read_to_string(root.join(name)) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("{name} cannot be read: {e}")),
+    }
+}
+
+/// The first line of `text` that starts (after spaces) with `key`; 1 when none does.
+fn line_naming(text: &str, key: &str) -> u32 {
+    text.lines()
+        .position(|l| l.trim_start().starts_with(key))
+        .map_or(1, |at| at as u32 + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        dir
+    }
+
+    fn named(found: &[Dependency]) -> Vec<(Ecosystem, &str, &str, &str, u32)> {
+        found
+            .iter()
+            .map(|d| {
+                (
+                    d.ecosystem,
+                    d.name.as_str(),
+                    d.version.as_str(),
+                    d.file.as_str(),
+                    d.line,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pins_of_each_ecosystem_are_read_with_their_line() {
+        let dir = tree(&[
+            (
+                "requirements.txt",
+                "# web\nrequests==2.31.0  # http\nflask>=2\nuvicorn[standard]==0.23.1 ; python_version > '3.8'\n",
+            ),
+            (
+                "package.json",
+                "{\n  \"name\": \"app\",\n  \"dependencies\": {\n    \"left-pad\": \"^1.0.0\",\n    \"@scope/ui\": \"2.0.0\"\n  },\n  \"devDependencies\": {\n    \"jest\": \"^29\"\n  }\n}\n",
+            ),
+            (
+                "package-lock.json",
+                r#"{"lockfileVersion": 3, "packages": {"": {}, "node_modules/left-pad": {"version": "1.3.0"}, "node_modules/@scope/ui": {"version": "2.0.0"}, "node_modules/jest": {"version": "29.7.0"}}}"#,
+            ),
+            (
+                "Cargo.toml",
+                "[package]\nname = \"app\"\n\n[dependencies]\nserde = \"1\"\nold = { package = \"rand\", version = \"0.7\" }\n",
+            ),
+            (
+                "Cargo.lock",
+                "[[package]]\nname = \"serde\"\nversion = \"1.0.200\"\n\n[[package]]\nname = \"rand\"\nversion = \"0.7.3\"\n\n[[package]]\nname = \"rand\"\nversion = \"0.8.5\"\n",
+            ),
+        ]);
+        let found = direct_dependencies(dir.path()).unwrap();
+        assert_eq!(
+            named(&found),
+            [
+                (Ecosystem::PyPi, "requests", "2.31.0", "requirements.txt", 2),
+                (Ecosystem::PyPi, "uvicorn", "0.23.1", "requirements.txt", 4),
+                (Ecosystem::Npm, "@scope/ui", "2.0.0", "package.json", 5),
+                (Ecosystem::Npm, "left-pad", "1.3.0", "package.json", 4),
+                (Ecosystem::Npm, "jest", "29.7.0", "package.json", 8),
+                (Ecosystem::Crates, "rand", "0.8.5", "Cargo.toml", 6),
+                (Ecosystem::Crates, "serde", "1.0.200", "Cargo.toml", 5),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_broken_manifest_is_named_and_a_lone_manifest_says_nothing() {
+        let broken = tree(&[("package.json", "{"), ("package-lock.json", "{}")]);
+        let why = direct_dependencies(broken.path()).unwrap_err();
+        assert!(why.starts_with("package.json is not JSON"), "{why}");
+        let lock = tree(&[
+            ("Cargo.toml", "[dependencies]\nserde = \"1\"\n"),
+            ("Cargo.lock", "[[package"),
+        ]);
+        let why = direct_dependencies(lock.path()).unwrap_err();
+        assert!(why.contains("cargo generate-lockfile"), "{why}");
+        let alone = tree(&[("Cargo.toml", "[dependencies]\nserde = \"1\"\n")]);
+        assert!(direct_dependencies(alone.path()).unwrap().is_empty());
+    }
+}
