@@ -52,6 +52,10 @@ const PYTHON_PROJECT: &[&str] = &["requirements*.txt", "pyproject.toml"];
 /// The manifests and lockfiles the `outdated` analyzer reads (at the root).
 const MANIFESTS: &[&str] = &[
     "requirements*.txt",
+    "pyproject.toml",
+    "uv.lock",
+    "poetry.lock",
+    "pdm.lock",
     "package.json",
     "package-lock.json",
     "Cargo.toml",

@@ -1,5 +1,6 @@
 //! The direct dependencies a tree pins, with the version it uses and the manifest line that
-//! names each: `requirements*.txt` (`name==version`), `package.json` with the version its
+//! names each: `requirements*.txt` (`name==version`), `pyproject.toml` with the version its
+//! `uv.lock`, `poetry.lock` or `pdm.lock` locked, `package.json` with the version its
 //! `package-lock.json` locked, `Cargo.toml` with the version its `Cargo.lock` locked. Only
 //! the root's own manifests are read; one that cannot be parsed is said so, never guessed.
 
@@ -29,6 +30,7 @@ pub struct Dependency {
 /// manifest that could not be read and why.
 pub fn direct_dependencies(root: &Path) -> Result<Vec<Dependency>, String> {
     let mut found = requirements(root)?;
+    found.extend(python_project(root)?);
     found.extend(npm(root)?);
     found.extend(cargo(root)?);
     Ok(found)
@@ -67,6 +69,115 @@ fn requirements(root: &Path) -> Result<Vec<Dependency>, String> {
         }
     }
     Ok(found)
+}
+
+/// `pyproject.toml`'s dependencies — `[project]`'s, its optional groups, `[dependency-groups]`,
+/// Poetry's `[tool.poetry…dependencies]` — at the versions the project's lockfile locked.
+fn python_project(root: &Path) -> Result<Vec<Dependency>, String> {
+    let Some(text) = read(root, "pyproject.toml")? else {
+        return Ok(Vec::new());
+    };
+    let mut lock = None;
+    for name in ["uv.lock", "poetry.lock", "pdm.lock"] {
+        if let Some(locked) = read(root, name)? {
+            lock = Some((name, locked));
+            break;
+        }
+    }
+    let Some((lock_name, lock)) = lock else {
+        return Ok(Vec::new());
+    };
+    let manifest: toml::Table =
+        toml::from_str(&text).map_err(|e| format!("pyproject.toml is not TOML ({e}); fix it"))?;
+    let lock: toml::Table = toml::from_str(&lock)
+        .map_err(|e| format!("{lock_name} is not TOML ({e}); lock the project again"))?;
+    let locked: BTreeMap<String, &str> = lock
+        .get("package")
+        .and_then(|p| p.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|p| {
+            let name = p.get("name")?.as_str()?;
+            Some((python_name(name), p.get("version")?.as_str()?))
+        })
+        .collect();
+    let mut names: Vec<String> = Vec::new();
+    let project = manifest.get("project");
+    let requirement_lists = project
+        .and_then(|p| p.get("dependencies"))
+        .into_iter()
+        .chain(
+            project
+                .and_then(|p| p.get("optional-dependencies"))
+                .and_then(|o| o.as_table())
+                .into_iter()
+                .flat_map(|groups| groups.values()),
+        )
+        .chain(
+            manifest
+                .get("dependency-groups")
+                .and_then(|g| g.as_table())
+                .into_iter()
+                .flat_map(|groups| groups.values()),
+        );
+    for list in requirement_lists {
+        let requirements = list.as_array().into_iter().flatten();
+        names.extend(requirements.filter_map(|r| requirement_name(r.as_str()?)));
+    }
+    let poetry = manifest.get("tool").and_then(|t| t.get("poetry"));
+    let poetry_tables = poetry
+        .and_then(|p| p.get("dependencies"))
+        .into_iter()
+        .chain(
+            poetry
+                .and_then(|p| p.get("group"))
+                .and_then(|g| g.as_table())
+                .into_iter()
+                .flat_map(|groups| groups.values())
+                .filter_map(|group| group.get("dependencies")),
+        );
+    for table in poetry_tables {
+        let keys = table.as_table().into_iter().flat_map(|t| t.keys());
+        names.extend(keys.filter(|k| *k != "python").cloned());
+    }
+    let mut found = Vec::new();
+    for name in names {
+        if let Some(version) = locked.get(&python_name(&name)) {
+            found.push(Dependency {
+                ecosystem: Ecosystem::PyPi,
+                name: name.clone(),
+                version: version.to_string(),
+                file: "pyproject.toml".into(),
+                line: line_mentioning(&text, &name),
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// A requirement's package name: `flask[async]>=3 ; python_version > "3.8"` → `flask`.
+fn requirement_name(requirement: &str) -> Option<String> {
+    let name: String = requirement
+        .trim()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
+/// A Python package name as PyPI compares them (PEP 503): lowercase, `-_.` runs as `-`.
+fn python_name(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if "-_.".contains(c) {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
 }
 
 /// `package.json`'s dependencies (all kinds) at the versions `package-lock.json` locked.
@@ -169,6 +280,30 @@ fn read(root: &Path, name: &str) -> Result<Option<String>, String> {
     }
 }
 
+/// The first line of `text` naming `name` as a TOML key or a quoted requirement (one per
+/// line first, then one in an inline list); 1 when none does.
+fn line_mentioning(text: &str, name: &str) -> u32 {
+    let name_ends =
+        |rest: &str| !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    let leads = |line: &str| {
+        let line = line.trim_start();
+        let line = line.strip_prefix(['"', '\'']).unwrap_or(line);
+        line.strip_prefix(name).is_some_and(name_ends)
+    };
+    let quoted = |line: &str| {
+        ['"', '\''].iter().any(|quote| {
+            line.match_indices(&format!("{quote}{name}"))
+                .any(|(at, found)| name_ends(&line[at + found.len()..]))
+        })
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| leads(l))
+        .or_else(|| lines.iter().position(|l| quoted(l)));
+    at.map_or(1, |at| at as u32 + 1)
+}
+
 /// The first line of `text` that starts (after spaces) with `key`; 1 when none does.
 fn line_naming(text: &str, key: &str) -> u32 {
     text.lines()
@@ -240,6 +375,50 @@ mod tests {
                 (Ecosystem::Crates, "serde", "1.0.200", "Cargo.toml", 5),
             ]
         );
+    }
+
+    #[test]
+    fn a_python_project_is_read_from_its_pyproject_and_lockfile() {
+        let pyproject = "[project]\nname = \"app\"\ndependencies = [\n  \"Requests[socks]>=2.31 ; python_version > '3.8'\",\n  \"requests-toolbelt\",\n]\n\n[project.optional-dependencies]\nweb = [\"flask>=3\", \"Zope.Interface\"]\n\n[dependency-groups]\ndev = [\"pytest\"]\n";
+        let lock = "version = 1\n\n[[package]]\nname = \"requests\"\nversion = \"2.31.0\"\n\n[[package]]\nname = \"requests-toolbelt\"\nversion = \"1.0.0\"\n\n[[package]]\nname = \"flask\"\nversion = \"3.0.3\"\n\n[[package]]\nname = \"zope-interface\"\nversion = \"6.4\"\n\n[[package]]\nname = \"pytest\"\nversion = \"8.2.0\"\n";
+        let uv = tree(&[("pyproject.toml", pyproject), ("uv.lock", lock)]);
+        assert_eq!(
+            named(&direct_dependencies(uv.path()).unwrap()),
+            [
+                (Ecosystem::PyPi, "Requests", "2.31.0", "pyproject.toml", 4),
+                (
+                    Ecosystem::PyPi,
+                    "requests-toolbelt",
+                    "1.0.0",
+                    "pyproject.toml",
+                    5
+                ),
+                (Ecosystem::PyPi, "flask", "3.0.3", "pyproject.toml", 9),
+                (
+                    Ecosystem::PyPi,
+                    "Zope.Interface",
+                    "6.4",
+                    "pyproject.toml",
+                    9
+                ),
+                (Ecosystem::PyPi, "pytest", "8.2.0", "pyproject.toml", 12),
+            ]
+        );
+        let poetry = "[tool.poetry.dependencies]\npython = \"^3.11\"\ndjango = \"^4.2\"\n\n[tool.poetry.group.dev.dependencies]\nblack = \"^24\"\n";
+        let poetry_lock = "[[package]]\nname = \"django\"\nversion = \"4.2.11\"\n\n[[package]]\nname = \"black\"\nversion = \"24.4.0\"\n";
+        let dir = tree(&[("pyproject.toml", poetry), ("poetry.lock", poetry_lock)]);
+        assert_eq!(
+            named(&direct_dependencies(dir.path()).unwrap()),
+            [
+                (Ecosystem::PyPi, "django", "4.2.11", "pyproject.toml", 3),
+                (Ecosystem::PyPi, "black", "24.4.0", "pyproject.toml", 6),
+            ]
+        );
+        let unlocked = tree(&[("pyproject.toml", poetry)]);
+        assert!(direct_dependencies(unlocked.path()).unwrap().is_empty());
+        let broken = tree(&[("pyproject.toml", poetry), ("uv.lock", "[[package")]);
+        let why = direct_dependencies(broken.path()).unwrap_err();
+        assert!(why.starts_with("uv.lock is not TOML"), "{why}");
     }
 
     #[test]
