@@ -91,35 +91,18 @@ fn python_project(root: &Path) -> Result<Vec<Dependency>, String> {
         toml::from_str(&text).map_err(|e| format!("pyproject.toml is not TOML ({e}); fix it"))?;
     let lock: toml::Table = toml::from_str(&lock)
         .map_err(|e| format!("{lock_name} is not TOML ({e}); lock the project again"))?;
-    let locked: BTreeMap<String, &str> = lock
-        .get("package")
-        .and_then(|p| p.as_array())
-        .into_iter()
-        .flatten()
-        .filter_map(|p| {
-            let name = p.get("name")?.as_str()?;
-            Some((python_name(name), p.get("version")?.as_str()?))
-        })
+    let locked: BTreeMap<String, &str> = locked_packages(&lock)
+        .map(|(name, version)| (python_name(name), version))
         .collect();
     let mut names: Vec<String> = Vec::new();
     let project = manifest.get("project");
     let requirement_lists = project
         .and_then(|p| p.get("dependencies"))
         .into_iter()
-        .chain(
-            project
-                .and_then(|p| p.get("optional-dependencies"))
-                .and_then(|o| o.as_table())
-                .into_iter()
-                .flat_map(|groups| groups.values()),
-        )
-        .chain(
-            manifest
-                .get("dependency-groups")
-                .and_then(|g| g.as_table())
-                .into_iter()
-                .flat_map(|groups| groups.values()),
-        );
+        .chain(values_of(
+            project.and_then(|p| p.get("optional-dependencies")),
+        ))
+        .chain(values_of(manifest.get("dependency-groups")));
     for list in requirement_lists {
         let requirements = list.as_array().into_iter().flatten();
         names.extend(requirements.filter_map(|r| requirement_name(r.as_str()?)));
@@ -129,11 +112,7 @@ fn python_project(root: &Path) -> Result<Vec<Dependency>, String> {
         .and_then(|p| p.get("dependencies"))
         .into_iter()
         .chain(
-            poetry
-                .and_then(|p| p.get("group"))
-                .and_then(|g| g.as_table())
-                .into_iter()
-                .flat_map(|groups| groups.values())
+            values_of(poetry.and_then(|p| p.get("group")))
                 .filter_map(|group| group.get("dependencies")),
         );
     for table in poetry_tables {
@@ -182,18 +161,17 @@ fn python_name(name: &str) -> String {
 
 /// `package.json`'s dependencies (all kinds) at the versions `package-lock.json` locked.
 fn npm(root: &Path) -> Result<Vec<Dependency>, String> {
-    let (Some(manifest), Some(lock)) = (
+    let (Some(text), Some(lock)) = (
         read(root, "package.json")?,
         read(root, "package-lock.json")?,
     ) else {
         return Ok(Vec::new());
     };
-    let manifest: serde_json::Value = serde_json::from_str(&manifest)
+    let manifest: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| format!("package.json is not JSON ({e}); fix it"))?;
     let lock: serde_json::Value = serde_json::from_str(&lock).map_err(|e| {
         format!("package-lock.json is not JSON ({e}); run `npm install` to write it again")
     })?;
-    let text = read(root, "package.json")?.unwrap_or_default();
     let mut found = Vec::new();
     for kind in ["dependencies", "devDependencies", "optionalDependencies"] {
         let Some(deps) = manifest.get(kind).and_then(|d| d.as_object()) else {
@@ -234,18 +212,8 @@ fn cargo(root: &Path) -> Result<Vec<Dependency>, String> {
     let lock: toml::Table = toml::from_str(&lock)
         .map_err(|e| format!("Cargo.lock is not TOML ({e}); run `cargo generate-lockfile`"))?;
     let mut locked: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for package in lock
-        .get("package")
-        .and_then(|p| p.as_array())
-        .into_iter()
-        .flatten()
-    {
-        if let (Some(name), Some(version)) = (
-            package.get("name").and_then(|n| n.as_str()),
-            package.get("version").and_then(|v| v.as_str()),
-        ) {
-            locked.entry(name).or_default().push(version);
-        }
+    for (name, version) in locked_packages(&lock) {
+        locked.entry(name).or_default().push(version);
     }
     let mut found = Vec::new();
     for kind in ["dependencies", "dev-dependencies", "build-dependencies"] {
@@ -272,12 +240,50 @@ fn cargo(root: &Path) -> Result<Vec<Dependency>, String> {
 }
 
 /// The root's `name`, `None` when it is not there.
+/// Only the tree's own files are read: a manifest that is a symbolic link (to a file
+/// outside the tree, the home's `.env`…) or larger than [`MAX_MANIFEST_BYTES`] is refused.
 fn read(root: &Path, name: &str) -> Result<Option<String>, String> {
-    match std::fs::read_to_string(root.join(name)) {
-        Ok(text) => Ok(Some(text)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("{name} cannot be read: {e}")),
+    let path = root.join(name);
+    let meta = match std::fs::symlink_metadata(&path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("{name} cannot be read: {e}")),
+    };
+    if !meta.is_file() {
+        return Err(format!(
+            "{name} is not a plain file (a link or a folder): dayshift reads only the tree's own files; make it one"
+        ));
     }
+    if meta.len() > MAX_MANIFEST_BYTES {
+        return Err(format!(
+            "{name} is {} MB, more than a manifest or lockfile is: not read",
+            meta.len() / (1024 * 1024)
+        ));
+    }
+    std::fs::read_to_string(&path)
+        .map(Some)
+        .map_err(|e| format!("{name} cannot be read: {e}"))
+}
+
+/// The largest manifest or lockfile read (npm's lockfiles of big projects run to a few MB).
+const MAX_MANIFEST_BYTES: u64 = 32 * 1024 * 1024;
+
+/// A lockfile's `[[package]]` entries (Cargo, uv, Poetry and PDM write them alike): name and
+/// version.
+fn locked_packages(lock: &toml::Table) -> impl Iterator<Item = (&str, &str)> {
+    let packages = lock.get("package").and_then(|p| p.as_array());
+    packages.into_iter().flatten().filter_map(|package| {
+        let name = package.get("name")?.as_str()?;
+        Some((name, package.get("version")?.as_str()?))
+    })
+}
+
+/// The values of a TOML table (none when it is not one).
+fn values_of(table: Option<&toml::Value>) -> impl Iterator<Item = &toml::Value> {
+    table
+        .and_then(|t| t.as_table())
+        .into_iter()
+        .flat_map(|t| t.values())
 }
 
 /// The first line of `text` naming `name` as a TOML key or a quoted requirement (one per
@@ -434,5 +440,18 @@ mod tests {
         assert!(why.contains("cargo generate-lockfile"), "{why}");
         let alone = tree(&[("Cargo.toml", "[dependencies]\nserde = \"1\"\n")]);
         assert!(direct_dependencies(alone.path()).unwrap().is_empty());
+        // a link out of the tree is never followed
+        let outside = tree(&[(".env", "ghp_secret==1.0\n")]);
+        let linked = tree(&[]);
+        std::os::unix::fs::symlink(
+            outside.path().join(".env"),
+            linked.path().join("requirements.txt"),
+        )
+        .unwrap();
+        let why = direct_dependencies(linked.path()).unwrap_err();
+        assert!(
+            why.starts_with("requirements.txt is not a plain file"),
+            "{why}"
+        );
     }
 }
