@@ -18,6 +18,17 @@ static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Write `contents` to `path` atomically and durably (temp file + fsync + rename + dir fsync).
 pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
+    write_renamed(path, contents, true)
+}
+
+/// Write a cache file: atomically (a reader sees the old file or the new one, never half),
+/// but not durably — no fsync, which a scan would wait for. After a power loss the file
+/// can come back empty or old; a cache's reader must take that as no cache.
+pub fn write_cache(path: &Path, contents: &[u8]) -> io::Result<()> {
+    write_renamed(path, contents, false)
+}
+
+fn write_renamed(path: &Path, contents: &[u8], durable: bool) -> io::Result<()> {
     let dir = parent_dir(path);
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(
@@ -28,10 +39,12 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     let result = (|| {
         let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         file.write_all(contents)?;
-        file.sync_all()?;
+        if durable {
+            file.sync_all()?;
+        }
         drop(file);
         fs::rename(&tmp, path)?;
-        sync_dir(&dir)
+        if durable { sync_dir(&dir) } else { Ok(()) }
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
@@ -108,12 +121,15 @@ mod tests {
 
     #[test]
     fn atomic_write_replaces_and_leaves_no_temp() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.md");
-        write_atomic(&path, b"one").unwrap();
-        write_atomic(&path, b"two").unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap(), "two");
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        // a cache file is replaced the same way, without the flushes
+        for write in [write_atomic, write_cache] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("a.md");
+            write(&path, b"one").unwrap();
+            write(&path, b"two").unwrap();
+            assert_eq!(fs::read_to_string(&path).unwrap(), "two");
+            assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        }
     }
 
     #[test]

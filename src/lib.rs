@@ -123,6 +123,7 @@ pub mod lockfile;
 pub mod logging;
 pub mod markdown;
 pub mod notify;
+pub mod parallel;
 pub mod problem;
 pub mod process;
 pub mod qa;

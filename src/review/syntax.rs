@@ -132,41 +132,11 @@ pub fn check(diff: &Diff, contents: &dyn Contents) -> Vec<Finding> {
     findings
 }
 
-/// Parse each `(file, language, text)`, on as many threads as there are cores (each with
-/// its own parsers), keeping the order.
+/// Parse each `(file, language, text)`, on every core (each thread with its own
+/// parsers), keeping the order; a parser that panicked leaves its files "not parsed" (a
+/// warning), never skipped.
 fn parse_all(texts: &[(&super::FileDiff, Language, String)]) -> Vec<Option<Parsed>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(texts.len());
-    if threads <= 1 {
-        return texts
-            .iter()
-            .map(|(_, lang, text)| parse(*lang, text))
-            .collect();
-    }
-    let per_thread = texts.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = texts
-            .chunks(per_thread)
-            .map(|chunk| {
-                let handle = scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|(_, lang, text)| parse(*lang, text))
-                        .collect::<Vec<_>>()
-                });
-                (chunk.len(), handle)
-            })
-            .collect();
-        // a parser that panicked leaves its files "not parsed" (a warning), never skipped
-        handles
-            .into_iter()
-            .flat_map(|(len, h)| {
-                h.join()
-                    .unwrap_or_else(|_| (0..len).map(|_| None).collect())
-            })
-            .collect()
-    })
+    crate::parallel::map(texts, |(_, lang, text)| parse(*lang, text), |_| None)
 }
 
 /// What a parse found.

@@ -85,18 +85,26 @@ struct Job {
 /// Every analyzer asked for on `root`: how each ran, and all their findings (not yet
 /// deduplicated).
 pub fn analyze(root: &Path, setup: &Setup) -> (Vec<AnalyzerRun>, Vec<Finding>) {
+    if !setup.config.without_builtin() {
+        // the secrets rules load and their keywords build an automaton on a core the walk
+        // leaves idle, before the analyzers share both
+        std::thread::spawn(crate::review::secrets::Scanner::shared);
+    }
     let tree = Tree::walk(root);
     let jobs = jobs(&setup.config);
     let elsewhere = checked_elsewhere(&jobs, setup);
     let results: Mutex<Vec<Option<Done>>> = Mutex::new(jobs.iter().map(|_| None).collect());
+    // the tools start first: they run longest, and in-process work started before them
+    // would hold the cores they start on
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&at| jobs[at].analyzer.in_process());
     let next = AtomicUsize::new(0);
-    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let cores = crate::parallel::cores();
     std::thread::scope(|scope| {
         for _ in 0..cores.min(jobs.len()) {
             scope.spawn(|| {
-                loop {
-                    let at = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(job) = jobs.get(at) else { break };
+                while let Some(&at) = order.get(next.fetch_add(1, Ordering::SeqCst)) {
+                    let job = &jobs[at];
                     let done = run_job(job, &tree, setup, &elsewhere);
                     if let Ok(mut results) = results.lock() {
                         results[at] = Some(done);

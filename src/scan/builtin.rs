@@ -105,7 +105,7 @@ const CHUNK: usize = 64;
 pub fn scan(tree: &Tree, files: &[String], checked_elsewhere: &[Language]) -> Vec<Finding> {
     let chunks: Vec<&[String]> = files.chunks(CHUNK).collect();
     let next = AtomicUsize::new(0);
-    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let cores = crate::parallel::cores();
     let mut found: Vec<Finding> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..cores.min(chunks.len()))
             .map(|_| {

@@ -136,14 +136,26 @@ pub fn finish(
     now: DateTime<Utc>,
 ) -> std::io::Result<ScanReport> {
     let mut findings = fingerprint::dedupe(found);
-    // findings come in the order of their lines: each file is read once, and walked on
-    let mut files: BTreeMap<String, Option<ReadOn>> = BTreeMap::new();
+    // the files with findings, read on every core; findings come in the order of their
+    // lines, so each file is walked on, never from its start again
+    let names: BTreeSet<&str> = findings.iter().map(|f| f.file.as_str()).collect();
+    let names: Vec<&str> = names.into_iter().collect();
+    let read = |file: &&str| {
+        let text = std::fs::read_to_string(root.join(file)).ok()?;
+        Some(ReadOn::new(text))
+    };
+    let texts = crate::parallel::map(&names, read, |_| None);
+    let mut files: BTreeMap<String, Option<ReadOn>> = names
+        .iter()
+        .map(|name| name.to_string())
+        .zip(texts)
+        .collect();
     fingerprint::assign(&mut findings, |file, line| {
-        let read = files.entry(file.to_string()).or_insert_with(|| {
-            let text = std::fs::read_to_string(root.join(file)).ok()?;
-            Some(ReadOn::new(text))
-        });
-        read.as_mut()?.line(line).map(str::to_string)
+        files
+            .get_mut(file)?
+            .as_mut()?
+            .line(line)
+            .map(str::to_string)
     });
     let last = read_kept(state);
     let now_prints: BTreeSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();

@@ -19,15 +19,15 @@
 pub mod allow;
 pub mod entropy;
 pub mod rules;
+mod runs;
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
-use aho_corasick::automaton::Automaton;
-use aho_corasick::{Anchored, Input, MatchKind, dfa};
-
 use super::{Diff, FileDiff, Finding, Layer};
 use crate::tasks::Risk;
+use aho_corasick::automaton::Automaton;
+use aho_corasick::{Anchored, Input, MatchKind, dfa};
 use rules::{Rule, RuleSet, Source};
 
 /// What one rule found on one line. The secret itself is not kept.
@@ -118,40 +118,40 @@ impl Scanner {
 
     /// Every secret on one line, before any path policy.
     pub fn scan_line(&self, line: &str) -> Vec<Hit> {
-        // most lines name no keyword: one pass says so, before the slower overlapping
-        // one that finds every keyword
-        let seen = Seen {
-            keyword: self.names_a_keyword(line),
-            long_run: true,
-        };
-        self.hits(line, seen)
+        self.hits(line, &self.rules_named_on(line), true)
     }
 
-    /// The secrets on one line, where `seen` says what could be there.
-    fn hits(&self, line: &str, seen: Seen) -> Vec<Hit> {
+    /// The rules whose keywords `line` names (indexes into the rule set, sorted, once
+    /// each).
+    fn rules_named_on(&self, line: &str) -> Vec<usize> {
+        let mut rules = Vec::new();
+        let found = self
+            .keywords
+            .try_find_overlapping_iter(Input::new(line))
+            .expect("an unanchored search of the keywords");
+        for m in found {
+            rules.extend_from_slice(&self.keyword_rules[m.pattern().as_usize()]);
+        }
+        rules.sort_unstable();
+        rules.dedup();
+        rules
+    }
+
+    /// The secrets on one line: `rules` are those whose keywords it names (sorted, once
+    /// each), `long_run` whether it holds a run of [`entropy::MIN_LEN`] token characters.
+    fn hits(&self, line: &str, rules: &[usize], long_run: bool) -> Vec<Hit> {
         let mut hits = Vec::new();
-        let mut candidates: Vec<usize> = Vec::new();
-        if seen.keyword {
-            let found = self
-                .keywords
-                .try_find_overlapping_iter(Input::new(line))
-                .expect("an unanchored search of the keywords");
-            for m in found {
-                candidates.extend_from_slice(&self.keyword_rules[m.pattern().as_usize()]);
+        for &index in rules {
+            let rule = &self.set.rules[index];
+            // every match of this rule holds a run the line does not have
+            if !long_run && rule.least_run() >= entropy::MIN_LEN {
+                continue;
+            }
+            if let Some(hit) = self.match_rule(rule, line) {
+                hits.push(hit);
             }
         }
-        if !candidates.is_empty() {
-            candidates.sort_unstable();
-            candidates.dedup();
-            for index in candidates {
-                let rule = &self.set.rules[index];
-                if let Some(hit) = self.match_rule(rule, line) {
-                    hits.push(hit);
-                }
-            }
-        }
-        let token = seen
-            .long_run
+        let token = long_run
             .then(|| entropy::tokens(line).find(|t| !allow::placeholder(&line[t.start..t.end])));
         if let Some(token) = token.flatten() {
             hits.push(Hit {
@@ -235,12 +235,11 @@ impl Scanner {
         if file.binary {
             return Vec::new();
         }
-        let lines = file.added.iter().map(|l| {
-            let seen = Seen {
-                keyword: self.names_a_keyword(&l.text),
-                long_run: true,
-            };
-            (l.number, l.text.as_str(), seen)
+        let lines = file.added.iter().map(|l| ToScan {
+            number: l.number,
+            text: l.text.as_str(),
+            rules: self.rules_named_on(&l.text),
+            long_run: true,
         });
         self.scan_lines(&file.path, lines)
     }
@@ -250,92 +249,133 @@ impl Scanner {
     /// that name a keyword or hold a token long enough for the entropy check, and only
     /// those lines are scanned.
     pub fn scan_text(&self, path: &str, text: &str) -> Vec<Finding> {
-        self.scan_lines(path, self.lines_to_scan(text).into_iter())
+        let (lines, rules) = self.lines_to_scan(text);
+        let lines = lines.into_iter().map(|line| ToScan {
+            number: line.number,
+            text: line.text,
+            rules: &rules[line.rules],
+            long_run: line.long_run,
+        });
+        self.scan_lines(path, lines)
     }
 
     /// The lines of `text` (numbered from 1, without their line ends) that name a keyword
     /// or hold a run of [`entropy::MIN_LEN`] token characters, in one walk of the bytes:
-    /// the keyword automaton by hand and the run's length side by side.
-    fn lines_to_scan<'t>(&self, text: &'t str) -> Vec<(u32, &'t str, Seen)> {
+    /// the keyword automaton by hand, the rules of each keyword it matches noted, and the
+    /// run's length side by side. Each line's rules are a range of the second vector.
+    fn lines_to_scan<'t>(&self, text: &'t str) -> (Vec<Walked<'t>>, Vec<usize>) {
         let start = self
             .keywords
             .start_state(Anchored::No)
             .expect("an unanchored start");
         let mut lines = Vec::new();
-        let (mut state, mut run) = (start, 0usize);
-        let mut seen = Seen::NOTHING;
-        let (mut number, mut line_start) = (1u32, 0usize);
-        let mut take = |number: u32, line: &'t str, seen: Seen| {
-            if seen.keyword || seen.long_run {
-                lines.push((number, line.strip_suffix('\r').unwrap_or(line), seen));
-            }
-        };
+        let mut rules: Vec<usize> = Vec::new();
+        let (mut state, mut run, mut long_run) = (start, 0usize, false);
+        let (mut number, mut line_start, mut line_rules) = (1u32, 0usize, 0usize);
         for (at, &byte) in text.as_bytes().iter().enumerate() {
             if byte == b'\n' {
-                take(number, &text[line_start..at], seen);
+                let line = &text[line_start..at];
+                keep(&mut lines, &mut rules, line_rules, number, line, long_run);
                 // no keyword holds a line end: every line starts the automaton afresh
-                (state, run, seen) = (start, 0, Seen::NOTHING);
-                (number, line_start) = (number + 1, at + 1);
+                (state, run, long_run) = (start, 0, false);
+                (number, line_start, line_rules) = (number + 1, at + 1, rules.len());
                 continue;
             }
             state = self.keywords.next_state(Anchored::No, state, byte);
-            seen.keyword |= self.keywords.is_special(state) && self.keywords.is_match(state);
+            if self.keywords.is_special(state) && self.keywords.is_match(state) {
+                // a match state holds every keyword that ends here (overlapping ones too)
+                for i in 0..self.keywords.match_len(state) {
+                    let keyword = self.keywords.match_pattern(state, i);
+                    rules.extend_from_slice(&self.keyword_rules[keyword.as_usize()]);
+                }
+            }
             run = if TOKEN_BYTES[usize::from(byte)] {
                 run + 1
             } else {
                 0
             };
-            seen.long_run |= run >= entropy::MIN_LEN;
+            long_run |= run >= entropy::MIN_LEN;
         }
-        take(number, &text[line_start..], seen);
-        lines
+        let last = &text[line_start..];
+        keep(&mut lines, &mut rules, line_rules, number, last, long_run);
+        (lines, rules)
     }
 
-    fn names_a_keyword(&self, line: &str) -> bool {
-        self.keywords
-            .try_find(&Input::new(line))
-            .expect("an unanchored search of the keywords")
-            .is_some()
-    }
-
-    fn scan_lines<'a>(
+    fn scan_lines<'a, R: AsRef<[usize]>>(
         &self,
         path: &str,
-        lines: impl Iterator<Item = (u32, &'a str, Seen)>,
+        lines: impl Iterator<Item = ToScan<'a, R>>,
     ) -> Vec<Finding> {
         // gitleaks' own path allow-lists are not used: they are unanchored patterns
         // (`vendor`, `node_modules`) that a file named `vendor_keys.py` would match
         let relaxed = allow::relaxed_path(path);
         let mut reported = BTreeSet::new();
         let mut findings = Vec::new();
-        for (number, text, seen) in lines {
-            for hit in self.hits(text, seen) {
+        for line in lines {
+            for hit in self.hits(line.text, line.rules.as_ref(), line.long_run) {
                 if relaxed.is_some() && hit.generic {
                     continue;
                 }
-                if !reported.insert((number, hit.rule.clone())) {
+                if !reported.insert((line.number, hit.rule.clone())) {
                     continue;
                 }
-                findings.push(finding(&hit, relaxed).at(path, Some(number)));
+                findings.push(finding(&hit, relaxed).at(path, Some(line.number)));
             }
         }
         findings
     }
 }
 
-/// What could be on a line: a keyword of a rule, a run of token characters long enough for
-/// the entropy check.
-#[derive(Debug, Clone, Copy)]
-struct Seen {
-    keyword: bool,
+/// A line to scan and what is known of it: the rules whose keywords it names (sorted, once
+/// each), whether it holds a run of token characters long enough for the entropy check.
+struct ToScan<'a, R> {
+    number: u32,
+    text: &'a str,
+    rules: R,
     long_run: bool,
 }
 
-impl Seen {
-    const NOTHING: Self = Self {
-        keyword: false,
-        long_run: false,
-    };
+/// A line the walk of a whole text keeps ([`Scanner::lines_to_scan`]); its rules are a
+/// range of the walk's rule list.
+struct Walked<'t> {
+    number: u32,
+    text: &'t str,
+    rules: std::ops::Range<usize>,
+    long_run: bool,
+}
+
+/// Keep `line` when it names a keyword (its rules are `rules[from..]`) or `long_run`;
+/// else forget its rules.
+fn keep<'t>(
+    lines: &mut Vec<Walked<'t>>,
+    rules: &mut Vec<usize>,
+    from: usize,
+    number: u32,
+    line: &'t str,
+    long_run: bool,
+) {
+    if rules.len() > from || long_run {
+        sort_and_dedup_from(rules, from);
+        lines.push(Walked {
+            number,
+            text: line.strip_suffix('\r').unwrap_or(line),
+            rules: from..rules.len(),
+            long_run,
+        });
+    }
+}
+
+/// Sort `list[from..]` and drop its repeats.
+fn sort_and_dedup_from(list: &mut Vec<usize>, from: usize) {
+    list[from..].sort_unstable();
+    let mut kept = from;
+    for at in from..list.len() {
+        if kept == from || list[at] != list[kept - 1] {
+            list[kept] = list[at];
+            kept += 1;
+        }
+    }
+    list.truncate(kept);
 }
 
 /// The bytes of a token the entropy check reads ([`entropy::tokens`] reads `=` padding

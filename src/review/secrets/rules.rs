@@ -99,6 +99,9 @@ pub struct Rule {
     pub source: Source,
     pub pattern: String,
     regex: OnceLock<Option<Regex>>,
+    /// The least run of token characters every match holds ([`super::runs`]), worked
+    /// out on first use.
+    least_run: OnceLock<usize>,
     pub secret_group: usize,
     /// Least Shannon entropy (bits per byte) of the secret; 0: none asked.
     pub entropy: f64,
@@ -113,6 +116,14 @@ impl Rule {
     /// a rule for a known format already fired.
     pub fn generic(&self) -> bool {
         self.id.starts_with("generic") || self.entropy > 0.0
+    }
+
+    /// The longest run of token characters (the entropy check's) every match of the
+    /// rule holds: a line without one cannot match.
+    pub fn least_run(&self) -> usize {
+        *self
+            .least_run
+            .get_or_init(|| super::runs::least_run(&self.pattern, &super::TOKEN_BYTES))
     }
 
     /// Whether the regex has been compiled (or tried) yet.
@@ -249,6 +260,7 @@ fn load(
             source,
             pattern,
             regex: OnceLock::new(),
+            least_run: OnceLock::new(),
             secret_group: rule.secret_group,
             entropy: rule.entropy,
             keywords: rule.keywords.iter().map(|k| k.to_lowercase()).collect(),

@@ -481,7 +481,7 @@ fn a_whole_text_finds_what_its_lines_find() {
     }
     // a line only the long-token pass finds: it names no keyword
     let digest = format!("digest = \"{}\"", random(11, 40, BASE64));
-    assert!(!scanner.names_a_keyword(&digest), "{digest}");
+    assert!(scanner.rules_named_on(&digest).is_empty(), "{digest}");
     lines.push(digest);
     let digest_line = lines.len() as u32;
     let mut texts = vec![
@@ -515,4 +515,26 @@ fn a_whole_text_finds_what_its_lines_find() {
         found += whole.len();
     }
     assert!(found >= 2 * families().len(), "{found} findings");
+}
+
+/// A rule whose every match holds a run of token characters as long as the entropy
+/// check's is not tried on a line without one (the one-pass walk knows); the rules that
+/// match shorter values always are. `a_whole_text_finds_what_its_lines_find` checks that
+/// this skips no finding.
+#[test]
+fn rules_whose_matches_need_a_long_run_are_known_from_their_regexes() {
+    let set = rules::builtin().unwrap();
+    let least = |id: &str| {
+        set.rules
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.least_run())
+            .unwrap()
+    };
+    for id in ["jwt", "telegram-bot-api-token", "lob-api-key", "github-pat"] {
+        assert!(least(id) >= entropy::MIN_LEN, "{id}: {}", least(id));
+    }
+    for id in ["generic-api-key", "generic-password", "aws-access-token"] {
+        assert!(least(id) < entropy::MIN_LEN, "{id}: {}", least(id));
+    }
 }

@@ -318,7 +318,7 @@ fn write(file: &Path, kept: &Kept) {
         .map_or(Ok(()), std::fs::create_dir_all)
         .and_then(|()| {
             let json = serde_json::to_vec(kept).map_err(std::io::Error::other)?;
-            crate::fsx::write_atomic(file, &json)
+            crate::fsx::write_cache(file, &json)
         });
     if let Err(e) = written {
         tracing::warn!(

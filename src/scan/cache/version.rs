@@ -29,7 +29,7 @@ pub fn version(name: &str, program: &Path, dir: &Path) -> Option<String> {
     let kept = Kept { version, ..now };
     let written = std::fs::create_dir_all(dir).and_then(|()| {
         let json = serde_json::to_vec(&kept).map_err(std::io::Error::other)?;
-        crate::fsx::write_atomic(&file, &json)
+        crate::fsx::write_cache(&file, &json)
     });
     if let Err(e) = written {
         tracing::warn!("cannot keep {name}'s version in {}: {e}", file.display());

@@ -57,25 +57,15 @@ impl Default for HealthLimits {
 /// file, line and rule. Files that cannot be read, are too large or have no grammar are
 /// skipped.
 pub fn scan(root: &Path, files: &[String], limits: &HealthLimits) -> Vec<Finding> {
-    let scan_some = |some: &[String]| -> Vec<Finding> {
-        some.iter()
-            .filter_map(|file| Some((file, read_source(root, file)?)))
-            .flat_map(|(file, text)| scan_file(file, &text, limits))
-            .collect()
+    let scan_one = |file: &String| match read_source(root, file) {
+        Some(text) => scan_file(file, &text, limits),
+        None => Vec::new(),
     };
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let per_thread = files.len().div_ceil(threads).max(1);
-    let mut found: Vec<Finding> = std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(per_thread)
-            .map(|chunk| scope.spawn(move || scan_some(chunk)))
-            .collect();
-        // a parser that panicked costs its files' findings, not the scan
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
+    // a parser that panicked costs its files' findings, not the scan
+    let mut found: Vec<Finding> = crate::parallel::map(files, scan_one, |_| Vec::new())
+        .into_iter()
+        .flatten()
+        .collect();
     found.sort_by(|a, b| (&a.file, a.start_line, &a.rule).cmp(&(&b.file, b.start_line, &b.rule)));
     found
 }
