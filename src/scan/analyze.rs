@@ -87,8 +87,9 @@ struct Job {
 pub fn analyze(root: &Path, setup: &Setup) -> (Vec<AnalyzerRun>, Vec<Finding>) {
     if !setup.config.without_builtin() {
         // the secrets rules load and their keywords build an automaton on a core the walk
-        // leaves idle, before the analyzers share both
-        std::thread::spawn(crate::review::secrets::Scanner::shared);
+        // leaves idle, before the analyzers share both; without the thread, the built-in
+        // analyzer loads them itself
+        let _ = std::thread::Builder::new().spawn(crate::review::secrets::Scanner::shared);
     }
     let tree = Tree::walk(root);
     let jobs = jobs(&setup.config);

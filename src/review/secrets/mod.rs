@@ -24,10 +24,11 @@ mod runs;
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
-use super::{Diff, FileDiff, Finding, Layer};
-use crate::tasks::Risk;
 use aho_corasick::automaton::Automaton;
 use aho_corasick::{Anchored, Input, MatchKind, dfa};
+
+use super::{Diff, FileDiff, Finding, Layer};
+use crate::tasks::Risk;
 use rules::{Rule, RuleSet, Source};
 
 /// What one rule found on one line. The secret itself is not kept.
@@ -344,8 +345,8 @@ struct Walked<'t> {
     long_run: bool,
 }
 
-/// Keep `line` when it names a keyword (its rules are `rules[from..]`) or `long_run`;
-/// else forget its rules.
+/// Keep `line` when it names a keyword (its rules, `rules[from..]`, are then sorted and
+/// made unique) or `long_run`.
 fn keep<'t>(
     lines: &mut Vec<Walked<'t>>,
     rules: &mut Vec<usize>,
