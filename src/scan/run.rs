@@ -141,7 +141,7 @@ pub fn finish(
     let names: BTreeSet<&str> = findings.iter().map(|f| f.file.as_str()).collect();
     let names: Vec<&str> = names.into_iter().collect();
     let read = |file: &&str| {
-        let text = std::fs::read_to_string(root.join(file)).ok()?;
+        let text = std::fs::read_to_string(in_tree(root, file)?).ok()?;
         Some(ReadOn::new(text))
     };
     let texts = crate::parallel::map(&names, read, |_| None);
@@ -225,6 +225,23 @@ pub fn finish(
     })
 }
 
+/// `file` (as a finding names it) when it is a regular file of the tree at `root`: a
+/// relative path without `..`, not a symbolic link. A finding an analyzer placed elsewhere
+/// (`/home/me/.env`, `../secrets`) keeps its message as its fingerprint's text: the scan
+/// reads nothing outside the tree for it.
+fn in_tree(root: &Path, file: &str) -> Option<PathBuf> {
+    let relative = Path::new(file);
+    let plain = relative
+        .components()
+        .all(|part| matches!(part, std::path::Component::Normal(_)));
+    if !plain {
+        return None;
+    }
+    let path = root.join(relative);
+    let kind = std::fs::symlink_metadata(&path).ok()?.file_type();
+    kind.is_file().then_some(path)
+}
+
 /// A file's text and how far into it the lines have been counted.
 struct ReadOn {
     text: String,
@@ -284,6 +301,29 @@ fn read_kept(state: &Path) -> Kept {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_the_trees_own_files_are_read_for_fingerprints() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join(".env"), "KEY=secret\n").unwrap();
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("src")).unwrap();
+        std::fs::write(root.path().join("src/app.py"), "eval(x)\n").unwrap();
+        std::os::unix::fs::symlink(outside.path().join(".env"), root.path().join("link.py"))
+            .unwrap();
+        let env = outside.path().join(".env").display().to_string();
+        assert!(super::in_tree(root.path(), "src/app.py").is_some());
+        for file in [
+            env.as_str(),
+            "../.env",
+            "src/../../.env",
+            "link.py",
+            "src",
+            "gone.py",
+        ] {
+            assert_eq!(super::in_tree(root.path(), file), None, "{file}");
+        }
+    }
+
     use super::*;
     use crate::scan::Severity;
 
