@@ -16,6 +16,9 @@
 //! dies with the run) closes that, and this is what holds without it.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::io::Read;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use nix::sys::signal::{Signal, kill, killpg};
@@ -33,9 +36,12 @@ pub fn marker() -> String {
 }
 
 /// `<pid>.<start time>` of this process.
-fn owner() -> String {
-    let pid = std::process::id() as i32;
-    format!("{pid}.{}", stat(pid).map_or(0, |s| s.started))
+fn owner() -> &'static str {
+    static OWNER: OnceLock<String> = OnceLock::new();
+    OWNER.get_or_init(|| {
+        let pid = std::process::id() as i32;
+        format!("{pid}.{}", stat(pid).map_or(0, |s| s.started))
+    })
 }
 
 /// Kill every process left by a dayshift that is gone (a crash, a SIGKILL): it carries a
@@ -88,7 +94,13 @@ struct Stat {
 }
 
 fn stat(pid: i32) -> Option<Stat> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // one open and one read: a walk reads this for every process on the machine, and the
+    // fields needed come well within the buffer (a command name is at most 64 bytes)
+    let mut line = [0u8; 1024];
+    let read = File::open(format!("/proc/{pid}/stat"))
+        .and_then(|mut file| file.read(&mut line))
+        .ok()?;
+    let text = std::str::from_utf8(&line[..read]).ok()?;
     // `pid (comm) state ppid …`; comm may hold spaces and parentheses
     let rest = &text[text.rfind(')')? + 1..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
@@ -206,5 +218,28 @@ impl Family {
                 break;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_process_is_read_from_proc_whatever_its_name_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let program = dir.path().join("x) (y z");
+        std::fs::copy("/bin/sleep", &program).unwrap();
+        let mut child =
+            super::super::spawn(std::process::Command::new(&program).arg("30")).unwrap();
+        let read = stat(child.id() as i32);
+        let _ = child.kill();
+        let _ = child.wait();
+        let read = read.expect("the child's stat");
+        let me = stat(std::process::id() as i32).expect("this process's stat");
+        assert_eq!(read.ppid, std::process::id() as i32);
+        assert!(!read.zombie);
+        assert!(read.started >= me.started && me.started > 0);
+        assert!(stat(i32::MAX).is_none());
     }
 }

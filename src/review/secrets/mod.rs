@@ -20,16 +20,17 @@ pub mod allow;
 pub mod entropy;
 pub mod rules;
 mod runs;
+mod walk;
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use aho_corasick::automaton::Automaton;
-use aho_corasick::{Anchored, Input, MatchKind, dfa};
+use aho_corasick::{Input, MatchKind, dfa};
 
 use super::{Diff, FileDiff, Finding, Layer};
 use crate::tasks::Risk;
-use rules::{Rule, RuleSet, Source};
+use rules::{Rule, RuleSet};
 
 /// What one rule found on one line. The secret itself is not kept.
 #[derive(Debug, Clone, PartialEq)]
@@ -142,10 +143,11 @@ impl Scanner {
     /// each), `long_run` whether it holds a run of [`entropy::MIN_LEN`] token characters.
     fn hits(&self, line: &str, rules: &[usize], long_run: bool) -> Vec<Hit> {
         let mut hits = Vec::new();
+        let digit = has_digit(line.as_bytes());
         for &index in rules {
             let rule = &self.set.rules[index];
-            // every match of this rule holds a run the line does not have
-            if !long_run && rule.least_run() >= entropy::MIN_LEN {
+            // every match of this rule holds a run, or a digit, the line does not have
+            if !long_run && rule.least_run() >= entropy::MIN_LEN || !digit && rule.needs_digit() {
                 continue;
             }
             if let Some(hit) = self.match_rule(rule, line) {
@@ -204,11 +206,7 @@ impl Scanner {
                 if entropy::shannon(secret) <= rule.entropy {
                     continue;
                 }
-                // gitleaks' own rule: a generic secret has a digit (its regex cannot say so)
-                if rule.source == Source::Gitleaks
-                    && rule.id.starts_with("generic")
-                    && !secret.iter().any(|b| (b'1'..=b'9').contains(b))
-                {
+                if rule.needs_digit() && !has_digit(secret) {
                     continue;
                 }
             }
@@ -260,48 +258,6 @@ impl Scanner {
         self.scan_lines(path, lines)
     }
 
-    /// The lines of `text` (numbered from 1, without their line ends) that name a keyword
-    /// or hold a run of [`entropy::MIN_LEN`] token characters, in one walk of the bytes:
-    /// the keyword automaton by hand, the rules of each keyword it matches noted, and the
-    /// run's length side by side. Each line's rules are a range of the second vector.
-    fn lines_to_scan<'t>(&self, text: &'t str) -> (Vec<Walked<'t>>, Vec<usize>) {
-        let start = self
-            .keywords
-            .start_state(Anchored::No)
-            .expect("an unanchored start");
-        let mut lines = Vec::new();
-        let mut rules: Vec<usize> = Vec::new();
-        let (mut state, mut run, mut long_run) = (start, 0usize, false);
-        let (mut number, mut line_start, mut line_rules) = (1u32, 0usize, 0usize);
-        for (at, &byte) in text.as_bytes().iter().enumerate() {
-            if byte == b'\n' {
-                let line = &text[line_start..at];
-                keep(&mut lines, &mut rules, line_rules, number, line, long_run);
-                // no keyword holds a line end: every line starts the automaton afresh
-                (state, run, long_run) = (start, 0, false);
-                (number, line_start, line_rules) = (number + 1, at + 1, rules.len());
-                continue;
-            }
-            state = self.keywords.next_state(Anchored::No, state, byte);
-            if self.keywords.is_special(state) && self.keywords.is_match(state) {
-                // a match state holds every keyword that ends here (overlapping ones too)
-                for i in 0..self.keywords.match_len(state) {
-                    let keyword = self.keywords.match_pattern(state, i);
-                    rules.extend_from_slice(&self.keyword_rules[keyword.as_usize()]);
-                }
-            }
-            run = if TOKEN_BYTES[usize::from(byte)] {
-                run + 1
-            } else {
-                0
-            };
-            long_run |= run >= entropy::MIN_LEN;
-        }
-        let last = &text[line_start..];
-        keep(&mut lines, &mut rules, line_rules, number, last, long_run);
-        (lines, rules)
-    }
-
     fn scan_lines<'a, R: AsRef<[usize]>>(
         &self,
         path: &str,
@@ -334,49 +290,6 @@ struct ToScan<'a, R> {
     text: &'a str,
     rules: R,
     long_run: bool,
-}
-
-/// A line the walk of a whole text keeps ([`Scanner::lines_to_scan`]); its rules are a
-/// range of the walk's rule list.
-struct Walked<'t> {
-    number: u32,
-    text: &'t str,
-    rules: std::ops::Range<usize>,
-    long_run: bool,
-}
-
-/// Keep `line` when it names a keyword (its rules, `rules[from..]`, are then sorted and
-/// made unique) or `long_run`.
-fn keep<'t>(
-    lines: &mut Vec<Walked<'t>>,
-    rules: &mut Vec<usize>,
-    from: usize,
-    number: u32,
-    line: &'t str,
-    long_run: bool,
-) {
-    if rules.len() > from || long_run {
-        sort_and_dedup_from(rules, from);
-        lines.push(Walked {
-            number,
-            text: line.strip_suffix('\r').unwrap_or(line),
-            rules: from..rules.len(),
-            long_run,
-        });
-    }
-}
-
-/// Sort `list[from..]` and drop its repeats.
-fn sort_and_dedup_from(list: &mut Vec<usize>, from: usize) {
-    list[from..].sort_unstable();
-    let mut kept = from;
-    for at in from..list.len() {
-        if kept == from || list[at] != list[kept - 1] {
-            list[kept] = list[at];
-            kept += 1;
-        }
-    }
-    list.truncate(kept);
 }
 
 /// The bytes of a token the entropy check reads ([`entropy::tokens`] reads `=` padding
@@ -446,6 +359,11 @@ fn prefix(rule: &Rule, secret: &str) -> Option<String> {
         .max()
         .and_then(|n| secret.get(..n))
         .map(str::to_string)
+}
+
+/// Whether `bytes` hold a digit other than 0 (what [`Rule::needs_digit`] asks of a secret).
+fn has_digit(bytes: &[u8]) -> bool {
+    bytes.iter().any(|b| (b'1'..=b'9').contains(b))
 }
 
 fn trim_newlines(bytes: &[u8]) -> &[u8] {

@@ -118,6 +118,12 @@ impl Rule {
         self.id.starts_with("generic") || self.entropy > 0.0
     }
 
+    /// gitleaks' own rule for its generic rules: their secret holds a digit other than 0
+    /// (their regex cannot say so), so a line without one cannot hold theirs.
+    pub fn needs_digit(&self) -> bool {
+        self.source == Source::Gitleaks && self.id.starts_with("generic") && self.entropy > 0.0
+    }
+
     /// The longest run of token characters (the entropy check's) every match of the
     /// rule holds: a line without one cannot match.
     pub fn least_run(&self) -> usize {

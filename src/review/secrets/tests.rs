@@ -538,3 +538,53 @@ fn rules_whose_matches_need_a_long_run_are_known_from_their_regexes() {
         assert!(least(id) < entropy::MIN_LEN, "{id}: {}", least(id));
     }
 }
+
+/// gitleaks' generic rule is not tried on a line without a digit other than 0: its
+/// secret needs one, and the secret is part of the line. Every line here that has none
+/// is matched against the rule in full — the gate skips nothing it would have found.
+#[test]
+fn the_generic_rule_needs_a_digit_and_a_line_without_one_cannot_match() {
+    let scanner = Scanner::new();
+    let gated: Vec<&Rule> = scanner
+        .set
+        .rules
+        .iter()
+        .filter(|r| r.needs_digit())
+        .collect();
+    let ids: Vec<&str> = gated.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["generic-api-key"]);
+    let rule = gated[0];
+    let with_digits = random(20, 32, "abcdef0123456789");
+    let line = format!("api_key = \"{with_digits}\"");
+    assert!(scanner.match_rule(rule, &line).is_some(), "{line}");
+    // the same value with its digits 1 to 9 made letters
+    let token: String = with_digits
+        .chars()
+        .map(|c| match c {
+            '1'..='9' => char::from(b'f' + (c as u8 - b'0')),
+            c => c,
+        })
+        .collect();
+    let mut lines = vec![
+        format!("api_key = \"{token}\""),
+        format!("api_key = \"{token}\"  # 1 of 9 keys"),
+    ];
+    for dir in ["src/review", "src/scan", "src/review/secrets"] {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            lines.extend(text.lines().map(str::to_string));
+        }
+    }
+    let mut tried = 0;
+    let named = |line: &str| {
+        let lower = line.to_ascii_lowercase();
+        rule.keywords.iter().any(|k| lower.contains(k.as_str()))
+    };
+    for line in lines.iter().filter(|l| named(l)) {
+        if !line.bytes().any(|b| (b'1'..=b'9').contains(&b)) || line.contains("# 1 of 9") {
+            tried += 1;
+            assert!(scanner.match_rule(rule, line).is_none(), "{line}");
+        }
+    }
+    assert!(tried > 100, "{tried}");
+}
