@@ -265,7 +265,11 @@ fn run_job(job: &Job, tree: &Tree, setup: &Setup, elsewhere: &[Language]) -> Don
     }
     if job.analyzer == Analyzer::Builtin {
         let left: Vec<&str> = elsewhere.iter().map(|l| l.id()).collect();
-        let slot = Slot::new(&setup.cache_dir, &name, &[&left.join(",")]);
+        let slot = Slot::new(
+            &setup.cache_dir,
+            &name,
+            &[builtin::REVISION, &left.join(",")],
+        );
         let scanned = cache::through(&slot, &job.plan, tree, today, |files| {
             let files = files.unwrap_or(tree.files());
             Ok::<_, ScanError>(builtin::scan(tree, files, elsewhere))

@@ -21,6 +21,11 @@ use crate::review::diff::Status;
 use crate::review::{Diff, FileDiff, Language, Line, Verdict};
 use crate::tasks::Risk;
 
+/// Part of the built-in analyzer's cache key: bumped when its layers' rules or messages
+/// change, so findings an earlier build cached are not reused (between two releases the
+/// version alone does not say).
+pub const REVISION: &str = "2";
+
 /// Files larger than this are not read (a generated file, a bundle).
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
 /// Folders never walked: version control, dependencies, build output, virtualenvs.

@@ -240,7 +240,7 @@ impl Scanner {
             rules: self.rules_named_on(&l.text),
             long_run: true,
         });
-        self.scan_lines(&file.path, lines)
+        self.scan_lines(&file.path, lines, Read::AddedLines)
     }
 
     /// The findings of a whole file's text, as if every line were added — what
@@ -255,13 +255,14 @@ impl Scanner {
             rules: &rules[line.rules],
             long_run: line.long_run,
         });
-        self.scan_lines(path, lines)
+        self.scan_lines(path, lines, Read::WholeFile)
     }
 
     fn scan_lines<'a, R: AsRef<[usize]>>(
         &self,
         path: &str,
         lines: impl Iterator<Item = ToScan<'a, R>>,
+        read: Read,
     ) -> Vec<Finding> {
         // gitleaks' own path allow-lists are not used: they are unanchored patterns
         // (`vendor`, `node_modules`) that a file named `vendor_keys.py` would match
@@ -276,11 +277,19 @@ impl Scanner {
                 if !reported.insert((line.number, hit.rule.clone())) {
                     continue;
                 }
-                findings.push(finding(&hit, relaxed).at(path, Some(line.number)));
+                findings.push(finding(&hit, relaxed, read).at(path, Some(line.number)));
             }
         }
         findings
     }
+}
+
+/// What was read, for the message: a change's added lines (the reviewer) or whole files (a
+/// scan of a tree, where the secret is already in the code).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Read {
+    AddedLines,
+    WholeFile,
 }
 
 /// A line to scan and what is known of it: the rules whose keywords it names (sorted, once
@@ -315,32 +324,43 @@ pub fn check(diff: &Diff) -> Vec<Finding> {
         .collect()
 }
 
-fn finding(hit: &Hit, relaxed: Option<&str>) -> Finding {
+fn finding(hit: &Hit, relaxed: Option<&str>, read: Read) -> Finding {
     let rule = format!("secrets.{}", hit.rule);
     let what = match &hit.prefix {
         Some(prefix) => format!("{} `{prefix}…`", hit.description),
         None => hit.description.clone(),
     };
+    let source = &hit.source;
     match relaxed {
-        Some(place) => Finding::warn(
-            Layer::Secrets,
-            &rule,
-            Risk::High,
-            format!(
-                "{what} (found by {}) in an added line of {place}: a person must confirm it is not a real credential; a fake belongs in the documented example value or is built at run time",
-                hit.source
-            ),
-        ),
-        None => Finding::block(
-            Layer::Secrets,
-            &rule,
-            Risk::Critical,
-            format!(
-                "{what} (found by {}) in an added line: take it out of the change, read it from the environment or a secret store, and rotate it if it is real",
-                hit.source
-            ),
-        )
-        .final_block(),
+        Some(place) => {
+            let at = match read {
+                Read::AddedLines => format!("in an added line of {place}"),
+                Read::WholeFile => format!("in {place}"),
+            };
+            Finding::warn(
+                Layer::Secrets,
+                &rule,
+                Risk::High,
+                format!(
+                    "{what} (found by {source}) {at}: a person must confirm it is not a real credential; a fake belongs in the documented example value or is built at run time"
+                ),
+            )
+        }
+        None => {
+            let at = match read {
+                Read::AddedLines => " in an added line: take it out of the change",
+                Read::WholeFile => ": take it out of the code",
+            };
+            Finding::block(
+                Layer::Secrets,
+                &rule,
+                Risk::Critical,
+                format!(
+                    "{what} (found by {source}){at}, read it from the environment or a secret store, and rotate it if it is real"
+                ),
+            )
+            .final_block()
+        }
     }
 }
 
