@@ -226,6 +226,19 @@ mod tests {
     }
 
     #[test]
+    fn a_run_is_long_from_its_24th_token_character_to_the_line_end() {
+        let after = |text: &str| text.bytes().fold(Run::NONE, Run::after);
+        let token = "aZ9_-+/".repeat(10);
+        assert!(!after(&token[..entropy::MIN_LEN - 1]).long());
+        assert!(after(&token[..entropy::MIN_LEN]).long());
+        // a break after it, or a second run, leaves it long
+        assert!(after(&format!("{} x {}", &token[..entropy::MIN_LEN], "ab")).long());
+        assert!(after(&format!("{}.{}", &token[..40], &token[..40])).long());
+        // two short runs are not one long one
+        assert!(!after(&format!("{}.{}", &token[..20], &token[..20])).long());
+    }
+
+    #[test]
     fn lines_found_in_two_halves_are_those_of_one_walk_numbered_alike() {
         let scanner = Scanner::shared();
         let token = "Zx9".repeat(10);
