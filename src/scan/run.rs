@@ -226,9 +226,10 @@ pub fn finish(
 }
 
 /// `file` (as a finding names it) when it is a regular file of the tree at `root`: a
-/// relative path without `..`, not a symbolic link. A finding an analyzer placed elsewhere
-/// (`/home/me/.env`, `../secrets`) keeps its message as its fingerprint's text: the scan
-/// reads nothing outside the tree for it.
+/// relative path without `..`, not a symbolic link, and not reached through one that leaves
+/// the tree (a folder of the tree linked to `/home/me`). A finding an analyzer placed
+/// elsewhere (`/home/me/.env`, `../secrets`) keeps its message as its fingerprint's text:
+/// the scan reads nothing outside the tree for it.
 fn in_tree(root: &Path, file: &str) -> Option<PathBuf> {
     let relative = Path::new(file);
     let plain = relative
@@ -239,7 +240,9 @@ fn in_tree(root: &Path, file: &str) -> Option<PathBuf> {
     }
     let path = root.join(relative);
     let kind = std::fs::symlink_metadata(&path).ok()?.file_type();
-    kind.is_file().then_some(path)
+    let real = std::fs::canonicalize(&path).ok()?;
+    let inside = real.starts_with(std::fs::canonicalize(root).ok()?);
+    (kind.is_file() && inside).then_some(path)
 }
 
 /// A file's text and how far into it the lines have been counted.
@@ -301,29 +304,6 @@ fn read_kept(state: &Path) -> Kept {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn only_the_trees_own_files_are_read_for_fingerprints() {
-        let outside = tempfile::tempdir().unwrap();
-        std::fs::write(outside.path().join(".env"), "KEY=secret\n").unwrap();
-        let root = tempfile::tempdir().unwrap();
-        std::fs::create_dir(root.path().join("src")).unwrap();
-        std::fs::write(root.path().join("src/app.py"), "eval(x)\n").unwrap();
-        std::os::unix::fs::symlink(outside.path().join(".env"), root.path().join("link.py"))
-            .unwrap();
-        let env = outside.path().join(".env").display().to_string();
-        assert!(super::in_tree(root.path(), "src/app.py").is_some());
-        for file in [
-            env.as_str(),
-            "../.env",
-            "src/../../.env",
-            "link.py",
-            "src",
-            "gone.py",
-        ] {
-            assert_eq!(super::in_tree(root.path(), file), None, "{file}");
-        }
-    }
-
     use super::*;
     use crate::scan::Severity;
 
@@ -339,6 +319,32 @@ mod tests {
     fn scan(root: &Path, state: &Path, found: Vec<Finding>) -> ScanReport {
         let both = vec![ran("builtin"), ran("ruff")];
         finish(root, both, found, state, Utc::now()).unwrap()
+    }
+
+    #[test]
+    fn only_the_trees_own_files_are_read_for_fingerprints() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join(".env"), "KEY=secret\n").unwrap();
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("src")).unwrap();
+        std::fs::write(root.path().join("src/app.py"), "eval(x)\n").unwrap();
+        std::os::unix::fs::symlink(outside.path().join(".env"), root.path().join("link.py"))
+            .unwrap();
+        // a folder of the tree that is a link out of it
+        std::os::unix::fs::symlink(outside.path(), root.path().join("out")).unwrap();
+        let env = outside.path().join(".env").display().to_string();
+        assert!(in_tree(root.path(), "src/app.py").is_some());
+        for file in [
+            env.as_str(),
+            "../.env",
+            "src/../../.env",
+            "link.py",
+            "out/.env",
+            "src",
+            "gone.py",
+        ] {
+            assert_eq!(in_tree(root.path(), file), None, "{file}");
+        }
     }
 
     #[test]
