@@ -79,8 +79,9 @@
 //! - [`history`]: the last days in numbers (merged, failed, spend) and their chart.
 //! - [`daemon`]: lock, scheduler, catch-up, file watcher, signals, start/stop/status.
 //! - [`context`]: the home, config, store, queue and clock a job works with.
-//! - [`fsx`], [`lockfile`], [`process`]: crash-safe writes, flock locks, the one helper that
-//!   spawns programs (timeouts, process groups, capped output, cancellation).
+//! - [`fsx`], [`lockfile`], [`process`]: crash-safe writes and reads that cannot leave a
+//!   tree, flock locks, the one helper that spawns programs (timeouts, process groups, capped
+//!   output, cancellation).
 //! - [`logging`]: per-job log files and stderr; [`markdown`]: tables for what we write;
 //!   [`suggest`]: "did you mean" for misspelt names.
 //! - [`error`]: one error enum per subsystem meeting in [`Error`]; user-file problems read

@@ -214,6 +214,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_file_swapped_for_a_link_out_of_the_tree_after_the_walk_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = ["AKIA", "Z7Q4W3E2R1T5Y6U8"].concat();
+        let outside = dir.path().join("home");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("credentials"), format!("KEY = \"{key}\"\n")).unwrap();
+        std::fs::write(outside.join("keys.py"), format!("KEY = \"{key}\"\n")).unwrap();
+        let root = dir.path().join("tree");
+        std::fs::create_dir_all(root.join("app")).unwrap();
+        std::fs::create_dir_all(root.join("lib")).unwrap();
+        std::fs::write(root.join("app/keys.py"), "KEY = None\n").unwrap();
+        std::fs::write(root.join("lib/keys.py"), "KEY = None\n").unwrap();
+        let tree = Tree::walk(&root);
+        // while the scan runs, the tree's own code (a build script under clippy) makes a
+        // walked file a link to the user's credentials, and a walked folder a link out
+        std::fs::remove_file(root.join("app/keys.py")).unwrap();
+        std::os::unix::fs::symlink(outside.join("credentials"), root.join("app/keys.py")).unwrap();
+        std::fs::remove_dir_all(root.join("lib")).unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("lib")).unwrap();
+        assert_eq!(tree.files(), ["app/keys.py", "lib/keys.py"]);
+        let found = scan(&tree, tree.files(), &[]);
+        assert!(found.is_empty(), "read out of the tree: {found:?}");
+        // nor are they hashed for the cache
+        let hashed = tree.hashed(&crate::scan::cache::Matcher::every_file());
+        assert!(hashed.is_empty(), "{hashed:?}");
+    }
+
+    #[test]
     fn a_tree_with_no_tool_installed_still_gets_its_findings() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();

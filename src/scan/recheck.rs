@@ -15,6 +15,7 @@ use super::analyzers::{Analyzer, Scope};
 use super::config::{SCAN_CONFIG, ScanConfig};
 use super::run::{RAN, last_finding, state_file};
 use super::{Finding, fingerprint};
+use crate::fsx::Beneath;
 use crate::home::Home;
 use crate::sandbox::scratch::Scratch;
 use crate::target::Git;
@@ -92,8 +93,9 @@ fn plain_relative(file: &str) -> bool {
 /// The findings of one scan of `root`, deduplicated and fingerprinted as a full scan does.
 fn fingerprints(root: &Path, found: Vec<Finding>) -> Vec<Finding> {
     let mut findings = fingerprint::dedupe(found);
+    let tree = Beneath::new(root);
     fingerprint::assign(&mut findings, |file, line| {
-        let text = std::fs::read_to_string(root.join(file)).ok()?;
+        let text = tree.read_to_string(file, u64::MAX).ok()?;
         text.lines().nth(line as usize - 1).map(str::to_string)
     });
     findings

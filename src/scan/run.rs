@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{Finding, fingerprint};
+use crate::fsx::Beneath;
 
 /// How one analyzer's part of the scan went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -140,8 +141,12 @@ pub fn finish(
     // lines, so each file is walked on, never from its start again
     let names: BTreeSet<&str> = findings.iter().map(|f| f.file.as_str()).collect();
     let names: Vec<&str> = names.into_iter().collect();
+    // a name an analyzer gave is opened only when it is a regular file of the tree, not
+    // through a link that leads out of it (`out/.env`, with `out -> /home/me`): a finding
+    // placed elsewhere keeps its message as its fingerprint's text
+    let tree = Beneath::new(root);
     let read = |file: &&str| {
-        let text = std::fs::read_to_string(in_tree(root, file)?).ok()?;
+        let text = tree.read_to_string(file, MAX_FINGERPRINT_READ).ok()?;
         Some(ReadOn::new(text))
     };
     let texts = crate::parallel::map(&names, read, |_| None);
@@ -225,25 +230,9 @@ pub fn finish(
     })
 }
 
-/// `file` (as a finding names it) when it is a regular file of the tree at `root`: a
-/// relative path without `..`, not a symbolic link, and not reached through one that leaves
-/// the tree (a folder of the tree linked to `/home/me`). A finding an analyzer placed
-/// elsewhere (`/home/me/.env`, `../secrets`) keeps its message as its fingerprint's text:
-/// the scan reads nothing outside the tree for it.
-fn in_tree(root: &Path, file: &str) -> Option<PathBuf> {
-    let relative = Path::new(file);
-    let plain = relative
-        .components()
-        .all(|part| matches!(part, std::path::Component::Normal(_)));
-    if !plain {
-        return None;
-    }
-    let path = root.join(relative);
-    let kind = std::fs::symlink_metadata(&path).ok()?.file_type();
-    let real = std::fs::canonicalize(&path).ok()?;
-    let inside = real.starts_with(std::fs::canonicalize(root).ok()?);
-    (kind.is_file() && inside).then_some(path)
-}
+/// The largest file read for the lines of its findings: larger ones (a generated file, a
+/// bundle) are fingerprinted on their findings' messages.
+const MAX_FINGERPRINT_READ: u64 = 64 * 1024 * 1024;
 
 /// A file's text and how far into it the lines have been counted.
 struct ReadOn {
@@ -333,8 +322,7 @@ mod tests {
         // a folder of the tree that is a link out of it
         std::os::unix::fs::symlink(outside.path(), root.path().join("out")).unwrap();
         let env = outside.path().join(".env").display().to_string();
-        assert!(in_tree(root.path(), "src/app.py").is_some());
-        for file in [
+        let places = [
             env.as_str(),
             "../.env",
             "src/../../.env",
@@ -342,8 +330,23 @@ mod tests {
             "out/.env",
             "src",
             "gone.py",
-        ] {
-            assert_eq!(in_tree(root.path(), file), None, "{file}");
+            "src/app.py",
+        ];
+        let at = |file: &str| Finding::at("ruff", "S307", Severity::High, file, 1, "eval");
+        let found = places.iter().map(|file| at(file)).collect();
+        let state = root.path().join("state.json");
+        let report = finish(root.path(), vec![ran("ruff")], found, &state, Utc::now()).unwrap();
+        assert_eq!(report.findings.len(), places.len());
+        // the fingerprint of a finding whose line is `line`, or (none) its message
+        let print = |file: &str, line: Option<&str>| {
+            let mut one = [at(file)];
+            fingerprint::assign(&mut one, |_, _| line.map(str::to_string));
+            one[0].fingerprint.clone()
+        };
+        for found in &report.findings {
+            let file = found.finding.file.as_str();
+            let line = (file == "src/app.py").then_some("eval(x)");
+            assert_eq!(found.finding.fingerprint, print(file, line), "{file}");
         }
     }
 

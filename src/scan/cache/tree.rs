@@ -1,15 +1,18 @@
 //! The scanned tree, walked once per scan and shared by every analyzer: its files (as
 //! [`crate::scan::builtin::files_under`] finds them) and each file's SHA-256, computed the
-//! first time an analyzer asks — or reads the file through [`Tree::read`] — and then
-//! shared, streamed so a big file costs no memory.
+//! first time an analyzer asks — or reads the file through [`Tree::read_into`] — and then
+//! shared, streamed so a big file costs no memory. Files are opened through [`Beneath`]: an
+//! analyzer running the tree's code cannot swap one for a link that leads out of the tree.
 
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use crate::fsx::Beneath;
 use sha2::{Digest, Sha256};
 
 /// How long before the walk a file must have last changed for a hash taken after a tool
@@ -22,7 +25,9 @@ const COARSE_TICK: Duration = Duration::from_secs(2);
 /// The files of one tree and their content hashes.
 #[derive(Debug)]
 pub struct Tree {
-    root: PathBuf,
+    /// The root, where the files are opened: never out of the tree, whatever a tool
+    /// changes in it while the scan reads it.
+    beneath: Beneath,
     files: Vec<String>,
     hashes: Vec<OnceLock<Option<Hashed>>>,
     walked_at: SystemTime,
@@ -56,7 +61,7 @@ impl Tree {
         let files = crate::scan::builtin::files_under(root);
         let hashes = files.iter().map(|_| OnceLock::new()).collect();
         Self {
-            root: root.to_path_buf(),
+            beneath: Beneath::new(root),
             files,
             hashes,
             walked_at,
@@ -64,7 +69,12 @@ impl Tree {
     }
 
     pub fn root(&self) -> &Path {
-        &self.root
+        self.beneath.root()
+    }
+
+    /// The tree's files, to open.
+    pub fn beneath(&self) -> &Beneath {
+        &self.beneath
     }
 
     /// Every file, relative and `/`-separated, sorted.
@@ -101,7 +111,7 @@ impl Tree {
             .filter(|(file, _)| matcher.matches(file))
             .filter_map(|(file, hash)| {
                 let hashed = hash
-                    .get_or_init(|| hash_file(&self.root.join(file)))
+                    .get_or_init(|| hash_file(&self.beneath, file))
                     .as_ref()?;
                 let sha = if trusted(hashed) {
                     hashed.sha.as_str()
@@ -118,7 +128,7 @@ impl Tree {
     /// spares the cache a second read. Whether it was read.
     pub fn read_into(&self, file: &str, max_bytes: u64, bytes: &mut Vec<u8>) -> bool {
         bytes.clear();
-        let Ok(mut opened) = std::fs::File::open(self.root.join(file)) else {
+        let Ok(mut opened) = self.beneath.open(file) else {
             return false;
         };
         let size = opened.metadata().map_or(u64::MAX, |m| m.len());
@@ -139,8 +149,8 @@ impl Tree {
     }
 }
 
-fn hash_file(path: &Path) -> Option<Hashed> {
-    let mut file = std::fs::File::open(path).ok()?;
+fn hash_file(tree: &Beneath, relative: &str) -> Option<Hashed> {
+    let mut file = tree.open(relative).ok()?;
     let mut hasher = Sha256::new();
     std::io::copy(&mut file, &mut hasher).ok()?;
     // the change time after the read: a change during it is seen

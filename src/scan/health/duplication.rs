@@ -15,6 +15,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::Path;
 
 use super::{ANALYZER, read_source};
+use crate::fsx::Beneath;
 use crate::review::Language;
 use crate::scan::{Finding, Severity};
 
@@ -61,8 +62,9 @@ pub fn duplicates(root: &Path, files: &[String]) -> Vec<Finding> {
     sources.dedup();
     let mut first: HashMap<u64, Place> = HashMap::new();
     let mut found: Vec<Finding> = Vec::new();
+    let tree = Beneath::new(root);
     for (file_index, file) in sources.iter().enumerate() {
-        let (Some(lang), Some(text)) = (Language::of(file), read_source(root, file)) else {
+        let (Some(lang), Some(text)) = (Language::of(file), read_source(&tree, file)) else {
             continue;
         };
         let lines = meaningful_lines(lang, &text);

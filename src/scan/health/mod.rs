@@ -21,6 +21,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::{Finding, Severity};
+use crate::fsx::Beneath;
 use crate::review::Language;
 pub use crate::review::syntax::MAX_BYTES;
 
@@ -57,7 +58,8 @@ impl Default for HealthLimits {
 /// file, line and rule. Files that cannot be read, are too large or have no grammar are
 /// skipped.
 pub fn scan(root: &Path, files: &[String], limits: &HealthLimits) -> Vec<Finding> {
-    let scan_one = |file: &String| match read_source(root, file) {
+    let tree = Beneath::new(root);
+    let scan_one = |file: &String| match read_source(&tree, file) {
         Some(text) => scan_file(file, &text, limits),
         None => Vec::new(),
     };
@@ -135,13 +137,9 @@ fn beyond(value: u64, limit: u64) -> Option<Severity> {
 }
 
 /// The text of `file` when it has a grammar, is at most [`MAX_BYTES`] and is UTF-8.
-fn read_source(root: &Path, file: &str) -> Option<String> {
+fn read_source(tree: &Beneath, file: &str) -> Option<String> {
     Language::of(file)?;
-    let path = root.join(file);
-    if std::fs::metadata(&path).ok()?.len() > MAX_BYTES as u64 {
-        return None;
-    }
-    std::fs::read_to_string(path).ok()
+    tree.read_to_string(file, MAX_BYTES as u64).ok()
 }
 
 #[cfg(test)]

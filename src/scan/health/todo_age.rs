@@ -9,6 +9,7 @@ use std::path::Path;
 use chrono::{DateTime, NaiveDate};
 
 use super::{ANALYZER, read_source};
+use crate::fsx::Beneath;
 use crate::review::Language;
 use crate::scan::{Finding, Severity};
 use crate::target::git::Git;
@@ -47,11 +48,12 @@ pub fn old_todos(
     wanted.sort();
     wanted.dedup();
     let mut found = Vec::new();
+    let tree = Beneath::new(root);
     for file in wanted {
         let Some(lang) = Language::of(file) else {
             continue;
         };
-        let Some(text) = read_source(root, file) else {
+        let Some(text) = read_source(&tree, file) else {
             continue;
         };
         let marked = marked_lines(lang, &text);

@@ -5,6 +5,13 @@
 //! then the directory is fsync'd. A crash at any instant leaves either the old file or the
 //! new one, never half of either. Temporary files carry the [`TMP_MARKER`] so a later start
 //! can sweep the ones a crash left behind ([`sweep_temp_files`]) without touching user files.
+//!
+//! Reading goes the other way: a file of a tree that a tool may be changing while dayshift
+//! reads it is opened through [`Beneath`], which cannot be led out of the tree.
+
+mod beneath;
+
+pub use beneath::Beneath;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
