@@ -91,7 +91,8 @@ pub fn analyze(root: &Path, setup: &Setup) -> (Vec<AnalyzerRun>, Vec<Finding>) {
         // analyzer loads them itself
         let _ = std::thread::Builder::new().spawn(crate::review::secrets::Scanner::shared);
     }
-    let tree = Tree::walk(root);
+    // walked below, while the tools start: they read the tree themselves
+    let tree = Tree::at(root);
     let jobs = jobs(&setup.config);
     let elsewhere = checked_elsewhere(&jobs, setup);
     let results: Mutex<Vec<Option<Done>>> = Mutex::new(jobs.iter().map(|_| None).collect());
@@ -113,6 +114,7 @@ pub fn analyze(root: &Path, setup: &Setup) -> (Vec<AnalyzerRun>, Vec<Finding>) {
                 }
             });
         }
+        tree.files();
     });
     let mut runs = Vec::new();
     let mut found = Vec::new();

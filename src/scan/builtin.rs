@@ -11,6 +11,7 @@
 //! folder, a minified bundle) is read for secrets only too: its patterns are its
 //! upstream's to fix.
 
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -72,14 +73,34 @@ fn binary(name: &str) -> bool {
 /// in [`SKIPPED_DIRS`] and the binary ones ([`BINARY_EXTENSIONS`]).
 pub fn files_under(root: &Path) -> Vec<String> {
     let mut out = Vec::new();
-    walk(root, root, &mut out);
+    let _ = walk(root, root, &mut |file| {
+        out.push(file);
+        ControlFlow::Continue(())
+    });
     out.sort();
     out
 }
 
-fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+/// Whether one of the files [`files_under`] lists is `wanted`: the walk stops at the first.
+pub fn any_file_under(root: &Path, wanted: impl Fn(&str) -> bool) -> bool {
+    let found = walk(root, root, &mut |file| {
+        if wanted(&file) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    });
+    found.is_break()
+}
+
+/// Walk `dir` (under `root`), giving each file's relative name to `visit` until it breaks.
+fn walk(
+    root: &Path,
+    dir: &Path,
+    visit: &mut impl FnMut(String) -> ControlFlow<()>,
+) -> ControlFlow<()> {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
+        return ControlFlow::Continue(());
     };
     for entry in entries.flatten() {
         let path = entry.path();
@@ -89,15 +110,16 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
         let name = entry.file_name().to_string_lossy().into_owned();
         if kind.is_dir() {
             if !SKIPPED_DIRS.contains(&name.as_str()) {
-                walk(root, &path, out);
+                walk(root, &path, visit)?;
             }
         } else if kind.is_file()
             && !binary(&name)
             && let Ok(rel) = path.strip_prefix(root)
         {
-            out.push(rel.to_string_lossy().replace('\\', "/"));
+            visit(rel.to_string_lossy().replace('\\', "/"))?;
         }
     }
+    ControlFlow::Continue(())
 }
 
 /// Files read into memory at a time: the scan's memory stays bounded by a chunk, not the

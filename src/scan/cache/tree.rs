@@ -15,7 +15,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use crate::fsx::Beneath;
 use sha2::{Digest, Sha256};
 
-/// How long before the walk a file must have last changed for a hash taken after a tool
+/// How long before the scan began a file must have last changed for a hash taken after a tool
 /// read it to be trusted: one tick of a file system's coarse clock (which can stamp a
 /// change a few milliseconds before the real time), and two seconds on a file system that
 /// keeps whole seconds only.
@@ -28,9 +28,25 @@ pub struct Tree {
     /// The root, where the files are opened: never out of the tree, whatever a tool
     /// changes in it while the scan reads it.
     beneath: Beneath,
+    /// Walked by whoever first needs the files ([`Tree::at`]).
+    walked: OnceLock<Walked>,
+    /// When the scan began: before the walk, and before any analyzer read a file.
+    began: SystemTime,
+}
+
+/// The files the walk found, and each one's hash once taken.
+#[derive(Debug)]
+struct Walked {
     files: Vec<String>,
     hashes: Vec<OnceLock<Option<Hashed>>>,
-    walked_at: SystemTime,
+}
+
+impl Walked {
+    fn of(root: &Path) -> Self {
+        let files = crate::scan::builtin::files_under(root);
+        let hashes = files.iter().map(|_| OnceLock::new()).collect();
+        Self { files, hashes }
+    }
 }
 
 /// A file's content hash, and when the file last changed as the hash was taken (its
@@ -43,29 +59,39 @@ struct Hashed {
 }
 
 impl Hashed {
-    /// Whether the file had settled before `walked_at`: a tool that read it after the walk
-    /// read these contents.
-    fn settled_before(&self, walked_at: SystemTime) -> bool {
+    /// Whether the file had settled before `began`: a tool that read it after that read
+    /// these contents.
+    fn settled_before(&self, began: SystemTime) -> bool {
         let tick = if self.whole_seconds {
             COARSE_TICK
         } else {
             FINE_TICK
         };
-        self.changed_at + tick < walked_at
+        self.changed_at + tick < began
     }
 }
 
 impl Tree {
-    pub fn walk(root: &Path) -> Self {
-        let walked_at = SystemTime::now();
-        let files = crate::scan::builtin::files_under(root);
-        let hashes = files.iter().map(|_| OnceLock::new()).collect();
+    /// The tree at `root`, walked when its files are first needed — by [`Tree::files`] or
+    /// anything that reads them — so a tool that reads the tree itself can start while the
+    /// walk goes on.
+    pub fn at(root: &Path) -> Self {
         Self {
             beneath: Beneath::new(root),
-            files,
-            hashes,
-            walked_at,
+            walked: OnceLock::new(),
+            began: SystemTime::now(),
         }
+    }
+
+    /// The tree at `root`, walked.
+    pub fn walk(root: &Path) -> Self {
+        let tree = Self::at(root);
+        tree.files();
+        tree
+    }
+
+    fn walked(&self) -> &Walked {
+        self.walked.get_or_init(|| Walked::of(self.root()))
     }
 
     pub fn root(&self) -> &Path {
@@ -79,12 +105,16 @@ impl Tree {
 
     /// Every file, relative and `/`-separated, sorted.
     pub fn files(&self) -> &[String] {
-        &self.files
+        &self.walked().files
     }
 
-    /// Whether `matcher` selects any file.
+    /// Whether `matcher` selects any file; before the walk, a walk that stops at the first
+    /// such file tells.
     pub fn has_any(&self, matcher: &Matcher) -> bool {
-        self.files.iter().any(|file| matcher.matches(file))
+        match self.walked.get() {
+            Some(walked) => walked.files.iter().any(|file| matcher.matches(file)),
+            None => crate::scan::builtin::any_file_under(self.root(), |f| matcher.matches(f)),
+        }
     }
 
     /// The files `matcher` selects, with their hashes (a file that cannot be read is left
@@ -93,11 +123,11 @@ impl Tree {
         self.hashed_where(matcher, |_| true)
     }
 
-    /// [`Tree::hashed`], after a tool read the files: a file that changed since the walk
-    /// (or so shortly before that its clock cannot tell) has the empty hash, as the tool may
-    /// have read other contents than the hash's — it is read again next time.
+    /// [`Tree::hashed`], after a tool read the files: a file that changed since the scan
+    /// began (or so shortly before that its clock cannot tell) has the empty hash, as the
+    /// tool may have read other contents than the hash's — it is read again next time.
     pub fn hashed_after_reading(&self, matcher: &Matcher) -> Vec<(&str, &str)> {
-        self.hashed_where(matcher, |hashed| hashed.settled_before(self.walked_at))
+        self.hashed_where(matcher, |hashed| hashed.settled_before(self.began))
     }
 
     fn hashed_where(
@@ -105,9 +135,11 @@ impl Tree {
         matcher: &Matcher,
         trusted: impl Fn(&Hashed) -> bool,
     ) -> Vec<(&str, &str)> {
-        self.files
+        let walked = self.walked();
+        walked
+            .files
             .iter()
-            .zip(&self.hashes)
+            .zip(&walked.hashes)
             .filter(|(file, _)| matcher.matches(file))
             .filter_map(|(file, hash)| {
                 let hashed = hash
@@ -139,8 +171,9 @@ impl Tree {
         let Ok(meta) = opened.metadata() else {
             return false;
         };
-        if let Ok(at) = self.files.binary_search_by(|f| f.as_str().cmp(file)) {
-            self.hashes[at].get_or_init(|| {
+        let walked = self.walked();
+        if let Ok(at) = walked.files.binary_search_by(|f| f.as_str().cmp(file)) {
+            walked.hashes[at].get_or_init(|| {
                 let sha = hex(&Sha256::digest(&bytes));
                 Some(hashed(sha, &meta))
             });
@@ -243,5 +276,38 @@ mod tests {
         assert_eq!(lock.len(), 1);
         assert_eq!(tree.hashed(&Matcher::every_file()).len(), 4);
         assert_eq!(tree.hashed(&Matcher::extensions::<&str>(&[])).len(), 4);
+    }
+
+    #[test]
+    fn a_tree_not_yet_walked_tells_which_files_it_has_as_the_walk_would() {
+        let dir = tempfile::tempdir().unwrap();
+        for dir_name in ["app/deep/er", "node_modules/x", ".git", "docs"] {
+            std::fs::create_dir_all(dir.path().join(dir_name)).unwrap();
+        }
+        std::fs::write(dir.path().join("app/deep/er/a.py"), "x = 1\n").unwrap();
+        std::fs::write(dir.path().join("node_modules/x/b.js"), "x\n").unwrap();
+        std::fs::write(dir.path().join(".git/config"), "x\n").unwrap();
+        std::fs::write(dir.path().join("docs/logo.png"), "x\n").unwrap();
+        std::fs::write(dir.path().join("Cargo.toml"), "x\n").unwrap();
+        let matchers = [
+            Matcher::extensions(&["py"]),
+            Matcher::extensions(&["js"]),
+            Matcher::extensions(&["png"]),
+            Matcher::names(&["Cargo.toml"]),
+            Matcher::names(&["config"]),
+            Matcher::every_file(),
+        ];
+        let walked = Tree::walk(dir.path());
+        let expected: Vec<bool> = matchers.iter().map(|m| walked.has_any(m)).collect();
+        // .py deep down and Cargo.toml are there; node_modules, .git and images are not walked
+        assert_eq!(expected, [true, false, false, true, false, true]);
+        let unwalked = Tree::at(dir.path());
+        let told: Vec<bool> = matchers.iter().map(|m| unwalked.has_any(m)).collect();
+        assert_eq!(told, expected);
+        assert!(
+            unwalked.walked.get().is_none(),
+            "telling walks no more than it needs"
+        );
+        assert_eq!(unwalked.files(), walked.files());
     }
 }
