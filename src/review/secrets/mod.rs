@@ -20,6 +20,7 @@ pub mod allow;
 pub mod entropy;
 pub mod rules;
 mod runs;
+mod table;
 mod walk;
 
 use std::collections::BTreeSet;
@@ -59,6 +60,8 @@ pub struct Scanner {
     keywords: dfa::DFA,
     /// For each keyword (the automaton's pattern id), the rules that list it.
     keyword_rules: Vec<Vec<usize>>,
+    /// The automaton again, flat, for the walk over whole texts.
+    table: table::Table,
 }
 
 static SHARED: LazyLock<Scanner> = LazyLock::new(Scanner::new);
@@ -96,10 +99,12 @@ impl Scanner {
             .prefilter(false)
             .build(&words)
             .expect("secrets keywords build an automaton");
+        let table = table::Table::new(&keywords, &words, &keyword_rules);
         Self {
             set,
             keywords,
             keyword_rules,
+            table,
         }
     }
 

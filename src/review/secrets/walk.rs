@@ -3,17 +3,15 @@
 //! [`entropy::MIN_LEN`] token characters. Every byte of every file a scan reads goes
 //! through it, so it is built for speed:
 //!
-//! - the keyword automaton (a DFA) is stepped by hand, a table lookup per byte, and a
-//!   match state names every keyword ending there, so a line is never searched again for
-//!   its keywords;
+//! - the keyword automaton (a DFA, flat: [`super::table`]) is stepped by hand, a table
+//!   lookup per byte, and a match state names the rules of every keyword ending there, so a
+//!   line is never searched again for its keywords;
 //! - the text is cut in two at a line end and both halves are walked side by side: each
 //!   step waits on the previous step of its own half only, so the two halves' lookups
 //!   overlap instead of queueing. No keyword holds a line end, so a half starting at a
 //!   line start finds just what one walk of the whole would.
 
-use aho_corasick::Anchored;
-use aho_corasick::automaton::{Automaton, StateID};
-
+use super::table::{Steps, Table};
 use super::{Scanner, TOKEN_BYTES, entropy};
 
 /// A line the walk keeps; its rules are a range of the walk's rule list.
@@ -31,24 +29,21 @@ impl Scanner {
     pub(super) fn lines_to_scan<'t>(&self, text: &'t str) -> (Vec<Walked<'t>>, Vec<usize>) {
         let (first, second) = halves(text);
         let (mut first, mut second) = (Walk::new(first), Walk::new(second));
-        let start = self
-            .keywords
-            .start_state(Anchored::No)
-            .expect("an unanchored start");
+        let (table, steps) = (&self.table, self.table.steps());
         // each half's automaton state and run: plain values, so they stay in registers
-        let (mut state_a, mut state_b) = (start, start);
+        let (mut state_a, mut state_b) = (steps.start, steps.start);
         let (mut run_a, mut run_b) = (Run::NONE, Run::NONE);
         let (a, b) = (first.text.as_bytes(), second.text.as_bytes());
         for (at, (&byte_a, &byte_b)) in a.iter().zip(b).enumerate() {
-            (state_a, run_a) = first.take(self, (state_a, run_a), start, at, byte_a);
-            (state_b, run_b) = second.take(self, (state_b, run_b), start, at, byte_b);
+            (state_a, run_a) = first.take(table, steps, (state_a, run_a), at, byte_a);
+            (state_b, run_b) = second.take(table, steps, (state_b, run_b), at, byte_b);
         }
         let both = a.len().min(b.len());
         for (at, &byte) in a.iter().enumerate().skip(both) {
-            (state_a, run_a) = first.take(self, (state_a, run_a), start, at, byte);
+            (state_a, run_a) = first.take(table, steps, (state_a, run_a), at, byte);
         }
         for (at, &byte) in b.iter().enumerate().skip(both) {
-            (state_b, run_b) = second.take(self, (state_b, run_b), start, at, byte);
+            (state_b, run_b) = second.take(table, steps, (state_b, run_b), at, byte);
         }
         let (mut lines, mut rules, lines_before) = first.finish(run_a);
         let (more_lines, more_rules, _) = second.finish(run_b);
@@ -124,25 +119,24 @@ impl<'t> Walk<'t> {
         }
     }
 
-    /// Take the byte at `at`, after `state` and `run`; `start` is the automaton's.
+    /// Take the byte at `at`, after `state` and `run`.
     #[inline(always)]
     fn take(
         &mut self,
-        scanner: &Scanner,
-        (state, run): (StateID, Run),
-        start: StateID,
+        table: &Table,
+        steps: Steps,
+        (state, run): (u32, Run),
         at: usize,
         byte: u8,
-    ) -> (StateID, Run) {
+    ) -> (u32, Run) {
         if byte == b'\n' {
             self.line_end(at, run.long());
             // no keyword holds a line end: every line starts the automaton afresh
-            return (start, Run::NONE);
+            return (steps.start, Run::NONE);
         }
-        let keywords = &scanner.keywords;
-        let state = keywords.next_state(Anchored::No, state, byte);
-        if keywords.is_special(state) && keywords.is_match(state) {
-            self.matched(scanner, state);
+        let state = steps.after(state, byte);
+        if steps.is_match(state) {
+            self.matched(table, state);
         }
         (state, run.after(byte))
     }
@@ -150,13 +144,8 @@ impl<'t> Walk<'t> {
     /// Note the rules of every keyword that ends in the match state `state` (overlapping
     /// ones too).
     #[inline(never)]
-    fn matched(&mut self, scanner: &Scanner, state: StateID) {
-        let keywords = &scanner.keywords;
-        for i in 0..keywords.match_len(state) {
-            let keyword = keywords.match_pattern(state, i);
-            self.rules
-                .extend_from_slice(&scanner.keyword_rules[keyword.as_usize()]);
-        }
+    fn matched(&mut self, table: &Table, state: u32) {
+        self.rules.extend_from_slice(table.rules_at(state));
     }
 
     /// The line ends at `at`: keep it, and start the next.
