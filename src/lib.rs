@@ -82,7 +82,7 @@
 //! - [`fsx`], [`lockfile`], [`process`]: crash-safe writes and reads that cannot leave a
 //!   tree, flock locks, the one helper that spawns programs (timeouts, process groups, capped
 //!   output, cancellation).
-//! - [`logging`]: per-job log files and stderr; [`markdown`]: tables for what we write;
+//! - [`hex`]: bytes as hexadecimal (digests); [`logging`]: per-job log files and stderr; [`markdown`]: tables for what we write;
 //!   [`suggest`]: "did you mean" for misspelt names.
 //! - [`error`]: one error enum per subsystem meeting in [`Error`]; user-file problems read
 //!   `file:line: problem; fix` ([`problem`], below every subsystem); [`clock`]: today in
@@ -116,6 +116,7 @@ pub mod error;
 pub mod forge;
 pub mod fsx;
 pub mod github;
+pub mod hex;
 pub mod history;
 pub mod home;
 pub mod jobs;

@@ -85,7 +85,7 @@ pub fn assign(findings: &mut [Finding], mut line_of: impl FnMut(&str, u32) -> Op
             hash.update([0]);
         }
         let digest = hash.finalize();
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = crate::hex::lower(&digest);
         findings[index].fingerprint = hex[..LENGTH].to_string();
     }
 }

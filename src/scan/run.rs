@@ -122,7 +122,7 @@ struct Kept {
 pub fn state_file(state_dir: &Path, root: &Path) -> PathBuf {
     let canonical = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     let digest = Sha256::digest(canonical.to_string_lossy().as_bytes());
-    let name: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let name = crate::hex::lower(&digest[..8]);
     state_dir.join(format!("{name}.json"))
 }
 

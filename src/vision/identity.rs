@@ -180,10 +180,7 @@ pub fn identify(
 }
 
 fn fresh_id(norm: &str, taken: &mut HashSet<String>) -> String {
-    let hex: String = Sha256::digest(norm.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex = crate::hex::lower(&Sha256::digest(norm.as_bytes()));
     (6..=hex.len())
         .step_by(2)
         .map(|len| format!("g-{}", &hex[..len]))

@@ -79,7 +79,7 @@ fn digest<S: AsRef<str>>(parts: &[S]) -> String {
         digest.update([0]);
         digest.update(part.as_ref());
     }
-    tree::hex(&digest.finalize())
+    crate::hex::lower(&digest.finalize())
 }
 
 /// How much of a run came from the cache: `N of M files from cache`.
@@ -274,7 +274,7 @@ fn whole<E>(
     for (file, sha) in &listed {
         digest.update(format!("{file}\0{sha}\n"));
     }
-    let digest = tree::hex(&digest.finalize());
+    let digest = crate::hex::lower(&digest.finalize());
     if let Some(kept) = kept.filter(|k| k.inputs == digest) {
         let reuse = Reuse {
             cached: files,

@@ -174,7 +174,7 @@ impl Tree {
         let walked = self.walked();
         if let Ok(at) = walked.files.binary_search_by(|f| f.as_str().cmp(file)) {
             walked.hashes[at].get_or_init(|| {
-                let sha = hex(&Sha256::digest(&bytes));
+                let sha = crate::hex::lower(&Sha256::digest(&bytes));
                 Some(hashed(sha, &meta))
             });
         }
@@ -188,7 +188,7 @@ fn hash_file(tree: &Beneath, relative: &str) -> Option<Hashed> {
     std::io::copy(&mut file, &mut hasher).ok()?;
     // the change time after the read: a change during it is seen
     let meta = file.metadata().ok()?;
-    Some(hashed(hex(&hasher.finalize()), &meta))
+    Some(hashed(crate::hex::lower(&hasher.finalize()), &meta))
 }
 
 fn hashed(sha: String, meta: &std::fs::Metadata) -> Hashed {
@@ -202,10 +202,6 @@ fn hashed(sha: String, meta: &std::fs::Metadata) -> Hashed {
         changed_at: SystemTime::UNIX_EPOCH + since_epoch,
         whole_seconds: nanos == 0,
     }
-}
-
-pub(super) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Which files an analyzer reads, by file name: `*.py`, `Cargo.lock`; none = every file.
