@@ -137,30 +137,31 @@ pub fn finish(
     now: DateTime<Utc>,
 ) -> std::io::Result<ScanReport> {
     let mut findings = fingerprint::dedupe(found);
-    // the files with findings, read on every core; findings come in the order of their
-    // lines, so each file is walked on, never from its start again
-    let names: BTreeSet<&str> = findings.iter().map(|f| f.file.as_str()).collect();
-    let names: Vec<&str> = names.into_iter().collect();
+    // the lines of the findings, each file read on one of the cores and only its findings'
+    // lines kept
+    let mut wanted: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
+    for finding in &findings {
+        let lines = wanted.entry(finding.file.clone()).or_default();
+        lines.insert(finding.start_line);
+    }
+    let wanted: Vec<(String, BTreeSet<u32>)> = wanted.into_iter().collect();
     // a name an analyzer gave is opened only when it is a regular file of the tree, not
     // through a link that leads out of it (`out/.env`, with `out -> /home/me`): a finding
     // placed elsewhere keeps its message as its fingerprint's text
     let tree = Beneath::new(root);
-    let read = |file: &&str| {
-        let text = tree.read_to_string(file, MAX_FINGERPRINT_READ).ok()?;
-        Some(ReadOn::new(text))
+    let read = |(file, numbers): &(String, BTreeSet<u32>)| {
+        let text = tree.read_to_string(file, MAX_FINGERPRINT_READ).ok();
+        text.map(|text| lines_numbered(&text, numbers))
+            .unwrap_or_default()
     };
-    let texts = crate::parallel::map(&names, read, |_| None);
-    let mut files: BTreeMap<String, Option<ReadOn>> = names
-        .iter()
-        .map(|name| name.to_string())
-        .zip(texts)
+    let lines = crate::parallel::map(&wanted, read, |_| BTreeMap::new());
+    let lines: BTreeMap<String, BTreeMap<u32, String>> = wanted
+        .into_iter()
+        .map(|(file, _)| file)
+        .zip(lines)
         .collect();
     fingerprint::assign(&mut findings, |file, line| {
-        files
-            .get_mut(file)?
-            .as_mut()?
-            .line(line)
-            .map(str::to_string)
+        lines.get(file)?.get(&line).cloned()
     });
     let last = read_kept(state);
     let now_prints: BTreeSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
@@ -234,39 +235,20 @@ pub fn finish(
 /// bundle) are fingerprinted on their findings' messages.
 const MAX_FINGERPRINT_READ: u64 = 64 * 1024 * 1024;
 
-/// A file's text and how far into it the lines have been counted.
-struct ReadOn {
-    text: String,
-    /// Line `number` starts at byte `at`.
-    number: u32,
-    at: usize,
-}
-
-impl ReadOn {
-    fn new(text: String) -> Self {
-        Self {
-            text,
-            number: 1,
-            at: 0,
-        }
-    }
-
-    /// Line `number` (1-based), without its end of line; lines before the last one asked
-    /// for cost a count from the start again.
-    fn line(&mut self, number: u32) -> Option<&str> {
-        if number < self.number {
-            (self.number, self.at) = (1, 0);
-        }
-        let bytes = self.text.as_bytes();
-        while self.number < number {
-            let end = bytes[self.at..].iter().position(|&b| b == b'\n')?;
-            self.at += end + 1;
-            self.number += 1;
-        }
-        let rest = self.text.get(self.at..).filter(|rest| !rest.is_empty())?;
-        let line = rest.split('\n').next().unwrap_or(rest);
-        Some(line.strip_suffix('\r').unwrap_or(line))
-    }
+/// The lines of `text` whose `numbers` (1-based) are asked for, without their line ends.
+fn lines_numbered(text: &str, numbers: &BTreeSet<u32>) -> BTreeMap<u32, String> {
+    let last = numbers.last().copied().unwrap_or(0);
+    let mut pieces = text.split('\n');
+    // a text's final line end ends its last line; it does not start another
+    let lines = (1..=last).map_while(|number| {
+        let line = pieces.next()?;
+        let after_last_line_end = line.is_empty() && pieces.clone().next().is_none();
+        (!after_last_line_end).then_some((number, line))
+    });
+    lines
+        .filter(|(number, _)| numbers.contains(number))
+        .map(|(number, line)| (number, line.strip_suffix('\r').unwrap_or(line).to_string()))
+        .collect()
 }
 
 /// The finding with `fingerprint` as the last scan kept in `state` (present then, or
@@ -351,13 +333,20 @@ mod tests {
     }
 
     #[test]
-    fn lines_read_on_are_the_lines_of_the_text_in_any_order() {
+    fn the_lines_asked_for_are_the_texts_lines_without_their_ends() {
         for text in ["", "\n", "a", "a\n", "a\r\nb\r\n", "a\n\nc", "x\ny\nz\n"] {
-            let mut read = ReadOn::new(text.to_string());
             let lines: Vec<&str> = text.lines().collect();
-            for number in [1, 3, 2, 4, 1, 5] {
-                let expected = lines.get(number as usize - 1).copied();
-                assert_eq!(read.line(number), expected, "line {number} of {text:?}");
+            for numbers in [vec![1, 3], vec![2], vec![4, 1, 5], vec![]] {
+                let asked: BTreeSet<u32> = numbers.iter().copied().collect();
+                let expected: BTreeMap<u32, String> = asked
+                    .iter()
+                    .filter_map(|&n| Some((n, lines.get(n as usize - 1)?.to_string())))
+                    .collect();
+                assert_eq!(
+                    lines_numbered(text, &asked),
+                    expected,
+                    "{numbers:?} of {text:?}"
+                );
             }
         }
     }
