@@ -10,8 +10,6 @@
 //! first, so "is this a match" is one comparison. What each match state found is kept as
 //! the rules of its keywords, so a match costs one slice copy.
 
-use std::collections::HashMap;
-
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::{Anchored, dfa};
 
@@ -66,18 +64,20 @@ impl Table {
         let start = keywords
             .start_state(Anchored::No)
             .expect("an unanchored start");
-        // every state reachable from the start, in the order found
+        // every state reachable from the start, in the order found; aho-corasick's state
+        // ids are small numbers, so a list indexed by them says which were seen
         let mut found = vec![start];
-        let mut index: HashMap<StateID, usize> = HashMap::from([(start, 0)]);
+        let mut seen = Slots::default();
+        seen.set(start, 1);
         let mut at = 0;
         while at < found.len() {
             let state = found[at];
             for &byte in &representatives {
                 let next = keywords.next_state(Anchored::No, state, byte);
-                index.entry(next).or_insert_with(|| {
+                if seen.get(next) == 0 {
                     found.push(next);
-                    found.len() - 1
-                });
+                    seen.set(next, 1);
+                }
             }
             at += 1;
         }
@@ -86,15 +86,14 @@ impl Table {
         let mut order: Vec<StateID> = found.iter().copied().filter(|&s| is_match(s)).collect();
         let matching = order.len();
         order.extend(found.iter().copied().filter(|&s| !is_match(s)));
-        let number: HashMap<StateID, u32> = order
-            .iter()
-            .enumerate()
-            .map(|(n, &s)| (s, premultiplied(n, stride)))
-            .collect();
+        let mut number = Slots::default();
+        for (n, &state) in order.iter().enumerate() {
+            number.set(state, premultiplied(n, stride));
+        }
         let mut next = Vec::with_capacity(order.len() * stride);
         for &state in &order {
             for &byte in &representatives {
-                next.push(number[&keywords.next_state(Anchored::No, state, byte)]);
+                next.push(number.get(keywords.next_state(Anchored::No, state, byte)));
             }
         }
         let rules = order[..matching]
@@ -112,7 +111,7 @@ impl Table {
         Self {
             classes,
             next,
-            start: number[&start],
+            start: number.get(start),
             matching_below: premultiplied(matching, stride),
             rules,
             stride,
@@ -131,6 +130,24 @@ impl Table {
     /// The rules of the keywords that end in the match state `state`.
     pub fn rules_at(&self, state: u32) -> &[usize] {
         &self.rules[state as usize / self.stride]
+    }
+}
+
+/// A `u32` for each aho-corasick state id (0 until set).
+#[derive(Default)]
+struct Slots(Vec<u32>);
+
+impl Slots {
+    fn get(&self, state: StateID) -> u32 {
+        self.0.get(state.as_usize()).copied().unwrap_or(0)
+    }
+
+    fn set(&mut self, state: StateID, value: u32) {
+        let at = state.as_usize();
+        if at >= self.0.len() {
+            self.0.resize(at + 1, 0);
+        }
+        self.0[at] = value;
     }
 }
 
