@@ -11,9 +11,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
+use sha2::{Digest, Sha256};
 
 use crate::fsx::Beneath;
-use sha2::{Digest, Sha256};
 
 /// How long before the scan began a file must have last changed for a hash taken after a tool
 /// read it to be trusted: one tick of a file system's coarse clock (which can stamp a
@@ -96,11 +96,6 @@ impl Tree {
 
     pub fn root(&self) -> &Path {
         self.beneath.root()
-    }
-
-    /// The tree's files, to open.
-    pub fn beneath(&self) -> &Beneath {
-        &self.beneath
     }
 
     /// Every file, relative and `/`-separated, sorted.
