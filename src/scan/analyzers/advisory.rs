@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use crate::fsx::Beneath;
 use crate::scan::{Finding, Severity};
 
 /// One known vulnerability of one package, as an auditor reports it.
@@ -89,6 +90,9 @@ fn one_line(text: &str) -> &str {
         .unwrap_or("")
 }
 
+/// The largest lockfile read to place findings on its lines.
+const MAX_LOCKFILE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// A lockfile or manifest of the scanned tree, read once to place its packages' findings.
 #[derive(Debug, Clone)]
 pub struct Lockfile {
@@ -99,10 +103,13 @@ pub struct Lockfile {
 
 impl Lockfile {
     /// `file` (absolute, or relative to `root`) as findings name it, and its text — none
-    /// when it cannot be read (its findings are then at line 1).
+    /// when it cannot be read, is not a regular file of the tree (a tool's path outside it,
+    /// a link out of it) or is over [`MAX_LOCKFILE_BYTES`] (its findings are then at line 1).
     pub fn read(root: &Path, file: &str) -> Self {
         let file = super::relative(file, root);
-        let text = std::fs::read_to_string(root.join(&file)).unwrap_or_default();
+        let text = Beneath::new(root)
+            .read_to_string(&file, MAX_LOCKFILE_BYTES)
+            .unwrap_or_default();
         Self { file, text }
     }
 
@@ -167,6 +174,38 @@ mod tests {
         assert_eq!(requirements.line_of("flask"), 3);
         assert_eq!(requirements.line_of("django"), 1);
         assert_eq!(lockfile("").line_of(""), 1);
+    }
+
+    #[test]
+    fn only_a_lockfile_of_the_tree_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("home");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("secrets.txt"), "x\nlodash\n").unwrap();
+        let root = dir.path().join("tree");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(
+            root.join("package-lock.json"),
+            "{\n\"node_modules/lodash\": {}\n}",
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(outside.join("secrets.txt"), root.join("Cargo.lock")).unwrap();
+        assert_eq!(
+            Lockfile::read(&root, "package-lock.json").line_of("lodash"),
+            2
+        );
+        let inside_by_path = root.join("package-lock.json").display().to_string();
+        assert_eq!(Lockfile::read(&root, &inside_by_path).line_of("lodash"), 2);
+        // a link out of the tree, or a tool's path outside it, is not read: line 1
+        let elsewhere = outside.join("secrets.txt").display().to_string();
+        for file in ["Cargo.lock", elsewhere.as_str(), "../home/secrets.txt"] {
+            let read = Lockfile::read(&root, file);
+            assert_eq!(
+                (read.text.as_str(), read.line_of("lodash")),
+                ("", 1),
+                "{file}"
+            );
+        }
     }
 
     #[test]
