@@ -10,11 +10,10 @@
 //! `openat2(2)` resolves the path from the tree's folder with `RESOLVE_BENEATH` (no absolute
 //! path, no `..` and no link that leads out of the tree, at any step — nor a link with an
 //! absolute target, even one back into the tree) and `O_NOFOLLOW` (the file itself is not a
-//! link). Where `openat2` is missing (an older kernel, a container
-//! whose seccomp filter refuses it), the path is checked first (plain, resolved inside the
-//! tree, not a link) and opened with `O_NOFOLLOW`: the window stays for a folder on the way
-//! only. Either way the file is opened without blocking (a named pipe cannot hang the scan)
-//! and must be a regular file.
+//! link). Where `openat2` is missing (an older kernel, a container whose seccomp filter
+//! refuses it), the path is checked first (plain, resolved inside the tree) and opened with
+//! `O_NOFOLLOW`: the window stays for a folder on the way only. Either way the file is
+//! opened without blocking (a named pipe cannot hang the scan) and must be a regular file.
 
 use std::fs::File;
 use std::io::{self, Read};
