@@ -11,6 +11,19 @@ pub fn cores() -> usize {
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
 }
 
+/// Lower the calling thread's priority below the tools' processes (its nice value + 10,
+/// at most 19; threads it starts inherit it): the scan's own work takes the cores the
+/// tools leave, so a tool's start and its busiest part never wait for it. It cannot be
+/// undone (raising a priority needs privileges): only a thread that ends with its work
+/// calls this.
+pub fn yield_to_tools() {
+    // SAFETY: nice(3) changes the calling thread's priority (a per-thread attribute on
+    // Linux) and touches no memory; where it is refused, the work runs as it was.
+    unsafe {
+        nix::libc::nice(10);
+    }
+}
+
 /// `f` of each item, a chunk of items per core, in the items' order. The items of a
 /// chunk whose thread panicked give `lost(item)`: one bad input costs its own result,
 /// not the others'.
@@ -44,6 +57,29 @@ pub fn map<T: Sync, R: Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_thread_that_yields_to_the_tools_runs_below_them_and_alone() {
+        // SAFETY: getpriority reads the calling thread's nice value (errno is not needed:
+        // 0 and 10 are the answers this test expects).
+        let nice = || unsafe { nix::libc::getpriority(nix::libc::PRIO_PROCESS, 0) };
+        let before = nice();
+        let yielded = std::thread::spawn(move || {
+            yield_to_tools();
+            let own = nice();
+            let started = std::thread::spawn(nice).join().unwrap();
+            (own, started)
+        })
+        .join()
+        .unwrap();
+        let below = (before + 10).min(19);
+        assert_eq!(yielded, (below, below));
+        assert_eq!(
+            nice(),
+            before,
+            "the calling thread's priority changed elsewhere"
+        );
+    }
 
     #[test]
     fn results_keep_the_items_order() {

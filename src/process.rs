@@ -117,9 +117,11 @@ impl Spec {
         self
     }
 
-    /// A program of dayshift's own (git): it runs no agent code (hooks are off) and leaves
-    /// no orphans, so killing its process group suffices and the `/proc` walk — a scan of
-    /// every process on the machine, twice per run — is spared on the hot path.
+    /// A program that runs no agent's or tree's code and leaves no orphans — dayshift's
+    /// own (git, hooks off), an analyzer that only reads the tree
+    /// ([`crate::scan::analyzers::Analyzer::leaves_no_orphans`]): killing its process group
+    /// suffices, and the `/proc` walk — a scan of every process on the machine while it
+    /// runs and when it ends — is spared on the hot path.
     pub fn own_tool(mut self) -> Self {
         self.whole_tree = false;
         self

@@ -612,3 +612,79 @@ fn in_a_home_the_target_is_scanned_and_the_days_report_written() {
         "{again}"
     );
 }
+
+/// pip-audit installs what it audits unless told not to, and installing a requirement on a
+/// folder of the tree (`./evil`) runs that folder's `setup.py`: it is handed the
+/// requirements files to read as written (`--disable-pip --no-deps`), and a project with
+/// only a `pyproject.toml` (which it can only read by installing) is not handed to it.
+#[test]
+fn pip_audit_reads_requirements_as_written_and_never_installs_the_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cache, bin) = (dir.path().join("cache"), dir.path().join("bin"));
+    std::fs::create_dir_all(&bin).unwrap();
+    let called = dir.path().join("pip-audit-args");
+    let fake = bin.join("pip-audit");
+    let script = format!(
+        "#!/bin/sh\n[ \"$1\" = --version ] && {{ echo 'pip-audit 2.10.1'; exit 0; }}\necho \"$@\" >> {}\necho '{{\"dependencies\": [], \"fixes\": []}}'\n",
+        called.display()
+    );
+    std::fs::write(&fake, script).unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let config = dir.path().join("scan.yaml");
+    std::fs::write(&config, "analyzers: [pip-audit]\n").unwrap();
+    let status = |tree: &Path| {
+        let argv = ["--json", "--config", config.to_str().unwrap()];
+        let out = scan_with_path(
+            &cache,
+            &[&bin],
+            &[&argv[..], &[tree.to_str().unwrap()]].concat(),
+        );
+        let json: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+        let analyzers = json["analyzers"].as_array().unwrap();
+        let pip_audit = analyzers.iter().find(|a| a["name"] == "pip-audit").unwrap();
+        (
+            pip_audit["status"].as_str().unwrap().to_string(),
+            pip_audit["detail"].as_str().unwrap_or_default().to_string(),
+        )
+    };
+
+    let requirements = dir.path().join("requirements");
+    std::fs::create_dir_all(requirements.join("evil")).unwrap();
+    std::fs::write(
+        requirements.join("requirements.txt"),
+        "./evil\nrequests==2.25.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        requirements.join("evil/setup.py"),
+        "raise SystemExit('ran')\n",
+    )
+    .unwrap();
+    let (ran, detail) = status(&requirements);
+    assert_eq!(ran, "ran", "{detail}");
+    let args = std::fs::read_to_string(&called).unwrap();
+    assert_eq!(
+        args.trim(),
+        "-f json --progress-spinner off --disable-pip --no-deps -r requirements.txt"
+    );
+
+    std::fs::remove_file(&called).unwrap();
+    let pyproject = dir.path().join("pyproject");
+    std::fs::create_dir_all(&pyproject).unwrap();
+    std::fs::write(
+        pyproject.join("pyproject.toml"),
+        "[project]\nname = \"victim\"\nversion = \"1.0\"\ndependencies = [\"evil @ file:///tmp/evil\"]\n",
+    )
+    .unwrap();
+    let (not_run, why) = status(&pyproject);
+    assert_eq!(not_run, "not configured", "{why}");
+    assert!(
+        why.contains("installing its dependencies, which runs their code"),
+        "{why}"
+    );
+    assert!(
+        !called.exists(),
+        "pip-audit was started on the pyproject.toml"
+    );
+}

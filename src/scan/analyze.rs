@@ -15,6 +15,7 @@ use super::cache::{self, Matcher, Plan, Reuse, Slot, Tree};
 use super::config::ScanConfig;
 use super::run::{AnalyzerRun, FAILED, NOT_APPLICABLE, NOT_CONFIGURED, NOT_INSTALLED, RAN};
 use super::{Finding, ScanError, builtin, health};
+use crate::parallel;
 use crate::review::Language;
 use crate::sandbox::Confinement;
 
@@ -86,27 +87,34 @@ struct Job {
 /// deduplicated).
 pub fn analyze(root: &Path, setup: &Setup) -> (Vec<AnalyzerRun>, Vec<Finding>) {
     if !setup.config.without_builtin() {
-        // the secrets rules load and their keywords build an automaton on a core the walk
-        // leaves idle, before the analyzers share both; without the thread, the built-in
-        // analyzer loads them itself
-        let _ = std::thread::Builder::new().spawn(crate::review::secrets::Scanner::shared);
+        // the secrets rules load and their keywords build an automaton on a thread of its
+        // own, below the tools (as all of the scan's own work: [`parallel::yield_to_tools`]);
+        // without the thread, the built-in analyzer loads them itself
+        let _ = std::thread::Builder::new().spawn(|| {
+            parallel::yield_to_tools();
+            crate::review::secrets::Scanner::shared();
+        });
     }
-    // walked below, while the tools start: they read the tree themselves
+    // walked on a thread below, while the tools start: they read the tree themselves
     let tree = Tree::at(root);
     let jobs = jobs(&setup.config);
     let elsewhere = checked_elsewhere(&jobs, setup);
     let results: Mutex<Vec<Option<Done>>> = Mutex::new(jobs.iter().map(|_| None).collect());
     // the tools start first: they run longest, and in-process work started before them
-    // would hold the cores they start on
+    // would hold the cores they start on. A worker that takes an in-process job runs below
+    // the tools from then on, and only in-process jobs are left after it (the order)
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&at| jobs[at].analyzer.in_process());
     let next = AtomicUsize::new(0);
-    let cores = crate::parallel::cores();
+    let cores = parallel::cores();
     std::thread::scope(|scope| {
         for _ in 0..cores.min(jobs.len()) {
             scope.spawn(|| {
                 while let Some(&at) = order.get(next.fetch_add(1, Ordering::SeqCst)) {
                     let job = &jobs[at];
+                    if job.analyzer.in_process() {
+                        parallel::yield_to_tools();
+                    }
                     let done = run_job(job, &tree, setup, &elsewhere);
                     if let Ok(mut results) = results.lock() {
                         results[at] = Some(done);
@@ -114,7 +122,10 @@ pub fn analyze(root: &Path, setup: &Setup) -> (Vec<AnalyzerRun>, Vec<Finding>) {
                 }
             });
         }
-        tree.files();
+        scope.spawn(|| {
+            parallel::yield_to_tools();
+            tree.files();
+        });
     });
     let mut runs = Vec::new();
     let mut found = Vec::new();
@@ -309,7 +320,11 @@ fn run_job(job: &Job, tree: &Tree, setup: &Setup, elsewhere: &[Language]) -> Don
     std::thread::scope(|scope| {
         // learning the version can take a process: it is asked alongside the run, and
         // waited for when the cache's key needs it (with nothing kept, after the run)
-        let asking = scope.spawn(|| cache::version(&name, &program, &setup.versions_dir));
+        let asking = scope.spawn(|| {
+            // asked while the tool starts: its start comes first
+            parallel::yield_to_tools();
+            cache::version(&name, &program, &setup.versions_dir)
+        });
         let asking = Cell::new(Some(asking));
         let version = OnceCell::new();
         let version = || -> &str {

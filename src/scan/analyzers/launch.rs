@@ -43,7 +43,11 @@ fn is_executable(path: &Path) -> bool {
 /// The first line of `program --version` (`ruff 0.17.6`, `bandit 1.9.4`), or `None` when
 /// it does not answer within 10 s with a success.
 pub fn version(program: &Path) -> Option<String> {
-    let spec = Spec::new(program, &["--version"]).timeout(Duration::from_secs(10));
+    // outside the tree, `--version` runs none of its code and leaves nothing behind: its
+    // process group goes with it
+    let spec = Spec::new(program, &["--version"])
+        .timeout(Duration::from_secs(10))
+        .own_tool();
     let out = process::run(&spec).ok().filter(Output::success)?;
     out.stdout
         .lines()
@@ -86,6 +90,12 @@ pub fn run(
                 .into(),
         });
     }
+    if let (Analyzer::PipAudit, Some(hint)) = (analyzer, super::pip_audit::not_run(root)) {
+        return Err(ScanError::NotConfigured {
+            analyzer: name,
+            hint,
+        });
+    }
     let no_files = files.is_some_and(|f| f.is_empty());
     if no_files && matches!(analyzer.scope(), super::Scope::Files(_)) {
         // given no path, these tools would read the whole folder they run in
@@ -104,6 +114,9 @@ pub fn run(
         .inherit(&analyzer.environment());
     spec.args = analyzer.args(root, files, log);
     spec.output_cap = OUTPUT_CAP;
+    if analyzer.leaves_no_orphans() {
+        spec = spec.own_tool();
+    }
     if confine.is_active() {
         let logs = log.parent().unwrap_or(root);
         std::fs::create_dir_all(logs)

@@ -189,3 +189,82 @@ fn gitleaks_reads_dayshifts_settings_never_the_trees() {
     );
     assert_eq!(read("ignore"), "", "nothing the tree lists is ignored");
 }
+
+/// A tool that may start processes of its own — pip-audit installs, npm runs scripts,
+/// clippy builds, eslint loads plugins, a configured SARIF tool is anything — is hunted down
+/// whole when it ends: what it left running in a session of its own dies with it. The
+/// tools that only read the tree are killed by their process group alone, without a walk of
+/// every process on the machine.
+#[test]
+fn a_tool_that_may_leave_processes_behind_is_hunted_down_whole() {
+    use std::os::unix::fs::PermissionsExt;
+    let tree = tempfile::tempdir().unwrap();
+    std::fs::write(tree.path().join("requirements.txt"), "flask==2.2.0\n").unwrap();
+    let pid_file = tree.path().join("escaped.pid");
+    let script = tree.path().join("pip-audit");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nsetsid sh -c 'echo $$ > \"$1\"; exec sleep 60' sh '{}' >/dev/null 2>&1 &\nwhile [ ! -s '{}' ]; do sleep 0.01; done\necho '{{\"dependencies\": [], \"fixes\": []}}'\n",
+            pid_file.display(),
+            pid_file.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let log = tree.path().join("pip-audit.log");
+    let found = run(
+        &Analyzer::PipAudit,
+        &script,
+        tree.path(),
+        None,
+        TIMEOUT,
+        &log,
+        &Confinement::none(),
+    )
+    .unwrap();
+    assert!(found.is_empty());
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    let stat = Path::new("/proc").join(pid.trim()).join("stat");
+    let running = || {
+        std::fs::read_to_string(&stat).is_ok_and(|s| {
+            s.rsplit_once(") ")
+                .is_some_and(|(_, rest)| !rest.starts_with('Z'))
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while running() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !running(),
+        "pip-audit's escaped process {} outlived it",
+        pid.trim()
+    );
+
+    let every = [
+        Analyzer::Ruff,
+        Analyzer::Bandit,
+        Analyzer::Semgrep { rules: None },
+        Analyzer::Gitleaks,
+        Analyzer::OsvScanner,
+        Analyzer::PipAudit,
+        Analyzer::CargoAudit,
+        Analyzer::NpmAudit,
+        Analyzer::Clippy,
+        Analyzer::Eslint,
+        Analyzer::Sarif {
+            name: "tool".into(),
+            command: vec!["tool".into()],
+        },
+    ];
+    let hunted: Vec<&str> = every
+        .iter()
+        .filter(|a| !a.leaves_no_orphans())
+        .map(Analyzer::name)
+        .collect();
+    assert_eq!(
+        hunted,
+        ["pip-audit", "npm-audit", "clippy", "eslint", "tool"]
+    );
+}

@@ -130,6 +130,24 @@ impl Analyzer {
         matches!(self, Analyzer::Clippy | Analyzer::Eslint)
     }
 
+    /// Whether the program only reads the tree and leaves no process behind: it runs none
+    /// of the tree's code, installs nothing, starts no daemon. Killing its process group
+    /// when it ends is then enough, and the `/proc` hunt for escaped descendants — a walk
+    /// of every process on the machine, while it runs and when it ends
+    /// ([`crate::process::Spec::whole_tree`]) — is spared. pip-audit (pip is part of it,
+    /// even told not to install), npm, clippy, eslint and configured SARIF tools are hunted.
+    pub fn leaves_no_orphans(&self) -> bool {
+        matches!(
+            self,
+            Analyzer::Ruff
+                | Analyzer::Bandit
+                | Analyzer::Semgrep { .. }
+                | Analyzer::Gitleaks
+                | Analyzer::OsvScanner
+                | Analyzer::CargoAudit
+        )
+    }
+
     /// Whether it runs inside dayshift rather than as a program.
     pub fn in_process(&self) -> bool {
         matches!(

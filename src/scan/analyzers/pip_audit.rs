@@ -1,11 +1,18 @@
-//! pip-audit: `pip-audit -f json --progress-spinner off -r <requirements…>` (or on the
-//! project folder when it has only a `pyproject.toml`) read into findings — one per
-//! vulnerability of a dependency, at the first requirements file naming it.
+//! pip-audit: `pip-audit -f json --progress-spinner off --disable-pip --no-deps -r
+//! <requirements…>` read into findings — one per vulnerability of a dependency, at the
+//! first requirements file naming it.
+//!
+//! By default pip-audit resolves what it audits by installing it with pip into a temporary
+//! environment: a requirement on a local folder (`./evil`, `evil @ file:…`) or on an sdist
+//! runs that package's `setup.py` or build backend — the scanned tree's code, unconfined,
+//! with the user's files in reach. So it audits the requirements files as written, without
+//! pip (`--disable-pip --no-deps`): pinned requirements are audited, the others are
+//! skipped (and logged). A project with only a `pyproject.toml` is not audited: pip-audit
+//! has no way to read one without installing it ([`not_run`]).
 //!
 //! pip-audit gives no severity: every finding is high. Dependencies it could not audit
-//! (not on its vulnerability source, not resolvable) are logged, not findings. It exits 1
-//! when it found a vulnerability. To audit requirements it resolves them with pip into a
-//! temporary environment, which can build a package from source.
+//! (not pinned, not on its vulnerability source) are logged, not findings. It exits 1
+//! when it found a vulnerability.
 
 use std::path::Path;
 
@@ -31,16 +38,35 @@ pub fn inputs(root: &Path) -> Vec<String> {
     requirements
 }
 
-/// `-f json --progress-spinner off` and `-r <file>` per requirements file, or `.`.
+/// Why pip-audit is not run on `root`, when it is not: the tree has no requirements file,
+/// only a `pyproject.toml`, which pip-audit audits by installing the project's
+/// dependencies (running their code).
+pub fn not_run(root: &Path) -> Option<String> {
+    let requirements = inputs(root);
+    (requirements == ["pyproject.toml"]).then(|| {
+        "the tree has a pyproject.toml and no requirements*.txt, and pip-audit audits a \
+         pyproject.toml only by installing its dependencies, which runs their code: export \
+         the pinned requirements (`uv export --no-hashes > requirements.txt`, `pip-compile`) \
+         or let osv-scanner read the lockfile"
+            .into()
+    })
+}
+
+/// `-f json --progress-spinner off --disable-pip --no-deps` and `-r <file>` per
+/// requirements file: audited as written, nothing installed.
 pub fn args(root: &Path) -> Vec<String> {
-    let fixed = ["-f", "json", "--progress-spinner", "off"];
-    let audited: Vec<String> = match inputs(root).as_slice() {
-        [only] if only == "pyproject.toml" => vec![".".into()],
-        files => files
-            .iter()
-            .flat_map(|file| ["-r".to_string(), file.clone()])
-            .collect(),
-    };
+    let fixed = [
+        "-f",
+        "json",
+        "--progress-spinner",
+        "off",
+        "--disable-pip",
+        "--no-deps",
+    ];
+    let audited = inputs(root)
+        .into_iter()
+        .filter(|file| file != "pyproject.toml")
+        .flat_map(|file| ["-r".to_string(), file]);
     super::arguments(&fixed, audited)
 }
 
