@@ -1,5 +1,10 @@
-//! cargo-audit: `cargo audit --json` in the root (it reads `Cargo.lock`) read into findings
-//! at the lockfile's `name = "<crate>"` line.
+//! cargo-audit: `cargo audit --json --file <root>/Cargo.lock` read into findings at the
+//! lockfile's `name = "<crate>"` line.
+//!
+//! cargo-audit reads `./.cargo/audit.toml` where it runs, whose `ignore` list hides
+//! advisories: in the tree, a tree's own would hide its findings. So it runs in the folder
+//! of its log ([`super::Analyzer::runs_in`]) and is given the tree's lockfile by path; the
+//! user's `~/.cargo/audit.toml` still counts.
 //!
 //! A vulnerability is high (its CVSS vector is kept in the advisory, not scored here);
 //! a warning — a crate unmaintained, unsound or yanked — is low. The rule is the RustSec
@@ -14,9 +19,11 @@ use serde::Deserialize;
 use super::advisory::{Lockfile, Vulnerable};
 use crate::scan::{Finding, Severity};
 
-/// `audit --json` (the program is `cargo-audit`, which takes its subcommand's name first).
-pub fn args() -> Vec<String> {
-    vec!["audit".into(), "--json".into()]
+/// `audit --json --file <root>/Cargo.lock` (the program is `cargo-audit`, which takes its
+/// subcommand's name first).
+pub fn args(root: &Path) -> Vec<String> {
+    let lockfile = root.join("Cargo.lock").display().to_string();
+    super::arguments(&["audit", "--json", "--file"], [lockfile])
 }
 
 #[derive(Debug, Deserialize)]

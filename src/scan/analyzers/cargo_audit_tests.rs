@@ -59,5 +59,8 @@ fn output_that_is_not_its_report_is_refused_clearly() {
     );
     let audit = crate::scan::analyzers::Analyzer::CargoAudit;
     assert!(audit.ran(0) && audit.ran(1) && !audit.ran(2));
-    assert_eq!(args(), ["audit", "--json"]);
+    assert_eq!(
+        args(Path::new("/r")),
+        ["audit", "--json", "--file", "/r/Cargo.lock"]
+    );
 }

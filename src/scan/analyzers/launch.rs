@@ -108,8 +108,11 @@ pub fn run(
             .and_then(|()| std::fs::write(&file, text));
         written.map_err(|e| failed(format!("cannot write {}: {e}", file.display())))?;
     }
+    let runs_in = analyzer.runs_in(root, log);
+    std::fs::create_dir_all(&runs_in)
+        .map_err(|e| failed(format!("cannot make {}: {e}", runs_in.display())))?;
     let mut spec = Spec::new(program, &[])
-        .cwd(root)
+        .cwd(&runs_in)
         .timeout(timeout)
         .inherit(&analyzer.environment());
     spec.args = analyzer.args(root, files, log);

@@ -268,3 +268,104 @@ fn a_tool_that_may_leave_processes_behind_is_hunted_down_whole() {
         ["pip-audit", "npm-audit", "clippy", "eslint", "tool"]
     );
 }
+
+/// A fake tool at `tree/../bin/<name>`: it records where it ran and its arguments (one per
+/// line) in `tree/../seen`, copies the file a `--config=` argument names to
+/// `tree/../seen-config`, and prints `output`.
+fn recording_tool(tree: &Path, name: &str, output: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let outside = tree.parent().unwrap();
+    let bin = outside.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let script = bin.join(name);
+    let seen = outside.join("seen");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\npwd > '{seen}'\nfor a in \"$@\"; do echo \"$a\" >> '{seen}'; case \"$a\" in --config=*) cp \"${{a#--config=}}\" '{seen}-config';; esac; done\necho '{output}'\n",
+            seen = seen.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+/// osv-scanner reads an `osv-scanner.toml` beside each lockfile (its `[[IgnoredVulns]]`
+/// hide vulnerabilities) unless `--config` names one for all: it is given dayshift's, which
+/// ignores nothing, written outside the tree.
+#[test]
+fn osv_scanner_reads_dayshifts_settings_never_the_trees() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(&tree).unwrap();
+    std::fs::write(tree.join("package-lock.json"), "{}\n").unwrap();
+    std::fs::write(
+        tree.join("osv-scanner.toml"),
+        "[[IgnoredVulns]]\nid = \"GHSA-xxxx\"\nreason = \"trust me\"\n",
+    )
+    .unwrap();
+    let program = recording_tool(&tree, "osv-scanner", r#"{"results": []}"#);
+    let log = dir.path().join("logs/osv-scanner.log");
+    let found = run(
+        &Analyzer::OsvScanner,
+        &program,
+        &tree,
+        None,
+        TIMEOUT,
+        &log,
+        &Confinement::none(),
+    )
+    .unwrap();
+    assert!(found.is_empty());
+    let seen = std::fs::read_to_string(dir.path().join("seen")).unwrap();
+    let config = log.with_extension("toml");
+    assert!(
+        seen.lines()
+            .any(|a| a == format!("--config={}", config.display())),
+        "{seen}"
+    );
+    let given = std::fs::read_to_string(dir.path().join("seen-config")).unwrap();
+    assert_eq!(given, super::super::osv_scanner::SETTINGS);
+    assert!(!given.contains("IgnoredVulns"));
+}
+
+/// cargo-audit reads `./.cargo/audit.toml` where it runs (its `ignore` list hides
+/// advisories): it runs outside the tree, given the tree's lockfile by path.
+#[test]
+fn cargo_audit_runs_outside_the_tree_so_its_audit_toml_is_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(tree.join(".cargo")).unwrap();
+    std::fs::write(tree.join("Cargo.toml"), "[package]\nname = \"x\"\n").unwrap();
+    std::fs::write(tree.join("Cargo.lock"), "version = 3\n").unwrap();
+    std::fs::write(
+        tree.join(".cargo/audit.toml"),
+        "[advisories]\nignore = [\"RUSTSEC-2020-0071\"]\n",
+    )
+    .unwrap();
+    let program = recording_tool(
+        &tree,
+        "cargo-audit",
+        r#"{"vulnerabilities": {"found": false, "count": 0, "list": []}, "warnings": {}}"#,
+    );
+    let log = dir.path().join("logs/cargo-audit.log");
+    let found = run(
+        &Analyzer::CargoAudit,
+        &program,
+        &tree,
+        None,
+        TIMEOUT,
+        &log,
+        &Confinement::none(),
+    )
+    .unwrap();
+    assert!(found.is_empty());
+    let seen = std::fs::read_to_string(dir.path().join("seen")).unwrap();
+    let lines: Vec<&str> = seen.lines().collect();
+    let ran_in = Path::new(lines[0]);
+    assert_eq!(ran_in, log.parent().unwrap().canonicalize().unwrap());
+    assert!(!ran_in.join(".cargo/audit.toml").exists());
+    let lockfile = tree.join("Cargo.lock").display().to_string();
+    assert_eq!(lines[1..], ["audit", "--json", "--file", lockfile.as_str()]);
+}

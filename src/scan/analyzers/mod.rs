@@ -230,12 +230,22 @@ impl Analyzer {
 
     /// The settings files it is given, written beside its `log` before each run, so none of
     /// the scanned tree's own is read: bandit's empty settings, gitleaks' default rules and
-    /// an empty ignore list.
+    /// an empty ignore list, osv-scanner's empty settings.
     pub fn settings(&self, log: &Path) -> Vec<(PathBuf, &'static str)> {
         match self {
             Analyzer::Bandit => vec![(log.with_extension("ini"), bandit::EMPTY_INI)],
+            Analyzer::OsvScanner => vec![(log.with_extension("toml"), osv_scanner::SETTINGS)],
             Analyzer::Gitleaks => gitleaks::settings(log).to_vec(),
             _ => Vec::new(),
+        }
+    }
+
+    /// Where it runs: the root, but cargo-audit runs in its `log`'s folder (it reads
+    /// `./.cargo/audit.toml` where it runs, and a tree's own would hide advisories).
+    pub fn runs_in(&self, root: &Path, log: &Path) -> PathBuf {
+        match (self, log.parent()) {
+            (Analyzer::CargoAudit, Some(logs)) => logs.to_path_buf(),
+            _ => root.to_path_buf(),
         }
     }
 
@@ -252,9 +262,9 @@ impl Analyzer {
                 semgrep::args(rules.as_deref().unwrap_or(Path::new("")), targets)
             }
             Analyzer::Gitleaks => gitleaks::args(root, log),
-            Analyzer::OsvScanner => osv_scanner::args(root),
+            Analyzer::OsvScanner => osv_scanner::args(root, &log.with_extension("toml")),
             Analyzer::PipAudit => pip_audit::args(root),
-            Analyzer::CargoAudit => cargo_audit::args(),
+            Analyzer::CargoAudit => cargo_audit::args(root),
             Analyzer::NpmAudit => npm_audit::args(),
             Analyzer::Clippy => clippy::args(&log.with_extension("target")),
             Analyzer::Eslint => eslint::args(targets),

@@ -1,6 +1,10 @@
-//! osv-scanner: `osv-scanner scan source --format json -r <root>` (osv-scanner 2) read into
-//! findings — one per vulnerability of a package, at the line of its lockfile naming the
-//! package.
+//! osv-scanner: `osv-scanner scan source --format json --config=<dayshift's> -r <root>`
+//! (osv-scanner 2) read into findings — one per vulnerability of a package, at the line of
+//! its lockfile naming the package.
+//!
+//! osv-scanner reads an `osv-scanner.toml` beside each lockfile, whose `[[IgnoredVulns]]`
+//! hide vulnerabilities: a tree's own would hide its findings. `--config` names one file
+//! for every lockfile instead of theirs, and dayshift's ignores nothing ([`SETTINGS`]).
 //!
 //! osv-scanner groups a vulnerability's aliases (`GHSA-…`, `CVE-…`): a group is one
 //! finding, its first id the rule, every id in the message. The severity is the group's
@@ -14,11 +18,15 @@ use serde::Deserialize;
 use super::advisory::{Lockfile, Vulnerable, cwe_number};
 use crate::scan::{Finding, Severity};
 
-/// `scan source --format json -r <root>`.
-pub fn args(root: &Path) -> Vec<String> {
-    let fixed = ["scan", "source", "--format", "json", "-r"];
-    super::arguments(&fixed, [root.display().to_string()])
+/// `scan source --format json --config=<config> -r <root>`.
+pub fn args(root: &Path, config: &Path) -> Vec<String> {
+    let fixed = ["scan", "source", "--format", "json"];
+    let config = format!("--config={}", config.display());
+    super::arguments(&fixed, [config, "-r".into(), root.display().to_string()])
 }
+
+/// The settings [`args`]' `config` holds: none (nothing ignored).
+pub const SETTINGS: &str = "# dayshift's settings for osv-scanner: no vulnerability is ignored, and no osv-scanner.toml of the scanned tree is read\n";
 
 #[derive(Debug, Deserialize)]
 struct Output {

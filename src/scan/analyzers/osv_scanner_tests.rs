@@ -106,7 +106,7 @@ fn one_means_vulnerabilities_found() {
     let osv = crate::scan::analyzers::Analyzer::OsvScanner;
     assert!(osv.ran(0) && osv.ran(1) && !osv.ran(127));
     assert_eq!(
-        args(Path::new("/r")).join(" "),
-        "scan source --format json -r /r"
+        args(Path::new("/r"), Path::new("/home/x/osv-scanner.toml")).join(" "),
+        "scan source --format json --config=/home/x/osv-scanner.toml -r /r"
     );
 }
