@@ -111,6 +111,14 @@ pub fn run(
     let runs_in = analyzer.runs_in(root, log);
     std::fs::create_dir_all(&runs_in)
         .map_err(|e| failed(format!("cannot make {}: {e}", runs_in.display())))?;
+    if *analyzer == Analyzer::NpmAudit {
+        super::npm_audit::copy_project(root, &runs_in).map_err(|e| {
+            failed(format!(
+                "cannot copy the project into {}: {e}",
+                runs_in.display()
+            ))
+        })?;
+    }
     let mut spec = Spec::new(program, &[])
         .cwd(&runs_in)
         .timeout(timeout)

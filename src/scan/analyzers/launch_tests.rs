@@ -369,3 +369,70 @@ fn cargo_audit_runs_outside_the_tree_so_its_audit_toml_is_not_read() {
     let lockfile = tree.join("Cargo.lock").display().to_string();
     assert_eq!(lines[1..], ["audit", "--json", "--file", lockfile.as_str()]);
 }
+
+/// npm reads the project's `.npmrc`, which can send the audit to a server that answers
+/// "nothing found" (checked with npm 11: the tree's `registry=` got the request): npm audit
+/// runs on a copy of the manifest and lockfile outside the tree, and a lockfile that is a
+/// link out of the tree is not copied.
+#[test]
+fn npm_audit_runs_on_a_copy_of_the_project_without_its_npmrc() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(&tree).unwrap();
+    std::fs::write(tree.join("package.json"), "{\"name\": \"victim\"}\n").unwrap();
+    std::fs::write(tree.join("package-lock.json"), "{\"lockfileVersion\": 3}\n").unwrap();
+    std::fs::write(
+        tree.join(".npmrc"),
+        "registry=http://127.0.0.1:9/\nomit=dev\n",
+    )
+    .unwrap();
+    let program = recording_tool(
+        &tree,
+        "npm",
+        r#"{"auditReportVersion": 2, "vulnerabilities": {}}"#,
+    );
+    let log = dir.path().join("logs/npm-audit.log");
+    let audit = |tree: &Path| {
+        run(
+            &Analyzer::NpmAudit,
+            &program,
+            tree,
+            None,
+            TIMEOUT,
+            &log,
+            &Confinement::none(),
+        )
+    };
+    assert!(audit(&tree).unwrap().is_empty());
+    let seen = std::fs::read_to_string(dir.path().join("seen")).unwrap();
+    let lines: Vec<&str> = seen.lines().collect();
+    let ran_in = Path::new(lines[0]);
+    assert_eq!(
+        ran_in,
+        log.with_extension("project").canonicalize().unwrap()
+    );
+    assert_eq!(lines[1..], ["audit", "--json"]);
+    let mut copied: Vec<String> = std::fs::read_dir(ran_in)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    copied.sort();
+    assert_eq!(copied, ["package-lock.json", "package.json"]);
+    assert_eq!(
+        std::fs::read_to_string(ran_in.join("package-lock.json")).unwrap(),
+        "{\"lockfileVersion\": 3}\n"
+    );
+
+    // a lockfile that leads out of the tree is refused, and the run with it
+    let secret = dir.path().join("secret.json");
+    std::fs::write(&secret, "{\"token\": \"s3cr3t\"}\n").unwrap();
+    std::fs::remove_file(tree.join("package-lock.json")).unwrap();
+    std::os::unix::fs::symlink(&secret, tree.join("package-lock.json")).unwrap();
+    let refused = audit(&tree).unwrap_err().to_string();
+    assert!(refused.contains("cannot copy the project"), "{refused}");
+    assert!(
+        !std::fs::read_to_string(ran_in.join("package-lock.json"))
+            .unwrap_or_default()
+            .contains("s3cr3t")
+    );
+}

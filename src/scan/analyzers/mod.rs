@@ -241,10 +241,13 @@ impl Analyzer {
     }
 
     /// Where it runs: the root, but cargo-audit runs in its `log`'s folder (it reads
-    /// `./.cargo/audit.toml` where it runs, and a tree's own would hide advisories).
+    /// `./.cargo/audit.toml` where it runs, and a tree's own would hide advisories), and npm
+    /// audit beside its log, on a copy of the project ([`npm_audit::copy_project`]: a
+    /// tree's `.npmrc` would send the audit elsewhere).
     pub fn runs_in(&self, root: &Path, log: &Path) -> PathBuf {
         match (self, log.parent()) {
             (Analyzer::CargoAudit, Some(logs)) => logs.to_path_buf(),
+            (Analyzer::NpmAudit, _) => log.with_extension("project"),
             _ => root.to_path_buf(),
         }
     }

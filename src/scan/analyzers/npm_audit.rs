@@ -1,6 +1,11 @@
-//! npm audit: `npm audit --json` in the root (it reads `package-lock.json`) read into
-//! findings — one per advisory of a vulnerable package, at the lockfile's
-//! `"node_modules/<name>"` line.
+//! npm audit: `npm audit --json` on the root's `package-lock.json` read into findings — one
+//! per advisory of a vulnerable package, at the lockfile's `"node_modules/<name>"` line.
+//!
+//! npm reads the project's `.npmrc`, and a tree's own can send the audit to any server
+//! (`registry=`, which answers "nothing found"), through any proxy with TLS checks off, or
+//! leave dev dependencies out (`omit=dev`). So npm audit runs on a copy of the project's
+//! manifest and lockfile outside the tree ([`copy_project`], in the folder
+//! [`super::Analyzer::runs_in`] names); the user's own `~/.npmrc` still counts.
 //!
 //! The severity is npm's (`moderate` is medium); the rule the advisory's GHSA id (from its
 //! URL), else `npm-<number>`. A package vulnerable only through another one (its `via`
@@ -19,6 +24,35 @@ use crate::scan::{Finding, Severity};
 /// `audit --json` (the program is `npm`).
 pub fn args() -> Vec<String> {
     vec!["audit".into(), "--json".into()]
+}
+
+/// The files of a project npm audit reads: its manifest and lockfile (the shrinkwrap, when
+/// there is one, comes before the lockfile).
+const PROJECT_FILES: [&str; 3] = ["package.json", "package-lock.json", "npm-shrinkwrap.json"];
+
+/// Larger than any lockfile a person keeps.
+const MAX_PROJECT_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Copy `root`'s [`PROJECT_FILES`] (those it has, read beneath it) into `into`, where npm
+/// audit runs instead of the tree, replacing the ones an earlier run left; nothing else of
+/// the tree comes along.
+pub fn copy_project(root: &Path, into: &Path) -> std::io::Result<()> {
+    let tree = crate::fsx::Beneath::new(root);
+    std::fs::create_dir_all(into)?;
+    for name in PROJECT_FILES {
+        let copy = into.join(name);
+        match tree.read_to_string(name, MAX_PROJECT_FILE_BYTES) {
+            Ok(text) => crate::fsx::write_cache(&copy, text.as_bytes())?,
+            // not in the tree: nor in the copy (an earlier run's goes)
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::remove_file(&copy)
+                .or_else(|e| match e.kind() {
+                    std::io::ErrorKind::NotFound => Ok(()),
+                    _ => Err(e),
+                })?,
+            Err(e) => return Err(std::io::Error::new(e.kind(), format!("{name}: {e}"))),
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
