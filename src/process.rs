@@ -37,11 +37,12 @@ use nix::sys::signal::Signal;
 /// Environment variables a child inherits unless the caller says otherwise.
 pub const BASE_ENV: [&str; 6] = ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR"];
 
-/// How this machine reaches the network: proxies and the certificates that go with them.
-/// Passed to what dayshift fetches with itself (git's clone, fetch and push; pip in
-/// `setup`) — never to a coding tool or the target's commands, which get only what their
-/// config names.
-pub const NETWORK_ENV: [&str; 11] = [
+/// How this machine reaches the network: proxies and the certificates that go with them
+/// (the file or folder each kind of client reads: OpenSSL's, git's, curl's, Python
+/// requests' and pip's, Node's). Passed to what dayshift fetches with itself (git's clone,
+/// fetch and push; pip in `setup`; the audit tools) — never to a coding tool or the
+/// target's commands, which get only what their config names.
+pub const NETWORK_ENV: [&str; 15] = [
     "HTTP_PROXY",
     "HTTPS_PROXY",
     "NO_PROXY",
@@ -53,6 +54,10 @@ pub const NETWORK_ENV: [&str; 11] = [
     "SSL_CERT_FILE",
     "SSL_CERT_DIR",
     "GIT_SSL_CAINFO",
+    "CURL_CA_BUNDLE",
+    "REQUESTS_CA_BUNDLE",
+    "PIP_CERT",
+    "NODE_EXTRA_CA_CERTS",
 ];
 
 /// Where pip finds packages (a mirror, a private index, its config and certificates).
