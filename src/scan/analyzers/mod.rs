@@ -428,6 +428,28 @@ mod tests {
     }
 
     #[test]
+    fn the_tools_that_fetch_get_the_networks_proxies_and_certificates_and_no_other() {
+        for fetches in [
+            Analyzer::OsvScanner,
+            Analyzer::PipAudit,
+            Analyzer::NpmAudit,
+            Analyzer::CargoAudit,
+        ] {
+            let env = fetches.environment();
+            for name in [
+                "HTTPS_PROXY",
+                "REQUESTS_CA_BUNDLE",
+                "PIP_CERT",
+                "NODE_EXTRA_CA_CERTS",
+            ] {
+                assert!(env.contains(&name), "{}: {name}", fetches.name());
+            }
+        }
+        assert!(Analyzer::Ruff.environment().is_empty());
+        assert_eq!(Analyzer::Clippy.environment(), CARGO_ENV);
+    }
+
+    #[test]
     fn decode_tells_not_json_from_another_shape() {
         let not_json = decode::<Vec<u32>>("ruff", "a list", "not json").unwrap_err();
         assert!(not_json.contains("ruff's output is not JSON"), "{not_json}");
