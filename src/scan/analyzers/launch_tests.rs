@@ -436,3 +436,16 @@ fn npm_audit_runs_on_a_copy_of_the_project_without_its_npmrc() {
             .contains("s3cr3t")
     );
 }
+
+/// `--version` is asked with semgrep's version check off: semgrep asks its server for the
+/// newest release first, which took 97 s with no route to it and cost the version.
+#[test]
+fn a_version_is_asked_without_semgreps_call_home() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let tool = dir.path().join("semgrep");
+    let script = "#!/bin/sh\n[ \"$SEMGREP_ENABLE_VERSION_CHECK\" = 0 ] || sleep 30\necho 1.187.0\n";
+    std::fs::write(&tool, script).unwrap();
+    std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(version(&tool).as_deref(), Some("1.187.0"));
+}

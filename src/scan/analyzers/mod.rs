@@ -262,7 +262,7 @@ impl Analyzer {
             Analyzer::Ruff => ruff::args(&ruff::default_select(), targets),
             Analyzer::Bandit => bandit::args(targets, &log.with_extension("ini")),
             Analyzer::Semgrep { rules } => {
-                semgrep::args(rules.as_deref().unwrap_or(Path::new("")), targets)
+                semgrep::args(rules.as_deref().unwrap_or(Path::new("")), root, targets)
             }
             Analyzer::Gitleaks => gitleaks::args(root, log),
             Analyzer::OsvScanner => osv_scanner::args(root, &log.with_extension("toml")),

@@ -2,7 +2,11 @@
 //!
 //! semgrep's registry configs (`auto`, `p/…`) are fetched from the internet, so it runs only
 //! with a local rules file or folder (`semgrep_config` in config/scan.yaml). `# nosemgrep`
-//! comments are ignored (`--disable-nosem`): text in the tree cannot hide a finding. A
+//! comments are ignored (`--disable-nosem`): text in the tree cannot hide a finding. Nor
+//! can a `.semgrepignore` of the tree (one at any depth drops the files it names from a
+//! scan of a folder): when the tree has one, semgrep is told to read none
+//! (`--x-ignore-semgrepignore-files`, checked with semgrep 1.187; semgrep calls it
+//! internal, so it is given only then). A
 //! result's message is its rule's message *template*: semgrep fills the template's
 //! metavariables with the matched code (`password = $VALUE` becomes the password itself),
 //! and a finding never carries a secret's value; the matched snippet is never read either.
@@ -13,9 +17,10 @@ use serde_json::Value;
 
 use crate::scan::Finding;
 
-/// `scan --sarif --metrics off --disable-version-check --quiet --disable-nosem --config
-/// <rules> <targets…>`.
-pub fn args(rules: &Path, targets: Vec<String>) -> Vec<String> {
+/// `scan --sarif --metrics off --disable-version-check --quiet --disable-nosem
+/// [--x-ignore-semgrepignore-files] --config <rules> <targets…>`, the flag when `root` has a
+/// `.semgrepignore` ([`has_ignore_file`]).
+pub fn args(rules: &Path, root: &Path, targets: Vec<String>) -> Vec<String> {
     let fixed = [
         "scan",
         "--sarif",
@@ -24,10 +29,20 @@ pub fn args(rules: &Path, targets: Vec<String>) -> Vec<String> {
         "--disable-version-check",
         "--quiet",
         "--disable-nosem",
-        "--config",
     ];
-    let rules = rules.display().to_string();
-    super::arguments(&fixed, std::iter::once(rules).chain(targets))
+    let ignore_files = has_ignore_file(root).then(|| IGNORE_NO_IGNORE_FILES.to_string());
+    let rules = ["--config".to_string(), rules.display().to_string()];
+    super::arguments(&fixed, ignore_files.into_iter().chain(rules).chain(targets))
+}
+
+/// semgrep's flag to read no `.semgrepignore`.
+const IGNORE_NO_IGNORE_FILES: &str = "--x-ignore-semgrepignore-files";
+
+/// Whether a `.semgrepignore` is anywhere in the tree (where a scan reads).
+pub fn has_ignore_file(root: &Path) -> bool {
+    crate::scan::builtin::any_file_under(root, |file| {
+        file.rsplit('/').next() == Some(".semgrepignore")
+    })
 }
 
 /// semgrep's SARIF → findings of the analyzer `semgrep`, each message its rule's template.

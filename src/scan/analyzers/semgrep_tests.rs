@@ -67,11 +67,22 @@ fn output_that_is_not_sarif_is_refused_clearly() {
 }
 
 #[test]
-fn it_reads_only_the_given_rules_and_ignores_nosemgrep_comments() {
-    let args = args(Path::new("/home/rules.yaml"), vec!["./app/db.py".into()]).join(" ");
+fn it_reads_only_the_given_rules_and_ignores_nosemgrep_comments_and_semgrepignore_files() {
+    let tree = tempfile::tempdir().unwrap();
+    let rules = Path::new("/home/rules.yaml");
+    let targets = || vec!["./app/db.py".to_string()];
     assert_eq!(
-        args,
+        args(rules, tree.path(), targets()).join(" "),
         "scan --sarif --metrics off --disable-version-check --quiet --disable-nosem \
          --config /home/rules.yaml ./app/db.py"
+    );
+    // a `.semgrepignore` at any depth drops the files it names from a scan of the folder
+    std::fs::create_dir_all(tree.path().join("app/deep")).unwrap();
+    std::fs::write(tree.path().join("app/deep/.semgrepignore"), "*\n").unwrap();
+    assert!(has_ignore_file(tree.path()));
+    assert_eq!(
+        args(rules, tree.path(), targets()).join(" "),
+        "scan --sarif --metrics off --disable-version-check --quiet --disable-nosem \
+         --x-ignore-semgrepignore-files --config /home/rules.yaml ./app/db.py"
     );
 }
