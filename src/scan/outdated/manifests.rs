@@ -5,7 +5,10 @@
 //! the root's own manifests are read; one that cannot be parsed is said so, never guessed.
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::Path;
+
+use crate::fsx::Beneath;
 
 /// A package registry dayshift asks for latest versions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -240,29 +243,39 @@ fn cargo(root: &Path) -> Result<Vec<Dependency>, String> {
 }
 
 /// The root's `name`, `None` when it is not there.
-/// Only the tree's own files are read: a manifest that is a symbolic link (to a file
-/// outside the tree, the home's `.env`…) or larger than [`MAX_MANIFEST_BYTES`] is refused.
+/// Only the tree's own files are read, opened beneath it in one step ([`Beneath`]): a
+/// manifest that is a symbolic link (to a file outside the tree, the home's `.env`…), or
+/// becomes one while the scan runs, is refused, as is one larger than
+/// [`MAX_MANIFEST_BYTES`].
 fn read(root: &Path, name: &str) -> Result<Option<String>, String> {
-    let path = root.join(name);
-    let meta = match std::fs::symlink_metadata(&path) {
-        Ok(meta) => meta,
+    let file = match Beneath::new(root).open(name) {
+        Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e)
+            if e.kind() == std::io::ErrorKind::InvalidInput
+                || e.raw_os_error() == Some(nix::libc::ELOOP) =>
+        {
+            return Err(format!(
+                "{name} is not a plain file (a link or a folder): dayshift reads only the tree's own files; make it one"
+            ));
+        }
         Err(e) => return Err(format!("{name} cannot be read: {e}")),
     };
-    if !meta.is_file() {
-        return Err(format!(
-            "{name} is not a plain file (a link or a folder): dayshift reads only the tree's own files; make it one"
-        ));
-    }
-    if meta.len() > MAX_MANIFEST_BYTES {
+    let size = file
+        .metadata()
+        .map_err(|e| format!("{name} cannot be read: {e}"))?
+        .len();
+    if size > MAX_MANIFEST_BYTES {
         return Err(format!(
             "{name} is {} MB, more than a manifest or lockfile is: not read",
-            meta.len() / (1024 * 1024)
+            size / (1024 * 1024)
         ));
     }
-    std::fs::read_to_string(&path)
-        .map(Some)
-        .map_err(|e| format!("{name} cannot be read: {e}"))
+    let mut text = String::new();
+    file.take(MAX_MANIFEST_BYTES)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("{name} cannot be read: {e}"))?;
+    Ok(Some(text))
 }
 
 /// The largest manifest or lockfile read (npm's lockfiles of big projects run to a few MB).
