@@ -649,18 +649,23 @@ fn pip_audit_reads_requirements_as_written_and_never_installs_the_tree() {
         )
     };
 
-    let requirements = dir.path().join("requirements");
-    std::fs::create_dir_all(requirements.join("evil")).unwrap();
-    std::fs::write(
-        requirements.join("requirements.txt"),
-        "./evil\nrequests==2.25.0\n",
-    )
-    .unwrap();
-    std::fs::write(
-        requirements.join("evil/setup.py"),
-        "raise SystemExit('ran')\n",
-    )
-    .unwrap();
+    let tree = |name: &str, files: &[(&str, &str)]| {
+        let root = dir.path().join(name);
+        for (file, text) in files {
+            let path = root.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        root
+    };
+
+    let requirements = tree(
+        "requirements",
+        &[
+            ("requirements.txt", "./evil\nrequests==2.25.0\n"),
+            ("evil/setup.py", "raise SystemExit('ran')\n"),
+        ],
+    );
     let (ran, detail) = status(&requirements);
     assert_eq!(ran, "ran", "{detail}");
     let args = std::fs::read_to_string(&called).unwrap();
@@ -670,13 +675,13 @@ fn pip_audit_reads_requirements_as_written_and_never_installs_the_tree() {
     );
 
     std::fs::remove_file(&called).unwrap();
-    let pyproject = dir.path().join("pyproject");
-    std::fs::create_dir_all(&pyproject).unwrap();
-    std::fs::write(
-        pyproject.join("pyproject.toml"),
-        "[project]\nname = \"victim\"\nversion = \"1.0\"\ndependencies = [\"evil @ file:///tmp/evil\"]\n",
-    )
-    .unwrap();
+    let pyproject = tree(
+        "pyproject",
+        &[(
+            "pyproject.toml",
+            "[project]\nname = \"victim\"\nversion = \"1.0\"\ndependencies = [\"evil @ file:///tmp/evil\"]\n",
+        )],
+    );
     let (not_run, why) = status(&pyproject);
     assert_eq!(not_run, "not configured", "{why}");
     assert!(

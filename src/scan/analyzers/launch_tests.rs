@@ -197,33 +197,18 @@ fn gitleaks_reads_dayshifts_settings_never_the_trees() {
 /// every process on the machine.
 #[test]
 fn a_tool_that_may_leave_processes_behind_is_hunted_down_whole() {
-    use std::os::unix::fs::PermissionsExt;
-    let tree = tempfile::tempdir().unwrap();
-    std::fs::write(tree.path().join("requirements.txt"), "flask==2.2.0\n").unwrap();
-    let pid_file = tree.path().join("escaped.pid");
-    let script = tree.path().join("pip-audit");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\nsetsid sh -c 'echo $$ > \"$1\"; exec sleep 60' sh '{}' >/dev/null 2>&1 &\nwhile [ ! -s '{}' ]; do sleep 0.01; done\necho '{{\"dependencies\": [], \"fixes\": []}}'\n",
-            pid_file.display(),
-            pid_file.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let log = tree.path().join("pip-audit.log");
-    let found = run(
-        &Analyzer::PipAudit,
-        &script,
-        tree.path(),
-        None,
-        TIMEOUT,
-        &log,
-        &Confinement::none(),
-    )
-    .unwrap();
-    assert!(found.is_empty());
+    let audit = Recorded::with_script(
+        Analyzer::PipAudit,
+        &[("requirements.txt", "flask==2.2.0\n")],
+        |audit| {
+            let pid_file = audit.outside("escaped.pid").display().to_string();
+            format!(
+                "#!/bin/sh\nsetsid sh -c 'echo $$ > \"$1\"; exec sleep 60' sh '{pid_file}' >/dev/null 2>&1 &\nwhile [ ! -s '{pid_file}' ]; do sleep 0.01; done\necho '{{\"dependencies\": [], \"fixes\": []}}'\n"
+            )
+        },
+    );
+    assert!(audit.run().unwrap().is_empty());
+    let pid_file = audit.outside("escaped.pid");
     let pid = std::fs::read_to_string(&pid_file).unwrap();
     let stat = Path::new("/proc").join(pid.trim()).join("stat");
     let running = || {
@@ -269,26 +254,83 @@ fn a_tool_that_may_leave_processes_behind_is_hunted_down_whole() {
     );
 }
 
-/// A fake tool at `tree/../bin/<name>`: it records where it ran and its arguments (one per
-/// line) in `tree/../seen`, copies the file a `--config=` argument names to
-/// `tree/../seen-config`, and prints `output`.
-fn recording_tool(tree: &Path, name: &str, output: &str) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let outside = tree.parent().unwrap();
-    let bin = outside.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let script = bin.join(name);
-    let seen = outside.join("seen");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\npwd > '{seen}'\nfor a in \"$@\"; do echo \"$a\" >> '{seen}'; case \"$a\" in --config=*) cp \"${{a#--config=}}\" '{seen}-config';; esac; done\necho '{output}'\n",
-            seen = seen.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    script
+/// A tree with some files, and beside it a fake of an analyzer's program that records where
+/// it ran and its arguments, keeps a copy of the file a `--config=` argument names, and
+/// prints a given output.
+struct Recorded {
+    dir: tempfile::TempDir,
+    analyzer: Analyzer,
+    program: PathBuf,
+}
+
+impl Recorded {
+    fn new(analyzer: Analyzer, files: &[(&str, &str)], output: &str) -> Self {
+        Self::with_script(analyzer, files, |recorded| {
+            format!(
+                "#!/bin/sh\npwd > '{seen}'\nfor a in \"$@\"; do echo \"$a\" >> '{seen}'; case \"$a\" in --config=*) cp \"${{a#--config=}}\" '{seen}-config';; esac; done\necho '{output}'\n",
+                seen = recorded.outside("seen").display()
+            )
+        })
+    }
+
+    /// The tree with `files`, and a fake of `analyzer`'s program that runs `script`.
+    fn with_script(
+        analyzer: Analyzer,
+        files: &[(&str, &str)],
+        script: impl FnOnce(&Self) -> String,
+    ) -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let recorded = Self {
+            program: dir.path().join("bin").join(analyzer.program()),
+            dir,
+            analyzer,
+        };
+        for (name, text) in files {
+            let file = recorded.tree().join(name);
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(file, text).unwrap();
+        }
+        std::fs::create_dir_all(recorded.program.parent().unwrap()).unwrap();
+        std::fs::write(&recorded.program, script(&recorded)).unwrap();
+        std::fs::set_permissions(&recorded.program, std::fs::Permissions::from_mode(0o755))
+            .unwrap();
+        recorded
+    }
+
+    fn tree(&self) -> PathBuf {
+        self.outside("tree")
+    }
+
+    /// A path beside the tree.
+    fn outside(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn log(&self) -> PathBuf {
+        self.outside("logs")
+            .join(format!("{}.log", self.analyzer.name()))
+    }
+
+    fn run(&self) -> Result<Vec<Finding>, ScanError> {
+        let (tree, log) = (self.tree(), self.log());
+        run(
+            &self.analyzer,
+            &self.program,
+            &tree,
+            None,
+            TIMEOUT,
+            &log,
+            &Confinement::none(),
+        )
+    }
+
+    /// Where the last run ran, and its arguments.
+    fn seen(&self) -> (PathBuf, Vec<String>) {
+        let seen = std::fs::read_to_string(self.outside("seen")).unwrap();
+        let mut lines = seen.lines().map(str::to_string);
+        (lines.next().unwrap().into(), lines.collect())
+    }
 }
 
 /// osv-scanner reads an `osv-scanner.toml` beside each lockfile (its `[[IgnoredVulns]]`
@@ -296,36 +338,22 @@ fn recording_tool(tree: &Path, name: &str, output: &str) -> PathBuf {
 /// ignores nothing, written outside the tree.
 #[test]
 fn osv_scanner_reads_dayshifts_settings_never_the_trees() {
-    let dir = tempfile::tempdir().unwrap();
-    let tree = dir.path().join("tree");
-    std::fs::create_dir_all(&tree).unwrap();
-    std::fs::write(tree.join("package-lock.json"), "{}\n").unwrap();
-    std::fs::write(
-        tree.join("osv-scanner.toml"),
-        "[[IgnoredVulns]]\nid = \"GHSA-xxxx\"\nreason = \"trust me\"\n",
-    )
-    .unwrap();
-    let program = recording_tool(&tree, "osv-scanner", r#"{"results": []}"#);
-    let log = dir.path().join("logs/osv-scanner.log");
-    let found = run(
-        &Analyzer::OsvScanner,
-        &program,
-        &tree,
-        None,
-        TIMEOUT,
-        &log,
-        &Confinement::none(),
-    )
-    .unwrap();
-    assert!(found.is_empty());
-    let seen = std::fs::read_to_string(dir.path().join("seen")).unwrap();
-    let config = log.with_extension("toml");
-    assert!(
-        seen.lines()
-            .any(|a| a == format!("--config={}", config.display())),
-        "{seen}"
+    let osv = Recorded::new(
+        Analyzer::OsvScanner,
+        &[
+            ("package-lock.json", "{}\n"),
+            (
+                "osv-scanner.toml",
+                "[[IgnoredVulns]]\nid = \"GHSA-xxxx\"\nreason = \"trust me\"\n",
+            ),
+        ],
+        r#"{"results": []}"#,
     );
-    let given = std::fs::read_to_string(dir.path().join("seen-config")).unwrap();
+    assert!(osv.run().unwrap().is_empty());
+    let (_, args) = osv.seen();
+    let config = format!("--config={}", osv.log().with_extension("toml").display());
+    assert!(args.contains(&config), "{args:?}");
+    let given = std::fs::read_to_string(osv.outside("seen-config")).unwrap();
     assert_eq!(given, super::super::osv_scanner::SETTINGS);
     assert!(!given.contains("IgnoredVulns"));
 }
@@ -334,40 +362,24 @@ fn osv_scanner_reads_dayshifts_settings_never_the_trees() {
 /// advisories): it runs outside the tree, given the tree's lockfile by path.
 #[test]
 fn cargo_audit_runs_outside_the_tree_so_its_audit_toml_is_not_read() {
-    let dir = tempfile::tempdir().unwrap();
-    let tree = dir.path().join("tree");
-    std::fs::create_dir_all(tree.join(".cargo")).unwrap();
-    std::fs::write(tree.join("Cargo.toml"), "[package]\nname = \"x\"\n").unwrap();
-    std::fs::write(tree.join("Cargo.lock"), "version = 3\n").unwrap();
-    std::fs::write(
-        tree.join(".cargo/audit.toml"),
-        "[advisories]\nignore = [\"RUSTSEC-2020-0071\"]\n",
-    )
-    .unwrap();
-    let program = recording_tool(
-        &tree,
-        "cargo-audit",
+    let audit = Recorded::new(
+        Analyzer::CargoAudit,
+        &[
+            ("Cargo.toml", "[package]\nname = \"x\"\n"),
+            ("Cargo.lock", "version = 3\n"),
+            (
+                ".cargo/audit.toml",
+                "[advisories]\nignore = [\"RUSTSEC-2020-0071\"]\n",
+            ),
+        ],
         r#"{"vulnerabilities": {"found": false, "count": 0, "list": []}, "warnings": {}}"#,
     );
-    let log = dir.path().join("logs/cargo-audit.log");
-    let found = run(
-        &Analyzer::CargoAudit,
-        &program,
-        &tree,
-        None,
-        TIMEOUT,
-        &log,
-        &Confinement::none(),
-    )
-    .unwrap();
-    assert!(found.is_empty());
-    let seen = std::fs::read_to_string(dir.path().join("seen")).unwrap();
-    let lines: Vec<&str> = seen.lines().collect();
-    let ran_in = Path::new(lines[0]);
-    assert_eq!(ran_in, log.parent().unwrap().canonicalize().unwrap());
+    assert!(audit.run().unwrap().is_empty());
+    let (ran_in, args) = audit.seen();
+    assert_eq!(ran_in, audit.outside("logs").canonicalize().unwrap());
     assert!(!ran_in.join(".cargo/audit.toml").exists());
-    let lockfile = tree.join("Cargo.lock").display().to_string();
-    assert_eq!(lines[1..], ["audit", "--json", "--file", lockfile.as_str()]);
+    let lockfile = audit.tree().join("Cargo.lock").display().to_string();
+    assert_eq!(args, ["audit", "--json", "--file", lockfile.as_str()]);
 }
 
 /// npm reads the project's `.npmrc`, which can send the audit to a server that answers
@@ -376,43 +388,23 @@ fn cargo_audit_runs_outside_the_tree_so_its_audit_toml_is_not_read() {
 /// link out of the tree is not copied.
 #[test]
 fn npm_audit_runs_on_a_copy_of_the_project_without_its_npmrc() {
-    let dir = tempfile::tempdir().unwrap();
-    let tree = dir.path().join("tree");
-    std::fs::create_dir_all(&tree).unwrap();
-    std::fs::write(tree.join("package.json"), "{\"name\": \"victim\"}\n").unwrap();
-    std::fs::write(tree.join("package-lock.json"), "{\"lockfileVersion\": 3}\n").unwrap();
-    std::fs::write(
-        tree.join(".npmrc"),
-        "registry=http://127.0.0.1:9/\nomit=dev\n",
-    )
-    .unwrap();
-    let program = recording_tool(
-        &tree,
-        "npm",
+    let npm = Recorded::new(
+        Analyzer::NpmAudit,
+        &[
+            ("package.json", "{\"name\": \"victim\"}\n"),
+            ("package-lock.json", "{\"lockfileVersion\": 3}\n"),
+            (".npmrc", "registry=http://127.0.0.1:9/\nomit=dev\n"),
+        ],
         r#"{"auditReportVersion": 2, "vulnerabilities": {}}"#,
     );
-    let log = dir.path().join("logs/npm-audit.log");
-    let audit = |tree: &Path| {
-        run(
-            &Analyzer::NpmAudit,
-            &program,
-            tree,
-            None,
-            TIMEOUT,
-            &log,
-            &Confinement::none(),
-        )
-    };
-    assert!(audit(&tree).unwrap().is_empty());
-    let seen = std::fs::read_to_string(dir.path().join("seen")).unwrap();
-    let lines: Vec<&str> = seen.lines().collect();
-    let ran_in = Path::new(lines[0]);
+    assert!(npm.run().unwrap().is_empty());
+    let (ran_in, args) = npm.seen();
     assert_eq!(
         ran_in,
-        log.with_extension("project").canonicalize().unwrap()
+        npm.log().with_extension("project").canonicalize().unwrap()
     );
-    assert_eq!(lines[1..], ["audit", "--json"]);
-    let mut copied: Vec<String> = std::fs::read_dir(ran_in)
+    assert_eq!(args, ["audit", "--json"]);
+    let mut copied: Vec<String> = std::fs::read_dir(&ran_in)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
@@ -424,17 +416,15 @@ fn npm_audit_runs_on_a_copy_of_the_project_without_its_npmrc() {
     );
 
     // a lockfile that leads out of the tree is refused, and the run with it
-    let secret = dir.path().join("secret.json");
+    let secret = npm.outside("secret.json");
     std::fs::write(&secret, "{\"token\": \"s3cr3t\"}\n").unwrap();
-    std::fs::remove_file(tree.join("package-lock.json")).unwrap();
-    std::os::unix::fs::symlink(&secret, tree.join("package-lock.json")).unwrap();
-    let refused = audit(&tree).unwrap_err().to_string();
+    let lockfile = npm.tree().join("package-lock.json");
+    std::fs::remove_file(&lockfile).unwrap();
+    std::os::unix::fs::symlink(&secret, &lockfile).unwrap();
+    let refused = npm.run().unwrap_err().to_string();
     assert!(refused.contains("cannot copy the project"), "{refused}");
-    assert!(
-        !std::fs::read_to_string(ran_in.join("package-lock.json"))
-            .unwrap_or_default()
-            .contains("s3cr3t")
-    );
+    let copy = std::fs::read_to_string(ran_in.join("package-lock.json")).unwrap_or_default();
+    assert!(!copy.contains("s3cr3t"));
 }
 
 /// `--version` is asked with semgrep's version check off: semgrep asks its server for the
