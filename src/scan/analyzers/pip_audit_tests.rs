@@ -77,7 +77,7 @@ fn dependencies_it_could_not_audit_are_not_findings() {
 }
 
 #[test]
-fn it_audits_every_requirements_file_else_the_project() {
+fn it_audits_every_requirements_file_and_never_a_pyproject_alone() {
     let both = project(&[
         ("requirements.txt", ""),
         ("requirements-dev.txt", ""),
