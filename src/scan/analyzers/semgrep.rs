@@ -6,8 +6,9 @@
 //! can a `.semgrepignore` of the tree (one at any depth drops the files it names from a
 //! scan of a folder): when the tree has one, semgrep is told to read none
 //! (`--x-ignore-semgrepignore-files`, checked with semgrep 1.187; semgrep calls it
-//! internal, so it is given only then). A
-//! result's message is its rule's message *template*: semgrep fills the template's
+//! internal, so it is given only then).
+//!
+//! A result's message is its rule's message *template*: semgrep fills the template's
 //! metavariables with the matched code (`password = $VALUE` becomes the password itself),
 //! and a finding never carries a secret's value; the matched snippet is never read either.
 
@@ -30,13 +31,13 @@ pub fn args(rules: &Path, root: &Path, targets: Vec<String>) -> Vec<String> {
         "--quiet",
         "--disable-nosem",
     ];
-    let ignore_files = has_ignore_file(root).then(|| IGNORE_NO_IGNORE_FILES.to_string());
+    let ignore_files = has_ignore_file(root).then(|| READ_NO_SEMGREPIGNORE.to_string());
     let rules = ["--config".to_string(), rules.display().to_string()];
     super::arguments(&fixed, ignore_files.into_iter().chain(rules).chain(targets))
 }
 
 /// semgrep's flag to read no `.semgrepignore`.
-const IGNORE_NO_IGNORE_FILES: &str = "--x-ignore-semgrepignore-files";
+const READ_NO_SEMGREPIGNORE: &str = "--x-ignore-semgrepignore-files";
 
 /// Whether a `.semgrepignore` is anywhere in the tree (where a scan reads).
 pub fn has_ignore_file(root: &Path) -> bool {
