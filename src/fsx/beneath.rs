@@ -88,13 +88,16 @@ impl Beneath {
     /// UTF-8.
     pub fn read_to_string(&self, relative: &str, max_bytes: u64) -> io::Result<String> {
         let file = self.open(relative)?;
-        if file.metadata()?.len() > max_bytes {
+        let size = file.metadata()?.len();
+        if size > max_bytes {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!("{relative}: larger than {max_bytes} bytes"),
             ));
         }
-        let mut text = String::new();
+        // room for the whole file at once: `take` hides the file's size from the read, which
+        // would otherwise grow the string from a few bytes, a read and a copy at a time
+        let mut text = String::with_capacity(usize::try_from(size).unwrap_or(0));
         // a file that grows after the size was read is cut at the limit, not read on
         file.take(max_bytes).read_to_string(&mut text)?;
         Ok(text)

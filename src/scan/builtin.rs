@@ -172,9 +172,12 @@ fn scan_chunk(tree: &Tree, files: &[String], checked_elsewhere: &[Language]) -> 
             continue;
         };
         found.extend(secrets.scan_text(file, text));
-        let elsewhere = Language::of(file).is_some_and(|l| checked_elsewhere.contains(&l));
+        let language = Language::of(file);
+        let elsewhere = language.is_some_and(|l| checked_elsewhere.contains(&l));
         if !elsewhere && !third_party(file) {
-            code.push(as_added(file, text));
+            // a file in no language the layers read (a translation, a stylesheet) is
+            // checked by its path alone: its lines would be split for nothing
+            code.push(as_added(file, language.map(|_| text)));
         }
     }
     let diff = Diff { files: code };
@@ -213,13 +216,15 @@ fn only_in_a_change(rule: &str) -> bool {
         || rule.contains("assert")
 }
 
-/// A file as a diff adding all its lines.
-fn as_added(file: &str, text: &str) -> FileDiff {
+/// A file as a diff adding all the lines of `text` (none when it is not given: the layers
+/// then check the file's path only).
+fn as_added(file: &str, text: Option<&str>) -> FileDiff {
     FileDiff {
         path: file.to_string(),
         status: Status::Added,
         binary: false,
         added: text
+            .unwrap_or_default()
             .lines()
             .enumerate()
             .map(|(i, l)| Line {
@@ -277,6 +282,9 @@ mod tests {
         std::fs::write(root.join("app/broken.py"), "def f(:\n    pass\n").unwrap();
         let key = ["AKIA", "Z7Q4W3E2R1T5Y6U8"].concat();
         std::fs::write(root.join("app/keys.py"), format!("KEY = \"{key}\"\n")).unwrap();
+        // a file in no language the layers know: read for secrets, its code never checked
+        let notes = format!("aws_key = \"{key}\"\nresult = eval(input())\n");
+        std::fs::write(root.join("app/notes.txt"), notes).unwrap();
         std::fs::write(root.join("node_modules/x/bad.py"), "eval(input())\n").unwrap();
         std::fs::write(root.join("Cargo.lock"), "# a lockfile\n").unwrap();
         let tree = Tree::walk(root);
@@ -309,5 +317,8 @@ mod tests {
         assert_eq!(secret.severity, Severity::Critical);
         assert!(!secret.message.contains(&key[4..]), "{}", secret.message);
         assert!(!got.iter().any(|(f, ..)| *f == "Cargo.lock"), "{got:?}");
+        let notes: Vec<_> = got.iter().filter(|(f, ..)| *f == "app/notes.txt").collect();
+        assert_eq!(notes.len(), 1, "{got:?}");
+        assert_eq!((notes[0].2, notes[0].3), (1, Severity::Critical), "{got:?}");
     }
 }
